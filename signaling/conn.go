@@ -1,0 +1,337 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"parley/auth"
+)
+
+// Conn is one websocket connection: an actor with one reader (the HTTP
+// handler's goroutine, which also runs the handlers, so a connection's
+// requests are answered in order) and one writer. Everyone else only
+// enqueues frames with Send; the queue is bounded and a connection that
+// cannot keep up is closed, never waited on.
+type Conn struct {
+	id        string
+	principal auth.Principal
+	ws        *websocket.Conn
+	hub       *Hub
+	cfg       Config
+	log       *slog.Logger
+
+	send     chan []byte
+	closeReq chan closeFrame
+	done     chan struct{} // closed when the connection ends
+	ctx      context.Context
+	cancel   context.CancelFunc
+
+	endOnce  sync.Once
+	closeMu  sync.Mutex
+	closing  bool
+	closedAs closeFrame
+
+	// Reader-goroutine state, touched by nothing else.
+	helloed bool
+	limit   *rate.Limiter // requests answered
+	flood   *rate.Limiter // requests refused before the client is cut off
+
+	subMu sync.Mutex
+	subs  map[string]struct{}
+}
+
+type closeFrame struct {
+	code   int
+	reason string
+}
+
+func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := hub.cfg
+	return &Conn{
+		id:        id,
+		principal: p,
+		ws:        ws,
+		hub:       hub,
+		cfg:       cfg,
+		log:       hub.log.With("conn", id, "principal", p.Key()),
+		send:      make(chan []byte, cfg.SendQueue),
+		closeReq:  make(chan closeFrame, 1),
+		done:      make(chan struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
+		limit:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
+		flood:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
+		subs:      make(map[string]struct{}),
+	}
+}
+
+// ID is the connection's id, unique on this server.
+func (c *Conn) ID() string { return c.id }
+
+// Principal is who the connection speaks for.
+func (c *Conn) Principal() auth.Principal { return c.principal }
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Send enqueues a frame without blocking. If the queue is full the client
+// is too slow: it is disconnected with the reason "slow consumer" and Send
+// reports false.
+func (c *Conn) Send(frame []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- frame:
+		return true
+	default:
+		c.hub.metrics.slow.Inc()
+		c.log.Warn("send queue full, disconnecting", "queue", cap(c.send))
+		c.abort(closeFrame{websocket.ClosePolicyViolation, "slow consumer"})
+		return false
+	}
+}
+
+// Subscribe delivers the bus subject's events to this connection until it
+// unsubscribes or ends.
+func (c *Conn) Subscribe(subject string) error {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	if _, ok := c.subs[subject]; ok {
+		return nil
+	}
+	if err := c.hub.subscribe(c, subject); err != nil {
+		return err
+	}
+	c.subs[subject] = struct{}{}
+	return nil
+}
+
+// Unsubscribe stops a subject's events.
+func (c *Conn) Unsubscribe(subject string) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	if _, ok := c.subs[subject]; ok {
+		delete(c.subs, subject)
+		c.hub.unsubscribe(c, subject)
+	}
+}
+
+// Close sends what is queued, then a close frame, then ends the connection.
+func (c *Conn) Close(code int, reason string) {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.closeReq <- closeFrame{code, reason}
+}
+
+// abort ends the connection now, from any goroutine, without waiting on
+// the network: the close frame is written (gorilla allows WriteControl
+// beside the writer) from a goroutine of its own with a short deadline, so
+// a peer whose buffers are full cannot hold up the caller. Such a peer may
+// see only the TCP close; the reason is logged and counted.
+func (c *Conn) abort(cf closeFrame) {
+	if c.end(cf) {
+		go c.writeClose(cf, abortCloseTimeout)
+	}
+}
+
+const abortCloseTimeout = time.Second
+
+// end marks the connection ended, once; it reports whether this call did.
+func (c *Conn) end(cf closeFrame) bool {
+	ended := false
+	c.endOnce.Do(func() {
+		ended = true
+		c.closedAs = cf
+		close(c.done)
+		c.cancel()
+	})
+	return ended
+}
+
+// writeClose writes the close frame, then closes the socket.
+func (c *Conn) writeClose(cf closeFrame, timeout time.Duration) {
+	msg := websocket.FormatCloseMessage(cf.code, cf.reason)
+	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(timeout)) //nolint:errcheck // best effort
+	c.ws.Close()
+}
+
+// writeLoop is the only goroutine that writes data frames.
+func (c *Conn) writeLoop() {
+	ping := time.NewTicker(c.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case frame := <-c.send:
+			if err := c.write(websocket.TextMessage, frame); err != nil {
+				c.end(closeFrame{websocket.CloseAbnormalClosure, "write failed"})
+				c.ws.Close()
+				return
+			}
+		case <-ping.C:
+			if err := c.write(websocket.PingMessage, nil); err != nil {
+				c.end(closeFrame{websocket.CloseAbnormalClosure, "ping failed"})
+				c.ws.Close()
+				return
+			}
+		case cf := <-c.closeReq:
+			// Flush what was queued before the close, then say goodbye.
+			for flushed := false; !flushed; {
+				select {
+				case frame := <-c.send:
+					if c.write(websocket.TextMessage, frame) != nil {
+						flushed = true
+					}
+				default:
+					flushed = true
+				}
+			}
+			if c.end(cf) {
+				c.writeClose(cf, c.cfg.WriteTimeout)
+			}
+			return
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *Conn) write(kind int, frame []byte) error {
+	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // error surfaces on write
+	return c.ws.WriteMessage(kind, frame)
+}
+
+// readLoop reads and answers requests until the connection ends.
+func (c *Conn) readLoop() {
+	c.ws.SetReadLimit(int64(c.cfg.MaxFrameBytes) * 4)       // backstop; the real check is below
+	c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout)) //nolint:errcheck
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout))
+	})
+	for {
+		kind, r, err := c.ws.NextReader()
+		if err != nil {
+			c.readEnded(err)
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout)) //nolint:errcheck
+		frame, err := io.ReadAll(io.LimitReader(r, int64(c.cfg.MaxFrameBytes)+1))
+		if err != nil {
+			c.readEnded(err)
+			return
+		}
+		if len(frame) > c.cfg.MaxFrameBytes {
+			c.hub.metrics.errors.WithLabelValues(CodeTooLarge).Inc()
+			c.Send(encodeError("", WireError{CodeTooLarge, "the frame is larger than the limit of " + itoa(c.cfg.MaxFrameBytes) + " bytes"}))
+			c.Close(websocket.CloseMessageTooBig, "frame too large")
+			c.drain()
+			return
+		}
+		if kind != websocket.TextMessage {
+			c.reply("", nil, errMalformed("binary frames are not accepted; send JSON text"))
+			continue
+		}
+		if !c.limit.Allow() {
+			if !c.flood.Allow() {
+				c.log.Warn("flooding, disconnecting")
+				c.hub.metrics.errors.WithLabelValues(CodeRateLimited).Inc()
+				c.Close(websocket.ClosePolicyViolation, "flooding")
+				c.drain()
+				return
+			}
+			env, _ := DecodeRequest(frame)
+			c.reply(env.ID, nil, &Error{CodeRateLimited, "too many requests; this one was dropped, send it again later"})
+			continue
+		}
+		c.handle(frame)
+	}
+}
+
+// drain reads until the socket closes, so that the close handshake can
+// complete, without handling anything more.
+func (c *Conn) drain() {
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+func (c *Conn) readEnded(err error) {
+	var ce *websocket.CloseError
+	cf := closeFrame{websocket.CloseAbnormalClosure, "read failed"}
+	switch {
+	case errors.As(err, &ce):
+		cf = closeFrame{ce.Code, ce.Text}
+	case errors.Is(err, websocket.ErrReadLimit):
+		cf = closeFrame{websocket.CloseMessageTooBig, "frame too large"}
+	}
+	if c.end(cf) {
+		c.ws.Close()
+	}
+}
+
+func (c *Conn) handle(frame []byte) {
+	env, err := DecodeRequest(frame)
+	if err != nil {
+		c.hub.metrics.envelopes.WithLabelValues("invalid").Inc()
+		c.reply(env.ID, nil, err)
+		return
+	}
+	rt, ok := c.hub.router.lookup(env.Type)
+	label := env.Type
+	if !ok {
+		label = "unknown"
+	}
+	c.hub.metrics.envelopes.WithLabelValues(label).Inc()
+	switch {
+	case !ok:
+		c.reply(env.ID, nil, &Error{CodeUnknownType, "no request type " + env.Type})
+		return
+	case !c.helloed && env.Type != helloType:
+		c.reply(env.ID, nil, &Error{CodeHelloRequired, "send session.hello first"})
+		return
+	}
+	if err := rt.allows(c.principal); err != nil {
+		c.reply(env.ID, nil, err)
+		return
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+	data, err := rt.handler(ctx, &Request{Conn: c, Type: env.Type, ID: env.ID, Data: env.Data})
+	cancel()
+	c.hub.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	if err == nil && env.Type == helloType {
+		c.helloed = true
+	}
+	c.reply(env.ID, data, err)
+}
+
+// reply answers request id with data or err.
+func (c *Conn) reply(id string, data any, err error) {
+	if err == nil {
+		frame, encErr := encodeAck(id, data)
+		if encErr == nil {
+			c.Send(frame)
+			return
+		}
+		err = encErr
+	}
+	we := toWire(err, c.log.With("request", id))
+	c.hub.metrics.errors.WithLabelValues(we.Code).Inc()
+	c.Send(encodeError(id, we))
+}

@@ -1,0 +1,230 @@
+// Package signaling is the websocket surface: it upgrades /ws, checks the
+// Origin and the principal, decodes envelopes, dispatches each request type
+// to the handler a domain registered, and delivers bus events to the local
+// connections that subscribed to them.
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parley/bus"
+)
+
+// Config tunes the websocket surface. DefaultConfig fills every field.
+type Config struct {
+	Version        string        // reported by session.hello
+	MaxFrameBytes  int           // larger frames close the connection with 1009
+	SendQueue      int           // frames queued per connection before it counts as slow
+	WriteTimeout   time.Duration // per frame
+	PingInterval   time.Duration
+	PongTimeout    time.Duration // no frame or pong for this long ends the connection
+	RequestTimeout time.Duration // per request handler
+	RatePerSecond  float64       // sustained requests per connection
+	RateBurst      int           // requests allowed at once above the rate
+	ClosingRetry   time.Duration // retry_ms of session.closing
+}
+
+// DefaultConfig is the configuration of a fresh server.
+func DefaultConfig() Config {
+	return Config{
+		Version:        "dev",
+		MaxFrameBytes:  64 << 10,
+		SendQueue:      256,
+		WriteTimeout:   10 * time.Second,
+		PingInterval:   25 * time.Second,
+		PongTimeout:    60 * time.Second,
+		RequestTimeout: 15 * time.Second,
+		RatePerSecond:  30,
+		RateBurst:      60,
+		ClosingRetry:   2 * time.Second,
+	}
+}
+
+// Hub holds the node's connections and their bus subscriptions.
+type Hub struct {
+	cfg     Config
+	bus     bus.Bus
+	router  *Router
+	log     *slog.Logger
+	metrics *metrics
+
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	subjects map[string]*subject
+	closing  bool
+	wg       sync.WaitGroup // one per live connection
+}
+
+// subject is one bus subscription shared by this node's connections.
+type subject struct {
+	conns map[*Conn]struct{}
+	unsub func()
+}
+
+// NewHub makes a hub that dispatches through router and registers the
+// session.* types on it. reg may be nil (no metrics).
+func NewHub(cfg Config, b bus.Bus, router *Router, log *slog.Logger, reg prometheus.Registerer) *Hub {
+	h := &Hub{
+		cfg:      cfg,
+		bus:      b,
+		router:   router,
+		log:      log,
+		metrics:  newMetrics(reg),
+		conns:    make(map[*Conn]struct{}),
+		subjects: make(map[string]*subject),
+	}
+	h.registerSession()
+	return h
+}
+
+// Count is the number of open connections.
+func (h *Hub) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// add registers a new connection and subscribes it to its principal's
+// subject and the broadcast subject. It fails once shutdown has begun.
+func (h *Hub) add(c *Conn) bool {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	h.metrics.conns.Inc()
+	if err := c.Subscribe(bus.PrincipalSubject(c.principal.Key())); err != nil {
+		c.log.Error("subscribe principal", "err", err)
+	}
+	if err := c.Subscribe(bus.BroadcastSubject); err != nil {
+		c.log.Error("subscribe broadcast", "err", err)
+	}
+	return true
+}
+
+func (h *Hub) remove(c *Conn) {
+	c.subMu.Lock()
+	for s := range c.subs {
+		h.unsubscribe(c, s)
+	}
+	c.subs = map[string]struct{}{}
+	c.subMu.Unlock()
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.metrics.conns.Dec()
+	h.wg.Done()
+}
+
+func (h *Hub) subscribe(c *Conn, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s, ok := h.subjects[name]; ok {
+		s.conns[c] = struct{}{}
+		return nil
+	}
+	s := &subject{conns: map[*Conn]struct{}{c: {}}}
+	unsub, err := h.bus.Subscribe(name, func(frame []byte) { h.deliver(name, frame) })
+	if err != nil {
+		return err
+	}
+	s.unsub = unsub
+	h.subjects[name] = s
+	return nil
+}
+
+func (h *Hub) unsubscribe(c *Conn, name string) {
+	h.mu.Lock()
+	s, ok := h.subjects[name]
+	if !ok {
+		h.mu.Unlock()
+		return
+	}
+	delete(s.conns, c)
+	var unsub func()
+	if len(s.conns) == 0 {
+		delete(h.subjects, name)
+		unsub = s.unsub
+	}
+	h.mu.Unlock()
+	if unsub != nil {
+		unsub()
+	}
+}
+
+// deliver hands one frame, marshalled once, to every local subscriber of
+// a subject. Send never blocks.
+func (h *Hub) deliver(name string, frame []byte) {
+	h.mu.Lock()
+	s, ok := h.subjects[name]
+	if !ok {
+		h.mu.Unlock()
+		return
+	}
+	targets := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		targets = append(targets, c)
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.Send(frame)
+	}
+}
+
+// Shutdown stops accepting connections, tells every client with
+// session.closing, closes each with 1001 after its queue is flushed, and
+// waits for them to end or for ctx to expire (then ends the rest at once).
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	frame, err := bus.Frame("session.closing", map[string]any{
+		"reason":   "server shutting down",
+		"retry_ms": h.cfg.ClosingRetry.Milliseconds(),
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		c.Send(frame)
+		c.Close(websocket.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range conns {
+			c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+func newConnID() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "c-" + hex.EncodeToString(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

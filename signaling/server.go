@@ -1,0 +1,114 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/websocket"
+
+	"parley/auth"
+	"parley/store"
+)
+
+// Authenticator turns a token into a principal (auth.Service does).
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// OriginPolicy decides whether a browser at origin may connect as p. The
+// server's own origin is always allowed and is checked before the policy,
+// so a policy only adds origins (a queue's allowed web sites, say).
+type OriginPolicy func(ctx context.Context, origin *url.URL, p auth.Principal) bool
+
+// Endpoint is the /ws HTTP handler.
+type Endpoint struct {
+	hub       *Hub
+	auth      Authenticator
+	publicURL *url.URL
+	origins   OriginPolicy
+	upgrader  websocket.Upgrader
+}
+
+// NewEndpoint serves /ws for hub. publicURL is the server's own origin;
+// extra may be nil.
+func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
+	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		// The origin was checked, with the principal, before Upgrade.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return h
+}
+
+func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, err := h.auth.Authenticate(r.Context(), token(r))
+	switch {
+	case store.IsUnavailable(err):
+		httpError(w, http.StatusServiceUnavailable, CodeUnavailable, "the database is not answering; try again in a moment")
+		return
+	case err != nil:
+		httpError(w, http.StatusUnauthorized, CodeUnauthenticated, "sign in first, or send a valid token")
+		return
+	}
+	if !h.originAllowed(r, p) {
+		httpError(w, http.StatusForbidden, "forbidden_origin", "connections from "+r.Header.Get("Origin")+" are not allowed")
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newConn(ws, newConnID(), p, h.hub)
+	if !h.hub.add(c) {
+		c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
+		return
+	}
+	defer h.hub.remove(c)
+	go c.writeLoop()
+	c.log.Info("connected", "remote", r.RemoteAddr)
+	c.readLoop()
+	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
+		c.ws.Close()
+	}
+	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
+}
+
+// token finds the credential: Authorization header, ?token=, then cookie.
+func token(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t
+	}
+	if c, err := r.Cookie(auth.CookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (h *Endpoint) originAllowed(r *http.Request, p auth.Principal) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser: no ambient credentials to abuse
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) || (h.publicURL != nil && strings.EqualFold(u.Host, h.publicURL.Host)) {
+		return true
+	}
+	return h.origins != nil && h.origins(r.Context(), u, p)
+}
+
+func httpError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]WireError{"error": {code, msg}}) //nolint:errcheck
+}
