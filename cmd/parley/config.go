@@ -1,0 +1,246 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Config is every setting of the server. Each field is a flag with a
+// PARLEY_* environment variable of the same name; a flag given on the
+// command line wins over the variable.
+type Config struct {
+	Listen          string
+	DatabaseURL     string
+	PublicURL       string
+	Demo            bool
+	LogLevel        string
+	LogFormat       string
+	BcryptCost      int
+	ShutdownTimeout time.Duration
+
+	WSMaxFrame int
+	WSRate     float64
+	WSBurst    int
+
+	// Media settings of the SFU (video rooms).
+	MediaUDPPort int
+	MediaTCPPort int
+	TURNPort     int
+	PublicIP     string
+}
+
+// defaults is the configuration of a fresh machine: `make run` needs none
+// of the flags.
+func defaults() Config {
+	return Config{
+		Listen:          ":8080",
+		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/parley?sslmode=disable",
+		PublicURL:       "http://localhost:8080",
+		Demo:            true,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		BcryptCost:      bcrypt.DefaultCost,
+		ShutdownTimeout: 10 * time.Second,
+		WSMaxFrame:      64 << 10,
+		WSRate:          30,
+		WSBurst:         60,
+		MediaUDPPort:    7882,
+		MediaTCPPort:    7881,
+		TURNPort:        3478,
+	}
+}
+
+// errHelp is returned when --help was asked for and printed.
+var errHelp = errors.New("help")
+
+// parseConfig reads args and the environment. A bad value is one error
+// line that names the setting.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := defaults()
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for --help
+	type setting struct {
+		name  string
+		usage string
+		value flag.Value
+	}
+	settings := []setting{
+		{"listen", "`host:port` the HTTP server listens on", (*hostPort)(&c.Listen)},
+		{"database-url", "PostgreSQL `URL`; the database is created if absent", (*stringValue)(&c.DatabaseURL)},
+		{"public-url", "`URL` people reach Parley at (origin checks, links, secure cookies when https)", (*stringValue)(&c.PublicURL)},
+		{"demo", "create the demo accounts on first start", (*boolValue)(&c.Demo)},
+		{"log-level", "`level`: debug, info, warn or error", &choice{&c.LogLevel, []string{"debug", "info", "warn", "error"}}},
+		{"log-format", "`format`: text or json", &choice{&c.LogFormat, []string{"text", "json"}}},
+		{"bcrypt-cost", "bcrypt `cost` of password hashes (4–31)", &intValue{&c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost}},
+		{"shutdown-timeout", "how long (`duration`) a graceful shutdown waits for connections to drain", &durationValue{&c.ShutdownTimeout}},
+		{"ws-max-frame", "largest websocket frame accepted, in `bytes`", &intValue{&c.WSMaxFrame, 1024, 16 << 20}},
+		{"ws-rate", "`requests` per second each websocket may send, sustained", &floatValue{&c.WSRate}},
+		{"ws-burst", "`requests` a websocket may send at once above the rate", &intValue{&c.WSBurst, 1, 100000}},
+		{"media-udp-port", "UDP `port` of all ICE media (one port, muxed)", &intValue{&c.MediaUDPPort, 1, 65535}},
+		{"media-tcp-port", "TCP `port` of ICE over TCP, the fallback", &intValue{&c.MediaTCPPort, 1, 65535}},
+		{"turn-port", "UDP `port` of the embedded TURN server", &intValue{&c.TURNPort, 1, 65535}},
+		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
+	}
+	for _, s := range settings {
+		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: parley [flags]\n\nEvery flag can also be set with the environment variable named beside it.\n\n")
+		fs.PrintDefaults()
+	}
+	for _, s := range settings {
+		if v := getenv(envName(s.name)); v != "" {
+			if err := s.value.Set(v); err != nil {
+				return c, fmt.Errorf("invalid %s=%q: %v", envName(s.name), v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
+			return c, errHelp
+		}
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (settings are flags: see parley --help)", fs.Arg(0))
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("invalid --public-url %q: want http(s)://host[:port]", c.PublicURL)
+	}
+	if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
+		return c, fmt.Errorf("invalid --database-url %q: want postgres://user@host:port/database", c.DatabaseURL)
+	}
+	return c, nil
+}
+
+func envName(flagName string) string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type hostPort string
+
+func (v *hostPort) String() string { return string(*v) }
+func (v *hostPort) Set(s string) error {
+	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+		return fmt.Errorf("want host:port or :port")
+	}
+	*v = hostPort(s)
+	return nil
+}
+
+type boolValue bool
+
+func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	*v = boolValue(b)
+	return nil
+}
+func (v *boolValue) IsBoolFlag() bool { return true }
+
+type intValue struct {
+	p        *int
+	min, max int
+}
+
+func (v *intValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < v.min || n > v.max {
+		return fmt.Errorf("want a whole number from %d to %d", v.min, v.max)
+	}
+	*v.p = n
+	return nil
+}
+
+type floatValue struct{ p *float64 }
+
+func (v *floatValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		return fmt.Errorf("want a number above 0")
+	}
+	*v.p = f
+	return nil
+}
+
+type durationValue struct{ p *time.Duration }
+
+func (v *durationValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return v.p.String()
+}
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a duration such as 10s or 1m")
+	}
+	*v.p = d
+	return nil
+}
+
+type ipValue string
+
+func (v *ipValue) String() string { return string(*v) }
+func (v *ipValue) Set(s string) error {
+	if s != "" && net.ParseIP(s) == nil {
+		return fmt.Errorf("want an IP address")
+	}
+	*v = ipValue(s)
+	return nil
+}
+
+// choice is a string flag limited to a set of values.
+type choice struct {
+	p       *string
+	allowed []string
+}
+
+func (v *choice) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v *choice) Set(s string) error {
+	for _, a := range v.allowed {
+		if s == a {
+			*v.p = s
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s", strings.Join(v.allowed, ", "))
+}

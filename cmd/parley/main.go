@@ -1,0 +1,145 @@
+// Command parley is the Parley server. It only wires: configuration →
+// database → services → routes → listen, and shuts down gracefully on
+// SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"parley/auth"
+	"parley/bus"
+	"parley/signaling"
+	"parley/store"
+	"parley/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		if errors.Is(err, errHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and serves until ctx ends. ready, when not nil,
+// receives the listening address once the server accepts connections.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	publicURL, _ := url.Parse(cfg.PublicURL) // validated by parseConfig
+
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	pool, err := store.Open(startCtx, cfg.DatabaseURL, store.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(startCtx, pool, auth.Migrations); err != nil {
+		return err
+	}
+	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		made, err := authSvc.EnsureDemoAccounts(startCtx)
+		if err != nil {
+			return err
+		}
+		for _, u := range made {
+			log.Info("created demo account", "username", u.Username, "password", auth.DemoPassword, "role", u.Role)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	b := newBus()
+	router := signaling.NewRouter()
+	wsCfg := signaling.DefaultConfig()
+	wsCfg.Version = version
+	wsCfg.MaxFrameBytes = cfg.WSMaxFrame
+	wsCfg.RatePerSecond = cfg.WSRate
+	wsCfg.RateBurst = cfg.WSBurst
+	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
+
+	e := web.New(web.Deps{
+		Auth:      authSvc,
+		DB:        pool,
+		WS:        signaling.NewEndpoint(hub, authSvc, publicURL, nil),
+		PublicURL: publicURL,
+		Log:       log.With("component", "http"),
+		Metrics:   reg,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (set --listen or PARLEY_LISTEN): %v", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("parley is serving", "version", version, "listen", ln.Addr().String(), "url", cfg.PublicURL,
+		"database", store.Redact(cfg.DatabaseURL))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	downCtx, cancelDown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelDown()
+	// Websockets first: they are told, flushed and closed; new upgrades
+	// are refused. Then HTTP stops accepting and drains its requests.
+	if err := hub.Shutdown(downCtx); err != nil {
+		log.Warn("websockets did not drain in time", "err", err)
+	}
+	if err := srv.Shutdown(downCtx); err != nil {
+		log.Warn("http did not drain in time", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newBus chooses the bus: in-process for one node. (NATS, for many nodes,
+// is chosen here too when it exists.)
+func newBus() bus.Bus { return bus.NewMemory() }
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel)) //nolint:errcheck // validated by parseConfig
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

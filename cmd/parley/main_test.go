@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"parley/signaling/client"
+	"parley/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+type server struct {
+	base string // http://127.0.0.1:port
+	stop context.CancelFunc
+	done chan error
+	log  *syncBuffer
+}
+
+// start runs the real server in-process on a free port against dbURL.
+func start(t *testing.T, dbURL string, extra ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	s := &server{stop: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	args := append([]string{"--listen", "127.0.0.1:0", "--database-url", dbURL, "--bcrypt-cost", "4",
+		"--public-url", "http://127.0.0.1:1"}, extra...)
+	go func() { s.done <- run(ctx, args, func(string) string { return "" }, s.log, s.log, ready) }()
+	select {
+	case addr := <-ready:
+		s.base = "http://" + addr
+	case err := <-s.done:
+		t.Fatalf("server did not start: %v\n%s", err, s.log)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start within 30s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-s.done
+	})
+	return s
+}
+
+func (s *server) ws() string { return "ws" + strings.TrimPrefix(s.base, "http") + "/ws" }
+
+func (s *server) login(t *testing.T, user string) string {
+	t.Helper()
+	resp, body := post(t, s.base+"/api/login", `{"username":"`+user+`","password":"demo"}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login %s: %d %s", user, resp.StatusCode, body)
+	}
+	var out struct{ Token string }
+	json.Unmarshal(body, &out) //nolint:errcheck
+	return out.Token
+}
+
+func post(t *testing.T, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The issue's "done when": healthz, the demo agent logs in over HTTP, opens
+// /ws, and session.hello answers with its name and role; metrics count it;
+// SIGTERM-style shutdown says session.closing and closes with 1001.
+func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
+	s := start(t, storetest.URL())
+	if code, body := get(t, s.base+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("healthz %d %s", code, body)
+	}
+	if !strings.Contains(s.log.String(), "created demo account") {
+		t.Errorf("demo accounts not announced in the log:\n%s", s.log)
+	}
+	token := s.login(t, "alice")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, hello, err := client.Connect(ctx, s.ws(), client.Options{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Principal struct{ Name, Role string }
+	}
+	json.Unmarshal(hello, &h) //nolint:errcheck
+	if h.Principal.Name != "Alice Agent" || h.Principal.Role != "agent" {
+		t.Fatalf("hello %s", hello)
+	}
+	if _, metrics := get(t, s.base+"/metrics"); !strings.Contains(metrics, "parley_ws_connections 1") ||
+		!strings.Contains(metrics, `parley_ws_envelopes_total{type="session.hello"} 1`) ||
+		!strings.Contains(metrics, `parley_http_request_seconds_count{method="POST",route="/api/login",status="200"}`) {
+		t.Fatalf("metrics lack the connection, the hello or the login:\n%s", metrics)
+	}
+
+	s.stop()
+	var sawClosing bool
+	for ev := range c.Events() {
+		if ev.Type == "session.closing" {
+			sawClosing = true
+		}
+	}
+	if ce := c.CloseError(); !sawClosing || ce == nil || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("closing event %v, close %v", sawClosing, ce)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
+		}
+		s.done <- nil // for the cleanup
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if !strings.Contains(s.log.String(), "stopped") {
+		t.Fatalf("no orderly stop in the log:\n%s", s.log)
+	}
+}
+
+func TestASecondStartMakesNoNewDemoAccounts(t *testing.T) {
+	first := start(t, storetest.URL())
+	first.stop()
+	<-first.done
+	first.done <- nil
+	second := start(t, storetest.URL())
+	if strings.Contains(second.log.String(), "created demo account") {
+		t.Fatalf("second start created demo accounts again:\n%s", second.log)
+	}
+	second.login(t, "bob")
+}
+
+func TestDatabaseGoneMakesHealthzFailAndRecoversWithoutRestart(t *testing.T) {
+	proxy := storetest.NewProxy(t)
+	s := start(t, proxy.URL())
+	proxy.Cut()
+	if code, body := get(t, s.base+"/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "unavailable") {
+		t.Fatalf("healthz with the database cut: %d %s", code, body)
+	}
+	resp, body := post(t, s.base+"/api/login", `{"username":"alice","password":"demo"}`)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"unavailable"`) {
+		t.Fatalf("login with the database cut: %d %s", resp.StatusCode, body)
+	}
+	proxy.Restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if code, _ := get(t, s.base+"/healthz"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("healthz did not recover")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition
+	}
+	s.login(t, "alice")
+}
+
+func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--listen", "nope"}, nil, "-listen"},
+		{[]string{"--bcrypt-cost", "99"}, nil, "-bcrypt-cost"},
+		{[]string{"--public-url", "ftp://x"}, nil, "--public-url"},
+		{nil, map[string]string{"PARLEY_WS_RATE": "-1"}, "PARLEY_WS_RATE"},
+		{nil, map[string]string{"PARLEY_DEMO": "maybe"}, "PARLEY_DEMO"},
+		{[]string{"--database-url", "postgres://postgres@127.0.0.1:1/x?sslmode=disable"}, nil, "PARLEY_DATABASE_URL"},
+		{[]string{"stray"}, nil, "stray"},
+	}
+	for _, tc := range cases {
+		var out bytes.Buffer
+		getenv := func(k string) string { return tc.env[k] }
+		err := run(context.Background(), tc.args, getenv, &out, &out, nil)
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: got %v, want one line naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestEnvironmentSetsAndFlagsWin(t *testing.T) {
+	env := map[string]string{"PARLEY_LISTEN": "127.0.0.1:9999", "PARLEY_LOG_LEVEL": "debug"}
+	c, err := parseConfig([]string{"--listen", "127.0.0.1:7777"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7777" || c.LogLevel != "debug" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,197 @@
+// Package web is the HTTP surface: the pages and their static files
+// (embedded), the REST API, health and metrics, and the mount point of the
+// websocket endpoint. Handlers are thin: the rules live in the domain
+// packages.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"parley/auth"
+)
+
+//go:embed static
+var static embed.FS
+
+// Pinger reports whether the database answers (pgxpool.Pool does).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the HTTP surface needs, given by cmd/parley.
+type Deps struct {
+	Auth      *auth.Service
+	DB        Pinger
+	WS        http.Handler // the /ws endpoint
+	PublicURL *url.URL
+	Log       *slog.Logger
+	Metrics   *prometheus.Registry
+	// LoginLimit limits sign-in attempts per client address; nil: 10 at
+	// once, then one every 6 seconds.
+	LoginLimit *auth.Limiter
+}
+
+// New builds the echo instance with every route.
+func New(d Deps) *echo.Echo {
+	if d.LoginLimit == nil {
+		d.LoginLimit = auth.NewLimiter(6*time.Second, 10)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), sameOriginWrites(d.PublicURL), secureHeaders)
+
+	a := &api{Deps: d}
+	e.POST("/api/login", a.login)
+	e.POST("/api/logout", a.logout)
+	e.GET("/api/me", a.me, a.requireUser)
+	e.GET("/healthz", a.healthz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{})))
+	e.GET("/ws", echo.WrapHandler(d.WS))
+
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err)
+	}
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/desk") })
+	e.GET("/login", page(sub, "login.html"))
+	e.GET("/desk", page(sub, "desk.html"))
+	e.GET("/robots.txt", func(c echo.Context) error {
+		b, err := fs.ReadFile(sub, "robots.txt")
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", b)
+	})
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
+	return e
+}
+
+func page(files fs.FS, name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-cache")
+		return c.HTMLBlob(http.StatusOK, b)
+	}
+}
+
+type api struct{ Deps }
+
+type credentials struct {
+	Username string `json:"username" form:"username"`
+	Password string `json:"password" form:"password"`
+}
+
+func (a *api) login(c echo.Context) error {
+	if ok, retry := a.LoginLimit.Allow(c.RealIP()); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		return apiError(http.StatusTooManyRequests, "rate_limited",
+			"Too many sign-in attempts from your address. Try again in "+humanDuration(retry)+".")
+	}
+	var in credentials
+	if err := c.Bind(&in); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", "send username and password as JSON or a form")
+	}
+	if in.Username == "" || in.Password == "" {
+		return apiError(http.StatusBadRequest, "bad_request", "username and password are required")
+	}
+	s, err := a.Auth.Login(c.Request().Context(), in.Username, in.Password)
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return apiError(http.StatusUnauthorized, "invalid_credentials", "Wrong username or password.")
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{
+		Name:     auth.CookieName,
+		Value:    s.Token,
+		Path:     "/",
+		Expires:  s.Expires,
+		HttpOnly: true,
+		Secure:   a.PublicURL.Scheme == "https",
+		SameSite: http.SameSiteLaxMode,
+	})
+	a.Log.Info("signed in", "user", s.User.Username, "remote", c.RealIP())
+	return c.JSON(http.StatusOK, s)
+}
+
+func (a *api) logout(c echo.Context) error {
+	if err := a.Auth.Logout(c.Request().Context(), requestToken(c)); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: a.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *api) me(c echo.Context) error {
+	p := c.Get("principal").(auth.Principal)
+	u, err := a.Auth.UserByID(c.Request().Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// requireUser admits signed-in accounts (cookie or bearer token).
+func (a *api) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := a.Auth.Authenticate(c.Request().Context(), requestToken(c))
+		if err != nil {
+			return err
+		}
+		if !p.IsStaff() {
+			return apiError(http.StatusForbidden, "forbidden", "this needs an account")
+		}
+		c.Set("principal", p)
+		return next(c)
+	}
+}
+
+func (a *api) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		a.Log.Warn("health check: database not answering", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
+
+// requestToken is the bearer token, else the session cookie.
+func requestToken(c echo.Context) string {
+	if h := c.Request().Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	if ck, err := c.Cookie(auth.CookieName); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+func humanDuration(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s <= 1 {
+		return "a second"
+	}
+	if s < 90 {
+		return strconv.Itoa(s) + " seconds"
+	}
+	return strconv.Itoa((s+30)/60) + " minutes"
+}
