@@ -213,6 +213,17 @@ func (s *Service) UserByID(ctx context.Context, id UserID) (User, error) {
 	return u, err
 }
 
+// UserByUsername returns an account by its username.
+func (s *Service) UserByUsername(ctx context.Context, username string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name, role FROM users WHERE username = $1`,
+		strings.ToLower(username)).Scan(&u.ID, &u.Username, &u.Name, &u.Role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, store.ErrNotFound
+	}
+	return u, err
+}
+
 // IssueVisitor makes a token for a customer of the queue with key queue.
 // subject identifies the visitor across reloads; an empty one makes a new
 // visitor.

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"parley/auth"
 	"parley/bus"
 )
 
@@ -62,6 +63,28 @@ type Hub struct {
 	subjects map[string]*subject
 	closing  bool
 	wg       sync.WaitGroup // one per live connection
+	watchers []Observer
+}
+
+// Observer hears of every connection that opens and ends on this node
+// (presence). It is called on that connection's own goroutine, so it delays
+// no one else; it should still be quick.
+type Observer interface {
+	Connected(p auth.Principal)
+	Disconnected(p auth.Principal)
+}
+
+// Observe adds o. Call it before serving.
+func (h *Hub) Observe(o Observer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.watchers = append(h.watchers, o)
+}
+
+func (h *Hub) observers() []Observer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Observer(nil), h.watchers...)
 }
 
 // subject is one bus subscription shared by this node's connections.
@@ -111,6 +134,9 @@ func (h *Hub) add(c *Conn) bool {
 	if err := c.Subscribe(bus.BroadcastSubject); err != nil {
 		c.log.Error("subscribe broadcast", "err", err)
 	}
+	for _, o := range h.observers() {
+		o.Connected(c.principal)
+	}
 	return true
 }
 
@@ -125,6 +151,9 @@ func (h *Hub) remove(c *Conn) {
 	delete(h.conns, c)
 	h.mu.Unlock()
 	h.metrics.conns.Dec()
+	for _, o := range h.observers() {
+		o.Disconnected(c.principal)
+	}
 	h.wg.Done()
 }
 

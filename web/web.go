@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"parley/auth"
+	"parley/chat"
 )
 
 //go:embed static
@@ -34,6 +35,7 @@ type Pinger interface {
 // Deps are what the HTTP surface needs, given by cmd/parley.
 type Deps struct {
 	Auth      *auth.Service
+	Chat      *chat.Service
 	DB        Pinger
 	WS        http.Handler // the /ws endpoint
 	PublicURL *url.URL
@@ -77,6 +79,9 @@ func New(d Deps) *echo.Echo {
 		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", b)
 	})
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
+	e.GET("/api/conversations/:id/transcript", a.transcript)
+	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60)}
+	w.routes(e)
 	return e
 }
 
@@ -172,6 +177,24 @@ func (a *api) healthz(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
+
+// transcript is a conversation with every event its reader may see:
+// agents all of it, the customer (with its visitor token) the public part.
+func (a *api) transcript(c echo.Context) error {
+	p, err := a.Auth.Authenticate(c.Request().Context(), requestToken(c))
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return apiError(http.StatusBadRequest, "bad_request", "the conversation id is a positive number")
+	}
+	conv, evs, err := a.Chat.Resume(c.Request().Context(), p, chat.ConversationID(id), 0)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversation": conv, "events": evs})
 }
 
 // requestToken is the bearer token, else the session cookie.

@@ -22,6 +22,7 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat"
 	"parley/signaling"
 	"parley/store"
 	"parley/web"
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, auth.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, auth.Migrations, chat.Migrations); err != nil {
 		return err
 	}
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
@@ -76,10 +77,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
+	b := newBus()
+	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{})
+	if cfg.Demo {
+		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
+			return err
+		}
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	b := newBus()
 	router := signaling.NewRouter()
 	wsCfg := signaling.DefaultConfig()
 	wsCfg.Version = version
@@ -87,9 +95,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.RatePerSecond = cfg.WSRate
 	wsCfg.RateBurst = cfg.WSBurst
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
+	signaling.RegisterChat(router, hub, chatSvc)
+	chatCtx, stopChat := context.WithCancel(context.Background())
+	chatDone := make(chan struct{})
+	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
+	defer func() { stopChat(); <-chatDone }()
 
 	e := web.New(web.Deps{
 		Auth:      authSvc,
+		Chat:      chatSvc,
 		DB:        pool,
 		WS:        signaling.NewEndpoint(hub, authSvc, publicURL, nil),
 		PublicURL: publicURL,
@@ -128,6 +142,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// ensureDemoQueue makes the demo queue "demo" (served on /demo) with the
+// demo agents as members, when there is no queue yet.
+func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, publicURL string) error {
+	var members []auth.UserID
+	for _, name := range []string{"alice", "bob"} {
+		if u, err := a.UserByUsername(ctx, name); err == nil {
+			members = append(members, u.ID)
+		}
+	}
+	u, _ := url.Parse(publicURL)
+	_, err := svc.EnsureDemoQueue(ctx, []string{u.Scheme + "://" + u.Host}, members...)
+	return err
 }
 
 // newBus chooses the bus: in-process for one node. (NATS, for many nodes,

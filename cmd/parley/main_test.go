@@ -46,6 +46,9 @@ func start(t *testing.T, dbURL string, extra ...string) *server {
 	t.Cleanup(func() {
 		cancel()
 		<-s.done
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log)
+		}
 	})
 	return s
 }

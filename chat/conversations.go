@@ -1,0 +1,404 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/auth"
+)
+
+const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
+	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
+	c.last_seq, c.visitor`
+
+const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
+
+func scanConversation(row pgx.Row) (Conversation, error) {
+	var c Conversation
+	var agentName string
+	err := row.Scan(&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
+		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
+		&c.CloseStatus, &c.LastSeq, &c.visitor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if c.agentID != nil {
+		id := *c.agentID
+		c.Agent = &AgentRef{ID: &id, Name: agentName}
+	}
+	return c, err
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func getConversation(ctx context.Context, db querier, id ConversationID, lock bool) (Conversation, error) {
+	sql := `SELECT ` + conversationColumns + conversationFrom + ` WHERE c.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF c`
+	}
+	return scanConversation(db.QueryRow(ctx, sql, id))
+}
+
+// mayRead says whether p may see conversation c: its own customer, its
+// agent or an agent it is offered to, a supervisor or an admin. Anything
+// else is not_found, the same answer as for an id that does not exist, so
+// ids cannot be probed.
+func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
+	switch {
+	case p.Kind == auth.KindVisitor:
+		if p.Subject == c.visitor && p.Scope == s.queueKey(ctx, c.Queue.ID) {
+			return nil
+		}
+	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+		return nil
+	case p.Is(auth.RoleAgent):
+		if c.agentID != nil && *c.agentID == p.UserID {
+			return nil
+		}
+		var offered bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
+			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending')`, c.ID, p.UserID).Scan(&offered)
+		if err != nil {
+			return err
+		}
+		if offered {
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *Service) queueKey(ctx context.Context, id QueueID) string {
+	q, err := s.queue(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return q.Key
+}
+
+// StartInput is the pre-chat form.
+type StartInput struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Extra string `json:"extra"`
+}
+
+func (in *StartInput) validate(q Queue) error {
+	in.Name, in.Email, in.Extra = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), strings.TrimSpace(in.Extra)
+	switch {
+	case in.Name == "":
+		return bad("name: your name is required")
+	case utf8.RuneCountInString(in.Name) > 100:
+		return bad("name: at most 100 characters")
+	case in.Email == "" && q.EmailMode == "required":
+		return bad("email: an e-mail address is required")
+	case in.Email != "" && !validEmail(in.Email):
+		return bad("email: a valid e-mail address is required")
+	case q.ExtraMode == "hidden":
+		in.Extra = ""
+	case in.Extra == "" && q.ExtraMode == "required":
+		return bad("extra: %s is required", strings.ToLower(q.ExtraLabel))
+	case utf8.RuneCountInString(in.Extra) > 200:
+		return bad("extra: at most 200 characters")
+	}
+	return nil
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+}
+
+// Start opens the visitor's conversation in its queue, or returns the one
+// it already has open.
+func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
+	if p.Kind != auth.KindVisitor {
+		return Conversation{}, nil, detail{ErrForbidden, "only customers start chats"}
+	}
+	q, err := s.QueueByKey(ctx, p.Scope)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	if open, err := s.openOf(ctx, p); err != nil {
+		return Conversation{}, nil, err
+	} else if len(open) > 0 {
+		return s.Resume(ctx, p, open[0].ID, 0)
+	}
+	if err := in.validate(q); err != nil {
+		return Conversation{}, nil, err
+	}
+	var id ConversationID
+	var ev Event
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state)
+			VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
+			return err
+		}
+		ev = Event{ConversationID: id, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
+		return appendEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	unlock := s.lockConversations(id)
+	s.publishEvents(q, ev)
+	unlock()
+	s.publishWaiting(q, c)
+	s.poke()
+	c, evs := s.view(p, q, c, []Event{ev})
+	return c, evs, nil
+}
+
+// openOf lists p's open conversations: a customer's own, an agent's
+// assigned ones.
+func (s *Service) openOf(ctx context.Context, p auth.Principal) ([]Conversation, error) {
+	var rows pgx.Rows
+	var err error
+	switch {
+	case p.Kind == auth.KindVisitor:
+		rows, err = s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+			WHERE c.visitor = $1 AND q.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
+	case p.IsStaff():
+		rows, err = s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+			WHERE c.agent_id = $1 AND c.state = 'active' ORDER BY c.accepted_at`, p.UserID)
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+}
+
+// Mine lists p's open conversations as p may see them.
+func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, error) {
+	cs, err := s.openOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Conversation, 0, len(cs))
+	for _, c := range cs {
+		q, err := s.queue(ctx, c.Queue.ID)
+		if err != nil {
+			return nil, err
+		}
+		v, _ := s.view(p, q, c, nil)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Resume returns a conversation p may read and its events after seq.
+func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationID, after int) (Conversation, []Event, error) {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	if err := s.mayRead(ctx, p, c); err != nil {
+		return Conversation{}, nil, err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	evs, err := s.events(ctx, id, after, p.IsStaff())
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	c, evs = s.view(p, q, c, evs)
+	return c, evs, nil
+}
+
+// Subject is the bus subject through which p follows conversation id:
+// staff get every event, customers the public ones.
+func Subject(p auth.Principal, id ConversationID) string {
+	if p.IsStaff() {
+		return StaffSubject(id)
+	}
+	return PublicSubject(id)
+}
+
+// Close ends a conversation. Agents give a status from the queue's list.
+func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	if err := s.mayRead(ctx, p, c); err != nil {
+		return err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return err
+	}
+	by := "customer"
+	if p.IsStaff() {
+		by = "agent"
+		if c.agentID == nil || *c.agentID != p.UserID {
+			if !p.Is(auth.RoleSupervisor, auth.RoleAdmin) {
+				return detail{ErrForbidden, "only the chat's agent closes it"}
+			}
+		}
+		status = strings.TrimSpace(status)
+		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
+			return bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
+		}
+	} else {
+		status = ""
+	}
+	unlock := s.lockConversations(id)
+	defer unlock()
+	var ev Event
+	var withdrawn []auth.UserID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if c.State == StateClosed {
+			return conflict("the chat is already closed")
+		}
+		rows, err := tx.Query(ctx, `UPDATE offers SET state = 'withdrawn', ended_at = now()
+			WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id)
+		if err != nil {
+			return err
+		}
+		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'closed', closed_at = now(), closed_by = $2,
+			close_status = nullif($3, '') WHERE id = $1`, id, by, status); err != nil {
+			return err
+		}
+		if c.agentID != nil {
+			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+				return err
+			}
+		}
+		ev = Event{ConversationID: id, Kind: KindClosed, Author: author(p, c), Status: status}
+		return appendEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return err
+	}
+	s.publishEvents(q, ev)
+	for _, u := range withdrawn {
+		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+			map[string]any{"conversation_id": id, "reason": "closed"})
+	}
+	if c.State == StateQueued || c.State == StateOffered {
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+	}
+	s.poke()
+	return nil
+}
+
+// author is p as the author of an event in c: a customer by the name it
+// gave the pre-chat form.
+func author(p auth.Principal, c Conversation) Author {
+	if p.IsStaff() {
+		return Author{Kind: "agent", Name: p.Name, key: p.Key()}
+	}
+	return Author{Kind: "customer", Name: c.Customer.Name, key: p.Key()}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// HistoryEntry is an earlier conversation with its events.
+type HistoryEntry struct {
+	Conversation Conversation `json:"conversation"`
+	Events       []Event      `json:"events"`
+}
+
+// History returns the customer's earlier conversations (same visitor or
+// same e-mail), newest first, before the conversation id before (0: all).
+func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
+	if !p.IsStaff() {
+		return nil, false, detail{ErrForbidden, "history is for agents"}
+	}
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.mayRead(ctx, p, c); err != nil {
+		return nil, false, err
+	}
+	if limit <= 0 || limit > 20 {
+		limit = 5
+	}
+	if before == 0 {
+		before = id
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+		WHERE c.id < $1 AND c.id <> $2 AND (c.visitor = $3 OR ($4 <> '' AND lower(c.customer_email) = lower($4)))
+		ORDER BY c.id DESC LIMIT $5`, before, id, c.visitor, c.Customer.Email, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(cs) > limit
+	if more {
+		cs = cs[:limit]
+	}
+	out := make([]HistoryEntry, 0, len(cs))
+	for _, hc := range cs {
+		evs, err := s.events(ctx, hc.ID, 0, true)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, HistoryEntry{hc, evs})
+	}
+	return out, more, nil
+}
+
+// Typing tells the other side of a conversation that p is typing.
+func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing bool) error {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	if err := s.mayRead(ctx, p, c); err != nil {
+		return err
+	}
+	if c.State == StateClosed {
+		return conflict("the chat is closed")
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return err
+	}
+	a := author(p, c)
+	if !p.IsStaff() {
+		s.publishSubject(StaffSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
+		return nil
+	}
+	// Customers hear of the agent by the name the queue allows.
+	if !q.ShowAgentName {
+		a.Name = q.alias()
+	}
+	s.publishSubject(PublicSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
+	return nil
+}

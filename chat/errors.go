@@ -1,0 +1,34 @@
+package chat
+
+import "fmt"
+
+// Sentinel errors; each answers Code() with its wire code.
+var (
+	ErrNotFound  = codedError{"not_found", "no such conversation"}
+	ErrForbidden = codedError{"forbidden", "not allowed"}
+	ErrConflict  = codedError{"conflict", "not possible in the current state"}
+	ErrBadInput  = codedError{"bad_request", "bad input"}
+)
+
+type codedError struct{ code, msg string }
+
+func (e codedError) Error() string { return e.msg }
+func (e codedError) Code() string  { return e.code }
+
+// detail is a coded error with a specific message that still matches its
+// sentinel with errors.Is.
+type detail struct {
+	codedError
+	text string
+}
+
+func (d detail) Error() string        { return d.text }
+func (d detail) Is(target error) bool { return target == d.codedError }
+
+func bad(format string, a ...any) error {
+	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
+}
+
+func conflict(format string, a ...any) error {
+	return detail{ErrConflict, fmt.Sprintf(format, a...)}
+}

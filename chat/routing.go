@@ -1,0 +1,477 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/auth"
+)
+
+// routeLoop offers waiting chats to agents and expires unanswered offers.
+// It runs when poked (a chat arrives, an agent frees up or comes back) and
+// on every tick. All of its state is in Postgres, so after a restart it
+// carries on where it stopped.
+func (s *Service) routeLoop(ctx context.Context) {
+	t := time.NewTicker(s.opt.Tick)
+	defer t.Stop()
+	for {
+		if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("expire offers", "err", err)
+		}
+		if err := s.routeAll(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("route", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// routeAll walks every queue's queued chats, oldest first.
+func (s *Service) routeAll(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.queue_id FROM conversations c
+		WHERE c.state = 'queued' ORDER BY c.queued_at, c.id`)
+	if err != nil {
+		return err
+	}
+	type waiting struct {
+		ID    ConversationID
+		Queue QueueID
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[waiting])
+	if err != nil {
+		return err
+	}
+	full := map[QueueID]bool{} // no agent had room: later chats of the queue wait too, in order
+	for _, w := range list {
+		if full[w.Queue] {
+			continue
+		}
+		offered, err := s.route(ctx, w.ID, w.Queue)
+		if err != nil {
+			return err
+		}
+		if !offered {
+			full[w.Queue] = true
+		}
+	}
+	return nil
+}
+
+type candidate struct {
+	ID       auth.UserID
+	Load     int       // open chats plus pending offers
+	LastBusy time.Time // when the agent last took or ended a chat
+}
+
+// route offers one queued chat by its queue's strategy and reports whether
+// an offer went out.
+func (s *Service) route(ctx context.Context, id ConversationID, qid QueueID) (bool, error) {
+	q, err := s.queue(ctx, qid)
+	if err != nil {
+		return false, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT m.user_id,
+			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND c.state = 'active')
+			+ (SELECT count(*) FROM offers o WHERE o.user_id = m.user_id AND o.state = 'pending'),
+			coalesce(st.last_activity_at, 'epoch')
+		FROM queue_members m
+		JOIN users u ON u.id = m.user_id AND NOT u.disabled
+		LEFT JOIN agent_status st ON st.user_id = m.user_id
+		WHERE m.queue_id = $1 AND coalesce(st.status, 'available') = 'available'
+		  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.conversation_id = $2 AND o.user_id = m.user_id
+		                  AND o.state IN ('rejected', 'expired') AND o.ended_at > now() - $3::interval)`,
+		qid, id, s.opt.RejectCooldown.String())
+	if err != nil {
+		return false, err
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
+	if err != nil {
+		return false, err
+	}
+	var free []candidate
+	for _, c := range all {
+		if c.Load < q.Capacity && s.presence.online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
+			free = append(free, c)
+		}
+	}
+	if len(free) == 0 {
+		return false, nil
+	}
+	picked := pick(q, free)
+	return s.offer(ctx, q, id, picked)
+}
+
+// pick chooses whom to offer to by the queue's strategy.
+func pick(q Queue, free []candidate) []auth.UserID {
+	idle := func(i, j int) bool {
+		if !free[i].LastBusy.Equal(free[j].LastBusy) {
+			return free[i].LastBusy.Before(free[j].LastBusy)
+		}
+		return free[i].ID < free[j].ID
+	}
+	switch q.Strategy {
+	case RingAll:
+		ids := make([]auth.UserID, len(free))
+		for i, c := range free {
+			ids[i] = c.ID
+		}
+		return ids
+	case LeastBusy:
+		sort.Slice(free, func(i, j int) bool {
+			if free[i].Load != free[j].Load {
+				return free[i].Load < free[j].Load
+			}
+			return idle(i, j)
+		})
+	case RoundRobin:
+		sort.Slice(free, func(i, j int) bool { return free[i].ID < free[j].ID })
+		// The first agent after the one offered last, wrapping round.
+		for _, c := range free {
+			if q.rrLast != nil && c.ID > *q.rrLast {
+				return []auth.UserID{c.ID}
+			}
+		}
+	default: // LongestIdle
+		sort.Slice(free, idle)
+	}
+	return []auth.UserID{free[0].ID}
+}
+
+// offer sends the chat to agents with a deadline.
+func (s *Service) offer(ctx context.Context, q Queue, id ConversationID, agents []auth.UserID) (bool, error) {
+	unlock := s.lockConversations(id)
+	defer unlock()
+	deadline := time.Now().Add(time.Duration(q.AnswerSeconds) * time.Second)
+	var evs []Event
+	var c Conversation
+	var offeredAt time.Time
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if c.State != StateQueued {
+			return errStale
+		}
+		for _, a := range agents {
+			if err := tx.QueryRow(ctx, `INSERT INTO offers (conversation_id, user_id, state, deadline)
+				VALUES ($1, $2, 'pending', $3) RETURNING offered_at`, id, a, deadline).Scan(&offeredAt); err != nil {
+				return err
+			}
+			name, err := userName(ctx, tx, a)
+			if err != nil {
+				return err
+			}
+			ev := Event{ConversationID: id, Kind: KindOffered, Private: true,
+				Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: a}.Key()}}
+			if err := appendEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+		}
+		if q.Strategy == RoundRobin {
+			if _, err := tx.Exec(ctx, `UPDATE queues SET rr_last_user = $2 WHERE id = $1`, q.ID, agents[0]); err != nil {
+				return err
+			}
+			s.forgetQueue(q.ID)
+		}
+		_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = $1`, id)
+		c.State = StateOffered
+		return err
+	})
+	if errors.Is(err, errStale) {
+		return true, nil // someone else moved it; carry on with the next
+	}
+	if err != nil {
+		return false, err
+	}
+	s.publishEvents(q, evs...)
+	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
+	view, _ := s.view(staff, q, c, nil)
+	for _, a := range agents {
+		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
+			"conversation": view, "offered_at": offeredAt, "deadline": deadline,
+		})
+	}
+	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+	return true, nil
+}
+
+var errStale = errors.New("chat: conversation moved on")
+
+func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
+	var name string
+	err := db.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, id).Scan(&name)
+	return name, err
+}
+
+// expireOffers ends offers past their deadline: the agent is paused
+// ("missed offer") and the chat goes back to its queue.
+func (s *Service) expireOffers(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT id, conversation_id, user_id FROM offers
+		WHERE state = 'pending' AND deadline <= now() ORDER BY deadline`)
+	if err != nil {
+		return err
+	}
+	type expired struct {
+		ID   int64
+		Conv ConversationID
+		User auth.UserID
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expired])
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if err := s.endOffer(ctx, e.Conv, e.User, "expired"); err != nil && !errors.Is(err, errStale) {
+			return err
+		}
+	}
+	return nil
+}
+
+// endOffer ends user's pending offer of conversation id as rejected or
+// expired. An expired offer pauses the agent.
+func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return err
+	}
+	unlock := s.lockConversations(id)
+	defer unlock()
+	var ev Event
+	var status *AgentStatus
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE offers SET state = $3, ended_at = now()
+			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending'`, id, user, how)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return errStale
+		}
+		var others bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE conversation_id = $1 AND state = 'pending')`,
+			id).Scan(&others); err != nil {
+			return err
+		}
+		if !others && c.State == StateOffered {
+			if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'queued' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			c.State = StateQueued
+		}
+		name, err := userName(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		kind := KindRejected
+		if how == "expired" {
+			kind = KindMissed
+			st, err := setStatus(ctx, tx, user, StatusPaused, "missed offer")
+			if err != nil {
+				return err
+			}
+			status = &st
+		}
+		ev = Event{ConversationID: id, Kind: kind, Private: true,
+			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
+		return appendEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return err
+	}
+	s.publishEvents(q, ev)
+	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
+	reason := "rejected"
+	if how == "expired" {
+		reason = "timeout"
+	}
+	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
+	if status != nil {
+		s.publishTo(key, "agent.status", status)
+		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
+	}
+	if c.State == StateQueued {
+		view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+	}
+	s.poke()
+	return nil
+}
+
+// Reject declines p's offer of conversation id.
+func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
+	if !p.IsStaff() {
+		return detail{ErrForbidden, "only agents reject offers"}
+	}
+	err := s.endOffer(ctx, id, p.UserID, "rejected")
+	if errors.Is(err, errStale) {
+		return conflict("there is no offer of this chat to you (it may have timed out or been taken)")
+	}
+	return err
+}
+
+// Accept gives conversation id to agent p: an offer to p, or a chat
+// waiting in one of p's queues (picked from the waiting list).
+func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, []Event, error) {
+	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
+		return Conversation{}, nil, detail{ErrForbidden, "only agents accept chats"}
+	}
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	unlock := s.lockConversations(id)
+	var evs []Event
+	var others []auth.UserID
+	wasWaiting := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		var member, offered bool
+		if err := tx.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM queue_members WHERE queue_id = $1 AND user_id = $2),
+				EXISTS (SELECT 1 FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
+			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
+			return err
+		}
+		if !member && !offered {
+			return ErrNotFound
+		}
+		switch c.State {
+		case StateActive:
+			return conflict("another agent has taken this chat")
+		case StateClosed:
+			return conflict("the customer has left; the chat is closed")
+		}
+		wasWaiting = true
+		// Room: open chats and other pending offers, against the queue's capacity.
+		var load int
+		if err := tx.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND state = 'active')
+				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
+			p.UserID, id).Scan(&load); err != nil {
+			return err
+		}
+		if load >= q.Capacity {
+			return conflict("you already have %d chats, the most this queue allows; close one first", load)
+		}
+		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
+			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
+		if err != nil {
+			return err
+		}
+		ended, err := pgx.CollectRows(rows, pgx.RowTo[auth.UserID])
+		if err != nil {
+			return err
+		}
+		for _, u := range ended {
+			if u != p.UserID {
+				others = append(others, u)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'active', agent_id = $2, accepted_at = now()
+			WHERE id = $1`, id, p.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
+			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
+			return err
+		}
+		a := author(p, c)
+		accepted := Event{ConversationID: id, Kind: KindAccepted, Author: a}
+		if err := appendEvent(ctx, tx, &accepted); err != nil {
+			return err
+		}
+		evs = append(evs, accepted)
+		if q.Greeting != "" {
+			g := Event{ConversationID: id, Kind: KindMessage, Author: a, Text: q.Greeting}
+			if err := appendEvent(ctx, tx, &g); err != nil {
+				return err
+			}
+			evs = append(evs, g)
+		}
+		return nil
+	})
+	if err == nil {
+		s.publishEvents(q, evs...)
+	}
+	unlock()
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	for _, u := range others {
+		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+			map[string]any{"conversation_id": id, "reason": "taken"})
+	}
+	s.publishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
+	if wasWaiting {
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+	}
+	s.poke()
+	return s.Resume(ctx, p, id, 0)
+}
+
+// Waiting lists the chats waiting in p's queues, oldest first, and the
+// queues (whose WaitingSubject carries the changes).
+func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
+	if !p.IsStaff() {
+		return nil, nil, detail{ErrForbidden, "the waiting list is for agents"}
+	}
+	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
+		UNION SELECT id FROM queues WHERE $2`, p.UserID, p.Is(auth.RoleSupervisor, auth.RoleAdmin))
+	if err != nil {
+		return nil, nil, err
+	}
+	queues, err := pgx.CollectRows(qrows, pgx.RowTo[QueueID])
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+		WHERE c.queue_id = ANY ($1) AND c.state IN ('queued', 'offered') ORDER BY c.queued_at, c.id`, queues)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, c := range cs {
+		q, err := s.queue(ctx, c.Queue.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		cs[i], _ = s.view(p, q, c, nil)
+	}
+	return cs, queues, nil
+}
+
+// publishWaiting tells the queue's agents that a chat waits.
+func (s *Service) publishWaiting(q Queue, c Conversation) {
+	view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
+	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+}

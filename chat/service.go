@@ -1,0 +1,248 @@
+package chat
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/auth"
+	"parley/bus"
+	"parley/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are chat's tables. They refer to auth's users, so auth's
+// migrations run first.
+var Migrations = store.Migrations{Component: "chat", FS: mustSub(migrations, "migrations")}
+
+// Options tune the service. Zero values take the defaults.
+type Options struct {
+	// RejectCooldown is how long an agent who rejected or missed a chat is
+	// not offered it again (others are tried first). Default 2 minutes.
+	RejectCooldown time.Duration
+	// Tick is how often the router looks for expired offers. Default 250ms.
+	Tick time.Duration
+	// BatchMax is the most messages committed in one transaction.
+	BatchMax int
+}
+
+// Service is the chat domain. Run starts its router and message writer.
+type Service struct {
+	pool *pgxpool.Pool
+	bus  bus.Bus
+	log  *slog.Logger
+	opt  Options
+
+	sends chan *sendReq
+	kick  chan struct{}
+
+	// stripes serialise commit-then-publish per conversation, so the
+	// events of one conversation leave this node in seq order.
+	stripes [64]sync.Mutex
+
+	presence presence
+	queues   queueCache
+}
+
+// New makes the service. Call Run to route and write.
+func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
+	if opt.RejectCooldown == 0 {
+		opt.RejectCooldown = 2 * time.Minute
+	}
+	if opt.Tick == 0 {
+		opt.Tick = 250 * time.Millisecond
+	}
+	if opt.BatchMax == 0 {
+		opt.BatchMax = 128
+	}
+	return &Service{
+		pool:     pool,
+		bus:      b,
+		log:      log,
+		opt:      opt,
+		sends:    make(chan *sendReq, 4096),
+		kick:     make(chan struct{}, 1),
+		presence: presence{count: map[string]int{}},
+	}
+}
+
+// Run routes and writes until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.writeLoop(ctx) }()
+	go func() { defer wg.Done(); s.routeLoop(ctx) }()
+	wg.Wait()
+}
+
+// poke asks the router to look again soon.
+func (s *Service) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// lockConversations takes the stripes of ids in a fixed order and returns
+// the function that releases them.
+func (s *Service) lockConversations(ids ...ConversationID) func() {
+	idx := make([]int, 0, len(ids))
+	seen := map[int]bool{}
+	for _, id := range ids {
+		i := int(uint64(id) % uint64(len(s.stripes)))
+		if !seen[i] {
+			seen[i] = true
+			idx = append(idx, i)
+		}
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		s.stripes[i].Lock()
+	}
+	return func() {
+		for j := len(idx) - 1; j >= 0; j-- {
+			s.stripes[idx[j]].Unlock()
+		}
+	}
+}
+
+// appendEvent numbers ev in its conversation and stores it, inside tx.
+// The conversation's row lock (taken by the UPDATE) orders concurrent
+// writers, so numbers have no gaps and commit in order.
+func appendEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
+	err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`,
+		ev.ConversationID).Scan(&ev.Seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	var clientID *string
+	if ev.ClientID != "" {
+		clientID = &ev.ClientID
+	}
+	return tx.QueryRow(ctx, `INSERT INTO conversation_events
+		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
+		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
+		ev.Text, clientID, ev.Status).Scan(&ev.Time)
+}
+
+const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
+	coalesce(client_id, ''), status, created_at`
+
+func scanEvent(row pgx.Row) (Event, error) {
+	var ev Event
+	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.Time)
+	return ev, err
+}
+
+// events reads a conversation's events after seq; staff see private ones.
+func (s *Service) events(ctx context.Context, id ConversationID, after int, staff bool) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM conversation_events
+		WHERE conversation_id = $1 AND seq > $2 AND (NOT private OR $3) ORDER BY seq`, id, after, staff)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// publishEvents sends committed events to the conversation's subjects: all
+// of them to staff, the public ones (with agent names as the queue allows)
+// to the customer. Callers hold the conversation's stripe.
+func (s *Service) publishEvents(q Queue, evs ...Event) {
+	for _, ev := range evs {
+		if frame, err := bus.Frame("chat.event", ev); err == nil {
+			s.bus.Publish(StaffSubject(ev.ConversationID), frame) //nolint:errcheck
+		}
+		if ev.Private {
+			continue
+		}
+		if frame, err := bus.Frame("chat.event", customerView(q, ev)); err == nil {
+			s.bus.Publish(PublicSubject(ev.ConversationID), frame) //nolint:errcheck
+		}
+	}
+}
+
+// publishTo sends an event envelope to one principal's connections.
+func (s *Service) publishTo(key, typ string, data any) {
+	frame, err := bus.Frame(typ, data)
+	if err != nil {
+		s.log.Error("encode event", "type", typ, "err", err)
+		return
+	}
+	s.bus.Publish(bus.PrincipalSubject(key), frame) //nolint:errcheck
+}
+
+func (s *Service) publishSubject(subject, typ string, data any) {
+	frame, err := bus.Frame(typ, data)
+	if err != nil {
+		s.log.Error("encode event", "type", typ, "err", err)
+		return
+	}
+	s.bus.Publish(subject, frame) //nolint:errcheck
+}
+
+// customerView is an event as the customer sees it.
+func customerView(q Queue, ev Event) Event {
+	if ev.Author.Kind == "agent" && !q.ShowAgentName {
+		ev.Author.Name = q.alias()
+	}
+	ev.Status = "" // the close status is the agents' business
+	return ev
+}
+
+// customerConversation is a conversation as its customer sees it.
+func customerConversation(q Queue, c Conversation) Conversation {
+	c.Customer.Online = nil
+	c.CloseStatus = nil
+	if c.Agent != nil {
+		a := AgentRef{Name: c.Agent.Name}
+		if !q.ShowAgentName {
+			a.Name = q.alias()
+		}
+		c.Agent = &a
+	}
+	return c
+}
+
+// view adapts a conversation and its events to who is looking.
+func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (Conversation, []Event) {
+	if p.IsStaff() {
+		online := s.presence.online(auth.Principal{Kind: auth.KindVisitor, Subject: c.visitor}.Key())
+		c.Customer.Online = &online
+		return c, evs
+	}
+	out := make([]Event, 0, len(evs))
+	for _, ev := range evs {
+		if !ev.Private {
+			out = append(out, customerView(q, ev))
+		}
+	}
+	return customerConversation(q, c), out
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(fmt.Sprintf("chat: %v", err))
+	}
+	return sub
+}
