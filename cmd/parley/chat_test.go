@@ -441,10 +441,26 @@ func TestACustomerSeesOnlyItsOwnConversation(t *testing.T) {
 	}
 }
 
-// Killing the websocket mid-conversation loses nothing that was
-// acknowledged and duplicates nothing: the sender resends what it had not
-// seen acknowledged, the receiver resumes after its last seq.
+// Killing the websocket mid-conversation, or restarting the server, loses
+// nothing that was acknowledged and duplicates nothing: the sender resends
+// what it had not seen acknowledged (same client ids), the receiver resumes.
 func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
+	noLossAcross(t, func(s *chatServer, cust *client.Client) *chatServer {
+		cust.Close()
+		return s
+	})
+}
+
+func TestAServerRestartMidConversationLosesAndDuplicatesNothing(t *testing.T) {
+	noLossAcross(t, func(s *chatServer, _ *client.Client) *chatServer {
+		s.stop()
+		<-s.done
+		s.done <- nil
+		return &chatServer{server: start(t, storetest.URL()), db: s.db, queue: s.queue}
+	})
+}
+
+func noLossAcross(t *testing.T, disrupt func(*chatServer, *client.Client) *chatServer) {
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	tok := s.visitorToken(t, "")
@@ -466,7 +482,7 @@ func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
 		}
 		return err
 	}
-	// Send in the background and cut the socket part way.
+	// Send in the background and disrupt part way.
 	done := make(chan int)
 	go func() {
 		i := 0
@@ -478,9 +494,9 @@ func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
 		done <- i
 	}()
 	waitEvent(t, alice, "chat.event", func(d json.RawMessage) bool { return strings.Contains(string(d), `"text":"n20"`) })
-	cust.Close()
+	s = disrupt(s, cust)
 	stopped := <-done
-	// Reconnect with the same visitor token, resend everything not acknowledged (same client ids).
+	// Reconnect with the same visitor token, resend everything not acknowledged.
 	cust2 := s.customer(t, s.visitorToken(t, tok))
 	var mine struct{ Conversations []conv }
 	request(t, cust2, "chat.mine", nil, &mine)
@@ -494,8 +510,9 @@ func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
 			}
 		}
 	}
+	agent := s.agent(t, "alice")
 	var all withEvents
-	request(t, alice, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}, &all)
+	request(t, agent, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}, &all)
 	seen := map[string]int{}
 	for _, e := range all.Events {
 		if e.Kind == "message" && e.Author.Kind == "customer" {
@@ -504,10 +521,10 @@ func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	for i := 0; i < total; i++ {
 		if n := seen[fmt.Sprintf("n%d", i)]; n != 1 {
-			t.Fatalf("message n%d stored %d times (cut after %d)", i, n, stopped)
+			t.Fatalf("message n%d stored %d times (disrupted after %d)", i, n, stopped)
 		}
 	}
-	t.Logf("socket cut after %d of %d messages; all %d stored once", stopped, total, total)
+	t.Logf("disrupted after %d of %d messages; all %d stored once", stopped, total, total)
 }
 
 // A queued chat survives a restart of the server and is offered when the
