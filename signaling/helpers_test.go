@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -90,13 +89,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func wsURL(httpURL string) *url.URL {
-	u, _ := url.Parse(httpURL)
-	u.Scheme = "ws"
-	u.Path = "/ws"
-	return u
 }
 
 // nextEvent waits for an event of type typ, failing after a deadline.
