@@ -27,9 +27,10 @@ type AgentStatus struct {
 
 // AgentQueue is a queue an agent works in.
 type AgentQueue struct {
-	ID       QueueID `json:"id"`
-	Name     string  `json:"name"`
-	Capacity int     `json:"capacity"`
+	ID       QueueID  `json:"id"`
+	Name     string   `json:"name"`
+	Capacity int      `json:"capacity"`
+	Statuses []string `json:"statuses"` // what a chat may be closed as
 }
 
 // AgentState is everything the desk shows about the agent itself.
@@ -52,7 +53,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	if err != nil {
 		return AgentState{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity FROM queues q
+	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses FROM queues q
 		JOIN queue_members m ON m.queue_id = q.id WHERE m.user_id = $1 ORDER BY q.name`, p.UserID)
 	if err != nil {
 		return AgentState{}, err
