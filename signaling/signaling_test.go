@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -407,3 +408,21 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Every goroutine a connection starts ends with it.
+func TestConnectionsLeaveNoGoroutinesBehind(t *testing.T) {
+	e := newEnv(t, signaling.DefaultConfig())
+	// Warm up pools and the HTTP server's own goroutines.
+	e.connect(t, e.agent).Close()
+	waitFor(t, func() bool { return e.hub.Count() == 0 })
+	before := runtime.NumGoroutine()
+	var cs []*client.Client
+	for i := 0; i < 20; i++ {
+		cs = append(cs, e.connect(t, e.agent))
+	}
+	waitFor(t, func() bool { return e.hub.Count() == 20 })
+	for _, c := range cs {
+		c.Close()
+	}
+	waitFor(t, func() bool { return e.hub.Count() == 0 && runtime.NumGoroutine() <= before })
+}
