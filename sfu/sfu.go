@@ -1,0 +1,174 @@
+// Package sfu forwards media: rooms of participants, each with an "up"
+// PeerConnection it publishes on (the client offers) and a "down" one it
+// receives on (the server offers). Each published track is read once and
+// written to every subscriber. It knows nothing of chats, accounts or
+// websockets: the layer above hands it SDP and candidates and is told,
+// through a Signal, what to send back.
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config of the media server. Zero ports pick free ones (tests).
+type Config struct {
+	// UDPPort carries all ICE over UDP, muxed (one port for every peer).
+	UDPPort int
+	// TCPPort carries ICE over TCP, the fallback; -1 turns it off.
+	TCPPort int
+	// ListenIP is the address the ports bind to; empty means all.
+	ListenIP string
+	// PublicIPs are announced instead of the host's addresses (NAT 1:1).
+	PublicIPs []string
+	Logger    *slog.Logger
+}
+
+// SFU is the media server of one node.
+type SFU struct {
+	cfg  Config
+	log  *slog.Logger
+	udp  net.PacketConn
+	tcp  net.Listener
+	se   webrtc.SettingEngine
+	mu   sync.Mutex
+	room map[string]*Room
+}
+
+// New opens the media ports.
+func New(cfg Config) (*SFU, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &SFU{cfg: cfg, log: cfg.Logger, room: map[string]*Room{}}
+	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, fmt.Sprint(cfg.UDPPort)))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: media UDP port %d: %w", cfg.UDPPort, err)
+	}
+	s.udp = udp
+	s.se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, udp))
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if cfg.TCPPort >= 0 {
+		tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenIP, fmt.Sprint(cfg.TCPPort)))
+		if err != nil {
+			udp.Close()
+			return nil, fmt.Errorf("sfu: media TCP port %d: %w", cfg.TCPPort, err)
+		}
+		s.tcp = tcp
+		s.se.SetICETCPMux(webrtc.NewICETCPMux(nil, tcp, 32))
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	s.se.SetNetworkTypes(types)
+	s.se.SetIncludeLoopbackCandidate(true)
+	if len(cfg.PublicIPs) > 0 {
+		s.se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	return s, nil
+}
+
+// UDPAddr and TCPAddr are where the media ports listen.
+func (s *SFU) UDPAddr() net.Addr { return s.udp.LocalAddr() }
+
+// TCPAddr is nil when ICE over TCP is off.
+func (s *SFU) TCPAddr() net.Addr {
+	if s.tcp == nil {
+		return nil
+	}
+	return s.tcp.Addr()
+}
+
+// Close ends every room and closes the ports.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.room))
+	for _, r := range s.room {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.Close()
+	}
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+	return s.udp.Close()
+}
+
+// Room returns the room called id, making it if needed.
+func (s *SFU) Room(id string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.room[id]
+	if !ok {
+		r = newRoom(s, id)
+		s.room[id] = r
+	}
+	return r
+}
+
+func (s *SFU) forget(r *Room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.room[r.id] == r {
+		delete(s.room, r.id)
+	}
+}
+
+// newAPI builds the Pion API of one PeerConnection: only the codecs we
+// forward, and an interceptor registry of its own (NACK both ways, RTCP
+// reports, TWCC), so per-connection state stays per connection.
+func (s *SFU) newAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(s.se)), nil
+}
+
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	{Type: "transport-cc"},
+}
+
+// registerCodecs registers VP8, H.264 and Opus (and VP9 when offered).
+func registerCodecs(m *webrtc.MediaEngine) error {
+	codecs := []struct {
+		p    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+			ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8,
+			ClockRate: 90000, RTCPFeedback: videoFeedback}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: videoFeedback}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9,
+			ClockRate: 90000, SDPFmtpLine: "profile-id=0", RTCPFeedback: videoFeedback}, PayloadType: 98}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.p, c.kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}

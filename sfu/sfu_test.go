@@ -1,0 +1,267 @@
+package sfu_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"parley/sfu"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newSFU(t *testing.T) *sfu.SFU {
+	t.Helper()
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", TCPPort: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// peer is a client: a real Pion PeerConnection for each direction, wired
+// to its participant the way the websocket layer does it.
+type peer struct {
+	t    *testing.T
+	up   *webrtc.PeerConnection
+	down *webrtc.PeerConnection
+	p    *sfu.Participant
+	mu   sync.Mutex
+	part chan *sfu.Participant
+
+	closing   atomic.Bool  // the test is tearing down: late offers are expected to fail
+	received  atomic.Int64 // RTP packets on all down tracks
+	keyframes atomic.Int64
+	tracks    chan *webrtc.TrackRemote
+}
+
+func newPeer(t *testing.T) *peer {
+	t.Helper()
+	pc := func() *webrtc.PeerConnection {
+		c, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := &peer{t: t, up: pc(), down: pc(), part: make(chan *sfu.Participant, 1), tracks: make(chan *webrtc.TrackRemote, 16)}
+	for target, conn := range map[sfu.Target]*webrtc.PeerConnection{sfu.Up: c.up, sfu.Down: c.down} {
+		target := target
+		conn.OnICECandidate(func(cand *webrtc.ICECandidate) {
+			if cand != nil {
+				c.participant().AddCandidate(target, cand.ToJSON()) //nolint:errcheck
+			}
+		})
+	}
+	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		c.tracks <- tr
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			c.received.Add(1)
+			if len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+				c.keyframes.Add(1)
+			}
+		}
+	})
+	return c
+}
+
+func (c *peer) participant() *sfu.Participant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.p == nil {
+		c.p = <-c.part
+	}
+	return c.p
+}
+
+// Offer answers the server's down offer, as a browser would.
+func (c *peer) Offer(sdp webrtc.SessionDescription) {
+	go func() {
+		if err := c.down.SetRemoteDescription(sdp); err != nil {
+			if !c.closing.Load() {
+				c.t.Errorf("down offer: %v", err)
+			}
+			return
+		}
+		answer, err := c.down.CreateAnswer(nil)
+		if err == nil {
+			err = c.down.SetLocalDescription(answer)
+		}
+		if err == nil {
+			err = c.participant().Answer(*c.down.LocalDescription())
+		}
+		if err != nil && !c.closing.Load() {
+			c.t.Errorf("down answer: %v", err)
+		}
+	}()
+}
+
+func (c *peer) Candidate(t sfu.Target, cand webrtc.ICECandidateInit) {
+	conn := c.down
+	if t == sfu.Up {
+		conn = c.up
+	}
+	go conn.AddICECandidate(cand) //nolint:errcheck
+}
+
+func (c *peer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
+	t.Helper()
+	// Candidates may be gathered before Join returns: they wait for the participant.
+	p, err := r.Join(id, c, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.part <- p
+}
+
+// publish offers the up connection with the given local tracks.
+func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
+	t.Helper()
+	for _, tr := range tracks {
+		sender, err := c.up.AddTrack(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				if _, _, err := sender.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	c.offerUp(t)
+}
+
+func (c *peer) offerUp(t *testing.T) {
+	t.Helper()
+	offer, err := c.up.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.up.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := c.participant().Publish(*c.up.LocalDescription())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.up.SetRemoteDescription(answer); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// vp8 makes a VP8 packet: a keyframe or a delta frame.
+func vp8(seq uint16, ts uint32, key bool) *rtp.Packet {
+	payload := []byte{0x10, 0x01, 0xaa, 0xbb, 0xcc} // S=1, PID=0; P=1: delta
+	if key {
+		payload[1] = 0x00
+	}
+	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
+}
+
+// send writes VP8 to tracks at about 100 packets/s, a keyframe every
+// 50 packets, until stop is closed.
+func send(stop chan struct{}, tracks ...*webrtc.TrackLocalStaticRTP) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		for _, tr := range tracks {
+			tr.WriteRTP(vp8(uint16(i), uint32(i*3000), i%50 == 0)) //nolint:errcheck
+		}
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 15s", what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+}
+
+func vp8Track(t *testing.T, id string) *webrtc.TrackLocalStaticRTP {
+	t.Helper()
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, id, "stream-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := newSFU(t)
+	room := s.Room("r1")
+	pub, sub1, sub2 := newPeer(t), newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub1.join(t, room, "sub1", sfu.JoinOptions{})
+	track := vp8Track(t, "cam")
+	pub.publish(t, track)
+	stop := make(chan struct{})
+	sending := make(chan struct{})
+	go func() { send(stop, track); close(sending) }()
+	sub2.join(t, room, "sub2", sfu.JoinOptions{ReceiveOnly: true}) // joins after publishing
+	for i, c := range []*peer{sub1, sub2} {
+		eventually(t, fmt.Sprintf("subscriber %d receives video", i+1), func() bool { return c.received.Load() > 50 })
+		if c.keyframes.Load() == 0 {
+			t.Errorf("subscriber %d got no keyframe", i+1)
+		}
+	}
+	if n := pub.received.Load(); n != 0 {
+		t.Errorf("the publisher received %d packets of its own track", n)
+	}
+	close(stop)
+	<-sending
+	// The publisher leaves: the track ends for both subscribers.
+	pub.participant().Leave()
+	eventually(t, "subscriptions end", func() bool {
+		return sub1.participant().Subscriptions() == 0 && sub2.participant().Subscriptions() == 0
+	})
+	for _, c := range []*peer{pub, sub1, sub2} {
+		c.closing.Store(true)
+	}
+	sub1.participant().Leave()
+	sub2.participant().Leave()
+	for _, c := range []*peer{pub, sub1, sub2} {
+		c.up.Close()
+		c.down.Close()
+	}
+	s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			dumpGoroutines(t)
+			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+}
+
+func dumpGoroutines(t *testing.T) {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	t.Logf("%s", buf[:n])
+}
