@@ -41,6 +41,9 @@ type peer struct {
 	closing   atomic.Bool  // the test is tearing down: late offers are expected to fail
 	received  atomic.Int64 // RTP packets on all down tracks
 	keyframes atomic.Int64
+	layer     atomic.Int32    // the simulcast layer of the last packet (third payload byte)
+	layerKeys [3]atomic.Int64 // keyframes received per layer
+	maxGap    atomic.Int32    // the largest jump in sequence numbers seen
 	tracks    chan *webrtc.TrackRemote
 }
 
@@ -65,14 +68,24 @@ func newPeer(t *testing.T) *peer {
 	}
 	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		c.tracks <- tr
-		for {
+		var last uint16
+		for n := 0; ; n++ {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
 				return
 			}
 			c.received.Add(1)
-			if len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+			if n > 0 {
+				if gap := int32(pkt.SequenceNumber - last); gap > c.maxGap.Load() {
+					c.maxGap.Store(gap)
+				}
+			}
+			last = pkt.SequenceNumber
+			layer := int32(pkt.Payload[2])
+			c.layer.Store(layer)
+			if pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
 				c.keyframes.Add(1)
+				c.layerKeys[layer].Add(1)
 			}
 		}
 	})
@@ -165,9 +178,12 @@ func (c *peer) offerUp(t *testing.T) {
 	}
 }
 
-// vp8 makes a VP8 packet: a keyframe or a delta frame.
-func vp8(seq uint16, ts uint32, key bool) *rtp.Packet {
-	payload := []byte{0x10, 0x01, 0xaa, 0xbb, 0xcc} // S=1, PID=0; P=1: delta
+// vp8 makes a VP8 packet of layer 0: a keyframe or a delta frame.
+func vp8(seq uint16, ts uint32, key bool) *rtp.Packet { return vp8Layer(seq, ts, key, 0) }
+
+// vp8Layer marks the packet with its simulcast layer in the third byte.
+func vp8Layer(seq uint16, ts uint32, key bool, layer byte) *rtp.Packet {
+	payload := []byte{0x10, 0x01, layer, 0xbb, 0xcc} // S=1, PID=0; P=1: delta
 	if key {
 		payload[1] = 0x00
 	}
@@ -257,6 +273,109 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+}
+
+// A publisher sends three simulcast layers; one subscriber is held to the
+// low layer and moves there on a keyframe, the other stays on the high
+// one; both keep receiving a continuous stream.
+func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
+	s := newSFU(t)
+	room := s.Room("sim")
+	pub, hi, lo := newPeer(t), newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	hi.join(t, room, "hi", sfu.JoinOptions{})
+	lo.join(t, room, "lo", sfu.JoinOptions{})
+	var layers []*webrtc.TrackLocalStaticRTP
+	for _, rid := range []string{"l", "m", "h"} {
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "cam", "pub", webrtc.WithRTPStreamID(rid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, tr)
+	}
+	sender, err := pub.up.AddTrack(layers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers[1:] {
+		if err := sender.AddEncoding(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	pub.offerUp(t)
+	// A browser tags simulcast packets with mid and rid header extensions;
+	// Pion's static track does not, so the test does it as a browser would.
+	var midID, ridID uint8
+	for _, e := range sender.GetParameters().HeaderExtensions {
+		switch e.URI {
+		case "urn:ietf:params:rtp-hdrext:sdes:mid":
+			midID = uint8(e.ID)
+		case "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id":
+			ridID = uint8(e.ID)
+		}
+	}
+	if midID == 0 || ridID == 0 {
+		t.Fatal("mid and rid extensions were not negotiated")
+	}
+	var mid string
+	for _, tr := range pub.up.GetTransceivers() {
+		if tr.Sender() == sender {
+			mid = tr.Mid()
+		}
+	}
+	rids := []string{"l", "m", "h"}
+	stop, sending := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sending)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			for li, tr := range layers {
+				pkt := vp8Layer(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li)) // each layer numbers its own packets
+				pkt.Header.SetExtension(midID, []byte(mid))                                        //nolint:errcheck
+				pkt.Header.SetExtension(ridID, []byte(rids[li]))                                   //nolint:errcheck
+				tr.WriteRTP(pkt)                                                                   //nolint:errcheck
+			}
+		}
+	}()
+	defer func() { close(stop); <-sending }()
+
+	for _, c := range []*peer{hi, lo} {
+		c := c
+		eventually(t, "the high layer arrives", func() bool { return c.layer.Load() == 2 && c.layerKeys[2].Load() > 0 })
+		t.Logf("receiving layer %d after %d packets", c.layer.Load(), c.received.Load())
+	}
+	lo.participant().SetMaxLayer("cam", 0)
+	eventually(t, "the held subscriber moves to the low layer", func() bool { return lo.layer.Load() == 0 && lo.layerKeys[0].Load() > 0 })
+	before := lo.received.Load()
+	eventually(t, "it keeps receiving after the switch", func() bool { return lo.received.Load() > before+50 })
+	if lo.layer.Load() != 0 {
+		t.Fatalf("the held subscriber went back to layer %d", lo.layer.Load())
+	}
+	if hi.layer.Load() != 2 {
+		t.Fatalf("the other subscriber left the high layer for %d", hi.layer.Load())
+	}
+	if gap := lo.maxGap.Load(); gap != 1 {
+		t.Fatalf("sequence numbers jumped by %d across the switch: the subscriber would see loss", gap)
+	}
+	// And back up.
+	lo.participant().SetMaxLayer("cam", 2)
+	eventually(t, "it returns to the high layer", func() bool { return lo.layer.Load() == 2 })
+	for _, c := range []*peer{pub, hi, lo} {
+		c.closing.Store(true)
 	}
 }
 
