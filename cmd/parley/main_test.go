@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"parley/signaling/client"
 	"parley/store/storetest"
@@ -53,6 +56,29 @@ func start(t *testing.T, dbURL string, extra ...string) *server {
 	return s
 }
 
+// freshDatabase names a database that does not exist yet on the test
+// server, and drops it when the test ends.
+func freshDatabase(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("parley_test_fresh_%d", time.Now().UnixNano())
+	u, err := url.Parse(storetest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, storetest.BaseURL())
+		if err != nil {
+			t.Logf("drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`) //nolint:errcheck
+	})
+	return u.String()
+}
+
 func (s *server) ws() string { return "ws" + strings.TrimPrefix(s.base, "http") + "/ws" }
 
 func (s *server) login(t *testing.T, user string) string {
@@ -92,7 +118,7 @@ func get(t *testing.T, url string) (int, string) {
 // /ws, and session.hello answers with its name and role; metrics count it;
 // SIGTERM-style shutdown says session.closing and closes with 1001.
 func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
-	s := start(t, storetest.URL())
+	s := start(t, freshDatabase(t)) // as on a new machine: the server makes the database and the accounts
 	if code, body := get(t, s.base+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz %d %s", code, body)
 	}
@@ -144,11 +170,15 @@ func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
 }
 
 func TestASecondStartMakesNoNewDemoAccounts(t *testing.T) {
-	first := start(t, storetest.URL())
+	db := freshDatabase(t)
+	first := start(t, db)
 	first.stop()
 	<-first.done
 	first.done <- nil
-	second := start(t, storetest.URL())
+	if !strings.Contains(first.log.String(), "created demo account") {
+		t.Fatalf("first start made no demo accounts:\n%s", first.log)
+	}
+	second := start(t, db)
 	if strings.Contains(second.log.String(), "created demo account") {
 		t.Fatalf("second start created demo accounts again:\n%s", second.log)
 	}
