@@ -66,7 +66,14 @@ func New(cfg Config) (*SFU, error) {
 	s.se.SetNetworkTypes(types)
 	s.se.SetIncludeLoopbackCandidate(true)
 	if len(cfg.PublicIPs) > 0 {
-		s.se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// NAT 1:1: host candidates carry the public addresses instead.
+		err := s.se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost,
+		})
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sfu: public IPs %v: %w", cfg.PublicIPs, err)
+		}
 	}
 	return s, nil
 }
