@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Enforces the one-way imports of docs/architecture.md (DESIGN.md):
+#
+#   sfu ← conference ← chat ← signaling, web ← cmd
+#   auth, store and bus sit under all of them.
+#
+# Each area below lists the other parley areas it may import; an area may
+# always import its own subpackages (parley/store/storetest → parley/store).
+# parley/sfu may import only the standard library and github.com/pion/*.
+# Nothing imports parley/cmd/... (except packages inside the same command).
+# A parley package not named here may import any area but cmd; a named area
+# importing an unnamed parley package is a violation: add it here first.
+#
+# Only non-test imports are checked (go list's .Imports). Packages that do
+# not exist yet are simply not listed. Prints "pkg imports forbidden-pkg"
+# for each violation and exits 1 if there is any.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+
+declare -A allowed=(
+	[sfu]=""
+	[bus]=""
+	[store]=""
+	[auth]="store bus"
+	[conference]="sfu auth store bus"
+	[chat]="conference sfu auth store bus"
+	[signaling]="chat conference sfu auth store bus"
+	[web]="chat conference sfu auth store bus"
+)
+
+module=$("$GO" list -m)
+listing=$("$GO" list -e -f '{{.ImportPath}}: {{join .Imports " "}}' ./...)
+
+# area parley/store/storetest → store; parley/cmd/parley/x → cmd/parley
+area() {
+	local rest=${1#"$module"/}
+	local top=${rest%%/*}
+	if [[ $top == cmd ]]; then
+		rest=${rest#cmd/}
+		top=cmd/${rest%%/*}
+	fi
+	printf '%s' "$top"
+}
+
+is_std() { [[ ${1%%/*} != *.* && $1 != "$module" && $1 != "$module"/* ]]; }
+
+violations=0
+while IFS= read -r line; do
+	[[ -n $line ]] || continue
+	pkg=${line%%:*}
+	imports=${line#*:}
+	from=$(area "$pkg")
+	for imp in $imports; do
+		bad=""
+		if [[ $imp == "$module"/* || $imp == "$module" ]]; then
+			to=$(area "$imp")
+			if [[ $to == "$from" ]]; then
+				:
+			elif [[ $to == cmd/* ]]; then
+				bad=1
+			elif [[ -v allowed[$from] ]]; then
+				[[ " ${allowed[$from]} " == *" $to "* ]] || bad=1
+			fi
+		elif [[ $from == sfu ]] && ! is_std "$imp" && [[ $imp != github.com/pion/* ]]; then
+			bad=1
+		fi
+		if [[ -n $bad ]]; then
+			echo "$pkg imports $imp"
+			violations=$((violations + 1))
+		fi
+	done
+done <<<"$listing"
+
+if ((violations > 0)); then
+	echo "importcheck: $violations forbidden import(s); see the package order in docs/architecture.md" >&2
+	exit 1
+fi

@@ -1,0 +1,87 @@
+# Parley. `make run` starts a server on :8080 with demo accounts; `make test`
+# runs the Go tests and the browser tests; `make lint` is what CI checks.
+
+GO        ?= go
+GOFMT     ?= gofmt
+NODE      ?= node
+NPM       ?= npm
+CHROMIUM  ?= /usr/bin/chromium
+
+BIN       := bin/parley
+E2E       := web/e2e
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# sudo only when not root (containers and CI usually are root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# npm writes this file on every install: it is newer than package.json and
+# the lockfile when node_modules is up to date with them.
+NODE_STAMP := $(E2E)/node_modules/.package-lock.json
+
+.PHONY: all run build test go-test e2e deps chromium node-deps postgres bench lint clean
+
+all: build
+
+run: postgres build
+	./$(BIN)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/parley
+
+# Both suites run even when the first fails; either failing fails the target.
+test: deps postgres
+	@status=0; \
+	$(GO) test -race -count=1 ./... || status=1; \
+	$(MAKE) --no-print-directory e2e || status=1; \
+	exit $$status
+
+go-test: postgres
+	$(GO) test -race -count=1 ./...
+
+# --test-timeout: a test that hangs (a promise that never settles) fails the
+# run instead of stalling it; with Node 20 it bounds each test file.
+e2e: build $(NODE_STAMP)
+	cd $(E2E) && PARLEY_BIN="$(CURDIR)/$(BIN)" $(NODE) --test --test-timeout=300000 *.test.mjs
+
+deps: chromium node-deps
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+node-deps: $(NODE_STAMP)
+
+# Playwright comes as playwright-core only: it never downloads a browser.
+$(NODE_STAMP): $(E2E)/package.json $(wildcard $(E2E)/package-lock.json)
+	cd $(E2E) && if [ -f package-lock.json ]; then $(NPM) ci --no-audit --no-fund; \
+		else $(NPM) install --no-audit --no-fund; fi
+	touch $@
+
+# Starts the local cluster when Postgres is installed but stopped.
+postgres:
+	@if command -v pg_lsclusters >/dev/null 2>&1 && \
+		pg_lsclusters --no-header | awk '$$2 == "main" && $$4 != "online" { down = 1 } END { exit !down }'; then \
+		echo "starting postgres"; \
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	fi
+
+# TODO: run cmd/loadtest against a local server here once it exists.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: $(NODE_STAMP)
+	@files=$$(find . \( -name .git -o -name node_modules \) -prune -o -name '*.go' -print); \
+	unformatted=$$($(GOFMT) -l $$files); \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt: these files are not formatted (run gofmt -w):"; echo "$$unformatted"; exit 1; \
+	fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	.ci/importcheck.sh
+	cd $(E2E) && ./node_modules/.bin/tsc --noEmit -p .
+
+clean:
+	rm -rf bin
