@@ -1,0 +1,223 @@
+// The browser tests' harness: a real Parley server on a free port with a
+// database of its own, and a real headless Chromium.
+
+import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+const LOG_LIMIT = 2000; // lines of server output kept for a failure report
+
+/**
+ * @typedef {object} Server
+ * @property {string} url e.g. http://127.0.0.1:41234
+ * @property {string} database the database it runs on, dropped by stop()
+ * @property {() => string} logs what the server wrote so far
+ * @property {() => Promise<void>} restart SIGTERM, wait for exit, start again
+ *   on the same port and database, wait until healthy
+ * @property {() => Promise<void>} stop SIGTERM, wait for exit, drop the database
+ */
+
+/**
+ * Starts $PARLEY_BIN on a free port with a database of its own (the server
+ * creates it, and the demo accounts) and waits until /healthz answers 200.
+ * @returns {Promise<Server>}
+ */
+export async function startServer() {
+  const bin = process.env.PARLEY_BIN;
+  if (!bin) throw new Error('PARLEY_BIN is not set: point it at a built parley binary (make test does)');
+  if (!existsSync(bin)) throw new Error(`PARLEY_BIN=${bin} does not exist`);
+
+  const port = await freePort();
+  const database = `parley_e2e_${randomBytes(6).toString('hex')}`;
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    PARLEY_LISTEN: `127.0.0.1:${port}`,
+    PARLEY_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}?sslmode=disable`,
+    PARLEY_PUBLIC_URL: url,
+    PARLEY_BCRYPT_COST: '4',
+  };
+
+  /** @type {string[]} */
+  const lines = [];
+  /** @param {Buffer | string} chunk */
+  const keep = (chunk) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    if (lines.length > LOG_LIMIT) lines.splice(0, lines.length - LOG_LIMIT);
+  };
+  const logs = () => lines.join('\n');
+
+  /** @type {import('node:child_process').ChildProcess | null} */
+  let child = null;
+  /** @type {Promise<number | string | null>} */
+  let exited = Promise.resolve(null);
+  // A test process that dies must not leave a server behind.
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const launch = async () => {
+    const proc = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    let running = true;
+    exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => resolve(code ?? signal));
+      proc.on('error', (err) => {
+        keep(`spawn failed: ${err.message}`);
+        resolve('spawn error');
+      });
+    });
+    exited.then(() => (running = false));
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (!running) throw new Error(`parley exited before it was healthy (${await exited}):\n${logs()}`);
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`parley was not healthy within ${START_TIMEOUT_MS} ms:\n${logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const terminate = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await terminate();
+    process.off('exit', killOnExit);
+    await dropDatabase(database);
+  };
+
+  const restart = async () => {
+    await terminate();
+    keep('--- harness: restarting parley ---');
+    await launch();
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, database, logs, restart, stop };
+}
+
+/**
+ * Polls cond until it returns a truthy value, or fails after timeout ms
+ * saying what was awaited. For state outside the page (the page has
+ * Playwright's own auto-waiting).
+ * @template T
+ * @param {() => T | Promise<T>} cond
+ * @param {string} what
+ * @param {number} [timeout]
+ * @returns {Promise<T>}
+ */
+export async function waitUntil(cond, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Runs fn; if it throws, prints the server's output before passing the
+ * failure on, so a failing test shows what the server saw.
+ * @template T
+ * @param {Server} server
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+export async function explain(server, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    process.stderr.write(`\n--- parley output (${server.url}, ${server.database}) ---\n${server.logs()}\n--- end ---\n`);
+    throw err;
+  }
+}
+
+/** Launches headless Chromium (Debian's, never a downloaded one). */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run make deps`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--auto-select-desktop-capture-source=Entire screen',
+    ],
+  });
+}
+
+/**
+ * Waits until the locator's text is exactly text, case and all
+ * (auto-waiting, with a deadline), and fails saying what it found instead.
+ * playwright-core has no expect(); this is its toHaveText.
+ * @param {import('playwright-core').Locator} locator
+ * @param {string} text
+ * @param {number} [timeout]
+ */
+export async function waitForText(locator, text, timeout = 10_000) {
+  const exact = new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  try {
+    await locator.filter({ hasText: exact }).first().waitFor({ timeout });
+  } catch (err) {
+    const found = await locator.allTextContents().catch(() => []);
+    throw new Error(`expected ${locator} to have text ${JSON.stringify(text)} within ${timeout} ms; ` +
+      `found ${JSON.stringify(found)}`, { cause: err });
+  }
+}
+
+/** @returns {Promise<number>} a TCP port free on 127.0.0.1 right now */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** @param {string} database */
+async function dropDatabase(database) {
+  await promisify(execFile)('psql', [
+    '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q',
+    '-c', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`,
+  ]);
+}
