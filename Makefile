@@ -28,9 +28,11 @@ run: postgres build
 build:
 	$(GO) build -o $(BIN) ./cmd/parley
 
-# Both suites run even when the first fails; either failing fails the target.
+# Lint, then both suites; each runs even when one before it failed, and
+# any failing fails the target.
 test: deps postgres
 	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
 	$(GO) test -race -count=1 ./... || status=1; \
 	$(MAKE) --no-print-directory e2e || status=1; \
 	exit $$status
