@@ -88,11 +88,10 @@ func (w *widget) settings(c echo.Context) error {
 
 // visitor issues the widget's token. A still-valid token of the same queue
 // keeps the visitor's identity (and so its conversation) across reloads.
+// Only making a new visitor is rate limited: renewing a valid token (every
+// page load of a returning customer) is not, so an office behind one
+// address is not refused.
 func (w *widget) visitor(c echo.Context) error {
-	if ok, retry := w.tokens.Allow(c.RealIP()); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-		return apiError(http.StatusTooManyRequests, "rate_limited", "Too many new chats from your address; try again in "+humanDuration(retry)+".")
-	}
 	key := c.Param("key")
 	q, err := w.chat.QueueByKey(c.Request().Context(), key)
 	if err != nil {
@@ -108,6 +107,12 @@ func (w *widget) visitor(c echo.Context) error {
 	if in.Token != "" {
 		if p, err := w.auth.Authenticate(c.Request().Context(), in.Token); err == nil && p.Kind == auth.KindVisitor && p.Scope == q.Key {
 			subject = p.Subject
+		}
+	}
+	if subject == "" {
+		if ok, retry := w.tokens.Allow(c.RealIP()); !ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			return apiError(http.StatusTooManyRequests, "rate_limited", "Too many new chats from your address; try again in "+humanDuration(retry)+".")
 		}
 	}
 	tok, _, err := w.auth.IssueVisitor(q.Key, subject, "", visitorTTL)

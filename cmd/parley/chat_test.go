@@ -586,3 +586,25 @@ func TestRingAllOffersEveryoneAndTheFirstAcceptWins(t *testing.T) {
 		t.Fatalf("accepting a taken chat: %s", code)
 	}
 }
+
+func TestNewVisitorsAreRateLimitedButRenewalsAreNot(t *testing.T) {
+	s := newChatServer(t, "")
+	var kept string
+	for i := 0; i < 60; i++ {
+		kept = s.visitorToken(t, "")
+	}
+	resp, body := post(t, s.base+"/api/widget/"+s.queue+"/visitor", `{}`)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "rate_limited") {
+		t.Fatalf("61st new visitor: %d %s", resp.StatusCode, body)
+	}
+	// A returning visitor renews without limit, and keeps its identity.
+	renewed := s.visitorToken(t, kept)
+	cust := s.customer(t, renewed)
+	c := startChat(t, cust, "Olga")
+	again := s.customer(t, s.visitorToken(t, renewed))
+	var mine struct{ Conversations []conv }
+	request(t, again, "chat.mine", nil, &mine)
+	if len(mine.Conversations) != 1 || mine.Conversations[0].ID != c.ID {
+		t.Fatalf("the renewed visitor lost its conversation: %+v", mine.Conversations)
+	}
+}
