@@ -1,0 +1,171 @@
+// @ts-check
+// The widget's pre-chat form (form#parley-prechat): its fields as the
+// queue's settings say, checks before sending, and errors shown at their
+// field, the server's bad_request ("email: a valid e-mail address is
+// required") included.
+
+import { byId, el, setText } from './dom.js';
+import { ProtocolError } from './parley.js';
+import { sentence } from './widget-util.js';
+
+/**
+ * @typedef {'name' | 'email' | 'extra'} FieldName
+ * @typedef {{email: 'required' | 'optional', extra: {label: string, mode: 'hidden' | 'optional' | 'required'}}} Fields
+ * @typedef {Record<FieldName, string>} Values
+ */
+
+const NAMES = /** @type {FieldName[]} */ (['name', 'email', 'extra']);
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SERVER_FIELD_RE = /^(name|email|extra):\s*(.+)$/s;
+
+export class Prechat {
+  constructor() {
+    this.form = /** @type {HTMLFormElement} */ (byId('parley-prechat'));
+    this.intro = byId('parley-intro');
+    this.button = /** @type {HTMLButtonElement} */ (byId('parley-start'));
+    this.error = byId('parley-form-error');
+    this.extraField = byId('parley-extra-field');
+    this.extraLabel = 'this field';
+    /** @type {Record<FieldName, HTMLInputElement>} */
+    this.fields = {
+      name: /** @type {HTMLInputElement} */ (byId('parley-name')),
+      email: /** @type {HTMLInputElement} */ (byId('parley-email')),
+      extra: /** @type {HTMLInputElement} */ (byId('parley-extra')),
+    };
+    for (const name of NAMES) this.fields[name].addEventListener('input', () => this.clearError(name));
+  }
+
+  get hidden() {
+    return this.form.hidden;
+  }
+
+  set hidden(v) {
+    this.form.hidden = v;
+  }
+
+  /**
+   * Sets the form up as the queue's settings say.
+   * @param {string} queueName
+   * @param {Fields | undefined} f
+   */
+  configure(queueName, f) {
+    setText(this.intro, `Hi there! Tell us who you are and we’ll connect you with ${queueName || 'us'}.`);
+    const emailRequired = f?.email === 'required';
+    this.fields.email.required = emailRequired;
+    label(byId('parley-email-label'), 'E-mail', !emailRequired);
+
+    const extra = f?.extra ?? { label: '', mode: 'hidden' };
+    this.extraField.hidden = extra.mode === 'hidden';
+    this.fields.extra.required = extra.mode === 'required';
+    this.extraLabel = extra.label || 'More about you';
+    label(byId('parley-extra-label'), this.extraLabel, extra.mode !== 'required');
+    if (/phone|mobile|tel/i.test(extra.label)) {
+      this.fields.extra.type = 'tel';
+      this.fields.extra.autocomplete = 'tel';
+    }
+  }
+
+  /** @returns {Values} what was typed, trimmed; chat.start's data */
+  values() {
+    return {
+      name: this.fields.name.value.trim(),
+      email: this.fields.email.value.trim(),
+      extra: this.extraField.hidden ? '' : this.fields.extra.value.trim(),
+    };
+  }
+
+  /**
+   * Checks the values, shows what is wrong at each field and focuses the
+   * first. True when all is well.
+   * @param {Values} v
+   */
+  check(v) {
+    this.clearErrors();
+    /** @type {[FieldName, string][]} */
+    const wrong = [];
+    if (!v.name) wrong.push(['name', 'Please enter your name.']);
+    if (!v.email && this.fields.email.required) wrong.push(['email', 'Please enter your e-mail address.']);
+    else if (v.email && !EMAIL_RE.test(v.email)) wrong.push(['email', 'Please enter a valid e-mail address.']);
+    if (!v.extra && !this.extraField.hidden && this.fields.extra.required) {
+      wrong.push(['extra', `Please fill in ${this.extraLabel}.`]);
+    }
+    for (const [name, message] of wrong) this.fieldError(name, message);
+    if (wrong.length) this.fields[wrong[0][0]].focus();
+    return wrong.length === 0;
+  }
+
+  /**
+   * Shows why chat.start failed: a bad_request at its field, anything else
+   * under the form.
+   * @param {unknown} err
+   */
+  failed(err) {
+    const pe = err instanceof ProtocolError ? err : new ProtocolError('internal', String(err));
+    const m = pe.code === 'bad_request' ? SERVER_FIELD_RE.exec(pe.message) : null;
+    if (m) {
+      const name = /** @type {FieldName} */ (m[1]);
+      this.fieldError(name, sentence(m[2]));
+      this.fields[name].focus();
+    } else if (pe.code === 'disconnected' || pe.code === 'timeout') {
+      this.formError('The connection dropped. Please try again in a moment.');
+    } else {
+      this.formError(`The chat could not start: ${pe.message}`);
+    }
+  }
+
+  /** @param {string} message */
+  formError(message) {
+    setText(this.error, message);
+    this.error.hidden = false;
+  }
+
+  /** @param {boolean} busy */
+  busy(busy) {
+    this.button.disabled = busy;
+    setText(this.button, busy ? 'Starting…' : 'Start chat');
+  }
+
+  focus() {
+    const invalid = NAMES.find((n) => this.fields[n].getAttribute('aria-invalid') === 'true');
+    this.fields[invalid ?? 'name'].focus();
+  }
+
+  /**
+   * @param {FieldName} name
+   * @param {string} message
+   */
+  fieldError(name, message) {
+    const field = this.fields[name];
+    const id = `${field.id}-error`;
+    let node = document.getElementById(id);
+    if (!node) {
+      node = el('p', { id, class: 'field-error', role: 'alert' });
+      field.after(node);
+    }
+    setText(node, message);
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-describedby', id);
+  }
+
+  /** @param {FieldName} name */
+  clearError(name) {
+    const field = this.fields[name];
+    document.getElementById(`${field.id}-error`)?.remove();
+    field.removeAttribute('aria-invalid');
+    field.removeAttribute('aria-describedby');
+  }
+
+  clearErrors() {
+    for (const name of NAMES) this.clearError(name);
+    this.error.hidden = true;
+  }
+}
+
+/**
+ * @param {HTMLElement} node
+ * @param {string} text
+ * @param {boolean} optional
+ */
+function label(node, text, optional) {
+  node.replaceChildren(text, optional ? el('span', { class: 'optional' }, ' (optional)') : '');
+}
