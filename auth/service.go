@@ -213,6 +213,15 @@ func (s *Service) UserByID(ctx context.Context, id UserID) (User, error) {
 	return u, err
 }
 
+// Users lists every account.
+func (s *Service) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, username, display_name, role FROM users ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[User])
+}
+
 // UserByUsername returns an account by its username.
 func (s *Service) UserByUsername(ctx context.Context, username string) (User, error) {
 	var u User

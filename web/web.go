@@ -80,6 +80,7 @@ func New(d Deps) *echo.Echo {
 	})
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/api/conversations/:id/transcript", a.transcript)
+	a.adminRoutes(e)
 	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60)}
 	w.routes(e)
 	return e
@@ -146,8 +147,7 @@ func (a *api) logout(c echo.Context) error {
 }
 
 func (a *api) me(c echo.Context) error {
-	p := c.Get("principal").(auth.Principal)
-	u, err := a.Auth.UserByID(c.Request().Context(), p.UserID)
+	u, err := a.Auth.UserByID(c.Request().Context(), principal(c).UserID)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"parley/auth"
+	"parley/chat"
+)
+
+// Admin API: accounts and queues. The admin role is checked here for
+// accounts and in chat for queues.
+func (a *api) adminRoutes(e *echo.Echo) {
+	g := e.Group("/api/admin", a.requireUser)
+	g.GET("/users", a.listUsers)
+	g.POST("/users", a.createUser)
+	g.GET("/queues", a.listQueues)
+	g.PUT("/queues/:key", a.saveQueue)
+}
+
+func principal(c echo.Context) auth.Principal { return c.Get("principal").(auth.Principal) }
+
+func requireAdmin(c echo.Context) error {
+	if !principal(c).Is(auth.RoleAdmin) {
+		return apiError(http.StatusForbidden, "forbidden", "this needs the admin role")
+	}
+	return nil
+}
+
+func (a *api) listUsers(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	users, err := a.Auth.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": users})
+}
+
+func (a *api) createUser(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	var in struct {
+		Username string    `json:"username"`
+		Name     string    `json:"name"`
+		Role     auth.Role `json:"role"`
+		Password string    `json:"password"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", "send username, name, role and password as JSON")
+	}
+	u, err := a.Auth.CreateUser(c.Request().Context(), auth.NewUser{Username: in.Username, Name: in.Name, Role: in.Role, Password: in.Password})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (a *api) listQueues(c echo.Context) error {
+	qs, err := a.Chat.Queues(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"queues": qs})
+}
+
+func (a *api) saveQueue(c echo.Context) error {
+	var in chat.QueueConfig
+	if err := c.Bind(&in); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", "send the queue's settings as JSON")
+	}
+	in.Key = c.Param("key")
+	q, err := a.Chat.SaveQueue(c.Request().Context(), principal(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, q)
+}
