@@ -36,8 +36,17 @@ type AgentQueue struct {
 // AgentState is everything the desk shows about the agent itself.
 type AgentState struct {
 	AgentStatus
-	Queues    []AgentQueue `json:"queues"`
-	OpenChats int          `json:"open_chats"`
+	Queues    []AgentQueue   `json:"queues"`
+	OpenChats int            `json:"open_chats"`
+	Offers    []PendingOffer `json:"offers"` // offers waiting for this agent's answer
+}
+
+// PendingOffer is an offer out to the agent, as the chat.offer event
+// carried it, so a reloaded desk can show it again.
+type PendingOffer struct {
+	Conversation Conversation `json:"conversation"`
+	OfferedAt    time.Time    `json:"offered_at"`
+	Deadline     time.Time    `json:"deadline"`
 }
 
 // State returns p's status, queues and number of open chats.
@@ -58,8 +67,34 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	if err != nil {
 		return AgentState{}, err
 	}
-	st.Queues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AgentQueue])
-	return st, err
+	if st.Queues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AgentQueue]); err != nil {
+		return AgentState{}, err
+	}
+	orows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+`, o.offered_at, o.deadline`+conversationFrom+`
+		JOIN offers o ON o.conversation_id = c.id WHERE o.user_id = $1 AND o.state = 'pending' ORDER BY o.offered_at`, p.UserID)
+	if err != nil {
+		return AgentState{}, err
+	}
+	st.Offers, err = pgx.CollectRows(orows, func(r pgx.CollectableRow) (PendingOffer, error) {
+		var o PendingOffer
+		var agentName string
+		c := &o.Conversation
+		err := r.Scan(&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
+			&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
+			&c.CloseStatus, &c.LastSeq, &c.visitor, &o.OfferedAt, &o.Deadline)
+		return o, err
+	})
+	if err != nil {
+		return AgentState{}, err
+	}
+	for i := range st.Offers {
+		q, err := s.queue(ctx, st.Offers[i].Conversation.Queue.ID)
+		if err != nil {
+			return AgentState{}, err
+		}
+		st.Offers[i].Conversation, _ = s.view(p, q, st.Offers[i].Conversation, nil)
+	}
+	return st, nil
 }
 
 // SetStatus changes p's status; every tab of p hears of it.

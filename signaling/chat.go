@@ -53,16 +53,29 @@ func follow(req *Request, id chat.ConversationID) error {
 	return req.Conn.Subscribe(chat.Subject(req.Principal(), id))
 }
 
+// start opens the chat, subscribes, then reads every event: anything that
+// happened between the two (a fast offer and accept) is in the answer or
+// arrives live, never neither.
 func (c chatHandlers) start(ctx context.Context, req *Request) (any, error) {
 	var in chat.StartInput
 	if err := Bind(req.Data, &in); err != nil {
 		return nil, err
 	}
-	conv, evs, err := c.svc.Start(ctx, req.Principal(), in)
+	conv, _, err := c.svc.Start(ctx, req.Principal(), in)
 	if err != nil {
 		return nil, err
 	}
-	if err := follow(req, conv.ID); err != nil {
+	return c.followAndRead(ctx, req, conv.ID)
+}
+
+// followAndRead subscribes the connection to a conversation it may read,
+// then reads its events: subscribe first, so nothing falls in between.
+func (c chatHandlers) followAndRead(ctx context.Context, req *Request, id chat.ConversationID) (any, error) {
+	if err := follow(req, id); err != nil {
+		return nil, err
+	}
+	conv, evs, err := c.svc.Resume(ctx, req.Principal(), id, 0)
+	if err != nil {
 		return nil, err
 	}
 	return conversationWithEvents{conv, evs}, nil
@@ -151,14 +164,11 @@ func (c chatHandlers) accept(ctx context.Context, req *Request) (any, error) {
 	if err := bindRef(req, &in); err != nil {
 		return nil, err
 	}
-	conv, evs, err := c.svc.Accept(ctx, req.Principal(), in.ConversationID)
+	conv, _, err := c.svc.Accept(ctx, req.Principal(), in.ConversationID)
 	if err != nil {
 		return nil, err
 	}
-	if err := follow(req, conv.ID); err != nil {
-		return nil, err
-	}
-	return conversationWithEvents{conv, evs}, nil
+	return c.followAndRead(ctx, req, conv.ID)
 }
 
 func (c chatHandlers) reject(ctx context.Context, req *Request) (any, error) {

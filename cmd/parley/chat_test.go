@@ -608,3 +608,28 @@ func TestNewVisitorsAreRateLimitedButRenewalsAreNot(t *testing.T) {
 		t.Fatalf("the renewed visitor lost its conversation: %+v", mine.Conversations)
 	}
 }
+
+// A desk that reloads finds the offers waiting for its answer in agent.state.
+func TestAgentStateListsPendingOffers(t *testing.T) {
+	s := newChatServer(t, "")
+	alice := s.agent(t, "alice")
+	cust := s.customer(t, s.visitorToken(t, ""))
+	c := startChat(t, cust, "Pia")
+	waitEvent(t, alice, "chat.offer", offerOf(c.ID))
+	reloaded := s.agent(t, "alice")
+	var st struct {
+		Offers []struct {
+			Conversation conv      `json:"conversation"`
+			Deadline     time.Time `json:"deadline"`
+		} `json:"offers"`
+	}
+	request(t, reloaded, "agent.state", nil, &st)
+	if len(st.Offers) != 1 || st.Offers[0].Conversation.ID != c.ID || st.Offers[0].Conversation.Customer.Name != "Pia" || st.Offers[0].Deadline.IsZero() {
+		t.Fatalf("offers %+v", st.Offers)
+	}
+	request(t, reloaded, "chat.accept", map[string]any{"conversation_id": c.ID}, nil)
+	request(t, reloaded, "agent.state", nil, &st)
+	if len(st.Offers) != 0 {
+		t.Fatalf("an accepted offer is still listed: %+v", st.Offers)
+	}
+}
