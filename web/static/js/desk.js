@@ -1,11 +1,22 @@
 // @ts-check
-// The agent desk. For now the shell: who is signed in, the state of the
-// connection, and signing out. The chat desk comes later.
+// The agent desk (/desk): who is signed in, the connection, the agent's
+// status, offers, the waiting list and the agent's chats in tabs. It speaks
+// docs/protocol.md through the one client, parley.js; after every hello it
+// asks again for everything it follows (agent.state, queue.waiting,
+// chat.mine and a chat.resume per open chat).
 
 import { Connection } from './parley.js';
 import { byId, el, setText } from './dom.js';
+import { Alerts } from './desk-alerts.js';
+import { Chats } from './desk-chats.js';
+import { Notices } from './desk-notices.js';
+import { Offers } from './desk-offers.js';
+import { StatusControl } from './desk-status.js';
+import { backoff, errorText, isDisconnected, ServerClock } from './desk-util.js';
+import { Waiting } from './desk-waiting.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/desk');
+const SYNC_KEY = 'sync';
 
 /** @type {Record<import('./parley.js').State, string>} */
 const STATE_TEXT = {
@@ -17,11 +28,36 @@ const STATE_TEXT = {
 
 const whoami = byId('whoami');
 const connState = byId('conn-state');
-const notice = byId('desk-notice');
 const signOut = /** @type {HTMLButtonElement} */ (byId('sign-out'));
 
 const conn = new Connection({ client: 'desk/1' });
+const clock = new ServerClock();
+const notices = new Notices(byId('notices'));
+const alerts = new Alerts(/** @type {HTMLButtonElement} */ (byId('sound-toggle')));
+const status = new StatusControl(conn, notices);
+const chats = new Chats({ conn, notices, alerts, status });
+const offers = new Offers({
+  conn,
+  root: byId('offers'),
+  empty: byId('offers-empty'),
+  clock,
+  notices,
+  alerts,
+  accept: (id) => chats.accept(id),
+});
+const waiting = new Waiting({
+  conn,
+  root: byId('waiting'),
+  empty: byId('waiting-empty'),
+  count: byId('waiting-count'),
+  clock,
+  notices,
+  accept: (id) => chats.accept(id),
+  mayPickUp: (queueId) => status.queues.some((q) => q.id === queueId),
+});
+
 let leaving = false; // signing out: no more session checks or redirects
+let syncGeneration = 0;
 
 conn.onstate = (state) => {
   setText(connState, STATE_TEXT[state]);
@@ -31,15 +67,40 @@ conn.onstate = (state) => {
 conn.onhello = (hello) => {
   const p = hello.principal;
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
-  notice.hidden = true;
+  notices.clear('refused');
+  sync(++syncGeneration, 0);
 };
 
 // A socket refused before the upgrade says nothing about why. If it keeps
 // failing because the session ended (signed out in another tab, expired),
 // go to the sign-in page instead of retrying forever.
 conn.onclose = () => {
+  chats.offline();
   if (!leaving) void checkSession();
 };
+
+conn.on('chat.event', (ev) => chats.event(ev));
+conn.on('chat.typing', (data) => chats.typing(data));
+conn.on('chat.presence', (data) => chats.presenceChanged(data));
+conn.on('chat.offer', (data) => offers.add(data));
+conn.on('chat.offer_ended', (/** @type {{conversation_id: number, reason: string}} */ data) => {
+  offers.end(data.conversation_id);
+  if (data.reason === 'accepted') chats.adopt(data.conversation_id);
+});
+conn.on('queue.entry', (data) => waiting.upsert(data.conversation));
+conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
+conn.on('agent.status', (data) => status.apply(data));
+
+// Every second: the live times, and the count of what waits for the agent
+// (offers, unread messages) in the page's title, seen from other tabs.
+const TITLE = document.title;
+setInterval(() => {
+  offers.tick();
+  waiting.tick();
+  const n = offers.cards.size + chats.unreadCount();
+  const title = n ? `(${n}) ${TITLE}` : TITLE;
+  if (document.title !== title) document.title = title;
+}, 1000);
 
 signOut.addEventListener('click', async () => {
   signOut.disabled = true;
@@ -48,7 +109,7 @@ signOut.addEventListener('click', async () => {
     const res = await fetch('/api/logout', { method: 'POST' });
     if (!res.ok && res.status !== 401) throw new Error(`HTTP ${res.status}`);
   } catch (err) {
-    showNotice(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
+    notices.show(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
     leaving = false;
     signOut.disabled = false;
     return;
@@ -65,8 +126,38 @@ async function start() {
     await conn.connect();
   } catch (err) {
     // It keeps reconnecting by itself unless the server refused the hello.
-    if (conn.state === 'closed') showNotice(`Parley refused this desk: ${err instanceof Error ? err.message : err}`);
+    if (conn.state === 'closed') notices.show(`Parley refused this desk: ${errorText(err)}`, { key: 'refused' });
   }
+}
+
+/**
+ * After a hello: everything the desk follows, asked for again. What fails
+ * for a reason other than the socket going (the database did not answer)
+ * is tried again with backoff, as long as this connection lasts.
+ * @param {number} gen
+ * @param {number} attempt
+ */
+function sync(gen, attempt) {
+  void clock.measure(conn).then(() => offers.tick());
+  const work = [
+    status.load().then(() => waiting.refresh()),
+    waiting.load().then((entries) => offers.reconcile(entries)),
+    chats.sync(),
+  ];
+  Promise.allSettled(work).then((results) => {
+    if (gen !== syncGeneration) return;
+    const failed = results.find((r) => r.status === 'rejected' && !isDisconnected(r.reason));
+    if (!failed) {
+      notices.clear(SYNC_KEY);
+      return;
+    }
+    const reason = /** @type {PromiseRejectedResult} */ (failed).reason;
+    console.warn('parley desk: loading failed, trying again', reason);
+    notices.show(`Could not load the desk: ${errorText(reason)} Trying again…`, { key: SYNC_KEY });
+    setTimeout(() => {
+      if (gen === syncGeneration && conn.ready) sync(gen, attempt + 1);
+    }, backoff(attempt));
+  });
 }
 
 /**
@@ -88,10 +179,4 @@ async function checkSession() {
     // The server is unreachable; the connection says so and keeps trying.
   }
   return true;
-}
-
-/** @param {string} message */
-function showNotice(message) {
-  setText(notice, message);
-  notice.hidden = false;
 }
