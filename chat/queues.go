@@ -72,35 +72,11 @@ func (s *Service) queue(ctx context.Context, id QueueID) (Queue, error) {
 	return q, nil
 }
 
-// CreateQueue adds a queue with its members. Zero fields take the table's
-// defaults.
+// CreateQueue adds a queue with its members. Settings are checked and
+// empty ones take their defaults, as for an admin's SaveQueue.
 func (s *Service) CreateQueue(ctx context.Context, q Queue, members ...auth.UserID) (Queue, error) {
-	if q.Title == "" {
-		q.Title = "Chat with us"
-	}
-	if q.Color == "" {
-		q.Color = "#2f6fed"
-	}
-	if q.EmailMode == "" {
-		q.EmailMode = "optional"
-	}
-	if q.ExtraMode == "" {
-		q.ExtraMode = "hidden"
-	}
-	if q.Strategy == "" {
-		q.Strategy = LongestIdle
-	}
-	if q.Capacity == 0 {
-		q.Capacity = 3
-	}
-	if q.AnswerSeconds == 0 {
-		q.AnswerSeconds = 20
-	}
-	if q.AllowedOrigins == nil {
-		q.AllowedOrigins = []string{}
-	}
-	if q.Statuses == nil {
-		q.Statuses = []string{}
+	if err := q.validate(); err != nil {
+		return Queue{}, err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,

@@ -14,13 +14,14 @@
 
 import { el, setText } from './dom.js';
 import { failed, group, renderEarlier, renderEvent, renderMessage } from './desk-render.js';
-import { day, errorText, hhmm, isDisconnected, newClientId } from './desk-util.js';
+import { day, errorText, hhmm, isDisconnected } from './desk-util.js';
+import { newClientId } from './util.js';
 
 /**
  * @typedef {import('./desk-types.js').Conversation} Conversation
  * @typedef {import('./desk-types.js').ChatEvent} ChatEvent
  * @typedef {import('./desk-types.js').WithEvents} WithEvents
- * @typedef {import('./desk-util.js').Store} Store
+ * @typedef {import('./util.js').Store} Store
  * @typedef {{client_id: string, text: string, private: boolean}} Outgoing
  *
  * @typedef {object} Host what a chat needs from the desk around it
@@ -280,7 +281,7 @@ export class ChatSession {
    */
   send(text, isPrivate) {
     if (this.closed) return;
-    const item = { client_id: newClientId(), text, private: isPrivate };
+    const item = { client_id: newClientId('d'), text, private: isPrivate };
     this.outbox.push(item);
     this.saveOutbox();
     this.placePending(item);

@@ -3,75 +3,8 @@
 // that never throws, times as people read them, the server's clock.
 
 import { ProtocolError } from './parley.js';
-
-/**
- * @typedef {object} Store
- * @property {(key: string) => string | null} get
- * @property {(key: string, value: string) => void} set
- * @property {(key: string) => void} remove
- */
-
-/**
- * Web storage that never throws (private modes and full disks do); when
- * it is blocked, values last as long as the page.
- * @param {'localStorage' | 'sessionStorage'} which
- * @returns {Store}
- */
-export function storageOf(which) {
-  /** @type {Storage | null} */
-  let store = null;
-  try {
-    store = window[which];
-    store.getItem('parley');
-  } catch {
-    store = null;
-  }
-  /** @type {Map<string, string>} */
-  const memory = new Map();
-  return {
-    get(k) {
-      try {
-        return store ? store.getItem(k) : memory.get(k) ?? null;
-      } catch {
-        return memory.get(k) ?? null;
-      }
-    },
-    set(k, v) {
-      memory.set(k, v);
-      try {
-        store?.setItem(k, v);
-      } catch {
-        // full or blocked: the memory copy serves this page
-      }
-    },
-    remove(k) {
-      memory.delete(k);
-      try {
-        store?.removeItem(k);
-      } catch {
-        // blocked
-      }
-    },
-  };
-}
-
-/** A message's client_id: "d-" and a random UUID. */
-export function newClientId() {
-  if (typeof crypto.randomUUID === 'function') return `d-${crypto.randomUUID()}`;
-  // randomUUID needs a secure context, which plain-http setups lack.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return `d-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-/** "0:42", "12:05", "1:02:09". @param {number} ms */
-export function duration(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
+import { sentence } from './util.js';
+export { backoff, duration, sentence, storageOf } from './util.js';
 
 /** Local time of day as HH:MM ("" for a bad time). @param {string} iso */
 export function hhmm(iso) {
@@ -85,12 +18,6 @@ export function day(iso) {
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return '';
   return t.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
-}
-
-/** "a valid e-mail address is required" → "A valid e-mail address is required." @param {string} s */
-export function sentence(s) {
-  const t = s.trim();
-  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
 }
 
 /**
@@ -113,16 +40,6 @@ export function errorText(err) {
  */
 export function isDisconnected(err) {
   return err instanceof ProtocolError && err.code === 'disconnected';
-}
-
-/**
- * Exponential backoff with jitter on the upper half.
- * @param {number} attempt 0, 1, 2…
- * @param {number} [minMs]
- * @param {number} [maxMs]
- */
-export function backoff(attempt, minMs = 1000, maxMs = 30000) {
-  return Math.min(maxMs, minMs * 2 ** attempt) * (1 + Math.random() * 0.5);
 }
 
 /**

@@ -7,7 +7,7 @@ import { backoff, sleep } from './widget-util.js';
 /**
  * @typedef {import('./widget-form.js').Fields} Fields
  * @typedef {{key: string, name: string, title: string, color: string, show_agent_name: boolean, fields: Fields}} Settings
- * @typedef {import('./widget-util.js').Store} Store
+ * @typedef {import('./util.js').Store} Store
  */
 
 /**

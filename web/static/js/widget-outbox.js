@@ -6,7 +6,7 @@
 
 /**
  * @typedef {{client_id: string, conversation_id: number, text: string}} Outgoing
- * @typedef {import('./widget-util.js').Store} Store
+ * @typedef {import('./util.js').Store} Store
  */
 
 export class Outbox {

@@ -19,7 +19,8 @@ import { Prechat } from './widget-form.js';
 import { Outbox } from './widget-outbox.js';
 import { Transcript } from './widget-transcript.js';
 import { Typing } from './widget-typing.js';
-import { backoff, clock, duration, isLight, newClientId, storageOf } from './widget-util.js';
+import { backoff, clock, duration, isLight, storageOf } from './widget-util.js';
+import { newClientId } from './util.js';
 
 /**
  * @typedef {import('./widget-api.js').Settings} Settings
@@ -482,7 +483,7 @@ function ownEvent(ev) {
 /** @param {string} text */
 function sendMessage(text) {
   if (!conv || conv.state === 'closed') return;
-  const item = { client_id: newClientId(), conversation_id: conv.id, text };
+  const item = { client_id: newClientId('m'), conversation_id: conv.id, text };
   outbox.add(item);
   own.set(item.client_id, transcript.own(text, item.client_id));
   flushOutbox();
