@@ -633,3 +633,30 @@ func TestAgentStateListsPendingOffers(t *testing.T) {
 		t.Fatalf("an accepted offer is still listed: %+v", st.Offers)
 	}
 }
+
+// With "show agent name" off the customer sees the queue's alias, live and
+// on resume, and never the agent's id; agents still see the name.
+func TestACustomerSeesTheAgentOnlyAsTheQueueAllows(t *testing.T) {
+	s := newChatServer(t, "show_agent_name = false, agent_alias = 'Acme Support'")
+	alice := s.agent(t, "alice")
+	cust := s.customer(t, s.visitorToken(t, ""))
+	c := startChat(t, cust, "Gail")
+	waitEvent(t, alice, "chat.offer", offerOf(c.ID))
+	request(t, alice, "chat.accept", map[string]any{"conversation_id": c.ID}, nil)
+	request(t, alice, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": "a1", "text": "hello"}, nil)
+	live := waitEvent(t, cust, "chat.event", func(d json.RawMessage) bool { return strings.Contains(string(d), `"hello"`) })
+	var got withEvents
+	request(t, cust, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}, &got)
+	all := string(live) + fmt.Sprint(got)
+	if strings.Contains(all, "Alice") || !strings.Contains(string(live), "Acme Support") {
+		t.Fatalf("the customer learned the agent's name: %s / %+v", live, got)
+	}
+	if got.Conversation.Agent == nil || got.Conversation.Agent.Name != "Acme Support" || got.Conversation.Agent.ID != nil {
+		t.Fatalf("conversation agent for the customer: %+v", got.Conversation.Agent)
+	}
+	var staff withEvents
+	request(t, alice, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}, &staff)
+	if staff.Conversation.Agent == nil || staff.Conversation.Agent.Name != "Alice Agent" {
+		t.Fatalf("the agent's own view: %+v", staff.Conversation.Agent)
+	}
+}
