@@ -116,10 +116,8 @@ func (s *Service) Queues(ctx context.Context, p auth.Principal) ([]QueueConfig, 
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueConfig, error) {
 		var c QueueConfig
-		q := &c.Queue
-		err := r.Scan(&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
-			&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
-			&q.AllowedOrigins, &q.Statuses, &q.rrLast, &c.Members)
+		var err error
+		c.Queue, err = scanQueue(r, &c.Members)
 		return c, err
 	})
 }

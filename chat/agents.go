@@ -77,11 +77,8 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	}
 	st.Offers, err = pgx.CollectRows(orows, func(r pgx.CollectableRow) (PendingOffer, error) {
 		var o PendingOffer
-		var agentName string
-		c := &o.Conversation
-		err := r.Scan(&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
-			&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-			&c.CloseStatus, &c.LastSeq, &c.visitor, &o.OfferedAt, &o.Deadline)
+		var err error
+		o.Conversation, err = scanConversation(r, &o.OfferedAt, &o.Deadline)
 		return o, err
 	})
 	if err != nil {

@@ -18,12 +18,14 @@ const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name,
 
 const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
-func scanConversation(row pgx.Row) (Conversation, error) {
+// scanConversation reads conversationColumns, then extra columns selected
+// after them into extra.
+func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var agentName string
-	err := row.Scan(&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
+	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-		&c.CloseStatus, &c.LastSeq, &c.visitor)
+		&c.CloseStatus, &c.LastSeq, &c.visitor}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}

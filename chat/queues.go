@@ -15,11 +15,13 @@ import (
 const queueColumns = `id, key, name, title, color, greeting, show_agent_name, agent_alias, email_mode,
 	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, rr_last_user`
 
-func scanQueue(row pgx.Row) (Queue, error) {
+// scanQueue reads queueColumns, then extra columns selected after them
+// into extra.
+func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 	var q Queue
-	err := row.Scan(&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
+	err := row.Scan(append([]any{&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
 		&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
-		&q.AllowedOrigins, &q.Statuses, &q.rrLast)
+		&q.AllowedOrigins, &q.Statuses, &q.rrLast}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, detail{ErrNotFound, "no such queue"}
 	}

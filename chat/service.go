@@ -129,6 +129,11 @@ func appendEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	if err != nil {
 		return err
 	}
+	return insertEvent(ctx, tx, ev)
+}
+
+// insertEvent stores an event whose seq is already taken.
+func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	var clientID *string
 	if ev.ClientID != "" {
 		clientID = &ev.ClientID

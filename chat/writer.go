@@ -160,22 +160,24 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, r *sendReq) error {
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	var state string
-	if err := tx.QueryRow(ctx, `SELECT state FROM conversations WHERE id = $1 FOR UPDATE`, r.ev.ConversationID).Scan(&state); err != nil {
+	// One statement checks the chat is open, numbers the message and, for
+	// an agent's first public message, records the first response.
+	var closed bool
+	err = tx.QueryRow(ctx, `UPDATE conversations SET
+			last_seq = CASE WHEN state = 'closed' THEN last_seq ELSE last_seq + 1 END,
+			first_response_at = CASE WHEN $2 AND state <> 'closed' THEN coalesce(first_response_at, now())
+			                         ELSE first_response_at END
+		WHERE id = $1 RETURNING last_seq, state = 'closed'`,
+		r.ev.ConversationID, r.staff && !r.ev.Private).Scan(&r.ev.Seq, &closed)
+	if err != nil {
 		return err
 	}
-	if state == StateClosed {
+	if closed {
 		r.err = conflict("the chat is closed")
 		return nil
 	}
-	if err := appendEvent(ctx, tx, &r.ev); err != nil {
+	if err := insertEvent(ctx, tx, &r.ev); err != nil {
 		return err
-	}
-	if r.staff && !r.ev.Private {
-		if _, err := tx.Exec(ctx, `UPDATE conversations SET first_response_at = coalesce(first_response_at, now())
-			WHERE id = $1`, r.ev.ConversationID); err != nil {
-			return err
-		}
 	}
 	r.res.Seq, r.res.Time = r.ev.Seq, r.ev.Time
 	return nil

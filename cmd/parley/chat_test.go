@@ -231,12 +231,22 @@ func TestChatIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
 	if !strings.Contains(string(greeting), "Hello from the test queue") {
 		t.Fatalf("greeting %s", greeting)
 	}
+	var responded bool
+	s.db.QueryRow(context.Background(), `SELECT first_response_at IS NOT NULL FROM conversations WHERE id = $1`, c.ID).Scan(&responded)
+	if responded {
+		t.Fatal("the automatic greeting counted as the agent's first response")
+	}
 	for i := 0; i < 10; i++ {
 		var ack struct{ Seq int }
 		request(t, cust, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": fmt.Sprintf("c%d", i), "text": fmt.Sprintf("customer %d", i)}, &ack)
 		request(t, alice, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": fmt.Sprintf("a%d", i), "text": fmt.Sprintf("agent %d", i)}, &ack)
 	}
 	request(t, alice, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": "secret", "text": "note to self", "private": true}, nil)
+	var firstResponse bool
+	s.db.QueryRow(context.Background(), `SELECT first_response_at >= accepted_at FROM conversations WHERE id = $1`, c.ID).Scan(&firstResponse)
+	if !firstResponse {
+		t.Fatal("the agent's first reply was not recorded as the first response")
+	}
 	request(t, cust, "chat.close", map[string]any{"conversation_id": c.ID}, nil)
 	waitEvent(t, alice, "chat.event", chatEvent(c.ID, "closed"))
 	// Live: everything the customer was sent up to its own close event.
