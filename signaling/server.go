@@ -46,7 +46,7 @@ func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPoli
 }
 
 func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, err := h.auth.Authenticate(r.Context(), token(r))
+	p, err := h.auth.Authenticate(r.Context(), auth.RequestToken(r, true))
 	switch {
 	case store.IsUnavailable(err):
 		httpError(w, http.StatusServiceUnavailable, CodeUnavailable, "the database is not answering; try again in a moment")
@@ -76,20 +76,6 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.ws.Close()
 	}
 	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
-}
-
-// token finds the credential: Authorization header, ?token=, then cookie.
-func token(r *http.Request) string {
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	if t := r.URL.Query().Get("token"); t != "" {
-		return t
-	}
-	if c, err := r.Cookie(auth.CookieName); err == nil {
-		return c.Value
-	}
-	return ""
 }
 
 func (h *Endpoint) originAllowed(r *http.Request, p auth.Principal) bool {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -138,7 +137,7 @@ func (a *api) login(c echo.Context) error {
 }
 
 func (a *api) logout(c echo.Context) error {
-	if err := a.Auth.Logout(c.Request().Context(), requestToken(c)); err != nil {
+	if err := a.Auth.Logout(c.Request().Context(), auth.RequestToken(c.Request(), false)); err != nil {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -157,7 +156,7 @@ func (a *api) me(c echo.Context) error {
 // requireUser admits signed-in accounts (cookie or bearer token).
 func (a *api) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, err := a.Auth.Authenticate(c.Request().Context(), requestToken(c))
+		p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
 		if err != nil {
 			return err
 		}
@@ -182,7 +181,7 @@ func (a *api) healthz(c echo.Context) error {
 // transcript is a conversation with every event its reader may see:
 // agents all of it, the customer (with its visitor token) the public part.
 func (a *api) transcript(c echo.Context) error {
-	p, err := a.Auth.Authenticate(c.Request().Context(), requestToken(c))
+	p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
 	if err != nil {
 		return err
 	}
@@ -195,17 +194,6 @@ func (a *api) transcript(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conversation": conv, "events": evs})
-}
-
-// requestToken is the bearer token, else the session cookie.
-func requestToken(c echo.Context) string {
-	if h := c.Request().Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	if ck, err := c.Cookie(auth.CookieName); err == nil {
-		return ck.Value
-	}
-	return ""
 }
 
 func humanDuration(d time.Duration) string {
