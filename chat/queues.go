@@ -66,9 +66,6 @@ func (s *Service) queue(ctx context.Context, id QueueID) (Queue, error) {
 		return q, err
 	}
 	s.queues.mu.Lock()
-	if s.queues.entries == nil {
-		s.queues.entries = map[QueueID]cachedQueue{}
-	}
 	s.queues.entries[id] = cachedQueue{q, time.Now()}
 	s.queues.mu.Unlock()
 	return q, nil

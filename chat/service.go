@@ -74,6 +74,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		sends:    make(chan *sendReq, 4096),
 		kick:     make(chan struct{}, 1),
 		presence: presence{count: map[string]int{}},
+		queues:   queueCache{entries: map[QueueID]cachedQueue{}},
 	}
 }
 

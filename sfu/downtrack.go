@@ -95,7 +95,7 @@ func (d *downTrack) write(index int, pkt *rtp.Packet) {
 		if index != want {
 			return
 		}
-		if !d.isKeyframe(pkt.Payload) {
+		if !d.track.keyframe(pkt.Payload) {
 			d.track.requestKeyframe(index) // rate-limited per layer
 			return
 		}
@@ -117,22 +117,6 @@ func (d *downTrack) write(index int, pkt *rtp.Packet) {
 		return
 	}
 	d.ext = d.hdr.Extensions[:0]
-}
-
-// isKeyframe says whether payload starts a keyframe; audio is always a
-// place to start.
-func (d *downTrack) isKeyframe(payload []byte) bool {
-	if d.track.kind != webrtc.RTPCodecTypeVideo {
-		return true
-	}
-	switch strings.ToLower(d.track.codec.MimeType) {
-	case strings.ToLower(webrtc.MimeTypeVP8):
-		return vp8Keyframe(payload)
-	case strings.ToLower(webrtc.MimeTypeH264):
-		return h264Keyframe(payload)
-	default:
-		return true // VP9/AV1: no layer switching; start at once
-	}
 }
 
 // readRTCP drains the subscriber's RTCP for this track and passes picture

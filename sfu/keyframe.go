@@ -1,5 +1,29 @@
 package sfu
 
+import (
+	"strings"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// keyframeTest picks the keyframe test of a track. Audio can start
+// anywhere; VP9 and AV1 are forwarded without layer switching, so they start
+// at once too.
+func keyframeTest(kind webrtc.RTPCodecType, mime string) func([]byte) bool {
+	switch {
+	case kind != webrtc.RTPCodecTypeVideo:
+		return anyPacket
+	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
+		return vp8Keyframe
+	case strings.EqualFold(mime, webrtc.MimeTypeH264):
+		return h264Keyframe
+	default:
+		return anyPacket
+	}
+}
+
+func anyPacket([]byte) bool { return true }
+
 // vp8Keyframe reads the VP8 payload descriptor (RFC 7741) and the first
 // byte of the VP8 payload header: a keyframe starts a partition (S=1,
 // PID=0) and has the P bit clear.

@@ -38,6 +38,9 @@ type Track struct {
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
 	publisher *Participant
+	// keyframe says whether a payload starts a keyframe, chosen once by
+	// codec: the forwarding path must not look at the codec's name.
+	keyframe func(payload []byte) bool
 
 	mu     sync.Mutex
 	layers [maxLayers]*layer
@@ -58,6 +61,7 @@ type layer struct {
 
 func newTrack(p *Participant, remote *webrtc.TrackRemote) *Track {
 	t := &Track{id: remote.ID(), kind: remote.Kind(), codec: remote.Codec().RTPCodecCapability, publisher: p}
+	t.keyframe = keyframeTest(t.kind, t.codec.MimeType)
 	t.subs.Store(&[]*downTrack{})
 	return t
 }
