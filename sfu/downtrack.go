@@ -3,6 +3,7 @@ package sfu
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -12,7 +13,9 @@ import (
 // downTrack is one subscriber's copy of a track: a TrackLocal on the
 // subscriber's down connection. It forwards one layer at a time, switching
 // only on a keyframe of the new layer, and rewrites sequence numbers and
-// timestamps so the subscriber sees one continuous stream.
+// timestamps so the subscriber sees one continuous stream. The layer it
+// wants is the best at or below both the client's request (maxLayer) and
+// what the bandwidth allows (allowed).
 type downTrack struct {
 	track  *Track
 	sub    *Participant
@@ -23,7 +26,8 @@ type downTrack struct {
 	ssrc     webrtc.SSRC
 	pt       webrtc.PayloadType
 	out      webrtc.TrackLocalWriter
-	maxLayer int
+	maxLayer int // the client's request
+	allowed  int // the allocator's cap from the bandwidth estimate
 	current  int // layer forwarded now, -1 before the first keyframe
 	seqOff   uint16
 	tsOff    uint32
@@ -32,12 +36,17 @@ type downTrack struct {
 	sent     bool
 	hdr      rtp.Header // reused for every packet written
 	ext      []rtp.Extension
+
+	// Owned by the subscriber's allocator goroutine (bwe.go).
+	rates   [maxLayers]int // bits/s of each layer, 0 if absent or silent
+	target  int            // the layer this round's allocation gives
+	upSince time.Time      // since when target has been above allowed
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(t *Track, sub *Participant) *downTrack {
-	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, current: -1}
+	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, allowed: maxLayers - 1, current: -1}
 }
 
 func (d *downTrack) ID() string                       { return d.track.id }
@@ -68,17 +77,40 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
+// maxLayerNow is the highest layer d may receive now: the client's
+// request capped by the bandwidth.
 func (d *downTrack) maxLayerNow() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.maxLayer
+	return min(d.maxLayer, d.allowed)
 }
 
+// setMaxLayer sets the client's request.
 func (d *downTrack) setMaxLayer(l int) {
 	d.mu.Lock()
 	d.maxLayer = l
 	d.mu.Unlock()
-	d.track.requestKeyframe(d.track.bestLayer(l))
+	d.track.requestKeyframe(d.track.bestLayer(d.maxLayerNow()))
+}
+
+// setAllowed sets the bandwidth's cap. A keyframe of the layer now wanted
+// is asked for at once, so the switch waits one round trip, not for the
+// publisher's next keyframe.
+func (d *downTrack) setAllowed(l int) {
+	d.mu.Lock()
+	d.allowed = l
+	want, cur := d.track.bestLayer(min(d.maxLayer, l)), d.current
+	d.mu.Unlock()
+	if want != cur {
+		d.track.requestKeyframe(want)
+	}
+}
+
+// caps reads the client's request and the bandwidth's cap.
+func (d *downTrack) caps() (requested, allowed int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxLayer, d.allowed
 }
 
 // write forwards pkt, read from layer index, if it belongs to this
@@ -91,7 +123,7 @@ func (d *downTrack) write(index int, pkt *rtp.Packet) {
 	}
 	if index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.
-		want := d.track.bestLayer(d.maxLayer)
+		want := d.track.bestLayer(min(d.maxLayer, d.allowed))
 		if index != want {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -39,15 +40,34 @@ type Participant struct {
 
 	mu          sync.Mutex
 	published   map[string]*Track
+	info        map[string]TrackInfo // what the publisher said of its tracks, by track id
 	subs        map[*Track]*downTrack
 	negotiating bool // a down offer is out, waiting for its answer
 	again       bool // something changed meanwhile: offer again after the answer
+	restart     bool // the next down offer restarts ICE
 	closed      bool
+
+	// media watch: the state of each connection that has started, and
+	// the timer that removes the participant when its media is gone.
+	state   map[Target]webrtc.PeerConnectionState
+	gone    *time.Timer
+	timeout time.Duration
+
+	// bandwidth estimation: the down connection's estimator, set while
+	// the connection is built (bwe.go).
+	bwe *estimator
+}
+
+// TrackInfo is what a publisher says of one of its tracks.
+type TrackInfo struct {
+	Source string
+	Muted  bool
 }
 
 func newParticipant(r *Room, id string, sig Signal, opt JoinOptions) (*Participant, error) {
 	p := &Participant{id: id, room: r, sig: sig, log: r.log.With("participant", id),
-		published: map[string]*Track{}, subs: map[*Track]*downTrack{}}
+		published: map[string]*Track{}, info: map[string]TrackInfo{}, subs: map[*Track]*downTrack{},
+		state: map[Target]webrtc.PeerConnectionState{}, timeout: r.sfu.cfg.MediaTimeout}
 	var err error
 	if p.down, err = p.newPC(Down); err != nil {
 		return nil, err
@@ -63,7 +83,7 @@ func newParticipant(r *Room, id string, sig Signal, opt JoinOptions) (*Participa
 }
 
 func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
-	api, err := p.room.sfu.newAPI()
+	api, err := p.room.sfu.newAPI(t, p.startBWE)
 	if err != nil {
 		return nil, err
 	}
@@ -78,12 +98,86 @@ func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "target", t, "state", s.String())
+		p.watch(t, s)
 	})
 	return pc, nil
 }
 
 // ID is the participant's id in its room.
 func (p *Participant) ID() string { return p.id }
+
+// Room is the participant's room.
+func (p *Participant) Room() *Room { return p.room }
+
+// ReceiveOnly reports whether the participant may not publish.
+func (p *Participant) ReceiveOnly() bool { return p.up == nil }
+
+// Tracks lists the participant's published tracks.
+func (p *Participant) Tracks() []*Track {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*Track, 0, len(p.published))
+	for _, t := range p.published {
+		out = append(out, t)
+	}
+	return out
+}
+
+// SetTrackInfo records the source and mute state of a track the
+// participant publishes or is about to (its id is the SDP's msid track
+// id). It returns the track when it is already published.
+func (p *Participant) SetTrackInfo(trackID string, info TrackInfo) *Track {
+	p.mu.Lock()
+	p.info[trackID] = info
+	t := p.published[trackID]
+	p.mu.Unlock()
+	if t != nil {
+		t.setInfo(info)
+	}
+	return t
+}
+
+// watch removes the participant once its media has been gone for the
+// media timeout: a connection that had started is disconnected or failed
+// and has not come back (an ICE restart brings it back).
+func (p *Participant) watch(t Target, s webrtc.PeerConnectionState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.state[t] = s
+	bad := false
+	for _, st := range p.state {
+		// Closed too: a client that hangs up closes ours by DTLS.
+		if st == webrtc.PeerConnectionStateDisconnected || st == webrtc.PeerConnectionStateFailed ||
+			st == webrtc.PeerConnectionStateClosed {
+			bad = true
+		}
+	}
+	switch {
+	case bad && p.gone == nil:
+		p.gone = time.AfterFunc(p.timeout, func() {
+			p.log.Info("media gone: removing the participant", "after", p.timeout)
+			if p.Leave() {
+				p.room.emit(Event{Kind: MediaTimeout, Participant: p})
+			}
+		})
+	case !bad && p.gone != nil:
+		p.gone.Stop()
+		p.gone = nil
+	}
+}
+
+// Restart makes the next down offer restart ICE, and sends it now unless
+// one is out (then it follows the answer). The client restarts its up
+// connection itself, with an ICE-restarting offer to Publish.
+func (p *Participant) Restart() {
+	p.mu.Lock()
+	p.restart = true
+	p.mu.Unlock()
+	p.negotiate()
+}
 
 // Publish takes the client's offer for the up connection and returns the
 // answer. Tracks arrive as the media starts.
@@ -150,8 +244,13 @@ func (p *Participant) negotiate() {
 		return
 	}
 	p.negotiating = true
+	var opts *webrtc.OfferOptions
+	if p.restart {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+		p.restart = false
+	}
 	p.mu.Unlock()
-	offer, err := p.down.CreateOffer(nil)
+	offer, err := p.down.CreateOffer(opts)
 	if err == nil {
 		err = p.down.SetLocalDescription(offer)
 	}
@@ -171,6 +270,14 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	t, ok := p.published[remote.ID()]
 	if !ok {
 		t = newTrack(p, remote)
+		info := p.info[remote.ID()]
+		t.source = info.Source
+		t.muted.Store(info.Muted)
+		if t.source == "" && t.kind == webrtc.RTPCodecTypeAudio {
+			t.source = SourceMicrophone
+		} else if t.source == "" {
+			t.source = SourceCamera
+		}
 		p.published[remote.ID()] = t
 	}
 	p.mu.Unlock()
@@ -248,14 +355,18 @@ func (p *Participant) SetMaxLayer(trackID string, layer int) {
 }
 
 // Leave closes the participant's connections; its tracks end for
-// everyone.
-func (p *Participant) Leave() {
+// everyone. It reports whether this call made it leave.
+func (p *Participant) Leave() bool {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return
+		return false
 	}
 	p.closed = true
+	if p.gone != nil {
+		p.gone.Stop()
+		p.gone = nil
+	}
 	subs := make([]*Track, 0, len(p.subs))
 	for t := range p.subs {
 		subs = append(subs, t)
@@ -273,9 +384,13 @@ func (p *Participant) Leave() {
 	for _, t := range published {
 		p.trackEnded(t)
 	}
+	return true
 }
 
 func (p *Participant) close() {
+	p.mu.Lock()
+	p.closed = true // a participant never added (a refused join) watches nothing
+	p.mu.Unlock()
 	if p.up != nil {
 		p.up.Close()
 	}

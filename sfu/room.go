@@ -18,10 +18,48 @@ type Room struct {
 	id  string
 	log *slog.Logger
 
-	mu     sync.Mutex
-	parts  map[string]*Participant
-	tracks map[*Track]struct{}
-	closed bool
+	mu      sync.Mutex
+	parts   map[string]*Participant
+	tracks  map[*Track]struct{}
+	closed  bool
+	onEvent func(Event)
+}
+
+// EventKind says what happened in a room.
+type EventKind int
+
+const (
+	// TrackPublished: a participant's track started (Event.Track).
+	TrackPublished EventKind = iota + 1
+	// TrackEnded: a participant's track stopped (Event.Track).
+	TrackEnded
+	// MediaTimeout: a participant's media was gone for Config.MediaTimeout
+	// and it was removed.
+	MediaTimeout
+)
+
+// Event is something that happened in a room, for the layer above.
+type Event struct {
+	Kind        EventKind
+	Participant *Participant
+	Track       *Track
+}
+
+// OnEvent sets the function told of the room's events. It is called on
+// the SFU's goroutines and must not block.
+func (r *Room) OnEvent(f func(Event)) {
+	r.mu.Lock()
+	r.onEvent = f
+	r.mu.Unlock()
+}
+
+func (r *Room) emit(e Event) {
+	r.mu.Lock()
+	f := r.onEvent
+	r.mu.Unlock()
+	if f != nil {
+		f(e)
+	}
 }
 
 func newRoom(s *SFU, id string) *Room {
@@ -110,6 +148,7 @@ func (r *Room) publish(t *Track) {
 	}
 	r.mu.Unlock()
 	r.log.Info("track published", "participant", t.publisher.id, "track", t.id, "kind", t.kind.String())
+	r.emit(Event{Kind: TrackPublished, Participant: t.publisher, Track: t})
 	for _, p := range others {
 		p.subscribe(t)
 		p.negotiate()
@@ -129,6 +168,7 @@ func (r *Room) unpublish(t *Track) {
 	if !ok {
 		return
 	}
+	r.emit(Event{Kind: TrackEnded, Participant: t.publisher, Track: t})
 	for _, p := range others {
 		if p.unsubscribe(t) {
 			p.negotiate()

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -26,7 +27,16 @@ type Config struct {
 	ListenIP string
 	// PublicIPs are announced instead of the host's addresses (NAT 1:1).
 	PublicIPs []string
-	Logger    *slog.Logger
+	// TURNPort is the UDP port of the embedded TURN server; -1 turns it
+	// off. TURNSecret signs its short-lived credentials (random when
+	// empty; nodes sharing TURN must share it).
+	TURNPort   int
+	TURNSecret string
+	// MediaTimeout is how long a participant's media may be gone (its
+	// connections disconnected or failed) before it is removed; 20 s when
+	// zero.
+	MediaTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // SFU is the media server of one node.
@@ -35,6 +45,7 @@ type SFU struct {
 	log  *slog.Logger
 	udp  net.PacketConn
 	tcp  net.Listener
+	turn *turnServer
 	se   webrtc.SettingEngine
 	mu   sync.Mutex
 	room map[string]*Room
@@ -44,6 +55,9 @@ type SFU struct {
 func New(cfg Config) (*SFU, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MediaTimeout <= 0 {
+		cfg.MediaTimeout = 20 * time.Second
 	}
 	s := &SFU{cfg: cfg, log: cfg.Logger, room: map[string]*Room{}}
 	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, fmt.Sprint(cfg.UDPPort)))
@@ -65,6 +79,9 @@ func New(cfg Config) (*SFU, error) {
 	}
 	s.se.SetNetworkTypes(types)
 	s.se.SetIncludeLoopbackCandidate(true)
+	// A client behind TURN is used at once, not after Pion's 2 s wait for
+	// a better pair: ours are the only other candidates, and they failed.
+	s.se.SetRelayAcceptanceMinWait(0)
 	if len(cfg.PublicIPs) > 0 {
 		// NAT 1:1: host candidates carry the public addresses instead.
 		err := s.se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
@@ -74,6 +91,14 @@ func New(cfg Config) (*SFU, error) {
 			s.Close()
 			return nil, fmt.Errorf("sfu: public IPs %v: %w", cfg.PublicIPs, err)
 		}
+	}
+	if cfg.TURNPort >= 0 {
+		t, err := startTURN(cfg)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.turn = t
 	}
 	return s, nil
 }
@@ -103,6 +128,9 @@ func (s *SFU) Close() error {
 	if s.tcp != nil {
 		s.tcp.Close()
 	}
+	if s.turn != nil {
+		s.turn.close()
+	}
 	return s.udp.Close()
 }
 
@@ -128,8 +156,9 @@ func (s *SFU) forget(r *Room) {
 
 // newAPI builds the Pion API of one PeerConnection: only the codecs we
 // forward, and an interceptor registry of its own (NACK both ways, RTCP
-// reports, TWCC), so per-connection state stays per connection.
-func (s *SFU) newAPI() (*webrtc.API, error) {
+// reports, TWCC), so per-connection state stays per connection. A down
+// connection also estimates its bandwidth; onBWE is given the estimator.
+func (s *SFU) newAPI(t Target, onBWE func(*estimator)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, err
@@ -146,6 +175,15 @@ func (s *SFU) newAPI() (*webrtc.API, error) {
 	}
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		return nil, err
+	}
+	if t == Down {
+		// Last, so first on the way out, as in Pion's examples. Not
+		// first: NACK's responder resends a cached packet on a goroutine
+		// per NACK, and numbering after it would rewrite one header from
+		// two goroutines at once.
+		if err := configureBWE(m, reg, onBWE); err != nil {
+			return nil, err
+		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(s.se)), nil

@@ -49,8 +49,15 @@ type peer struct {
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
+	return newPeerWith(t, webrtc.NewAPI())
+}
+
+// newPeerWith makes a peer whose connections come from api (one on a slow
+// network, say).
+func newPeerWith(t *testing.T, api *webrtc.API) *peer {
+	t.Helper()
 	pc := func() *webrtc.PeerConnection {
-		c, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+		c, err := api.NewPeerConnection(webrtc.Configuration{})
 		if err != nil {
 			t.Fatal(err)
 		}

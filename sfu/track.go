@@ -42,7 +42,12 @@ type Track struct {
 	// codec: the forwarding path must not look at the codec's name.
 	keyframe func(payload []byte) bool
 
+	// muted tracks are not forwarded (the publisher sends silence or
+	// black frames); read on every packet.
+	muted atomic.Bool
+
 	mu     sync.Mutex
+	source string
 	layers [maxLayers]*layer
 	live   int
 	// present has bit i set while layer i runs: read on every packet,
@@ -57,6 +62,7 @@ type layer struct {
 	remote *webrtc.TrackRemote
 	bytes  atomic.Uint64
 	lastKF atomic.Int64 // unix nanos of the last keyframe request
+	rate   layerRate    // bytes as a smoothed bitrate, for the allocators (bwe.go)
 }
 
 func newTrack(p *Participant, remote *webrtc.TrackRemote) *Track {
@@ -74,6 +80,53 @@ func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
 
 // Publisher is the participant that sends the track.
 func (t *Track) Publisher() *Participant { return t.publisher }
+
+// Sources of tracks.
+const (
+	SourceCamera      = "camera"
+	SourceMicrophone  = "microphone"
+	SourceScreen      = "screen"
+	SourceScreenAudio = "screen-audio"
+)
+
+// ValidSource reports whether s is one of the sources above.
+func ValidSource(s string) bool {
+	switch s {
+	case SourceCamera, SourceMicrophone, SourceScreen, SourceScreenAudio:
+		return true
+	}
+	return false
+}
+
+// Source is what the track shows: camera, microphone, screen or
+// screen-audio, as its publisher said.
+func (t *Track) Source() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.source
+}
+
+// Muted reports whether the publisher muted the track.
+func (t *Track) Muted() bool { return t.muted.Load() }
+
+// setInfo applies what the publisher says of the track. Unmuting makes
+// every subscriber start again at a keyframe, so the picture resumes
+// without waiting for one.
+func (t *Track) setInfo(info TrackInfo) {
+	t.mu.Lock()
+	if info.Source != "" {
+		t.source = info.Source
+	}
+	t.mu.Unlock()
+	if t.muted.Swap(info.Muted) && !info.Muted {
+		for _, d := range *t.subs.Load() {
+			d.mu.Lock()
+			d.current = -1
+			d.mu.Unlock()
+			t.requestKeyframe(t.bestLayer(d.maxLayerNow()))
+		}
+	}
+}
 
 // Layers lists the simulcast layers that have started.
 func (t *Track) Layers() []int {
@@ -126,6 +179,9 @@ func (t *Track) read(l *layer) {
 			continue
 		}
 		l.bytes.Add(uint64(n))
+		if t.muted.Load() {
+			continue
+		}
 		for _, d := range *t.subs.Load() {
 			d.write(l.index, &pkt)
 		}

@@ -1,0 +1,258 @@
+package sfu
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/webrtc/v4"
+)
+
+// Bandwidth estimation and simulcast layer choice, per subscriber.
+//
+// The down connection numbers its packets transport-wide (TWCC) and runs
+// Google Congestion Control on the client's feedback: its target bitrate
+// is what we may send. A ticker per subscriber shares that out among the
+// subscriptions and caps the layer each may receive (downTrack.allowed);
+// the switch itself happens on a keyframe, in downTrack.write.
+
+const (
+	// initialEstimate is where GCC starts. It does not probe: while we
+	// send less than it allows it climbs only ~8 %/s, so starting low
+	// would hold everyone on the low layer for tens of seconds. A link
+	// that cannot take this shows delay and loss within a second or two,
+	// and the estimate falls.
+	initialEstimate = 3_000_000
+	// allocInterval is how often a subscriber's layers are chosen.
+	allocInterval = 250 * time.Millisecond
+	// rateInterval is how often a layer's bitrate is sampled.
+	rateInterval = 500 * time.Millisecond
+	// rateSmoothing weighs a new sample: keyframes make single samples
+	// jumpy, and a layer's cost is its average.
+	rateSmoothing = 0.3
+	// upHold is how long the estimate must leave room for a higher layer
+	// before we move up; going down is at once.
+	upHold = 2 * time.Second
+)
+
+// upCost is the room moving up to a layer of rate bits/s needs: a fifth
+// more, so that the estimate's wobble does not bring us straight back.
+func upCost(rate int) int { return rate * 6 / 5 }
+
+// keepCost is the room staying on a layer needs. GCC answers overuse with
+// 0.85 × the rate that got through: on a path that carries all we send,
+// a blip of delay, that is 0.85 × our rate and the layer survives it; on
+// a path that carries less it is lower, and we go down.
+func keepCost(rate int) int { return rate * 4 / 5 }
+
+// estimator is a down connection's GCC. Closing the connection closes it,
+// and that ends the participant's allocator.
+type estimator struct {
+	*gcc.SendSideBWE
+	closed chan struct{}
+	once   sync.Once
+}
+
+var _ cc.BandwidthEstimator = (*estimator)(nil)
+
+func (e *estimator) Close() (err error) {
+	e.once.Do(func() {
+		close(e.closed)
+		err = e.SendSideBWE.Close()
+	})
+	return err
+}
+
+// configureBWE adds send-side bandwidth estimation to a down connection's
+// registry and gives onBWE its estimator as the connection is built. No
+// pacer: forwarded packets leave as they come; the allocator keeps the
+// rate within the estimate. The transport-wide sequence number is added
+// after (so, on the way out, before) the estimator, which reads it.
+func configureBWE(m *webrtc.MediaEngine, reg *interceptor.Registry, onBWE func(*estimator)) error {
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		g, err := gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(initialEstimate),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
+		if err != nil {
+			return nil, err
+		}
+		return &estimator{SendSideBWE: g, closed: make(chan struct{})}, nil
+	})
+	if err != nil {
+		return err
+	}
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onBWE(e.(*estimator)) })
+	reg.Add(f)
+	return webrtc.ConfigureTWCCHeaderExtensionSender(m, reg)
+}
+
+// startBWE is given the down connection's estimator while the connection
+// is built, before p is shared. The allocator it starts ends when the
+// connection closes.
+func (p *Participant) startBWE(e *estimator) {
+	p.bwe = e
+	go p.allocate(e)
+}
+
+// EstimatedBitrate is what the down connection may carry now, in bits/s:
+// Google Congestion Control's target from the client's feedback.
+func (p *Participant) EstimatedBitrate() int {
+	if p.bwe == nil {
+		return 0
+	}
+	return p.bwe.GetTargetBitrate()
+}
+
+// allocate chooses p's layers every allocInterval until the down
+// connection closes.
+func (p *Participant) allocate(e *estimator) {
+	tick := time.NewTicker(allocInterval)
+	defer tick.Stop()
+	var subs []*downTrack
+	for {
+		select {
+		case <-e.closed:
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			subs = subs[:0]
+			for _, d := range p.subs {
+				subs = append(subs, d)
+			}
+			p.mu.Unlock()
+			allocateLayers(subs, e.GetTargetBitrate(), now)
+		}
+	}
+}
+
+// allocateLayers shares budget (bits/s) among one subscriber's
+// subscriptions. Audio is taken off first. Each video gets its lowest
+// sounding layer, even beyond the budget: a slow picture beats none.
+// Then, level by level, so that every video gets the medium layer before
+// any gets the high one, a video moves up while the difference in cost
+// fits and the client asked for that layer. A layer costs keepCost up to
+// the current cap and upCost above it. The result caps each downTrack
+// through settle.
+func allocateLayers(subs []*downTrack, budget int, now time.Time) {
+	// A stable order, or two videos competing for the same room would
+	// trade it back and forth between rounds.
+	slices.SortFunc(subs, func(a, b *downTrack) int {
+		return cmp.Or(cmp.Compare(a.track.publisher.id, b.track.publisher.id), cmp.Compare(a.track.id, b.track.id))
+	})
+	video := subs[:0] // filtered in place
+	for _, d := range subs {
+		if d.track.muted.Load() {
+			continue
+		}
+		d.track.bitrates(now, &d.rates)
+		if d.track.kind != webrtc.RTPCodecTypeVideo {
+			budget -= d.rates[0]
+			continue
+		}
+		d.target = -1
+		for i, r := range d.rates {
+			if r > 0 {
+				d.target = i
+				break
+			}
+		}
+		if d.target < 0 {
+			continue // not measured yet, or nothing sent: leave the cap
+		}
+		budget -= d.cost(d.target)
+		video = append(video, d)
+	}
+	for level := 1; level < maxLayers; level++ {
+		for _, d := range video {
+			requested, _ := d.caps()
+			if level <= d.target || level > requested || d.rates[level] == 0 {
+				continue
+			}
+			if more := d.cost(level) - d.cost(d.target); more <= budget {
+				budget -= more
+				d.target = level
+			}
+		}
+	}
+	for _, d := range video {
+		d.settle(now)
+	}
+}
+
+// cost is what receiving layer l needs of the budget.
+func (d *downTrack) cost(l int) int {
+	if _, allowed := d.caps(); l > allowed {
+		return upCost(d.rates[l])
+	}
+	return keepCost(d.rates[l])
+}
+
+// settle moves d's cap to its target: down at once, up only once the
+// target has stayed above the cap for upHold.
+func (d *downTrack) settle(now time.Time) {
+	_, allowed := d.caps()
+	switch {
+	case d.target < allowed:
+		d.upSince = time.Time{}
+		d.setAllowed(d.target)
+	case d.target == allowed:
+		d.upSince = time.Time{}
+	case d.upSince.IsZero():
+		d.upSince = now
+	case now.Sub(d.upSince) >= upHold:
+		d.upSince = time.Time{}
+		d.setAllowed(d.target)
+	}
+}
+
+// bitrates fills r with the bitrate of each of t's layers.
+func (t *Track) bitrates(now time.Time, r *[maxLayers]int) {
+	t.mu.Lock()
+	layers := t.layers
+	t.mu.Unlock()
+	for i, l := range layers {
+		r[i] = 0
+		if l != nil {
+			r[i] = l.rate.bitrate(now, l.bytes.Load())
+		}
+	}
+}
+
+// layerRate turns a layer's byte count into a smoothed bitrate. The read
+// loop only counts bytes; whichever allocator comes first after
+// rateInterval takes the next sample.
+type layerRate struct {
+	mu     sync.Mutex
+	at     time.Time // of the last sample
+	bytes  uint64    // the count then
+	last   float64   // the last sample, bits/s
+	smooth float64
+}
+
+// bitrate is the smoothed bitrate in bits/s given the byte count now; 0
+// until the first sample, and while the layer is silent (a publisher
+// stops sending a layer it has no bandwidth for).
+func (r *layerRate) bitrate(now time.Time, bytes uint64) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at.IsZero() {
+		r.at, r.bytes = now, bytes
+		return 0
+	}
+	if dt := now.Sub(r.at); dt >= rateInterval {
+		sample := float64(bytes-r.bytes) * 8 / dt.Seconds()
+		if r.smooth == 0 {
+			r.smooth = sample
+		} else {
+			r.smooth += rateSmoothing * (sample - r.smooth)
+		}
+		r.at, r.bytes, r.last = now, bytes, sample
+	}
+	if r.last == 0 {
+		return 0
+	}
+	return int(r.smooth)
+}

@@ -1,0 +1,854 @@
+package sfu_test
+
+import (
+	"errors"
+	"net"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
+	"github.com/pion/webrtc/v4"
+
+	"parley/sfu"
+)
+
+// netPeer is a client whose connections are built from a configuration
+// of the test's choosing (ICE servers, relay only) and, optionally, a
+// network of its own (settings makes the setting engine of each). It
+// records every packet it receives and every down offer it is sent.
+//
+// It orders signalling as the browser client (room.js) does: a candidate
+// is sent to the server only once the server has the description it
+// belongs to, and a server candidate is added only once the description
+// with its ufrag is set. (The server may signal a candidate before the
+// offer or answer it belongs to; one lost on a relay-only client is the
+// only way in.)
+type netPeer struct {
+	t       *testing.T
+	up      *webrtc.PeerConnection
+	down    *webrtc.PeerConnection
+	part    chan *sfu.Participant
+	partMu  sync.Mutex
+	p       *sfu.Participant
+	closing atomic.Bool // the test is tearing down: late offers may fail
+	offers  chan webrtc.SessionDescription
+
+	sigMu     sync.Mutex
+	holdLocal map[sfu.Target]bool
+	local     map[sfu.Target][]webrtc.ICECandidateInit // held until the server has the description
+	remote    map[sfu.Target][]webrtc.ICECandidateInit // held until their description is set
+
+	rxMu sync.Mutex
+	rx   map[string][]rxPacket // by track id
+}
+
+type rxPacket struct {
+	seq uint16
+	key bool
+}
+
+func newNetPeer(t *testing.T, cfg webrtc.Configuration, settings func() webrtc.SettingEngine) *netPeer {
+	t.Helper()
+	pc := func() *webrtc.PeerConnection {
+		api := webrtc.NewAPI()
+		if settings != nil {
+			api = webrtc.NewAPI(webrtc.WithSettingEngine(settings()))
+		}
+		c, err := api.NewPeerConnection(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := &netPeer{
+		t: t, up: pc(), down: pc(), part: make(chan *sfu.Participant, 1),
+		offers:    make(chan webrtc.SessionDescription, 16),
+		holdLocal: map[sfu.Target]bool{}, local: map[sfu.Target][]webrtc.ICECandidateInit{},
+		remote: map[sfu.Target][]webrtc.ICECandidateInit{},
+		rx:     map[string][]rxPacket{},
+	}
+	for target, conn := range map[sfu.Target]*webrtc.PeerConnection{sfu.Up: c.up, sfu.Down: c.down} {
+		conn.OnICECandidate(func(cand *webrtc.ICECandidate) {
+			if cand == nil {
+				return
+			}
+			c.sigMu.Lock()
+			defer c.sigMu.Unlock()
+			if c.holdLocal[target] {
+				c.local[target] = append(c.local[target], cand.ToJSON())
+				return
+			}
+			c.participant().AddCandidate(target, cand.ToJSON()) //nolint:errcheck
+		})
+	}
+	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		video := tr.Kind() == webrtc.RTPCodecTypeVideo
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			key := video && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
+			c.rxMu.Lock()
+			c.rx[tr.ID()] = append(c.rx[tr.ID()], rxPacket{seq: pkt.SequenceNumber, key: key})
+			c.rxMu.Unlock()
+		}
+	})
+	return c
+}
+
+func (c *netPeer) participant() *sfu.Participant {
+	c.partMu.Lock()
+	defer c.partMu.Unlock()
+	if c.p == nil {
+		c.p = <-c.part
+	}
+	return c.p
+}
+
+func (c *netPeer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
+	t.Helper()
+	p, err := r.Join(id, c, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.part <- p
+}
+
+func (c *netPeer) conn(target sfu.Target) *webrtc.PeerConnection {
+	if target == sfu.Up {
+		return c.up
+	}
+	return c.down
+}
+
+// hold keeps target's local candidates from the server until release.
+func (c *netPeer) hold(target sfu.Target) {
+	c.sigMu.Lock()
+	c.holdLocal[target] = true
+	c.sigMu.Unlock()
+}
+
+// release sends the held local candidates: the server has the description.
+func (c *netPeer) release(target sfu.Target) {
+	c.sigMu.Lock()
+	defer c.sigMu.Unlock()
+	c.holdLocal[target] = false
+	for _, cand := range c.local[target] {
+		c.participant().AddCandidate(target, cand) //nolint:errcheck
+	}
+	c.local[target] = nil
+}
+
+// Candidate is a server candidate: added now if its description is set,
+// else when it is.
+func (c *netPeer) Candidate(target sfu.Target, cand webrtc.ICECandidateInit) {
+	c.sigMu.Lock()
+	c.remote[target] = append(c.remote[target], cand)
+	c.sigMu.Unlock()
+	go c.addRemote(target)
+}
+
+// addRemote adds the held server candidates whose description is set.
+func (c *netPeer) addRemote(target sfu.Target) {
+	pc := c.conn(target)
+	c.sigMu.Lock()
+	defer c.sigMu.Unlock()
+	desc := pc.RemoteDescription()
+	if desc == nil {
+		return
+	}
+	ufrag := iceUfrag(desc.SDP)
+	keep := c.remote[target][:0]
+	for _, cand := range c.remote[target] {
+		if f := strings.Fields(cand.Candidate); len(f) < 2 || f[len(f)-2] != "ufrag" || f[len(f)-1] == ufrag {
+			pc.AddICECandidate(cand) //nolint:errcheck
+		} else {
+			keep = append(keep, cand) // for a description still to come
+		}
+	}
+	c.remote[target] = keep
+}
+
+// Offer records the server's down offer and answers it, as a browser would.
+func (c *netPeer) Offer(sdp webrtc.SessionDescription) {
+	select {
+	case c.offers <- sdp:
+	default: // Signal must not block; the tests read only the first few
+	}
+	go func() {
+		c.hold(sfu.Down)
+		defer c.release(sfu.Down)
+		err := c.down.SetRemoteDescription(sdp)
+		if err == nil {
+			c.addRemote(sfu.Down)
+			var answer webrtc.SessionDescription
+			if answer, err = c.down.CreateAnswer(nil); err == nil {
+				err = c.down.SetLocalDescription(answer)
+			}
+		}
+		if err == nil {
+			err = c.participant().Answer(*c.down.LocalDescription())
+		}
+		if err != nil && !c.closing.Load() {
+			c.t.Errorf("down answer: %v", err)
+		}
+	}()
+}
+
+// offerUp offers the up connection and applies the server's answer.
+func (c *netPeer) offerUp(t *testing.T) {
+	t.Helper()
+	c.hold(sfu.Up)
+	defer c.release(sfu.Up)
+	offer, err := c.up.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.up.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := c.participant().Publish(*c.up.LocalDescription())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.up.SetRemoteDescription(answer); err != nil {
+		t.Fatal(err)
+	}
+	c.addRemote(sfu.Up)
+}
+
+// got copies the packets received on track id so far.
+func (c *netPeer) got(id string) []rxPacket {
+	c.rxMu.Lock()
+	defer c.rxMu.Unlock()
+	return slices.Clone(c.rx[id])
+}
+
+func (c *netPeer) count(id string) int {
+	c.rxMu.Lock()
+	defer c.rxMu.Unlock()
+	return len(c.rx[id])
+}
+
+func (c *netPeer) close() {
+	c.closing.Store(true)
+	c.up.Close()
+	c.down.Close()
+}
+
+// source is one published track and what was sent on it.
+type source struct {
+	track *webrtc.TrackLocalStaticRTP
+	sent  atomic.Int64
+	pli   atomic.Bool // the SFU asked for a keyframe
+}
+
+// sending is a publisher's media, sent at 100 packets/s per track until
+// halted. Video starts with a keyframe and sends one again only when the
+// SFU asks (PLI or FIR), as a browser does.
+type sending struct {
+	src  []*source
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *netPeer) publishMedia(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) *sending {
+	t.Helper()
+	m := &sending{stop: make(chan struct{}), done: make(chan struct{})}
+	for _, tr := range tracks {
+		sender, err := c.up.AddTrack(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &source{track: tr}
+		src.pli.Store(true)
+		m.src = append(m.src, src)
+		go func() {
+			for {
+				pkts, _, err := sender.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					switch p.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						src.pli.Store(true)
+					}
+				}
+			}
+		}()
+	}
+	c.offerUp(t)
+	go m.run()
+	t.Cleanup(m.halt)
+	return m
+}
+
+func (m *sending) run() {
+	defer close(m.done)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+		for _, s := range m.src {
+			var pkt *rtp.Packet
+			if s.track.Kind() == webrtc.RTPCodecTypeVideo {
+				pkt = vp8(uint16(i), uint32(i*3000), s.pli.Swap(false))
+			} else {
+				pkt = &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 480)},
+					Payload: []byte{0xfc, 0xff, 0xfe}} // an Opus frame of silence
+			}
+			s.track.WriteRTP(pkt) //nolint:errcheck
+			s.sent.Add(1)
+		}
+	}
+}
+
+func (m *sending) halt() {
+	m.once.Do(func() { close(m.stop) })
+	<-m.done
+}
+
+// waitSent waits until src has sent n packets: tests measure windows in
+// packets, not in wall-clock time.
+func waitSent(t *testing.T, src *source, n int64) {
+	t.Helper()
+	eventually(t, "the publisher sends", func() bool { return src.sent.Load() >= n })
+}
+
+func opusTrack(t *testing.T, id string) *webrtc.TrackLocalStaticRTP {
+	t.Helper()
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+		id, "stream-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// eventLog records a room's events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []seenEvent
+}
+
+type seenEvent struct {
+	kind   sfu.EventKind
+	who    string
+	track  string // "" for MediaTimeout
+	source string
+	at     time.Time
+}
+
+func recordEvents(r *sfu.Room) *eventLog {
+	l := &eventLog{}
+	r.OnEvent(func(e sfu.Event) {
+		se := seenEvent{kind: e.Kind, who: e.Participant.ID(), at: time.Now()}
+		if e.Track != nil {
+			se.track, se.source = e.Track.ID(), e.Track.Source()
+		}
+		l.mu.Lock()
+		l.events = append(l.events, se)
+		l.mu.Unlock()
+	})
+	return l
+}
+
+// find returns the events of kind about who (and track, unless "").
+func (l *eventLog) find(kind sfu.EventKind, who, track string) []seenEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []seenEvent
+	for _, e := range l.events {
+		if e.kind == kind && e.who == who && (track == "" || e.track == track) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func participantIDs(r *sfu.Room) []string {
+	var ids []string
+	for _, p := range r.Participants() {
+		ids = append(ids, p.ID())
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func goroutinesBackTo(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			dumpGoroutines(t)
+			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+}
+
+func iceUfrag(sdp string) string {
+	for _, line := range strings.Split(sdp, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "a=ice-ufrag:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func newTURNSFU(t *testing.T, cfg sfu.Config) *sfu.SFU {
+	t.Helper()
+	cfg.ListenIP, cfg.TCPPort, cfg.Logger = "127.0.0.1", -1, quiet
+	s, err := sfu.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if s.TURNAddr() == nil {
+		t.Fatal("the TURN server is off")
+	}
+	return s
+}
+
+// relayOnly is a browser's configuration behind a network that lets
+// nothing through but the TURN server.
+func relayOnly(t *testing.T, s *sfu.SFU, user string) webrtc.Configuration {
+	t.Helper()
+	servers, err := s.ICEServers(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+}
+
+// nominateAtOnce makes a client nominate a relayed pair as soon as it
+// works, as browsers do, instead of Pion's two seconds' wait for a better
+// one.
+func nominateAtOnce() webrtc.SettingEngine {
+	var se webrtc.SettingEngine
+	se.SetRelayAcceptanceMinWait(0)
+	return se
+}
+
+// A client that can reach the SFU only through its TURN server publishes
+// and receives media, and every packet goes through the relay.
+func TestRelayOnlyClientsExchangeMediaThroughTheTURNServer(t *testing.T) {
+	s := newTURNSFU(t, sfu.Config{TURNPort: 0})
+	room := s.Room("relay")
+	pub, sub := newNetPeer(t, relayOnly(t, s, "pub"), nominateAtOnce), newNetPeer(t, relayOnly(t, s, "sub"), nominateAtOnce)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{})
+	pub.publishMedia(t, vp8Track(t, "cam"))
+	eventually(t, "video reaches the subscriber", func() bool { return sub.count("cam") > 30 })
+
+	mediaPort := s.UDPAddr().(*net.UDPAddr).Port
+	for name, pc := range map[string]*webrtc.PeerConnection{"publisher's up": pub.up, "subscriber's down": sub.down} {
+		pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			t.Fatalf("%s connection: no selected candidate pair (%v)", name, err)
+		}
+		if pair.Local.Typ != webrtc.ICECandidateTypeRelay {
+			t.Errorf("%s connection: local candidate is %s, not relay", name, pair.Local.Typ)
+		}
+		if pair.Remote.Port != uint16(mediaPort) {
+			t.Errorf("%s connection: remote candidate %s:%d is not the media port %d", name, pair.Remote.Address, pair.Remote.Port, mediaPort)
+		}
+	}
+	for _, c := range []*netPeer{pub, sub} {
+		c.closing.Store(true)
+	}
+}
+
+func turnClient(t *testing.T, s *sfu.SFU, user, pass string) *turn.Client {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := logging.NewDefaultLoggerFactory()
+	off.DefaultLogLevel = logging.LogLevelDisabled
+	c, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: s.TURNAddr().String(), TURNServerAddr: s.TURNAddr().String(),
+		Username: user, Password: pass, Conn: conn, LoggerFactory: off,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); conn.Close() })
+	return c
+}
+
+func turnCode(err error) stun.ErrorCode {
+	var te *stun.TurnError
+	if errors.As(err, &te) {
+		return te.ErrorCodeAttr.Code
+	}
+	return 0
+}
+
+// Only credentials signed with the SFU's secret and not expired get an
+// allocation.
+func TestTURNAllocatesOnlyWithValidCredentials(t *testing.T) {
+	const secret = "the-turn-secret"
+	s := newTURNSFU(t, sfu.Config{TURNPort: 0, TURNSecret: secret})
+	creds := func(secret string, life time.Duration) (string, string) {
+		user, pass, err := turn.GenerateLongTermTURNRESTCredentials(secret, "someone", life)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return user, pass
+	}
+	user, pass := creds(secret, time.Hour)
+	otherUser, otherPass := creds("another secret", time.Hour)
+	oldUser, oldPass := creds(secret, -time.Minute)
+	for _, tc := range []struct {
+		name       string
+		user, pass string
+		ok         bool
+	}{
+		{"as handed out", user, pass, true},
+		{"a wrong password", user, "wrong", false},
+		{"signed with another secret", otherUser, otherPass, false},
+		{"expired", oldUser, oldPass, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			relay, err := turnClient(t, s, tc.user, tc.pass).Allocate()
+			if relay != nil {
+				relay.Close()
+			}
+			switch code := turnCode(err); {
+			case tc.ok && err != nil:
+				t.Fatalf("allocate: %v", err)
+			case !tc.ok && code != stun.CodeUnauthorized && code != stun.CodeBadRequest:
+				// Pion answers a bad password or an unknown user 400, not 401.
+				t.Fatalf("allocate: %v, want it refused (401 or 400)", err)
+			}
+		})
+	}
+
+	// A browser given a wrong password gathers no relay candidate, so a
+	// relay-only client cannot connect.
+	cfg := relayOnly(t, s, "someone")
+	cfg.ICEServers[0].Credential = "wrong"
+	pc, err := webrtc.NewPeerConnection(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("gathering did not complete within 10s")
+	}
+	if sdp := pc.LocalDescription().SDP; strings.Contains(sdp, "a=candidate") {
+		t.Fatalf("a wrong password gathered candidates:\n%s", sdp)
+	}
+}
+
+// The TURN server relays to the SFU's own addresses only: it is no open
+// relay.
+func TestTURNRelaysOnlyToTheSFU(t *testing.T) {
+	s := newTURNSFU(t, sfu.Config{TURNPort: 0})
+	servers, err := s.ICEServers("someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := turnClient(t, s, servers[0].Username, servers[0].Credential.(string))
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	if err := c.CreatePermission(s.UDPAddr()); err != nil {
+		t.Fatalf("permission to the media port: %v", err)
+	}
+	err = c.CreatePermission(&net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 9})
+	if turnCode(err) != stun.CodeForbidden {
+		t.Fatalf("permission to 192.0.2.1: %v, want 403 Forbidden", err)
+	}
+}
+
+// A publisher says what a track shows and mutes it: subscribers stop
+// getting its packets, and on unmute get them again from a keyframe, with
+// sequence numbers that go on without a gap.
+func TestMutingStopsForwardingAndUnmutingResumesAtAKeyframe(t *testing.T) {
+	s := newSFU(t)
+	room := s.Room("mute")
+	events := recordEvents(room)
+	pub, sub := newNetPeer(t, webrtc.Configuration{}, nil), newNetPeer(t, webrtc.Configuration{}, nil)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{})
+	if tr := pub.participant().SetTrackInfo("cam", sfu.TrackInfo{Source: sfu.SourceScreen}); tr != nil {
+		t.Fatal("SetTrackInfo returned a track before it was published")
+	}
+	src := pub.publishMedia(t, vp8Track(t, "cam")).src[0]
+	eventually(t, "the track is published", func() bool { return len(events.find(sfu.TrackPublished, "pub", "cam")) == 1 })
+	if got := events.find(sfu.TrackPublished, "pub", "cam")[0].source; got != sfu.SourceScreen {
+		t.Fatalf("TrackPublished says the source is %q, want %q", got, sfu.SourceScreen)
+	}
+	eventually(t, "video reaches the subscriber", func() bool { return sub.count("cam") > 20 })
+
+	tr := pub.participant().SetTrackInfo("cam", sfu.TrackInfo{Source: sfu.SourceScreen, Muted: true})
+	if tr == nil || !tr.Muted() || tr.Source() != sfu.SourceScreen {
+		t.Fatalf("after muting: track %v", tr)
+	}
+	at := src.sent.Load()
+	waitSent(t, src, at+10) // what was on its way has arrived
+	before := sub.got("cam")
+	waitSent(t, src, at+60)
+	if n := sub.count("cam"); n != len(before) {
+		t.Fatalf("%d packets arrived while muted", n-len(before))
+	}
+
+	pub.participant().SetTrackInfo("cam", sfu.TrackInfo{Source: sfu.SourceScreen})
+	if tr.Muted() {
+		t.Fatal("still muted")
+	}
+	eventually(t, "video resumes", func() bool { return sub.count("cam") > len(before)+30 })
+	all := sub.got("cam")
+	resumed := all[len(before):]
+	if !resumed[0].key {
+		t.Errorf("video resumed with a delta frame")
+	}
+	prev := before[len(before)-1].seq
+	for i, p := range resumed {
+		if p.seq != prev+1 {
+			t.Fatalf("packet %d after unmuting: sequence number %d follows %d", i, p.seq, prev)
+		}
+		prev = p.seq
+	}
+	for _, c := range []*netPeer{pub, sub} {
+		c.closing.Store(true)
+	}
+}
+
+// The server restarts ICE on a subscriber's down connection: the offer
+// carries new ICE credentials, and media goes on once it is answered.
+func TestAnICERestartKeepsMediaFlowing(t *testing.T) {
+	s := newSFU(t)
+	room := s.Room("restart")
+	pub, sub := newNetPeer(t, webrtc.Configuration{}, nil), newNetPeer(t, webrtc.Configuration{}, nil)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{})
+	pub.publishMedia(t, vp8Track(t, "cam"))
+	eventually(t, "video reaches the subscriber", func() bool { return sub.count("cam") > 20 })
+	old := iceUfrag(sub.down.RemoteDescription().SDP)
+	for len(sub.offers) > 0 {
+		<-sub.offers
+	}
+
+	sub.participant().Restart()
+	var ufrag string
+	deadline := time.After(10 * time.Second)
+	for ufrag == "" {
+		select {
+		case o := <-sub.offers:
+			if u := iceUfrag(o.SDP); u != old {
+				ufrag = u
+			}
+		case <-deadline:
+			t.Fatalf("no offer with a new ice-ufrag (was %q)", old)
+		}
+	}
+	eventually(t, "the restart is answered", func() bool {
+		return iceUfrag(sub.down.RemoteDescription().SDP) == ufrag
+	})
+	n := sub.count("cam")
+	eventually(t, "media keeps flowing on a connected connection", func() bool {
+		return sub.count("cam") > n+50 && sub.down.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	for _, c := range []*netPeer{pub, sub} {
+		c.closing.Store(true)
+	}
+}
+
+// cutNet is a client's network that can vanish: once cut, nothing its
+// sockets send leaves and nothing arrives, and no one is told.
+type cutNet struct {
+	cut   atomic.Bool
+	mu    sync.Mutex
+	muxes []ice.UDPMux
+}
+
+// settings gives a connection a socket of its own on the network (two
+// connections on one socket to one server could not be told apart).
+func (n *cutNet) settings(t *testing.T) func() webrtc.SettingEngine {
+	return func() webrtc.SettingEngine {
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := webrtc.NewICEUDPMux(nil, &cutConn{PacketConn: udp, net: n})
+		n.mu.Lock()
+		n.muxes = append(n.muxes, mux)
+		n.mu.Unlock()
+		var se webrtc.SettingEngine
+		se.SetICEUDPMux(mux)
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		return se
+	}
+}
+
+func (n *cutNet) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, m := range n.muxes {
+		m.Close()
+	}
+}
+
+type cutConn struct {
+	net.PacketConn
+	net *cutNet
+}
+
+func (c *cutConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if c.net.cut.Load() {
+		return len(p), nil
+	}
+	return c.PacketConn.WriteTo(p, addr)
+}
+
+func (c *cutConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(p)
+		if err != nil || !c.net.cut.Load() {
+			return n, addr, err
+		}
+	}
+}
+
+// A participant whose network vanishes without a word to the server is
+// removed after the media timeout: the room says so, its track ends for
+// the one who stays, and nothing is left running once everyone is gone.
+func TestAParticipantWhoseNetworkVanishesIsRemovedAfterTheMediaTimeout(t *testing.T) {
+	network := &cutNet{}
+	defer network.close()
+	mediaGone(t, network.settings(t), func(gone *netPeer) { network.cut.Store(true) }, network.close)
+}
+
+// A client that closes its connections (a DTLS close, no word on the
+// signalling channel) is removed after the media timeout too.
+func TestAParticipantWhoseClientHangsUpIsRemovedAfterTheMediaTimeout(t *testing.T) {
+	mediaGone(t, nil, (*netPeer).close, func() {})
+}
+
+// mediaGone joins "stay" and "gone", each publishing and receiving the
+// other, then lets vanish end gone's media and checks that the room
+// removes gone, and only gone, after the media timeout.
+func mediaGone(t *testing.T, settings func() webrtc.SettingEngine, vanish func(*netPeer), closeNet func()) {
+	before := runtime.NumGoroutine()
+	const timeout = 2 * time.Second
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", TCPPort: -1, TURNPort: -1, MediaTimeout: timeout, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	room := s.Room("timeout")
+	events := recordEvents(room)
+	stay := newNetPeer(t, webrtc.Configuration{}, nil)
+	gone := newNetPeer(t, webrtc.Configuration{}, settings)
+	stay.join(t, room, "stay", sfu.JoinOptions{})
+	gone.join(t, room, "gone", sfu.JoinOptions{})
+	media := []*sending{stay.publishMedia(t, vp8Track(t, "stay-cam")), gone.publishMedia(t, vp8Track(t, "gone-cam"))}
+	eventually(t, "stay receives gone", func() bool { return stay.count("gone-cam") > 20 })
+	eventually(t, "gone receives stay", func() bool { return gone.count("stay-cam") > 20 })
+
+	gone.closing.Store(true)
+	vanish(gone)
+	vanished := time.Now()
+	eventually(t, "gone is removed with a MediaTimeout event", func() bool {
+		return len(events.find(sfu.MediaTimeout, "gone", "")) > 0
+	})
+	e := events.find(sfu.MediaTimeout, "gone", "")
+	if after := e[0].at.Sub(vanished); after < timeout {
+		t.Errorf("removed %v after its media went, before the %v timeout", after, timeout)
+	}
+	if ids := participantIDs(room); !slices.Equal(ids, []string{"stay"}) {
+		t.Fatalf("participants left: %v", ids)
+	}
+	if n := len(events.find(sfu.TrackEnded, "gone", "gone-cam")); n != 1 {
+		t.Errorf("%d TrackEnded events for gone's track, want 1", n)
+	}
+	eventually(t, "stay's subscription to gone's track ends", func() bool { return stay.participant().Subscriptions() == 0 })
+	if n := len(events.find(sfu.MediaTimeout, "stay", "")); n != 0 {
+		t.Fatal("the participant whose media is fine timed out")
+	}
+	if n := len(events.find(sfu.MediaTimeout, "gone", "")); n != 1 {
+		t.Errorf("%d MediaTimeout events for gone, want 1", n)
+	}
+
+	for _, m := range media {
+		m.halt()
+	}
+	stay.closing.Store(true)
+	stay.participant().Leave()
+	stay.close()
+	gone.close()
+	closeNet()
+	s.Close()
+	goroutinesBackTo(t, before)
+}
+
+// With the TURN server on and a publisher of audio and video relayed
+// through it, leaving and closing the server end every goroutine.
+func TestLeavingAndClosingWithTURNEndsEveryGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", TCPPort: -1, TURNPort: 0, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	room := s.Room("cleanup")
+	pub, sub := newNetPeer(t, relayOnly(t, s, "pub"), nominateAtOnce), newNetPeer(t, relayOnly(t, s, "sub"), nominateAtOnce)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{})
+	media := pub.publishMedia(t, opusTrack(t, "mic"), vp8Track(t, "cam"))
+	eventually(t, "audio and video reach the subscriber", func() bool { return sub.count("mic") > 20 && sub.count("cam") > 20 })
+	media.halt()
+	pub.closing.Store(true)
+	sub.closing.Store(true)
+
+	pub.participant().Leave()
+	eventually(t, "the subscriber's tracks end", func() bool { return sub.participant().Subscriptions() == 0 })
+	s.Close() // the subscriber is still in the room, its relay allocated
+	if ids := participantIDs(room); len(ids) != 0 {
+		t.Fatalf("participants left after Close: %v", ids)
+	}
+	pub.close()
+	sub.close()
+	goroutinesBackTo(t, before)
+}
