@@ -63,3 +63,21 @@ func (l *Limiter) Allow(key string) (ok bool, retry time.Duration) {
 	}
 	return true, 0
 }
+
+// Blocked reports, without taking anything, whether key's bucket is empty
+// now, and if so how long until it holds one event again. With Allow
+// called only on failures, it limits failures (wrong guesses) and lets
+// successes through.
+func (l *Limiter) Blocked(key string) (blocked bool, retry time.Duration) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return false, 0
+	}
+	if tokens := b.lim.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) / float64(l.every) * float64(time.Second))
+	}
+	return false, 0
+}

@@ -133,14 +133,14 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 	q := c.Queue
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
-			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (key) DO UPDATE SET name = $2, title = $3, color = $4, greeting = $5, show_agent_name = $6,
 				agent_alias = $7, email_mode = $8, extra_label = $9, extra_mode = $10, strategy = $11, capacity = $12,
-				answer_seconds = $13, allowed_origins = $14, statuses = $15
+				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16
 			RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
-			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses).Scan(&q.ID)
+			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

@@ -305,6 +305,9 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
 	}
 	s.poke()
+	if s.closed != nil {
+		go s.closed(id) // not under the conversation's lock: it writes to it
+	}
 	return nil
 }
 

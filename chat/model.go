@@ -36,6 +36,8 @@ const (
 	KindAccepted = "accepted"
 	KindMessage  = "message"
 	KindClosed   = "closed"
+	// Room events (room_created, room_joined, …) take the kinds of
+	// conference.Activity and carry RoomID.
 )
 
 // QueueRef names a queue inside a conversation.
@@ -93,6 +95,7 @@ type Event struct {
 	Private        bool           `json:"private"`
 	ClientID       string         `json:"client_id,omitempty"`
 	Status         string         `json:"status,omitempty"`
+	RoomID         string         `json:"room_id,omitempty"`
 	Time           time.Time      `json:"time"`
 }
 
@@ -114,6 +117,9 @@ type Queue struct {
 	AnswerSeconds  int      `json:"answer_seconds"`
 	AllowedOrigins []string `json:"allowed_origins"`
 	Statuses       []string `json:"statuses"`
+	// CustomerCalls lets the customer start an audio or video call from
+	// the chat window.
+	CustomerCalls bool `json:"customer_calls"`
 
 	rrLast *auth.UserID // round robin: the agent offered last
 }
@@ -133,6 +139,7 @@ type PublicSettings struct {
 	Title         string `json:"title"`
 	Color         string `json:"color"`
 	ShowAgentName bool   `json:"show_agent_name"`
+	CustomerCalls bool   `json:"customer_calls"`
 	Fields        struct {
 		Email string `json:"email"`
 		Extra struct {
@@ -146,6 +153,7 @@ type PublicSettings struct {
 func (q Queue) Public() PublicSettings {
 	var p PublicSettings
 	p.Key, p.Name, p.Title, p.Color, p.ShowAgentName = q.Key, q.Name, q.Title, q.Color, q.ShowAgentName
+	p.CustomerCalls = q.CustomerCalls
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

@@ -69,3 +69,7 @@ func (s *Service) presenceChanged(pr auth.Principal, d int) {
 		}
 	}
 }
+
+// Online reports whether the principal with key has a connection open to
+// this node.
+func (s *Service) Online(key string) bool { return s.presence.online(key) }

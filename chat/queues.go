@@ -13,7 +13,7 @@ import (
 )
 
 const queueColumns = `id, key, name, title, color, greeting, show_agent_name, agent_alias, email_mode,
-	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, rr_last_user`
+	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, rr_last_user`
 
 // scanQueue reads queueColumns, then extra columns selected after them
 // into extra.
@@ -21,7 +21,7 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 	var q Queue
 	err := row.Scan(append([]any{&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
 		&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
-		&q.AllowedOrigins, &q.Statuses, &q.rrLast}, extra...)...)
+		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.rrLast}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, detail{ErrNotFound, "no such queue"}
 	}
@@ -79,10 +79,10 @@ func (s *Service) CreateQueue(ctx context.Context, q Queue, members ...auth.User
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
-			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
-			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses).Scan(&q.ID)
+			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls).Scan(&q.ID)
 		if err != nil {
 			return err
 		}
@@ -115,6 +115,7 @@ func (s *Service) EnsureDemoQueue(ctx context.Context, origins []string, members
 		ShowAgentName: true, EmailMode: "optional", ExtraLabel: "Phone", ExtraMode: "optional",
 		Strategy: LongestIdle, Capacity: 3, AnswerSeconds: 30,
 		AllowedOrigins: origins, Statuses: []string{"Resolved", "Follow-up needed", "Spam"},
+		CustomerCalls: true,
 	}, members...)
 	return err == nil, err
 }

@@ -53,7 +53,15 @@ type Service struct {
 
 	presence presence
 	queues   queueCache
+
+	// closed, when set before Run, is told of each conversation closed
+	// (its video room ends with it).
+	closed func(ConversationID)
 }
+
+// OnClose sets the function told of each closed conversation; call it
+// before the service is used.
+func (s *Service) OnClose(f func(ConversationID)) { s.closed = f }
 
 // New makes the service. Call Run to route and write.
 func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
@@ -140,19 +148,19 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 		clientID = &ev.ClientID
 	}
 	return tx.QueryRow(ctx, `INSERT INTO conversation_events
-		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
+		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, '')) RETURNING created_at`,
 		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
-		ev.Text, clientID, ev.Status).Scan(&ev.Time)
+		ev.Text, clientID, ev.Status, ev.RoomID).Scan(&ev.Time)
 }
 
 const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, created_at`
+	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at`
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var ev Event
 	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.Time)
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time)
 	return ev, err
 }
 

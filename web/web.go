@@ -21,6 +21,7 @@ import (
 
 	"parley/auth"
 	"parley/chat"
+	"parley/conference"
 )
 
 //go:embed static
@@ -33,16 +34,20 @@ type Pinger interface {
 
 // Deps are what the HTTP surface needs, given by cmd/parley.
 type Deps struct {
-	Auth      *auth.Service
-	Chat      *chat.Service
-	DB        Pinger
-	WS        http.Handler // the /ws endpoint
-	PublicURL *url.URL
-	Log       *slog.Logger
-	Metrics   *prometheus.Registry
+	Auth       *auth.Service
+	Chat       *chat.Service
+	Conference *conference.Service
+	DB         Pinger
+	WS         http.Handler // the /ws endpoint
+	PublicURL  *url.URL
+	Log        *slog.Logger
+	Metrics    *prometheus.Registry
 	// LoginLimit limits sign-in attempts per client address; nil: 10 at
 	// once, then one every 6 seconds.
 	LoginLimit *auth.Limiter
+	// RoomNumberLimit limits wrong room numbers per client address; nil:
+	// 10, then one every 30 seconds.
+	RoomNumberLimit *auth.Limiter
 }
 
 // New builds the echo instance with every route.
@@ -52,6 +57,9 @@ func New(d Deps) *echo.Echo {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Limits are per client address: take the peer's, not a header the
+	// client could forge.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), sameOriginWrites(d.PublicURL), secureHeaders)
 
@@ -70,6 +78,8 @@ func New(d Deps) *echo.Echo {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/desk") })
 	e.GET("/login", page(sub, "login.html"))
 	e.GET("/desk", page(sub, "desk.html"))
+	e.GET("/external/conference", page(sub, "conference.html"))
+	e.GET("/external/conference/", page(sub, "conference.html"))
 	e.GET("/robots.txt", func(c echo.Context) error {
 		b, err := fs.ReadFile(sub, "robots.txt")
 		if err != nil {
@@ -80,6 +90,13 @@ func New(d Deps) *echo.Echo {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/api/conversations/:id/transcript", a.transcript)
 	a.adminRoutes(e)
+	if d.Conference != nil {
+		ca := &conferenceAPI{api: a, conf: d.Conference, wrong: d.RoomNumberLimit}
+		if ca.wrong == nil {
+			ca.wrong = auth.NewLimiter(30*time.Second, 10)
+		}
+		ca.routes(e)
+	}
 	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60)}
 	w.routes(e)
 	return e

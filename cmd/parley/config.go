@@ -36,6 +36,7 @@ type Config struct {
 	MediaTCPPort int
 	TURNPort     int
 	PublicIP     string
+	RoomGrace    time.Duration
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -56,6 +57,7 @@ func defaults() Config {
 		MediaUDPPort:    7882,
 		MediaTCPPort:    7881,
 		TURNPort:        3478,
+		RoomGrace:       60 * time.Second,
 	}
 }
 
@@ -85,9 +87,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"ws-max-frame", "largest websocket frame accepted, in `bytes`", &intValue{&c.WSMaxFrame, 1024, 16 << 20}},
 		{"ws-rate", "`requests` per second each websocket may send, sustained", &floatValue{&c.WSRate}},
 		{"ws-burst", "`requests` a websocket may send at once above the rate", &intValue{&c.WSBurst, 1, 100000}},
-		{"media-udp-port", "UDP `port` of all ICE media (one port, muxed)", &intValue{&c.MediaUDPPort, 1, 65535}},
-		{"media-tcp-port", "TCP `port` of ICE over TCP, the fallback", &intValue{&c.MediaTCPPort, 1, 65535}},
-		{"turn-port", "UDP `port` of the embedded TURN server", &intValue{&c.TURNPort, 1, 65535}},
+		{"media-udp-port", "UDP `port` of all ICE media (one port, muxed; 0 picks a free one)", &intValue{&c.MediaUDPPort, 0, 65535}},
+		{"media-tcp-port", "TCP `port` of ICE over TCP, the fallback (0 picks a free one, -1 turns it off)", &intValue{&c.MediaTCPPort, -1, 65535}},
+		{"turn-port", "UDP `port` of the embedded TURN server (0 picks a free one, -1 turns it off)", &intValue{&c.TURNPort, -1, 65535}},
+		{"room-grace", "how long (`duration`) an empty video room stays open before it ends", &durationValue{&c.RoomGrace}},
 		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
 	}
 	for _, s := range settings {

@@ -23,6 +23,8 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat"
+	"parley/conference"
+	"parley/sfu"
 	"parley/signaling"
 	"parley/store"
 	"parley/web"
@@ -60,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, auth.Migrations, chat.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, auth.Migrations, conference.Migrations, chat.Migrations); err != nil {
 		return err
 	}
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
@@ -96,19 +98,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.RateBurst = cfg.WSBurst
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
 	signaling.RegisterChat(router, hub, chatSvc)
+
+	var publicIPs []string
+	if cfg.PublicIP != "" {
+		publicIPs = []string{cfg.PublicIP}
+	}
+	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
+		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	if err != nil {
+		return fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+	}
+	defer media.Close()
+	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
+		conference.Options{EmptyGrace: cfg.RoomGrace})
+	if err := confSvc.Start(startCtx); err != nil {
+		return err
+	}
+	signaling.RegisterRooms(router, b, confSvc, chatSvc, log.With("component", "rooms"))
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
 	defer func() { stopChat(); <-chatDone }()
 
 	e := web.New(web.Deps{
-		Auth:      authSvc,
-		Chat:      chatSvc,
-		DB:        pool,
-		WS:        signaling.NewEndpoint(hub, authSvc, publicURL, nil),
-		PublicURL: publicURL,
-		Log:       log.With("component", "http"),
-		Metrics:   reg,
+		Auth:       authSvc,
+		Chat:       chatSvc,
+		Conference: confSvc,
+		DB:         pool,
+		WS:         signaling.NewEndpoint(hub, authSvc, publicURL, nil),
+		PublicURL:  publicURL,
+		Log:        log.With("component", "http"),
+		Metrics:    reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -119,7 +139,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is serving", "version", version, "listen", ln.Addr().String(), "url", cfg.PublicURL,
-		"database", store.Redact(cfg.DatabaseURL))
+		"database", store.Redact(cfg.DatabaseURL), "media_udp", media.UDPAddr().String(),
+		"media_tcp", addrString(media.TCPAddr()), "turn", addrString(media.TURNAddr()))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -170,4 +191,11 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "off"
+	}
+	return a.String()
 }

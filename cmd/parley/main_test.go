@@ -36,7 +36,7 @@ func start(t *testing.T, dbURL string, extra ...string) *server {
 	ready := make(chan string, 1)
 	s := &server{stop: cancel, done: make(chan error, 1), log: &syncBuffer{}}
 	args := append([]string{"--listen", "127.0.0.1:0", "--database-url", dbURL, "--bcrypt-cost", "4",
-		"--public-url", "http://127.0.0.1:1"}, extra...)
+		"--public-url", "http://127.0.0.1:1", "--media-udp-port", "0", "--media-tcp-port", "0", "--turn-port", "0"}, extra...)
 	go func() { s.done <- run(ctx, args, func(string) string { return "" }, s.log, s.log, ready) }()
 	select {
 	case addr := <-ready:

@@ -1,0 +1,260 @@
+package conference
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/pion/webrtc/v4"
+
+	"parley/auth"
+	"parley/sfu"
+)
+
+// Member is one participant (one connection) in a room.
+type Member struct {
+	id          string
+	name        string
+	kind        string
+	receiveOnly bool
+	principal   auth.Principal
+	roomID      string
+	part        *sfu.Participant
+	hidden      bool   // a supervisor watching a conversation: customers do not see it
+	left        bool   // guarded by Service.mu
+	onGone      func() // called once when the room or the media server removes the member
+}
+
+// subject is where the member's own events go: the room's, or only its
+// staff's for a hidden member.
+func (m *Member) subject() string {
+	if m.hidden {
+		return StaffSubject(m.roomID)
+	}
+	return Subject(m.roomID)
+}
+
+// ID is the member's participant id.
+func (m *Member) ID() string { return m.id }
+
+// RoomID is the member's room.
+func (m *Member) RoomID() string { return m.roomID }
+
+// Participant is the member's media participant.
+func (m *Member) Participant() *sfu.Participant { return m.part }
+
+// ParticipantView is a participant as the others see it.
+type ParticipantView struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	Kind        string      `json:"kind"`
+	ReceiveOnly bool        `json:"receive_only"`
+	Tracks      []TrackView `json:"tracks"`
+}
+
+// TrackView is a published track as the others see it.
+type TrackView struct {
+	TrackID string `json:"track_id"`
+	Kind    string `json:"kind"`
+	Source  string `json:"source"`
+	Muted   bool   `json:"muted"`
+}
+
+func trackView(t *sfu.Track) TrackView {
+	return TrackView{TrackID: t.ID(), Kind: t.Kind().String(), Source: t.Source(), Muted: t.Muted()}
+}
+
+func (m *Member) view() ParticipantView {
+	v := ParticipantView{ID: m.id, Name: m.name, Kind: m.kind, ReceiveOnly: m.receiveOnly, Tracks: []TrackView{}}
+	for _, t := range m.part.Tracks() {
+		v.Tracks = append(v.Tracks, trackView(t))
+	}
+	sort.Slice(v.Tracks, func(i, j int) bool { return v.Tracks[i].TrackID < v.Tracks[j].TrackID })
+	return v
+}
+
+// JoinOptions of a member.
+type JoinOptions struct {
+	// Name shows the member to the others (a customer sees an agent by
+	// the queue's alias when the queue hides names).
+	Name string
+	// ReceiveOnly members publish nothing (a supervisor watching).
+	ReceiveOnly bool
+	// ConversationChecked says the caller has checked that the principal
+	// belongs to the conversation of a conversation room; without it
+	// such rooms refuse.
+	ConversationChecked bool
+	// OnGone is called once if the member is removed other than by Leave:
+	// the room ended, or its media was gone too long.
+	OnGone func()
+}
+
+// Joined is what a member needs to connect.
+type Joined struct {
+	Room          Room               `json:"room"`
+	ParticipantID string             `json:"participant_id"`
+	ReceiveOnly   bool               `json:"receive_only"`
+	ICEServers    []webrtc.ICEServer `json:"ice_servers"`
+	Participants  []ParticipantView  `json:"participants"`
+}
+
+// MayJoin checks p against a room: guests only their own room, customers
+// only conversation rooms (checked by the caller), staff any conference
+// room.
+func MayJoin(p auth.Principal, r Room, conversationChecked bool) error {
+	switch {
+	case r.Ended():
+		return ErrEnded
+	case r.Kind == KindConversation && !conversationChecked:
+		return forbidden("this room belongs to a conversation you are not in")
+	case r.Kind == KindConference && p.Kind == auth.KindGuest && p.Scope != r.ID:
+		return forbidden("your guest link is for another room")
+	case r.Kind == KindConference && p.Kind == auth.KindVisitor:
+		return forbidden("customers join only their own conversation's room")
+	}
+	return nil
+}
+
+// Join adds p to room id through sig, which carries the media signalling
+// to p's connection. Events of the room go to Subject(id): the caller's
+// connection follows it before calling Join, so it misses nothing.
+func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt JoinOptions, sig sfu.Signal) (*Member, Joined, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, Joined{}, err
+	}
+	if err := MayJoin(p, r, opt.ConversationChecked); err != nil {
+		return nil, Joined{}, err
+	}
+	name := opt.Name
+	if name == "" {
+		name = p.Name
+	}
+	m := &Member{id: newID("p", 6), name: name, kind: string(p.Role), receiveOnly: opt.ReceiveOnly,
+		principal: p, roomID: r.ID, onGone: opt.OnGone,
+		hidden: r.Kind == KindConversation && opt.ReceiveOnly && p.IsStaff()}
+	ice, err := s.sfu.ICEServers(m.id)
+	if err != nil {
+		return nil, Joined{}, err
+	}
+	s.mu.Lock()
+	lr := s.liveLocked(r)
+	s.mu.Unlock()
+	part, err := lr.media.Join(m.id, sig, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
+	if errors.Is(err, sfu.ErrClosed) {
+		return nil, Joined{}, ErrEnded
+	}
+	if err != nil {
+		return nil, Joined{}, err
+	}
+	m.part = part
+	s.mu.Lock()
+	if s.live[r.ID] != lr { // ended while joining
+		s.mu.Unlock()
+		part.Leave()
+		return nil, Joined{}, ErrEnded
+	}
+	others := make([]ParticipantView, 0, len(lr.members))
+	for _, o := range lr.members {
+		if !o.hidden || p.IsStaff() {
+			others = append(others, o.view())
+		}
+	}
+	lr.members[m.id] = m
+	lr.empty.Stop()
+	s.mu.Unlock()
+	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
+	s.publish(m.subject(), "room.participant_joined", map[string]any{"room_id": r.ID, "participant": m.view()})
+	s.activity(r, Activity{Kind: ActivityJoined, By: p, Name: name, Private: m.hidden})
+	if ice == nil {
+		ice = []webrtc.ICEServer{}
+	}
+	return m, Joined{Room: r, ParticipantID: m.id, ReceiveOnly: opt.ReceiveOnly, ICEServers: ice, Participants: others}, nil
+}
+
+// Leave takes m out of its room (reason "left" or "disconnected").
+func (s *Service) Leave(m *Member, reason string) {
+	if s.remove(m, reason) {
+		m.part.Leave()
+	}
+}
+
+// remove forgets m and tells the room; false if it was gone already.
+func (s *Service) remove(m *Member, reason string) bool {
+	s.mu.Lock()
+	if m.left {
+		s.mu.Unlock()
+		return false
+	}
+	m.left = true
+	lr := s.live[m.roomID]
+	var r Room
+	if lr != nil {
+		delete(lr.members, m.id)
+		if len(lr.members) == 0 {
+			lr.empty.Reset(s.opt.EmptyGrace)
+		}
+		r = lr.room
+	}
+	s.mu.Unlock()
+	s.publish(m.subject(), "room.participant_left",
+		map[string]any{"room_id": m.roomID, "participant_id": m.id, "reason": reason})
+	if lr != nil {
+		s.activity(r, Activity{Kind: ActivityLeft, By: m.principal, Name: m.name, Private: m.hidden})
+	}
+	return true
+}
+
+// SetTrack records the source and mute state of one of m's tracks;
+// others get room.track when the track is already published.
+func (s *Service) SetTrack(m *Member, trackID, source string, muted bool) error {
+	if source != "" && !sfu.ValidSource(source) {
+		return bad("source: camera, microphone, screen or screen-audio")
+	}
+	if source == "" {
+		for _, t := range m.part.Tracks() {
+			if t.ID() == trackID {
+				source = t.Source()
+			}
+		}
+	}
+	if t := m.part.SetTrackInfo(trackID, sfu.TrackInfo{Source: source, Muted: muted}); t != nil {
+		s.publish(Subject(m.roomID), "room.track",
+			map[string]any{"room_id": m.roomID, "participant_id": m.id, "track": trackView(t)})
+	}
+	return nil
+}
+
+// mediaEvent turns what the SFU saw into room events.
+func (s *Service) mediaEvent(roomID string, e sfu.Event) {
+	s.mu.Lock()
+	lr := s.live[roomID]
+	var m *Member
+	var r Room
+	if lr != nil {
+		m = lr.members[e.Participant.ID()]
+		r = lr.room
+	}
+	s.mu.Unlock()
+	if m == nil {
+		return
+	}
+	switch e.Kind {
+	case sfu.TrackPublished:
+		s.publish(Subject(roomID), "room.track",
+			map[string]any{"room_id": roomID, "participant_id": m.id, "track": trackView(e.Track)})
+		if e.Track.Source() == sfu.SourceScreen {
+			s.activity(r, Activity{Kind: ActivityScreenStarted, By: m.principal, Name: m.name})
+		}
+	case sfu.TrackEnded:
+		s.publish(Subject(roomID), "room.track_ended",
+			map[string]any{"room_id": roomID, "participant_id": m.id, "track_id": e.Track.ID()})
+		if e.Track.Source() == sfu.SourceScreen {
+			s.activity(r, Activity{Kind: ActivityScreenStopped, By: m.principal, Name: m.name})
+		}
+	case sfu.MediaTimeout:
+		if s.remove(m, "media_timeout") && m.onGone != nil {
+			m.onGone()
+		}
+	}
+}
