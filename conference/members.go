@@ -84,6 +84,9 @@ type JoinOptions struct {
 	// belongs to the conversation of a conversation room; without it
 	// such rooms refuse.
 	ConversationChecked bool
+	// MayEnd says the member may end the room for everyone (told to the
+	// client with the join).
+	MayEnd bool
 	// OnGone is called once if the member is removed other than by Leave:
 	// the room ended, or its media was gone too long.
 	OnGone func()
@@ -94,6 +97,7 @@ type Joined struct {
 	Room          Room               `json:"room"`
 	ParticipantID string             `json:"participant_id"`
 	ReceiveOnly   bool               `json:"receive_only"`
+	MayEnd        bool               `json:"may_end"`
 	ICEServers    []webrtc.ICEServer `json:"ice_servers"`
 	Participants  []ParticipantView  `json:"participants"`
 }

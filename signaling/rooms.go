@@ -143,7 +143,7 @@ func (h *roomHandlers) create(ctx context.Context, req *Request) (any, error) {
 // access is how p may be in room r: its name there and whether it only
 // receives.
 func (h *roomHandlers) access(ctx context.Context, p auth.Principal, r conference.Room) (conference.JoinOptions, error) {
-	opt := conference.JoinOptions{Name: p.Name}
+	opt := conference.JoinOptions{Name: p.Name, MayEnd: conference.MayEndConference(p, r)}
 	if r.Kind != conference.KindConversation {
 		return opt, conference.MayJoin(p, r, false)
 	}
@@ -154,7 +154,7 @@ func (h *roomHandlers) access(ctx context.Context, p auth.Principal, r conferenc
 	if err != nil {
 		return opt, err
 	}
-	opt.Name, opt.ReceiveOnly, opt.ConversationChecked = acc.Name, acc.ReceiveOnly, true
+	opt.Name, opt.ReceiveOnly, opt.ConversationChecked, opt.MayEnd = acc.Name, acc.ReceiveOnly, true, acc.MayEnd
 	return opt, conference.MayJoin(p, r, true)
 }
 
@@ -216,6 +216,7 @@ func (h *roomHandlers) join(ctx context.Context, req *Request) (any, error) {
 		h.conf.Leave(member, "disconnected")
 	default:
 	}
+	joined.MayEnd = opt.MayEnd
 	return joined, nil
 }
 

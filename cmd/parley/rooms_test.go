@@ -32,6 +32,7 @@ type joined struct {
 	Room          roomInfo           `json:"room"`
 	ParticipantID string             `json:"participant_id"`
 	ReceiveOnly   bool               `json:"receive_only"`
+	MayEnd        bool               `json:"may_end"`
 	ICEServers    []webrtc.ICEServer `json:"ice_servers"`
 	Participants  []struct {
 		ID   string `json:"id"`
@@ -285,6 +286,9 @@ func TestAChatEscalatesToAVideoRoom(t *testing.T) {
 
 	ap, aj := enter(t, alice, room, nil)
 	cp, cj := enter(t, cust, room, nil)
+	if !aj.MayEnd || cj.MayEnd {
+		t.Fatalf("may_end: agent %v, customer %v", aj.MayEnd, cj.MayEnd)
+	}
 	if len(cj.Participants) != 1 || cj.Participants[0].ID != aj.ParticipantID {
 		t.Fatalf("the customer sees %+v, want alice", cj.Participants)
 	}
