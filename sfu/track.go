@@ -167,6 +167,18 @@ func (t *Track) addLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) b
 
 // read forwards one layer until it ends. One buffer and one packet are
 // reused for every packet: nothing is allocated per packet here.
+// forward counts a packet of n bytes read from layer l and writes it to
+// every subscriber, unless the track is muted.
+func (t *Track) forward(l *layer, n int, pkt *rtp.Packet) {
+	l.bytes.Add(uint64(n))
+	if t.muted.Load() {
+		return
+	}
+	for _, d := range *t.subs.Load() {
+		d.write(l.index, pkt)
+	}
+}
+
 func (t *Track) read(l *layer) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
@@ -178,13 +190,7 @@ func (t *Track) read(l *layer) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		l.bytes.Add(uint64(n))
-		if t.muted.Load() {
-			continue
-		}
-		for _, d := range *t.subs.Load() {
-			d.write(l.index, &pkt)
-		}
+		t.forward(l, n, &pkt)
 	}
 	t.mu.Lock()
 	t.layers[l.index] = nil
