@@ -42,6 +42,10 @@ export async function startServer() {
     PARLEY_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}?sslmode=disable`,
     PARLEY_PUBLIC_URL: url,
     PARLEY_BCRYPT_COST: '4',
+    // Media ports picked free by the server, so test files run in parallel.
+    PARLEY_MEDIA_UDP_PORT: '0',
+    PARLEY_MEDIA_TCP_PORT: '0',
+    PARLEY_TURN_PORT: '0',
   };
 
   /** @type {string[]} */

@@ -6,7 +6,8 @@
 // on its site; this inserts one iframe with Parley's widget for that queue
 // (/widget/KEY) in the bottom-right corner. Everything else happens inside
 // the frame, on Parley's origin. The frame tells this script when the chat
-// opens or closes ({parley: 'widget', open}) and it resizes the iframe; it
+// opens or closes ({parley: 'widget', open, call}) and it resizes the iframe
+// (larger while a video call is on); it
 // tells the frame how it is laid out ({parley: 'widget', layout}).
 //
 // A classic script, no globals, no inline styles (styles are set through
@@ -16,6 +17,7 @@
 
   const CLOSED = { width: 88, height: 88 }; // the round button and its shadow
   const OPEN = { width: 400, height: 640 };
+  const IN_CALL = { width: 520, height: 760 }; // open, with a video call in it
   const FULL_SCREEN_BELOW = 480; // viewport width under which the chat fills it
 
   /** @type {HTMLScriptElement | null} */
@@ -50,8 +52,11 @@
     const frame = document.createElement('iframe');
     frame.title = 'Chat';
     frame.setAttribute('data-parley-widget', key);
+    // Video calls and co-browsing happen inside the frame.
+    frame.setAttribute('allow', 'camera; microphone; display-capture; autoplay');
     frame.src = origin + '/widget/' + encodeURIComponent(key);
     let open = false;
+    let call = false; // a video call is on in the frame: more room for it
     let shown = false; // hidden until the widget says it is ready
 
     /**
@@ -95,7 +100,7 @@
         set('height', '100vh');
         set('height', '100dvh');
       } else {
-        const size = open ? OPEN : CLOSED;
+        const size = open ? (call ? IN_CALL : OPEN) : CLOSED;
         set('width', size.width + 'px');
         set('height', size.height + 'px');
       }
@@ -107,6 +112,7 @@
       const data = event.data;
       if (!data || data.parley !== 'widget' || typeof data.open !== 'boolean') return;
       open = data.open;
+      call = data.call === true;
       shown = true;
       layout();
     });

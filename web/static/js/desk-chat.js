@@ -110,6 +110,8 @@ export class ChatSession {
     this.typingSentAt = 0;
 
     this.history = { oldest: 0, more: true, loading: false, loaded: false };
+    /** @type {string | null} the conversation's video room while it is open */
+    this.roomId = null;
   }
 
   get closed() {
@@ -212,6 +214,17 @@ export class ChatSession {
     this.host.changed(this);
   }
 
+  /**
+   * The conversation's video room is open (its room_created event, or
+   * room.opened).
+   * @param {string} roomId
+   */
+  roomOpened(roomId) {
+    if (this.closed || this.roomId === roomId) return;
+    this.roomId = roomId;
+    this.host.changed(this);
+  }
+
   /** @param {boolean} online from chat.presence */
   setOnline(online) {
     this.conv = { ...this.conv, customer: { ...this.conv.customer, online } };
@@ -244,7 +257,17 @@ export class ChatSession {
           if (news) this.host.customerWrote(this);
         }
         break;
+      case 'room_created':
+        if (ev.room_id) this.roomOpened(ev.room_id);
+        break;
+      case 'room_ended':
+        if (!ev.room_id || ev.room_id === this.roomId) {
+          this.roomId = null;
+          this.host.changed(this);
+        }
+        break;
       case 'closed':
+        this.roomId = null;
         this.conv = {
           ...this.conv,
           state: 'closed',

@@ -81,6 +81,8 @@ export class Chats {
     this.dialogConfirm = /** @type {HTMLButtonElement} */ (byId('close-confirm'));
     /** @type {ChatSession | null} the chat the dialog closes */
     this.closing = null;
+    /** @type {((s: ChatSession | null) => void) | null} after the pane is drawn: the room buttons (desk-room.js) */
+    this.onpane = null;
 
     this.wire();
   }
@@ -304,6 +306,7 @@ export class Chats {
     const s = this.active;
     this.empty.hidden = s !== null;
     this.view.hidden = s === null;
+    this.onpane?.(s);
     if (!s) return;
     const c = s.conv;
     setText(this.name, c.customer.name);

@@ -40,6 +40,24 @@ export function renderEvent(ev, conv) {
     case 'accepted':
       line = [`${who} joined`, false];
       break;
+    case 'room_created':
+      line = [ev.author?.kind === 'system' ? 'A video room was opened' : `${who} opened a video room`, false];
+      break;
+    case 'room_joined':
+      line = [`${who} joined the video room`, false];
+      break;
+    case 'room_left':
+      line = [`${who} left the video room`, false];
+      break;
+    case 'screen_started':
+      line = [`${who} started sharing the screen`, false];
+      break;
+    case 'screen_stopped':
+      line = [`${who} stopped sharing the screen`, false];
+      break;
+    case 'room_ended':
+      line = ['The video room ended', false];
+      break;
     case 'closed':
       line =
         ev.author?.kind === 'customer'
@@ -52,7 +70,7 @@ export function renderEvent(ev, conv) {
   const [text, agentsOnly] = line;
   return el(
     'p',
-    { class: `system system-${ev.kind}${agentsOnly ? ' system-muted' : ''}`, 'data-seq': ev.seq },
+    { class: `system system-${ev.kind}${agentsOnly || ev.private ? ' system-muted' : ''}`, 'data-seq': ev.seq },
     el('span', { class: 'system-text' }, text),
     ev.time ? el('time', { class: 'msg-time', datetime: ev.time }, hhmm(ev.time)) : null,
   );

@@ -27,12 +27,13 @@
  * @typedef {object} ChatEvent
  * @property {number} conversation_id
  * @property {number} seq
- * @property {'queued' | 'offered' | 'rejected' | 'missed' | 'accepted' | 'message' | 'closed' | string} kind
+ * @property {'queued' | 'offered' | 'rejected' | 'missed' | 'accepted' | 'message' | 'closed' | 'room_created' | 'room_joined' | 'room_left' | 'screen_started' | 'screen_stopped' | 'room_ended' | string} kind
  * @property {Author} author
  * @property {string} [text]
  * @property {boolean} [private]
  * @property {string} [client_id]
  * @property {string} [status]
+ * @property {string} [room_id] room events: the room
  * @property {string} time
  *
  * @typedef {{conversation: Conversation, events: ChatEvent[]}} WithEvents

@@ -11,6 +11,8 @@ import { Alerts } from './desk-alerts.js';
 import { Chats } from './desk-chats.js';
 import { Notices } from './desk-notices.js';
 import { Offers } from './desk-offers.js';
+import { DeskRoom } from './desk-room.js';
+import { Invites } from './desk-invites.js';
 import { StatusControl } from './desk-status.js';
 import { backoff, errorText, isDisconnected, ServerClock } from './desk-util.js';
 import { Waiting } from './desk-waiting.js';
@@ -36,6 +38,14 @@ const notices = new Notices(byId('notices'));
 const alerts = new Alerts(/** @type {HTMLButtonElement} */ (byId('sound-toggle')));
 const status = new StatusControl(conn, notices);
 const chats = new Chats({ conn, notices, alerts, status });
+const rooms = new DeskRoom({
+  conn,
+  notices,
+  alerts,
+  chat: (id) => chats.sessions.get(id),
+  active: () => chats.active,
+});
+chats.onpane = (s) => rooms.render(s);
 const offers = new Offers({
   conn,
   root: byId('offers'),
@@ -90,6 +100,8 @@ conn.on('chat.offer_ended', (/** @type {{conversation_id: number, reason: string
 conn.on('queue.entry', (data) => waiting.upsert(data.conversation));
 conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
 conn.on('agent.status', (data) => status.apply(data));
+conn.on('room.opened', (data) => rooms.opened(data));
+new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
 
 // Every second: the live times, and the count of what waits for the agent
 // (offers, unread messages) in the page's title, seen from other tabs.

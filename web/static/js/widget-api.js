@@ -6,7 +6,7 @@ import { backoff, sleep } from './widget-util.js';
 
 /**
  * @typedef {import('./widget-form.js').Fields} Fields
- * @typedef {{key: string, name: string, title: string, color: string, show_agent_name: boolean, fields: Fields}} Settings
+ * @typedef {{key: string, name: string, title: string, color: string, show_agent_name: boolean, fields: Fields, customer_calls?: boolean}} Settings
  * @typedef {import('./util.js').Store} Store
  */
 

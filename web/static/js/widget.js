@@ -19,6 +19,7 @@ import { Prechat } from './widget-form.js';
 import { Outbox } from './widget-outbox.js';
 import { Transcript } from './widget-transcript.js';
 import { Typing } from './widget-typing.js';
+import { WidgetRoom } from './widget-room.js';
 import { backoff, clock, duration, isLight, storageOf } from './widget-util.js';
 import { newClientId } from './util.js';
 
@@ -28,10 +29,13 @@ import { newClientId } from './util.js';
  * @typedef {object} ChatEvent
  * @property {number} conversation_id
  * @property {number} seq
- * @property {string} kind queued, accepted, message, closed (customers see no others)
+ * @property {string} kind queued, accepted, message, closed, and the room events
+ *   room_created, room_joined, room_left, screen_started, screen_stopped,
+ *   room_ended (customers see no others)
  * @property {Author} author
  * @property {string} [text]
  * @property {string} [client_id]
+ * @property {string} [room_id] room events: the room
  * @property {string} time
  * @typedef {object} Conversation
  * @property {number} id
@@ -78,6 +82,18 @@ const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const prechat = new Prechat();
 const transcript = new Transcript(byId('parley-transcript'));
 const outbox = new Outbox(session, `parley.outbox.${key}`);
+const room = new WidgetRoom({
+  conn: () => (conn?.ready ? conn : null),
+  conversation: () => conv,
+  changed: (inRoom) => {
+    inCall = inRoom;
+    document.documentElement.dataset.room = String(inRoom);
+    tellLoader();
+    if (inRoom) transcript.scrollToEnd();
+  },
+  bar: byId('parley-call'),
+  slot: byId('parley-room'),
+});
 const typing = new Typing(byId('parley-typing'), (on) => {
   const c = conn;
   if (!c || !c.ready || !conv || conv.state === 'closed') return false;
@@ -107,6 +123,8 @@ let clockSkewMs = 0;
 /** @type {ReturnType<typeof setInterval> | null} */
 let waitTimer = null;
 let isOpen = false;
+/** a video call is on: the loader makes the frame larger */
+let inCall = false;
 /** agent messages that came while the window was closed */
 let unread = 0;
 /** the events being applied are the history of a conversation just put on screen */
@@ -146,6 +164,7 @@ function applySettings(s) {
   setText(byId('parley-title'), heading);
   document.title = heading;
   prechat.configure(s.name, s.fields);
+  room.configure(s);
 }
 
 // ------------------------------------------------------------- connecting
@@ -187,6 +206,9 @@ async function connect() {
     if (c !== conn || !conv || data.conversation_id !== conv.id || data.author?.kind === 'customer') return;
     if (data.typing) typing.show(data.author?.name ?? '');
     else typing.hide();
+  });
+  c.on('room.opened', (data) => {
+    if (c === conn) room.opened(data);
   });
   if (!conv && prechat.hidden) showStatus('Connecting…');
   await c.connect().catch(() => {
@@ -390,6 +412,7 @@ function renderState() {
     hideConfirm(false);
     typing.hide();
   }
+  room.render();
   setText(subtitle, closed ? '' : queued ? settings?.name ?? '' : conv.agent?.name ?? '');
   if (queued) {
     updateWait();
@@ -409,6 +432,7 @@ function updateWait() {
 /** Takes the conversation off the screen. */
 function forgetConversation() {
   conv = null;
+  room.reset();
   lastSeq = 0;
   own.clear();
   transcript.clear();
@@ -449,6 +473,15 @@ function applyEvent(ev) {
         if (!isOpen && !replaying) setUnread(unread + 1);
       }
       break;
+    case 'room_created':
+    case 'room_joined':
+    case 'room_left':
+    case 'screen_started':
+    case 'screen_stopped':
+    case 'room_ended':
+      transcript.system(ev.seq, roomLine(ev), ev.time);
+      room.event(ev);
+      break;
     case 'closed':
       transcript.system(ev.seq, ev.author?.kind === 'customer' ? 'You ended the chat.' : 'The agent ended the chat.', ev.time);
       conv.state = 'closed';
@@ -459,6 +492,29 @@ function applyEvent(ev) {
       break;
     default:
     // Kinds a customer never sees, or newer than this widget.
+  }
+}
+
+/**
+ * A room event as the customer reads it.
+ * @param {ChatEvent} ev
+ */
+function roomLine(ev) {
+  const you = ev.author?.kind === 'customer';
+  const who = ev.author?.kind === 'system' ? '' : ev.author?.name || 'The agent';
+  switch (ev.kind) {
+    case 'room_created':
+      return you ? 'You started a call.' : who ? `${who} opened a video room.` : 'A video room was opened.';
+    case 'room_joined':
+      return you ? 'You joined the video room.' : `${who || 'Someone'} joined the video room.`;
+    case 'room_left':
+      return you ? 'You left the video room.' : `${who || 'Someone'} left the video room.`;
+    case 'screen_started':
+      return you ? 'You started sharing your screen.' : `${who || 'Someone'} started sharing their screen.`;
+    case 'screen_stopped':
+      return you ? 'You stopped sharing your screen.' : `${who || 'Someone'} stopped sharing their screen.`;
+    default:
+      return 'The video room ended.';
   }
 }
 
@@ -622,7 +678,7 @@ function setOpen(open, moveFocus = true) {
   launcher.hidden = open;
   launcher.setAttribute('aria-expanded', String(open));
   session.set(OPEN_KEY, open ? '1' : '0');
-  window.parent.postMessage({ parley: 'widget', open }, '*');
+  tellLoader();
   if (!open) {
     hideConfirm(false);
     if (moveFocus) launcher.focus();
@@ -634,6 +690,14 @@ function setOpen(open, moveFocus = true) {
   else if (!chatView.hidden && !compose.hidden) input.focus();
   else if (!chatView.hidden) newChatButton.focus();
   else minimise.focus();
+}
+
+/**
+ * Tells the loader on the host page how large the frame should be. The
+ * message carries no secret, so any parent may read it.
+ */
+function tellLoader() {
+  window.parent.postMessage({ parley: 'widget', open: isOpen, call: inCall }, '*');
 }
 
 /** @param {number} n */
