@@ -167,8 +167,19 @@ func allocateLayers(subs []*downTrack, budget int, now time.Time) {
 	}
 	for level := 1; level < maxLayers; level++ {
 		for _, d := range video {
-			requested, _ := d.caps()
-			if level <= d.target || level > requested || d.rates[level] == 0 {
+			requested, allowed := d.caps()
+			if level <= d.target || level > requested {
+				continue
+			}
+			if d.rates[level] == 0 {
+				// A layer that runs but has no measured rate yet (it
+				// started a moment ago) keeps the cap it has: moving a
+				// subscriber down for want of a sample would have it
+				// climb back slowly, and a delay blip meanwhile would
+				// hold it low.
+				if level <= allowed && d.track.present.Load()&(1<<level) != 0 {
+					d.target = level
+				}
 				continue
 			}
 			if more := d.cost(level) - d.cost(d.target); more <= budget {

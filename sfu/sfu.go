@@ -194,7 +194,8 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "transport-cc"},
 }
 
-// registerCodecs registers VP8, H.264 and Opus (and VP9 when offered).
+// registerCodecs registers VP8, H.264 and Opus, and VP9 and AV1 for
+// clients that offer them (forwarded without simulcast switching).
 func registerCodecs(m *webrtc.MediaEngine) error {
 	codecs := []struct {
 		p    webrtc.RTPCodecParameters
@@ -209,6 +210,8 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 			RTCPFeedback: videoFeedback}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
 		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9,
 			ClockRate: 90000, SDPFmtpLine: "profile-id=0", RTCPFeedback: videoFeedback}, PayloadType: 98}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1,
+			ClockRate: 90000, RTCPFeedback: videoFeedback}, PayloadType: 45}, webrtc.RTPCodecTypeVideo},
 	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.p, c.kind); err != nil {

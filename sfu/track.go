@@ -62,7 +62,9 @@ type layer struct {
 	remote *webrtc.TrackRemote
 	bytes  atomic.Uint64
 	lastKF atomic.Int64 // unix nanos of the last keyframe request
-	rate   layerRate    // bytes as a smoothed bitrate, for the allocators (bwe.go)
+	// retryKF is set while a request refused as too soon waits to be sent.
+	retryKF atomic.Bool
+	rate    layerRate // bytes as a smoothed bitrate, for the allocators (bwe.go)
 }
 
 func newTrack(p *Participant, remote *webrtc.TrackRemote) *Track {
@@ -260,7 +262,19 @@ func (t *Track) requestKeyframe(index int) {
 	}
 	now := time.Now().UnixNano()
 	last := l.lastKF.Load()
-	if now-last < int64(keyframeInterval) || !l.lastKF.CompareAndSwap(last, now) {
+	if wait := int64(keyframeInterval) - (now - last); wait > 0 {
+		// Too soon: ask once more when the interval is up, so a
+		// subscriber that came just after another does not wait for
+		// the publisher's next periodic keyframe.
+		if l.retryKF.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(wait), func() {
+				l.retryKF.Store(false)
+				t.requestKeyframe(index)
+			})
+		}
+		return
+	}
+	if !l.lastKF.CompareAndSwap(last, now) {
 		return
 	}
 	t.publisher.up.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(l.remote.SSRC())}}) //nolint:errcheck

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"parley/signaling/client"
+	"parley/store/storetest"
 )
 
 // The room tests drive video rooms through the public protocol with real
@@ -501,5 +502,34 @@ func TestEightParticipantsSeeEachOther(t *testing.T) {
 				p.waitReceiving(t, id)
 			}
 		}
+	}
+}
+
+// An empty room ends by itself after the grace period; its number then
+// admits nobody.
+func TestAnEmptyRoomEndsAfterTheGracePeriod(t *testing.T) {
+	s := &chatServer{server: start(t, storetest.URL(), "--room-grace", "1s")}
+	alice, _, err := client.Connect(ctxFor(t), s.ws(), client.Options{Token: s.login(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { alice.Close() })
+	var created struct{ Room roomInfo }
+	request(t, alice, "room.create", map[string]any{"name": "Brief"}, &created)
+	enter(t, alice, created.Room.ID, nil)
+	request(t, alice, "room.leave", map[string]any{"room_id": created.Room.ID}, nil)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, body := post(t, s.base+"/api/conference/lookup", `{"number":"`+*created.Room.Number+`"}`)
+		if resp.StatusCode == http.StatusGone && strings.Contains(string(body), "This room has ended") {
+			break
+		}
+		if resp.StatusCode != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("lookup: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond) // polling a condition
+	}
+	if code := requestErr(t, alice, "room.join", map[string]any{"room_id": created.Room.ID}); code != "conflict" {
+		t.Fatalf("joining the ended room: %s", code)
 	}
 }
