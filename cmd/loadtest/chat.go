@@ -1,0 +1,416 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"parley/signaling/client"
+)
+
+// chatConfig is the shape of a C1/C2 run.
+type chatConfig struct {
+	customers   int
+	agents      int
+	capacity    int
+	interval    time.Duration
+	duration    time.Duration
+	joinRate    float64
+	joinTimeout time.Duration
+	drain       time.Duration
+	textSize    int
+	queue       string
+
+	restart   bool          // C2: kill the server and start it again mid-run
+	killAfter time.Duration // into the steady window
+	down      time.Duration // how long the server stays dead
+}
+
+func (c *chatConfig) register(fs *flag.FlagSet) {
+	fs.IntVar(&c.customers, "customers", 200, "customers (K), one chat each")
+	fs.IntVar(&c.agents, "agents", 10, "agents (A)")
+	fs.IntVar(&c.capacity, "capacity", 25, "chats per agent (C), the queue's capacity")
+	fs.DurationVar(&c.interval, "interval", 5*time.Second, "each side of each chat sends a message this often (S)")
+	fs.DurationVar(&c.duration, "duration", 30*time.Second, "the steady window (T): messages flow this long once every chat is accepted")
+	fs.Float64Var(&c.joinRate, "join-rate", 200, "connections opened per second while joining (agents, then customers)")
+	fs.DurationVar(&c.joinTimeout, "join-timeout", 2*time.Minute, "how long every chat may take to be accepted")
+	fs.DurationVar(&c.drain, "drain", 30*time.Second, "after the window, how long acked messages may take to arrive")
+	fs.IntVar(&c.textSize, "text-size", 80, "bytes of each message's text")
+	fs.StringVar(&c.queue, "queue", "loadtest", "`key` of the queue the run creates or replaces")
+	if c.restart {
+		fs.DurationVar(&c.killAfter, "kill-after", 0, "kill the server this long into the steady window (default: half of --duration)")
+		fs.DurationVar(&c.down, "down", time.Second, "how long the server stays dead before it is started again")
+	}
+}
+
+func (c *chatConfig) check() error {
+	switch {
+	case c.customers < 1 || c.agents < 1 || c.capacity < 1 || c.capacity > 100:
+		return fmt.Errorf("%w: --customers and --agents at least 1, --capacity 1–100", errUsage)
+	case c.customers > c.agents*c.capacity:
+		return fmt.Errorf("%w: %d customers do not fit %d agents × capacity %d", errUsage, c.customers, c.agents, c.capacity)
+	case c.interval <= 0 || c.duration <= 0 || c.joinRate <= 0:
+		return fmt.Errorf("%w: --interval, --duration and --join-rate must be above 0", errUsage)
+	case c.textSize < 24 || c.textSize > 4000:
+		return fmt.Errorf("%w: --text-size 24–4000", errUsage)
+	}
+	if c.restart {
+		if c.killAfter == 0 {
+			c.killAfter = c.duration / 2
+		}
+		if c.killAfter >= c.duration {
+			return fmt.Errorf("%w: --kill-after must fall inside --duration", errUsage)
+		}
+	}
+	return nil
+}
+
+func chatWorkload(restart bool) workload {
+	cfg := &chatConfig{restart: restart}
+	summary := "C1 chat: K customers, A agents with capacity C, a message every S both ways for T"
+	if restart {
+		summary = "C2 chat: C1 with the server killed (SIGKILL) and restarted once; clients resume"
+	}
+	return workload{
+		summary: summary,
+		flags:   cfg.register,
+		run: func(ctx context.Context, tf *targetFlags, log io.Writer) (*result, error) {
+			if err := cfg.check(); err != nil {
+				return nil, err
+			}
+			if restart && tf.url != "" {
+				return nil, fmt.Errorf("%w: c2 kills the server, so it must start it: use --parley, not --url", errUsage)
+			}
+			return runChat(ctx, tf, *cfg, log)
+		},
+	}
+}
+
+const agentPassword = "loadtest-agent-pw"
+
+// runChat carries out a C1 or C2 run: seed, join agents, join customers,
+// let messages flow for the steady window (killing the server once for
+// C2), drain, and report.
+func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer) (res *result, err error) {
+	if n, err := raiseFileLimit(); err == nil {
+		need := uint64(cfg.customers+cfg.agents) + 256
+		if tf.url == "" {
+			need += uint64(cfg.customers+cfg.agents) + 256 // the server is our child: it shares the limit
+		}
+		if n < need {
+			fmt.Fprintf(log, "warning: open-file limit %d is below the ~%d this run needs\n", n, need)
+		}
+	}
+	t, err := tf.open(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	failed := true
+	defer func() { t.close(failed) }()
+
+	mon := startMonitor(t.sampler(), 250*time.Millisecond)
+	defer mon.stop()
+	r := newChatRun(cfg)
+	kind := "C1"
+	if cfg.restart {
+		kind = "C2"
+	}
+	res = newResult(kind, fmt.Sprintf("%s chat: %d customers, %d agents × capacity %d, a message every %s both ways, %s steady",
+		kind, cfg.customers, cfg.agents, cfg.capacity, cfg.interval, cfg.duration))
+
+	// Seed: agents and the queue, through the admin API.
+	usernames, err := seedAgents(ctx, t, cfg)
+	if err != nil {
+		return nil, err
+	}
+	idle := mon.begin().end()
+
+	runCtx, stopPeers := context.WithCancel(ctx)
+	var peers sync.WaitGroup
+	defer func() {
+		stopPeers()
+		peers.Wait()
+	}()
+	pace := time.NewTicker(time.Duration(float64(time.Second) / cfg.joinRate))
+	defer pace.Stop()
+	second := byte(10 + 2*rand.IntN(100))
+
+	// Agents: sign in (each few from their own address), connect, go available.
+	joinWin := mon.begin()
+	joinStart := time.Now()
+	agents := make([]*agent, cfg.agents)
+	agentSrc := sources{second: second + 1, perAddr: 5}
+	for i := range agents {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-pace.C:
+		}
+		tok, err := t.api.login(ctx, agentSrc.addr(i), usernames[i], agentPassword)
+		if err != nil {
+			return nil, fmt.Errorf("agent %s signs in: %w", usernames[i], err)
+		}
+		a := &agent{run: r, idx: i, username: usernames[i], chats: map[int64]*int{}}
+		a.p = newPeer(t.ws, tok, 4096, a, r.peersUp) // 25 chats' events
+		agents[i] = a
+		peers.Add(1)
+		go func() { defer peers.Done(); a.p.run(runCtx) }()
+	}
+	for _, a := range agents {
+		if err := waitFirstUp(ctx, a.p, cfg.joinTimeout); err != nil {
+			return nil, fmt.Errorf("agent %s: %w", a.username, err)
+		}
+	}
+	agentsUp := time.Since(joinStart)
+	fmt.Fprintf(log, "agents: %d online in %s\n", cfg.agents, agentsUp.Round(time.Millisecond))
+
+	// Customers: a visitor token each (from their block's address), connect, chat.start.
+	custSrc := sources{second: second, perAddr: 50}
+	customers := make([]*customer, cfg.customers)
+	custStart := time.Now()
+	var tokenErr error
+	var tokenMu sync.Mutex
+	for i := range customers {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-pace.C:
+		}
+		c := &customer{run: r, idx: i, name: fmt.Sprintf("%s Customer %d", r.tag, i)}
+		customers[i] = c
+		peers.Add(1)
+		go func() {
+			defer peers.Done()
+			tok, err := t.api.visitor(runCtx, custSrc.addr(i), cfg.queue)
+			if err != nil {
+				tokenMu.Lock()
+				tokenErr = err
+				tokenMu.Unlock()
+				return
+			}
+			p := newPeer(t.ws, tok, 256, c, r.peersUp)
+			c.setPeer(p)
+			p.run(runCtx)
+		}()
+	}
+	select {
+	case <-r.acceptedCh:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(cfg.joinTimeout):
+	}
+	joinWin.end()
+	joined := time.Since(custStart)
+	accepted := int(r.accepted.Load())
+	fmt.Fprintf(log, "customers: %d of %d accepted in %s\n", accepted, cfg.customers, joined.Round(time.Millisecond))
+	if tokenErr != nil {
+		res.fail("visitor tokens: %v", tokenErr)
+	}
+
+	// Steady window.
+	self0, _ := selfSampler()
+	busy0, _ := machineBusy()
+	win := mon.begin()
+	from := time.Now()
+	until := from.Add(cfg.duration)
+	sendCtx, stopSends := context.WithCancel(runCtx)
+	defer stopSends()
+	loops := r.sendLoops(sendCtx, from, until)
+	var outage *outage
+	if cfg.restart {
+		outage, err = killAndRestart(ctx, t, r, from.Add(cfg.killAfter), cfg.down, cfg.customers+cfg.agents, log)
+		if err != nil {
+			return nil, err
+		}
+	}
+	loops.Wait()
+	win.end()
+	ackedInWindow := r.ledger.ackedCount()
+	self1, _ := selfSampler()
+	busy1, _ := machineBusy()
+	gostats, err := scrape(&http.Client{Timeout: 5 * time.Second}, t.base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes")
+	if err != nil {
+		fmt.Fprintln(log, "warning: no goroutine and heap figures:", err)
+	}
+
+	// Drain: every message answered, every acked one received.
+	drainStart := time.Now()
+	drained := waitFor(ctx, cfg.drain, r.ledger.settled)
+	if !drained {
+		stopSends() // what is still unanswered fails
+	}
+	r.sends.Wait()
+	waitFor(ctx, time.Second, r.ledger.settled) // the last receipts of late acks
+	fmt.Fprintf(log, "drained in %s\n", time.Since(drainStart).Round(time.Millisecond))
+
+	if t.proc != nil && t.proc.pid() == 0 {
+		res.fail("the server exited during the run (its log: %s)", t.proc.logPath)
+	}
+	report(res, r, cfg, reportInput{
+		idle: idle, join: joinWin, steady: win, agentsUp: agentsUp, joined: joined,
+		ackedInWindow: ackedInWindow, selfCPU: self1.cpu - self0.cpu, machineCPU: busy1 - busy0, outage: outage, reconnects: reconnects(agents, customers),
+		fromProc: t.proc != nil, goroutines: gostats["go_goroutines"], heapInuse: gostats["go_memstats_heap_inuse_bytes"],
+	})
+	if tf.url != "" {
+		closeChats(ctx, agents) // after the report: these closings are not news
+	}
+	failed = !res.Pass
+	return res, nil
+}
+
+// seedAgents creates the run's agents and its queue through the admin API.
+func seedAgents(ctx context.Context, t *target, cfg chatConfig) ([]string, error) {
+	names := make([]string, cfg.agents)
+	for i := range names {
+		names[i] = fmt.Sprintf("lt-agent-%04d", i)
+	}
+	work := make(chan int)
+	errs := make(chan error, cfg.agents)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs <- t.api.createUser(ctx, t.admin, names[i], fmt.Sprintf("Load Agent %d", i), "agent", agentPassword)
+			}
+		}()
+	}
+	for i := range names {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("create agents: %w", err)
+		}
+	}
+	err := t.api.saveQueue(ctx, t.admin, cfg.queue, map[string]any{
+		"name": "Load test", "strategy": "least_busy", "capacity": cfg.capacity,
+		"answer_seconds": 120, "members": names,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create queue %s: %w", cfg.queue, err)
+	}
+	return names, nil
+}
+
+// outage is what C2's kill and restart measured.
+type outage struct {
+	down     time.Duration // kill → healthy again
+	resumed  time.Duration // kill → every connection ready again
+	allBack  bool
+	restarts int
+}
+
+// killAndRestart kills the server at at, starts it again after down, and
+// waits until every connection is back and resumed.
+func killAndRestart(ctx context.Context, t *target, r *chatRun, at time.Time, down time.Duration, conns int, log io.Writer) (*outage, error) {
+	sleepCtx(ctx, time.Until(at))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	o := &outage{}
+	fmt.Fprintf(log, "killing the server (SIGKILL) with %d connections up\n", r.up.Load())
+	killed := time.Now()
+	if err := t.proc.kill(); err != nil {
+		return nil, fmt.Errorf("kill the server: %w", err)
+	}
+	sleepCtx(ctx, down)
+	if err := t.proc.start(ctx); err != nil {
+		return nil, fmt.Errorf("start the server again: %w", err)
+	}
+	o.down = time.Since(killed)
+	o.restarts = 1
+	fmt.Fprintf(log, "server answers /healthz again %s after the kill\n", o.down.Round(time.Millisecond))
+	o.allBack = waitFor(ctx, time.Minute, func() bool { return r.up.Load() >= int64(conns) })
+	o.resumed = time.Since(killed)
+	fmt.Fprintf(log, "%d of %d connections back and resumed %s after the kill\n", r.up.Load(), conns, o.resumed.Round(time.Millisecond))
+	return o, nil
+}
+
+// waitFor checks cond every 20 ms until it holds or d passes.
+func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+func waitFirstUp(ctx context.Context, p *peer, d time.Duration) error {
+	select {
+	case <-p.firstUp:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return fmt.Errorf("not connected within %s (last error: %v)", d, p.lastErr)
+	}
+}
+
+// closeChats ends the run's chats on a server that outlives the run.
+func closeChats(ctx context.Context, agents []*agent) {
+	var wg sync.WaitGroup
+	for _, a := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, id := range a.conversations() {
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				a.p.request(cctx, "chat.close", map[string]any{"conversation_id": id}, 10*time.Second, nil) //nolint:errcheck // best effort
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func reconnects(agents []*agent, customers []*customer) int {
+	n := 0
+	count := func(p *peer) {
+		if p == nil {
+			return
+		}
+		p.mu.Lock()
+		n += p.reconnects
+		p.mu.Unlock()
+	}
+	for _, a := range agents {
+		count(a.p)
+	}
+	for _, c := range customers {
+		if c != nil {
+			count(c.peer())
+		}
+	}
+	return n
+}
+
+// clientError is the wire error code of err, if it is one.
+func clientError(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return ""
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// targetFlags say which server to drive: one the load tester starts
+// (--parley) or a running one (--url).
+type targetFlags struct {
+	parley        string
+	url           string
+	adminUser     string
+	adminPassword string
+	databaseURL   string
+	keepDB        bool
+	serverLog     string
+	serverArgs    string
+	timeout       time.Duration
+}
+
+func (tf *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&tf.parley, "parley", "bin/parley", "the server `binary` to start (ignored with --url)")
+	fs.StringVar(&tf.url, "url", "", "drive the running server at this `URL` instead of starting one (http://127.0.0.1:8080)")
+	fs.StringVar(&tf.adminUser, "admin-user", "ada", "admin `username` that seeds agents and the queue")
+	fs.StringVar(&tf.adminPassword, "admin-password", "demo", "admin `password`")
+	fs.StringVar(&tf.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"PostgreSQL `URL` on which the started server gets a fresh database (dropped afterwards)")
+	fs.BoolVar(&tf.keepDB, "keep-db", false, "keep the started server's database after the run")
+	fs.StringVar(&tf.serverLog, "server-log", "", "write the started server's log to this `file` (default: a temporary file, kept when the run fails)")
+	fs.StringVar(&tf.serverArgs, "server-args", "", "extra `flags` for the started server, space-separated")
+	fs.DurationVar(&tf.timeout, "timeout", 5*time.Minute, "bound on the whole run")
+}
+
+// target is the server under load.
+type target struct {
+	base  string // http://host:port
+	ws    string // ws://host:port/ws
+	proc  *serverProc
+	api   *api
+	admin string // the admin's bearer token
+	log   io.Writer
+
+	dropDB func() error
+}
+
+// open starts the server (or finds the running one) and signs the admin in.
+func (tf *targetFlags) open(ctx context.Context, log io.Writer) (*target, error) {
+	t := &target{log: log}
+	if tf.url != "" {
+		u, err := url.Parse(tf.url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%w: --url %q: want http://host:port", errUsage, tf.url)
+		}
+		t.base = strings.TrimRight(tf.url, "/")
+	} else {
+		if err := t.start(ctx, tf); err != nil {
+			t.close(false)
+			return nil, err
+		}
+	}
+	t.ws = "ws" + strings.TrimPrefix(t.base, "http") + "/ws"
+	t.api = newAPI(t.base)
+	tok, err := t.api.login(ctx, nil, tf.adminUser, tf.adminPassword)
+	if err != nil {
+		t.close(false)
+		return nil, fmt.Errorf("admin sign-in as %s: %w", tf.adminUser, err)
+	}
+	t.admin = tok
+	return t, nil
+}
+
+// start runs the server binary on free loopback ports against a fresh
+// database.
+func (t *target) start(ctx context.Context, tf *targetFlags) error {
+	bin, err := filepath.Abs(tf.parley)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("%w: no server binary at %s (make build, or --parley PATH, or --url)", errUsage, bin)
+	}
+	dbURL, drop, err := freshDatabase(tf.databaseURL, tf.keepDB)
+	if err != nil {
+		return err
+	}
+	t.dropDB = drop
+	port, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
+	udp, err := freeUDPPort()
+	if err != nil {
+		return err
+	}
+	tcp, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
+	turn, err := freeUDPPort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	t.base = "http://" + addr
+	args := []string{
+		"--listen", addr,
+		"--public-url", t.base,
+		"--database-url", dbURL,
+		"--demo",
+		"--bcrypt-cost", "4", // seeding hundreds of agents is not what is measured
+		"--media-udp-port", fmt.Sprint(udp),
+		"--media-tcp-port", fmt.Sprint(tcp),
+		"--turn-port", fmt.Sprint(turn),
+	}
+	args = append(args, strings.Fields(tf.serverArgs)...)
+	logPath, tempLog := tf.serverLog, false
+	if logPath == "" {
+		tempLog = true
+		f, err := os.CreateTemp("", "parley-loadtest-*.log")
+		if err != nil {
+			return err
+		}
+		logPath = f.Name()
+		f.Close()
+	}
+	t.proc = &serverProc{bin: bin, args: args, logPath: logPath, tempLog: tempLog, health: t.base + "/healthz"}
+	fmt.Fprintf(t.log, "starting %s on %s (database %s, log %s)\n", filepath.Base(bin), addr, redact(dbURL), logPath)
+	return t.proc.start(ctx)
+}
+
+// close stops the server the load tester started and drops its database.
+// The server's log is kept when the run failed.
+func (t *target) close(failed bool) {
+	if t.api != nil {
+		t.api.closeIdle()
+	}
+	if t.proc != nil {
+		if err := t.proc.stop(15 * time.Second); err != nil {
+			fmt.Fprintln(t.log, "stopping the server:", err)
+		}
+		switch {
+		case !t.proc.tempLog:
+		case failed:
+			fmt.Fprintln(t.log, "server log kept:", t.proc.logPath)
+		default:
+			os.Remove(t.proc.logPath)
+		}
+	}
+	if t.dropDB != nil {
+		if err := t.dropDB(); err != nil {
+			fmt.Fprintln(t.log, "dropping the database:", err)
+		}
+	}
+}
+
+// freshDatabase names a new database on the PostgreSQL server of base;
+// the server under test creates it at start. drop removes it (unless keep).
+func freshDatabase(base string, keep bool) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return "", nil, fmt.Errorf("%w: --database-url %q: want postgres://user@host:port/db", errUsage, base)
+	}
+	b := make([]byte, 4)
+	rand.Read(b) //nolint:errcheck // crypto/rand does not fail on Linux
+	name := "parley_loadtest_" + hex.EncodeToString(b)
+	maint := *u
+	fresh := *u
+	fresh.Path = "/" + name
+	drop := func() error {
+		if keep {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, maint.String())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		return err
+	}
+	return fresh.String(), drop, nil
+}
+
+func redact(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		return dbURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func freeTCPPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// waitHealthy polls /healthz until it answers 200 or ctx ends; exited, when
+// it closes, means the server died meanwhile.
+func waitHealthy(ctx context.Context, healthURL string, exited <-chan struct{}) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, healthURL, nil)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server not healthy at %s: %w", healthURL, ctx.Err())
+		case <-exited:
+			return fmt.Errorf("server exited before it was healthy")
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+)
+
+// workload is one kind of run. flags registers its own flags (bound to
+// its own settings); run drives the target and returns the figures. An
+// error means the run could not be carried out; a run that was carried out
+// but failed a check returns a result with Pass false.
+type workload struct {
+	summary string
+	flags   func(fs *flag.FlagSet)
+	run     func(ctx context.Context, tf *targetFlags, log io.Writer) (*result, error)
+}
+
+// workloads by name. Chat workloads speak chat.* over the websocket;
+// media workloads (W1–W4) will add Pion peers speaking room.* and rtc.*
+// beside them, sharing the target, the resource monitor and the report.
+var workloads = map[string]workload{
+	"c1": chatWorkload(false),
+	"c2": chatWorkload(true),
+	"w1": mediaWorkload("W1 livestream: 1 simulcast video publisher, N subscribers of the high layer"),
+	"w2": mediaWorkload("W2 meeting: 4 video publishers, 4 subscribers each receiving all four"),
+	"w3": mediaWorkload("W3 audio: 10 Opus publishers, 10 subscribers each receiving all 10"),
+	"w4": mediaWorkload("W4 contact center: R rooms of agent + customer (camera, mic, screen) + a spying supervisor"),
+}
