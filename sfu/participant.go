@@ -41,6 +41,7 @@ type Participant struct {
 	mu          sync.Mutex
 	published   map[string]*Track
 	info        map[string]TrackInfo // what the publisher said of its tracks, by track id
+	early       map[Target][]webrtc.ICECandidateInit
 	subs        map[*Track]*downTrack
 	negotiating bool // a down offer is out, waiting for its answer
 	again       bool // something changed meanwhile: offer again after the answer
@@ -66,7 +67,7 @@ type TrackInfo struct {
 
 func newParticipant(r *Room, id string, sig Signal, opt JoinOptions) (*Participant, error) {
 	p := &Participant{id: id, room: r, sig: sig, log: r.log.With("participant", id),
-		published: map[string]*Track{}, info: map[string]TrackInfo{}, subs: map[*Track]*downTrack{},
+		published: map[string]*Track{}, info: map[string]TrackInfo{}, early: map[Target][]webrtc.ICECandidateInit{}, subs: map[*Track]*downTrack{},
 		state: map[Target]webrtc.PeerConnectionState{}, timeout: r.sfu.cfg.MediaTimeout}
 	var err error
 	if p.down, err = p.newPC(Down); err != nil {
@@ -188,6 +189,7 @@ func (p *Participant) Publish(offer webrtc.SessionDescription) (webrtc.SessionDe
 	if err := p.up.SetRemoteDescription(offer); err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up offer: %w", err)
 	}
+	p.addEarly(Up, p.up)
 	answer, err := p.up.CreateAnswer(nil)
 	if err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up answer: %w", err)
@@ -203,6 +205,7 @@ func (p *Participant) Answer(answer webrtc.SessionDescription) error {
 	if err := p.down.SetRemoteDescription(answer); err != nil {
 		return fmt.Errorf("sfu: down answer: %w", err)
 	}
+	p.addEarly(Down, p.down)
 	p.mu.Lock()
 	p.negotiating = false
 	again := p.again
@@ -223,7 +226,38 @@ func (p *Participant) AddCandidate(t Target, c webrtc.ICECandidateInit) error {
 	if pc == nil {
 		return errors.New("sfu: no such connection")
 	}
+	// A client's candidate may overtake the description it belongs to
+	// (both are trickled as they come): keep it until that is set.
+	p.mu.Lock()
+	if pc.RemoteDescription() == nil {
+		if len(p.early[t]) >= maxEarlyCandidates {
+			p.mu.Unlock()
+			return errors.New("sfu: too many candidates before the description")
+		}
+		p.early[t] = append(p.early[t], c)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
 	return pc.AddICECandidate(c)
+}
+
+// maxEarlyCandidates bounds the candidates kept for a connection whose
+// remote description has not come yet.
+const maxEarlyCandidates = 64
+
+// addEarly adds the candidates that came before t's remote description,
+// which has just been set.
+func (p *Participant) addEarly(t Target, pc *webrtc.PeerConnection) {
+	p.mu.Lock()
+	early := p.early[t]
+	delete(p.early, t)
+	p.mu.Unlock()
+	for _, c := range early {
+		if err := pc.AddICECandidate(c); err != nil {
+			p.log.Debug("early candidate", "target", t, "err", err)
+		}
+	}
 }
 
 // negotiate offers the down connection's current tracks to the client, or
