@@ -42,8 +42,10 @@ go-test: postgres
 
 # --test-timeout: a test that hangs (a promise that never settles) fails the
 # run instead of stalling it; with Node 20 it bounds each test file.
+# --test-concurrency=1: one file at a time; the video tests run several
+# Chromium pages each, and two cores do not carry two such files at once.
 e2e: build $(NODE_STAMP)
-	cd $(E2E) && PARLEY_BIN="$(CURDIR)/$(BIN)" $(NODE) --test --test-timeout=300000 *.test.mjs
+	cd $(E2E) && PARLEY_BIN="$(CURDIR)/$(BIN)" $(NODE) --test --test-concurrency=1 --test-timeout=300000 *.test.mjs
 
 deps: chromium node-deps
 
@@ -70,9 +72,27 @@ postgres:
 		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	fi
 
-# TODO: run cmd/loadtest against a local server here once it exists.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Every package's Go benchmarks (the table adds sfu's Forward ÷ bare-Pion
+# ratios), then a short C1 run of the load tester against a server it
+# starts (a fresh database, free ports; about 45 s), then one table of all
+# of it (docs/benchmarks.md), after the media workloads W1, W3 and W4 (about
+# 22 s each; BENCH_MEDIA= leaves them out).
+# Any failing part fails the target.
+BENCH_DIR   := bin/bench
+BENCH_C1    ?= --customers 2000 --agents 80 --capacity 25 --interval 4s --duration 30s
+BENCH_MEDIA ?= w1 w3 w4
+bench: postgres build
+	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_DIR)/*.json
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	@status=0; \
+	{ $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 || echo "FAIL: go test -bench"; } | tee $(BENCH_DIR)/go.txt; \
+	if grep -q '^FAIL' $(BENCH_DIR)/go.txt; then status=1; fi; \
+	./bin/loadtest c1 --parley $(BIN) $(BENCH_C1) --json $(BENCH_DIR)/c1.json || status=1; \
+	for w in $(BENCH_MEDIA); do \
+		./bin/loadtest $$w --parley $(BIN) --duration 20s --json $(BENCH_DIR)/$$w.json || status=1; \
+	done; \
+	./bin/loadtest table $(BENCH_DIR)/go.txt $$(ls $(BENCH_DIR)/*.json 2>/dev/null) || status=1; \
+	exit $$status
 
 lint: $(NODE_STAMP)
 	@files=$$(find . \( -name .git -o -name node_modules \) -prune -o -name '*.go' -print); \
