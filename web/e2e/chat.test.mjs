@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { accept, available, done, newPerson, offerCard, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 10_000;
 const XSS = '<img src=x onerror=alert(1)>';
@@ -22,33 +23,10 @@ after(async () => {
   await Promise.all([browser?.close(), server?.stop()]);
 });
 
-/**
- * @typedef {object} Person
- * @property {import('playwright-core').Page} page
- * @property {import('playwright-core').BrowserContext} context
- * @property {string[]} dialogs messages of alert/confirm/prompt dialogs the page opened
- * @property {Error[]} errors uncaught errors in the page
- */
+/** @typedef {import('./people.mjs').Person} Person */
 
-/**
- * A fresh browser context and page, recording dialogs and uncaught errors.
- * @returns {Promise<Person>}
- */
-async function person() {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const dialogs = [];
-  /** @type {Error[]} */
-  const errors = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.dismiss().catch(() => {});
-  });
-  page.on('pageerror', (err) => errors.push(err));
-  return { page, context, dialogs, errors };
-}
+/** A fresh browser context and page. */
+const person = () => newPerson(browser, server, { timeout: TIMEOUT });
 
 /**
  * An agent signs in on the sign-in page and lands in the desk, Available.
@@ -71,11 +49,7 @@ async function signIn(p, username) {
   await p.page.getByLabel('Password').fill('demo');
   await p.page.getByRole('button', { name: 'Sign in' }).click();
   await p.page.waitForURL((url) => url.pathname === '/desk');
-  await waitForText(p.page.locator('#conn-state'), 'Connected');
-  const status = p.page.locator('#agent-status');
-  await status.and(p.page.locator(':enabled')).waitFor();
-  if ((await status.inputValue()) !== 'available') await status.selectOption('available');
-  await p.page.locator('#status-control[data-status="available"]').waitFor();
+  await available(p);
 }
 
 /**
@@ -84,38 +58,7 @@ async function signIn(p, username) {
  * @param {string} [email]
  */
 async function customerChat(name, email) {
-  const p = await person();
-  await p.page.goto('/demo');
-  const widget = p.page.frameLocator('iframe[title="Chat"]');
-  await widget.getByRole('button', { name: 'Open chat' }).click();
-  await widget.locator('form#parley-prechat').waitFor();
-  await widget.getByLabel('Name').fill(name);
-  if (email) await widget.getByLabel('E-mail').fill(email);
-  await widget.getByRole('button', { name: 'Start chat' }).click();
-  await widget.locator('#parley-transcript').waitFor();
-  return { ...p, widget };
-}
-
-/**
- * The offer card of the customer's chat in an agent's desk.
- * @param {import('playwright-core').Page} desk
- * @param {string} name
- */
-function offerCard(desk, name) {
-  return desk.locator('#offers .offer-card').filter({ has: desk.locator('.offer-name', { hasText: name }) });
-}
-
-/**
- * Accepts the customer's offer and waits for its chat tab to be active.
- * @param {import('playwright-core').Page} desk
- * @param {string} name
- */
-async function accept(desk, name) {
-  const card = offerCard(desk, name);
-  await card.getByRole('button', { name: 'Accept' }).click();
-  await card.waitFor({ state: 'detached' });
-  await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]', { hasText: name }).waitFor();
-  await waitForText(desk.locator('#chat-name'), name);
+  return startDemoChat(await person(), name, email);
 }
 
 /**
@@ -143,18 +86,6 @@ const widgetMessages = (/** @type {import('playwright-core').FrameLocator} */ wi
   widget.locator('#parley-transcript .msg .bubble').allTextContents();
 const deskMessages = (/** @type {import('playwright-core').Page} */ desk) =>
   desk.locator('#transcript .msg .msg-text').allTextContents();
-
-/**
- * Closes the contexts, then fails on uncaught errors or dialogs in them.
- * @param {...Person} people
- */
-async function done(...people) {
-  await Promise.all(people.map((p) => p.context.close()));
-  for (const p of people) {
-    assert.deepEqual(p.errors.map(String), [], 'no page threw');
-    assert.deepEqual(p.dialogs, [], 'no page opened a dialog');
-  }
-}
 
 describe('routed chat', () => {
   test('a customer starts a chat, the agent accepts the offer, they write ten messages each way, the customer ends it, and both saw the same', () =>

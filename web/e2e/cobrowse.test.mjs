@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { accept, available, done, newPerson, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 15_000;
 const MEDIA_TIMEOUT = 30_000;
@@ -26,37 +27,13 @@ after(async () => {
 });
 
 /**
- * @typedef {object} Person
- * @property {import('playwright-core').Page} page
- * @property {import('playwright-core').BrowserContext} context
- * @property {Error[]} errors uncaught errors in the page
- * @property {string[]} dialogs
- *
- * @typedef {Person & {widget: import('playwright-core').FrameLocator, frame: () => import('playwright-core').Frame}} Customer
+ * @typedef {import('./people.mjs').Person} Person
+ * @typedef {import('./people.mjs').Customer} Customer
  */
 
-/** @returns {Promise<Person>} */
-async function person() {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    viewport: { width: 1400, height: 900 },
-    permissions: ['camera', 'microphone'],
-  });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  /** @type {Error[]} */
-  const errors = [];
-  /** @type {string[]} */
-  const dialogs = [];
-  page.on('pageerror', (err) => errors.push(err));
-  // E2E_CONSOLE=1 shows what the pages log (room.js warns of what failed).
-  if (process.env.E2E_CONSOLE) page.on('console', (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.dismiss().catch(() => {});
-  });
-  return { page, context, errors, dialogs };
-}
+/** A fresh browser context and page, allowed the camera and microphone. */
+const person = () =>
+  newPerson(browser, server, { timeout: TIMEOUT, viewport: { width: 1400, height: 900 }, permissions: ['camera', 'microphone'] });
 
 /** @param {string} username */
 async function agentDesk(username) {
@@ -64,11 +41,7 @@ async function agentDesk(username) {
   const res = await p.context.request.post('/api/login', { data: { username, password: 'demo' } });
   assert.equal(res.status(), 200, `${username} signs in`);
   await p.page.goto('/desk');
-  await waitForText(p.page.locator('#conn-state'), 'Connected');
-  const status = p.page.locator('#agent-status');
-  await status.and(p.page.locator(':enabled')).waitFor();
-  if ((await status.inputValue()) !== 'available') await status.selectOption('available');
-  await p.page.locator('#status-control[data-status="available"]').waitFor();
+  await available(p);
   return p;
 }
 
@@ -78,29 +51,7 @@ async function agentDesk(username) {
  * @returns {Promise<Customer>}
  */
 async function customerChat(name) {
-  const p = await person();
-  await p.page.goto('/demo');
-  const widget = p.page.frameLocator('iframe[title="Chat"]');
-  await widget.getByRole('button', { name: 'Open chat' }).click();
-  await widget.getByLabel('Name').fill(name);
-  await widget.getByRole('button', { name: 'Start chat' }).click();
-  await widget.locator('#parley-transcript').waitFor();
-  const frame = () => {
-    const f = p.page.frames().find((x) => /\/widget\//.test(x.url()));
-    if (!f) throw new Error('the widget frame is missing');
-    return f;
-  };
-  return { ...p, widget, frame };
-}
-
-/**
- * @param {import('playwright-core').Page} desk
- * @param {string} name
- */
-async function accept(desk, name) {
-  const card = desk.locator('#offers .offer-card').filter({ has: desk.locator('.offer-name', { hasText: name }) });
-  await card.getByRole('button', { name: 'Accept' }).click();
-  await waitForText(desk.locator('#chat-name'), name);
+  return startDemoChat(await person(), name);
 }
 
 /**
@@ -131,17 +82,6 @@ function framesDecoded(where, source) {
 async function videoFlows(where, source, who) {
   const first = await waitUntil(async () => (await framesDecoded(where, source)) || 0, `${who} to decode ${source} video`, MEDIA_TIMEOUT);
   await waitUntil(async () => (await framesDecoded(where, source)) > first + 30, `${who}'s ${source} video to keep decoding (from ${first} frames)`, MEDIA_TIMEOUT);
-}
-
-/**
- * @param {...Person} people
- */
-async function done(...people) {
-  await Promise.all(people.map((p) => p.context.close()));
-  for (const p of people) {
-    assert.deepEqual(p.errors.map(String), [], 'no page threw');
-    assert.deepEqual(p.dialogs, [], 'no page opened a dialog');
-  }
 }
 
 describe('co-browsing', () => {

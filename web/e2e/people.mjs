@@ -1,0 +1,116 @@
+// People for the browser tests: a browser context each, recording what
+// would be a fault (an uncaught error, an unexpected dialog), and the
+// steps every chat test takes (a customer starts a chat on /demo, an agent
+// accepts it in the desk).
+
+import assert from 'node:assert/strict';
+import { waitForText } from './harness.mjs';
+
+/**
+ * @typedef {object} Person
+ * @property {import('playwright-core').Page} page
+ * @property {import('playwright-core').BrowserContext} context
+ * @property {string[]} dialogs messages of alert/confirm/prompt dialogs the page opened
+ * @property {Error[]} errors uncaught errors in the page
+ *
+ * @typedef {Person & {widget: import('playwright-core').FrameLocator, frame: () => import('playwright-core').Frame}} Customer
+ */
+
+/**
+ * A fresh browser context and page on the server.
+ * @param {import('playwright-core').Browser} browser
+ * @param {import('./harness.mjs').Server} server
+ * @param {{timeout?: number, viewport?: {width: number, height: number}, permissions?: string[]}} [opts]
+ * @returns {Promise<Person>}
+ */
+export async function newPerson(browser, server, opts = {}) {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    permissions: opts.permissions ?? [],
+  });
+  context.setDefaultTimeout(opts.timeout ?? 10_000);
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const dialogs = [];
+  /** @type {Error[]} */
+  const errors = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (err) => errors.push(err));
+  // E2E_CONSOLE=1 shows what the pages log.
+  if (process.env.E2E_CONSOLE) page.on('console', (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
+  return { page, context, dialogs, errors };
+}
+
+/**
+ * The person's desk, once connected, with the agent Available.
+ * @param {Person} p
+ */
+export async function available(p) {
+  await waitForText(p.page.locator('#conn-state'), 'Connected');
+  const status = p.page.locator('#agent-status');
+  await status.and(p.page.locator(':enabled')).waitFor();
+  if ((await status.inputValue()) !== 'available') await status.selectOption('available');
+  await p.page.locator('#status-control[data-status="available"]').waitFor();
+}
+
+/**
+ * The person, on the demo company's page, opens the chat and starts one.
+ * @param {Person} p
+ * @param {string} name
+ * @param {string} [email]
+ * @returns {Promise<Customer>}
+ */
+export async function startDemoChat(p, name, email) {
+  await p.page.goto('/demo');
+  const widget = p.page.frameLocator('iframe[title="Chat"]');
+  await widget.getByRole('button', { name: 'Open chat' }).click();
+  await widget.locator('form#parley-prechat').waitFor();
+  await widget.getByLabel('Name').fill(name);
+  if (email) await widget.getByLabel('E-mail').fill(email);
+  await widget.getByRole('button', { name: 'Start chat' }).click();
+  await widget.locator('#parley-transcript').waitFor();
+  const frame = () => {
+    const f = p.page.frames().find((x) => /\/widget\//.test(x.url()));
+    if (!f) throw new Error('the widget frame is missing');
+    return f;
+  };
+  return { ...p, widget, frame };
+}
+
+/**
+ * The offer card of the customer's chat in an agent's desk.
+ * @param {import('playwright-core').Page} desk
+ * @param {string} name
+ */
+export function offerCard(desk, name) {
+  return desk.locator('#offers .offer-card').filter({ has: desk.locator('.offer-name', { hasText: name }) });
+}
+
+/**
+ * Accepts the customer's offer and waits for its chat tab to be active.
+ * @param {import('playwright-core').Page} desk
+ * @param {string} name
+ */
+export async function accept(desk, name) {
+  const card = offerCard(desk, name);
+  await card.getByRole('button', { name: 'Accept' }).click();
+  await card.waitFor({ state: 'detached' });
+  await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]', { hasText: name }).waitFor();
+  await waitForText(desk.locator('#chat-name'), name);
+}
+
+/**
+ * Closes the contexts, then fails on uncaught errors or dialogs in them.
+ * @param {...Person} people
+ */
+export async function done(...people) {
+  await Promise.all(people.map((p) => p.context.close()));
+  for (const p of people) {
+    assert.deepEqual(p.errors.map(String), [], 'no page threw');
+    assert.deepEqual(p.dialogs, [], 'no page opened a dialog');
+  }
+}
