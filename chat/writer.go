@@ -120,18 +120,12 @@ func (s *Service) commit(ctx context.Context, batch []*sendReq) {
 	}
 	unlock := s.lockConversations(ids...)
 	defer unlock()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, r := range batch {
-			if err := s.store(ctx, tx, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.storeAll(ctx, tx, batch) })
 	if err != nil && len(batch) > 1 && !store.IsUnavailable(err) {
 		// One bad message must not fail the others: commit one by one.
 		for _, r := range batch {
-			if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.store(ctx, tx, r) }); err != nil {
+			one := []*sendReq{r}
+			if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.storeAll(ctx, tx, one) }); err != nil {
 				r.err = err
 			}
 			s.finish(r)
@@ -146,41 +140,55 @@ func (s *Service) commit(ctx context.Context, batch []*sendReq) {
 	}
 }
 
-// store writes one message inside tx, or finds the one already stored
-// under its client id.
-func (s *Service) store(ctx context.Context, tx pgx.Tx, r *sendReq) error {
-	r.res, r.err = SendResult{}, nil
-	err := tx.QueryRow(ctx, `SELECT seq, created_at FROM conversation_events
-		WHERE conversation_id = $1 AND author_key = $2 AND client_id = $3`,
-		r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID).Scan(&r.res.Seq, &r.res.Time)
-	if err == nil {
-		r.res.Duplicate = true
-		return nil
+// storeSQL writes one message, or finds the one already stored under its
+// client id, in one statement: the duplicate check, the numbering (only
+// of an open chat, recording an agent's first public response) and the
+// insert. It answers what happened: "dup" or "new" with the seq and time,
+// or no row when the chat is closed.
+const storeSQL = `WITH dup AS (
+		SELECT seq, created_at FROM conversation_events
+		WHERE conversation_id = $1 AND author_key = $2 AND client_id = $3
+	), num AS (
+		UPDATE conversations SET last_seq = last_seq + 1,
+			first_response_at = CASE WHEN $4 THEN coalesce(first_response_at, now()) ELSE first_response_at END
+		WHERE id = $1 AND state <> 'closed' AND NOT EXISTS (SELECT 1 FROM dup)
+		RETURNING last_seq
+	), ins AS (
+		INSERT INTO conversation_events
+			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
+		SELECT $1, num.last_seq, $5, $6, $2, $7, $8, $9, $3, '' FROM num
+		RETURNING seq, created_at
+	)
+	SELECT true, seq, created_at FROM dup
+	UNION ALL SELECT false, seq, created_at FROM ins`
+
+// storeAll writes a batch inside tx with one round trip: the statements
+// are pipelined, and run in order, so messages of one chat are numbered
+// in the order they came and a resend later in the batch finds the first.
+func (s *Service) storeAll(ctx context.Context, tx pgx.Tx, batch []*sendReq) error {
+	b := &pgx.Batch{}
+	for _, r := range batch {
+		r.res, r.err = SendResult{}, nil
+		b.Queue(storeSQL, r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID, r.staff && !r.ev.Private,
+			r.ev.Kind, r.ev.Author.Kind, r.ev.Author.Name, r.ev.Private, r.ev.Text)
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return err
+	results := tx.SendBatch(ctx, b)
+	for _, r := range batch {
+		var dup bool
+		err := results.QueryRow().Scan(&dup, &r.res.Seq, &r.res.Time)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			r.err = conflict("the chat is closed")
+		case err != nil:
+			results.Close()
+			return err
+		case dup:
+			r.res.Duplicate = true
+		default:
+			r.ev.Seq, r.ev.Time = r.res.Seq, r.res.Time
+		}
 	}
-	// One statement checks the chat is open, numbers the message and, for
-	// an agent's first public message, records the first response.
-	var closed bool
-	err = tx.QueryRow(ctx, `UPDATE conversations SET
-			last_seq = CASE WHEN state = 'closed' THEN last_seq ELSE last_seq + 1 END,
-			first_response_at = CASE WHEN $2 AND state <> 'closed' THEN coalesce(first_response_at, now())
-			                         ELSE first_response_at END
-		WHERE id = $1 RETURNING last_seq, state = 'closed'`,
-		r.ev.ConversationID, r.staff && !r.ev.Private).Scan(&r.ev.Seq, &closed)
-	if err != nil {
-		return err
-	}
-	if closed {
-		r.err = conflict("the chat is closed")
-		return nil
-	}
-	if err := insertEvent(ctx, tx, &r.ev); err != nil {
-		return err
-	}
-	r.res.Seq, r.res.Time = r.ev.Seq, r.ev.Time
-	return nil
+	return results.Close()
 }
 
 // finish answers the sender and, for a new message, tells the conversation.
