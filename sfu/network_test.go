@@ -788,8 +788,9 @@ func mediaGone(t *testing.T, settings func() webrtc.SettingEngine, vanish func(*
 	eventually(t, "gone receives stay", func() bool { return gone.count("stay-cam") > 20 })
 
 	gone.closing.Store(true)
-	vanish(gone)
+	// Before vanish: the server may see the hang-up while vanish runs.
 	vanished := time.Now()
+	vanish(gone)
 	eventually(t, "gone is removed with a MediaTimeout event", func() bool {
 		return len(events.find(sfu.MediaTimeout, "gone", "")) > 0
 	})
