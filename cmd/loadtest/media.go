@@ -56,10 +56,9 @@ func (c *mediaConfig) check() error {
 	return nil
 }
 
-// mediaWorkload is the workload whose summary starts with its shape
-// ("W1 livestream: …").
-func mediaWorkload(summary string) workload {
-	cfg := &mediaConfig{shape: summary[:2]}
+// mediaWorkload is the media workload of a shape ("W1"…"W4").
+func mediaWorkload(shape, summary string) workload {
+	cfg := &mediaConfig{shape: shape}
 	return workload{
 		summary: summary,
 		flags:   cfg.register,

@@ -57,10 +57,10 @@ func printTable(w io.Writer, files []string) error {
 		return false
 	}
 	if !has("sfu", regexp.MustCompile(`(?i)forward`)) {
-		rows = append(rows, row{"sfu forwarding (1 in, N out, SRTP)", "not measured yet (a BenchmarkForward… in package sfu)"})
+		rows = append(rows, row{"sfu forwarding (1 in, N out, SRTP)", "not in this run (go test -bench Forward ./sfu/)"})
 	}
 	if !has("sfu", regexp.MustCompile(`(?i)bare|pion`)) {
-		rows = append(rows, row{"bare Pion forwarder (the floor)", "not measured yet (same benchmark, same run)"})
+		rows = append(rows, row{"bare Pion forwarder (the floor)", "not in this run (BenchmarkForwardBarePion, same run as Forward)"})
 	}
 	for _, m := range []struct{ key, name string }{
 		{"w1", "W1 livestream"}, {"w3", "W3 audio"}, {"w4", "W4 contact center"},

@@ -17,13 +17,13 @@ type workload struct {
 }
 
 // workloads by name. Chat workloads speak chat.* over the websocket;
-// media workloads (W1–W4) will add Pion peers speaking room.* and rtc.*
-// beside them, sharing the target, the resource monitor and the report.
+// media workloads (W1–W4) run Pion peers speaking room.* and rtc.*, on
+// the same target, resource monitor and report.
 var workloads = map[string]workload{
 	"c1": chatWorkload(false),
 	"c2": chatWorkload(true),
-	"w1": mediaWorkload("W1 livestream: 1 simulcast video publisher, N subscribers of the high layer"),
-	"w2": mediaWorkload("W2 meeting: 4 video publishers, 4 subscribers each receiving all four"),
-	"w3": mediaWorkload("W3 audio: 10 Opus publishers, 10 subscribers each receiving all 10"),
-	"w4": mediaWorkload("W4 contact center: R rooms of agent + customer (camera, mic, screen) + a spying supervisor"),
+	"w1": mediaWorkload("W1", "W1 livestream: 1 simulcast video publisher, N subscribers of the high layer"),
+	"w2": mediaWorkload("W2", "W2 meeting: 4 video publishers, 4 subscribers each receiving all four"),
+	"w3": mediaWorkload("W3", "W3 audio: 10 Opus publishers, 10 subscribers each receiving all 10"),
+	"w4": mediaWorkload("W4", "W4 contact center: R rooms of agent + customer (camera, mic, screen) + a spying supervisor"),
 }
