@@ -215,16 +215,21 @@ func (s *Service) SetTrack(m *Member, trackID, source string, muted bool) error 
 	if source != "" && !sfu.ValidSource(source) {
 		return bad("source: camera, microphone, screen or screen-audio")
 	}
-	if source == "" {
-		for _, t := range m.part.Tracks() {
-			if t.ID() == trackID {
-				source = t.Source()
-			}
+	var before TrackView
+	for _, t := range m.part.Tracks() {
+		if t.ID() == trackID {
+			before = trackView(t)
 		}
 	}
-	if t := m.part.SetTrackInfo(trackID, sfu.TrackInfo{Source: source, Muted: muted}); t != nil {
+	// An empty source keeps the track's own.
+	t := m.part.SetTrackInfo(trackID, sfu.TrackInfo{Source: source, Muted: muted})
+	if t == nil {
+		return nil // not published yet: room.track comes when it is
+	}
+	// Every up offer restates every track: tell the room only of changes.
+	if after := trackView(t); after != before {
 		s.publish(Subject(m.roomID), "room.track",
-			map[string]any{"room_id": m.roomID, "participant_id": m.id, "track": trackView(t)})
+			map[string]any{"room_id": m.roomID, "participant_id": m.id, "track": after})
 	}
 	return nil
 }
