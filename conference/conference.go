@@ -460,6 +460,9 @@ func (s *Service) end(ctx context.Context, id string, p auth.Principal, reason s
 		}
 	}
 	s.mu.Unlock()
+	// The transcript first: whoever hears room.ended and reads the chat
+	// finds the room's end in it.
+	s.activity(r, Activity{Kind: ActivityEnded, By: p, Name: p.Name})
 	s.publish(Subject(id), "room.ended", map[string]any{"room_id": id, "reason": reason})
 	for _, m := range members {
 		if m.onGone != nil {
@@ -469,7 +472,6 @@ func (s *Service) end(ctx context.Context, id string, p auth.Principal, reason s
 	if lr != nil {
 		lr.media.Close()
 	}
-	s.activity(r, Activity{Kind: ActivityEnded, By: p, Name: p.Name})
 	return nil
 }
 
