@@ -110,31 +110,14 @@ func slowAPI(t *testing.T, link *bottleneck) *webrtc.API {
 // returns stop.
 func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 	t.Helper()
-	rids := []string{"l", "m", "h"}
-	var layers []*webrtc.TrackLocalStaticRTP
-	for _, rid := range rids {
-		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "cam", "pub", webrtc.WithRTPStreamID(rid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers = append(layers, tr)
-	}
-	sender, err := pub.up.AddTrack(layers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers[1:] {
-		if err := sender.AddEncoding(l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sim := publishSimulcast(t, pub)
 	// A browser answers picture loss with a keyframe of that layer.
 	var pli [3]atomic.Bool
-	for li, rid := range rids {
+	for li, rid := range simulcastRIDs {
 		go func() {
 			buf := make([]byte, 1500)
 			for {
-				n, _, err := sender.ReadSimulcast(buf, rid)
+				n, _, err := sim.sender.ReadSimulcast(buf, rid)
 				if err != nil {
 					return
 				}
@@ -146,25 +129,6 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 				}
 			}
 		}()
-	}
-	pub.offerUp(t)
-	var midID, ridID uint8
-	for _, e := range sender.GetParameters().HeaderExtensions {
-		switch e.URI {
-		case "urn:ietf:params:rtp-hdrext:sdes:mid":
-			midID = uint8(e.ID)
-		case "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id":
-			ridID = uint8(e.ID)
-		}
-	}
-	if midID == 0 || ridID == 0 {
-		t.Fatal("mid and rid extensions were not negotiated")
-	}
-	var mid string
-	for _, tr := range pub.up.GetTransceivers() {
-		if tr.Sender() == sender {
-			mid = tr.Mid()
-		}
 	}
 	const fps = 30
 	done, sending := make(chan struct{}), make(chan struct{})
@@ -179,7 +143,7 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 				return
 			case <-tick.C:
 			}
-			for li, tr := range layers {
+			for li := range sim.layers {
 				size := bitrates[li] / 8 / fps
 				n := (size + 1099) / 1100
 				key := false
@@ -196,9 +160,7 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 					}
 					pkt.Payload = payload
 					pkt.Marker = i == n-1
-					pkt.Header.SetExtension(midID, []byte(mid))      //nolint:errcheck
-					pkt.Header.SetExtension(ridID, []byte(rids[li])) //nolint:errcheck
-					tr.WriteRTP(pkt)                                 //nolint:errcheck
+					sim.write(li, pkt)
 				}
 			}
 		}

@@ -293,52 +293,14 @@ func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
 	pub.join(t, room, "pub", sfu.JoinOptions{})
 	hi.join(t, room, "hi", sfu.JoinOptions{})
 	lo.join(t, room, "lo", sfu.JoinOptions{})
-	var layers []*webrtc.TrackLocalStaticRTP
-	for _, rid := range []string{"l", "m", "h"} {
-		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "cam", "pub", webrtc.WithRTPStreamID(rid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers = append(layers, tr)
-	}
-	sender, err := pub.up.AddTrack(layers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers[1:] {
-		if err := sender.AddEncoding(l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sim := publishSimulcast(t, pub)
 	go func() {
 		for {
-			if _, _, err := sender.ReadRTCP(); err != nil {
+			if _, _, err := sim.sender.ReadRTCP(); err != nil {
 				return
 			}
 		}
 	}()
-	pub.offerUp(t)
-	// A browser tags simulcast packets with mid and rid header extensions;
-	// Pion's static track does not, so the test does it as a browser would.
-	var midID, ridID uint8
-	for _, e := range sender.GetParameters().HeaderExtensions {
-		switch e.URI {
-		case "urn:ietf:params:rtp-hdrext:sdes:mid":
-			midID = uint8(e.ID)
-		case "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id":
-			ridID = uint8(e.ID)
-		}
-	}
-	if midID == 0 || ridID == 0 {
-		t.Fatal("mid and rid extensions were not negotiated")
-	}
-	var mid string
-	for _, tr := range pub.up.GetTransceivers() {
-		if tr.Sender() == sender {
-			mid = tr.Mid()
-		}
-	}
-	rids := []string{"l", "m", "h"}
 	stop, sending := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(sending)
@@ -350,11 +312,8 @@ func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			for li, tr := range layers {
-				pkt := vp8Layer(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li)) // each layer numbers its own packets
-				pkt.Header.SetExtension(midID, []byte(mid))                                        //nolint:errcheck
-				pkt.Header.SetExtension(ridID, []byte(rids[li]))                                   //nolint:errcheck
-				tr.WriteRTP(pkt)                                                                   //nolint:errcheck
+			for li := range sim.layers {
+				sim.write(li, vp8Layer(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li))) // each layer numbers its own packets
 			}
 		}
 	}()
@@ -384,6 +343,67 @@ func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
 	for _, c := range []*peer{pub, hi, lo} {
 		c.closing.Store(true)
 	}
+}
+
+// simulcast is a publisher's camera in three layers, sent as a browser
+// sends it.
+type simulcast struct {
+	layers       []*webrtc.TrackLocalStaticRTP
+	sender       *webrtc.RTPSender
+	mid          string
+	midID, ridID uint8
+}
+
+var simulcastRIDs = []string{"l", "m", "h"}
+
+// publishSimulcast adds a three-layer VP8 track "cam" to pub's up
+// connection and negotiates it.
+func publishSimulcast(t *testing.T, pub *peer) *simulcast {
+	t.Helper()
+	sim := &simulcast{}
+	for _, rid := range simulcastRIDs {
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "cam", "pub", webrtc.WithRTPStreamID(rid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim.layers = append(sim.layers, tr)
+	}
+	var err error
+	if sim.sender, err = pub.up.AddTrack(sim.layers[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range sim.layers[1:] {
+		if err := sim.sender.AddEncoding(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub.offerUp(t)
+	// A browser tags simulcast packets with mid and rid header extensions;
+	// Pion's static track does not, so write does it as a browser would.
+	for _, e := range sim.sender.GetParameters().HeaderExtensions {
+		switch e.URI {
+		case "urn:ietf:params:rtp-hdrext:sdes:mid":
+			sim.midID = uint8(e.ID)
+		case "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id":
+			sim.ridID = uint8(e.ID)
+		}
+	}
+	if sim.midID == 0 || sim.ridID == 0 {
+		t.Fatal("mid and rid extensions were not negotiated")
+	}
+	for _, tr := range pub.up.GetTransceivers() {
+		if tr.Sender() == sim.sender {
+			sim.mid = tr.Mid()
+		}
+	}
+	return sim
+}
+
+// write sends pkt on layer li, tagged with the mid and the layer's rid.
+func (sim *simulcast) write(li int, pkt *rtp.Packet) {
+	pkt.Header.SetExtension(sim.midID, []byte(sim.mid))           //nolint:errcheck
+	pkt.Header.SetExtension(sim.ridID, []byte(simulcastRIDs[li])) //nolint:errcheck
+	sim.layers[li].WriteRTP(pkt)                                  //nolint:errcheck
 }
 
 func dumpGoroutines(t *testing.T) {
