@@ -295,21 +295,23 @@ type trackRecv struct {
 }
 
 // receive reads one remote track until it ends, counting packets and
-// sequence gaps and, while the stats are measuring, added latency.
+// sequence gaps and, while the stats are measuring, added latency. A track
+// has arrived with its first decodable packet: any audio packet, the
+// first packet of a video keyframe (what a decoder can start from).
 func (p *mediaPeer) receive(tr *webrtc.TrackRemote) {
 	key := tr.StreamID() + "/" + tr.ID()
 	rec := &trackRecv{}
 	rec.layer.Store(-1)
 	kind := tr.Kind()
 	var last uint16
-	started := false
+	seen, started := false, false
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
 		now := time.Now()
-		if !started {
+		if !started && (kind != webrtc.RTPCodecTypeVideo || vp8Keyframe(pkt.Payload)) {
 			started = true
 			rec.first = now
 			p.mu.Lock()
@@ -318,6 +320,9 @@ func (p *mediaPeer) receive(tr *webrtc.TrackRemote) {
 				p.allAt = now
 			}
 			p.mu.Unlock()
+		}
+		if !seen {
+			seen = true
 			last = pkt.SequenceNumber
 		} else {
 			switch d := pkt.SequenceNumber - last; {
@@ -341,7 +346,7 @@ func (p *mediaPeer) receive(tr *webrtc.TrackRemote) {
 			continue
 		}
 		rec.layer.Store(int32(layer))
-		if layer == 2 && rec.highAt.Load() == 0 {
+		if layer == 2 && started && rec.highAt.Load() == 0 {
 			rec.highAt.Store(now.UnixNano())
 		}
 		if measuring {

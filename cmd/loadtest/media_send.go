@@ -276,6 +276,12 @@ func vp8Header(b []byte, key bool) {
 	}
 }
 
+// vp8Keyframe reports whether p, a payload sendVideo wrote, starts a
+// keyframe: S set in the descriptor, P clear in the frame tag.
+func vp8Keyframe(p []byte) bool {
+	return len(p) > vp8DescSize && p[0]&0x10 != 0 && p[vp8DescSize]&0x01 == 0
+}
+
 func stamp(b []byte, layer byte) {
 	b[0], b[1], b[2] = 'P', 'L', layer
 	binary.BigEndian.PutUint64(b[4:], uint64(time.Now().UnixNano()))
