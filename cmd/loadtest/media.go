@@ -147,10 +147,16 @@ func runMedia(ctx context.Context, tf *targetFlags, cfg mediaConfig, log io.Writ
 	}
 	joined := time.Since(joinStart)
 	allIn := waitFor(ctx, cfg.joinTimeout, r.allReceiving)
-	if cfg.shape == "W1" {
+	switch cfg.shape {
+	case "W1":
 		// The subscribers start on what the bandwidth estimate allows
 		// and climb; the window measures them on the high layer.
 		waitFor(ctx, cfg.joinTimeout, r.allHigh)
+	case "W2":
+		if err := r.speakerLayout(ctx); err != nil {
+			return nil, err
+		}
+		waitFor(ctx, cfg.joinTimeout, r.onLayout)
 	}
 	joinWin.end()
 	fmt.Fprintf(log, "%d participants joined in %s; every track arriving: %v after %s\n",

@@ -35,10 +35,10 @@ type mediaPeer struct {
 	wg      sync.WaitGroup       // dispatch, signal, receivers, senders
 
 	mu       sync.Mutex
-	received map[string]*trackRecv // by publisher/track
-	expect   int                   // tracks it should receive
-	allAt    time.Time             // when the last expected track's first packet came
-	downUp   time.Time             // when down first connected (ICE and DTLS done)
+	received map[string]*trackRecv                // by publisher/track
+	expect   int                                  // tracks it should receive
+	downUp   time.Time                            // when down first connected (ICE and DTLS done)
+	early    map[string][]webrtc.ICECandidateInit // the server's candidates that came before their description, by target
 	lastErr  error
 }
 
@@ -51,7 +51,7 @@ func connectMedia(ctx context.Context, url, token, name string, stats *mediaStat
 	}
 	p := &mediaPeer{name: name, c: c, opened: opened, stats: stats,
 		signals: make(chan client.Envelope, 256), ready: make(chan struct{}),
-		others: make(chan client.Envelope, 256), received: map[string]*trackRecv{}}
+		others: make(chan client.Envelope, 256), received: map[string]*trackRecv{}, early: map[string][]webrtc.ICECandidateInit{}}
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.dispatch() }()
 	go func() { defer p.wg.Done(); p.signal() }()
@@ -205,12 +205,43 @@ func (p *mediaPeer) signal() {
 			if json.Unmarshal(ev.Data, &cd) != nil {
 				continue
 			}
-			pc := p.down
-			if cd.Target == "up" {
-				pc = p.up
-			}
-			pc.AddICECandidate(cd.Candidate) //nolint:errcheck // a late candidate of a closed connection
+			p.remoteCandidate(cd.Target, cd.Candidate)
 		}
+	}
+}
+
+// remoteCandidate adds a server's candidate, or keeps it until its
+// connection's remote description is set: the server trickles its up
+// candidates while its answer to rtc.offer is still on the way, and a
+// candidate added too early is lost (ICE would then find the server only
+// as a peer-reflexive address, which Pion nominates after a second).
+func (p *mediaPeer) remoteCandidate(target string, c webrtc.ICECandidateInit) {
+	pc := p.down
+	if target == "up" {
+		pc = p.up
+	}
+	if pc == nil {
+		return
+	}
+	p.mu.Lock()
+	if pc.RemoteDescription() == nil {
+		p.early[target] = append(p.early[target], c)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	pc.AddICECandidate(c) //nolint:errcheck // a late candidate of a closed connection
+}
+
+// addEarly adds the candidates kept for target, whose remote description
+// has just been set.
+func (p *mediaPeer) addEarly(target string, pc *webrtc.PeerConnection) {
+	p.mu.Lock()
+	early := p.early[target]
+	delete(p.early, target)
+	p.mu.Unlock()
+	for _, c := range early {
+		pc.AddICECandidate(c) //nolint:errcheck // as in remoteCandidate
 	}
 }
 
@@ -218,6 +249,7 @@ func (p *mediaPeer) answer(sdp string) error {
 	if err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return err
 	}
+	p.addEarly("down", p.down)
 	ans, err := p.down.CreateAnswer(nil)
 	if err != nil {
 		return err
@@ -260,6 +292,8 @@ func (p *mediaPeer) publish(ctx context.Context, tracks []*localTrack) error {
 	if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
 		return err
 	}
+	p.addEarly("up", p.up)
+	p.stats.published.Store(p.part, time.Now())
 	for _, t := range tracks {
 		if err := t.run(ctx, p.up, &p.stats.sent, &p.wg); err != nil {
 			return err
@@ -287,11 +321,14 @@ func (p *mediaPeer) close() {
 
 // trackRecv is what one peer received of one track.
 type trackRecv struct {
-	first   time.Time
-	packets atomic.Int64
-	layer   atomic.Int32 // last simulcast layer seen
-	highAt  atomic.Int64 // Unix nanoseconds of the first packet of layer 2, 0 before
-	lost    atomic.Int64 // sequence numbers skipped
+	publisher string       // participant id
+	id        string       // track id
+	want      atomic.Int32 // the layer asked for with rtc.layer, -1 if none
+	first     time.Time
+	packets   atomic.Int64
+	layer     atomic.Int32 // last simulcast layer seen
+	highAt    atomic.Int64 // Unix nanoseconds of the first packet of layer 2, 0 before
+	lost      atomic.Int64 // sequence numbers skipped
 }
 
 // receive reads one remote track until it ends, counting packets and
@@ -300,8 +337,9 @@ type trackRecv struct {
 // first packet of a video keyframe (what a decoder can start from).
 func (p *mediaPeer) receive(tr *webrtc.TrackRemote) {
 	key := tr.StreamID() + "/" + tr.ID()
-	rec := &trackRecv{}
+	rec := &trackRecv{publisher: tr.StreamID(), id: tr.ID()}
 	rec.layer.Store(-1)
+	rec.want.Store(-1)
 	kind := tr.Kind()
 	var last uint16
 	seen, started := false, false
@@ -316,9 +354,6 @@ func (p *mediaPeer) receive(tr *webrtc.TrackRemote) {
 			rec.first = now
 			p.mu.Lock()
 			p.received[key] = rec
-			if len(p.received) == p.expect {
-				p.allAt = now
-			}
 			p.mu.Unlock()
 		}
 		if !seen {
@@ -363,15 +398,26 @@ func (p *mediaPeer) connectedAfter() (time.Duration, bool) {
 	return p.downUp.Sub(p.opened), !p.downUp.IsZero()
 }
 
-// complete reports whether every expected track has sent a packet, and
-// how long after the websocket opened the last one did.
+// complete reports whether every expected track has arrived and how long
+// the last one took: for each track, from the later of the websocket's
+// opening and the track's publishing (someone who joins an empty room
+// waits for the others, which is not join time) to its first decodable
+// packet.
 func (p *mediaPeer) complete() (bool, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.expect == 0 || len(p.received) < p.expect {
 		return p.expect == 0, 0
 	}
-	return true, p.allAt.Sub(p.opened)
+	var worst time.Duration
+	for _, rec := range p.received {
+		from := p.opened
+		if at, ok := p.stats.published.Load(rec.publisher); ok && at.(time.Time).After(from) {
+			from = at.(time.Time)
+		}
+		worst = max(worst, rec.first.Sub(from))
+	}
+	return true, worst
 }
 
 // tracks copies the peer's received tracks.
@@ -387,6 +433,7 @@ func (p *mediaPeer) tracks() []*trackRecv {
 
 // mediaStats are the counters of a whole run.
 type mediaStats struct {
+	published      sync.Map // participant id → when its publish was answered
 	sent           sendCounter
 	received       atomic.Int64
 	unstamped      atomic.Int64

@@ -21,7 +21,7 @@ func (r *mediaRun) report(in reportMedia) *result {
 	cfg := r.cfg
 	title := map[string]string{
 		"W1": fmt.Sprintf("W1 livestream: 1 simulcast publisher (150/600/2000 kbit/s), %d subscribers of the high layer, %s steady", cfg.subscribers, cfg.duration),
-		"W2": fmt.Sprintf("W2 meeting: 4 simulcast publishers, 4 subscribers of all four, %s steady", cfg.duration),
+		"W2": fmt.Sprintf("W2 meeting: 4 simulcast publishers, 4 subscribers of all four, speaker layout (one high, three low), %s steady", cfg.duration),
 		"W3": fmt.Sprintf("W3 audio: %d Opus publishers (50 packets/s), %d subscribers of all, %s steady", cfg.publishers, cfg.subscribers, cfg.duration),
 		"W4": fmt.Sprintf("W4 contact center: %d rooms of agent + customer (camera, mic, screen) + supervisor, %s steady", cfg.rooms, cfg.duration),
 	}[cfg.shape]
@@ -75,7 +75,7 @@ func (r *mediaRun) report(in reportMedia) *result {
 	res.add("packets received", "%d (%d in the window)", received, forwarded)
 	res.add("loss", "%.3f %% (%d sequence numbers missing at the receivers)", lossPct, lost)
 	res.add("added latency (publisher → subscriber)", "%s", lat)
-	res.add("join → every track's first packet", "%s", joinFigures(joins, len(timed)))
+	res.add("join → every track's first picture", "%s (from the later of join and publish)", joinFigures(joins, len(timed)))
 	res.add("  of which join → down connected", "%s", joinFigures(connects, len(timed)))
 	if cfg.shape == "W1" {
 		high, highJoins := 0, []time.Duration{}
@@ -91,9 +91,26 @@ func (r *mediaRun) report(in reportMedia) *result {
 		}
 		slices.Sort(highJoins)
 		res.add("subscribers on the high layer", "%d of %d at the end", high, len(subs))
-		res.add("join → first high-layer packet", "%s", joinFigures(highJoins, len(subs)))
+		res.add("join → first high-layer picture", "%s", joinFigures(highJoins, len(subs)))
 		if high < len(subs) {
 			res.fail("%d of %d subscribers not on the high layer at the end", len(subs)-high, len(subs))
+		}
+	}
+	if cfg.shape == "W2" {
+		onLayer, asked := 0, 0
+		for _, p := range peers {
+			for _, t := range p.tracks() {
+				if w := t.want.Load(); w >= 0 {
+					asked++
+					if t.layer.Load() == w {
+						onLayer++
+					}
+				}
+			}
+		}
+		res.add("speaker layout (rtc.layer)", "%d of %d tracks on the layer asked for at the end (one high, the others low, per receiver)", onLayer, asked)
+		if asked == 0 || onLayer < asked {
+			res.fail("%d of %d tracks not on the layer asked for", asked-onLayer, asked)
 		}
 	}
 	src := "/proc"

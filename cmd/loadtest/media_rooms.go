@@ -103,7 +103,7 @@ func (r *mediaRun) enter(ctx, sendCtx context.Context, p *mediaPeer, room string
 }
 
 func camera(p *mediaPeer) ([]*localTrack, error) {
-	v, err := addVideo(p.up, p.part, "camera", "camera", simulcastLayers)
+	v, err := addVideo(p.up, p.part, p.part+"-camera", "camera", simulcastLayers)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func camera(p *mediaPeer) ([]*localTrack, error) {
 }
 
 func microphone(p *mediaPeer) ([]*localTrack, error) {
-	a, err := addAudio(p.up, p.part, "microphone")
+	a, err := addAudio(p.up, p.part, p.part+"-microphone")
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func cameraMicScreen(p *mediaPeer) ([]*localTrack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := addVideo(p.up, p.part, "screen", "screen", []videoLayer{screenLayer})
+	s, err := addVideo(p.up, p.part, p.part+"-screen", "screen", []videoLayer{screenLayer})
 	return append(t, s), err
 }
 
@@ -180,7 +180,8 @@ func (r *mediaRun) audio(ctx, sendCtx context.Context) error {
 }
 
 // meeting is W2: four camera publishers who see one another, and four
-// receive-only subscribers of all four.
+// receive-only subscribers of all four. Once every track arrives, each
+// receiver sets a speaker layout (speakerLayout).
 func (r *mediaRun) meeting(ctx, sendCtx context.Context) error {
 	room, err := r.conference(ctx, "W2 meeting")
 	if err != nil {
@@ -198,6 +199,53 @@ func (r *mediaRun) meeting(ctx, sendCtx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// speakerLayout is what a meeting page does with its tiles: the speaker's
+// camera large, on the high layer, and every other camera small, on the
+// low layer, asked for with rtc.layer. The speaker is the first member;
+// the first member itself shows the second large.
+func (r *mediaRun) speakerLayout(ctx context.Context) error {
+	r.mu.Lock()
+	peers := r.peers
+	r.mu.Unlock()
+	if len(peers) == 0 {
+		return nil
+	}
+	speaker := peers[0].part
+	for _, p := range peers {
+		large := speaker
+		if p.part == speaker {
+			large = peers[1].part
+		}
+		for _, t := range p.tracks() {
+			want := 0
+			if t.publisher == large {
+				want = 2
+			}
+			t.want.Store(int32(want))
+			if err := p.request(ctx, "rtc.layer", map[string]any{"room_id": p.room, "track_id": t.id, "max_layer": want}, nil); err != nil {
+				return fmt.Errorf("%s asks for layer %d of %s: %w", p.name, want, t.id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// onLayout reports whether every receiver gets each track on the layer it
+// asked for.
+func (r *mediaRun) onLayout() bool {
+	r.mu.Lock()
+	peers := r.peers
+	r.mu.Unlock()
+	for _, p := range peers {
+		for _, t := range p.tracks() {
+			if w := t.want.Load(); w >= 0 && t.layer.Load() != w {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 const mediaQueue = "loadtest-media"
