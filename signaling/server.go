@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/websocket"
 
@@ -23,6 +24,9 @@ type Authenticator interface {
 // so a policy only adds origins (a queue's allowed web sites, say).
 type OriginPolicy func(ctx context.Context, origin *url.URL, p auth.Principal) bool
 
+// writeBuffers are the websockets' write buffers, shared.
+var writeBuffers sync.Pool
+
 // Endpoint is the /ws HTTP handler.
 type Endpoint struct {
 	hub       *Hub
@@ -37,8 +41,12 @@ type Endpoint struct {
 func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
 	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra}
 	h.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Memory per idle connection: the read buffer is the HTTP
+		// server's own (4 KiB, kept after the upgrade), and a write
+		// buffer is taken from a pool only while a message is written.
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &writeBuffers,
 		// The origin was checked, with the principal, before Upgrade.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
