@@ -62,7 +62,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.mu.Lock()
 			d.bound, d.ssrc, d.pt, d.out = true, ctx.SSRC(), c.PayloadType, ctx.WriteStream()
 			d.mu.Unlock()
-			d.track.requestKeyframe(d.track.bestLayer(d.maxLayerNow()))
+			if d.sub.downReady.Load() {
+				d.start()
+			} // else startForwarding does, once the connection is up
 			return c, nil
 		}
 	}
@@ -75,6 +77,17 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	d.bound = false
 	d.mu.Unlock()
 	return nil
+}
+
+// start asks for a keyframe of the layer d wants, unless d is already
+// forwarding: the first picture of a subscription.
+func (d *downTrack) start() {
+	d.mu.Lock()
+	want, cur := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current
+	d.mu.Unlock()
+	if cur < 0 {
+		d.track.requestKeyframe(want)
+	}
 }
 
 // maxLayerNow is the highest layer d may receive now: the client's
@@ -118,8 +131,8 @@ func (d *downTrack) caps() (requested, allowed int) {
 func (d *downTrack) write(index int, pkt *rtp.Packet) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.bound {
-		return
+	if !d.bound || !d.sub.downReady.Load() {
+		return // Pion would drop it: SRTP is not keyed yet
 	}
 	if index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -57,6 +58,11 @@ type Participant struct {
 	// bandwidth estimation: the down connection's estimator, set while
 	// the connection is built (bwe.go).
 	bwe *estimator
+
+	// downReady is set once the down connection has connected (ICE and
+	// DTLS, so SRTP keys exist). Pion drops what is written before then,
+	// so tracks start forwarding, at a keyframe, only after it.
+	downReady atomic.Bool
 }
 
 // TrackInfo is what a publisher says of one of its tracks.
@@ -99,6 +105,9 @@ func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "target", t, "state", s.String())
+		if t == Down && s == webrtc.PeerConnectionStateConnected && !p.downReady.Swap(true) {
+			p.startForwarding()
+		}
 		p.watch(t, s)
 	})
 	return pc, nil
@@ -367,6 +376,21 @@ func (p *Participant) unsubscribe(t *Track) bool {
 		}
 	}
 	return true
+}
+
+// startForwarding asks, once the down connection is up, for a keyframe of
+// every track that has not started: a subscriber's first picture waits one
+// round trip to the publisher, not for its next periodic keyframe.
+func (p *Participant) startForwarding() {
+	p.mu.Lock()
+	downs := make([]*downTrack, 0, len(p.subs))
+	for _, d := range p.subs {
+		downs = append(downs, d)
+	}
+	p.mu.Unlock()
+	for _, d := range downs {
+		d.start()
+	}
 }
 
 // Subscriptions counts the tracks the participant receives.

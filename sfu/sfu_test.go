@@ -44,6 +44,7 @@ type peer struct {
 	layer     atomic.Int32    // the simulcast layer of the last packet (third payload byte)
 	layerKeys [3]atomic.Int64 // keyframes received per layer
 	maxGap    atomic.Int32    // the largest jump in sequence numbers seen
+	firstKey  atomic.Int32    // 1 if the first packet received was a keyframe's, 2 if not
 	tracks    chan *webrtc.TrackRemote
 }
 
@@ -90,9 +91,13 @@ func newPeerWith(t *testing.T, api *webrtc.API) *peer {
 			last = pkt.SequenceNumber
 			layer := int32(pkt.Payload[2])
 			c.layer.Store(layer)
-			if pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+			key := pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
+			if key {
 				c.keyframes.Add(1)
 				c.layerKeys[layer].Add(1)
+			}
+			if n == 0 {
+				c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
 			}
 		}
 	})
