@@ -70,9 +70,10 @@ func (e *estimator) Close() (err error) {
 // configureBWE adds send-side bandwidth estimation to a down connection's
 // registry and gives onBWE its estimator as the connection is built. No
 // pacer: forwarded packets leave as they come; the allocator keeps the
-// rate within the estimate. The transport-wide sequence number is added
-// after (so, on the way out, before) the estimator, which reads it.
-func configureBWE(m *webrtc.MediaEngine, reg *interceptor.Registry, onBWE func(*estimator)) error {
+// rate within the estimate. The transport-wide sequence number, which
+// the estimator reads, is added by downWriter, the next interceptor
+// (so, on the way out, the one before).
+func configureBWE(reg *interceptor.Registry, onBWE func(*estimator)) error {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		g, err := gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(initialEstimate),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
@@ -86,7 +87,7 @@ func configureBWE(m *webrtc.MediaEngine, reg *interceptor.Registry, onBWE func(*
 	}
 	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onBWE(e.(*estimator)) })
 	reg.Add(f)
-	return webrtc.ConfigureTWCCHeaderExtensionSender(m, reg)
+	return nil
 }
 
 // startBWE is given the down connection's estimator while the connection

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -162,24 +161,4 @@ func (d *downTrack) write(index int, pkt *rtp.Packet) {
 		return
 	}
 	d.ext = d.hdr.Extensions[:0]
-}
-
-// readRTCP drains the subscriber's RTCP for this track and passes picture
-// loss on to the publisher. It ends when the sender stops.
-func (d *downTrack) readRTCP() {
-	for {
-		pkts, _, err := d.sender.ReadRTCP()
-		if err != nil {
-			return
-		}
-		for _, p := range pkts {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.mu.Lock()
-				cur := d.current
-				d.mu.Unlock()
-				d.track.requestKeyframe(cur)
-			}
-		}
-	}
 }

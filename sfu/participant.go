@@ -58,6 +58,9 @@ type Participant struct {
 	// bandwidth estimation: the down connection's estimator, set while
 	// the connection is built (bwe.go).
 	bwe *estimator
+	// out is the down connection's last interceptor, which answers NACKs
+	// from its history (writer.go); set while the connection is built.
+	out *downWriter
 
 	// downReady is set once the down connection has connected (ICE and
 	// DTLS, so SRTP keys exist). Pion drops what is written before then,
@@ -90,7 +93,7 @@ func newParticipant(r *Room, id string, sig Signal, opt JoinOptions) (*Participa
 }
 
 func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
-	api, err := p.room.sfu.newAPI(t, p.startBWE)
+	api, err := p.room.sfu.newAPI(t, p)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -154,39 +156,70 @@ func (s *SFU) forget(r *Room) {
 	}
 }
 
-// newAPI builds the Pion API of one PeerConnection: only the codecs we
-// forward, and an interceptor registry of its own (NACK both ways, RTCP
-// reports, TWCC), so per-connection state stays per connection. A down
-// connection also estimates its bandwidth; onBWE is given the estimator.
-func (s *SFU) newAPI(t Target, onBWE func(*estimator)) (*webrtc.API, error) {
+// newAPI builds the Pion API of one of p's connections: only the codecs
+// we forward, and an interceptor registry of its own, so per-connection
+// state stays per connection. Each direction gets only the interceptors
+// that act on it (an interceptor's timer runs on every connection it is
+// on, whether it has anything to do or not):
+//
+//   - up, where the client publishes: NACKs for lost packets, receiver
+//     reports, TWCC feedback;
+//   - down, where the client receives: sender reports, Google Congestion
+//     Control on the client's TWCC feedback (bwe.go), and, first on the
+//     way out, downWriter (writer.go), which numbers packets for TWCC and
+//     answers NACKs from its own history.
+func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
-		return nil, err
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		return nil, err
 	}
-	if t == Down {
-		// Last, so first on the way out, as in Pion's examples. Not
-		// first: NACK's responder resends a cached packet on a goroutine
-		// per NACK, and numbering after it would rewrite one header from
-		// two goroutines at once.
-		if err := configureBWE(m, reg, onBWE); err != nil {
+	reg := &interceptor.Registry{}
+	if t == Up {
+		gen, err := nack.NewGeneratorInterceptor()
+		if err != nil {
 			return nil, err
 		}
+		rr, err := report.NewReceiverInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(gen)
+		reg.Add(rr)
+		if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+			return nil, err
+		}
+	} else {
+		sr, err := report.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		reg.Add(sr)
+		if err := registerTWCC(m); err != nil {
+			return nil, err
+		}
+		if err := configureBWE(reg, p.startBWE); err != nil {
+			return nil, err
+		}
+		reg.Add(downWriterFactory{onNew: func(w *downWriter) { p.out = w }})
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(s.se)), nil
+}
+
+// registerTWCC offers transport-wide sequence numbers on every stream,
+// as the up connection's webrtc.ConfigureTWCCSender does, so that both
+// directions describe their media alike.
+func registerTWCC(m *webrtc.MediaEngine) error {
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: transportCCURI}, kind); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var videoFeedback = []webrtc.RTCPFeedback{
