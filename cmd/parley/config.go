@@ -37,6 +37,10 @@ type Config struct {
 	TURNPort     int
 	PublicIP     string
 	RoomGrace    time.Duration
+
+	// DebugAddr serves Go's profiler (net/http/pprof) on a listener of
+	// its own; empty, the default, serves none.
+	DebugAddr string
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -92,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"turn-port", "UDP `port` of the embedded TURN server (0 picks a free one, -1 turns it off)", &intValue{&c.TURNPort, -1, 65535}},
 		{"room-grace", "how long (`duration`) an empty video room stays open before it ends", &durationValue{&c.RoomGrace}},
 		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
+		{"debug-addr", "`host:port` to serve Go's profiler on (/debug/pprof/), apart from the public port; keep it on loopback (empty: off)", (*debugAddr)(&c.DebugAddr)},
 	}
 	for _, s := range settings {
 		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
@@ -145,6 +150,23 @@ func (v *hostPort) Set(s string) error {
 		return fmt.Errorf("want host:port or :port")
 	}
 	*v = hostPort(s)
+	return nil
+}
+
+// debugAddr is empty or a host:port with a host: the profiler is never
+// on every interface by accident.
+type debugAddr string
+
+func (v *debugAddr) String() string { return string(*v) }
+func (v *debugAddr) Set(s string) error {
+	if s == "" {
+		*v = ""
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(s); err != nil || host == "" || port == "" {
+		return fmt.Errorf("want host:port, e.g. 127.0.0.1:6060")
+	}
+	*v = debugAddr(s)
 	return nil
 }
 

@@ -131,6 +131,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:    reg,
 	})
 
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (set --listen or PARLEY_LISTEN): %v", cfg.Listen, err)

@@ -218,6 +218,7 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 	}{
 		{[]string{"--listen", "nope"}, nil, "-listen"},
 		{[]string{"--bcrypt-cost", "99"}, nil, "-bcrypt-cost"},
+		{[]string{"--debug-addr", ":6060"}, nil, "-debug-addr"}, // the profiler on every interface
 		{[]string{"--public-url", "ftp://x"}, nil, "--public-url"},
 		{nil, map[string]string{"PARLEY_WS_RATE": "-1"}, "PARLEY_WS_RATE"},
 		{nil, map[string]string{"PARLEY_DEMO": "maybe"}, "PARLEY_DEMO"},
