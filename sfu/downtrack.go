@@ -82,11 +82,17 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 // forwarding: the first picture of a subscription.
 func (d *downTrack) start() {
 	d.mu.Lock()
-	want, cur := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current
+	want, cur, sent := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current, d.sent
 	d.mu.Unlock()
-	if cur < 0 {
-		d.track.requestKeyframe(want)
+	if cur >= 0 || want < 0 {
+		return
 	}
+	if !sent && d.track.fastStart {
+		if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
+			return // the next packet starts it from the layer's start cache
+		}
+	}
+	d.track.requestKeyframe(want)
 }
 
 // maxLayerNow is the highest layer d may receive now: the client's
@@ -125,39 +131,50 @@ func (d *downTrack) caps() (requested, allowed int) {
 	return d.maxLayer, d.allowed
 }
 
-// write forwards pkt, read from layer index, if it belongs to this
+// write forwards pkt, read from layer l, if it belongs to this
 // subscriber's stream. Called from the layers' read loops.
-func (d *downTrack) write(index int, pkt *rtp.Packet) {
+func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.bound || !d.sub.downReady.Load() {
 		return // Pion would drop it: SRTP is not keyed yet
 	}
-	if index != d.current {
+	if l.index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.
 		want := d.track.bestLayer(min(d.maxLayer, d.allowed))
-		if index != want {
+		if l.index != want {
 			return
 		}
 		if !d.track.keyframe(pkt.Payload) {
-			d.track.requestKeyframe(index) // rate-limited per layer
+			// A first start can begin at the layer's last keyframe, kept
+			// with what followed it (faststart.go); pkt is the last kept.
+			if !d.sent && d.track.fastStart && l.start.replay(pkt, time.Now().UnixNano(), d.emit) {
+				d.current = l.index
+				return
+			}
+			d.track.requestKeyframe(l.index) // rate-limited per layer
 			return
 		}
 		if d.sent {
 			d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
 			d.tsOff = d.lastTS + 1 - pkt.Timestamp
 		}
-		d.current = index
+		d.current = l.index
 	}
-	d.hdr = pkt.Header
+	d.emit(&pkt.Header, pkt.Payload)
+}
+
+// emit writes one packet with the subscriber's numbering. d.mu is held.
+func (d *downTrack) emit(h *rtp.Header, payload []byte) {
+	d.hdr = *h
 	d.hdr.Extension = false
 	d.hdr.Extensions = d.ext[:0] // the publisher's extension ids mean nothing downstream
 	d.hdr.SSRC = uint32(d.ssrc)
 	d.hdr.PayloadType = uint8(d.pt)
-	d.hdr.SequenceNumber = pkt.SequenceNumber + d.seqOff
-	d.hdr.Timestamp = pkt.Timestamp + d.tsOff
+	d.hdr.SequenceNumber = h.SequenceNumber + d.seqOff
+	d.hdr.Timestamp = h.Timestamp + d.tsOff
 	d.lastSeq, d.lastTS, d.sent = d.hdr.SequenceNumber, d.hdr.Timestamp, true
-	if _, err := d.out.WriteRTP(&d.hdr, pkt.Payload); err != nil {
+	if _, err := d.out.WriteRTP(&d.hdr, payload); err != nil {
 		return
 	}
 	d.ext = d.hdr.Extensions[:0]

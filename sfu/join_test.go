@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 
 	"parley/sfu"
 )
@@ -92,6 +93,65 @@ func TestASubscriberStartsAtAKeyframeAskedForOnceItsConnectionIsUp(t *testing.T)
 		t.Errorf("no keyframe was asked for")
 	}
 	for _, c := range []*peer{sub, pub} {
+		c.closing.Store(true)
+		c.participant().Leave()
+	}
+}
+
+// Subscribers who join one after another, while the publisher's encoder
+// will not make another keyframe yet, all start at once from the layer's
+// last keyframe and the frames since (the start cache): the earlier
+// frames come stamped one tick apart, so they are shown at once, and the
+// live frames follow on with the publisher's own spacing.
+func TestSubscribersJoiningTogetherStartFromTheLastKeyframe(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute)
+	s := newSFU(t)
+	room := s.Room("join-together")
+	pub := newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	stop := make(chan struct{})
+	defer close(stop)
+	keys := keyOnRequest(t, pub, stop, time.Hour) // one keyframe, never another
+
+	first := newPeer(t)
+	first.join(t, room, "first", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the first subscriber receives video", func() bool { return first.received.Load() > 0 })
+	second := newPeer(t)
+	second.join(t, room, "second", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the second subscriber receives video", func() bool { return second.received.Load() >= headHeaders })
+	if keys.Load() != 1 {
+		t.Fatalf("%d keyframes sent, want 1", keys.Load())
+	}
+	if got := second.firstKey.Load(); got != 1 {
+		t.Fatalf("the second subscriber's first packet was not the keyframe's")
+	}
+	second.headMu.Lock()
+	head := append([]rtp.Header(nil), second.head...)
+	second.headMu.Unlock()
+	// Replayed frames are one tick apart; then comes a gap of the
+	// publisher's own spacing (900 per frame here) at the live edge.
+	replayed, live := 0, 0
+	for i := 1; i < len(head); i++ {
+		if head[i].SequenceNumber != head[i-1].SequenceNumber+1 {
+			t.Fatalf("packet %d: sequence %d after %d", i, head[i].SequenceNumber, head[i-1].SequenceNumber)
+		}
+		switch d := head[i].Timestamp - head[i-1].Timestamp; d {
+		case 0: // the same frame
+		case 1:
+			if live > 0 {
+				t.Fatalf("packet %d: a replayed frame after the live ones", i)
+			}
+			replayed++
+		case 900:
+			live++
+		default:
+			t.Fatalf("packet %d: timestamp step %d, want 0, 1 or 900", i, d)
+		}
+	}
+	if replayed == 0 || live == 0 {
+		t.Errorf("%d replayed and %d live frame steps in the first %d packets, want both", replayed, live, len(head))
+	}
+	for _, c := range []*peer{first, second, pub} {
 		c.closing.Store(true)
 		c.participant().Leave()
 	}

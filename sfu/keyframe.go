@@ -24,6 +24,12 @@ func keyframeTest(kind webrtc.RTPCodecType, mime string) func([]byte) bool {
 
 func anyPacket([]byte) bool { return true }
 
+// startsAtKeyframe reports whether keyframeTest has a real test for the
+// video codec mime, so its subscribers wait for a keyframe to start.
+func startsAtKeyframe(mime string) bool {
+	return strings.EqualFold(mime, webrtc.MimeTypeVP8) || strings.EqualFold(mime, webrtc.MimeTypeH264)
+}
+
 // vp8Keyframe reads the VP8 payload descriptor (RFC 7741) and the first
 // byte of the VP8 payload header: a keyframe starts a partition (S=1,
 // PID=0) and has the P bit clear.

@@ -45,8 +45,13 @@ type peer struct {
 	layerKeys [3]atomic.Int64 // keyframes received per layer
 	maxGap    atomic.Int32    // the largest jump in sequence numbers seen
 	firstKey  atomic.Int32    // 1 if the first packet received was a keyframe's, 2 if not
+	headMu    sync.Mutex
+	head      []rtp.Header // the first headHeaders packets' headers
 	tracks    chan *webrtc.TrackRemote
 }
+
+// headHeaders is how many of the first packets' headers a peer keeps.
+const headHeaders = 64
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
@@ -98,6 +103,11 @@ func newPeerWith(t *testing.T, api *webrtc.API) *peer {
 			}
 			if n == 0 {
 				c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
+			}
+			if n < headHeaders {
+				c.headMu.Lock()
+				c.head = append(c.head, pkt.Header)
+				c.headMu.Unlock()
 			}
 		}
 	})

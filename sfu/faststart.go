@@ -1,0 +1,120 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// A subscriber's first picture needs a keyframe. Asking the publisher for
+// one costs a round trip and a frame, and encoders refuse to make them
+// too often (libwebrtc at most one every 300 ms): when several people join
+// at once, all but the first would wait. So each video layer keeps the
+// packets since its last keyframe for a short while, and a subscriber that
+// starts on the layer then gets them at once, the earlier frames stamped
+// one clock tick apart so the decoder shows them straight away and the
+// live frames that follow play on time, not 300 ms late.
+
+// fastStartPackets bounds what is kept (and so the burst a starting
+// subscriber gets): 300 ms of a 2.5 Mbit/s layer.
+const fastStartPackets = 96
+
+// fastStartAge is how long after a keyframe the layer's packets are kept,
+// in nanoseconds: the encoders' least time between two keyframes. Tests
+// on a slow machine set it longer.
+var fastStartAge atomic.Int64
+
+func init() { fastStartAge.Store(int64(300 * time.Millisecond)) }
+
+// startCache is one video layer's packets since its last keyframe. The
+// layer's read loop adds to it and replays it (downTrack.write runs
+// there); mu is for the forwarding benchmarks, which forward from their
+// own goroutine too, and costs an uncontended lock per packet. keyAt is
+// read without it by start.
+type startCache struct {
+	mu    sync.Mutex
+	keyAt atomic.Int64 // unix nanos of the keyframe kept, 0 when nothing usable is kept
+	keyTS uint32       // its RTP timestamp: the packets of one frame share it
+	next  uint16       // the sequence number the next packet must have
+	pkts  []cachedPacket
+	n     int // pkts[:n] are in use; the rest keep their buffers for reuse
+}
+
+type cachedPacket struct {
+	hdr     rtp.Header // without CSRC and extensions: they are not forwarded
+	payload []byte
+}
+
+// add keeps pkt if it starts a keyframe or continues the one kept. A gap
+// in the sequence numbers, the age limit or the size limit drops what is
+// kept until the next keyframe.
+func (c *startCache) add(pkt *rtp.Packet, key bool, now int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keyAt := c.keyAt.Load()
+	switch {
+	case key && (keyAt == 0 || pkt.Timestamp != c.keyTS):
+		c.n = 0
+		keyAt, c.keyTS = now, pkt.Timestamp
+		c.keyAt.Store(now)
+	case keyAt == 0:
+		return
+	case pkt.SequenceNumber != c.next || now-keyAt > fastStartAge.Load() || c.n == fastStartPackets:
+		c.drop()
+		return
+	}
+	if c.n == len(c.pkts) {
+		c.pkts = append(c.pkts, cachedPacket{})
+	}
+	p := &c.pkts[c.n]
+	p.hdr = pkt.Header
+	p.hdr.CSRC, p.hdr.Extension, p.hdr.Extensions = nil, false, nil
+	p.payload = append(p.payload[:0], pkt.Payload...)
+	c.n++
+	c.next = pkt.SequenceNumber + 1
+}
+
+func (c *startCache) drop() {
+	c.keyAt.Store(0)
+	c.n = 0
+}
+
+// fresh reports whether a subscriber starting now would be served from the
+// cache, so asking the publisher for a keyframe is not needed.
+func (c *startCache) fresh(now int64) bool {
+	at := c.keyAt.Load()
+	return at != 0 && now-at <= fastStartAge.Load()
+}
+
+// replay hands emit the packets kept, which must end with pkt (the packet
+// being forwarded), and reports whether it did. Every frame but the last
+// gets a timestamp one tick after the one before, ending one tick before
+// the last frame's, which keeps its own: the live packets that follow
+// need no new offset.
+func (c *startCache) replay(pkt *rtp.Packet, now int64, emit func(h *rtp.Header, payload []byte)) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fresh(now) || c.n == 0 || c.pkts[c.n-1].hdr.SequenceNumber != pkt.SequenceNumber {
+		return false
+	}
+	frames := 1
+	for i := 1; i < c.n; i++ {
+		if c.pkts[i].hdr.Timestamp != c.pkts[i-1].hdr.Timestamp {
+			frames++
+		}
+	}
+	last := c.pkts[c.n-1].hdr.Timestamp
+	frame := 0
+	for i := range c.n {
+		p := &c.pkts[i]
+		if i > 0 && p.hdr.Timestamp != c.pkts[i-1].hdr.Timestamp {
+			frame++
+		}
+		h := p.hdr
+		h.Timestamp = last - uint32(frames-1-frame)
+		emit(&h, p.payload)
+	}
+	return true
+}
