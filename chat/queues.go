@@ -33,8 +33,9 @@ func (s *Service) QueueByKey(ctx context.Context, key string) (Queue, error) {
 	return scanQueue(s.pool.QueryRow(ctx, `SELECT `+queueColumns+` FROM queues WHERE key = $1`, key))
 }
 
-// queueCache keeps queue settings for a few seconds: the send path needs
-// them for every message and they change rarely.
+// queueCache keeps queue settings for a few seconds: routing and most
+// requests need them and they change rarely. (The send path reads what it
+// needs of the queue in the writer's statement.)
 type queueCache struct {
 	mu      sync.Mutex
 	entries map[QueueID]cachedQueue

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -34,32 +35,23 @@ func (s *Service) routeLoop(ctx context.Context) {
 	}
 }
 
-// routeAll walks every queue's queued chats, oldest first.
+// routeAll routes every queue with queued chats. Each queue costs a few
+// queries a pass, however many chats wait: its members' load is read once
+// and kept up to date in memory as offers go out, and no more waiting
+// chats are read than its members have room for.
 func (s *Service) routeAll(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT c.id, c.queue_id FROM conversations c
-		WHERE c.state = 'queued' ORDER BY c.queued_at, c.id`)
+	rows, err := s.pool.Query(ctx, `SELECT queue_id FROM conversations WHERE state = 'queued'
+		GROUP BY queue_id ORDER BY min(queued_at)`)
 	if err != nil {
 		return err
 	}
-	type waiting struct {
-		ID    ConversationID
-		Queue QueueID
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[waiting])
+	queues, err := pgx.CollectRows(rows, pgx.RowTo[QueueID])
 	if err != nil {
 		return err
 	}
-	full := map[QueueID]bool{} // no agent had room: later chats of the queue wait too, in order
-	for _, w := range list {
-		if full[w.Queue] {
-			continue
-		}
-		offered, err := s.route(ctx, w.ID, w.Queue)
-		if err != nil {
+	for _, qid := range queues {
+		if err := s.routeQueue(ctx, qid); err != nil {
 			return err
-		}
-		if !offered {
-			full[w.Queue] = true
 		}
 	}
 	return nil
@@ -71,13 +63,75 @@ type candidate struct {
 	LastBusy time.Time // when the agent last took or ended a chat
 }
 
-// route offers one queued chat by its queue's strategy and reports whether
-// an offer went out.
-func (s *Service) route(ctx context.Context, id ConversationID, qid QueueID) (bool, error) {
+// routeQueue offers a queue's queued chats, oldest first, by its
+// strategy. When no agent has room for a chat, the later ones wait too,
+// so order is kept.
+func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 	q, err := s.queue(ctx, qid)
 	if err != nil {
-		return false, err
+		return err
 	}
+	members, err := s.routable(ctx, qid)
+	if err != nil {
+		return err
+	}
+	room := 0 // every offer takes at least one member's place
+	for _, m := range members {
+		room += max(0, q.Capacity-m.Load)
+	}
+	if room == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE queue_id = $1 AND state = 'queued'
+		ORDER BY queued_at, id LIMIT $2`, qid, room)
+	if err != nil {
+		return err
+	}
+	waiting, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
+	if err != nil {
+		return err
+	}
+	cooling, err := s.cooling(ctx, waiting)
+	if err != nil {
+		return err
+	}
+	var plan []plannedOffer
+	for _, id := range waiting {
+		var free []candidate
+		for _, m := range members {
+			if m.Load < q.Capacity && !cooling[offerKey{id, m.ID}] {
+				free = append(free, *m)
+			}
+		}
+		if len(free) == 0 {
+			break
+		}
+		picked := pick(q, free)
+		plan = append(plan, plannedOffer{id, picked})
+		for _, m := range members {
+			if slices.Contains(picked, m.ID) {
+				m.Load++
+			}
+		}
+		if q.Strategy == RoundRobin {
+			q.rrLast = &picked[0]
+		}
+	}
+	// A chat someone else moved meanwhile is skipped; the places it took
+	// in the plan are free again at the next pass.
+	for len(plan) > 0 {
+		n := min(len(plan), offerChunk)
+		if err := s.offerAll(ctx, q, plan[:n]); err != nil {
+			return err
+		}
+		plan = plan[n:]
+	}
+	return nil
+}
+
+// routable lists the members of queue qid who take chats now: enabled,
+// available and connected, with their load.
+func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.user_id,
 			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND c.state = 'active')
 			+ (SELECT count(*) FROM offers o WHERE o.user_id = m.user_id AND o.state = 'pending'),
@@ -85,28 +139,46 @@ func (s *Service) route(ctx context.Context, id ConversationID, qid QueueID) (bo
 		FROM queue_members m
 		JOIN users u ON u.id = m.user_id AND NOT u.disabled
 		LEFT JOIN agent_status st ON st.user_id = m.user_id
-		WHERE m.queue_id = $1 AND coalesce(st.status, 'available') = 'available'
-		  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.conversation_id = $2 AND o.user_id = m.user_id
-		                  AND o.state IN ('rejected', 'expired') AND o.ended_at > now() - $3::interval)`,
-		qid, id, s.opt.RejectCooldown.String())
+		WHERE m.queue_id = $1 AND coalesce(st.status, 'available') = 'available'`, qid)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
+	all, err := pgx.CollectRows(rows, pgx.RowToAddrOfStructByPos[candidate])
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	var free []candidate
+	online := all[:0]
 	for _, c := range all {
-		if c.Load < q.Capacity && s.presence.online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
-			free = append(free, c)
+		if s.presence.online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
+			online = append(online, c)
 		}
 	}
-	if len(free) == 0 {
-		return false, nil
+	return online, nil
+}
+
+type offerKey struct {
+	Conv ConversationID
+	User auth.UserID
+}
+
+// cooling says which agents rejected or missed which of the chats within
+// the cooldown: they are not offered those chats again yet.
+func (s *Service) cooling(ctx context.Context, ids []ConversationID) (map[offerKey]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT conversation_id, user_id FROM offers
+		WHERE conversation_id = ANY ($1) AND state IN ('rejected', 'expired') AND ended_at > now() - $2::interval`,
+		ids, s.opt.RejectCooldown.String())
+	if err != nil {
+		return nil, err
 	}
-	picked := pick(q, free)
-	return s.offer(ctx, q, id, picked)
+	pairs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[offerKey])
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[offerKey]bool, len(pairs))
+	for _, k := range pairs {
+		set[k] = true
+	}
+	return set, nil
 }
 
 // pick chooses whom to offer to by the queue's strategy.
@@ -143,67 +215,6 @@ func pick(q Queue, free []candidate) []auth.UserID {
 		sort.Slice(free, idle)
 	}
 	return []auth.UserID{free[0].ID}
-}
-
-// offer sends the chat to agents with a deadline.
-func (s *Service) offer(ctx context.Context, q Queue, id ConversationID, agents []auth.UserID) (bool, error) {
-	unlock := s.lockConversations(id)
-	defer unlock()
-	deadline := time.Now().Add(time.Duration(q.AnswerSeconds) * time.Second)
-	var evs []Event
-	var c Conversation
-	var offeredAt time.Time
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		c, err = getConversation(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if c.State != StateQueued {
-			return errStale
-		}
-		for _, a := range agents {
-			if err := tx.QueryRow(ctx, `INSERT INTO offers (conversation_id, user_id, state, deadline)
-				VALUES ($1, $2, 'pending', $3) RETURNING offered_at`, id, a, deadline).Scan(&offeredAt); err != nil {
-				return err
-			}
-			name, err := userName(ctx, tx, a)
-			if err != nil {
-				return err
-			}
-			ev := Event{ConversationID: id, Kind: KindOffered, Private: true,
-				Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: a}.Key()}}
-			if err := appendEvent(ctx, tx, &ev); err != nil {
-				return err
-			}
-			evs = append(evs, ev)
-		}
-		if q.Strategy == RoundRobin {
-			if _, err := tx.Exec(ctx, `UPDATE queues SET rr_last_user = $2 WHERE id = $1`, q.ID, agents[0]); err != nil {
-				return err
-			}
-			s.forgetQueue(q.ID)
-		}
-		_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = $1`, id)
-		c.State = StateOffered
-		return err
-	})
-	if errors.Is(err, errStale) {
-		return true, nil // someone else moved it; carry on with the next
-	}
-	if err != nil {
-		return false, err
-	}
-	s.publishEvents(q, evs...)
-	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
-	view, _ := s.view(staff, q, c, nil)
-	for _, a := range agents {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
-			"conversation": view, "offered_at": offeredAt, "deadline": deadline,
-		})
-	}
-	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
-	return true, nil
 }
 
 var errStale = errors.New("chat: conversation moved on")

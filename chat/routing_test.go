@@ -1,9 +1,12 @@
 package chat
 
 import (
+	"context"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
 )
@@ -45,5 +48,41 @@ func TestLeastBusyBreaksTiesByIdleTime(t *testing.T) {
 	free := []candidate{{ID: 5, Load: 1, LastBusy: t0.Add(time.Minute)}, {ID: 6, Load: 1, LastBusy: t0}}
 	if got := pick(Queue{Strategy: LeastBusy}, free); got[0] != 6 {
 		t.Fatalf("picked %v, want 6", got)
+	}
+}
+
+func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx := context.Background()
+	q := f.q
+	q.Strategy, q.Capacity = RoundRobin, 2
+	if _, err := f.svc.pool.Exec(ctx, `UPDATE queues SET strategy = $2, capacity = $3 WHERE id = $1`,
+		q.ID, q.Strategy, q.Capacity); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.forgetQueue(q.ID)
+	f.svc.Connected(f.alice)
+	f.svc.Connected(f.bob)
+	var chats []ConversationID
+	for _, name := range []string{"Ann", "Ben", "Cat", "Dan", "Eve"} {
+		_, id := f.customer(t, name)
+		chats = append(chats, id)
+	}
+	if err := f.svc.routeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.svc.pool.Query(ctx, `SELECT c.id, coalesce(o.user_id, 0) FROM conversations c
+		LEFT JOIN offers o ON o.conversation_id = c.id AND o.state = 'pending' WHERE c.id = ANY ($1) ORDER BY c.id`, chats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[offerKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.alice.UserID, f.bob.UserID
+	want := []offerKey{{chats[0], a}, {chats[1], b}, {chats[2], a}, {chats[3], b}, {chats[4], 0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("offers %v, want %v (round robin, two chats each, the fifth waits)", got, want)
 	}
 }

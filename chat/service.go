@@ -3,11 +3,11 @@ package chat
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -35,6 +35,15 @@ type Options struct {
 	Tick time.Duration
 	// BatchMax is the most messages committed in one transaction.
 	BatchMax int
+	// Writers is how many writers commit messages side by side, each with
+	// its own connection, each for a share of the conversations (by id),
+	// so a conversation's messages are still committed one batch after
+	// the other. A divisor of 64; default 1. Two let PostgreSQL use two
+	// cores for the messages (+25 % at 512 senders in BenchmarkSendParallel)
+	// but halve the batches: more commits, more PostgreSQL CPU per message,
+	// which costs more than it gains when PostgreSQL shares the server's
+	// cores (the C1 runs in docs/benchmarks.md).
+	Writers int
 }
 
 // Service is the chat domain. Run starts its router and message writer.
@@ -44,12 +53,12 @@ type Service struct {
 	log  *slog.Logger
 	opt  Options
 
-	sends chan *sendReq
+	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
 	kick  chan struct{}
 
 	// stripes serialise commit-then-publish per conversation, so the
 	// events of one conversation leave this node in seq order.
-	stripes [64]sync.Mutex
+	stripes [stripeCount]sync.Mutex
 
 	presence presence
 	queues   queueCache
@@ -74,12 +83,22 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	if opt.BatchMax == 0 {
 		opt.BatchMax = 128
 	}
+	if opt.Writers <= 0 {
+		opt.Writers = 1
+	}
+	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
+		opt.Writers--
+	}
+	sends := make([]chan *sendReq, opt.Writers)
+	for i := range sends {
+		sends[i] = make(chan *sendReq, 4096)
+	}
 	return &Service{
 		pool:     pool,
 		bus:      b,
 		log:      log,
 		opt:      opt,
-		sends:    make(chan *sendReq, 4096),
+		sends:    sends,
 		kick:     make(chan struct{}, 1),
 		presence: presence{count: map[string]int{}},
 		queues:   queueCache{entries: map[QueueID]cachedQueue{}},
@@ -89,8 +108,10 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 // Run routes and writes until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.writeLoop(ctx) }()
+	wg.Add(1 + len(s.sends))
+	for _, in := range s.sends {
+		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
+	}
 	go func() { defer wg.Done(); s.routeLoop(ctx) }()
 	wg.Wait()
 }
@@ -103,25 +124,26 @@ func (s *Service) poke() {
 	}
 }
 
+// stripeCount is how many mutexes the conversations share.
+const stripeCount = 64
+
 // lockConversations takes the stripes of ids in a fixed order and returns
 // the function that releases them.
 func (s *Service) lockConversations(ids ...ConversationID) func() {
-	idx := make([]int, 0, len(ids))
-	seen := map[int]bool{}
+	var take [stripeCount]bool
 	for _, id := range ids {
-		i := int(uint64(id) % uint64(len(s.stripes)))
-		if !seen[i] {
-			seen[i] = true
-			idx = append(idx, i)
+		take[uint64(id)%uint64(len(take))] = true
+	}
+	for i := range take {
+		if take[i] {
+			s.stripes[i].Lock()
 		}
 	}
-	sort.Ints(idx)
-	for _, i := range idx {
-		s.stripes[i].Lock()
-	}
 	return func() {
-		for j := len(idx) - 1; j >= 0; j-- {
-			s.stripes[idx[j]].Unlock()
+		for i := len(take) - 1; i >= 0; i-- {
+			if take[i] {
+				s.stripes[i].Unlock()
+			}
 		}
 	}
 }
@@ -183,16 +205,36 @@ func (s *Service) events(ctx context.Context, id ConversationID, after int, staf
 // to the customer. Callers hold the conversation's stripe.
 func (s *Service) publishEvents(q Queue, evs ...Event) {
 	for _, ev := range evs {
-		if frame, err := bus.Frame("chat.event", ev); err == nil {
-			s.bus.Publish(StaffSubject(ev.ConversationID), frame) //nolint:errcheck
+		staff, err := eventFrame(ev)
+		if err != nil {
+			s.log.Error("encode event", "conversation", ev.ConversationID, "err", err)
+			continue
 		}
+		s.bus.Publish(StaffSubject(ev.ConversationID), staff) //nolint:errcheck
 		if ev.Private {
 			continue
 		}
-		if frame, err := bus.Frame("chat.event", customerView(q, ev)); err == nil {
-			s.bus.Publish(PublicSubject(ev.ConversationID), frame) //nolint:errcheck
+		public := staff // the same bytes when the customer sees it as staff do
+		if cv := customerView(q, ev); cv != ev {
+			if public, err = eventFrame(cv); err != nil {
+				continue
+			}
 		}
+		s.bus.Publish(PublicSubject(ev.ConversationID), public) //nolint:errcheck
 	}
+}
+
+// eventFrame is bus.Frame("chat.event", ev), encoded once instead of
+// twice: the send path makes one or two per message.
+func eventFrame(ev Event) ([]byte, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("chat: encode event: %w", err)
+	}
+	const prefix = `{"type":"chat.event","data":`
+	frame := make([]byte, 0, len(prefix)+len(data)+1)
+	frame = append(append(append(frame, prefix...), data...), '}')
+	return frame, nil
 }
 
 // publishTo sends an event envelope to one principal's connections.

@@ -2,12 +2,9 @@ package chat
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
 	"parley/store"
@@ -31,51 +28,41 @@ type SendResult struct {
 	Duplicate bool      `json:"duplicate"`
 }
 
+// Who may send in a conversation, checked by the writer's statement (see
+// storeSQL) with the same rules as mayRead.
+const (
+	sendAsCustomer = "customer" // its own visitor, in its queue
+	sendAsAgent    = "agent"    // its assigned agent or an agent it is offered to
+	sendAsSuper    = "super"    // supervisors and admins: any conversation
+)
+
 type sendReq struct {
 	ev    Event
-	queue Queue
-	staff bool
+	as    string // sendAs…
+	p     auth.Principal
+	queue Queue // what customerView needs, as the statement read it
 	res   SendResult
 	err   error
 	done  chan struct{}
+
+	first *sendReq // an earlier message of the batch with the same key: this one is its resend
 }
 
 // Send stores a message and returns once it is committed. Messages that
-// arrive together are committed in one transaction by the writer.
+// arrive together are committed with one statement by a writer, which
+// also checks that p may write in the conversation and that it is open:
+// nothing is read before, and nothing is cached, so a send right after a
+// close or an accept by another agent is judged on the committed rows.
+// With several nodes this stays true as it is (there is nothing to
+// invalidate over the bus); only the stripes that order publishing are
+// per node, as for every other event.
 func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (SendResult, error) {
-	in.ClientID = strings.TrimSpace(in.ClientID)
-	switch {
-	case in.ClientID == "" || len(in.ClientID) > 64:
-		return SendResult{}, bad("client_id: 1–64 characters, unique per message")
-	case strings.TrimSpace(in.Text) == "":
-		return SendResult{}, bad("text: the message is empty")
-	case utf8.RuneCountInString(in.Text) > MaxText:
-		return SendResult{}, bad("text: at most %d characters", MaxText)
-	case !utf8.ValidString(in.Text):
-		return SendResult{}, bad("text: not valid UTF-8")
-	case in.Private && !p.IsStaff():
-		return SendResult{}, detail{ErrForbidden, "private messages are for agents"}
-	}
-	c, err := getConversation(ctx, s.pool, in.ConversationID, false)
+	r, err := newSendReq(p, in)
 	if err != nil {
 		return SendResult{}, err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return SendResult{}, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return SendResult{}, err
-	}
-	r := &sendReq{
-		ev: Event{ConversationID: in.ConversationID, Kind: KindMessage, Author: author(p, c), Text: in.Text,
-			Private: in.Private, ClientID: in.ClientID},
-		queue: q,
-		staff: p.IsStaff(),
-		done:  make(chan struct{}),
 	}
 	select {
-	case s.sends <- r:
+	case s.sends[uint64(in.ConversationID)%uint64(len(s.sends))] <- r:
 	case <-ctx.Done():
 		return SendResult{}, ctx.Err()
 	}
@@ -89,43 +76,84 @@ func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (Sen
 	}
 }
 
-// writeLoop takes what has arrived, up to BatchMax, and commits it in one
-// transaction; then everyone in the batch is answered.
-func (s *Service) writeLoop(ctx context.Context) {
+// newSendReq checks a message and says who sends it: the rest of the
+// checks are the writer's statement's (see storeSQL).
+func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
+	in.ClientID = strings.TrimSpace(in.ClientID)
+	switch {
+	case in.ClientID == "" || len(in.ClientID) > 64:
+		return nil, bad("client_id: 1–64 characters, unique per message")
+	case strings.TrimSpace(in.Text) == "":
+		return nil, bad("text: the message is empty")
+	case utf8.RuneCountInString(in.Text) > MaxText:
+		return nil, bad("text: at most %d characters", MaxText)
+	case !utf8.ValidString(in.Text):
+		return nil, bad("text: not valid UTF-8")
+	case in.Private && !p.IsStaff():
+		return nil, detail{ErrForbidden, "private messages are for agents"}
+	}
+	r := &sendReq{
+		ev: Event{ConversationID: in.ConversationID, Kind: KindMessage, Text: in.Text, Private: in.Private,
+			ClientID: in.ClientID, Author: Author{Kind: "agent", Name: p.Name, key: p.Key()}},
+		p:    p,
+		done: make(chan struct{}),
+	}
+	// In the order of mayRead.
+	switch {
+	case p.Kind == auth.KindVisitor:
+		// Named by the statement, as the pre-chat form named the customer.
+		r.as, r.ev.Author = sendAsCustomer, Author{Kind: "customer", key: r.ev.Author.key}
+	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+		r.as = sendAsSuper
+	case p.Is(auth.RoleAgent):
+		r.as = sendAsAgent
+	default:
+		return nil, ErrNotFound
+	}
+	return r, nil
+}
+
+// writeLoop takes what has arrived, up to BatchMax, and commits it with
+// one statement, its own transaction; then everyone in the batch is
+// answered.
+func (s *Service) writeLoop(ctx context.Context, in <-chan *sendReq) {
+	w := newBatchWriter(s.pool, s.opt.BatchMax)
+	defer w.release()
 	batch := make([]*sendReq, 0, s.opt.BatchMax)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case r := <-s.sends:
+		case r := <-in:
 			batch = append(batch[:0], r)
 		}
 	fill:
 		for len(batch) < s.opt.BatchMax {
 			select {
-			case r := <-s.sends:
+			case r := <-in:
 				batch = append(batch, r)
 			default:
 				break fill
 			}
 		}
-		s.commit(ctx, batch)
+		s.commit(ctx, w, batch)
+		clear(batch) // let the answered requests go
 	}
 }
 
-func (s *Service) commit(ctx context.Context, batch []*sendReq) {
-	ids := make([]ConversationID, len(batch))
-	for i, r := range batch {
-		ids[i] = r.ev.ConversationID
+func (s *Service) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
+	ids := w.ids[:0]
+	for _, r := range batch {
+		ids = append(ids, r.ev.ConversationID)
 	}
+	w.ids = ids
 	unlock := s.lockConversations(ids...)
 	defer unlock()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.storeAll(ctx, tx, batch) })
+	err := w.store(ctx, batch)
 	if err != nil && len(batch) > 1 && !store.IsUnavailable(err) {
 		// One bad message must not fail the others: commit one by one.
 		for _, r := range batch {
-			one := []*sendReq{r}
-			if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.storeAll(ctx, tx, one) }); err != nil {
+			if err := w.store(ctx, []*sendReq{r}); err != nil {
 				r.err = err
 			}
 			s.finish(r)
@@ -138,57 +166,6 @@ func (s *Service) commit(ctx context.Context, batch []*sendReq) {
 		}
 		s.finish(r)
 	}
-}
-
-// storeSQL writes one message, or finds the one already stored under its
-// client id, in one statement: the duplicate check, the numbering (only
-// of an open chat, recording an agent's first public response) and the
-// insert. It answers what happened: "dup" or "new" with the seq and time,
-// or no row when the chat is closed.
-const storeSQL = `WITH dup AS (
-		SELECT seq, created_at FROM conversation_events
-		WHERE conversation_id = $1 AND author_key = $2 AND client_id = $3
-	), num AS (
-		UPDATE conversations SET last_seq = last_seq + 1,
-			first_response_at = CASE WHEN $4 THEN coalesce(first_response_at, now()) ELSE first_response_at END
-		WHERE id = $1 AND state <> 'closed' AND NOT EXISTS (SELECT 1 FROM dup)
-		RETURNING last_seq
-	), ins AS (
-		INSERT INTO conversation_events
-			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
-		SELECT $1, num.last_seq, $5, $6, $2, $7, $8, $9, $3, '' FROM num
-		RETURNING seq, created_at
-	)
-	SELECT true, seq, created_at FROM dup
-	UNION ALL SELECT false, seq, created_at FROM ins`
-
-// storeAll writes a batch inside tx with one round trip: the statements
-// are pipelined, and run in order, so messages of one chat are numbered
-// in the order they came and a resend later in the batch finds the first.
-func (s *Service) storeAll(ctx context.Context, tx pgx.Tx, batch []*sendReq) error {
-	b := &pgx.Batch{}
-	for _, r := range batch {
-		r.res, r.err = SendResult{}, nil
-		b.Queue(storeSQL, r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID, r.staff && !r.ev.Private,
-			r.ev.Kind, r.ev.Author.Kind, r.ev.Author.Name, r.ev.Private, r.ev.Text)
-	}
-	results := tx.SendBatch(ctx, b)
-	for _, r := range batch {
-		var dup bool
-		err := results.QueryRow().Scan(&dup, &r.res.Seq, &r.res.Time)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			r.err = conflict("the chat is closed")
-		case err != nil:
-			results.Close()
-			return err
-		case dup:
-			r.res.Duplicate = true
-		default:
-			r.ev.Seq, r.ev.Time = r.res.Seq, r.res.Time
-		}
-	}
-	return results.Close()
 }
 
 // finish answers the sender and, for a new message, tells the conversation.

@@ -1,0 +1,237 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// storeSQL writes a batch of messages in one statement, set-based: the
+// batch arrives as arrays (one element per message, in arrival order) and
+// the statement, for each message,
+//
+//   - checks that its sender may write in the conversation, as mayRead
+//     does: the conversation's own visitor in its queue, its agent or an
+//     agent it is offered to, any supervisor or admin ("allowed");
+//   - finds it if it is already stored under its client id ("dup");
+//   - numbers the new messages of each open conversation after its
+//     last_seq, in arrival order, with one UPDATE per conversation that
+//     also records an agent's first public response;
+//   - inserts them.
+//
+// It answers one row per message: its ordinal, what happened ('n' not
+// found or not allowed, 'd' already stored, 'c' the chat is closed, 'i'
+// inserted), the seq and time, the author name (a customer's, from the
+// conversation) and what the customer's view of the event needs of the
+// queue. Data-modifying CTEs do not see each other's writes, so two
+// messages with the same key in one batch are the caller's to handle.
+//
+// Shaped for the plan: the lookups are LATERAL … LIMIT 1 so they stay
+// index probes whatever the statistics say (a generic plan over a table
+// not analyzed yet hash-joined all of conversation_events), and "fresh" is
+// one boolean column so that the planner expects half the batch, not one
+// row, and hash-joins the CTEs instead of looping over them.
+const storeSQL = `WITH i AS (
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+			$7::text[], $8::text[], $9::boolean[], $10::text[])
+			WITH ORDINALITY AS t(conv, sender, subject, scope, user_id, author_key, client_id, author_name, private, text, ord)
+	), checked AS (
+		SELECT i.ord, i.conv, i.author_key, i.client_id, i.private, i.text, c.state, c.queue_id,
+			q.name AS queue_name, q.show_agent_name, q.agent_alias,
+			CASE WHEN i.sender = 'customer' THEN 'customer' ELSE 'agent' END AS author_kind,
+			CASE WHEN i.sender = 'customer' THEN c.customer_name ELSE i.author_name END AS author_name,
+			coalesce(CASE i.sender
+				WHEN 'customer' THEN c.visitor = i.subject AND q.key = i.scope
+				WHEN 'agent' THEN c.agent_id = i.user_id OR EXISTS (SELECT 1 FROM offers o
+					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
+				ELSE c.id IS NOT NULL END, false) AS allowed,
+			d.seq AS dup_seq, d.created_at AS dup_at
+		FROM i
+		LEFT JOIN LATERAL (SELECT * FROM conversations c WHERE c.id = i.conv LIMIT 1) c ON true
+		LEFT JOIN queues q ON q.id = c.queue_id
+		LEFT JOIN LATERAL (SELECT seq, created_at FROM conversation_events d
+			WHERE d.conversation_id = i.conv AND d.author_key = i.author_key AND d.client_id = i.client_id LIMIT 1) d ON true
+	), m AS (
+		SELECT *, allowed AND dup_seq IS NULL AND state <> 'closed' AS fresh FROM checked
+	), fresh AS (
+		SELECT * FROM m WHERE fresh
+	), num AS (
+		UPDATE conversations c SET last_seq = c.last_seq + f.n,
+			first_response_at = CASE WHEN f.responds THEN coalesce(c.first_response_at, now()) ELSE c.first_response_at END
+		FROM (SELECT conv, count(*) AS n, bool_or(author_kind = 'agent' AND NOT private) AS responds
+			FROM fresh GROUP BY conv) f
+		WHERE c.id = f.conv AND c.state <> 'closed'
+		RETURNING c.id, c.last_seq - f.n AS base
+	), ins AS (
+		INSERT INTO conversation_events
+			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
+		SELECT f.conv, num.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord), 'message', f.author_kind,
+			f.author_key, f.author_name, f.private, f.text, f.client_id, ''
+		FROM fresh f JOIN num ON num.id = f.conv
+		RETURNING conversation_id, author_key, client_id, seq, created_at
+	)
+	SELECT m.ord,
+		CASE WHEN NOT m.allowed THEN 'n' WHEN m.dup_seq IS NOT NULL THEN 'd' WHEN ins.seq IS NULL THEN 'c' ELSE 'i' END,
+		coalesce(m.dup_seq, ins.seq, 0), coalesce(m.dup_at, ins.created_at, now()), coalesce(m.author_name, ''),
+		coalesce(m.queue_id, 0), coalesce(m.queue_name, ''), coalesce(m.show_agent_name, false), coalesce(m.agent_alias, '')
+	FROM m LEFT JOIN ins ON ins.conversation_id = m.conv AND ins.author_key = m.author_key AND ins.client_id = m.client_id`
+
+// batchWriter holds the writer goroutine's connection and buffers, reused
+// from batch to batch.
+type batchWriter struct {
+	pool *pgxpool.Pool
+	conn *pgxpool.Conn // nil until the first batch and after it broke
+
+	ids   []ConversationID
+	sent  []*sendReq // the batch less its in-batch resends, in order
+	first map[messageKey]*sendReq
+
+	conv, user                                               []int64
+	sender, subject, scope, authorKey, clientID, name, texts []string
+	private                                                  []bool
+}
+
+// messageKey is what makes a message unique (the index
+// conversation_events_client).
+type messageKey struct {
+	conv             ConversationID
+	author, clientID string
+}
+
+func newBatchWriter(pool *pgxpool.Pool, max int) *batchWriter {
+	return &batchWriter{pool: pool, first: make(map[messageKey]*sendReq, max)}
+}
+
+// connection is the writer's own connection, set to plan storeSQL once
+// (a generic plan): the default would plan a batch of one afresh each
+// time, which costs more than running it.
+func (w *batchWriter) connection(ctx context.Context) (*pgxpool.Conn, error) {
+	if w.conn != nil && !w.conn.Conn().IsClosed() {
+		return w.conn, nil
+	}
+	w.release()
+	c, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		c.Release()
+		return nil, err
+	}
+	w.conn = c
+	return c, nil
+}
+
+// release gives the connection back to the pool as it found it.
+func (w *batchWriter) release() {
+	if w.conn == nil {
+		return
+	}
+	if !w.conn.Conn().IsClosed() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if _, err := w.conn.Exec(ctx, `RESET plan_cache_mode`); err != nil {
+			w.conn.Conn().Close(ctx) //nolint:errcheck // the pool drops a closed connection
+		}
+		cancel()
+	}
+	w.conn.Release()
+	w.conn = nil
+}
+
+// store commits a batch with one statement, outside any transaction: the
+// statement is its own, so when its result has been read to the end
+// without error (pgx reads up to ReadyForQuery), the batch is committed. A
+// message sent again with the same client id in the same batch is answered
+// as a duplicate of the first (or with its error).
+func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
+	w.arrays(batch)
+	db, err := w.connection(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := db.Query(ctx, storeSQL, w.conv, w.sender, w.subject, w.scope, w.user, w.authorKey, w.clientID,
+		w.name, w.private, w.texts)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for rows.Next() {
+		var ord int64
+		var outcome string
+		var seq int
+		var at time.Time
+		var author string
+		var q Queue
+		if err := rows.Scan(&ord, &outcome, &seq, &at, &author, &q.ID, &q.Name, &q.ShowAgentName, &q.AgentAlias); err != nil {
+			rows.Close()
+			return err
+		}
+		if ord < 1 || int(ord) > len(w.sent) {
+			rows.Close()
+			return fmt.Errorf("chat: store: answer for message %d of %d", ord, len(w.sent))
+		}
+		w.sent[ord-1].stored(outcome, seq, at, author, q)
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n != len(w.sent) {
+		return fmt.Errorf("chat: store: %d answers for %d messages", n, len(w.sent))
+	}
+	for _, r := range batch {
+		if f := r.first; f != nil {
+			r.res, r.err = f.res, f.err
+			r.res.Duplicate = f.err == nil
+		}
+	}
+	return nil
+}
+
+// arrays fills the statement's arguments from batch, leaving out resends
+// of a message earlier in it.
+func (w *batchWriter) arrays(batch []*sendReq) {
+	clear(w.first)
+	w.sent = w.sent[:0]
+	w.conv, w.user, w.private = w.conv[:0], w.user[:0], w.private[:0]
+	w.sender, w.subject, w.scope, w.authorKey = w.sender[:0], w.subject[:0], w.scope[:0], w.authorKey[:0]
+	w.clientID, w.name, w.texts = w.clientID[:0], w.name[:0], w.texts[:0]
+	for _, r := range batch {
+		r.res, r.err, r.first = SendResult{}, nil, nil
+		k := messageKey{r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID}
+		if f, ok := w.first[k]; ok {
+			r.first = f
+			continue
+		}
+		w.first[k] = r
+		w.sent = append(w.sent, r)
+		w.conv = append(w.conv, int64(r.ev.ConversationID))
+		w.sender = append(w.sender, r.as)
+		w.subject = append(w.subject, r.p.Subject)
+		w.scope = append(w.scope, r.p.Scope)
+		w.user = append(w.user, int64(r.p.UserID))
+		w.authorKey = append(w.authorKey, r.ev.Author.key)
+		w.clientID = append(w.clientID, r.ev.ClientID)
+		w.name = append(w.name, r.ev.Author.Name)
+		w.private = append(w.private, r.ev.Private)
+		w.texts = append(w.texts, r.ev.Text)
+	}
+}
+
+// stored records what the statement did with r.
+func (r *sendReq) stored(outcome string, seq int, at time.Time, author string, q Queue) {
+	switch outcome {
+	case "n":
+		r.err = ErrNotFound
+	case "c":
+		r.err = conflict("the chat is closed")
+	case "d":
+		r.res = SendResult{Seq: seq, Time: at, Duplicate: true}
+	default:
+		r.res = SendResult{Seq: seq, Time: at}
+		r.ev.Seq, r.ev.Time, r.ev.Author.Name, r.queue = seq, at, author, q
+	}
+}

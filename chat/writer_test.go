@@ -1,0 +1,335 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"parley/auth"
+	"parley/bus"
+	"parley/store/storetest"
+)
+
+// writerFixture is a chat service (not running: the tests drive its
+// writer) with a queue, two agents, a supervisor and customers.
+type writerFixture struct {
+	svc             *Service
+	q               Queue
+	alice, bob, sup auth.Principal
+	published       atomic.Int64 // events on the staff subjects of the customers' chats
+	customers       int
+}
+
+var fixtureSeq atomic.Int64
+
+func newWriterFixture(t *testing.T, opt ...Options) *writerFixture {
+	t.Helper()
+	pool := storetest.Pool(t, auth.Migrations, Migrations)
+	ctx := context.Background()
+	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := fixtureSeq.Add(1)
+	user := func(name string, role auth.Role) auth.Principal {
+		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("%s-%d-%d", name, n, time.Now().UnixNano()%1e9),
+			Name: name, Role: role, Password: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
+	}
+	mb := bus.NewMemory()
+	f := &writerFixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opt, Options{})[0]),
+		alice: user("Alice", auth.RoleAgent), bob: user("Bob", auth.RoleAgent), sup: user("Sue", auth.RoleSupervisor)}
+	f.q, err = f.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("writer-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Writer"},
+		f.alice.UserID, f.bob.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// customer starts a chat as a new visitor.
+func (f *writerFixture) customer(t *testing.T, name string) (auth.Principal, ConversationID) {
+	t.Helper()
+	f.customers++
+	p := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: fmt.Sprintf("v-%s-%d", name, f.customers),
+		Scope: f.q.Key}
+	c, _, err := f.svc.Start(context.Background(), p, StartInput{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsub, err := f.svc.bus.Subscribe(StaffSubject(c.ID), func([]byte) { f.published.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsub)
+	return p, c.ID
+}
+
+// batch commits the messages as one batch of the writer and returns them
+// answered.
+func (f *writerFixture) batch(t *testing.T, msgs ...sendCase) []*sendReq {
+	t.Helper()
+	reqs := make([]*sendReq, len(msgs))
+	for i, m := range msgs {
+		r, err := newSendReq(m.p, SendInput{ConversationID: m.conv, ClientID: m.clientID, Text: m.text, Private: m.private})
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		reqs[i] = r
+	}
+	w := newBatchWriter(f.svc.pool, len(reqs))
+	defer w.release()
+	f.svc.commit(context.Background(), w, reqs)
+	return reqs
+}
+
+type sendCase struct {
+	p        auth.Principal
+	conv     ConversationID
+	clientID string
+	text     string
+	private  bool
+}
+
+// outcome is a send's answer in short: the seq, "dup 3", or the error code.
+func outcome(r *sendReq) string {
+	var coded interface{ Code() string }
+	switch {
+	case errors.As(r.err, &coded):
+		return coded.Code()
+	case r.err != nil:
+		return r.err.Error()
+	case r.res.Duplicate:
+		return fmt.Sprintf("dup %d", r.res.Seq)
+	default:
+		return fmt.Sprint(r.res.Seq)
+	}
+}
+
+func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx := context.Background()
+	vera, a := f.customer(t, "Vera")      // seq 1 queued
+	walt, b := f.customer(t, "Walt")      // seq 1 queued
+	cleo, closed := f.customer(t, "Cleo") // closed below
+	// Each chat has its queued event (seq 1); the queue has no greeting.
+	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil { // a: seq 2 accepted
+		t.Fatal(err)
+	}
+	if err := f.svc.offer(ctx, f.q, b, []auth.UserID{f.bob.UserID}); err != nil { // b: seq 2 offered
+		t.Fatal(err)
+	}
+	if err := f.svc.Close(ctx, f.sup, closed, ""); err != nil {
+		t.Fatal(err)
+	}
+	stranger := vera
+	stranger.Subject = "someone-else"
+	otherQueue := vera
+	otherQueue.Scope = "another-queue"
+
+	reqs := f.batch(t,
+		sendCase{p: vera, conv: a, clientID: "v1", text: "one"},
+		sendCase{p: vera, conv: a, clientID: "v2", text: "two"},
+		sendCase{p: vera, conv: a, clientID: "v1", text: "one, again"},
+		sendCase{p: stranger, conv: a, clientID: "s1", text: "hello?"},
+		sendCase{p: walt, conv: a, clientID: "w1", text: "not my chat"},
+		sendCase{p: otherQueue, conv: a, clientID: "o1", text: "wrong queue"},
+		sendCase{p: f.alice, conv: a, clientID: "a1", text: "Hi Vera"},
+		sendCase{p: f.bob, conv: a, clientID: "b1", text: "not mine"},
+		sendCase{p: f.sup, conv: a, clientID: "s1", text: "a note", private: true},
+		sendCase{p: cleo, conv: closed, clientID: "c1", text: "too late"},
+		sendCase{p: vera, conv: 1 << 40, clientID: "x1", text: "nowhere"},
+		sendCase{p: f.bob, conv: b, clientID: "b2", text: "offered to me"},
+		sendCase{p: walt, conv: b, clientID: "w2", text: "hi Bob"},
+	)
+	want := []string{"3", "4", "dup 3", "not_found", "not_found", "not_found", "5", "not_found", "6", "conflict",
+		"not_found", "3", "4"}
+	for i, r := range reqs {
+		if got := outcome(r); got != want[i] {
+			t.Errorf("message %d (%q): %s, want %s", i, r.ev.Text, got, want[i])
+		}
+	}
+	evs, err := f.svc.events(ctx, a, 2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		got = append(got, fmt.Sprintf("%d %s %s", ev.Seq, ev.Author.Name, ev.Text))
+	}
+	wantEvs := []string{"3 Vera one", "4 Vera two", "5 Alice Hi Vera", "6 Sue a note"}
+	if fmt.Sprint(got) != fmt.Sprint(wantEvs) {
+		t.Fatalf("stored %q, want %q", got, wantEvs)
+	}
+	var firstResponse *time.Time
+	if err := f.svc.pool.QueryRow(ctx, `SELECT first_response_at FROM conversations WHERE id = $1`, a).
+		Scan(&firstResponse); err != nil || firstResponse == nil {
+		t.Fatalf("first response not recorded: %v %v", firstResponse, err)
+	}
+	if reqs[0].ev.Author.Name != "Vera" || reqs[6].ev.Author.Name != "Alice" {
+		t.Fatalf("authors %q and %q, want Vera and Alice", reqs[0].ev.Author.Name, reqs[6].ev.Author.Name)
+	}
+}
+
+func TestAPrivateNoteIsNotAFirstResponse(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx := context.Background()
+	vera, a := f.customer(t, "Vera")
+	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil {
+		t.Fatal(err)
+	}
+	f.batch(t, sendCase{p: f.alice, conv: a, clientID: "n1", text: "note to self", private: true},
+		sendCase{p: vera, conv: a, clientID: "v1", text: "hello?"})
+	var firstResponse *time.Time
+	if err := f.svc.pool.QueryRow(ctx, `SELECT first_response_at FROM conversations WHERE id = $1`, a).
+		Scan(&firstResponse); err != nil || firstResponse != nil {
+		t.Fatalf("first response %v (%v), want none", firstResponse, err)
+	}
+}
+
+func TestOneBadMessageDoesNotFailTheOthersOfItsBatch(t *testing.T) {
+	f := newWriterFixture(t)
+	vera, a := f.customer(t, "Vera")
+	walt, b := f.customer(t, "Walt")
+	reqs := f.batch(t,
+		sendCase{p: vera, conv: a, clientID: "v1", text: "fine"},
+		sendCase{p: walt, conv: b, clientID: "w1", text: "PostgreSQL stores no \x00 in text"},
+		sendCase{p: vera, conv: a, clientID: "v2", text: "fine too"},
+	)
+	if got := []string{outcome(reqs[0]), outcome(reqs[2])}; fmt.Sprint(got) != "[2 3]" {
+		t.Fatalf("good messages: %v, want [2 3]", got)
+	}
+	if reqs[1].err == nil {
+		t.Fatal("the bad message was accepted")
+	}
+	if got := f.published.Load(); got != 2 {
+		t.Fatalf("%d events published, want the 2 messages", got)
+	}
+}
+
+// run runs the service, so Send works.
+func (f *writerFixture) run(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.svc.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+}
+
+func TestSendRightAfterACloseIsRefused(t *testing.T) {
+	f := newWriterFixture(t)
+	f.run(t)
+	ctx := context.Background()
+	vera, a := f.customer(t, "Vera")
+	if _, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v1", Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Close(ctx, vera, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v2", Text: "one more thing"})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("send after close: %v, want conflict", err)
+	}
+	// A resend of what was stored before is still answered.
+	res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v1", Text: "hello"})
+	if err != nil || !res.Duplicate || res.Seq != 2 {
+		t.Fatalf("resend after close: %+v %v, want duplicate seq 2", res, err)
+	}
+}
+
+func TestAnAgentWhoseOfferWasTakenCannotSend(t *testing.T) {
+	f := newWriterFixture(t)
+	f.run(t)
+	ctx := context.Background()
+	_, a := f.customer(t, "Vera")
+	if err := f.svc.offer(ctx, f.q, a, []auth.UserID{f.alice.UserID, f.bob.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b1", Text: "I have it"}); err != nil {
+		t.Fatalf("an offered agent sends: %v", err)
+	}
+	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b2", Text: "still here"})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("send after the offer was taken: %v, want not_found", err)
+	}
+	if _, err := f.svc.Send(ctx, f.alice, SendInput{ConversationID: a, ClientID: "a1", Text: "Hello"}); err != nil {
+		t.Fatalf("the accepting agent sends: %v", err)
+	}
+}
+
+func TestSendersOtherThanCustomersAndStaffAreRefusedBeforeTheWriter(t *testing.T) {
+	guest := auth.Principal{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g"}
+	if _, err := newSendReq(guest, SendInput{ConversationID: 1, ClientID: "g1", Text: "hi"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("guest: %v, want not_found", err)
+	}
+	customer := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v"}
+	if _, err := newSendReq(customer, SendInput{ConversationID: 1, ClientID: "v1", Text: "hi", Private: true}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("customer's private message: %v, want forbidden", err)
+	}
+}
+
+func TestEventFrameIsTheBusFrame(t *testing.T) {
+	ev := Event{ConversationID: 7, Seq: 3, Kind: KindMessage, Author: Author{Kind: "customer", Name: "Vera <v@x>"},
+		Text: "a & b < c \u2028 \"quoted\" é", ClientID: "c1", Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	want, err := bus.Frame("chat.event", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := eventFrame(ev)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("eventFrame:\n%s (%v)\nbus.Frame:\n%s", got, err, want)
+	}
+}
+
+func TestTwoWritersKeepEachChatsMessagesInOrder(t *testing.T) {
+	f := newWriterFixture(t, Options{Writers: 2})
+	f.run(t)
+	ctx := context.Background()
+	const chats, each = 6, 25
+	var wg sync.WaitGroup
+	ids := make([]ConversationID, chats)
+	for i := range chats {
+		p, id := f.customer(t, fmt.Sprint("c", i))
+		ids[i] = id
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range each {
+				res, err := f.svc.Send(ctx, p, SendInput{ConversationID: id, ClientID: fmt.Sprint(n), Text: fmt.Sprint(n)})
+				if err != nil || res.Seq != n+2 {
+					t.Errorf("chat %d message %d: %+v %v, want seq %d", i, n, res, err, n+2)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, id := range ids {
+		evs, err := f.svc.events(ctx, id, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, ev := range evs {
+			if ev.Seq != n+2 || ev.Text != fmt.Sprint(n) {
+				t.Fatalf("chat %d: event %d is seq %d %q", i, n, ev.Seq, ev.Text)
+			}
+		}
+	}
+	if got := f.published.Load(); got != chats*each {
+		t.Fatalf("%d events published, want %d", got, chats*each)
+	}
+}
