@@ -75,12 +75,12 @@ postgres:
 # Every package's Go benchmarks (the table adds sfu's Forward ÷ bare-Pion
 # ratios), then a short C1 run of the load tester against a server it
 # starts (a fresh database, free ports; about 45 s), then one table of all
-# of it (docs/benchmarks.md), after the media workloads W1, W3 and W4 (about
+# of it (docs/benchmarks.md), after the media workloads W1, W2, W3 and W4 (about
 # 22 s each; BENCH_MEDIA= leaves them out).
 # Any failing part fails the target.
 BENCH_DIR   := bin/bench
 BENCH_C1    ?= --customers 2000 --agents 80 --capacity 25 --interval 4s --duration 30s
-BENCH_MEDIA ?= w1 w3 w4
+BENCH_MEDIA ?= w1 w2 w3 w4
 bench: postgres build
 	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_DIR)/*.json
 	$(GO) build -o bin/loadtest ./cmd/loadtest

@@ -63,7 +63,7 @@ func printTable(w io.Writer, files []string) error {
 		rows = append(rows, row{"bare Pion forwarder (the floor)", "not in this run (BenchmarkForwardBarePion, same run as Forward)"})
 	}
 	for _, m := range []struct{ key, name string }{
-		{"w1", "W1 livestream"}, {"w3", "W3 audio"}, {"w4", "W4 contact center"},
+		{"w1", "W1 livestream"}, {"w2", "W2 meeting"}, {"w3", "W3 audio"}, {"w4", "W4 contact center"},
 	} {
 		if r := runs[m.key]; r != nil {
 			rows = append(rows, row{m.name, r.Summary})
