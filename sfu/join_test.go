@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"parley/sfu"
@@ -23,20 +22,7 @@ func keyOnRequest(t *testing.T, pub *peer, stop chan struct{}, minGap time.Durat
 		t.Fatal(err)
 	}
 	var asked atomic.Bool
-	go func() {
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				switch p.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					asked.Store(true)
-				}
-			}
-		}
-	}()
+	go watchPictureLoss(sender, &asked)
 	pub.offerUp(t)
 	keys := &atomic.Int64{}
 	go func() {

@@ -276,20 +276,7 @@ func (c *netPeer) publishMedia(t *testing.T, tracks ...*webrtc.TrackLocalStaticR
 		src := &source{track: tr}
 		src.pli.Store(true)
 		m.src = append(m.src, src)
-		go func() {
-			for {
-				pkts, _, err := sender.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, p := range pkts {
-					switch p.(type) {
-					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-						src.pli.Store(true)
-					}
-				}
-			}
-		}()
+		go watchPictureLoss(sender, &src.pli)
 	}
 	c.offerUp(t)
 	go m.run()
@@ -328,6 +315,23 @@ func (m *sending) halt() {
 
 // waitSent waits until src has sent n packets: tests measure windows in
 // packets, not in wall-clock time.
+// watchPictureLoss reads a publisher's RTCP, as a browser must, and sets
+// asked on every PLI or FIR, until the sender stops.
+func watchPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				asked.Store(true)
+			}
+		}
+	}
+}
+
 func waitSent(t *testing.T, src *source, n int64) {
 	t.Helper()
 	eventually(t, "the publisher sends", func() bool { return src.sent.Load() >= n })
