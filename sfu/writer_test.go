@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -121,5 +122,40 @@ func TestADownStreamAllocatesNothingPerPacket(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per packet written and resent", allocs)
+	}
+}
+
+// A history starts small and grows only while its slab comes round in
+// less than historyAge, keeping what it holds as it grows.
+func TestAHistoryGrowsOnlyForAStreamThatFillsItWithinASecond(t *testing.T) {
+	h := rtp.Header{Version: 2, SSRC: 1, PayloadType: 96}
+	payload := make([]byte, 1200)
+	write := func(r *history, from uint16, count int) {
+		for i := range count {
+			h.SequenceNumber = from + uint16(i)
+			payload[0] = byte(h.SequenceNumber)
+			r.store(&h, payload)
+		}
+	}
+
+	fast := newHistory()
+	write(fast, 65500, 300) // 360 KB at once, across the sequence wrap
+	if len(fast.slab) != historyBytes {
+		t.Errorf("a fast stream's slab is %d bytes, want %d", len(fast.slab), historyBytes)
+	}
+	for _, seq := range []uint16{65500, 65535, 0, 255} {
+		if p := fast.get(seq); p == nil || p[12] != byte(seq) {
+			t.Errorf("packet %d was lost as the slab grew", seq)
+		}
+	}
+
+	slow := newHistory()
+	slow.lapAt = time.Now().Add(-2 * historyAge) // its first lap took two seconds
+	write(slow, 100, 40)                         // 48 KB: round the first slab once
+	if len(slow.slab) != historyFirstBytes {
+		t.Errorf("a slow stream's slab grew to %d bytes, want %d", len(slow.slab), historyFirstBytes)
+	}
+	if slow.get(100) != nil || slow.get(139) == nil {
+		t.Errorf("a slow stream keeps its oldest packet or lost its newest")
 	}
 }
