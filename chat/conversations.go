@@ -53,7 +53,8 @@ func getConversation(ctx context.Context, db querier, id ConversationID, lock bo
 // mayRead says whether p may see conversation c: its own customer, its
 // agent or an agent it is offered to, a supervisor or an admin. Anything
 // else is not_found, the same answer as for an id that does not exist, so
-// ids cannot be probed.
+// ids cannot be probed. The writer's statement (storeSQL) checks the same
+// rules in SQL for every message: a change here must be made there too.
 func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
 	switch {
 	case p.Kind == auth.KindVisitor:

@@ -148,7 +148,7 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 		if !d.track.keyframe(pkt.Payload) {
 			// A first start can begin at the layer's last keyframe, kept
 			// with what followed it (faststart.go); pkt is the last kept.
-			if !d.sent && d.track.fastStart && l.start.replay(pkt, time.Now().UnixNano(), d.emit) {
+			if !d.sent && d.track.fastStart && l.start.replay(pkt, time.Now().UnixNano(), d) {
 				d.current = l.index
 				return
 			}

@@ -42,6 +42,12 @@ type startCache struct {
 	n     int // pkts[:n] are in use; the rest keep their buffers for reuse
 }
 
+// emitter writes one packet to a subscriber (downTrack does); an
+// interface, not a func, so no closure is made for each packet that asks.
+type emitter interface {
+	emit(h *rtp.Header, payload []byte)
+}
+
 type cachedPacket struct {
 	hdr     rtp.Header // without CSRC and extensions: they are not forwarded
 	payload []byte
@@ -93,7 +99,7 @@ func (c *startCache) fresh(now int64) bool {
 // gets a timestamp one tick after the one before, ending one tick before
 // the last frame's, which keeps its own: the live packets that follow
 // need no new offset.
-func (c *startCache) replay(pkt *rtp.Packet, now int64, emit func(h *rtp.Header, payload []byte)) bool {
+func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.fresh(now) || c.n == 0 || c.pkts[c.n-1].hdr.SequenceNumber != pkt.SequenceNumber {
@@ -114,7 +120,7 @@ func (c *startCache) replay(pkt *rtp.Packet, now int64, emit func(h *rtp.Header,
 		}
 		h := p.hdr
 		h.Timestamp = last - uint32(frames-1-frame)
-		emit(&h, p.payload)
+		out.emit(&h, p.payload)
 	}
 	return true
 }

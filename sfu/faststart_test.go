@@ -18,14 +18,19 @@ type replayed struct {
 	payload byte
 }
 
+// recorder is a subscriber that notes what it is sent.
+type recorder []replayed
+
+func (r *recorder) emit(h *rtp.Header, p []byte) {
+	if h.CSRC != nil || h.Extension || h.Extensions != nil {
+		panic("a kept header still has the publisher's CSRC or extensions")
+	}
+	*r = append(*r, replayed{h.SequenceNumber, h.Timestamp, p[0]})
+}
+
 func replayAll(c *startCache, last *rtp.Packet, now int64) ([]replayed, bool) {
-	var got []replayed
-	ok := c.replay(last, now, func(h *rtp.Header, p []byte) {
-		if h.CSRC != nil || h.Extension || h.Extensions != nil {
-			panic("a kept header still has the publisher's CSRC or extensions")
-		}
-		got = append(got, replayed{h.SequenceNumber, h.Timestamp, p[0]})
-	})
+	var got recorder
+	ok := c.replay(last, now, &got)
 	return got, ok
 }
 

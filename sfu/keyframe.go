@@ -6,29 +6,24 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// keyframeTest picks the keyframe test of a track. Audio can start
+// keyframeTest picks the keyframe test of a track, and says whether its
+// subscribers wait for a keyframe to start (waits). Audio can start
 // anywhere; VP9 and AV1 are forwarded without layer switching, so they start
 // at once too.
-func keyframeTest(kind webrtc.RTPCodecType, mime string) func([]byte) bool {
+func keyframeTest(kind webrtc.RTPCodecType, mime string) (test func([]byte) bool, waits bool) {
 	switch {
 	case kind != webrtc.RTPCodecTypeVideo:
-		return anyPacket
+		return anyPacket, false
 	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
-		return vp8Keyframe
+		return vp8Keyframe, true
 	case strings.EqualFold(mime, webrtc.MimeTypeH264):
-		return h264Keyframe
+		return h264Keyframe, true
 	default:
-		return anyPacket
+		return anyPacket, false
 	}
 }
 
 func anyPacket([]byte) bool { return true }
-
-// startsAtKeyframe reports whether keyframeTest has a real test for the
-// video codec mime, so its subscribers wait for a keyframe to start.
-func startsAtKeyframe(mime string) bool {
-	return strings.EqualFold(mime, webrtc.MimeTypeVP8) || strings.EqualFold(mime, webrtc.MimeTypeH264)
-}
 
 // vp8Keyframe reads the VP8 payload descriptor (RFC 7741) and the first
 // byte of the VP8 payload header: a keyframe starts a partition (S=1,

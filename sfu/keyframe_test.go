@@ -32,11 +32,15 @@ func TestKeyframeDetection(t *testing.T) {
 		{"vp9 starts anywhere", webrtc.MimeTypeVP9, []byte{0x00}, true},
 	}
 	for _, tc := range cases {
-		if got := keyframeTest(webrtc.RTPCodecTypeVideo, tc.mime)(tc.payload); got != tc.want {
+		test, waits := keyframeTest(webrtc.RTPCodecTypeVideo, tc.mime)
+		if got := test(tc.payload); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+		if want := tc.mime != webrtc.MimeTypeVP9; waits != want {
+			t.Errorf("%s: subscribers wait for a keyframe: %v, want %v", tc.name, waits, want)
+		}
 	}
-	if !keyframeTest(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)([]byte{0x01}) {
+	if test, waits := keyframeTest(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus); !test([]byte{0x01}) || waits {
 		t.Error("audio must start anywhere")
 	}
 }

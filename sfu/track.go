@@ -73,8 +73,7 @@ type layer struct {
 
 func newTrack(p *Participant, remote *webrtc.TrackRemote) *Track {
 	t := &Track{id: remote.ID(), kind: remote.Kind(), codec: remote.Codec().RTPCodecCapability, publisher: p}
-	t.keyframe = keyframeTest(t.kind, t.codec.MimeType)
-	t.fastStart = t.kind == webrtc.RTPCodecTypeVideo && startsAtKeyframe(t.codec.MimeType)
+	t.keyframe, t.fastStart = keyframeTest(t.kind, t.codec.MimeType)
 	t.subs.Store(&[]*downTrack{})
 	return t
 }
