@@ -6,26 +6,23 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/cc"
-	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/webrtc/v4"
 )
 
 // Bandwidth estimation and simulcast layer choice, per subscriber.
 //
-// The down connection numbers its packets transport-wide (TWCC) and runs
-// Google Congestion Control on the client's feedback: its target bitrate
-// is what we may send. A ticker per subscriber shares that out among the
+// The down connection numbers its packets transport-wide (TWCC) and
+// estimates its bandwidth from the client's feedback (gcc.go): the target
+// bitrate is what we may send. A ticker per subscriber shares that out among the
 // subscriptions and caps the layer each may receive (downTrack.allowed);
 // the switch itself happens on a keyframe, in downTrack.write.
 
 const (
-	// initialEstimate is where GCC starts. It does not probe: while we
-	// send less than it allows it climbs only ~8 %/s, so starting low
-	// would hold everyone on the low layer for tens of seconds. A link
-	// that cannot take this shows delay and loss within a second or two,
-	// and the estimate falls.
+	// initialEstimate is where the estimate starts. It does not probe:
+	// while we send less than it allows it climbs only ~8 %/s, so
+	// starting low would hold everyone on the low layer for tens of
+	// seconds. A link that cannot take this shows delay and loss within
+	// a second or two, and the estimate falls.
 	initialEstimate = 3_000_000
 	// allocInterval is how often a subscriber's layers are chosen.
 	allocInterval = 250 * time.Millisecond
@@ -43,52 +40,11 @@ const (
 // more, so that the estimate's wobble does not bring us straight back.
 func upCost(rate int) int { return rate * 6 / 5 }
 
-// keepCost is the room staying on a layer needs. GCC answers overuse with
-// 0.85 × the rate that got through: on a path that carries all we send,
-// a blip of delay, that is 0.85 × our rate and the layer survives it; on
-// a path that carries less it is lower, and we go down.
+// keepCost is the room staying on a layer needs. The estimate answers
+// overuse with 0.85 × the rate that got through: on a path that carries
+// all we send, a blip of delay, that is 0.85 × our rate and the layer
+// survives it; on a path that carries less it is lower, and we go down.
 func keepCost(rate int) int { return rate * 4 / 5 }
-
-// estimator is a down connection's GCC. Closing the connection closes it,
-// and that ends the participant's allocator.
-type estimator struct {
-	*gcc.SendSideBWE
-	closed chan struct{}
-	once   sync.Once
-}
-
-var _ cc.BandwidthEstimator = (*estimator)(nil)
-
-func (e *estimator) Close() (err error) {
-	e.once.Do(func() {
-		close(e.closed)
-		err = e.SendSideBWE.Close()
-	})
-	return err
-}
-
-// configureBWE adds send-side bandwidth estimation to a down connection's
-// registry and gives onBWE its estimator as the connection is built. No
-// pacer: forwarded packets leave as they come; the allocator keeps the
-// rate within the estimate. The transport-wide sequence number, which
-// the estimator reads, is added by downWriter, the next interceptor
-// (so, on the way out, the one before).
-func configureBWE(reg *interceptor.Registry, onBWE func(*estimator)) error {
-	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		g, err := gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(initialEstimate),
-			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
-		if err != nil {
-			return nil, err
-		}
-		return &estimator{SendSideBWE: g, closed: make(chan struct{})}, nil
-	})
-	if err != nil {
-		return err
-	}
-	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onBWE(e.(*estimator)) })
-	reg.Add(f)
-	return nil
-}
 
 // startBWE is given the down connection's estimator while the connection
 // is built, before p is shared. The allocator it starts ends when the
@@ -99,7 +55,7 @@ func (p *Participant) startBWE(e *estimator) {
 }
 
 // EstimatedBitrate is what the down connection may carry now, in bits/s:
-// Google Congestion Control's target from the client's feedback.
+// the estimate from the client's congestion feedback.
 func (p *Participant) EstimatedBitrate() int {
 	if p.bwe == nil {
 		return 0

@@ -10,9 +10,9 @@ import (
 // on to the publisher, NACKs are answered from the down connection's
 // history. It ends when the sender stops.
 //
-// The interceptors underneath have parsed each compound packet already
-// (GCC needs its feedback), so this only walks the packets' headers for
-// the three kinds it acts on, in one reused buffer.
+// Nothing is unmarshalled: this walks the packets' headers for the three
+// kinds it acts on, in one reused buffer (the interceptor underneath,
+// downWriter, takes the congestion feedback the same way).
 func (d *downTrack) readRTCP() {
 	buf := make([]byte, 1500)
 	var ssrc uint32
@@ -37,13 +37,7 @@ func (d *downTrack) readRTCP() {
 // this track's stream, ssrc.
 func (d *downTrack) handleRTCP(b []byte, ssrc uint32) {
 	keyframe := false
-	for len(b) >= 4 {
-		size := 4 * (int(binary.BigEndian.Uint16(b[2:4])) + 1)
-		if b[0]>>6 != 2 || size > len(b) {
-			return // not RTCP, or cut short: the rest cannot be trusted
-		}
-		p := b[:size]
-		b = b[size:]
+	for p, rest, ok := nextRTCP(b); ok; p, rest, ok = nextRTCP(rest) {
 		format, kind := p[0]&0x1f, rtcp.PacketType(p[1])
 		switch {
 		case kind == rtcp.TypePayloadSpecificFeedback && format == rtcp.FormatPLI:
@@ -70,6 +64,20 @@ func (d *downTrack) handleRTCP(b []byte, ssrc uint32) {
 		d.mu.Unlock()
 		d.track.requestKeyframe(cur)
 	}
+}
+
+// nextRTCP splits the first packet p off a compound RTCP packet b. It
+// reports false at the end, and when b is not RTCP or is cut short: the
+// rest cannot be trusted then.
+func nextRTCP(b []byte) (p, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	size := 4 * (int(binary.BigEndian.Uint16(b[2:4])) + 1)
+	if b[0]>>6 != 2 || size > len(b) {
+		return nil, nil, false
+	}
+	return b[:size], b[size:], true
 }
 
 // mediaSSRC is the SSRC a feedback packet is about; 0 if it is too short

@@ -164,9 +164,9 @@ func (s *SFU) forget(r *Room) {
 //
 //   - up, where the client publishes: NACKs for lost packets, receiver
 //     reports, TWCC feedback;
-//   - down, where the client receives: sender reports, Google Congestion
-//     Control on the client's TWCC feedback (bwe.go), and, first on the
-//     way out, downWriter (writer.go), which numbers packets for TWCC and
+//   - down, where the client receives: sender reports and, first on the
+//     way out, downWriter (writer.go), which numbers packets for TWCC,
+//     estimates the bandwidth from the client's feedback (gcc.go) and
 //     answers NACKs from its own history.
 func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
@@ -200,10 +200,10 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 		if err := registerTWCC(m); err != nil {
 			return nil, err
 		}
-		if err := configureBWE(reg, p.startBWE); err != nil {
-			return nil, err
-		}
-		reg.Add(downWriterFactory{onNew: func(w *downWriter) { p.out = w }})
+		reg.Add(downWriterFactory{onNew: func(w *downWriter) {
+			p.out = w
+			p.startBWE(w.bwe)
+		}})
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(s.se)), nil

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 )
 
@@ -18,14 +20,16 @@ const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide
 // of the packets sent (video only: only video is NACKed) and resends them
 // when the subscriber NACKs (downTrack.readRTCP calls resend), and it
 // numbers every packet, resent ones too, with the transport-wide sequence
-// number that GCC, next on the way, and the client's feedback use. It does
-// the jobs of Pion's NACK responder and TWCC header interceptor without
-// their per-packet copies and allocations, and, because it is outermost,
-// a resent packet takes the same path as a new one: counted by GCC and in
-// the sender reports.
+// number that the client's congestion feedback refers to, and notes it
+// for the bandwidth estimate (gcc.go), which it hands that feedback. It
+// does the jobs of Pion's NACK responder, TWCC header interceptor and
+// congestion controller without their per-packet copies and allocations,
+// and, because it is outermost, a resent packet takes the same path as a
+// new one: counted by the estimate and in the sender reports.
 type downWriter struct {
 	interceptor.NoOp
 	twcc atomic.Uint32 // the connection's next transport-wide sequence number
+	bwe  *estimator
 
 	mu      sync.Mutex
 	streams map[uint32]*outStream // by SSRC
@@ -39,6 +43,7 @@ type outStream struct {
 	mu    sync.Mutex
 	next  interceptor.RTPWriter
 	twcc  *atomic.Uint32
+	bwe   *estimator
 	extID uint8  // of the transport-wide sequence number; 0 when not negotiated
 	ext   []byte // its two bytes, reused
 	attrs interceptor.Attributes
@@ -53,16 +58,38 @@ var _ interceptor.Interceptor = (*downWriter)(nil)
 type downWriterFactory struct{ onNew func(*downWriter) }
 
 func (f downWriterFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	w := &downWriter{streams: map[uint32]*outStream{}}
+	w := &downWriter{streams: map[uint32]*outStream{}, bwe: newEstimator(initialEstimate, time.Now())}
 	if f.onNew != nil {
 		f.onNew(w)
 	}
 	return w, nil
 }
 
+// Close is called by Pion as the connection closes; it ends the estimate,
+// and with it the subscriber's allocator.
+func (w *downWriter) Close() error { return w.bwe.Close() }
+
+// BindRTCPReader hands the client's congestion feedback to the estimate.
+// The other feedback (picture loss, NACKs) is for the stream it names,
+// and its downTrack acts on it (rtcp.go).
+func (w *downWriter) BindRTCPReader(r interceptor.RTCPReader) interceptor.RTCPReader {
+	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, a, err := r.Read(b, a)
+		if err != nil {
+			return n, a, err
+		}
+		for p, rest, ok := nextRTCP(b[:n]); ok; p, rest, ok = nextRTCP(rest) {
+			if rtcp.PacketType(p[1]) == rtcp.TypeTransportSpecificFeedback && p[0]&0x1f == rtcp.FormatTCC {
+				w.bwe.onFeedback(p, time.Now())
+			}
+		}
+		return n, a, err
+	})
+}
+
 // BindLocalStream is called by Pion as a sender starts.
 func (w *downWriter) BindLocalStream(info *interceptor.StreamInfo, next interceptor.RTPWriter) interceptor.RTPWriter {
-	s := &outStream{next: next, twcc: &w.twcc, ext: make([]byte, 2), attrs: interceptor.Attributes{}}
+	s := &outStream{next: next, twcc: &w.twcc, bwe: w.bwe, ext: make([]byte, 2), attrs: interceptor.Attributes{}}
 	for _, e := range info.RTPHeaderExtensions {
 		if e.URI == transportCCURI {
 			s.extID = uint8(e.ID) //nolint:gosec // extension ids are 1..255
@@ -96,15 +123,17 @@ func (s *outStream) Write(h *rtp.Header, payload []byte, _ interceptor.Attribute
 	return s.sendLocked(h, payload)
 }
 
-// sendLocked numbers the packet and writes it on. The attributes map is
-// reused: GCC sets the same key in it for every packet (it would make a
-// map per packet when given none).
+// sendLocked numbers the packet, notes it for the estimate and writes it
+// on. The attributes map is reused: interceptors underneath may set keys
+// in it (they would make a map per packet when given none).
 func (s *outStream) sendLocked(h *rtp.Header, payload []byte) (int, error) {
 	if s.extID != 0 {
-		binary.BigEndian.PutUint16(s.ext, uint16(s.twcc.Add(1)-1)) //nolint:gosec // it wraps, as it should
+		seq := uint16(s.twcc.Add(1) - 1) //nolint:gosec // it wraps, as it should
+		binary.BigEndian.PutUint16(s.ext, seq)
 		if err := h.SetExtension(s.extID, s.ext); err != nil {
 			return 0, err
 		}
+		s.bwe.sent(seq, h.MarshalSize()+len(payload), time.Now())
 	}
 	return s.next.Write(h, payload, s.attrs)
 }
