@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
@@ -162,8 +161,9 @@ func (s *SFU) forget(r *Room) {
 // that act on it (an interceptor's timer runs on every connection it is
 // on, whether it has anything to do or not):
 //
-//   - up, where the client publishes: NACKs for lost packets, receiver
-//     reports, TWCC feedback;
+//   - up, where the client publishes: upReader (reader.go) alone, which
+//     notes every packet inline as it is read and, on one ticker, asks for
+//     lost packets (NACK), reports reception and sends TWCC feedback;
 //   - down, where the client receives: sender reports and, first on the
 //     way out, downWriter (writer.go), which numbers packets for TWCC,
 //     estimates the bandwidth from the client's feedback (gcc.go) and
@@ -178,19 +178,10 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 	}
 	reg := &interceptor.Registry{}
 	if t == Up {
-		gen, err := nack.NewGeneratorInterceptor()
-		if err != nil {
+		if err := registerTWCC(m); err != nil {
 			return nil, err
 		}
-		rr, err := report.NewReceiverInterceptor()
-		if err != nil {
-			return nil, err
-		}
-		reg.Add(gen)
-		reg.Add(rr)
-		if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
-			return nil, err
-		}
+		reg.Add(upReaderFactory{})
 	} else {
 		sr, err := report.NewSenderInterceptor()
 		if err != nil {
@@ -209,9 +200,11 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 		webrtc.WithSettingEngine(s.se)), nil
 }
 
-// registerTWCC offers transport-wide sequence numbers on every stream,
-// as the up connection's webrtc.ConfigureTWCCSender does, so that both
-// directions describe their media alike.
+// registerTWCC offers transport-wide sequence numbers and congestion
+// feedback on every stream, in both directions (what Pion's
+// webrtc.ConfigureTWCCSender registers, without its interceptor): the up
+// connection's upReader sends the feedback, the down connection's
+// downWriter reads it.
 func registerTWCC(m *webrtc.MediaEngine) error {
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)

@@ -168,7 +168,22 @@ func (t *Track) addLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) b
 	first := t.live == 1
 	t.mu.Unlock()
 	go t.read(l)
+	go drainRTCP(recv, remote.RID())
 	return first
+}
+
+// drainRTCP reads the publisher's RTCP on one layer until the receiver
+// stops. Pion passes RTCP through the interceptors only as it is read;
+// the upReader underneath takes the sender reports from it, for the LSR
+// and DLSR of our receiver reports, from which the publisher learns the
+// round trip.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := recv.ReadSimulcast(buf, rid); err != nil {
+			return
+		}
+	}
 }
 
 // read forwards one layer until it ends. One buffer and one packet are
