@@ -173,7 +173,12 @@ func (d *downTrack) emit(h *rtp.Header, payload []byte) {
 	d.hdr.PayloadType = uint8(d.pt)
 	d.hdr.SequenceNumber = h.SequenceNumber + d.seqOff
 	d.hdr.Timestamp = h.Timestamp + d.tsOff
-	d.lastSeq, d.lastTS, d.sent = d.hdr.SequenceNumber, d.hdr.Timestamp, true
+	// A late packet (reordered, or resent on our NACK) keeps its place:
+	// the next layer switch numbers on from the newest sent, not from it.
+	if !d.sent || int16(d.hdr.SequenceNumber-d.lastSeq) > 0 {
+		d.lastSeq, d.lastTS = d.hdr.SequenceNumber, d.hdr.Timestamp
+	}
+	d.sent = true
 	if _, err := d.out.WriteRTP(&d.hdr, payload); err != nil {
 		return
 	}
