@@ -102,7 +102,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: parley [flags]\n\nEvery flag can also be set with the environment variable named beside it.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: parley [flags]\n\nEvery flag can also be set with the environment variable named beside it.\n\n")
 		fs.PrintDefaults()
 	}
 	for _, s := range settings {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -243,6 +244,21 @@ func TestEnvironmentSetsAndFlagsWin(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:7777" || c.LogLevel != "debug" {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// --help prints the usage once: the header, then every flag with its
+// environment variable.
+func TestHelpPrintsTheUsageOnce(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var out bytes.Buffer
+		if _, err := parseConfig([]string{arg}, func(string) string { return "" }, &out); !errors.Is(err, errHelp) {
+			t.Fatalf("%s: %v, want errHelp", arg, err)
+		}
+		help := out.String()
+		if n := strings.Count(help, "Usage: parley"); n != 1 || !strings.Contains(help, "PARLEY_MEDIA_UDP_PORT") {
+			t.Errorf("%s printed the header %d times:\n%s", arg, n, help)
+		}
 	}
 }
 
