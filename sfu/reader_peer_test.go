@@ -69,12 +69,7 @@ func TestAPublishersLostPacketsAreAskedForAndReachTheSubscriber(t *testing.T) {
 // highest sequence number received, across the wrap; its video is
 // reported on too, with nothing lost.
 func TestAPublisherHearsReceiverReportsThatCountWhatItsLinkLost(t *testing.T) {
-	s := newSFU(t)
-	room := s.Room("uplink-rr")
-	link := newLossyUplink(t, 20)
-	pub := newPeerWith(t, publisherAPI(t, link))
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	up := startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
+	link, pub, up := publishCameraAndMic(t, "uplink-rr", 20)
 	cam, mic := up.ssrc[0], up.ssrc[1]
 
 	eventually(t, "a receiver report on the microphone", func() bool { return len(up.reportsOn(mic)) > 0 })
@@ -129,12 +124,7 @@ func TestAPublisherHearsReceiverReportsThatCountWhatItsLinkLost(t *testing.T) {
 // feedback says of each packet, by its transport-wide sequence number,
 // whether it arrived.
 func TestAPublisherHearsWhichOfItsPacketsArrivedInTransportWideFeedback(t *testing.T) {
-	s := newSFU(t)
-	room := s.Room("uplink-twcc")
-	link := newLossyUplink(t, 10)
-	pub := newPeerWith(t, publisherAPI(t, link))
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	up := startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
+	link, pub, up := publishCameraAndMic(t, "uplink-twcc", 10)
 
 	eventually(t, "feedback", func() bool { return len(up.feedbackSoFar()) > 0 })
 	link.startLosing(up.ssrc[1])
@@ -163,6 +153,17 @@ func TestAPublisherHearsWhichOfItsPacketsArrivedInTransportWideFeedback(t *testi
 		t.Errorf("only %d of %d packets lost", lost, window)
 	}
 	pub.closing.Store(true)
+}
+
+// publishCameraAndMic joins a publisher of a camera and a microphone to
+// a room of a new SFU, over a lossyUplink that, once told to, loses every
+// every-th packet of a stream.
+func publishCameraAndMic(t *testing.T, room string, every int) (*lossyUplink, *peer, *upstream) {
+	t.Helper()
+	link := newLossyUplink(t, every)
+	pub := newPeerWith(t, publisherAPI(t, link))
+	pub.join(t, newSFU(t).Room(room), "pub", sfu.JoinOptions{})
+	return link, pub, startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
 }
 
 // arrived reads TWCC feedback: each transport-wide sequence number
