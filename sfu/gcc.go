@@ -20,11 +20,13 @@ import (
 //   - delay-based: packets are grouped by send time in bursts of 5 ms;
 //     the change from group to group of (arrival gap − send gap) is the
 //     queue growing or draining. A least-squares line through its
-//     smoothed sum over the last 20 groups is the trend; above an
-//     adaptive threshold the path is overused and the rate drops to
-//     0.85 × what got through; otherwise it climbs, 8 % a second, or by
-//     about a packet per response time near the rate the path gave out
-//     at before.
+//     smoothed sum over the last 20 groups (from 5 on) is the trend;
+//     above an adaptive threshold the path is overused and the rate
+//     drops to 0.85 × what got through; otherwise it climbs, 8 % a
+//     second, or by about a packet per response time near the rate the
+//     path gave out at before. It does not climb while a queue stands
+//     (the trend sees a queue change, not one that stays), so what an
+//     overshoot queued drains first.
 //   - loss-based: over 10 % of packets lost cuts the rate by half the
 //     loss fraction; under 2 % lets it climb back, 5 % every 200 ms, up
 //     to the delay-based estimate. (A shallow queue that drops what does
