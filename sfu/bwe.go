@@ -13,9 +13,10 @@ import (
 //
 // The down connection numbers its packets transport-wide (TWCC) and
 // estimates its bandwidth from the client's feedback (gcc.go): the target
-// bitrate is what we may send. A ticker per subscriber shares that out among the
-// subscriptions and caps the layer each may receive (downTrack.allowed);
-// the switch itself happens on a keyframe, in downTrack.write.
+// bitrate is what we may send. A ticker per subscriber shares that out
+// among the subscriptions and caps the layer each may receive
+// (downTrack.allowed); the switch itself happens on a keyframe, in
+// downTrack.write.
 
 const (
 	// initialEstimate is where the estimate starts. It does not probe:

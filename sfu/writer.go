@@ -42,10 +42,9 @@ type downWriter struct {
 type outStream struct {
 	mu    sync.Mutex
 	next  interceptor.RTPWriter
-	twcc  *atomic.Uint32
-	bwe   *estimator
-	extID uint8  // of the transport-wide sequence number; 0 when not negotiated
-	ext   []byte // its two bytes, reused
+	conn  *downWriter // its transport-wide numbering and estimate
+	extID uint8       // of the transport-wide sequence number; 0 when not negotiated
+	ext   []byte      // its two bytes, reused
 	attrs interceptor.Attributes
 	sent  *history   // nil for a stream that is not NACKed
 	hdr   rtp.Header // a resent packet's, reused
@@ -89,7 +88,7 @@ func (w *downWriter) BindRTCPReader(r interceptor.RTCPReader) interceptor.RTCPRe
 
 // BindLocalStream is called by Pion as a sender starts.
 func (w *downWriter) BindLocalStream(info *interceptor.StreamInfo, next interceptor.RTPWriter) interceptor.RTPWriter {
-	s := &outStream{next: next, twcc: &w.twcc, bwe: w.bwe, ext: make([]byte, 2), attrs: interceptor.Attributes{}}
+	s := &outStream{next: next, conn: w, ext: make([]byte, 2), attrs: interceptor.Attributes{}}
 	for _, e := range info.RTPHeaderExtensions {
 		if e.URI == transportCCURI {
 			s.extID = uint8(e.ID) //nolint:gosec // extension ids are 1..255
@@ -128,12 +127,12 @@ func (s *outStream) Write(h *rtp.Header, payload []byte, _ interceptor.Attribute
 // in it (they would make a map per packet when given none).
 func (s *outStream) sendLocked(h *rtp.Header, payload []byte) (int, error) {
 	if s.extID != 0 {
-		seq := uint16(s.twcc.Add(1) - 1) //nolint:gosec // it wraps, as it should
+		seq := uint16(s.conn.twcc.Add(1) - 1) //nolint:gosec // it wraps, as it should
 		binary.BigEndian.PutUint16(s.ext, seq)
 		if err := h.SetExtension(s.extID, s.ext); err != nil {
 			return 0, err
 		}
-		s.bwe.sent(seq, h.MarshalSize()+len(payload), time.Now())
+		s.conn.bwe.sent(seq, h.MarshalSize()+len(payload), time.Now())
 	}
 	return s.next.Write(h, payload, s.attrs)
 }
