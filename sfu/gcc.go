@@ -232,8 +232,9 @@ func (e *estimator) onFeedback(p []byte, now time.Time) {
 	acks, base, ref, count, ok := parseTWCC(p, e.acks)
 	e.acks = acks
 	if !ok || len(acks) == 0 || int(count) == e.fbCount {
-		// A compound packet is handed to the reader of every stream it
-		// names, so the same report may come twice.
+		// Pion's SRTCP session hands a report to the one stream its
+		// media SSRC names, so each comes once; the count keeps a report
+		// read twice from counting its packets twice.
 		return
 	}
 	e.fbCount = int(count)
