@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Enforces the one-way imports of docs/architecture.md (DESIGN.md):
+# Enforces the one-way imports of docs/architecture.md:
 #
 #   sfu ← conference ← chat ← signaling, web ← cmd
 #   auth, store and bus sit under all of them.

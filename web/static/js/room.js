@@ -16,7 +16,7 @@
 //   await room.startScreen(); await room.stopScreen();
 //   await room.leave();
 //
-// Two PeerConnections (DESIGN.md, "Media"): "up", on which this browser
+// Two PeerConnections: "up", on which this browser
 // publishes (it offers with rtc.offer requests), and "down", on which it
 // receives (the server offers with rtc.offer events, answered with
 // rtc.answer). Candidates trickle both ways with rtc.candidate; remote ones
