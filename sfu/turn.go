@@ -3,6 +3,7 @@ package sfu
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -18,18 +19,32 @@ import (
 // only as long as they are valid; a client that stays longer joins again.
 const CredentialLifetime = 2 * time.Hour
 
+// Why the TURN server refuses an allocation (Pion answers each with 508
+// Insufficient Capacity), or a relay a datagram (dropped; Pion logs it).
+var (
+	errTCPRelay  = errors.New("sfu: TURN relays over TCP are refused")
+	errIPv6Relay = errors.New("sfu: TURN relays over IPv6 are refused")
+	errPeer      = errors.New("sfu: the TURN relay sends only to the media port")
+)
+
 // turnServer is the embedded TURN server: clients that cannot reach the
-// media port directly (UDP blocked, symmetric NAT) relay through it. It
-// relays only to this host's own addresses, so it is no open relay.
+// media port directly (UDP blocked, symmetric NAT) relay through it.
+//
+// It is no open relay and no way into the host. A relay is UDP over IPv4
+// only, and it sends to and takes from one kind of peer: the media UDP
+// port on one of the addresses it listens at (mayRelay).
 type turnServer struct {
-	srv    *turn.Server
-	conn   net.PacketConn
-	secret string
-	host   string // the address clients reach it at
-	port   int
+	srv       *turn.Server
+	conn      net.PacketConn
+	secret    string
+	host      string // the address clients reach it at
+	port      int
+	mediaPort int      // the media UDP port: the one port relays reach
+	own       []net.IP // the IPv4 addresses the media port listens at
 }
 
-func startTURN(cfg Config) (*turnServer, error) {
+func startTURN(s *SFU, mediaPort int) (*turnServer, error) {
+	cfg := s.cfg
 	secret := cfg.TURNSecret
 	if secret == "" {
 		b := make([]byte, 32)
@@ -42,38 +57,108 @@ func startTURN(cfg Config) (*turnServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: TURN port %d: %w", cfg.TURNPort, err)
 	}
-	relayIP := announcedIP(cfg)
-	own := ownIPs(cfg)
+	t := &turnServer{conn: conn, secret: secret, host: announcedIP(cfg).String(),
+		port: conn.LocalAddr().(*net.UDPAddr).Port, mediaPort: mediaPort, own: mediaIPs(cfg)}
 	bind := cfg.ListenIP
 	if bind == "" {
 		bind = "0.0.0.0"
 	}
-	srv, err := turn.NewServer(turn.ServerConfig{
+	gen := &relayGenerator{t: t, static: turn.RelayAddressGeneratorStatic{RelayAddress: announcedIP(cfg), Address: bind}}
+	t.srv, err = turn.NewServer(turn.ServerConfig{
 		Realm:         "parley",
 		AuthHandler:   turn.LongTermTURNRESTAuthHandler(secret, quietTURNLog.NewLogger("turn")),
 		LoggerFactory: quietTURNLog,
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn:            conn,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: relayIP, Address: bind},
-			PermissionHandler: func(_ net.Addr, peer net.IP) bool {
-				for _, ip := range own {
-					if ip.Equal(peer) {
-						return true
-					}
-				}
-				return false
-			},
+			RelayAddressGenerator: gen,
+			PermissionHandler:     func(_ net.Addr, peer net.IP) bool { return t.ownIP(peer) },
 		}},
 	})
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("sfu: TURN server: %w", err)
 	}
-	return &turnServer{srv: srv, conn: conn, secret: secret, host: relayIP.String(),
-		port: conn.LocalAddr().(*net.UDPAddr).Port}, nil
+	return t, nil
 }
 
 func (t *turnServer) close() { t.srv.Close() }
+
+// mayRelay says whether a relay may send to addr or pass on what comes
+// from it: only the media UDP port at one of its addresses.
+func (t *turnServer) mayRelay(addr net.Addr) bool {
+	u, ok := addr.(*net.UDPAddr)
+	return ok && u.Port == t.mediaPort && t.ownIP(u.IP)
+}
+
+// ownIP says whether ip is one the media port listens at (or the public
+// address that reaches it). Permissions are per address in TURN, so
+// this is the check CreatePermission and ChannelBind get; the port is
+// checked on every datagram (relayConn).
+func (t *turnServer) ownIP(ip net.IP) bool {
+	ip4 := ip.To4()
+	if ip4 == nil {
+		return false
+	}
+	for _, o := range t.own {
+		if o.Equal(ip4) {
+			return true
+		}
+	}
+	return false
+}
+
+// relayGenerator makes the relays: UDP over IPv4, sending only where
+// mayRelay says. It refuses TCP relays (RFC 6062),
+// which would let a client open TCP connections from this host.
+type relayGenerator struct {
+	t      *turnServer
+	static turn.RelayAddressGeneratorStatic
+}
+
+func (g *relayGenerator) Validate() error { return g.static.Validate() }
+
+func (g *relayGenerator) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	if c.Network != "udp4" {
+		return nil, nil, errIPv6Relay
+	}
+	conn, addr, err := g.static.AllocatePacketConn(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &relayConn{PacketConn: conn, t: g.t}, addr, nil
+}
+
+func (g *relayGenerator) AllocateListener(turn.AllocateListenerConfig) (net.Listener, net.Addr, error) {
+	return nil, nil, errTCPRelay
+}
+
+func (g *relayGenerator) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
+	return nil, errTCPRelay
+}
+
+// relayConn is one allocation's relay socket. It sends only where
+// mayRelay says (a Send indication and ChannelData both end here) and
+// drops whatever else arrives.
+type relayConn struct {
+	net.PacketConn
+	t *turnServer
+}
+
+func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if !c.t.mayRelay(addr) {
+		return 0, fmt.Errorf("%w: not to %v", errPeer, addr)
+	}
+	return c.PacketConn.WriteTo(p, addr)
+}
+
+func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(p)
+		if err != nil || c.t.mayRelay(addr) {
+			return n, addr, err
+		}
+	}
+}
 
 // quietTURNLog keeps Pion's TURN logging to errors (a failed
 // authentication is an error there, and a normal event here).
@@ -104,18 +189,32 @@ func announcedIP(cfg Config) net.IP {
 	return net.IPv4(127, 0, 0, 1)
 }
 
-// ownIPs are the addresses the relay may send to: the media server's.
-func ownIPs(cfg Config) []net.IP {
-	var out []net.IP
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			out = append(out, n.IP)
+// mediaIPs are the IPv4 addresses a relay may send to (at the media
+// port): the listening IP when one is set, else every address of this
+// host's interfaces; and the public IPs, which reach the media port
+// through the NAT. Never an unspecified, multicast or broadcast address.
+func mediaIPs(cfg Config) []net.IP {
+	var ips []net.IP
+	if ip := net.ParseIP(cfg.ListenIP); ip != nil && !ip.IsUnspecified() {
+		ips = append(ips, ip)
+	} else {
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ips = append(ips, n.IP)
+			}
 		}
 	}
 	for _, s := range cfg.PublicIPs {
 		if ip := net.ParseIP(s); ip != nil {
-			out = append(out, ip)
+			ips = append(ips, ip)
+		}
+	}
+	var out []net.IP
+	for _, ip := range ips {
+		ip4 := ip.To4()
+		if ip4 != nil && !ip4.IsUnspecified() && !ip4.IsMulticast() && !ip4.Equal(net.IPv4bcast) {
+			out = append(out, ip4)
 		}
 	}
 	return out
