@@ -50,8 +50,9 @@ func TestRelayConnDropsWhatIsNotTheMediaPort(t *testing.T) {
 		return c
 	}
 	sock, media, stranger := listen(), listen(), listen()
-	ts := &turnServer{mediaPort: media.LocalAddr().(*net.UDPAddr).Port, own: []net.IP{net.IPv4(127, 0, 0, 1).To4()}}
-	rc := &relayConn{PacketConn: sock, t: ts}
+	ts := &turnServer{mediaPort: media.LocalAddr().(*net.UDPAddr).Port, own: []net.IP{net.IPv4(127, 0, 0, 1).To4()},
+		relays: map[string]map[*relayConn]struct{}{}}
+	rc := &relayConn{PacketConn: sock, t: ts, user: "u"}
 
 	if _, err := rc.WriteTo([]byte("no"), stranger.LocalAddr()); err == nil {
 		t.Error("the relay wrote to a port that is not the media port")

@@ -88,8 +88,8 @@ func mediaAt(s *sfu.SFU, ip net.IP) *net.UDPAddr {
 	return &net.UDPAddr{IP: ip, Port: s.UDPAddr().(*net.UDPAddr).Port}
 }
 
-// Only credentials signed with the SFU's secret and not expired get an
-// allocation.
+// Only credentials signed with the SFU's secret, not expired, and of a
+// participant in a room get an allocation.
 func TestTURNAllocatesOnlyWithValidCredentials(t *testing.T) {
 	const secret = "the-turn-secret"
 	s := newTURNSFU(t, sfu.Config{TURNPort: 0, TURNSecret: secret})
@@ -104,6 +104,7 @@ func TestTURNAllocatesOnlyWithValidCredentials(t *testing.T) {
 	user, pass := creds(secret, "someone", time.Hour)
 	otherUser, otherPass := creds("another secret", "someone", time.Hour)
 	oldUser, oldPass := creds(secret, "someone", -time.Minute)
+	strangerUser, strangerPass := creds(secret, "stranger", time.Hour)
 	for _, tc := range []struct {
 		name       string
 		user, pass string
@@ -113,6 +114,7 @@ func TestTURNAllocatesOnlyWithValidCredentials(t *testing.T) {
 		{"a wrong password", user, "wrong", false},
 		{"signed with another secret", otherUser, otherPass, false},
 		{"expired", oldUser, oldPass, false},
+		{"of a participant in no room", strangerUser, strangerPass, false},
 		{"with no expiry", "someone", pass, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,4 +277,54 @@ func otherIPv4() net.IP {
 		}
 	}
 	return nil
+}
+
+// A participant's TURN credentials die with it: when it leaves, or its
+// room ends, its allocations end and its credentials are refused, while
+// another participant's relay goes on.
+func TestTURNCredentialsDieWithTheParticipant(t *testing.T) {
+	for _, how := range []string{"leaves", "the room ends"} {
+		t.Run(how, func(t *testing.T) {
+			s := newTURNSFU(t, sfu.Config{TURNPort: 0})
+			room, other := s.Room("r"), s.Room("other")
+			p := joinSilent(t, room, "p1")
+			joinSilent(t, other, "p2")
+			user, pass := turnCreds(t, s, "p1")
+			otherUser, otherPass := turnCreds(t, s, "p2")
+			media := mediaAt(s, net.IPv4(127, 0, 0, 1))
+			c, oc := turnClient(t, s, user, pass), turnClient(t, s, otherUser, otherPass)
+			for _, c := range []*turn.Client{c, oc} {
+				relay, err := c.Allocate()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer relay.Close()
+				if err := c.CreatePermission(media); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := sfu.TURNAllocations(s); n != 2 {
+				t.Fatalf("%d allocations, want 2", n)
+			}
+
+			if how == "leaves" {
+				p.Leave()
+			} else {
+				room.Close()
+			}
+			eventually(t, "p1's allocation ends", func() bool { return sfu.TURNAllocations(s) == 1 })
+			if err := c.CreatePermission(media); err == nil {
+				t.Error("p1's old allocation still takes requests")
+			}
+			if relay, err := turnClient(t, s, user, pass).Allocate(); !refused(err) {
+				if relay != nil {
+					relay.Close()
+				}
+				t.Errorf("a new allocation with p1's credentials: %v, want it refused", err)
+			}
+			if err := oc.CreatePermission(media); err != nil {
+				t.Errorf("p2's relay: %v", err)
+			}
+		})
+	}
 }
