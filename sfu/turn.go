@@ -24,6 +24,11 @@ import (
 // are closed. A client that stays longer joins again.
 const CredentialLifetime = 2 * time.Hour
 
+// maxRelays is how many relays one participant id may hold at once. A
+// browser makes one per connection and network interface, and a new one
+// for each ICE restart until the old one is released.
+const maxRelays = 20
+
 // Why the TURN server refuses an allocation (Pion answers each with 508
 // Insufficient Capacity), or a relay a datagram (dropped; Pion logs it).
 var (
@@ -80,6 +85,7 @@ func startTURN(s *SFU, mediaPort int) (*turnServer, error) {
 	t.srv, err = turn.NewServer(turn.ServerConfig{
 		Realm:         "parley",
 		AuthHandler:   t.auth,
+		QuotaHandler:  t.quota,
 		LoggerFactory: quietTURNLog,
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn:            conn,
@@ -111,6 +117,14 @@ func (t *turnServer) auth(ra *turn.RequestAttributes) (string, []byte, bool) {
 		return "", nil, false
 	}
 	return user, turn.GenerateAuthKey(ra.Username, ra.Realm, turnPassword(t.secret, ra.Username)), true
+}
+
+// quota lets user make another relay while it holds fewer than
+// maxRelays (Pion answers 486 Allocation Quota Reached otherwise).
+func (t *turnServer) quota(user, _ string, _ net.Addr) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.relays[user]) < maxRelays
 }
 
 // turnPassword is the TURN REST password of username: the base64 of its

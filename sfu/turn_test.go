@@ -328,3 +328,32 @@ func TestTURNCredentialsDieWithTheParticipant(t *testing.T) {
 		})
 	}
 }
+
+// One participant holds at most 20 relays at once: one more is refused
+// with 486 Allocation Quota Reached until one of them is released.
+func TestTURNLimitsTheRelaysOfAParticipant(t *testing.T) {
+	s := newTURNSFU(t, sfu.Config{TURNPort: 0})
+	joinSilent(t, s.Room("r"), "p1")
+	user, pass := turnCreds(t, s, "p1")
+	var relays []net.PacketConn
+	for range 20 {
+		relay, err := turnClient(t, s, user, pass).Allocate()
+		if err != nil {
+			t.Fatalf("relay %d: %v", len(relays)+1, err)
+		}
+		relays = append(relays, relay)
+	}
+	if _, err := turnClient(t, s, user, pass).Allocate(); turnCode(err) != stun.CodeAllocQuotaReached {
+		t.Fatalf("relay 21: %v, want 486 Allocation Quota Reached", err)
+	}
+	relays[0].Close() // releases the allocation (a Refresh with lifetime 0)
+	eventually(t, "the released relay is gone", func() bool { return sfu.TURNAllocations(s) == 19 })
+	relay, err := turnClient(t, s, user, pass).Allocate()
+	if err != nil {
+		t.Fatalf("a relay after one was released: %v", err)
+	}
+	relay.Close()
+	for _, r := range relays[1:] {
+		r.Close()
+	}
+}
