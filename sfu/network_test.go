@@ -1,7 +1,6 @@
 package sfu_test
 
 import (
-	"errors"
 	"net"
 	"runtime"
 	"slices"
@@ -12,11 +11,8 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
-	"github.com/pion/stun/v4"
-	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 
 	"parley/sfu"
@@ -478,129 +474,6 @@ func TestRelayOnlyClientsExchangeMediaThroughTheTURNServer(t *testing.T) {
 	}
 	for _, c := range []*netPeer{pub, sub} {
 		c.closing.Store(true)
-	}
-}
-
-func turnClient(t *testing.T, s *sfu.SFU, user, pass string) *turn.Client {
-	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := logging.NewDefaultLoggerFactory()
-	off.DefaultLogLevel = logging.LogLevelDisabled
-	c, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: s.TURNAddr().String(), TURNServerAddr: s.TURNAddr().String(),
-		Username: user, Password: pass, Conn: conn, LoggerFactory: off,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); conn.Close() })
-	return c
-}
-
-func turnCode(err error) stun.ErrorCode {
-	var te *stun.TurnError
-	if errors.As(err, &te) {
-		return te.ErrorCodeAttr.Code
-	}
-	return 0
-}
-
-// Only credentials signed with the SFU's secret and not expired get an
-// allocation.
-func TestTURNAllocatesOnlyWithValidCredentials(t *testing.T) {
-	const secret = "the-turn-secret"
-	s := newTURNSFU(t, sfu.Config{TURNPort: 0, TURNSecret: secret})
-	creds := func(secret string, life time.Duration) (string, string) {
-		user, pass, err := turn.GenerateLongTermTURNRESTCredentials(secret, "someone", life)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return user, pass
-	}
-	user, pass := creds(secret, time.Hour)
-	otherUser, otherPass := creds("another secret", time.Hour)
-	oldUser, oldPass := creds(secret, -time.Minute)
-	for _, tc := range []struct {
-		name       string
-		user, pass string
-		ok         bool
-	}{
-		{"as handed out", user, pass, true},
-		{"a wrong password", user, "wrong", false},
-		{"signed with another secret", otherUser, otherPass, false},
-		{"expired", oldUser, oldPass, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			relay, err := turnClient(t, s, tc.user, tc.pass).Allocate()
-			if relay != nil {
-				relay.Close()
-			}
-			switch code := turnCode(err); {
-			case tc.ok && err != nil:
-				t.Fatalf("allocate: %v", err)
-			case !tc.ok && code != stun.CodeUnauthorized && code != stun.CodeBadRequest:
-				// Pion answers a bad password or an unknown user 400, not 401.
-				t.Fatalf("allocate: %v, want it refused (401 or 400)", err)
-			}
-		})
-	}
-
-	// A browser given a wrong password gathers no relay candidate, so a
-	// relay-only client cannot connect.
-	cfg := relayOnly(t, s, "someone")
-	cfg.ICEServers[0].Credential = "wrong"
-	pc, err := webrtc.NewPeerConnection(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("gathering did not complete within 10s")
-	}
-	if sdp := pc.LocalDescription().SDP; strings.Contains(sdp, "a=candidate") {
-		t.Fatalf("a wrong password gathered candidates:\n%s", sdp)
-	}
-}
-
-// The TURN server relays to the SFU's own addresses only: it is no open
-// relay.
-func TestTURNRelaysOnlyToTheSFU(t *testing.T) {
-	s := newTURNSFU(t, sfu.Config{TURNPort: 0})
-	servers, err := s.ICEServers("someone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := turnClient(t, s, servers[0].Username, servers[0].Credential.(string))
-	relay, err := c.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer relay.Close()
-	if err := c.CreatePermission(s.UDPAddr()); err != nil {
-		t.Fatalf("permission to the media port: %v", err)
-	}
-	err = c.CreatePermission(&net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 9})
-	if turnCode(err) != stun.CodeForbidden {
-		t.Fatalf("permission to 192.0.2.1: %v, want 403 Forbidden", err)
 	}
 }
 

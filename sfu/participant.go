@@ -438,6 +438,7 @@ func (p *Participant) Leave() bool {
 	}
 	p.mu.Unlock()
 	p.room.remove(p)
+	p.room.sfu.left(p.id) // its TURN credentials die with it
 	for _, t := range subs {
 		p.unsubscribe(t)
 	}

@@ -94,7 +94,7 @@ func New(cfg Config) (*SFU, error) {
 		}
 	}
 	if cfg.TURNPort >= 0 {
-		t, err := startTURN(cfg)
+		t, err := startTURN(s, udp.LocalAddr().(*net.UDPAddr).Port)
 		if err != nil {
 			s.Close()
 			return nil, err
