@@ -95,6 +95,8 @@ export class RoomView {
     this.speakerView = false;
     /** @type {string} the participant speaking, or "" */
     this.speaker = '';
+    /** @type {string} the loudest at the last reading: the speaker once loudest twice in a row */
+    this.loudest = '';
     /** @type {ReturnType<typeof setInterval> | null} */
     this.speakerTimer = null;
 
@@ -107,7 +109,7 @@ export class RoomView {
     this.micButton = el('button', { class: 'room-button', type: 'button', 'data-control': 'microphone' }, 'Unmute microphone');
     this.screenButton = el('button', { class: 'room-button', type: 'button', 'data-control': 'screen' }, 'Share screen');
     this.leaveButton = el('button', { class: 'room-button room-leave', type: 'button', 'data-control': 'leave', hidden: options.leave === false }, 'Leave');
-    this.layoutButton = el('button', { class: 'room-button', type: 'button', 'data-control': 'layout', 'aria-pressed': 'false', hidden: !this.fill }, 'Speaker view');
+    this.layoutButton = el('button', { class: 'room-button', type: 'button', 'data-control': 'layout', hidden: !this.fill }, 'Speaker view');
     /** the buttons; a page may append its own */
     this.controls = el('div', { class: 'room-controls', role: 'group', 'aria-label': 'Call controls' },
       this.layoutButton, this.cameraButton, this.micButton, this.screenButton, this.leaveButton);
@@ -259,7 +261,6 @@ export class RoomView {
     this.micButton.dataset.on = String(room.microphoneOn);
     setText(this.screenButton, room.sharing ? 'Stop sharing' : 'Share screen');
     setText(this.layoutButton, this.speakerView ? 'Grid view' : 'Speaker view');
-    this.layoutButton.setAttribute('aria-pressed', String(this.speakerView));
     this.screenButton.dataset.on = String(room.sharing);
     for (const b of [this.cameraButton, this.micButton, this.screenButton]) b.disabled = this.busy;
     this.scheduleLayers();
@@ -314,7 +315,8 @@ export class RoomView {
 
   /**
    * Reads the received microphones' levels and marks who speaks: the
-   * loudest above SPEAKING_LEVEL, kept until someone else is louder.
+   * loudest above SPEAKING_LEVEL at two readings in a row (so the stage
+   * does not flicker between two voices), kept until someone else is.
    */
   async findSpeaker() {
     const pc = this.room.down;
@@ -336,8 +338,10 @@ export class RoomView {
         }
       }
     }
-    const current = this.speaker && owner.size > 0 && [...owner.values()].includes(this.speaker) ? this.speaker : '';
-    const next = loudest || current;
+    const confirmed = loudest !== '' && loudest === this.loudest;
+    this.loudest = loudest;
+    const current = [...owner.values()].includes(this.speaker) ? this.speaker : '';
+    const next = confirmed ? loudest : current;
     if (next === this.speaker) return;
     this.speaker = next;
     this.render();
