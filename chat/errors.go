@@ -8,6 +8,7 @@ var (
 	ErrForbidden = codedError{"forbidden", "not allowed"}
 	ErrConflict  = codedError{"conflict", "not possible in the current state"}
 	ErrBadInput  = codedError{"bad_request", "bad input"}
+	ErrTooLong   = codedError{"too_long", "the text is longer than the limit"}
 )
 
 type codedError struct{ code, msg string }

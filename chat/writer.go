@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,7 +11,9 @@ import (
 	"parley/store"
 )
 
-// MaxText is the longest message, in characters.
+// MaxText is the longest message, in characters (Unicode code points). A
+// longer one is refused with ErrTooLong, never cut: the pages count the
+// same way and refuse to send it.
 const MaxText = 4000
 
 // SendInput is one message.
@@ -85,10 +88,10 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 		return nil, bad("client_id: 1–64 characters, unique per message")
 	case strings.TrimSpace(in.Text) == "":
 		return nil, bad("text: the message is empty")
-	case utf8.RuneCountInString(in.Text) > MaxText:
-		return nil, bad("text: at most %d characters", MaxText)
 	case !utf8.ValidString(in.Text):
 		return nil, bad("text: not valid UTF-8")
+	case utf8.RuneCountInString(in.Text) > MaxText:
+		return nil, detail{ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText)}
 	case in.Private && !p.IsStaff():
 		return nil, detail{ErrForbidden, "private messages are for agents"}
 	}

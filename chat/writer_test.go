@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -332,4 +334,54 @@ func TestTwoWritersKeepEachChatsMessagesInOrder(t *testing.T) {
 	if got := f.published.Load(); got != chats*each {
 		t.Fatalf("%d events published, want %d", got, chats*each)
 	}
+}
+
+func TestAnOverLongMessageIsRefusedWholeNeverCut(t *testing.T) {
+	f := newWriterFixture(t)
+	f.run(t)
+	ctx := context.Background()
+	vera, a := f.customer(t, "Vera")
+	// Characters are code points, as the pages count them: "é" is two bytes
+	// and "🙂" four, and the limit is 4000 of them all the same.
+	atLimit := strings.Repeat("é", MaxText/2) + strings.Repeat("🙂", MaxText/2)
+	if _, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v1", Text: atLimit}); err != nil {
+		t.Fatalf("a message of exactly %d characters: %v", MaxText, err)
+	}
+	for _, tc := range []struct{ who, text string }{
+		{"one character over", atLimit + "!"},
+		{"a 20,000-character paste", strings.Repeat("pasted text ", 20000/12)},
+	} {
+		for _, p := range []auth.Principal{vera, f.sup} {
+			_, err := f.svc.Send(ctx, p, SendInput{ConversationID: a, ClientID: "long-" + p.Key(), Text: tc.text})
+			var coded interface{ Code() string }
+			if !errors.Is(err, ErrTooLong) || !errors.As(err, &coded) || coded.Code() != "too_long" {
+				t.Fatalf("%s from %s: %v, want too_long", tc.who, p.Kind, err)
+			}
+			want := fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(tc.text), MaxText)
+			if err.Error() != want {
+				t.Fatalf("%s: message %q, want %q", tc.who, err, want)
+			}
+		}
+	}
+	_, events, err := f.svc.Resume(ctx, vera, a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, ev := range events {
+		if ev.Kind == KindMessage {
+			texts = append(texts, ev.Text)
+		}
+	}
+	if len(texts) != 1 || texts[0] != atLimit {
+		t.Fatalf("stored %d messages (lengths %v), want only the one at the limit, whole", len(texts), lengths(texts))
+	}
+}
+
+func lengths(texts []string) []int {
+	n := make([]int, len(texts))
+	for i, s := range texts {
+		n[i] = utf8.RuneCountInString(s)
+	}
+	return n
 }

@@ -1,7 +1,7 @@
 // @ts-check
 // One conference room on the page: its name, number and link with copy
 // buttons, room-view.js's grid and controls (with "End for everyone" for
-// the room's creator), and the number in the view's corner. The media is
+// the room's creator), and the number at the start of the view's bar. The media is
 // room.js's RoomSession; when the websocket drops, the server leaves the
 // room for us, so after the next hello this joins again on its own.
 
@@ -91,8 +91,8 @@ export class ConferenceRoom {
   /** @returns {Promise<JoinAnswer>} */
   async join() {
     const session = new RoomSession(this.conn);
-    const view = new RoomView(session, { label: 'Conference', you: 'You' });
-    view.element.prepend(this.corner);
+    const view = new RoomView(session, { label: 'Conference', you: 'You', unmuteEach: true, fill: true });
+    view.element.querySelector('.room-bar')?.prepend(this.corner);
     this.endButton.hidden = !this.mayEnd;
     view.controls.append(this.endButton);
     session.on('ended', ({ reason }) => this.ended(session, reason));

@@ -109,7 +109,8 @@ export class ChatSession {
     this.typingOn = false;
     this.typingSentAt = 0;
 
-    this.history = { oldest: 0, more: true, loading: false, loaded: false };
+    /** more: there are earlier conversations to load ("Load older messages" shows); unknown until probeHistory answers */
+    this.history = { oldest: 0, more: false, loading: false, loaded: false, probed: false };
     /** @type {string | null} the conversation's video room while it is open */
     this.roomId = null;
   }
@@ -164,6 +165,7 @@ export class ChatSession {
       this.loaded = true;
       this.synced = true;
       this.flush();
+      this.probeHistory();
     } catch (err) {
       if (isDisconnected(err)) return; // the next hello resumes
       if (/** @type {{code?: string}} */ (err).code === 'not_found') {
@@ -465,6 +467,26 @@ export class ChatSession {
   }
 
   // --------------------------------------------------------------- history
+
+  /**
+   * Asks once whether the customer has an earlier conversation, so that
+   * "Load older messages" shows only when there is something to load.
+   */
+  probeHistory() {
+    if (this.history.probed || this.history.loaded) return;
+    this.history.probed = true;
+    this.host.conn.request('chat.history', { conversation_id: this.id, limit: 1 }).then(
+      (/** @type {{conversations: WithEvents[]}} */ answer) => {
+        if (this.history.loaded) return;
+        this.history.more = answer.conversations.length > 0;
+        this.log.dataset.history = this.history.more ? 'some' : 'none';
+        this.host.changed(this);
+      },
+      () => {
+        this.history.probed = false; // asked again after the next resume
+      },
+    );
+  }
 
   /** Loads the customer's earlier conversations, above this one. */
   async loadOlder() {

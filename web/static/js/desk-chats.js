@@ -6,6 +6,7 @@
 
 import { byId, el, setText } from './dom.js';
 import { ChatSession } from './desk-chat.js';
+import { ComposeLimit } from './compose-limit.js';
 import { errorText, storageOf } from './desk-util.js';
 
 /**
@@ -67,6 +68,7 @@ export class Chats {
     this.typingLine = byId('typing');
     this.composeForm = /** @type {HTMLFormElement} */ (byId('compose-form'));
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
+    this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
     this.privateNote = /** @type {HTMLInputElement} */ (byId('private-note'));
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
@@ -221,6 +223,7 @@ export class Chats {
       this.slot.replaceChildren(s.log);
       s.attached();
       this.compose.value = s.draft;
+      this.limit.update();
       this.privateNote.checked = s.privateNote;
     }
     byId('chat-pane').setAttribute('aria-labelledby', `tab-${s.id}`);
@@ -344,8 +347,9 @@ export class Chats {
     const s = this.active;
     if (!s || s.closed) return;
     const text = this.compose.value.trim();
-    if (!text) return;
+    if (!text || !this.limit.check()) return;
     this.compose.value = '';
+    this.limit.update();
     s.draft = '';
     s.send(text, this.privateNote.checked);
     this.compose.focus();

@@ -100,7 +100,9 @@ export class Invites {
       },
       el('div', { class: 'offer-head' }, el('p', { class: 'offer-name invite-room' }, roomTitle(invite.room))),
       el('p', { class: 'offer-detail invite-from' }, `${invite.from?.name ?? 'A colleague'} invites you`),
-      invite.room.number ? el('p', { class: 'offer-detail invite-number' }, `Video conference · room ${spaced(invite.room.number)}`) : null,
+      invite.room.number
+        ? el('p', { class: 'offer-detail invite-number' }, 'Video conference · room ', el('span', { class: 'invite-digits' }, spaced(invite.room.number)))
+        : null,
       el('div', { class: 'offer-buttons' }, accept, decline),
     );
     accept.addEventListener('click', () => this.accept(invite.room.id));

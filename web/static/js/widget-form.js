@@ -3,6 +3,12 @@
 // queue's settings say, checks before sending, and errors shown at their
 // field, the server's bad_request ("email: a valid e-mail address is
 // required") included.
+//
+// A customer's name, e-mail and extra field are remembered for their next
+// chat: kept in the widget frame's localStorage (the Parley origin's, so
+// the company's page cannot read them) under parley.details.{queue key},
+// for DETAILS_DAYS days after the chat they were given for, and filled in
+// when the form shows again. "Not you? Clear" forgets them at once.
 
 import { byId, el, setText } from './dom.js';
 import { ProtocolError } from './parley.js';
@@ -17,9 +23,21 @@ import { sentence } from './widget-util.js';
 const NAMES = /** @type {FieldName[]} */ (['name', 'email', 'extra']);
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SERVER_FIELD_RE = /^(name|email|extra):\s*(.+)$/s;
+/** How long a customer's details are remembered after the chat they were given for. */
+export const DETAILS_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class Prechat {
-  constructor() {
+  /**
+   * @param {import('./util.js').Store} store where the details are remembered (localStorage)
+   * @param {string} storeKey
+   */
+  constructor(store, storeKey) {
+    this.store = store;
+    this.storeKey = storeKey;
+    this.returning = byId('parley-returning');
+    this.returningText = byId('parley-returning-text');
+    byId('parley-forget').addEventListener('click', () => this.forget());
     this.form = /** @type {HTMLFormElement} */ (byId('parley-prechat'));
     this.intro = byId('parley-intro');
     this.button = /** @type {HTMLButtonElement} */ (byId('parley-start'));
@@ -63,6 +81,48 @@ export class Prechat {
       this.fields.extra.type = 'tel';
       this.fields.extra.autocomplete = 'tel';
     }
+  }
+
+  /**
+   * Remembers the details a chat was started with (see the top of the file).
+   * @param {Values} v
+   */
+  remember(v) {
+    this.store.set(this.storeKey, JSON.stringify({ ...v, saved: Date.now() }));
+  }
+
+  /** @returns {Values | null} the remembered details, while they are kept */
+  remembered() {
+    try {
+      const v = JSON.parse(this.store.get(this.storeKey) ?? 'null');
+      if (!v || typeof v.name !== 'string' || !v.name) return null;
+      if (!(Date.now() - Number(v.saved) < DETAILS_DAYS * DAY_MS)) {
+        this.store.remove(this.storeKey);
+        return null;
+      }
+      const str = (/** @type {unknown} */ x) => (typeof x === 'string' ? x : '');
+      return { name: v.name, email: str(v.email), extra: str(v.extra) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Fills the empty form with the remembered details, and offers to clear them. */
+  prefill() {
+    const v = this.remembered();
+    this.returning.hidden = v === null;
+    if (!v) return;
+    for (const name of NAMES) if (!this.fields[name].value) this.fields[name].value = v[name];
+    setText(this.returningText, `Welcome back, ${v.name}.`);
+  }
+
+  /** "Not you?": the details are forgotten and the form emptied. */
+  forget() {
+    this.store.remove(this.storeKey);
+    for (const name of NAMES) this.fields[name].value = '';
+    this.clearErrors();
+    this.returning.hidden = true;
+    this.fields.name.focus();
   }
 
   /** @returns {Values} what was typed, trimmed; chat.start's data */

@@ -10,6 +10,12 @@
 // acknowledges them, and are sent again, same client_id, in order, after
 // every reconnect or reload (widget-outbox.js).
 //
+// Unread: an agent's message counts on the launcher's badge until the
+// customer has had the window open with it on screen. What was seen (the
+// conversation and the highest seq shown while open) is kept in
+// localStorage, so a customer who closed the tab and comes back finds the
+// badge counting what the agent wrote meanwhile.
+//
 // Everything from the server or the customer is shown as text (dom.js).
 
 import { Connection, ProtocolError } from './parley.js';
@@ -22,6 +28,7 @@ import { Typing } from './widget-typing.js';
 import { WidgetRoom } from './widget-room.js';
 import { backoff, clock, duration, isLight, storageOf } from './widget-util.js';
 import { newClientId } from './util.js';
+import { ComposeLimit } from './compose-limit.js';
 
 /**
  * @typedef {import('./widget-api.js').Settings} Settings
@@ -56,6 +63,7 @@ const session = storageOf('sessionStorage');
 const TOKEN_KEY = `parley.visitor.${key}`;
 const OPEN_KEY = `parley.open.${key}`;
 const CONVERSATION_KEY = `parley.conversation.${key}`;
+const SEEN_KEY = `parley.seen.${key}`;
 
 // The page.
 const launcher = /** @type {HTMLButtonElement} */ (byId('parley-open'));
@@ -77,9 +85,10 @@ const waitTime = byId('parley-wait');
 const compose = /** @type {HTMLFormElement} */ (byId('parley-compose'));
 const input = /** @type {HTMLTextAreaElement} */ (byId('parley-input'));
 const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
+const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose-error'));
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
-const prechat = new Prechat();
+const prechat = new Prechat(local, `parley.details.${key}`);
 const transcript = new Transcript(byId('parley-transcript'));
 const outbox = new Outbox(session, `parley.outbox.${key}`);
 const room = new WidgetRoom({
@@ -127,8 +136,8 @@ let isOpen = false;
 let inCall = false;
 /** agent messages that came while the window was closed */
 let unread = 0;
-/** the events being applied are the history of a conversation just put on screen */
-let replaying = false;
+/** the highest seq of conv the customer has seen with the window open (SEEN_KEY) */
+let seenSeq = 0;
 
 main().catch((err) => {
   console.error('parley widget:', err);
@@ -282,12 +291,10 @@ async function resume(c, id) {
   if (gen !== syncGeneration || c !== conn) return;
   const live = held ?? [];
   held = null;
-  replaying = !conv; // history, not news
   showConversation(answer.conversation);
   restoreOutbox(); // at the end; the events take their places before them
   for (const ev of answer.events) applyEvent(ev);
   for (const ev of live) applyEvent(ev);
-  replaying = false;
   synced = true;
   flushOutbox();
 }
@@ -317,6 +324,7 @@ async function startChat(e) {
     return;
   }
   prechat.busy(false);
+  prechat.remember(values);
   if (gen !== syncGeneration || c !== conn) return;
   const live = held ?? [];
   held = null;
@@ -380,6 +388,7 @@ function showForm() {
   hideConfirm(false);
   setText(subtitle, settings?.name ?? '');
   prechat.busy(false);
+  prechat.prefill();
   if (isOpen) prechat.focus();
 }
 
@@ -391,6 +400,7 @@ function showForm() {
 function showConversation(c) {
   const fresh = !conv || conv.id !== c.id;
   conv = c;
+  if (fresh) seenSeq = loadSeen(c.id);
   if (c.state !== 'closed') session.set(CONVERSATION_KEY, String(c.id));
   statusLine.hidden = true;
   prechat.hidden = true;
@@ -451,6 +461,7 @@ function forgetConversation() {
 function applyEvent(ev) {
   if (!conv || ev.conversation_id !== conv.id || !(ev.seq > lastSeq)) return;
   lastSeq = ev.seq;
+  if (isOpen) markSeen();
   const who = ev.author?.name ?? '';
   switch (ev.kind) {
     case 'queued':
@@ -470,7 +481,7 @@ function applyEvent(ev) {
       } else {
         typing.hide();
         transcript.agent(ev.seq, who, ev.text ?? '', ev.time);
-        if (!isOpen && !replaying) setUnread(unread + 1);
+        if (!isOpen && ev.seq > seenSeq) setUnread(unread + 1);
       }
       break;
     case 'room_created':
@@ -673,7 +684,10 @@ function newChat() {
  */
 function setOpen(open, moveFocus = true) {
   isOpen = open;
-  if (open) setUnread(0);
+  if (open) {
+    setUnread(0);
+    markSeen();
+  }
   win.hidden = !open;
   launcher.hidden = open;
   launcher.setAttribute('aria-expanded', String(open));
@@ -698,6 +712,26 @@ function setOpen(open, moveFocus = true) {
  */
 function tellLoader() {
   window.parent.postMessage({ parley: 'widget', open: isOpen, call: inCall }, '*');
+}
+
+/** The customer has seen everything shown of conv: kept for their next visit. */
+function markSeen() {
+  if (!conv || lastSeq <= seenSeq) return;
+  seenSeq = lastSeq;
+  local.set(SEEN_KEY, JSON.stringify({ conversation_id: conv.id, seq: seenSeq }));
+}
+
+/**
+ * The highest seq of a conversation the customer has seen, from an earlier visit.
+ * @param {number} id
+ */
+function loadSeen(id) {
+  try {
+    const v = JSON.parse(local.get(SEEN_KEY) ?? 'null');
+    return v?.conversation_id === id && Number.isInteger(v.seq) ? v.seq : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** @param {number} n */
@@ -740,8 +774,9 @@ function wire() {
   compose.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || !limit.check()) return;
     input.value = '';
+    limit.update();
     typing.stop();
     sendMessage(text);
     input.focus();
