@@ -46,7 +46,7 @@ func routes(t *testing.T) []*echo.Route {
 func concrete(p, key string) string {
 	p = strings.ReplaceAll(p, ":key", key)
 	p = strings.ReplaceAll(p, ":id", "1")
-	return strings.ReplaceAll(p, "*", "parley.css")
+	return strings.ReplaceAll(p, "*", "css/parley.css")
 }
 
 // A body larger than --http-max-body is refused with 413 too_large on

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,7 +23,12 @@ import (
 	"parley/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		os.Exit(serveAsChild(strings.Split(args, "\n")))
+	}
+	storetest.Main(m)
+}
 
 type server struct {
 	base string // http://127.0.0.1:port
