@@ -211,12 +211,18 @@ func TestTimeoutsCutTrickledBodiesAndIdleConnectionsButNotWebsockets(t *testing.
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	connected := time.Now()
 
 	waitClosed(t, trickle, 20*time.Second, "a body trickled one byte per 100ms")
 	waitClosed(t, idle, 20*time.Second, "an idle keep-alive connection")
 
-	// Both cuts took more than the write and read timeouts (2s); the
-	// websocket has been idle all along and still answers.
+	// The websocket stays open, idle, well past the read and write
+	// timeouts (2s), and still answers.
+	select {
+	case <-ws.Done():
+		t.Fatalf("the websocket was closed while idle: %v", ws.CloseError())
+	case <-time.After(time.Until(connected.Add(5 * time.Second))):
+	}
 	if _, err := ws.Request(ctx, "session.ping", nil); err != nil {
 		t.Fatalf("the websocket did not outlive the HTTP timeouts: %v", err)
 	}
