@@ -227,6 +227,10 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 		{[]string{"--listen", "nope"}, nil, "-listen"},
 		{[]string{"--bcrypt-cost", "99"}, nil, "-bcrypt-cost"},
 		{[]string{"--debug-addr", ":6060"}, nil, "-debug-addr"}, // the profiler on every interface
+		{[]string{"--metrics-addr", ":9090"}, nil, "-metrics-addr"},
+		{[]string{"--http-max-body", "10"}, nil, "-http-max-body"},
+		{nil, map[string]string{"PARLEY_HTTP_IDLE_TIMEOUT": "0s"}, "PARLEY_HTTP_IDLE_TIMEOUT"},
+		{nil, map[string]string{"PARLEY_MAX_WS_PER_ADDRESS": "0"}, "PARLEY_MAX_WS_PER_ADDRESS"},
 		{[]string{"--public-url", "ftp://x"}, nil, "--public-url"},
 		{nil, map[string]string{"PARLEY_WS_RATE": "-1"}, "PARLEY_WS_RATE"},
 		{nil, map[string]string{"PARLEY_DEMO": "maybe"}, "PARLEY_DEMO"},
