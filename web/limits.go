@@ -14,7 +14,7 @@ import (
 )
 
 // Limits bound what one request, and one client address, may take. A zero
-// field takes the value of DefaultLimits.
+// field takes the value of DefaultLimits().
 type Limits struct {
 	// MaxBody is the largest request body read, in bytes. A larger one is
 	// answered 413 too_large and is never held in memory.
@@ -31,26 +31,30 @@ type Limits struct {
 	WebsocketsPerAddress int
 }
 
-// DefaultLimits are the limits of a server started without settings.
-var DefaultLimits = Limits{
-	MaxBody:              64 << 10,
-	DBTimeout:            5 * time.Second,
-	RequestsPerAddress:   64,
-	WebsocketsPerAddress: 64,
+// DefaultLimits are the limits of a server started without settings:
+// the defaults of the corresponding flags.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBody:              64 << 10,
+		DBTimeout:            5 * time.Second,
+		RequestsPerAddress:   64,
+		WebsocketsPerAddress: 64,
+	}
 }
 
 func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
 	if l.MaxBody <= 0 {
-		l.MaxBody = DefaultLimits.MaxBody
+		l.MaxBody = d.MaxBody
 	}
 	if l.DBTimeout <= 0 {
-		l.DBTimeout = DefaultLimits.DBTimeout
+		l.DBTimeout = d.DBTimeout
 	}
 	if l.RequestsPerAddress <= 0 {
-		l.RequestsPerAddress = DefaultLimits.RequestsPerAddress
+		l.RequestsPerAddress = d.RequestsPerAddress
 	}
 	if l.WebsocketsPerAddress <= 0 {
-		l.WebsocketsPerAddress = DefaultLimits.WebsocketsPerAddress
+		l.WebsocketsPerAddress = d.WebsocketsPerAddress
 	}
 	return l
 }

@@ -80,14 +80,14 @@ func defaults() Config {
 		TURNPort:        3478,
 		RoomGrace:       60 * time.Second,
 
-		HTTPMaxBody:           int(web.DefaultLimits.MaxBody),
+		HTTPMaxBody:           int(web.DefaultLimits().MaxBody),
 		HTTPReadHeaderTimeout: 5 * time.Second,
 		HTTPReadTimeout:       30 * time.Second,
 		HTTPWriteTimeout:      30 * time.Second,
 		HTTPIdleTimeout:       60 * time.Second,
-		DBTimeout:             web.DefaultLimits.DBTimeout,
-		MaxRequestsPerAddress: web.DefaultLimits.RequestsPerAddress,
-		MaxWSPerAddress:       web.DefaultLimits.WebsocketsPerAddress,
+		DBTimeout:             web.DefaultLimits().DBTimeout,
+		MaxRequestsPerAddress: web.DefaultLimits().RequestsPerAddress,
+		MaxWSPerAddress:       web.DefaultLimits().WebsocketsPerAddress,
 	}
 }
 
