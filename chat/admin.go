@@ -76,6 +76,9 @@ func (q *Queue) validate() error {
 		return bad("answer_seconds: 1–600")
 	}
 	for _, o := range q.AllowedOrigins {
+		if strings.Contains(o, "*") {
+			return bad("allowed_origins: %q has a wildcard; list each web site's origin, such as https://www.example.com", o)
+		}
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
 			strings.ContainsAny(o, " ;,'\"") {

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -34,12 +34,17 @@ type Endpoint struct {
 	publicURL *url.URL
 	origins   OriginPolicy
 	upgrader  websocket.Upgrader
+
+	// CheckTimeout bounds the checks made before the upgrade (the
+	// credential's lookup and the origin policy): a database that has not
+	// answered by then gives 503 unavailable. NewEndpoint sets 5 seconds.
+	CheckTimeout time.Duration
 }
 
 // NewEndpoint serves /ws for hub. publicURL is the server's own origin;
 // extra may be nil.
 func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
-	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra}
+	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra, CheckTimeout: 5 * time.Second}
 	h.upgrader = websocket.Upgrader{
 		// Memory per idle connection: the read buffer is the HTTP
 		// server's own (4 KiB, kept after the upgrade), and a write
@@ -54,16 +59,22 @@ func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPoli
 }
 
 func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, err := h.auth.Authenticate(r.Context(), auth.RequestToken(r, true))
+	// The request's context lives as long as the connection: the checks
+	// get a deadline of their own.
+	ctx, cancel := context.WithTimeout(r.Context(), h.CheckTimeout)
+	p, err := h.auth.Authenticate(ctx, auth.RequestToken(r, true))
+	allowed := err == nil && h.originAllowed(ctx, r, p)
+	unavailable := ctx.Err() != nil
+	cancel()
 	switch {
-	case store.IsUnavailable(err):
+	case store.IsUnavailable(err) || unavailable:
 		httpError(w, http.StatusServiceUnavailable, CodeUnavailable, "the database is not answering; try again in a moment")
 		return
 	case err != nil:
 		httpError(w, http.StatusUnauthorized, CodeUnauthenticated, "sign in first, or send a valid token")
 		return
 	}
-	if !h.originAllowed(r, p) {
+	if !allowed {
 		httpError(w, http.StatusForbidden, "forbidden_origin", "connections from "+r.Header.Get("Origin")+" are not allowed")
 		return
 	}
@@ -86,19 +97,19 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
 }
 
-func (h *Endpoint) originAllowed(r *http.Request, p auth.Principal) bool {
+// originAllowed admits no Origin (not a browser: no ambient credentials
+// to abuse), Parley's own (scheme, host and port), and what the policy
+// adds.
+func (h *Endpoint) originAllowed(ctx context.Context, r *http.Request, p auth.Principal) bool {
 	o := r.Header.Get("Origin")
-	if o == "" {
-		return true // not a browser: no ambient credentials to abuse
+	if o == "" || auth.SameOrigin(o, r, h.publicURL) {
+		return true
 	}
 	u, err := url.Parse(o)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) || (h.publicURL != nil && strings.EqualFold(u.Host, h.publicURL.Host)) {
-		return true
-	}
-	return h.origins != nil && h.origins(r.Context(), u, p)
+	return h.origins != nil && h.origins(ctx, u, p)
 }
 
 func httpError(w http.ResponseWriter, status int, code, msg string) {

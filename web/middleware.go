@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"parley/auth"
 	"parley/store"
 )
 
@@ -55,7 +57,8 @@ func toHTTP(err error) *httpError {
 		code := strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_"))
 		return &httpError{ee.Code, code, fmt.Sprint(ee.Message)}
 	}
-	if store.IsUnavailable(err) {
+	// A deadline is the request's database deadline (dbDeadline) passing.
+	if store.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded) {
 		return &httpError{http.StatusServiceUnavailable, "unavailable", "The database is not answering; try again in a moment."}
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -127,8 +130,8 @@ func observe(log *slog.Logger, reg prometheus.Registerer) echo.MiddlewareFunc {
 }
 
 // sameOriginWrites refuses a state-changing request that a browser sent
-// from another site (the session cookie is SameSite=Lax, this is the second
-// lock on the door).
+// from another origin (the session cookie is SameSite=Lax, this is the
+// second lock on the door). Scheme, host and port must all be Parley's.
 func sameOriginWrites(public *url.URL) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -137,11 +140,7 @@ func sameOriginWrites(public *url.URL) echo.MiddlewareFunc {
 				return next(c)
 			}
 			o := r.Header.Get("Origin")
-			if o == "" {
-				return next(c)
-			}
-			u, err := url.Parse(o)
-			if err == nil && (strings.EqualFold(u.Host, r.Host) || strings.EqualFold(u.Host, public.Host)) {
+			if o == "" || auth.SameOrigin(o, r, public) {
 				return next(c)
 			}
 			return apiError(http.StatusForbidden, "forbidden_origin", "requests from "+o+" are not allowed")
@@ -149,15 +148,20 @@ func sameOriginWrites(public *url.URL) echo.MiddlewareFunc {
 	}
 }
 
+// pagePolicy is the Content-Security-Policy of every answer: scripts,
+// styles and connections from Parley only, and no framing. The widget's
+// frame replaces frame-ancestors with its queue's allowed sites.
+const pagePolicy = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; frame-ancestors 'none'"
+
+// secureHeaders sets the security headers on every answer, the static
+// files and errors included, so no HTML is ever served without them.
 func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; frame-ancestors 'none'")
-		}
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", pagePolicy)
 		return next(c)
 	}
 }

@@ -1,5 +1,5 @@
 // Package web is the HTTP surface: the pages and their static files
-// (embedded), the REST API, health and metrics, and the mount point of the
+// (embedded), the REST API, health, and the mount point of the
 // websocket endpoint. Handlers are thin: the rules live in the domain
 // packages.
 package web
@@ -17,7 +17,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"parley/auth"
 	"parley/chat"
@@ -41,13 +40,17 @@ type Deps struct {
 	WS         http.Handler // the /ws endpoint
 	PublicURL  *url.URL
 	Log        *slog.Logger
-	Metrics    *prometheus.Registry
+	Metrics    *prometheus.Registry // HTTP latency is registered here; cmd/parley serves it on --metrics-addr
+	Limits     Limits
 	// LoginLimit limits sign-in attempts per client address; nil: 10 at
 	// once, then one every 6 seconds.
 	LoginLimit *auth.Limiter
 	// RoomNumberLimit limits wrong room numbers per client address; nil:
 	// 10, then one every 30 seconds.
 	RoomNumberLimit *auth.Limiter
+	// KeyLimit limits unknown widget keys per client address; nil: 10,
+	// then one every 30 seconds.
+	KeyLimit *auth.Limiter
 }
 
 // New builds the echo instance with every route.
@@ -61,15 +64,19 @@ func New(d Deps) *echo.Echo {
 	// client could forge.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(d.Log)
-	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), sameOriginWrites(d.PublicURL), secureHeaders)
+	lim := d.Limits.withDefaults()
+	requests := newPerAddress(lim.RequestsPerAddress, "requests in progress")
+	websockets := newPerAddress(lim.WebsocketsPerAddress, "websockets open")
+	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), secureHeaders, limitBody(lim.MaxBody),
+		skipping("/ws", requests.middleware), skipping("/ws", dbDeadline(lim.DBTimeout)),
+		sameOriginWrites(d.PublicURL))
 
 	a := &api{Deps: d}
 	e.POST("/api/login", a.login)
 	e.POST("/api/logout", a.logout)
 	e.GET("/api/me", a.me, a.requireUser)
 	e.GET("/healthz", a.healthz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{})))
-	e.GET("/ws", echo.WrapHandler(d.WS))
+	e.GET("/ws", echo.WrapHandler(d.WS), websockets.middleware)
 
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -87,7 +94,7 @@ func New(d Deps) *echo.Echo {
 		}
 		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", b)
 	})
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{sub})))))
 	e.GET("/api/conversations/:id/transcript", a.transcript)
 	a.adminRoutes(e)
 	if d.Conference != nil {
@@ -97,7 +104,10 @@ func New(d Deps) *echo.Echo {
 		}
 		ca.routes(e)
 	}
-	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60)}
+	if d.KeyLimit == nil {
+		d.KeyLimit = auth.NewLimiter(30*time.Second, 10)
+	}
+	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60), wrong: d.KeyLimit}
 	w.routes(e)
 	return e
 }
@@ -111,6 +121,22 @@ func page(files fs.FS, name string) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-cache")
 		return c.HTMLBlob(http.StatusOK, b)
 	}
+}
+
+// filesOnly serves files and hides directories, so /static/ lists
+// nothing: a directory is not found.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 type api struct{ Deps }

@@ -23,6 +23,7 @@ type widget struct {
 	auth   *auth.Service
 	files  fs.FS
 	tokens *auth.Limiter
+	wrong  *auth.Limiter // unknown keys, per client address
 }
 
 func (w *widget) routes(e *echo.Echo) {
@@ -31,6 +32,24 @@ func (w *widget) routes(e *echo.Echo) {
 	e.GET("/api/widget/:key", w.settings)
 	e.POST("/api/widget/:key/visitor", w.visitor)
 	e.GET("/demo", page(w.files, "demo.html"))
+}
+
+// queue finds the queue of the request's key. Unknown keys are limited
+// per client address, as wrong room numbers are, so keys cannot be
+// guessed; known ones are not, so a busy site behind one address is not
+// refused.
+func (w *widget) queue(c echo.Context) (chat.Queue, error) {
+	addr := c.RealIP()
+	if blocked, retry := w.wrong.Blocked(addr); blocked {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		return chat.Queue{}, apiError(http.StatusTooManyRequests, "rate_limited",
+			"Too many unknown chat keys from your address. Try again in "+humanDuration(retry)+".")
+	}
+	q, err := w.chat.QueueByKey(c.Request().Context(), c.Param("key"))
+	if errors.Is(err, chat.ErrNotFound) {
+		w.wrong.Allow(addr)
+	}
+	return q, err
 }
 
 func (w *widget) loader(c echo.Context) error {
@@ -45,9 +64,13 @@ func (w *widget) loader(c echo.Context) error {
 // frame serves the widget's page. Only the queue's allowed sites (and
 // Parley itself, for /demo) may frame it.
 func (w *widget) frame(c echo.Context) error {
-	q, err := w.chat.QueueByKey(c.Request().Context(), c.Param("key"))
+	q, err := w.queue(c)
 	if errors.Is(err, chat.ErrNotFound) {
 		return c.HTML(http.StatusNotFound, "<!doctype html><title>Chat</title><p>This chat is not available.</p>")
+	}
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusTooManyRequests {
+		return c.HTML(he.status, "<!doctype html><title>Chat</title><p>This chat is not available just now; try again later.</p>")
 	}
 	if err != nil {
 		return err
@@ -70,16 +93,16 @@ func (w *widget) frame(c echo.Context) error {
 }
 
 // safeOrigin admits scheme://host[:port] and nothing that could break out
-// of the CSP header.
+// of the CSP header or widen it (a wildcard such as https://*).
 func safeOrigin(o string) bool {
 	if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
 		return false
 	}
-	return !strings.ContainsAny(o, " ;,'\"\r\n")
+	return !strings.ContainsAny(o, " ;,'\"*\r\n")
 }
 
 func (w *widget) settings(c echo.Context) error {
-	q, err := w.chat.QueueByKey(c.Request().Context(), c.Param("key"))
+	q, err := w.queue(c)
 	if err != nil {
 		return err
 	}
@@ -92,8 +115,7 @@ func (w *widget) settings(c echo.Context) error {
 // page load of a returning customer) is not, so an office behind one
 // address is not refused.
 func (w *widget) visitor(c echo.Context) error {
-	key := c.Param("key")
-	q, err := w.chat.QueueByKey(c.Request().Context(), key)
+	q, err := w.queue(c)
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 	ackedInWindow := r.ledger.ackedCount()
 	self1, _ := selfSampler()
 	busy1, _ := machineBusy()
-	gostats, err := scrape(&http.Client{Timeout: 5 * time.Second}, t.base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes")
+	gostats, err := scrape(&http.Client{Timeout: 5 * time.Second}, t.metrics, "go_goroutines", "go_memstats_heap_inuse_bytes")
 	if err != nil {
 		fmt.Fprintln(log, "warning: no goroutine and heap figures:", err)
 	}

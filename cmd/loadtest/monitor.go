@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -38,7 +39,12 @@ func (t *target) sampler() sampler {
 		}
 	}
 	c := &http.Client{Timeout: 2 * time.Second}
-	return func() (reading, error) { return metricsReading(c, t.base+"/metrics") }
+	return func() (reading, error) {
+		if t.metrics == "" {
+			return reading{}, errors.New("no metrics: give --metrics-url with --url")
+		}
+		return metricsReading(c, t.metrics)
+	}
 }
 
 // selfSampler reads the load tester's own resources: it shares the

@@ -23,6 +23,7 @@ import (
 type targetFlags struct {
 	parley        string
 	url           string
+	metricsURL    string
 	adminUser     string
 	adminPassword string
 	databaseURL   string
@@ -35,6 +36,7 @@ type targetFlags struct {
 func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.parley, "parley", "bin/parley", "the server `binary` to start (ignored with --url)")
 	fs.StringVar(&tf.url, "url", "", "drive the running server at this `URL` instead of starting one (http://127.0.0.1:8080)")
+	fs.StringVar(&tf.metricsURL, "metrics-url", "", "the running server's metrics `URL` (its --metrics-addr, e.g. http://127.0.0.1:9090/metrics), with --url")
 	fs.StringVar(&tf.adminUser, "admin-user", "ada", "admin `username` that seeds agents and the queue")
 	fs.StringVar(&tf.adminPassword, "admin-password", "demo", "admin `password`")
 	fs.StringVar(&tf.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
@@ -47,12 +49,13 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 
 // target is the server under load.
 type target struct {
-	base  string // http://host:port
-	ws    string // ws://host:port/ws
-	proc  *serverProc
-	api   *api
-	admin string // the admin's bearer token
-	log   io.Writer
+	base    string // http://host:port
+	metrics string // the server's /metrics (on its --metrics-addr); empty: none
+	ws      string // ws://host:port/ws
+	proc    *serverProc
+	api     *api
+	admin   string // the admin's bearer token
+	log     io.Writer
 
 	dropDB func() error
 }
@@ -66,6 +69,7 @@ func (tf *targetFlags) open(ctx context.Context, log io.Writer) (*target, error)
 			return nil, fmt.Errorf("%w: --url %q: want http://host:port", errUsage, tf.url)
 		}
 		t.base = strings.TrimRight(tf.url, "/")
+		t.metrics = tf.metricsURL
 	} else {
 		if err := t.start(ctx, tf); err != nil {
 			t.close(false)
@@ -114,8 +118,13 @@ func (t *target) start(ctx context.Context, tf *targetFlags) error {
 	if err != nil {
 		return err
 	}
+	metricsPort, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	t.base = "http://" + addr
+	t.metrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	args := []string{
 		"--listen", addr,
 		"--public-url", t.base,
@@ -125,6 +134,10 @@ func (t *target) start(ctx context.Context, tf *targetFlags) error {
 		"--media-udp-port", fmt.Sprint(udp),
 		"--media-tcp-port", fmt.Sprint(tcp),
 		"--turn-port", fmt.Sprint(turn),
+		"--metrics-addr", strings.TrimSuffix(strings.TrimPrefix(t.metrics, "http://"), "/metrics"),
+		// Every simulated person connects from this one address.
+		"--max-ws-per-address", "1000000",
+		"--max-requests-per-address", "1000000",
 	}
 	args = append(args, strings.Fields(tf.serverArgs)...)
 	logPath, tempLog := tf.serverLog, false

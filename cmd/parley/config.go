@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"parley/web"
 )
 
 // Config is every setting of the server. Each field is a flag with a
@@ -41,6 +43,21 @@ type Config struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on a listener of
 	// its own; empty, the default, serves none.
 	DebugAddr string
+	// MetricsAddr serves /metrics on a listener of its own; empty, the
+	// default, serves none. The public listener never serves it.
+	MetricsAddr string
+
+	// HTTP limits: the largest request body, the server's timeouts, the
+	// deadline of a request's database calls, and how many requests and
+	// websockets one client address may have open at once.
+	HTTPMaxBody           int
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	DBTimeout             time.Duration
+	MaxRequestsPerAddress int
+	MaxWSPerAddress       int
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -62,6 +79,15 @@ func defaults() Config {
 		MediaTCPPort:    7881,
 		TURNPort:        3478,
 		RoomGrace:       60 * time.Second,
+
+		HTTPMaxBody:           int(web.DefaultLimits().MaxBody),
+		HTTPReadHeaderTimeout: 5 * time.Second,
+		HTTPReadTimeout:       30 * time.Second,
+		HTTPWriteTimeout:      30 * time.Second,
+		HTTPIdleTimeout:       60 * time.Second,
+		DBTimeout:             web.DefaultLimits().DBTimeout,
+		MaxRequestsPerAddress: web.DefaultLimits().RequestsPerAddress,
+		MaxWSPerAddress:       web.DefaultLimits().WebsocketsPerAddress,
 	}
 }
 
@@ -97,6 +123,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"room-grace", "how long (`duration`) an empty video room stays open before it ends", &durationValue{&c.RoomGrace}},
 		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
 		{"debug-addr", "`host:port` to serve Go's profiler on (/debug/pprof/), apart from the public port; keep it on loopback (empty: off)", (*debugAddr)(&c.DebugAddr)},
+		{"metrics-addr", "`host:port` to serve Prometheus metrics on (/metrics), apart from the public port (empty: off)", (*debugAddr)(&c.MetricsAddr)},
+		{"http-max-body", "largest HTTP request body accepted, in `bytes` (larger: 413)", &intValue{&c.HTTPMaxBody, 1024, 64 << 20}},
+		{"http-read-header-timeout", "how long (`duration`) a client may take to send a request's headers", &durationValue{&c.HTTPReadHeaderTimeout}},
+		{"http-read-timeout", "how long (`duration`) a client may take to send a whole request, body included", &durationValue{&c.HTTPReadTimeout}},
+		{"http-write-timeout", "how long (`duration`) the server may take to answer a request, from the end of its headers", &durationValue{&c.HTTPWriteTimeout}},
+		{"http-idle-timeout", "how long (`duration`) an idle keep-alive connection stays open", &durationValue{&c.HTTPIdleTimeout}},
+		{"db-timeout", "how long (`duration`) an HTTP request, or a websocket's sign-in, waits on the database before it answers unavailable", &durationValue{&c.DBTimeout}},
+		{"max-requests-per-address", "HTTP `requests` one client address may have in progress at once (more: 429)", &intValue{&c.MaxRequestsPerAddress, 1, 1 << 20}},
+		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
 	}
 	for _, s := range settings {
 		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
@@ -153,8 +188,8 @@ func (v *hostPort) Set(s string) error {
 	return nil
 }
 
-// debugAddr is empty or a host:port with a host: the profiler is never
-// on every interface by accident.
+// debugAddr is empty or a host:port with a host: the profiler and the
+// metrics are never on every interface by accident.
 type debugAddr string
 
 func (v *debugAddr) String() string { return string(*v) }

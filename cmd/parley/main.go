@@ -120,15 +120,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
 	defer func() { stopChat(); <-chatDone }()
 
+	ws := signaling.NewEndpoint(hub, authSvc, publicURL, nil)
+	ws.CheckTimeout = cfg.DBTimeout
 	e := web.New(web.Deps{
 		Auth:       authSvc,
 		Chat:       chatSvc,
 		Conference: confSvc,
 		DB:         pool,
-		WS:         signaling.NewEndpoint(hub, authSvc, publicURL, nil),
+		WS:         ws,
 		PublicURL:  publicURL,
 		Log:        log.With("component", "http"),
 		Metrics:    reg,
+		Limits: web.Limits{
+			MaxBody:              int64(cfg.HTTPMaxBody),
+			DBTimeout:            cfg.DBTimeout,
+			RequestsPerAddress:   cfg.MaxRequestsPerAddress,
+			WebsocketsPerAddress: cfg.MaxWSPerAddress,
+		},
 	})
 
 	if cfg.DebugAddr != "" {
@@ -138,12 +146,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer stopDebug()
 	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (set --listen or PARLEY_LISTEN): %v", cfg.Listen, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	// The timeouts cut a client that trickles its request or idles; a
+	// websocket is not held to them, because the upgrade clears the
+	// connection's deadlines (gorilla/websocket's Upgrade) and the
+	// websocket keeps its own.
+	srv := &http.Server{Handler: e,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is serving", "version", version, "listen", ln.Addr().String(), "url", cfg.PublicURL,

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +23,12 @@ import (
 	"parley/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		os.Exit(serveAsChild(strings.Split(args, "\n")))
+	}
+	storetest.Main(m)
+}
 
 type server struct {
 	base string // http://127.0.0.1:port
@@ -119,7 +126,7 @@ func get(t *testing.T, url string) (int, string) {
 // /ws, and session.hello answers with its name and role; metrics count it;
 // SIGTERM-style shutdown says session.closing and closes with 1001.
 func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
-	s := start(t, freshDatabase(t)) // as on a new machine: the server makes the database and the accounts
+	s := start(t, freshDatabase(t), "--metrics-addr", "127.0.0.1:0") // as on a new machine: the server makes the database and the accounts
 	if code, body := get(t, s.base+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz %d %s", code, body)
 	}
@@ -140,7 +147,7 @@ func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
 	if h.Principal.Name != "Alice Agent" || h.Principal.Role != "agent" {
 		t.Fatalf("hello %s", hello)
 	}
-	if _, metrics := get(t, s.base+"/metrics"); !strings.Contains(metrics, "parley_ws_connections 1") ||
+	if _, metrics := get(t, s.metrics(t)+"/metrics"); !strings.Contains(metrics, "parley_ws_connections 1") ||
 		!strings.Contains(metrics, `parley_ws_envelopes_total{type="session.hello"} 1`) ||
 		!strings.Contains(metrics, `parley_http_request_seconds_count{method="POST",route="/api/login",status="200"}`) {
 		t.Fatalf("metrics lack the connection, the hello or the login:\n%s", metrics)
@@ -220,6 +227,10 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 		{[]string{"--listen", "nope"}, nil, "-listen"},
 		{[]string{"--bcrypt-cost", "99"}, nil, "-bcrypt-cost"},
 		{[]string{"--debug-addr", ":6060"}, nil, "-debug-addr"}, // the profiler on every interface
+		{[]string{"--metrics-addr", ":9090"}, nil, "-metrics-addr"},
+		{[]string{"--http-max-body", "10"}, nil, "-http-max-body"},
+		{nil, map[string]string{"PARLEY_HTTP_IDLE_TIMEOUT": "0s"}, "PARLEY_HTTP_IDLE_TIMEOUT"},
+		{nil, map[string]string{"PARLEY_MAX_WS_PER_ADDRESS": "0"}, "PARLEY_MAX_WS_PER_ADDRESS"},
 		{[]string{"--public-url", "ftp://x"}, nil, "--public-url"},
 		{nil, map[string]string{"PARLEY_WS_RATE": "-1"}, "PARLEY_WS_RATE"},
 		{nil, map[string]string{"PARLEY_DEMO": "maybe"}, "PARLEY_DEMO"},
@@ -277,4 +288,15 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// metrics is the base URL of the server's metrics listener
+// (--metrics-addr), from its log.
+func (s *server) metrics(t *testing.T) string {
+	t.Helper()
+	m := regexp.MustCompile(`"metrics are serving" addr=(\S+)`).FindStringSubmatch(s.log.String())
+	if m == nil {
+		t.Fatalf("no metrics address in the log:\n%s", s.log)
+	}
+	return "http://" + m[1]
 }
