@@ -19,6 +19,7 @@ import (
 func (s *Service) routeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.Tick)
 	defer t.Stop()
+	var alerted time.Time
 	for {
 		if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("expire offers", "err", err)
@@ -26,8 +27,11 @@ func (s *Service) routeLoop(ctx context.Context) {
 		if err := s.routeAll(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("route", "err", err)
 		}
-		if err := s.alertWaiting(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("wait alerts", "err", err)
+		if time.Since(alerted) >= waitAlertEvery {
+			alerted = time.Now()
+			if err := s.alertWaiting(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("wait alerts", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -76,6 +80,10 @@ const MissesBeforePause = 2
 // DefaultWaitAlertSeconds is a queue's WaitAlertSeconds unless its admin
 // sets another.
 const DefaultWaitAlertSeconds = 60
+
+// waitAlertEvery is how often the router looks for chats waiting past
+// their queue's threshold: an alert may come up to this much late.
+const waitAlertEvery = time.Second
 
 type candidate struct {
 	ID       auth.UserID
@@ -195,12 +203,13 @@ type offerKey struct {
 
 // cooling says which agents rejected or missed which of queue qid's
 // queued chats within the cool-down: they are not offered those chats
-// again yet. held is how many chats that concerns.
+// again yet. held is how many chats that concerns. It reads the offers
+// turned down within the cool-down (an index range), not the queue.
 func (s *Service) cooling(ctx context.Context, qid QueueID) (set map[offerKey]bool, held int, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT o.conversation_id, o.user_id FROM offers o
 		JOIN conversations c ON c.id = o.conversation_id
-		WHERE c.queue_id = $1 AND c.state = 'queued'
-			AND o.state IN ('rejected', 'expired') AND o.ended_at > now() - $2::interval`,
+		WHERE o.state IN ('rejected', 'expired') AND o.ended_at > now() - $2::interval
+			AND c.queue_id = $1 AND c.state = 'queued'`,
 		qid, s.opt.RejectCooldown.String())
 	if err != nil {
 		return nil, 0, err
@@ -537,8 +546,11 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 // alert ends with the entry: queue.entry_removed when the chat is taken
 // or closed.
 func (s *Service) alertWaiting(ctx context.Context) error {
+	// The bound by the shortest threshold lets the index skip the chats
+	// that have not waited long enough in any queue.
 	rows, err := s.pool.Query(ctx, `UPDATE conversations c SET wait_alert_at = now() FROM queues q
 		WHERE q.id = c.queue_id AND c.state IN ('queued', 'offered') AND c.wait_alert_at IS NULL
+			AND c.queued_at <= now() - make_interval(secs => (SELECT min(wait_alert_seconds) FROM queues))
 			AND c.queued_at <= now() - make_interval(secs => q.wait_alert_seconds)
 		RETURNING c.id`)
 	if err != nil {
