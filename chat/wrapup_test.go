@@ -138,3 +138,46 @@ func TestOnlyAChatWithAnAgentNeedsWrappingUp(t *testing.T) {
 		})
 	}
 }
+
+func TestWhoMayWrapUpAChatTheCustomerEnded(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx := context.Background()
+	admin := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAdmin, UserID: f.sup.UserID, Name: "Ada"}
+	cases := []struct {
+		name string
+		who  func(customer auth.Principal) auth.Principal
+		code string // "" when allowed
+	}{
+		{"its agent", func(auth.Principal) auth.Principal { return f.alice }, ""},
+		{"a supervisor", func(auth.Principal) auth.Principal { return f.sup }, ""},
+		{"an admin", func(auth.Principal) auth.Principal { return admin }, ""},
+		{"another agent", func(auth.Principal) auth.Principal { return f.bob }, "not_found"},
+		{"its customer", func(c auth.Principal) auth.Principal { return c }, "conflict"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			customer, id := f.customer(t, "Ann")
+			if _, _, err := f.svc.Accept(ctx, f.alice, id); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.Close(ctx, customer, id, ""); err != nil {
+				t.Fatal(err)
+			}
+			err := f.svc.Close(ctx, tc.who(customer), id, "")
+			var coded interface{ Code() string }
+			switch {
+			case tc.code == "" && err != nil:
+				t.Fatalf("wrap-up refused: %v", err)
+			case tc.code != "" && (!errors.As(err, &coded) || coded.Code() != tc.code):
+				t.Fatalf("wrap-up: %v, want %s", err, tc.code)
+			}
+			c, _, err := f.svc.Resume(ctx, f.sup, id, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.WrapUpDue != (tc.code != "") {
+				t.Fatalf("wrap_up_due %v after the attempt", c.WrapUpDue)
+			}
+		})
+	}
+}
