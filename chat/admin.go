@@ -51,6 +51,9 @@ func (q *Queue) validate() error {
 	if q.AnswerSeconds == 0 {
 		q.AnswerSeconds = 20
 	}
+	if q.WaitAlertSeconds == 0 {
+		q.WaitAlertSeconds = DefaultWaitAlertSeconds
+	}
 	switch {
 	case !keyRE.MatchString(q.Key):
 		return bad("key: 3–64 of A-Z a-z 0-9 _ -")
@@ -74,6 +77,8 @@ func (q *Queue) validate() error {
 		return bad("capacity: 1–100 chats per agent")
 	case q.AnswerSeconds < 1 || q.AnswerSeconds > 600:
 		return bad("answer_seconds: 1–600")
+	case q.WaitAlertSeconds < 1 || q.WaitAlertSeconds > 3600:
+		return bad("wait_alert_seconds: 1–3600")
 	}
 	for _, o := range q.AllowedOrigins {
 		if strings.Contains(o, "*") {
@@ -136,14 +141,16 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 	q := c.Queue
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
-			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
+			wait_alert_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			ON CONFLICT (key) DO UPDATE SET name = $2, title = $3, color = $4, greeting = $5, show_agent_name = $6,
 				agent_alias = $7, email_mode = $8, extra_label = $9, extra_mode = $10, strategy = $11, capacity = $12,
-				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16
+				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16, wait_alert_seconds = $17
 			RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
-			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls).Scan(&q.ID)
+			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
+			q.WaitAlertSeconds).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	}
 	var st AgentState
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
-			(SELECT count(*) FROM conversations WHERE agent_id = $1 AND state = 'active')
+			(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
 		FROM (SELECT $1::bigint AS id) u LEFT JOIN agent_status st ON st.user_id = u.id`, p.UserID).
 		Scan(&st.Status, &st.Reason, &st.Since, &st.OpenChats)
 	if err != nil {

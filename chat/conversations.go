@@ -14,7 +14,7 @@ import (
 
 const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
 	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
-	c.last_seq, c.visitor`
+	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor`
 
 const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
@@ -25,7 +25,7 @@ func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	var agentName string
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-		&c.CloseStatus, &c.LastSeq, &c.visitor}, extra...)...)
+		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -166,7 +166,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (C
 }
 
 // openOf lists p's open conversations: a customer's own, an agent's
-// assigned ones.
+// assigned ones and those it still has to wrap up.
 func (s *Service) openOf(ctx context.Context, p auth.Principal) ([]Conversation, error) {
 	var rows pgx.Rows
 	var err error
@@ -176,7 +176,7 @@ func (s *Service) openOf(ctx context.Context, p auth.Principal) ([]Conversation,
 			WHERE c.visitor = $1 AND q.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
 	case p.IsStaff():
 		rows, err = s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
-			WHERE c.agent_id = $1 AND c.state = 'active' ORDER BY c.accepted_at`, p.UserID)
+			WHERE c.agent_id = $1 AND (c.state = 'active' OR c.wrap_up_due) ORDER BY c.accepted_at`, p.UserID)
 	default:
 		return nil, nil
 	}
@@ -235,6 +235,10 @@ func Subject(p auth.Principal, id ConversationID) string {
 }
 
 // Close ends a conversation. Agents give a status from the queue's list.
+// When the customer ends a chat an agent has, the agent still owes it a
+// status: the chat is closed to the customer at once and stays with its
+// agent, wrap_up_due, counting toward the agent's chats, until the agent
+// closes it again with a status (the wrap-up).
 func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
@@ -266,13 +270,18 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 	defer unlock()
 	var ev Event
 	var withdrawn []auth.UserID
+	wrapUp := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err = getConversation(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
 		if c.State == StateClosed {
-			return conflict("the chat is already closed")
+			if !c.WrapUpDue || by != "agent" {
+				return conflict("the chat is already closed")
+			}
+			wrapUp = true
+			return wrapUpTx(ctx, tx, p, c, status, &ev)
 		}
 		rows, err := tx.Query(ctx, `UPDATE offers SET state = 'withdrawn', ended_at = now()
 			WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id)
@@ -282,11 +291,13 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
 			return err
 		}
+		// Only a chat an agent is working on needs wrapping up.
+		due := by == "customer" && c.State == StateActive
 		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'closed', closed_at = now(), closed_by = $2,
-			close_status = nullif($3, '') WHERE id = $1`, id, by, status); err != nil {
+			close_status = nullif($3, ''), wrap_up_due = $4 WHERE id = $1`, id, by, status, due); err != nil {
 			return err
 		}
-		if c.agentID != nil {
+		if c.agentID != nil && !due {
 			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
 				return err
 			}
@@ -298,6 +309,10 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		return err
 	}
 	s.publishEvents(q, ev)
+	if wrapUp {
+		s.poke() // the agent has room again
+		return nil
+	}
 	for _, u := range withdrawn {
 		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "closed"})
@@ -310,6 +325,20 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		go s.closed(id) // not under the conversation's lock: it writes to it
 	}
 	return nil
+}
+
+// wrapUpTx records the agent's status for chat c, which the customer
+// ended, inside tx, and writes the private wrapped_up event into ev.
+func wrapUpTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, status string, ev *Event) error {
+	if _, err := tx.Exec(ctx, `UPDATE conversations SET wrap_up_due = false, close_status = nullif($2, '')
+		WHERE id = $1`, c.ID, status); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+		return err
+	}
+	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: author(p, c), Status: status}
+	return appendEvent(ctx, tx, ev)
 }
 
 // author is p as the author of an event in c: a customer by the name it

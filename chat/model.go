@@ -36,6 +36,9 @@ const (
 	KindAccepted = "accepted"
 	KindMessage  = "message"
 	KindClosed   = "closed"
+	// KindWrappedUp (private) is the agent's close status for a chat the
+	// customer ended.
+	KindWrappedUp = "wrapped_up"
 	// Room events (room_created, room_joined, …) take the kinds of
 	// conference.Activity and carry RoomID.
 )
@@ -73,6 +76,12 @@ type Conversation struct {
 	ClosedBy    *string        `json:"closed_by"`
 	CloseStatus *string        `json:"close_status"`
 	LastSeq     int            `json:"last_seq"`
+	// WrapUpDue (staff only): the customer ended the chat and its agent
+	// has not given it a close status yet.
+	WrapUpDue bool `json:"wrap_up_due,omitempty"`
+	// WaitAlertAt (staff only): when supervisors were told the chat had
+	// waited longer than its queue's WaitAlertSeconds.
+	WaitAlertAt *time.Time `json:"wait_alert_at,omitempty"`
 
 	visitor string // the visitor's subject: who may read it as a customer
 	agentID *auth.UserID
@@ -120,6 +129,9 @@ type Queue struct {
 	// CustomerCalls lets the customer start an audio or video call from
 	// the chat window.
 	CustomerCalls bool `json:"customer_calls"`
+	// WaitAlertSeconds is how long a chat may wait before supervisors are
+	// told (1–3600; default 60).
+	WaitAlertSeconds int `json:"wait_alert_seconds"`
 
 	rrLast *auth.UserID // round robin: the agent offered last
 }

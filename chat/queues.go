@@ -13,7 +13,7 @@ import (
 )
 
 const queueColumns = `id, key, name, title, color, greeting, show_agent_name, agent_alias, email_mode,
-	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, rr_last_user`
+	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, wait_alert_seconds, rr_last_user`
 
 // scanQueue reads queueColumns, then extra columns selected after them
 // into extra.
@@ -21,7 +21,7 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 	var q Queue
 	err := row.Scan(append([]any{&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
 		&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
-		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.rrLast}, extra...)...)
+		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.WaitAlertSeconds, &q.rrLast}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, detail{ErrNotFound, "no such queue"}
 	}
@@ -80,10 +80,12 @@ func (s *Service) CreateQueue(ctx context.Context, q Queue, members ...auth.User
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
-			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
+			wait_alert_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
-			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls).Scan(&q.ID)
+			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
+			q.WaitAlertSeconds).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

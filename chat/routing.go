@@ -19,12 +19,19 @@ import (
 func (s *Service) routeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.Tick)
 	defer t.Stop()
+	var alerted time.Time
 	for {
 		if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("expire offers", "err", err)
 		}
 		if err := s.routeAll(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("route", "err", err)
+		}
+		if time.Since(alerted) >= waitAlertEvery {
+			alerted = time.Now()
+			if err := s.alertWaiting(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("wait alerts", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -57,15 +64,37 @@ func (s *Service) routeAll(ctx context.Context) error {
 	return nil
 }
 
+// DefaultRejectCooldown is how long, unless Options.RejectCooldown says
+// otherwise, a chat an agent rejected or missed is not offered to that
+// agent again. It is short because when no other agent has room the
+// customer waits it out: then the chat goes back to the same agents.
+const DefaultRejectCooldown = 15 * time.Second
+
+// MissesBeforePause is how many offers in a row an agent may let run out
+// before the router pauses the agent ("missed offer"). One miss is a
+// moment away from the desk, and pausing for it would leave the chat
+// with nobody when the agent is the only one on duty; two in a row say
+// the agent is not there.
+const MissesBeforePause = 2
+
+// DefaultWaitAlertSeconds is a queue's WaitAlertSeconds unless its admin
+// sets another.
+const DefaultWaitAlertSeconds = 60
+
+// waitAlertEvery is how often the router looks for chats waiting past
+// their queue's threshold: an alert may come up to this much late.
+const waitAlertEvery = time.Second
+
 type candidate struct {
 	ID       auth.UserID
-	Load     int       // open chats plus pending offers
+	Load     int       // open chats, chats to wrap up, and pending offers
 	LastBusy time.Time // when the agent last took or ended a chat
 }
 
 // routeQueue offers a queue's queued chats, oldest first, by its
 // strategy. When no agent has room for a chat, the later ones wait too,
-// so order is kept.
+// so order is kept. A chat that every agent with room turned down within
+// the cool-down waits it out, and the chats behind it go on.
 func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 	q, err := s.queue(ctx, qid)
 	if err != nil {
@@ -82,8 +111,14 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 	if room == 0 {
 		return nil
 	}
+	cooling, held, err := s.cooling(ctx, qid)
+	if err != nil {
+		return err
+	}
+	// Up to held chats may be skipped as cooling; read enough behind
+	// them to fill the room.
 	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE queue_id = $1 AND state = 'queued'
-		ORDER BY queued_at, id LIMIT $2`, qid, room)
+		ORDER BY queued_at, id LIMIT $2`, qid, room+held)
 	if err != nil {
 		return err
 	}
@@ -91,20 +126,24 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 	if err != nil {
 		return err
 	}
-	cooling, err := s.cooling(ctx, waiting)
-	if err != nil {
-		return err
-	}
 	var plan []plannedOffer
 	for _, id := range waiting {
 		var free []candidate
+		roomLeft := false
 		for _, m := range members {
-			if m.Load < q.Capacity && !cooling[offerKey{id, m.ID}] {
+			if m.Load >= q.Capacity {
+				continue
+			}
+			roomLeft = true
+			if !cooling[offerKey{id, m.ID}] {
 				free = append(free, *m)
 			}
 		}
-		if len(free) == 0 {
+		if !roomLeft {
 			break
+		}
+		if len(free) == 0 {
+			continue
 		}
 		picked := pick(q, free)
 		plan = append(plan, plannedOffer{id, picked})
@@ -130,10 +169,11 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 }
 
 // routable lists the members of queue qid who take chats now: enabled,
-// available and connected, with their load.
+// available and connected, with their load. A chat the customer ended
+// counts until its agent wraps it up: the agent is still working on it.
 func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.user_id,
-			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND c.state = 'active')
+			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND (c.state = 'active' OR c.wrap_up_due))
 			+ (SELECT count(*) FROM offers o WHERE o.user_id = m.user_id AND o.state = 'pending'),
 			coalesce(st.last_activity_at, 'epoch')
 		FROM queue_members m
@@ -161,24 +201,30 @@ type offerKey struct {
 	User auth.UserID
 }
 
-// cooling says which agents rejected or missed which of the chats within
-// the cooldown: they are not offered those chats again yet.
-func (s *Service) cooling(ctx context.Context, ids []ConversationID) (map[offerKey]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT conversation_id, user_id FROM offers
-		WHERE conversation_id = ANY ($1) AND state IN ('rejected', 'expired') AND ended_at > now() - $2::interval`,
-		ids, s.opt.RejectCooldown.String())
+// cooling says which agents rejected or missed which of queue qid's
+// queued chats within the cool-down: they are not offered those chats
+// again yet. held is how many chats that concerns. It reads the offers
+// turned down within the cool-down (an index range), not the queue.
+func (s *Service) cooling(ctx context.Context, qid QueueID) (set map[offerKey]bool, held int, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT o.conversation_id, o.user_id FROM offers o
+		JOIN conversations c ON c.id = o.conversation_id
+		WHERE o.state IN ('rejected', 'expired') AND o.ended_at > now() - $2::interval
+			AND c.queue_id = $1 AND c.state = 'queued'`,
+		qid, s.opt.RejectCooldown.String())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	pairs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[offerKey])
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	set := make(map[offerKey]bool, len(pairs))
+	set = make(map[offerKey]bool, len(pairs))
+	chats := make(map[ConversationID]bool)
 	for _, k := range pairs {
 		set[k] = true
+		chats[k.Conv] = true
 	}
-	return set, nil
+	return set, len(chats), nil
 }
 
 // pick chooses whom to offer to by the queue's strategy.
@@ -225,8 +271,9 @@ func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
 	return name, err
 }
 
-// expireOffers ends offers past their deadline: the agent is paused
-// ("missed offer") and the chat goes back to its queue.
+// expireOffers ends offers past their deadline: the chat goes back to
+// its queue, and an agent who missed MissesBeforePause in a row is paused
+// ("missed offer").
 func (s *Service) expireOffers(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT id, conversation_id, user_id FROM offers
 		WHERE state = 'pending' AND deadline <= now() ORDER BY deadline`)
@@ -251,7 +298,8 @@ func (s *Service) expireOffers(ctx context.Context) error {
 }
 
 // endOffer ends user's pending offer of conversation id as rejected or
-// expired. An expired offer pauses the agent.
+// expired. The agent's MissesBeforePause-th expired offer in a row
+// pauses the agent.
 func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
@@ -296,11 +344,22 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 		kind := KindRejected
 		if how == "expired" {
 			kind = KindMissed
-			st, err := setStatus(ctx, tx, user, StatusPaused, "missed offer")
-			if err != nil {
+			// The agent's last answers: accepted and rejected offers end a
+			// run of misses; taken and withdrawn ones were not the agent's
+			// to answer.
+			var misses int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'expired') FROM (
+					SELECT state FROM offers WHERE user_id = $1 AND state IN ('accepted', 'rejected', 'expired')
+					ORDER BY ended_at DESC LIMIT $2) last`, user, MissesBeforePause).Scan(&misses); err != nil {
 				return err
 			}
-			status = &st
+			if misses >= MissesBeforePause {
+				st, err := setStatus(ctx, tx, user, StatusPaused, "missed offer")
+				if err != nil {
+					return err
+				}
+				status = &st
+			}
 		}
 		ev = Event{ConversationID: id, Kind: kind, Private: true,
 			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
@@ -383,13 +442,13 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 		// Room: open chats and other pending offers, against the queue's capacity.
 		var load int
 		if err := tx.QueryRow(ctx, `SELECT
-				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND state = 'active')
+				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
 				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
 			p.UserID, id).Scan(&load); err != nil {
 			return err
 		}
 		if load >= q.Capacity {
-			return conflict("you already have %d chats, the most this queue allows; close one first", load)
+			return conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
 		}
 		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
 			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
@@ -479,6 +538,54 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 		cs[i], _ = s.view(p, q, c, nil)
 	}
 	return cs, queues, nil
+}
+
+// alertWaiting marks the chats that have waited longer than their queue's
+// WaitAlertSeconds, once each, and tells the queues' waiting lists (which
+// supervisors follow) with a queue.entry carrying wait_alert_at. The
+// alert ends with the entry: queue.entry_removed when the chat is taken
+// or closed.
+func (s *Service) alertWaiting(ctx context.Context) error {
+	// The bound by the shortest threshold lets the index skip the chats
+	// that have not waited long enough in any queue.
+	rows, err := s.pool.Query(ctx, `UPDATE conversations c SET wait_alert_at = now() FROM queues q
+		WHERE q.id = c.queue_id AND c.state IN ('queued', 'offered') AND c.wait_alert_at IS NULL
+			AND c.queued_at <= now() - make_interval(secs => (SELECT min(wait_alert_seconds) FROM queues))
+			AND c.queued_at <= now() - make_interval(secs => q.wait_alert_seconds)
+		RETURNING c.id`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.tellWaitAlert(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellWaitAlert publishes chat id's entry with its alert, read under its
+// stripe so that it cannot overtake a queue.entry_removed.
+func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
+	unlock := s.lockConversations(id)
+	defer unlock()
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	if err != nil {
+		return err
+	}
+	if c.State == StateQueued || c.State == StateOffered {
+		s.log.Info("chat waits past its queue's alert", "conversation", id, "queue", q.ID, "seconds", q.WaitAlertSeconds)
+		s.publishWaiting(q, c)
+	}
+	return nil
 }
 
 // publishWaiting tells the queue's agents that a chat waits.

@@ -29,7 +29,9 @@ var Migrations = store.Migrations{Component: "chat", FS: mustSub(migrations, "mi
 // Options tune the service. Zero values take the defaults.
 type Options struct {
 	// RejectCooldown is how long an agent who rejected or missed a chat is
-	// not offered it again (others are tried first). Default 2 minutes.
+	// not offered that chat again. Other agents with room are offered it
+	// meanwhile; when there are none, it waits out the cool-down and goes
+	// back to the same agents. Default DefaultRejectCooldown.
 	RejectCooldown time.Duration
 	// Tick is how often the router looks for expired offers. Default 250ms.
 	Tick time.Duration
@@ -75,7 +77,7 @@ func (s *Service) OnClose(f func(ConversationID)) { s.closed = f }
 // New makes the service. Call Run to route and write.
 func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
 	if opt.RejectCooldown == 0 {
-		opt.RejectCooldown = 2 * time.Minute
+		opt.RejectCooldown = DefaultRejectCooldown
 	}
 	if opt.Tick == 0 {
 		opt.Tick = 250 * time.Millisecond
@@ -269,6 +271,8 @@ func customerView(q Queue, ev Event) Event {
 func customerConversation(q Queue, c Conversation) Conversation {
 	c.Customer.Online = nil
 	c.CloseStatus = nil
+	c.WrapUpDue = false
+	c.WaitAlertAt = nil
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {

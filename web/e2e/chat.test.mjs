@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
-import { accept, available, done, newPerson, offerCard, startDemoChat } from './people.mjs';
+import { accept, available, done, newPerson, offerCard, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 10_000;
 const XSS = '<img src=x onerror=alert(1)>';
@@ -126,7 +126,7 @@ describe('routed chat', () => {
         await ended.waitFor();
         await waitForText(desk.locator('#chat-closed .chat-closed-text'), 'Chat closed');
         assert.ok(await desk.locator('#compose').isHidden(), 'no more writing into a closed chat');
-        await desk.locator('#chat-tabs .chat-tab', { hasText: 'Chat closed' }).waitFor();
+        await desk.locator('#chat-tabs .chat-tab', { hasText: 'Wrap up' }).waitFor();
 
         const shownToCustomer = await widgetMessages(vera.widget);
         const shownToAgent = await deskMessages(desk);
@@ -138,7 +138,8 @@ describe('routed chat', () => {
         const seqs = await desk.locator('#transcript .events [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
         assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order, without gaps');
 
-        // Dismiss takes the tab away.
+        // Wrapped up with a status, Dismiss takes the tab away.
+        await wrapUp(desk, 'Vera Visitor');
         await desk.getByRole('button', { name: 'Dismiss' }).click();
         await desk.locator('#chat-tabs .chat-tab').first().waitFor({ state: 'detached' });
         await desk.getByText('No open chats').waitFor();
@@ -174,6 +175,7 @@ describe('routed chat', () => {
 
         await endFromWidget(mallory.widget);
         await desk.locator('#transcript .system', { hasText: 'ended the chat' }).waitFor();
+        await wrapUp(desk, 'Mallory');
       } finally {
         await done(alice, mallory);
       }
@@ -203,6 +205,7 @@ describe('routed chat', () => {
         await first.rejecter.page.locator('#waiting .waiting-item').first().waitFor({ state: 'detached' });
         await endFromWidget(rita.widget);
         await first.other.page.locator('#transcript .system', { hasText: 'Rita Reject ended the chat' }).waitFor();
+        await wrapUp(first.other.page, 'Rita Reject');
       } finally {
         await done(alice, bob, rita);
       }
@@ -236,6 +239,7 @@ describe('routed chat', () => {
 
         await endFromWidget(sid.widget);
         await desk.locator('#transcript .system', { hasText: 'Sid Shift ended the chat' }).waitFor();
+        await wrapUp(desk, 'Sid Shift');
       } finally {
         await done(alice, sid);
       }
@@ -332,6 +336,7 @@ describe('routed chat', () => {
 
         await endFromWidget(gina.widget);
         await desk.locator('#transcript .system', { hasText: 'Gina Gap ended the chat' }).waitFor();
+        await wrapUp(desk, 'Gina Gap');
       } finally {
         await done(alice, gina);
       }
@@ -372,6 +377,7 @@ describe('routed chat', () => {
 
         await endFromWidget(remy.widget);
         await desk.locator('#transcript .system', { hasText: 'Remy Restart ended the chat' }).waitFor();
+        await wrapUp(desk, 'Remy Restart');
       } finally {
         await done(alice, remy);
       }

@@ -104,6 +104,23 @@ export async function accept(desk, name) {
 }
 
 /**
+ * The customer ended the chat: the agent wraps it up with a status, which
+ * frees the place it held (docs/protocol.md, chat.close).
+ * @param {import('playwright-core').Page} desk
+ * @param {string} name the customer's
+ * @param {string} [status]
+ */
+export async function wrapUp(desk, name, status = 'Resolved') {
+  await desk.locator('#chat-tabs .chat-tab', { hasText: name }).click();
+  await desk.getByRole('button', { name: 'Wrap up…' }).click();
+  const dialog = desk.getByRole('dialog');
+  await dialog.getByLabel(status).check();
+  await dialog.getByRole('button', { name: 'Wrap up' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await desk.locator('#transcript .system', { hasText: `wrapped up the chat — ${status}` }).waitFor();
+}
+
+/**
  * Closes the contexts, then fails on uncaught errors or dialogs in them.
  * @param {...Person} people
  */

@@ -61,6 +61,8 @@ export class ChatSession {
     this.loaded = false;
     /** the server no longer lets this agent read it (not_found) */
     this.gone = false;
+    /** its wrapped_up event is shown: no status is owed */
+    this.wrappedUp = false;
 
     this.older = el('div', { class: 'history' });
     this.currentDivider = el('p', { class: 'divider divider-current', hidden: true });
@@ -117,6 +119,11 @@ export class ChatSession {
 
   get closed() {
     return this.conv.state === 'closed';
+  }
+
+  /** The customer ended the chat and it waits for this agent's status. */
+  get wrapUpDue() {
+    return this.closed && this.conv.wrap_up_due === true;
   }
 
   // ---------------------------------------------------------------- events
@@ -212,7 +219,15 @@ export class ChatSession {
   update(conv) {
     // Events may be ahead of the answer's state (a close seen live).
     const closed = this.closed;
-    this.conv = closed ? { ...conv, state: 'closed', closed_by: this.conv.closed_by ?? conv.closed_by, close_status: this.conv.close_status ?? conv.close_status } : conv;
+    this.conv = closed
+      ? {
+          ...conv,
+          state: 'closed',
+          closed_by: this.conv.closed_by ?? conv.closed_by,
+          close_status: this.conv.close_status ?? conv.close_status,
+          wrap_up_due: !this.wrappedUp && (this.conv.wrap_up_due === true || conv.wrap_up_due === true),
+        }
+      : conv;
     this.host.changed(this);
   }
 
@@ -275,9 +290,16 @@ export class ChatSession {
           state: 'closed',
           closed_by: ev.author.kind === 'customer' ? 'customer' : 'agent',
           close_status: ev.status ?? null,
+          // The customer left a chat the agent had: a status is still owed.
+          wrap_up_due: ev.author.kind === 'customer' && (this.conv.state === 'active' || this.conv.wrap_up_due === true),
         };
         this.typingShown('');
         this.failOutbox('Not delivered: the chat has ended.');
+        this.host.changed(this);
+        break;
+      case 'wrapped_up':
+        this.wrappedUp = true;
+        this.conv = { ...this.conv, close_status: ev.status || null, wrap_up_due: false };
         this.host.changed(this);
         break;
       default:

@@ -73,6 +73,7 @@ export class Chats {
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));
+    this.wrapUpButton = /** @type {HTMLButtonElement} */ (byId('wrap-up-chat'));
 
     this.dialog = /** @type {HTMLDialogElement} */ (byId('close-dialog'));
     this.dialogForm = /** @type {HTMLFormElement} */ (byId('close-form'));
@@ -285,8 +286,9 @@ export class Chats {
     return n;
   }
 
+  /** Open chats and chats to wrap up: both hold one of the agent's places. */
   countOpen() {
-    this.status.setOpenChats([...this.sessions.values()].filter((s) => !s.closed).length);
+    this.status.setOpenChats([...this.sessions.values()].filter((s) => !s.closed || s.wrapUpDue).length);
   }
 
   /** @param {ChatSession} s */
@@ -294,10 +296,11 @@ export class Chats {
     const parts = this.tabs.get(s.id);
     if (!parts) return;
     setText(parts.name, s.conv.customer.name);
-    setText(parts.state, s.closed ? 'Chat closed' : '');
+    setText(parts.state, s.wrapUpDue ? 'Wrap up' : s.closed ? 'Chat closed' : '');
     parts.state.hidden = !s.closed;
     parts.tab.dataset.online = String(!s.closed && s.conv.customer.online === true);
     parts.tab.classList.toggle('chat-tab-closed', s.closed);
+    parts.tab.classList.toggle('chat-tab-wrap-up', s.wrapUpDue);
     setText(parts.badge, s.unread > 99 ? '99+' : String(s.unread));
     parts.badge.hidden = s.unread === 0;
     parts.badge.setAttribute('aria-label', `${s.unread} unread`);
@@ -316,7 +319,7 @@ export class Chats {
     // Presence is told only while the chat is open.
     const online = !s.closed && c.customer.online === true;
     this.presence.dataset.online = String(online);
-    setText(this.presence, s.closed ? 'Chat closed' : online ? 'Online' : 'Left the chat');
+    setText(this.presence, s.wrapUpDue ? 'Left the chat' : s.closed ? 'Chat closed' : online ? 'Online' : 'Left the chat');
     setText(this.queue, c.queue.name);
     setText(this.email, c.customer.email);
     this.email.hidden = !c.customer.email;
@@ -328,8 +331,28 @@ export class Chats {
     this.closeButton.hidden = s.closed;
     this.composeForm.hidden = s.closed;
     this.closedBar.hidden = !s.closed;
-    setText(this.closedDetail, !s.closed ? '' : c.closed_by === 'customer' ? `· ${c.customer.name} ended it` : c.close_status ? `· ${c.close_status}` : '');
-    if (s.closed && this.dialog.open && this.closing === s) this.dialog.close('closed');
+    this.closedBar.classList.toggle('chat-closed-wrap-up', s.wrapUpDue);
+    setText(
+      this.closedDetail,
+      !s.closed
+        ? ''
+        : s.wrapUpDue
+          ? `· ${c.customer.name} left the chat. Choose a status to wrap it up.`
+          : c.close_status
+            ? `· ${c.close_status}`
+            : c.closed_by === 'customer'
+              ? `· ${c.customer.name} ended it`
+              : '',
+    );
+    this.wrapUpButton.hidden = !s.wrapUpDue;
+    this.dismissButton.hidden = s.wrapUpDue;
+    // A close the agent was choosing a status for becomes the wrap-up.
+    if (s.closed && !s.wrapUpDue && this.dialog.open && this.closing === s) this.dialog.close('closed');
+    if (s.wrapUpDue && this.dialog.open && this.closing === s) {
+      setText(this.dialogTitle, `Wrap up the chat with ${c.customer.name}`);
+      setText(this.dialogConfirm, 'Wrap up');
+      this.dialogWarning.hidden = true;
+    }
     if (s.typingName) {
       setText(this.typingLine, `${s.typingName} is typing…`);
       this.typingLine.hidden = false;
@@ -338,7 +361,7 @@ export class Chats {
       setText(this.typingLine, '');
     }
     this.composeForm.classList.toggle('compose-private', this.privateNote.checked);
-    if (s.closed && document.activeElement === this.compose) this.dismissButton.focus();
+    if (s.closed && document.activeElement === this.compose) (s.wrapUpDue ? this.wrapUpButton : this.dismissButton).focus();
   }
 
   // --------------------------------------------------------------- compose
@@ -357,12 +380,14 @@ export class Chats {
 
   // ----------------------------------------------------------------- close
 
+  /** The close dialog: a status for closing the chat, or for wrapping up one the customer ended. */
   openCloseDialog() {
     const s = this.active;
-    if (!s || s.closed) return;
+    if (!s || (s.closed && !s.wrapUpDue)) return;
     this.closing = s;
     const statuses = this.status.statusesOf(s.conv.queue.id) ?? [];
-    setText(this.dialogTitle, `Close the chat with ${s.conv.customer.name}`);
+    setText(this.dialogTitle, s.wrapUpDue ? `Wrap up the chat with ${s.conv.customer.name}` : `Close the chat with ${s.conv.customer.name}`);
+    setText(this.dialogConfirm, s.wrapUpDue ? 'Wrap up' : 'Close chat');
     const legend = el('legend', {}, 'How did it end?');
     this.statusList.replaceChildren(
       legend,
@@ -371,7 +396,7 @@ export class Chats {
       ),
     );
     this.statusList.hidden = statuses.length === 0;
-    this.dialogWarning.hidden = s.conv.customer.online !== true;
+    this.dialogWarning.hidden = s.closed || s.conv.customer.online !== true;
     this.dialogError.hidden = true;
     this.dialogConfirm.disabled = false;
     this.dialog.returnValue = '';
@@ -393,7 +418,7 @@ export class Chats {
     this.dialogConfirm.disabled = true;
     try {
       await this.conn.request('chat.close', { conversation_id: s.id, status: chosen?.value ?? '' });
-      this.dialog.close('closed'); // the closed event says the rest
+      this.dialog.close('closed'); // the closed (or wrapped_up) event says the rest
     } catch (err) {
       this.dialogConfirm.disabled = false;
       if (/** @type {{code?: string}} */ (err).code === 'conflict') {
@@ -436,6 +461,7 @@ export class Chats {
     });
     this.olderButton.addEventListener('click', () => void this.active?.loadOlder());
     this.closeButton.addEventListener('click', () => this.openCloseDialog());
+    this.wrapUpButton.addEventListener('click', () => this.openCloseDialog());
     this.dismissButton.addEventListener('click', () => {
       if (this.active) this.dismiss(this.active);
     });

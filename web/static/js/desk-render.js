@@ -64,6 +64,9 @@ export function renderEvent(ev, conv) {
           ? [`${who} ended the chat`, false]
           : [ev.status ? `${who} closed the chat — ${ev.status}` : `${who} closed the chat`, false];
       break;
+    case 'wrapped_up':
+      line = [ev.status ? `${who} wrapped up the chat — ${ev.status}` : `${who} wrapped up the chat`, true];
+      break;
     default:
       return null;
   }

@@ -2,7 +2,7 @@
 // The agent's status in the top bar (docs/protocol.md, "Agents"):
 // Available, Paused (with a reason asked in a dialog) or Offline. It comes
 // from agent.state on every hello and from agent.status events, which also
-// tell when the server paused the agent for a missed offer.
+// tell when the server paused the agent for missed offers.
 
 import { byId, setText } from './dom.js';
 import { errorText, hhmm } from './desk-util.js';
@@ -87,7 +87,7 @@ export class StatusControl {
     this.render();
     if (st.status === 'paused' && st.reason === MISSED) {
       if (!(was?.status === 'paused' && was.reason === MISSED && was.since === st.since)) {
-        this.notices.show('You missed an offer, so you were paused. Set yourself Available to get chats again.', {
+        this.notices.show('You let offers run out in a row, so you were paused. Set yourself Available to get chats again.', {
           kind: 'info',
           key: MISSED_KEY,
         });

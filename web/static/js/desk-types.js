@@ -20,6 +20,8 @@
  * @property {string | null} closed_at
  * @property {string | null} closed_by customer or agent
  * @property {string | null} close_status
+ * @property {boolean} [wrap_up_due] the customer ended it; its agent still owes a status
+ * @property {string} [wait_alert_at] waited past its queue's alert threshold (supervisors are told)
  * @property {number} last_seq
  *
  * @typedef {{kind: string, name: string}} Author
@@ -27,7 +29,7 @@
  * @typedef {object} ChatEvent
  * @property {number} conversation_id
  * @property {number} seq
- * @property {'queued' | 'offered' | 'rejected' | 'missed' | 'accepted' | 'message' | 'closed' | 'room_created' | 'room_joined' | 'room_left' | 'screen_started' | 'screen_stopped' | 'room_ended' | string} kind
+ * @property {'queued' | 'offered' | 'rejected' | 'missed' | 'accepted' | 'message' | 'closed' | 'wrapped_up' | 'room_created' | 'room_joined' | 'room_left' | 'screen_started' | 'screen_stopped' | 'room_ended' | string} kind
  * @property {Author} author
  * @property {string} [text]
  * @property {boolean} [private]

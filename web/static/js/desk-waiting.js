@@ -3,10 +3,12 @@
 // the agent's queues, oldest first, each with how long it has waited and a
 // "Pick up" button (chat.accept). queue.waiting is asked again after every
 // hello, since that is what subscribes the connection to queue.entry and
-// queue.entry_removed.
+// queue.entry_removed. Supervisors and admins also see an alert for each
+// chat the server says has waited past its queue's threshold
+// (wait_alert_at), until the chat stops waiting.
 
 import { el, setText } from './dom.js';
-import { duration, errorText } from './desk-util.js';
+import { duration, errorText, hhmm } from './desk-util.js';
 
 /**
  * @typedef {import('./desk-types.js').Conversation} Conversation
@@ -27,8 +29,12 @@ export class Waiting {
    * @param {(id: number) => Promise<void>} deps.accept takes the chat (chat.accept) and opens it
    * @param {(queueId: number) => boolean} deps.mayPickUp whether the agent works in the queue
    *   (supervisors see every queue's list, but take chats only from their own)
+   * @param {HTMLElement} deps.alertList #wait-alerts
+   * @param {() => boolean} deps.supervises whether the signed-in user is told of long waits
    */
-  constructor({ conn, root, empty, count, clock, notices, accept, mayPickUp }) {
+  constructor({ conn, root, empty, count, clock, notices, accept, mayPickUp, alertList, supervises }) {
+    this.alertList = alertList;
+    this.supervises = supervises;
     this.conn = conn;
     this.root = root;
     this.empty = empty;
@@ -66,6 +72,7 @@ export class Waiting {
     if (item) {
       item.conv = conv;
       this.fill(item);
+      this.renderAlerts();
       return;
     }
     const waited = el('span', { class: 'waiting-time' });
@@ -81,6 +88,7 @@ export class Waiting {
     const later = [...this.items.values()].find((x) => x !== fresh && Date.parse(x.conv.queued_at) > at);
     this.root.insertBefore(node, later ? later.node : null);
     this.renderCount();
+    this.renderAlerts();
   }
 
   /**
@@ -93,11 +101,29 @@ export class Waiting {
     item.node.remove();
     this.items.delete(id);
     this.renderCount();
+    this.renderAlerts();
   }
 
   /** The agent's queues are known, or changed: the buttons again. */
   refresh() {
     for (const item of this.items.values()) this.fill(item);
+    this.renderAlerts();
+  }
+
+  /** An alert line for each chat waiting past its queue's threshold, oldest first. */
+  renderAlerts() {
+    const late = this.supervises() ? [...this.items.values()].filter((x) => x.conv.wait_alert_at) : [];
+    late.sort((a, b) => Date.parse(a.conv.queued_at) - Date.parse(b.conv.queued_at));
+    this.alertList.replaceChildren(
+      ...late.map((x) =>
+        el(
+          'li',
+          { class: 'wait-alert', 'data-conversation': x.conv.id },
+          `${x.conv.customer.name} has waited since ${hhmm(x.conv.queued_at)} in ${x.conv.queue.name}, longer than the queue allows`,
+        ),
+      ),
+    );
+    this.alertList.hidden = late.length === 0;
   }
 
   /** Every second: the times waited. */
@@ -122,6 +148,7 @@ export class Waiting {
         ),
       ),
     );
+    item.node.classList.toggle('waiting-item-late', Boolean(c.wait_alert_at));
     if (this.mayPickUp(c.queue.id)) item.node.append(item.button);
     item.button.setAttribute('aria-label', `Pick up the chat with ${c.customer.name}`);
     this.renderTime(item);

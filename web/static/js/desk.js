@@ -64,6 +64,8 @@ const waiting = new Waiting({
   notices,
   accept: (id) => chats.accept(id),
   mayPickUp: (queueId) => status.queues.some((q) => q.id === queueId),
+  alertList: byId('wait-alerts'),
+  supervises: () => ['supervisor', 'admin'].includes(conn.hello?.principal.role ?? ''),
 });
 
 let leaving = false; // signing out: no more session checks or redirects
