@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,8 +19,8 @@ import (
 // Conn is one websocket connection: an actor with one reader (the HTTP
 // handler's goroutine, which also runs the handlers, so a connection's
 // requests are answered in order) and one writer. Everyone else only
-// enqueues frames with Send; the queue is bounded and a connection that
-// cannot keep up is closed, never waited on.
+// enqueues frames with Send; the queue is bounded by frames and by bytes,
+// and a connection that cannot keep up is closed, never waited on.
 type Conn struct {
 	id        string
 	principal auth.Principal
@@ -28,6 +30,7 @@ type Conn struct {
 	log       *slog.Logger
 
 	send     chan []byte
+	queued   atomic.Int64 // bytes in send
 	closeReq chan closeFrame
 	done     chan struct{} // closed when the connection ends
 	ctx      context.Context
@@ -55,6 +58,7 @@ type closeFrame struct {
 func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := hub.cfg
+	setSocketBuffer(ws.NetConn(), cfg.SocketBuffer)
 	return &Conn{
 		id:        id,
 		principal: p,
@@ -73,6 +77,25 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 	}
 }
 
+// setSocketBuffer sets the kernel's send buffer of the socket under nc to
+// n bytes (0: leave it). Left alone, Linux grows it up to 4 MiB
+// (net.ipv4.tcp_wmem), and a client that stops reading is noticed only
+// once that is full: with small events, after tens of seconds. Small, it
+// fills at once and the bounded queue and the write deadline decide.
+func setSocketBuffer(nc net.Conn, n int) {
+	for n > 0 {
+		switch c := nc.(type) {
+		case interface{ SetWriteBuffer(int) error }: // *net.TCPConn
+			c.SetWriteBuffer(n) //nolint:errcheck // best effort: the deadline still bounds
+			return
+		case interface{ NetConn() net.Conn }: // *tls.Conn
+			nc = c.NetConn()
+		default:
+			return
+		}
+	}
+}
+
 // ID is the connection's id, unique on this server.
 func (c *Conn) ID() string { return c.id }
 
@@ -82,25 +105,42 @@ func (c *Conn) Principal() auth.Principal { return c.principal }
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Send enqueues a frame without blocking. If the queue is full the client
-// is too slow: it is disconnected with the reason "slow consumer" and Send
-// reports false.
+// Send enqueues a frame without blocking. If the queue is full, by frames
+// (SendQueue) or by bytes (SendQueueBytes), the client is too slow: it is
+// disconnected with the reason "slow consumer" and Send reports false. An
+// empty queue takes a frame of any size.
 func (c *Conn) Send(frame []byte) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
+	n := int64(len(frame))
+	if before := c.queued.Add(n) - n; before > 0 && c.cfg.SendQueueBytes > 0 && before+n > int64(c.cfg.SendQueueBytes) {
+		c.queued.Add(-n)
+		c.slow("send queue full", "bytes", before)
+		return false
+	}
 	select {
 	case c.send <- frame:
 		return true
 	default:
-		c.hub.metrics.slow.Inc()
-		c.log.Warn("send queue full, disconnecting", "queue", cap(c.send))
-		c.abort(closeFrame{websocket.ClosePolicyViolation, "slow consumer"})
+		c.queued.Add(-n)
+		c.slow("send queue full", "frames", cap(c.send))
 		return false
 	}
 }
+
+// slow disconnects a client that does not read fast enough.
+func (c *Conn) slow(msg string, args ...any) {
+	if c.end(slowConsumer) {
+		c.hub.metrics.slow.Inc()
+		c.log.Warn(msg+", disconnecting", args...)
+		go c.writeClose(slowConsumer, abortCloseTimeout)
+	}
+}
+
+var slowConsumer = closeFrame{websocket.ClosePolicyViolation, "slow consumer"}
 
 // Subscribe delivers the bus subject's events to this connection until it
 // unsubscribes or ends.
@@ -177,15 +217,14 @@ func (c *Conn) writeLoop() {
 	for {
 		select {
 		case frame := <-c.send:
+			c.queued.Add(-int64(len(frame)))
 			if err := c.write(websocket.TextMessage, frame); err != nil {
-				c.end(closeFrame{websocket.CloseAbnormalClosure, "write failed"})
-				c.ws.Close()
+				c.writeFailed(err, "write failed")
 				return
 			}
 		case <-ping.C:
 			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.end(closeFrame{websocket.CloseAbnormalClosure, "ping failed"})
-				c.ws.Close()
+				c.writeFailed(err, "ping failed")
 				return
 			}
 		case cf := <-c.closeReq:
@@ -193,6 +232,7 @@ func (c *Conn) writeLoop() {
 			for flushed := false; !flushed; {
 				select {
 				case frame := <-c.send:
+					c.queued.Add(-int64(len(frame)))
 					if c.write(websocket.TextMessage, frame) != nil {
 						flushed = true
 					}
@@ -210,6 +250,23 @@ func (c *Conn) writeLoop() {
 	}
 }
 
+// writeFailed ends the connection after a failed write. A write that ran
+// out of time means the peer stopped reading: it is a slow consumer. Its
+// buffers are full, so no close frame is tried; the socket is closed.
+func (c *Conn) writeFailed(err error, reason string) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		if c.end(slowConsumer) {
+			c.hub.metrics.slow.Inc()
+			c.log.Warn("write timed out, disconnecting", "timeout", c.cfg.WriteTimeout)
+		}
+	} else {
+		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
+	}
+	c.ws.Close()
+}
+
+// write writes one frame within WriteTimeout.
 func (c *Conn) write(kind int, frame []byte) error {
 	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // error surfaces on write
 	return c.ws.WriteMessage(kind, frame)

@@ -25,7 +25,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "parley_ws_request_seconds", Help: "Time to answer a request, by type.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}}, []string{"type"}),
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "parley_ws_slow_disconnects_total", Help: "Connections closed because their send queue filled."}),
+			Name: "parley_ws_slow_disconnects_total", Help: "Connections closed because their send queue filled or a write timed out."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.conns, m.envelopes, m.errors, m.latency, m.slow)
