@@ -17,10 +17,11 @@ import (
 )
 
 // Conn is one websocket connection: an actor with one reader (the HTTP
-// handler's goroutine, which also runs the handlers, so a connection's
-// requests are answered in order) and one writer. Everyone else only
-// enqueues frames with Send; the queue is bounded by frames and by bytes,
-// and a connection that cannot keep up is closed, never waited on.
+// handler's goroutine) and one writer. The reader answers what needs no
+// I/O itself and hands the rest to the connection's lines (dispatch.go),
+// a bounded number at a time. Everyone else only enqueues frames with
+// Send; the queue is bounded by frames and by bytes, and a connection
+// that cannot keep up is closed, never waited on.
 type Conn struct {
 	id        string
 	principal auth.Principal
@@ -45,6 +46,12 @@ type Conn struct {
 	helloed bool
 	limit   *rate.Limiter // requests answered
 	flood   *rate.Limiter // requests refused before the client is cut off
+
+	// Requests handed to lines (dispatch.go).
+	slots   chan struct{} // one per request taken and not yet answered
+	linesMu sync.Mutex
+	lines   map[string]*line
+	workers sync.WaitGroup // one per running line
 
 	subMu sync.Mutex
 	subs  map[string]struct{}
@@ -73,6 +80,8 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		cancel:    cancel,
 		limit:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
 		flood:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
+		slots:     make(chan struct{}, max(cfg.InFlight, 1)),
+		lines:     make(map[string]*line),
 		subs:      make(map[string]struct{}),
 	}
 }
@@ -342,6 +351,9 @@ func (c *Conn) readEnded(err error) {
 	}
 }
 
+// handle checks a request and answers it at once when that needs no I/O
+// (a bad frame, an unknown type, a missing hello, a role refused, and the
+// types the router answers at once); the rest go to their line.
 func (c *Conn) handle(frame []byte) {
 	env, err := DecodeRequest(frame)
 	if err != nil {
@@ -367,15 +379,30 @@ func (c *Conn) handle(frame []byte) {
 		c.reply(env.ID, nil, err)
 		return
 	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
-	data, err := rt.handler(ctx, &Request{Conn: c, Type: env.Type, ID: env.ID, Data: env.Data})
-	cancel()
-	c.hub.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
-	if err == nil && env.Type == helloType {
-		c.helloed = true
+	j := job{rt, &Request{Conn: c, Type: env.Type, ID: env.ID, Data: env.Data}, time.Now()}
+	if rt.atOnce {
+		data, err := c.call(j)
+		if err == nil && env.Type == helloType {
+			c.helloed = true
+		}
+		c.reply(j.req.ID, data, err)
+		return
 	}
-	c.reply(env.ID, data, err)
+	c.dispatch(lineOf(env.Data), j)
+}
+
+// call runs the request's handler with the request's deadline,
+// RequestTimeout after it was read. A request whose deadline passed while
+// it waited behind others of its line is not handled: it is unavailable.
+func (c *Conn) call(j job) (any, error) {
+	ctx, cancel := context.WithDeadline(c.ctx, j.read.Add(c.cfg.RequestTimeout))
+	defer cancel()
+	if ctx.Err() != nil {
+		return nil, &Error{CodeUnavailable, "the request waited too long behind earlier ones and was not handled; try again"}
+	}
+	data, err := j.rt.handler(ctx, j.req)
+	c.hub.metrics.latency.WithLabelValues(j.req.Type).Observe(time.Since(j.read).Seconds())
+	return data, err
 }
 
 // reply answers request id with data or err.

@@ -2,13 +2,16 @@ package signaling_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
@@ -19,6 +22,7 @@ import (
 	"parley/conference"
 	"parley/sfu"
 	"parley/signaling"
+	"parley/signaling/client"
 	"parley/store/storetest"
 )
 
@@ -140,6 +144,9 @@ func (p *holdProxy) close() {
 	p.wg.Wait()
 }
 
+// queues numbers the test queues: a test run twice (-count) needs new keys.
+var queues atomic.Int64
+
 // fullEnv is a hub with every request type of the server registered (the
 // chat, the rooms), on a database reached through a holdProxy.
 type fullEnv struct {
@@ -181,14 +188,27 @@ func newFullEnv(t *testing.T, cfg signaling.Config) *fullEnv {
 	e.agent = e.login(t, "agent-"+t.Name(), auth.RoleAgent)
 	e.super = e.login(t, "super-"+t.Name(), auth.RoleSupervisor)
 	key := strings.NewReplacer("/", "-", "_", "-").Replace(strings.ToLower(t.Name()))
-	if len(key) > 60 {
-		key = key[:60]
-	}
+	key = fmt.Sprintf("%.50s-%d", key, queues.Add(1))
 	q, err := svc.CreateQueue(ctx, chat.Queue{Key: key, Name: "Support"}, e.agent.User.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &fullEnv{env: e, proxy: proxy, chat: svc, queue: q, reg: reg}
+}
+
+// customer connects a new visitor of the queue.
+func (f *fullEnv) customer(t *testing.T) *client.Client {
+	t.Helper()
+	tok, _, err := f.auth.IssueVisitor(f.queue.Key, "", "Vera", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := client.Connect(ctxT(t), f.url, client.Options{Token: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // counter reads a counter of the hub's metrics.
@@ -208,4 +228,23 @@ func (f *fullEnv) counter(t *testing.T, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// answer waits for the answer to a request sent with WriteRaw.
+func answer(t *testing.T, c *client.Client, within time.Duration) client.Envelope {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				t.Fatalf("connection ended while waiting for an answer (close: %v)", c.CloseError())
+			}
+			if ev.Type == client.Unanswered {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no answer within %v", within)
+		}
+	}
 }

@@ -31,6 +31,7 @@ type Config struct {
 	PingInterval   time.Duration
 	PongTimeout    time.Duration // no frame or pong for this long ends the connection
 	RequestTimeout time.Duration // per request handler
+	InFlight       int           // requests per connection taken and not yet answered
 	RatePerSecond  float64       // sustained requests per connection
 	RateBurst      int           // requests allowed at once above the rate
 	ClosingRetry   time.Duration // retry_ms of session.closing
@@ -48,6 +49,7 @@ func DefaultConfig() Config {
 		PingInterval:   25 * time.Second,
 		PongTimeout:    60 * time.Second,
 		RequestTimeout: 15 * time.Second,
+		InFlight:       16,
 		RatePerSecond:  30,
 		RateBurst:      60,
 		ClosingRetry:   2 * time.Second,
@@ -110,6 +112,7 @@ func NewHub(cfg Config, b bus.Bus, router *Router, log *slog.Logger, reg prometh
 		subjects: make(map[string]*subject),
 	}
 	h.registerSession()
+	router.answerAtOnce(helloType, "session.ping")
 	return h
 }
 
