@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,10 +17,11 @@ import (
 )
 
 // Conn is one websocket connection: an actor with one reader (the HTTP
-// handler's goroutine, which also runs the handlers, so a connection's
-// requests are answered in order) and one writer. Everyone else only
-// enqueues frames with Send; the queue is bounded and a connection that
-// cannot keep up is closed, never waited on.
+// handler's goroutine) and one writer. The reader answers what needs no
+// I/O itself and hands the rest to the connection's lines (dispatch.go),
+// a bounded number at a time. Everyone else only enqueues frames with
+// Send; the queue is bounded by frames and by bytes, and a connection
+// that cannot keep up is closed, never waited on.
 type Conn struct {
 	id        string
 	principal auth.Principal
@@ -28,6 +31,7 @@ type Conn struct {
 	log       *slog.Logger
 
 	send     chan []byte
+	queued   atomic.Int64 // bytes in send
 	closeReq chan closeFrame
 	done     chan struct{} // closed when the connection ends
 	ctx      context.Context
@@ -43,6 +47,12 @@ type Conn struct {
 	limit   *rate.Limiter // requests answered
 	flood   *rate.Limiter // requests refused before the client is cut off
 
+	// Requests handed to lines (dispatch.go).
+	slots   chan struct{} // one per request taken and not yet answered
+	linesMu sync.Mutex
+	lines   map[string]*line
+	workers sync.WaitGroup // one per running line
+
 	subMu sync.Mutex
 	subs  map[string]struct{}
 }
@@ -55,6 +65,7 @@ type closeFrame struct {
 func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := hub.cfg
+	setSocketBuffer(ws.NetConn(), cfg.SocketBuffer)
 	return &Conn{
 		id:        id,
 		principal: p,
@@ -69,7 +80,28 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		cancel:    cancel,
 		limit:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
 		flood:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
+		slots:     make(chan struct{}, max(cfg.InFlight, 1)),
+		lines:     make(map[string]*line),
 		subs:      make(map[string]struct{}),
+	}
+}
+
+// setSocketBuffer sets the kernel's send buffer of the socket under nc to
+// n bytes (0: leave it). Left alone, Linux grows it up to 4 MiB
+// (net.ipv4.tcp_wmem), and a client that stops reading is noticed only
+// once that is full: with small events, after tens of seconds. Small, it
+// fills at once and the bounded queue and the write deadline decide.
+func setSocketBuffer(nc net.Conn, n int) {
+	for n > 0 {
+		switch c := nc.(type) {
+		case interface{ SetWriteBuffer(int) error }: // *net.TCPConn
+			c.SetWriteBuffer(n) //nolint:errcheck // best effort: the deadline still bounds
+			return
+		case interface{ NetConn() net.Conn }: // *tls.Conn
+			nc = c.NetConn()
+		default:
+			return
+		}
 	}
 }
 
@@ -82,25 +114,42 @@ func (c *Conn) Principal() auth.Principal { return c.principal }
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Send enqueues a frame without blocking. If the queue is full the client
-// is too slow: it is disconnected with the reason "slow consumer" and Send
-// reports false.
+// Send enqueues a frame without blocking. If the queue is full, by frames
+// (SendQueue) or by bytes (SendQueueBytes), the client is too slow: it is
+// disconnected with the reason "slow consumer" and Send reports false. An
+// empty queue takes a frame of any size.
 func (c *Conn) Send(frame []byte) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
+	n := int64(len(frame))
+	if before := c.queued.Add(n) - n; before > 0 && c.cfg.SendQueueBytes > 0 && before+n > int64(c.cfg.SendQueueBytes) {
+		c.queued.Add(-n)
+		c.slow("send queue full", "bytes", before)
+		return false
+	}
 	select {
 	case c.send <- frame:
 		return true
 	default:
-		c.hub.metrics.slow.Inc()
-		c.log.Warn("send queue full, disconnecting", "queue", cap(c.send))
-		c.abort(closeFrame{websocket.ClosePolicyViolation, "slow consumer"})
+		c.queued.Add(-n)
+		c.slow("send queue full", "frames", cap(c.send))
 		return false
 	}
 }
+
+// slow disconnects a client that does not read fast enough.
+func (c *Conn) slow(msg string, args ...any) {
+	if c.end(slowConsumer) {
+		c.hub.metrics.slow.Inc()
+		c.log.Warn(msg+", disconnecting", args...)
+		go c.writeClose(slowConsumer, abortCloseTimeout)
+	}
+}
+
+var slowConsumer = closeFrame{websocket.ClosePolicyViolation, "slow consumer"}
 
 // Subscribe delivers the bus subject's events to this connection until it
 // unsubscribes or ends.
@@ -177,15 +226,14 @@ func (c *Conn) writeLoop() {
 	for {
 		select {
 		case frame := <-c.send:
+			c.queued.Add(-int64(len(frame)))
 			if err := c.write(websocket.TextMessage, frame); err != nil {
-				c.end(closeFrame{websocket.CloseAbnormalClosure, "write failed"})
-				c.ws.Close()
+				c.writeFailed(err, "write failed")
 				return
 			}
 		case <-ping.C:
 			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.end(closeFrame{websocket.CloseAbnormalClosure, "ping failed"})
-				c.ws.Close()
+				c.writeFailed(err, "ping failed")
 				return
 			}
 		case cf := <-c.closeReq:
@@ -193,6 +241,7 @@ func (c *Conn) writeLoop() {
 			for flushed := false; !flushed; {
 				select {
 				case frame := <-c.send:
+					c.queued.Add(-int64(len(frame)))
 					if c.write(websocket.TextMessage, frame) != nil {
 						flushed = true
 					}
@@ -210,6 +259,23 @@ func (c *Conn) writeLoop() {
 	}
 }
 
+// writeFailed ends the connection after a failed write. A write that ran
+// out of time means the peer stopped reading: it is a slow consumer. Its
+// buffers are full, so no close frame is tried; the socket is closed.
+func (c *Conn) writeFailed(err error, reason string) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		if c.end(slowConsumer) {
+			c.hub.metrics.slow.Inc()
+			c.log.Warn("write timed out, disconnecting", "timeout", c.cfg.WriteTimeout)
+		}
+	} else {
+		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
+	}
+	c.ws.Close()
+}
+
+// write writes one frame within WriteTimeout.
 func (c *Conn) write(kind int, frame []byte) error {
 	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // error surfaces on write
 	return c.ws.WriteMessage(kind, frame)
@@ -285,6 +351,9 @@ func (c *Conn) readEnded(err error) {
 	}
 }
 
+// handle checks a request and answers it at once when that needs no I/O
+// (a bad frame, an unknown type, a missing hello, a role refused, and the
+// types the router answers at once); the rest go to their line.
 func (c *Conn) handle(frame []byte) {
 	env, err := DecodeRequest(frame)
 	if err != nil {
@@ -310,15 +379,30 @@ func (c *Conn) handle(frame []byte) {
 		c.reply(env.ID, nil, err)
 		return
 	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
-	data, err := rt.handler(ctx, &Request{Conn: c, Type: env.Type, ID: env.ID, Data: env.Data})
-	cancel()
-	c.hub.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
-	if err == nil && env.Type == helloType {
-		c.helloed = true
+	j := job{rt, &Request{Conn: c, Type: env.Type, ID: env.ID, Data: env.Data}, time.Now()}
+	if rt.atOnce {
+		data, err := c.call(j)
+		if err == nil && env.Type == helloType {
+			c.helloed = true
+		}
+		c.reply(j.req.ID, data, err)
+		return
 	}
-	c.reply(env.ID, data, err)
+	c.dispatch(lineOf(env.Data), j)
+}
+
+// call runs the request's handler with the request's deadline,
+// RequestTimeout after it was read. A request whose deadline passed while
+// it waited behind others of its line is not handled: it is unavailable.
+func (c *Conn) call(j job) (any, error) {
+	ctx, cancel := context.WithDeadline(c.ctx, j.read.Add(c.cfg.RequestTimeout))
+	defer cancel()
+	if ctx.Err() != nil {
+		return nil, &Error{CodeUnavailable, "the request waited too long behind earlier ones and was not handled; try again"}
+	}
+	data, err := j.rt.handler(ctx, j.req)
+	c.hub.metrics.latency.WithLabelValues(j.req.Type).Observe(time.Since(j.read).Seconds())
+	return data, err
 }
 
 // reply answers request id with data or err.

@@ -25,10 +25,13 @@ type Config struct {
 	Version        string        // reported by session.hello
 	MaxFrameBytes  int           // larger frames close the connection with 1009
 	SendQueue      int           // frames queued per connection before it counts as slow
-	WriteTimeout   time.Duration // per frame
+	SendQueueBytes int           // bytes queued per connection before it counts as slow
+	SocketBuffer   int           // the kernel's send buffer per connection, in bytes; 0 leaves the system's
+	WriteTimeout   time.Duration // per frame; a write that takes longer ends the connection as slow
 	PingInterval   time.Duration
 	PongTimeout    time.Duration // no frame or pong for this long ends the connection
 	RequestTimeout time.Duration // per request handler
+	InFlight       int           // requests per connection taken and not yet answered
 	RatePerSecond  float64       // sustained requests per connection
 	RateBurst      int           // requests allowed at once above the rate
 	ClosingRetry   time.Duration // retry_ms of session.closing
@@ -40,10 +43,13 @@ func DefaultConfig() Config {
 		Version:        "dev",
 		MaxFrameBytes:  64 << 10,
 		SendQueue:      256,
-		WriteTimeout:   10 * time.Second,
+		SendQueueBytes: 1 << 20,
+		SocketBuffer:   64 << 10,
+		WriteTimeout:   5 * time.Second,
 		PingInterval:   25 * time.Second,
 		PongTimeout:    60 * time.Second,
 		RequestTimeout: 15 * time.Second,
+		InFlight:       16,
 		RatePerSecond:  30,
 		RateBurst:      60,
 		ClosingRetry:   2 * time.Second,
@@ -106,6 +112,7 @@ func NewHub(cfg Config, b bus.Bus, router *Router, log *slog.Logger, reg prometh
 		subjects: make(map[string]*subject),
 	}
 	h.registerSession()
+	router.answerAtOnce(helloType, "session.ping")
 	return h
 }
 

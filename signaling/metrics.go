@@ -8,6 +8,8 @@ type metrics struct {
 	errors    *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	slow      prometheus.Counter
+
+	backpressure prometheus.Counter
 }
 
 // newMetrics registers the websocket metrics on reg (none when nil). The
@@ -25,10 +27,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "parley_ws_request_seconds", Help: "Time to answer a request, by type.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}}, []string{"type"}),
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "parley_ws_slow_disconnects_total", Help: "Connections closed because their send queue filled."}),
+			Name: "parley_ws_slow_disconnects_total", Help: "Connections closed because their send queue filled or a write timed out."}),
+		backpressure: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_ws_backpressure_total", Help: "Times a connection stopped reading because its requests in flight were at the limit."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.envelopes, m.errors, m.latency, m.slow)
+		reg.MustRegister(m.conns, m.envelopes, m.errors, m.latency, m.slow, m.backpressure)
 	}
 	return m
 }

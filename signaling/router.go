@@ -29,6 +29,7 @@ type Handler func(ctx context.Context, req *Request) (any, error)
 type route struct {
 	handler Handler
 	roles   []auth.Role // empty: any principal
+	atOnce  bool        // answered by the reader itself, ahead of the lines
 }
 
 // Router is the registry of request types. Packages register their types
@@ -53,7 +54,23 @@ func (r *Router) Handle(typ string, h Handler, roles ...auth.Role) {
 	if _, dup := r.routes[typ]; dup {
 		panic(fmt.Sprintf("signaling: %s registered twice", typ))
 	}
-	r.routes[typ] = route{h, roles}
+	r.routes[typ] = route{handler: h, roles: roles}
+}
+
+// answerAtOnce makes the reader answer these types itself, as they
+// arrive, instead of queueing them on a line (dispatch.go). Their handlers
+// must do no I/O and be quick: they hold up the reading of the connection.
+func (r *Router) answerAtOnce(types ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, typ := range types {
+		rt, ok := r.routes[typ]
+		if !ok {
+			panic(fmt.Sprintf("signaling: %s is not registered", typ))
+		}
+		rt.atOnce = true
+		r.routes[typ] = rt
+	}
 }
 
 func (r *Router) lookup(typ string) (route, bool) {

@@ -94,6 +94,7 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
 		c.ws.Close()
 	}
+	c.workers.Wait() // requests still running end with the connection's context
 	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
 }
 
