@@ -21,17 +21,11 @@ func (s *Service) routeLoop(ctx context.Context) {
 	defer t.Stop()
 	var alerted time.Time
 	for {
-		if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("expire offers", "err", err)
-		}
-		if err := s.routeAll(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("route", "err", err)
-		}
+		s.step(ctx, "expire offers", s.expireOffers)
+		s.step(ctx, "route", s.routeAll)
 		if time.Since(alerted) >= waitAlertEvery {
 			alerted = time.Now()
-			if err := s.alertWaiting(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("wait alerts", "err", err)
-			}
+			s.step(ctx, "wait alerts", s.alertWaiting)
 		}
 		select {
 		case <-ctx.Done():
@@ -39,6 +33,18 @@ func (s *Service) routeLoop(ctx context.Context) {
 		case <-s.kick:
 		case <-t.C:
 		}
+	}
+}
+
+// step runs one of the router's steps within DBTimeout, and logs its
+// failure unless the router is stopping.
+func (s *Service) step(ctx context.Context, what string, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn(what, "err", err)
+	} else if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		s.log.Warn(what, "err", "the database did not answer in time")
 	}
 }
 

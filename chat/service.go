@@ -46,6 +46,11 @@ type Options struct {
 	// which costs more than it gains when PostgreSQL shares the server's
 	// cores (the C1 runs in docs/benchmarks.md).
 	Writers int
+	// DBTimeout bounds each database step of the service's own loops: a
+	// batch of messages committed, a router pass, an expiry of offers. A
+	// database that hangs then costs a step this long: its senders are
+	// answered unavailable and the loop goes on. Default 5s.
+	DBTimeout time.Duration
 }
 
 // Service is the chat domain. Run starts its router and message writer.
@@ -81,6 +86,9 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	}
 	if opt.Tick == 0 {
 		opt.Tick = 250 * time.Millisecond
+	}
+	if opt.DBTimeout <= 0 {
+		opt.DBTimeout = 5 * time.Second
 	}
 	if opt.BatchMax == 0 {
 		opt.BatchMax = 128

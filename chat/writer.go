@@ -144,7 +144,11 @@ func (s *Service) writeLoop(ctx context.Context, in <-chan *sendReq) {
 	}
 }
 
+// commit stores a batch within DBTimeout: on a database that hangs, its
+// senders are answered unavailable and the writer takes the next batch.
 func (s *Service) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
+	defer cancel()
 	ids := w.ids[:0]
 	for _, r := range batch {
 		ids = append(ids, r.ev.ConversationID)

@@ -3,12 +3,8 @@ package signaling_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,132 +22,14 @@ import (
 	"parley/store/storetest"
 )
 
-// holdProxy forwards TCP connections to the database server and, while
-// held, forwards nothing while keeping every connection open: a database
-// that hangs, where storetest.Proxy's cut is one that is gone.
-type holdProxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	held  chan struct{} // closed by Release; nil while forwarding
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newHoldProxy(t *testing.T) *holdProxy {
-	t.Helper()
-	u, err := url.Parse(storetest.BaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &holdProxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-// URL is the package database's URL through the proxy.
-func (p *holdProxy) URL() string {
-	u, _ := url.Parse(storetest.URL())
-	u.Host = p.ln.Addr().String()
-	return u.String()
-}
-
-// Hold stops forwarding until Release.
-func (p *holdProxy) Hold() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.held == nil {
-		p.held = make(chan struct{})
-	}
-}
-
-// Release forwards again, what was held first.
-func (p *holdProxy) Release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.held != nil {
-		close(p.held)
-		p.held = nil
-	}
-}
-
-func (p *holdProxy) wait() {
-	p.mu.Lock()
-	h := p.held
-	p.mu.Unlock()
-	if h != nil {
-		<-h
-	}
-}
-
-func (p *holdProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(c, up)
-		go p.pipe(up, c)
-	}
-}
-
-func (p *holdProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.wait()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				err = werr
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				src.Close()
-			}
-			dst.Close()
-			return
-		}
-	}
-}
-
-func (p *holdProxy) close() {
-	p.Release()
-	p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 // queues numbers the test queues: a test run twice (-count) needs new keys.
 var queues atomic.Int64
 
 // fullEnv is a hub with every request type of the server registered (the
-// chat, the rooms), on a database reached through a holdProxy.
+// chat, the rooms), on a database reached through a storetest.Proxy that can hang.
 type fullEnv struct {
 	*env
-	proxy *holdProxy
+	proxy *storetest.Proxy
 	chat  *chat.Service
 	queue chat.Queue
 	reg   *prometheus.Registry
@@ -159,7 +37,7 @@ type fullEnv struct {
 
 func newFullEnv(t *testing.T, cfg signaling.Config) *fullEnv {
 	t.Helper()
-	proxy := newHoldProxy(t)
+	proxy := storetest.NewProxy(t)
 	pool := storetest.PoolAt(t, proxy.URL(), auth.Migrations, conference.Migrations, chat.Migrations)
 	ctx := context.Background()
 	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
@@ -178,7 +56,7 @@ func newFullEnv(t *testing.T, cfg signaling.Config) *fullEnv {
 	runCtx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { defer close(ran); svc.Run(runCtx) }()
-	t.Cleanup(func() { proxy.Release(); stop(); <-ran })
+	t.Cleanup(func() { proxy.Restore(); stop(); <-ran })
 	signaling.RegisterChat(e.router, e.hub, svc)
 	conf := conference.New(pool, media, e.bus, a, quiet, conference.Options{})
 	signaling.RegisterRooms(e.router, e.bus, conf, svc, quiet)

@@ -46,7 +46,7 @@ func TestPingIsAnsweredWhileChatSendWaitsOnAHungDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.proxy.Hold()
+	f.proxy.Hang()
 	sent := time.Now()
 	if err := c.WriteRaw(sendFrame("stalled", conv, "m2")); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestPingIsAnsweredWhileChatSendWaitsOnAHungDatabase(t *testing.T) {
 		t.Fatalf("stalled send answered after %v, want about the request deadline %v", took, cfg.RequestTimeout)
 	}
 
-	f.proxy.Release()
+	f.proxy.Restore()
 	var res struct {
 		Seq int `json:"seq"`
 	}
@@ -148,7 +148,7 @@ func TestRequestsQueuedBehindAStalledOneAnswerWithinTheirDeadline(t *testing.T) 
 	f := newFullEnv(t, cfg)
 	c := f.customer(t)
 	conv := startChat(t, c)
-	f.proxy.Hold()
+	f.proxy.Hang()
 	sent := time.Now()
 	for i := range 3 {
 		if err := c.WriteRaw(sendFrame(fmt.Sprint("s", i), conv, fmt.Sprint("m", i))); err != nil {
@@ -176,7 +176,7 @@ func TestPastTheInFlightLimitTheReaderWaits(t *testing.T) {
 	f := newFullEnv(t, cfg)
 	c := f.customer(t)
 	conv := startChat(t, c)
-	f.proxy.Hold()
+	f.proxy.Hang()
 	for _, frame := range [][]byte{sendFrame("stalled", conv, "m1"), sendFrame("waiting", conv, "m2"), []byte(`{"type":"session.ping","id":"ping"}`)} {
 		if err := c.WriteRaw(frame); err != nil {
 			t.Fatal(err)
@@ -265,7 +265,7 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 			conns[i] = f.connect(t, f.agent)
 		}
 	}
-	f.proxy.Hold()
+	f.proxy.Hang()
 	type result struct {
 		typ  string
 		code string

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -20,7 +21,8 @@ var ErrNotFound = errors.New("not found")
 
 // IsUnavailable reports whether err means the database could not be
 // reached or dropped the connection: dial failures, broken connections,
-// timeouts, and the server shutting down or starting up.
+// timeouts (a deadline passed while waiting on it, for a connection or
+// an answer), and the server shutting down or starting up.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
@@ -37,7 +39,7 @@ func IsUnavailable(err error) bool {
 		// Class 08: connection exception; 57P0x: shutdown, crash, cannot connect now.
 		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
 	}
-	if errors.Is(err, pgconn.ErrConnClosed) || pgconn.Timeout(err) {
+	if errors.Is(err, pgconn.ErrConnClosed) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var oe *net.OpError

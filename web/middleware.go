@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,8 +56,8 @@ func toHTTP(err error) *httpError {
 		code := strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_"))
 		return &httpError{ee.Code, code, fmt.Sprint(ee.Message)}
 	}
-	// A deadline is the request's database deadline (dbDeadline) passing.
-	if store.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded) {
+	// Unavailable includes the request's database deadline (dbDeadline) passing.
+	if store.IsUnavailable(err) {
 		return &httpError{http.StatusServiceUnavailable, "unavailable", "The database is not answering; try again in a moment."}
 	}
 	if errors.Is(err, store.ErrNotFound) {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -16,120 +14,10 @@ import (
 	"parley/store/storetest"
 )
 
-// hangingProxy forwards TCP connections to the database server until
-// Hang: from then on it forwards nothing and leaves new connections
-// unanswered, as a database that hangs does, until Restore.
-type hangingProxy struct {
-	ln     net.Listener
-	target string
-
-	mu     sync.Mutex
-	resume chan struct{} // nil while forwarding; closed by Restore
-	conns  []net.Conn
-}
-
-func newHangingProxy(t *testing.T) *hangingProxy {
-	t.Helper()
-	u, err := url.Parse(storetest.BaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &hangingProxy{ln: ln, target: u.Host}
-	go p.serve()
-	t.Cleanup(func() {
-		p.Restore()
-		ln.Close()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-	})
-	return p
-}
-
-// URL is the package database's URL through the proxy.
-func (p *hangingProxy) URL() string {
-	u, _ := url.Parse(storetest.URL())
-	u.Host = p.ln.Addr().String()
-	return u.String()
-}
-
-func (p *hangingProxy) Hang() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.resume == nil {
-		p.resume = make(chan struct{})
-	}
-}
-
-func (p *hangingProxy) Restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.resume != nil {
-		close(p.resume)
-		p.resume = nil
-	}
-}
-
-// wait blocks while the proxy hangs.
-func (p *hangingProxy) wait() {
-	p.mu.Lock()
-	r := p.resume
-	p.mu.Unlock()
-	if r != nil {
-		<-r
-	}
-}
-
-func (p *hangingProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c)
-		p.mu.Unlock()
-		go func() {
-			p.wait()
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				return
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, up)
-			p.mu.Unlock()
-			go p.pipe(up, c)
-			p.pipe(c, up)
-		}()
-	}
-}
-
-func (p *hangingProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		p.wait()
-		if _, err := dst.Write(buf[:n]); err != nil {
-			return
-		}
-	}
-}
-
 // With the database hung, every route answers within a few seconds, and
 // every route that needs the database answers 503 unavailable.
 func TestAHungDatabaseAnswersUnavailableOnEveryRouteWithinSeconds(t *testing.T) {
-	proxy := newHangingProxy(t)
+	proxy := storetest.NewProxy(t)
 	s := start(t, proxy.URL(), "--db-timeout", "1s")
 	token := s.login(t, "ada")
 	proxy.Hang()

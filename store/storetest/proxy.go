@@ -1,23 +1,31 @@
 package storetest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
 )
 
-// Proxy forwards TCP connections to the database server. Cut drops every
-// connection and refuses new ones, as a stopped server would; Restore lets
-// them through again. It is how tests take the database away from a running
-// server without stopping the machine's PostgreSQL under other packages.
+// Proxy forwards TCP connections to the database server. It takes the
+// database away from a running server in two ways, without stopping the
+// machine's PostgreSQL under other packages:
+//
+//   - Cut drops every connection and refuses new ones, as a stopped
+//     server would;
+//   - Hang forwards nothing more, in either direction, while keeping
+//     every connection open and leaving new ones unanswered, as a server
+//     that hangs would.
+//
+// Restore ends either: connections are let through again, and what a
+// hang held back is forwarded.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
 	mu    sync.Mutex
 	cut   bool
+	held  chan struct{} // closed by Restore; nil while forwarding
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 }
@@ -57,11 +65,34 @@ func (p *Proxy) Cut() {
 	}
 }
 
-// Restore lets connections through again.
+// Hang stops forwarding until Restore, keeping connections open.
+func (p *Proxy) Hang() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = make(chan struct{})
+	}
+}
+
+// Restore ends a Cut or a Hang.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.cut = false
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
+}
+
+// wait blocks while the proxy hangs.
+func (p *Proxy) wait() {
+	p.mu.Lock()
+	h := p.held
 	p.mu.Unlock()
+	if h != nil {
+		<-h
+	}
 }
 
 func (p *Proxy) serve() {
@@ -77,34 +108,65 @@ func (p *Proxy) serve() {
 			c.Close()
 			continue
 		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
 		p.conns[c] = struct{}{}
-		p.conns[up] = struct{}{}
 		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(c, up)
-		go p.pipe(up, c)
+		p.wg.Add(1)
+		go p.connect(c)
 	}
+}
+
+// connect dials the server for c once the proxy does not hang, then
+// forwards both ways.
+func (p *Proxy) connect(c net.Conn) {
+	defer p.wg.Done()
+	p.wait()
+	up, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	if err != nil || p.cut {
+		p.mu.Unlock()
+		if up != nil {
+			up.Close()
+		}
+		p.drop(c)
+		return
+	}
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	p.wg.Add(2)
+	go p.pipe(c, up)
+	go p.pipe(up, c)
 }
 
 func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
-	io.Copy(dst, src) //nolint:errcheck // ends when either side closes
-	dst.Close()
-	src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			p.drop(dst)
+			p.drop(src)
+			return
+		}
+	}
+}
+
+// drop closes c and forgets it.
+func (p *Proxy) drop(c net.Conn) {
+	c.Close()
 	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
+	delete(p.conns, c)
 	p.mu.Unlock()
 }
 
 func (p *Proxy) close() {
 	p.ln.Close()
+	p.Restore()
 	p.Cut()
 	p.wg.Wait()
 }
