@@ -14,7 +14,7 @@ import (
 
 const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
 	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
-	c.last_seq, c.visitor`
+	c.last_seq, c.visitor, c.last_public_seq`
 
 const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
@@ -25,7 +25,7 @@ func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	var agentName string
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-		&c.CloseStatus, &c.LastSeq, &c.visitor}, extra...)...)
+		&c.CloseStatus, &c.LastSeq, &c.visitor, &c.lastPublicSeq}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -380,8 +380,14 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 	return out, more, nil
 }
 
-// Typing tells the other side of a conversation that p is typing.
-func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing bool) error {
+// Typing tells the other side of a conversation that p is typing. A
+// private typing (an agent writing a private note) goes to staff only: the
+// customer must not learn that staff write privately, so it never hears of
+// it.
+func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
+	if private && !p.IsStaff() {
+		return detail{ErrForbidden, "private typing is for agents"}
+	}
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
 		return err
@@ -397,8 +403,9 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 		return err
 	}
 	a := author(p, c)
-	if !p.IsStaff() {
-		s.publishSubject(StaffSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
+	if !p.IsStaff() || private {
+		s.publishSubject(StaffSubject(id), "chat.typing",
+			map[string]any{"conversation_id": id, "author": a, "typing": typing, "private": private})
 		return nil
 	}
 	// Customers hear of the agent by the name the queue allows.

@@ -74,8 +74,9 @@ type Conversation struct {
 	CloseStatus *string        `json:"close_status"`
 	LastSeq     int            `json:"last_seq"`
 
-	visitor string // the visitor's subject: who may read it as a customer
-	agentID *auth.UserID
+	visitor       string // the visitor's subject: who may read it as a customer
+	agentID       *auth.UserID
+	lastPublicSeq int // the customer's LastSeq: public events only
 }
 
 // Author of an event.
@@ -97,6 +98,10 @@ type Event struct {
 	Status         string         `json:"status,omitempty"`
 	RoomID         string         `json:"room_id,omitempty"`
 	Time           time.Time      `json:"time"`
+
+	// publicSeq numbers the events that are not private, 1, 2, 3… with
+	// no gaps: the customer sees it as Seq. 0 for a private event.
+	publicSeq int
 }
 
 // Queue is a queue's full configuration.

@@ -134,7 +134,8 @@ func (c chatHandlers) send(ctx context.Context, req *Request) (any, error) {
 func (c chatHandlers) typing(ctx context.Context, req *Request) (any, error) {
 	var in struct {
 		conversationRef
-		Typing bool `json:"typing"`
+		Typing  bool `json:"typing"`
+		Private bool `json:"private"`
 	}
 	if err := Bind(req.Data, &in); err != nil {
 		return nil, err
@@ -142,7 +143,7 @@ func (c chatHandlers) typing(ctx context.Context, req *Request) (any, error) {
 	if in.ConversationID <= 0 {
 		return nil, BadRequest(`"conversation_id" is required`)
 	}
-	return nil, c.svc.Typing(ctx, req.Principal(), in.ConversationID, in.Typing)
+	return nil, c.svc.Typing(ctx, req.Principal(), in.ConversationID, in.Typing, in.Private)
 }
 
 func (c chatHandlers) close(ctx context.Context, req *Request) (any, error) {
