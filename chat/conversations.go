@@ -80,6 +80,23 @@ func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation)
 	return ErrNotFound
 }
 
+// historyScope is the SQL condition on c (a conversation) of which
+// earlier conversations a staff member may see in a history: $4 all of
+// them (historyAll), else those of the queues $5 (a user id) is a member
+// of.
+const historyScope = `($4 OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $5))`
+
+// historyAll says whether p sees the history of every queue.
+func historyAll(p auth.Principal) bool { return p.Is(auth.RoleSupervisor, auth.RoleAdmin) }
+
+// mayReadPrivate says whether staff member p may read the private rows of
+// an earlier conversation c shown in a history: supervisors and admins,
+// and the agent who had the chat. Other agents of its queue see what the
+// customer saw.
+func mayReadPrivate(p auth.Principal, c Conversation) bool {
+	return historyAll(p) || (p.Is(auth.RoleAgent) && c.agentID != nil && *c.agentID == p.UserID)
+}
+
 func (s *Service) queueKey(ctx context.Context, id QueueID) string {
 	q, err := s.queue(ctx, id)
 	if err != nil {
@@ -336,8 +353,14 @@ type HistoryEntry struct {
 	Events       []Event      `json:"events"`
 }
 
-// History returns the customer's earlier conversations (same visitor or
-// same e-mail), newest first, before the conversation id before (0: all).
+// History returns the customer's earlier conversations, newest first,
+// before the conversation id before (0: all). Conversations are joined only
+// on identity Parley issued: the same visitor (the subject of the visitor
+// token, which only the customer's browser holds), never on what the
+// customer typed (name, e-mail). An agent sees only the earlier
+// conversations of its own queues; supervisors and admins see all (see
+// historyScope). Private rows of an earlier conversation are shown only to
+// whom may read them there (mayReadPrivate).
 func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
 	if !p.IsStaff() {
 		return nil, false, detail{ErrForbidden, "history is for agents"}
@@ -356,8 +379,8 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 		before = id
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
-		WHERE c.id < $1 AND c.id <> $2 AND (c.visitor = $3 OR ($4 <> '' AND lower(c.customer_email) = lower($4)))
-		ORDER BY c.id DESC LIMIT $5`, before, id, c.visitor, c.Customer.Email, limit+1)
+		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
+		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, historyAll(p), p.UserID, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -374,6 +397,15 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 		evs, err := s.events(ctx, hc.ID, 0, true)
 		if err != nil {
 			return nil, false, err
+		}
+		if !mayReadPrivate(p, hc) {
+			public := evs[:0]
+			for _, ev := range evs {
+				if !ev.Private {
+					public = append(public, ev)
+				}
+			}
+			evs = public
 		}
 		out = append(out, HistoryEntry{hc, evs})
 	}
