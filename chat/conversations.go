@@ -315,6 +315,7 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		return err
 	}
 	s.publishEvents(q, ev)
+	s.endConversationAccess(ctx, id, withdrawn, "closed")
 	for _, u := range withdrawn {
 		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "closed"})

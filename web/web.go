@@ -48,6 +48,9 @@ type Deps struct {
 	// RoomNumberLimit limits wrong room numbers per client address; nil:
 	// 10, then one every 30 seconds.
 	RoomNumberLimit *auth.Limiter
+	// SignedOut, if set, is told of each user who signed out: it closes
+	// the user's websockets.
+	SignedOut func(auth.Principal)
 }
 
 // New builds the echo instance with every route.
@@ -154,8 +157,13 @@ func (a *api) login(c echo.Context) error {
 }
 
 func (a *api) logout(c echo.Context) error {
-	if err := a.Auth.Logout(c.Request().Context(), auth.RequestToken(c.Request(), false)); err != nil {
+	token := auth.RequestToken(c.Request(), false)
+	p, authErr := a.Auth.Authenticate(c.Request().Context(), token)
+	if err := a.Auth.Logout(c.Request().Context(), token); err != nil {
 		return err
+	}
+	if authErr == nil && p.IsStaff() && a.SignedOut != nil {
+		a.SignedOut(p)
 	}
 	c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: a.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})

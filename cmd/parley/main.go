@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		PublicURL:  publicURL,
 		Log:        log.With("component", "http"),
 		Metrics:    reg,
+		SignedOut:  hub.CloseSignedOut,
 	})
 
 	if cfg.DebugAddr != "" {
