@@ -77,3 +77,53 @@ func TestSigningOutClosesTheUsersWebsockets(t *testing.T) {
 		t.Fatalf("close after logout: %v, want 4001 signed out", ce)
 	}
 }
+
+// Point 4, every way an offer ends: the agent who lost it is told, stops
+// receiving the conversation's events and may no longer resume it.
+func TestEveryWayAnOfferEndsEndsTheAgentsSubscription(t *testing.T) {
+	for _, tc := range []struct {
+		reason   string
+		settings string
+		end      func(t *testing.T, s *chatServer, alice, bob, cust *client.Client, id int64)
+	}{
+		{"timeout", "answer_seconds = 1", func(t *testing.T, s *chatServer, alice, bob, cust *client.Client, id int64) {}},
+		{"taken", "strategy = 'ring_all'", func(t *testing.T, s *chatServer, alice, bob, cust *client.Client, id int64) {
+			request(t, bob, "chat.accept", map[string]any{"conversation_id": id}, nil)
+		}},
+		{"closed", "", func(t *testing.T, s *chatServer, alice, bob, cust *client.Client, id int64) {
+			request(t, cust, "chat.close", map[string]any{"conversation_id": id}, nil)
+		}},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			s := newChatServer(t, tc.settings)
+			alice := s.agent(t, "alice")
+			var bob *client.Client
+			if tc.reason == "taken" {
+				bob = s.agent(t, "bob")
+			}
+			cust := s.customer(t, s.visitorToken(t, ""))
+			c := startChat(t, cust, "Tess")
+			waitEvent(t, alice, "chat.offer", offerOf(c.ID))
+			if bob != nil {
+				waitEvent(t, bob, "chat.offer", offerOf(c.ID))
+			}
+			request(t, alice, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}, nil)
+			tc.end(t, s, alice, bob, cust, c.ID)
+			waitEvent(t, alice, "chat.access_ended", func(d json.RawMessage) bool {
+				return strings.Contains(string(d), fmt.Sprintf(`"conversation_id":%d`, c.ID)) &&
+					strings.Contains(string(d), `"reason":"`+tc.reason+`"`)
+			})
+			if bob != nil {
+				send(t, bob, c.ID, "b1", "after the offer ended", true)
+				send(t, cust, c.ID, "c1", "customer after the offer ended", false)
+				waitEvent(t, bob, "chat.event", func(d json.RawMessage) bool {
+					return strings.Contains(string(d), "customer after the offer ended")
+				})
+				noEventAbout(t, alice, "alice", "chat.event", "after the offer ended")
+			}
+			if code := requestErr(t, alice, "chat.resume", map[string]any{"conversation_id": c.ID, "after_seq": 0}); code != "not_found" {
+				t.Fatalf("alice resumes after the offer ended: %s, want not_found", code)
+			}
+		})
+	}
+}
