@@ -139,6 +139,7 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 		return QueueConfig{}, err
 	}
 	q := c.Queue
+	var removed []auth.UserID
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
@@ -167,7 +168,12 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 				return bad("members: every member must be an existing username")
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM queue_members WHERE queue_id = $1 AND NOT (user_id = ANY ($2))`, q.ID, ids); err != nil {
+		rows, err := tx.Query(ctx, `DELETE FROM queue_members WHERE queue_id = $1 AND NOT (user_id = ANY ($2))
+			RETURNING user_id`, q.ID, ids)
+		if err != nil {
+			return err
+		}
+		if removed, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO queue_members (queue_id, user_id) SELECT $1, unnest($2::bigint[])
@@ -186,6 +192,7 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 		return QueueConfig{}, fmt.Errorf("chat: save queue %s: %w", q.Key, err)
 	}
 	s.forgetQueue(q.ID)
+	s.endQueueAccess(ctx, q.ID, removed)
 	s.poke() // new members or capacity may let waiting chats through
 	c.Queue = q
 	return c, nil

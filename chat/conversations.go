@@ -14,7 +14,7 @@ import (
 
 const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
 	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
-	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor`
+	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor, c.last_public_seq`
 
 const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
@@ -25,7 +25,7 @@ func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	var agentName string
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor}, extra...)...)
+		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -78,6 +78,23 @@ func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation)
 		}
 	}
 	return ErrNotFound
+}
+
+// historyScope is the SQL condition on c (a conversation) of which
+// earlier conversations a staff member may see in a history: $4 all of
+// them (historyAll), else those of the queues $5 (a user id) is a member
+// of.
+const historyScope = `($4 OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $5))`
+
+// historyAll says whether p sees the history of every queue.
+func historyAll(p auth.Principal) bool { return p.Is(auth.RoleSupervisor, auth.RoleAdmin) }
+
+// mayReadPrivate says whether staff member p may read the private rows of
+// an earlier conversation c shown in a history: supervisors and admins,
+// and the agent who had the chat. Other agents of its queue see what the
+// customer saw.
+func mayReadPrivate(p auth.Principal, c Conversation) bool {
+	return historyAll(p) || (p.Is(auth.RoleAgent) && c.agentID != nil && *c.agentID == p.UserID)
 }
 
 func (s *Service) queueKey(ctx context.Context, id QueueID) string {
@@ -313,6 +330,7 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		s.poke() // the agent has room again
 		return nil
 	}
+	s.endConversationAccess(ctx, id, withdrawn, "closed")
 	for _, u := range withdrawn {
 		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "closed"})
@@ -365,8 +383,14 @@ type HistoryEntry struct {
 	Events       []Event      `json:"events"`
 }
 
-// History returns the customer's earlier conversations (same visitor or
-// same e-mail), newest first, before the conversation id before (0: all).
+// History returns the customer's earlier conversations, newest first,
+// before the conversation id before (0: all). Conversations are joined only
+// on identity Parley issued: the same visitor (the subject of the visitor
+// token, which only the customer's browser holds), never on what the
+// customer typed (name, e-mail). An agent sees only the earlier
+// conversations of its own queues; supervisors and admins see all (see
+// historyScope). Private rows of an earlier conversation are shown only to
+// whom may read them there (mayReadPrivate).
 func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
 	if !p.IsStaff() {
 		return nil, false, detail{ErrForbidden, "history is for agents"}
@@ -385,8 +409,8 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 		before = id
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
-		WHERE c.id < $1 AND c.id <> $2 AND (c.visitor = $3 OR ($4 <> '' AND lower(c.customer_email) = lower($4)))
-		ORDER BY c.id DESC LIMIT $5`, before, id, c.visitor, c.Customer.Email, limit+1)
+		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
+		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, historyAll(p), p.UserID, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -404,13 +428,28 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 		if err != nil {
 			return nil, false, err
 		}
+		if !mayReadPrivate(p, hc) {
+			public := evs[:0]
+			for _, ev := range evs {
+				if !ev.Private {
+					public = append(public, ev)
+				}
+			}
+			evs = public
+		}
 		out = append(out, HistoryEntry{hc, evs})
 	}
 	return out, more, nil
 }
 
-// Typing tells the other side of a conversation that p is typing.
-func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing bool) error {
+// Typing tells the other side of a conversation that p is typing. A
+// private typing (an agent writing a private note) goes to staff only: the
+// customer must not learn that staff write privately, so it never hears of
+// it.
+func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
+	if private && !p.IsStaff() {
+		return detail{ErrForbidden, "private typing is for agents"}
+	}
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
 		return err
@@ -426,8 +465,9 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 		return err
 	}
 	a := author(p, c)
-	if !p.IsStaff() {
-		s.publishSubject(StaffSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
+	if !p.IsStaff() || private {
+		s.publishSubject(StaffSubject(id), "chat.typing",
+			map[string]any{"conversation_id": id, "author": a, "typing": typing, "private": private})
 		return nil
 	}
 	// Customers hear of the agent by the name the queue allows.

@@ -83,8 +83,9 @@ type Conversation struct {
 	// waited longer than its queue's WaitAlertSeconds.
 	WaitAlertAt *time.Time `json:"wait_alert_at,omitempty"`
 
-	visitor string // the visitor's subject: who may read it as a customer
-	agentID *auth.UserID
+	visitor       string // the visitor's subject: who may read it as a customer
+	agentID       *auth.UserID
+	lastPublicSeq int // the customer's LastSeq: public events only
 }
 
 // Author of an event.
@@ -106,6 +107,10 @@ type Event struct {
 	Status         string         `json:"status,omitempty"`
 	RoomID         string         `json:"room_id,omitempty"`
 	Time           time.Time      `json:"time"`
+
+	// publicSeq numbers the events that are not private, 1, 2, 3… with
+	// no gaps: the customer sees it as Seq. 0 for a private event.
+	publicSeq int
 }
 
 // Queue is a queue's full configuration.

@@ -380,6 +380,7 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 	if how == "expired" {
 		reason = "timeout"
 	}
+	s.endConversationAccess(ctx, id, []auth.UserID{user}, reason)
 	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
 	if status != nil {
 		s.publishTo(key, "agent.status", status)
@@ -500,6 +501,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 	if err != nil {
 		return Conversation{}, nil, err
 	}
+	s.endConversationAccess(ctx, id, others, "taken")
 	for _, u := range others {
 		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "taken"})
@@ -512,18 +514,25 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 	return s.Resume(ctx, p, id, 0)
 }
 
-// Waiting lists the chats waiting in p's queues, oldest first, and the
-// queues (whose WaitingSubject carries the changes).
-func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
+// WaitingQueues lists the queues whose waiting list p follows (their
+// WaitingSubject carries the changes): an agent's own queues, every queue
+// for supervisors and admins (followsEveryQueue).
+func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
 	if !p.IsStaff() {
-		return nil, nil, detail{ErrForbidden, "the waiting list is for agents"}
+		return nil, detail{ErrForbidden, "the waiting list is for agents"}
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, p.Is(auth.RoleSupervisor, auth.RoleAdmin))
+		UNION SELECT id FROM queues WHERE $2`, p.UserID, followsEveryQueue(p))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	queues, err := pgx.CollectRows(qrows, pgx.RowTo[QueueID])
+	return pgx.CollectRows(qrows, pgx.RowTo[QueueID])
+}
+
+// Waiting lists the chats waiting in p's queues, oldest first, and the
+// queues (see WaitingQueues).
+func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
+	queues, err := s.WaitingQueues(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}

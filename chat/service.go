@@ -158,12 +158,15 @@ func (s *Service) lockConversations(ids ...ConversationID) func() {
 	}
 }
 
-// appendEvent numbers ev in its conversation and stores it, inside tx.
-// The conversation's row lock (taken by the UPDATE) orders concurrent
-// writers, so numbers have no gaps and commit in order.
+// appendEvent numbers ev in its conversation and stores it, inside tx: a
+// seq, and a public_seq unless it is private. The conversation's row lock
+// (taken by the UPDATE) orders concurrent writers, so both numberings
+// have no gaps and commit in order.
 func appendEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
-	err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`,
-		ev.ConversationID).Scan(&ev.Seq)
+	err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1,
+		last_public_seq = last_public_seq + CASE WHEN $2 THEN 0 ELSE 1 END
+		WHERE id = $1 RETURNING last_seq, CASE WHEN $2 THEN 0 ELSE last_public_seq END`,
+		ev.ConversationID, ev.Private).Scan(&ev.Seq, &ev.publicSeq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -180,26 +183,33 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 		clientID = &ev.ClientID
 	}
 	return tx.QueryRow(ctx, `INSERT INTO conversation_events
-		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, '')) RETURNING created_at`,
+		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id,
+		public_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0)) RETURNING created_at`,
 		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
-		ev.Text, clientID, ev.Status, ev.RoomID).Scan(&ev.Time)
+		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq).Scan(&ev.Time)
 }
 
 const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at`
+	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0)`
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var ev Event
 	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time)
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq)
 	return ev, err
 }
 
-// events reads a conversation's events after seq; staff see private ones.
+// events reads a conversation's events after a position: staff read every
+// event after seq after; customers the public ones after public_seq after.
 func (s *Service) events(ctx context.Context, id ConversationID, after int, staff bool) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM conversation_events
-		WHERE conversation_id = $1 AND seq > $2 AND (NOT private OR $3) ORDER BY seq`, id, after, staff)
+	sql := `SELECT ` + eventColumns + ` FROM conversation_events
+		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq`
+	if !staff {
+		sql = `SELECT ` + eventColumns + ` FROM conversation_events
+		WHERE conversation_id = $1 AND public_seq > $2 AND NOT private ORDER BY public_seq`
+	}
+	rows, err := s.pool.Query(ctx, sql, id, after)
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +276,14 @@ func (s *Service) publishSubject(subject, typ string, data any) {
 	s.bus.Publish(subject, frame) //nolint:errcheck
 }
 
-// customerView is an event as the customer sees it.
+// customerView is an event as the customer sees it: numbered by its
+// public_seq, so nothing in the numbering tells of private events.
 func customerView(q Queue, ev Event) Event {
 	if ev.Author.Kind == "agent" && !q.ShowAgentName {
 		ev.Author.Name = q.alias()
 	}
 	ev.Status = "" // the close status is the agents' business
+	ev.Seq = ev.publicSeq
 	return ev
 }
 
@@ -281,6 +293,7 @@ func customerConversation(q Queue, c Conversation) Conversation {
 	c.CloseStatus = nil
 	c.WrapUpDue = false
 	c.WaitAlertAt = nil
+	c.LastSeq = c.lastPublicSeq
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {

@@ -17,13 +17,14 @@ import (
 //     agent it is offered to, any supervisor or admin ("allowed");
 //   - finds it if it is already stored under its client id ("dup");
 //   - numbers the new messages of each open conversation after its
-//     last_seq, in arrival order, with one UPDATE per conversation that
-//     also records an agent's first public response;
+//     last_seq, and its public ones also after its last_public_seq (the
+//     customer's numbering), in arrival order, with one UPDATE per
+//     conversation that also records an agent's first public response;
 //   - inserts them.
 //
 // It answers one row per message: its ordinal, what happened ('n' not
 // found or not allowed, 'd' already stored, 'c' the chat is closed, 'i'
-// inserted), the seq and time, the author name (a customer's, from the
+// inserted), the seq, public_seq (0 for a private message) and time, the author name (a customer's, from the
 // conversation) and what the customer's view of the event needs of the
 // queue. Data-modifying CTEs do not see each other's writes, so two
 // messages with the same key in one batch are the caller's to handle.
@@ -47,34 +48,37 @@ const storeSQL = `WITH i AS (
 				WHEN 'agent' THEN c.agent_id = i.user_id OR EXISTS (SELECT 1 FROM offers o
 					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
 				ELSE c.id IS NOT NULL END, false) AS allowed,
-			d.seq AS dup_seq, d.created_at AS dup_at
+			d.seq AS dup_seq, d.public_seq AS dup_public_seq, d.created_at AS dup_at
 		FROM i
 		LEFT JOIN LATERAL (SELECT * FROM conversations c WHERE c.id = i.conv LIMIT 1) c ON true
 		LEFT JOIN queues q ON q.id = c.queue_id
-		LEFT JOIN LATERAL (SELECT seq, created_at FROM conversation_events d
+		LEFT JOIN LATERAL (SELECT seq, public_seq, created_at FROM conversation_events d
 			WHERE d.conversation_id = i.conv AND d.author_key = i.author_key AND d.client_id = i.client_id LIMIT 1) d ON true
 	), m AS (
 		SELECT *, allowed AND dup_seq IS NULL AND state <> 'closed' AS fresh FROM checked
 	), fresh AS (
 		SELECT * FROM m WHERE fresh
 	), num AS (
-		UPDATE conversations c SET last_seq = c.last_seq + f.n,
+		UPDATE conversations c SET last_seq = c.last_seq + f.n, last_public_seq = c.last_public_seq + f.np,
 			first_response_at = CASE WHEN f.responds THEN coalesce(c.first_response_at, now()) ELSE c.first_response_at END
-		FROM (SELECT conv, count(*) AS n, bool_or(author_kind = 'agent' AND NOT private) AS responds
+		FROM (SELECT conv, count(*) AS n, count(*) FILTER (WHERE NOT private) AS np,
+				bool_or(author_kind = 'agent' AND NOT private) AS responds
 			FROM fresh GROUP BY conv) f
 		WHERE c.id = f.conv AND c.state <> 'closed'
-		RETURNING c.id, c.last_seq - f.n AS base
+		RETURNING c.id, c.last_seq - f.n AS base, c.last_public_seq - f.np AS public_base
 	), ins AS (
 		INSERT INTO conversation_events
-			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status)
+			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, public_seq)
 		SELECT f.conv, num.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord), 'message', f.author_kind,
-			f.author_key, f.author_name, f.private, f.text, f.client_id, ''
+			f.author_key, f.author_name, f.private, f.text, f.client_id, '',
+			CASE WHEN NOT f.private THEN num.public_base + row_number() OVER (PARTITION BY f.conv, f.private ORDER BY f.ord) END
 		FROM fresh f JOIN num ON num.id = f.conv
-		RETURNING conversation_id, author_key, client_id, seq, created_at
+		RETURNING conversation_id, author_key, client_id, seq, public_seq, created_at
 	)
 	SELECT m.ord,
 		CASE WHEN NOT m.allowed THEN 'n' WHEN m.dup_seq IS NOT NULL THEN 'd' WHEN ins.seq IS NULL THEN 'c' ELSE 'i' END,
-		coalesce(m.dup_seq, ins.seq, 0), coalesce(m.dup_at, ins.created_at, now()), coalesce(m.author_name, ''),
+		coalesce(m.dup_seq, ins.seq, 0), coalesce(m.dup_public_seq, ins.public_seq, 0),
+		coalesce(m.dup_at, ins.created_at, now()), coalesce(m.author_name, ''),
 		coalesce(m.queue_id, 0), coalesce(m.queue_name, ''), coalesce(m.show_agent_name, false), coalesce(m.agent_alias, '')
 	FROM m LEFT JOIN ins ON ins.conversation_id = m.conv AND ins.author_key = m.author_key AND ins.client_id = m.client_id`
 
@@ -160,11 +164,12 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 	for rows.Next() {
 		var ord int64
 		var outcome string
-		var seq int
+		var seq, publicSeq int
 		var at time.Time
 		var author string
 		var q Queue
-		if err := rows.Scan(&ord, &outcome, &seq, &at, &author, &q.ID, &q.Name, &q.ShowAgentName, &q.AgentAlias); err != nil {
+		if err := rows.Scan(&ord, &outcome, &seq, &publicSeq, &at, &author, &q.ID, &q.Name, &q.ShowAgentName,
+			&q.AgentAlias); err != nil {
 			rows.Close()
 			return err
 		}
@@ -172,7 +177,7 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 			rows.Close()
 			return fmt.Errorf("chat: store: answer for message %d of %d", ord, len(w.sent))
 		}
-		w.sent[ord-1].stored(outcome, seq, at, author, q)
+		w.sent[ord-1].stored(outcome, seq, publicSeq, at, author, q)
 		n++
 	}
 	rows.Close()
@@ -221,17 +226,22 @@ func (w *batchWriter) arrays(batch []*sendReq) {
 	}
 }
 
-// stored records what the statement did with r.
-func (r *sendReq) stored(outcome string, seq int, at time.Time, author string, q Queue) {
+// stored records what the statement did with r. A customer is answered
+// with the public_seq, the numbering it sees.
+func (r *sendReq) stored(outcome string, seq, publicSeq int, at time.Time, author string, q Queue) {
+	answer := seq
+	if r.as == sendAsCustomer {
+		answer = publicSeq
+	}
 	switch outcome {
 	case "n":
 		r.err = ErrNotFound
 	case "c":
 		r.err = conflict("the chat is closed")
 	case "d":
-		r.res = SendResult{Seq: seq, Time: at, Duplicate: true}
+		r.res = SendResult{Seq: answer, Time: at, Duplicate: true}
 	default:
-		r.res = SendResult{Seq: seq, Time: at}
-		r.ev.Seq, r.ev.Time, r.ev.Author.Name, r.queue = seq, at, author, q
+		r.res = SendResult{Seq: answer, Time: at}
+		r.ev.Seq, r.ev.publicSeq, r.ev.Time, r.ev.Author.Name, r.queue = seq, publicSeq, at, author, q
 	}
 }

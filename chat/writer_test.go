@@ -155,8 +155,10 @@ func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
 		sendCase{p: f.bob, conv: b, clientID: "b2", text: "offered to me"},
 		sendCase{p: walt, conv: b, clientID: "w2", text: "hi Bob"},
 	)
+	// Customers are answered in their own numbering: in b the private
+	// offer is not counted, so Walt's message is b's third public event.
 	want := []string{"3", "4", "dup 3", "not_found", "not_found", "not_found", "5", "not_found", "6", "conflict",
-		"not_found", "3", "4"}
+		"not_found", "3", "3"}
 	for i, r := range reqs {
 		if got := outcome(r); got != want[i] {
 			t.Errorf("message %d (%q): %s, want %s", i, r.ev.Text, got, want[i])
@@ -173,6 +175,20 @@ func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
 	wantEvs := []string{"3 Vera one", "4 Vera two", "5 Alice Hi Vera", "6 Sue a note"}
 	if fmt.Sprint(got) != fmt.Sprint(wantEvs) {
 		t.Fatalf("stored %q, want %q", got, wantEvs)
+	}
+	// The customer's numbering has no gaps where private events are.
+	for conv, want := range map[ConversationID]string{a: "[1 2 3 4 5]", b: "[1 2 3]"} {
+		pub, err := f.svc.events(ctx, conv, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nums []int
+		for _, ev := range pub {
+			nums = append(nums, ev.publicSeq)
+		}
+		if fmt.Sprint(nums) != want {
+			t.Errorf("conversation %d: public seqs %v, want %s", conv, nums, want)
+		}
 	}
 	var firstResponse *time.Time
 	if err := f.svc.pool.QueryRow(ctx, `SELECT first_response_at FROM conversations WHERE id = $1`, a).

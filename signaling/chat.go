@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"slices"
 
 	"parley/auth"
 	"parley/chat"
@@ -53,6 +54,12 @@ func follow(req *Request, id chat.ConversationID) error {
 	return req.Conn.Subscribe(chat.Subject(req.Principal(), id))
 }
 
+// unfollow undoes follow when the read after it finds that access has
+// ended: the end may have been told before the subscription was made.
+func unfollow(req *Request, id chat.ConversationID) {
+	req.Conn.Unsubscribe(chat.Subject(req.Principal(), id))
+}
+
 // start opens the chat, subscribes, then reads every event: anything that
 // happened between the two (a fast offer and accept) is in the answer or
 // arrives live, never neither.
@@ -76,6 +83,7 @@ func (c chatHandlers) followAndRead(ctx context.Context, req *Request, id chat.C
 	}
 	conv, evs, err := c.svc.Resume(ctx, req.Principal(), id, 0)
 	if err != nil {
+		unfollow(req, id)
 		return nil, err
 	}
 	return conversationWithEvents{conv, evs}, nil
@@ -91,7 +99,8 @@ func (c chatHandlers) mine(ctx context.Context, req *Request) (any, error) {
 
 // resume checks access, subscribes, then reads: an event committed in
 // between arrives twice at most, never not at all (clients drop seqs they
-// have shown).
+// have shown). The read checks access again, so an access that ended
+// between the check and the subscription leaves no subscription behind.
 func (c chatHandlers) resume(ctx context.Context, req *Request) (any, error) {
 	var in struct {
 		conversationRef
@@ -115,6 +124,7 @@ func (c chatHandlers) resume(ctx context.Context, req *Request) (any, error) {
 	}
 	conv, evs, err := c.svc.Resume(ctx, p, in.ConversationID, in.AfterSeq)
 	if err != nil {
+		unfollow(req, in.ConversationID)
 		return nil, err
 	}
 	return conversationWithEvents{conv, evs}, nil
@@ -134,7 +144,8 @@ func (c chatHandlers) send(ctx context.Context, req *Request) (any, error) {
 func (c chatHandlers) typing(ctx context.Context, req *Request) (any, error) {
 	var in struct {
 		conversationRef
-		Typing bool `json:"typing"`
+		Typing  bool `json:"typing"`
+		Private bool `json:"private"`
 	}
 	if err := Bind(req.Data, &in); err != nil {
 		return nil, err
@@ -142,7 +153,7 @@ func (c chatHandlers) typing(ctx context.Context, req *Request) (any, error) {
 	if in.ConversationID <= 0 {
 		return nil, BadRequest(`"conversation_id" is required`)
 	}
-	return nil, c.svc.Typing(ctx, req.Principal(), in.ConversationID, in.Typing)
+	return nil, c.svc.Typing(ctx, req.Principal(), in.ConversationID, in.Typing, in.Private)
 }
 
 func (c chatHandlers) close(ctx context.Context, req *Request) (any, error) {
@@ -198,10 +209,27 @@ func (c chatHandlers) history(ctx context.Context, req *Request) (any, error) {
 	return map[string]any{"conversations": entries, "more": more}, nil
 }
 
+// waiting subscribes to the waiting lists of p's queues, then reads them:
+// an entry that changes in between arrives live. Queues p has left in
+// between (the read no longer lists them) are dropped again.
 func (c chatHandlers) waiting(ctx context.Context, req *Request) (any, error) {
+	before, err := c.svc.WaitingQueues(ctx, req.Principal())
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range before {
+		if err := req.Conn.Subscribe(chat.WaitingSubject(q)); err != nil {
+			return nil, err
+		}
+	}
 	entries, queues, err := c.svc.Waiting(ctx, req.Principal())
 	if err != nil {
 		return nil, err
+	}
+	for _, q := range before {
+		if !slices.Contains(queues, q) {
+			req.Conn.Unsubscribe(chat.WaitingSubject(q))
+		}
 	}
 	for _, q := range queues {
 		if err := req.Conn.Subscribe(chat.WaitingSubject(q)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -66,6 +67,7 @@ type Hub struct {
 
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
+	byKey    map[string]map[*Conn]struct{} // the connections of each principal, by its key
 	subjects map[string]*subject
 	closing  bool
 	wg       sync.WaitGroup // one per live connection
@@ -109,10 +111,17 @@ func NewHub(cfg Config, b bus.Bus, router *Router, log *slog.Logger, reg prometh
 		log:      log,
 		metrics:  newMetrics(reg),
 		conns:    make(map[*Conn]struct{}),
+		byKey:    make(map[string]map[*Conn]struct{}),
 		subjects: make(map[string]*subject),
 	}
 	h.registerSession()
 	router.answerAtOnce(helloType, "session.ping")
+	// The end of a principal's access reaches every node; each acts on
+	// its own connections. Without this subscription no end of access
+	// would be heard here: say so loudly.
+	if _, err := b.Subscribe(bus.AccessSubject, h.accessEnded); err != nil {
+		log.Error("subscribe to the ends of access", "err", err)
+	}
 	return h
 }
 
@@ -132,6 +141,11 @@ func (h *Hub) add(c *Conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	key := c.principal.Key()
+	if h.byKey[key] == nil {
+		h.byKey[key] = make(map[*Conn]struct{})
+	}
+	h.byKey[key][c] = struct{}{}
 	h.wg.Add(1)
 	h.mu.Unlock()
 	h.metrics.conns.Inc()
@@ -156,6 +170,11 @@ func (h *Hub) remove(c *Conn) {
 	c.subMu.Unlock()
 	h.mu.Lock()
 	delete(h.conns, c)
+	key := c.principal.Key()
+	delete(h.byKey[key], c)
+	if len(h.byKey[key]) == 0 {
+		delete(h.byKey, key)
+	}
 	h.mu.Unlock()
 	h.metrics.conns.Dec()
 	for _, o := range h.observers() {
@@ -218,6 +237,56 @@ func (h *Hub) deliver(name string, frame []byte) {
 		c.Send(frame)
 	}
 }
+
+// accessEnded acts on a bus.AccessEnded frame: the principal's connections
+// on this node drop the subjects and get the event, or are closed.
+func (h *Hub) accessEnded(frame []byte) {
+	var env struct {
+		Type string          `json:"type"`
+		Data bus.AccessEnded `json:"data"`
+	}
+	if err := json.Unmarshal(frame, &env); err != nil || env.Type != bus.AccessEndedType {
+		h.log.Error("bad frame on the access subject", "err", err)
+		return
+	}
+	a := env.Data
+	h.mu.Lock()
+	conns := make([]*Conn, 0, len(h.byKey[a.Principal]))
+	for c := range h.byKey[a.Principal] {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		if a.Close {
+			c.Close(a.CloseCode, a.CloseReason)
+			continue
+		}
+		for _, s := range a.Subjects {
+			c.Unsubscribe(s)
+		}
+		if len(a.Event) > 0 {
+			c.Send(a.Event)
+		}
+	}
+}
+
+// CloseSignedOut closes every connection of the user p, on every node, with
+// 4001 "signed out": its session has ended (logout). It goes over the bus,
+// so nodes where p has no connection ignore it.
+func (h *Hub) CloseSignedOut(p auth.Principal) {
+	frame, err := bus.Frame(bus.AccessEndedType, bus.AccessEnded{Principal: p.Key(), Close: true,
+		CloseCode: CloseCodeSignedOut, CloseReason: "signed out"})
+	if err != nil {
+		h.log.Error("encode access ended", "err", err)
+		return
+	}
+	if err := h.bus.Publish(bus.AccessSubject, frame); err != nil {
+		h.log.Error("publish access ended", "err", err)
+	}
+}
+
+// CloseCodeSignedOut is the close code of a connection whose user signed out.
+const CloseCodeSignedOut = 4001
 
 // Shutdown stops accepting connections, tells every client with
 // session.closing, closes each with 1001 after its queue is flushed, and

@@ -51,6 +51,9 @@ type Deps struct {
 	// KeyLimit limits unknown widget keys per client address; nil: 10,
 	// then one every 30 seconds.
 	KeyLimit *auth.Limiter
+	// SignedOut, if set, is told of each user who signed out: it closes
+	// the user's websockets.
+	SignedOut func(auth.Principal)
 }
 
 // New builds the echo instance with every route.
@@ -180,8 +183,13 @@ func (a *api) login(c echo.Context) error {
 }
 
 func (a *api) logout(c echo.Context) error {
-	if err := a.Auth.Logout(c.Request().Context(), auth.RequestToken(c.Request(), false)); err != nil {
+	token := auth.RequestToken(c.Request(), false)
+	p, authErr := a.Auth.Authenticate(c.Request().Context(), token)
+	if err := a.Auth.Logout(c.Request().Context(), token); err != nil {
 		return err
+	}
+	if authErr == nil && p.IsStaff() && a.SignedOut != nil {
+		a.SignedOut(p)
 	}
 	c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: a.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})

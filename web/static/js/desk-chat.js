@@ -452,7 +452,8 @@ export class ChatSession {
 
   /**
    * The compose box changed: tell the customer, at most every 3 s while
-   * typing, and once when it empties.
+   * typing, and once when it empties. While the agent writes a private
+   * note the typing is private: the server tells staff only.
    * @param {boolean} hasText
    */
   typingInput(hasText) {
@@ -467,7 +468,7 @@ export class ChatSession {
     if (!conn.ready || this.closed) return;
     this.typingOn = on;
     this.typingSentAt = on ? Date.now() : 0;
-    conn.request('chat.typing', { conversation_id: this.id, typing: on }).catch(() => {});
+    conn.request('chat.typing', { conversation_id: this.id, typing: on, private: this.privateNote }).catch(() => {});
   }
 
   /**

@@ -233,6 +233,16 @@ export class Chats {
     if (focusCompose && !s.closed) this.compose.focus();
   }
 
+  /**
+   * A chat.access_ended event: the agent may no longer read the chat (its
+   * offer ended, or another agent has it); its tab goes, if it has one.
+   * @param {number} id
+   */
+  lost(id) {
+    const s = this.sessions.get(id);
+    if (s) this.dismiss(s);
+  }
+
   /** @param {ChatSession} s */
   dismiss(s) {
     const parts = this.tabs.get(s.id);

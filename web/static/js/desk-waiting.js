@@ -104,6 +104,16 @@ export class Waiting {
     this.renderAlerts();
   }
 
+  /**
+   * A queue.access_ended event: the agent left the queue; its chats go.
+   * @param {number} queueId
+   */
+  dropQueue(queueId) {
+    for (const item of [...this.items.values()]) {
+      if (item.conv.queue.id === queueId) this.remove(item.conv.id);
+    }
+  }
+
   /** The agent's queues are known, or changed: the buttons again. */
   refresh() {
     for (const item of this.items.values()) this.fill(item);

@@ -99,6 +99,11 @@ conn.on('chat.offer_ended', (/** @type {{conversation_id: number, reason: string
   offers.end(data.conversation_id);
   if (data.reason === 'accepted') chats.adopt(data.conversation_id);
 });
+conn.on('chat.access_ended', (/** @type {{conversation_id: number, reason: string}} */ data) => {
+  offers.end(data.conversation_id);
+  chats.lost(data.conversation_id);
+});
+conn.on('queue.access_ended', (/** @type {{queue_id: number}} */ data) => waiting.dropQueue(data.queue_id));
 conn.on('queue.entry', (data) => waiting.upsert(data.conversation));
 conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
 conn.on('agent.status', (data) => status.apply(data));
