@@ -129,7 +129,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"http-read-timeout", "how long (`duration`) a client may take to send a whole request, body included", &durationValue{&c.HTTPReadTimeout}},
 		{"http-write-timeout", "how long (`duration`) the server may take to answer a request, from the end of its headers", &durationValue{&c.HTTPWriteTimeout}},
 		{"http-idle-timeout", "how long (`duration`) an idle keep-alive connection stays open", &durationValue{&c.HTTPIdleTimeout}},
-		{"db-timeout", "how long (`duration`) an HTTP request, or a websocket's sign-in, waits on the database before it answers unavailable", &durationValue{&c.DBTimeout}},
+		{"db-timeout", "how long (`duration`) a request, HTTP or websocket, and each step of the chat writer and router, waits on the database before it answers unavailable", &durationValue{&c.DBTimeout}},
 		{"max-requests-per-address", "HTTP `requests` one client address may have in progress at once (more: 429)", &intValue{&c.MaxRequestsPerAddress, 1, 1 << 20}},
 		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
 	}

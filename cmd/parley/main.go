@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	b := newBus()
-	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{})
+	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout})
 	if cfg.Demo {
 		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
 			return err
@@ -96,6 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.MaxFrameBytes = cfg.WSMaxFrame
 	wsCfg.RatePerSecond = cfg.WSRate
 	wsCfg.RateBurst = cfg.WSBurst
+	wsCfg.RequestTimeout = cfg.DBTimeout
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
 	signaling.RegisterChat(router, hub, chatSvc)
 
