@@ -80,6 +80,9 @@ func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (Sen
 // checks are the writer's statement's (see storeSQL).
 func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	in.ClientID = strings.TrimSpace(in.ClientID)
+	if err := badText("client_id", in.ClientID, "text", in.Text); err != nil {
+		return nil, err
+	}
 	switch {
 	case in.ClientID == "" || len(in.ClientID) > 64:
 		return nil, bad("client_id: 1–64 characters, unique per message")
@@ -87,8 +90,6 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 		return nil, bad("text: the message is empty")
 	case utf8.RuneCountInString(in.Text) > MaxText:
 		return nil, bad("text: at most %d characters", MaxText)
-	case !utf8.ValidString(in.Text):
-		return nil, bad("text: not valid UTF-8")
 	case in.Private && !p.IsStaff():
 		return nil, detail{ErrForbidden, "private messages are for agents"}
 	}

@@ -127,8 +127,8 @@ func (a *api) login(c echo.Context) error {
 			"Too many sign-in attempts from your address. Try again in "+humanDuration(retry)+".")
 	}
 	var in credentials
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send username and password as JSON or a form")
+	if err := bind(c, &in, "send username and password as JSON or a form"); err != nil {
+		return err
 	}
 	if in.Username == "" || in.Password == "" {
 		return apiError(http.StatusBadRequest, "bad_request", "username and password are required")

@@ -100,8 +100,8 @@ func (w *widget) visitor(c echo.Context) error {
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send {\"token\"} or {}")
+	if err := bind(c, &in, `send {"token"} or {}`); err != nil {
+		return err
 	}
 	subject := ""
 	if in.Token != "" {
