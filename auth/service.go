@@ -139,7 +139,7 @@ func isAccountRole(r Role) bool {
 type Session struct {
 	Token   string    `json:"token"`
 	User    User      `json:"user"`
-	Expires time.Time `json:"expires"`
+	Expires time.Time `json:"expires_at"`
 }
 
 // Login checks a username and password and opens a session.

@@ -198,6 +198,10 @@ func (a *api) healthz(c echo.Context) error {
 // transcript is a conversation with every event its reader may see:
 // agents all of it, the customer (with its visitor token) the public part.
 func (a *api) transcript(c echo.Context) error {
+	if c.QueryParam("token") != "" {
+		return apiError(http.StatusBadRequest, "bad_request",
+			"send the token as the header Authorization: Bearer TOKEN; only /ws takes ?token=")
+	}
 	p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
 	if err != nil {
 		return err

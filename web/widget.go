@@ -119,5 +119,5 @@ func (w *widget) visitor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"token": tok, "expires": time.Now().Add(visitorTTL).UTC().Truncate(time.Second)})
+	return c.JSON(http.StatusOK, map[string]any{"token": tok, "expires_at": time.Now().Add(visitorTTL).UTC().Truncate(time.Second)})
 }
