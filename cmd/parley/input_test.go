@@ -399,6 +399,19 @@ func TestEveryHTTPRouteRefusesBadTextAndWrongTypesWith400(t *testing.T) {
 			}
 		}
 	}
+	// A form post is not JSON: sign-in checks its text itself.
+	for _, form := range []string{"username=a%00b&password=demo", "username=alice&password=%FF"} {
+		sent++
+		resp, err := hc.Post(s.base+"/api/login", "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"bad_request"`) {
+			t.Errorf("login form %s: %d %s, want 400 bad_request", form, resp.StatusCode, body)
+		}
+	}
 	t.Logf("%d bad HTTP requests", sent)
 	noErrorLogged(t, s)
 }
