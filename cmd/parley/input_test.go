@@ -182,8 +182,8 @@ func clone(v any) any {
 	return v
 }
 
-func set(root any, path []any, v any) any {
-	r := clone(root)
+// parentOf is the object or array holding the value at path in r.
+func parentOf(r any, path []any) any {
 	parent := r
 	for _, p := range path[:len(path)-1] {
 		switch p := p.(type) {
@@ -193,27 +193,25 @@ func set(root any, path []any, v any) any {
 			parent = parent.([]any)[p]
 		}
 	}
+	return parent
+}
+
+// set is a copy of root with the value at path replaced by v.
+func set(root any, path []any, v any) any {
+	r := clone(root)
 	switch p := path[len(path)-1].(type) {
 	case string:
-		parent.(map[string]any)[p] = v
+		parentOf(r, path).(map[string]any)[p] = v
 	case int:
-		parent.([]any)[p] = v
+		parentOf(r, path).([]any)[p] = v
 	}
 	return r
 }
 
+// del is a copy of root without the object field at path.
 func del(root any, path []any) any {
-	r := set(root, path, nil)
-	parent := r
-	for _, p := range path[:len(path)-1] {
-		switch p := p.(type) {
-		case string:
-			parent = parent.(map[string]any)[p]
-		case int:
-			parent = parent.([]any)[p]
-		}
-	}
-	delete(parent.(map[string]any), path[len(path)-1].(string))
+	r := clone(root)
+	delete(parentOf(r, path).(map[string]any), path[len(path)-1].(string))
 	return r
 }
 
