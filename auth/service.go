@@ -94,6 +94,9 @@ var usernameRE = regexp.MustCompile(`^[a-z0-9._-]{2,64}$`)
 
 // CreateUser adds an account. The password is stored only as a bcrypt hash.
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	if err := store.CheckTexts("username", nu.Username, "name", nu.Name, "password", nu.Password); err != nil {
+		return User{}, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
 	nu.Username = strings.ToLower(strings.TrimSpace(nu.Username))
 	nu.Name = strings.TrimSpace(nu.Name)
 	switch {
@@ -136,11 +139,14 @@ func isAccountRole(r Role) bool {
 type Session struct {
 	Token   string    `json:"token"`
 	User    User      `json:"user"`
-	Expires time.Time `json:"expires"`
+	Expires time.Time `json:"expires_at"`
 }
 
 // Login checks a username and password and opens a session.
 func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
+	if err := store.CheckTexts("username", username, "password", password); err != nil {
+		return Session{}, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
 	var u User
 	var hash []byte
 	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name, role, password_hash

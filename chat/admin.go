@@ -29,6 +29,21 @@ var (
 
 // validate checks every setting and fills the defaults of empty ones.
 func (q *Queue) validate() error {
+	if err := badText("key", q.Key, "name", q.Name, "title", q.Title, "color", q.Color, "greeting", q.Greeting,
+		"agent_alias", q.AgentAlias, "email_mode", q.EmailMode, "extra_label", q.ExtraLabel, "extra_mode", q.ExtraMode,
+		"strategy", q.Strategy); err != nil {
+		return err
+	}
+	for _, list := range []struct {
+		name   string
+		values []string
+	}{{"allowed_origins", q.AllowedOrigins}, {"statuses", q.Statuses}} {
+		for _, v := range list.values {
+			if err := badText(list.name, v); err != nil {
+				return err
+			}
+		}
+	}
 	q.Name, q.Title = strings.TrimSpace(q.Name), strings.TrimSpace(q.Title)
 	if q.Title == "" {
 		q.Title = "Chat with us"
@@ -137,6 +152,11 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 	}
 	if err := c.validate(); err != nil {
 		return QueueConfig{}, err
+	}
+	for _, m := range c.Members {
+		if err := badText("members", m); err != nil {
+			return QueueConfig{}, err
+		}
 	}
 	q := c.Queue
 	var removed []auth.UserID

@@ -100,6 +100,9 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 		return AgentStatus{}, detail{ErrForbidden, "only agents have a status"}
 	}
 	reason = strings.TrimSpace(reason)
+	if err := badText("status", status, "reason", reason); err != nil {
+		return AgentStatus{}, err
+	}
 	switch status {
 	case StatusAvailable, StatusOffline:
 		reason = ""

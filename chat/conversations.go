@@ -113,6 +113,9 @@ type StartInput struct {
 }
 
 func (in *StartInput) validate(q Queue) error {
+	if err := badText("name", in.Name, "email", in.Email, "extra", in.Extra); err != nil {
+		return err
+	}
 	in.Name, in.Email, in.Extra = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), strings.TrimSpace(in.Extra)
 	switch {
 	case in.Name == "":
@@ -266,6 +269,9 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 	}
 	q, err := s.queue(ctx, c.Queue.ID)
 	if err != nil {
+		return err
+	}
+	if err := badText("status", status); err != nil {
 		return err
 	}
 	by := "customer"

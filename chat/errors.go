@@ -1,6 +1,10 @@
 package chat
 
-import "fmt"
+import (
+	"fmt"
+
+	"parley/store"
+)
 
 // Sentinel errors; each answers Code() with its wire code.
 var (
@@ -28,6 +32,15 @@ func (d detail) Is(target error) bool { return target == d.codedError }
 
 func bad(format string, a ...any) error {
 	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
+}
+
+// badText answers text the database cannot store (store.CheckTexts: pairs
+// of field name and value) as a bad request naming the field.
+func badText(fields ...string) error {
+	if err := store.CheckTexts(fields...); err != nil {
+		return detail{ErrBadInput, err.Error()}
+	}
+	return nil
 }
 
 func conflict(format string, a ...any) error {

@@ -30,6 +30,9 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 
 // QueueByKey finds a queue by its public key (the widget's).
 func (s *Service) QueueByKey(ctx context.Context, key string) (Queue, error) {
+	if err := badText("key", key); err != nil {
+		return Queue{}, err
+	}
 	return scanQueue(s.pool.QueryRow(ctx, `SELECT `+queueColumns+` FROM queues WHERE key = $1`, key))
 }
 

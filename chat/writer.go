@@ -83,13 +83,14 @@ func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (Sen
 // checks are the writer's statement's (see storeSQL).
 func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	in.ClientID = strings.TrimSpace(in.ClientID)
+	if err := badText("client_id", in.ClientID, "text", in.Text); err != nil {
+		return nil, err
+	}
 	switch {
 	case in.ClientID == "" || len(in.ClientID) > 64:
 		return nil, bad("client_id: 1–64 characters, unique per message")
 	case strings.TrimSpace(in.Text) == "":
 		return nil, bad("text: the message is empty")
-	case !utf8.ValidString(in.Text):
-		return nil, bad("text: not valid UTF-8")
 	case utf8.RuneCountInString(in.Text) > MaxText:
 		return nil, detail{ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText)}
 	case in.Private && !p.IsStaff():

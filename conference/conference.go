@@ -301,6 +301,9 @@ func (s *Service) CreateConference(ctx context.Context, p auth.Principal, name s
 		return Room{}, forbidden("only signed-in users open conference rooms")
 	}
 	name = strings.TrimSpace(name)
+	if err := store.CheckText(name); err != nil {
+		return Room{}, bad("name: %v", err)
+	}
 	if utf8.RuneCountInString(name) > 100 {
 		return Room{}, bad("name: at most 100 characters")
 	}
@@ -390,6 +393,9 @@ func MayEndConference(p auth.Principal, r Room) bool { return r.creatorKey == p.
 // IssueGuest makes a token that admits a guest called name to r only.
 func (s *Service) IssueGuest(r Room, name string) (string, time.Time, error) {
 	name = strings.TrimSpace(name)
+	if err := store.CheckText(name); err != nil {
+		return "", time.Time{}, bad("name: %v", err)
+	}
 	switch {
 	case name == "":
 		return "", time.Time{}, bad("name: your name is required")

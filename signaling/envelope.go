@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
 )
 
 // Envelope is the one shape of every frame (docs/protocol.md).
@@ -79,6 +81,9 @@ func DecodeRequest(frame []byte) (Envelope, error) {
 		if raw.Data[0] != '{' {
 			return env, errMalformed(`"data" must be a JSON object`)
 		}
+		if err := checkText(raw.Data); err != nil {
+			return env, err
+		}
 		env.Data = raw.Data
 	}
 	return env, nil
@@ -114,32 +119,109 @@ func encodeError(re string, we WireError) []byte {
 }
 
 // Bind decodes a request's data into v, answering a wrong JSON type with a
-// bad_request that names the field. Unknown fields are ignored, so that
-// newer clients may send more than an older server reads.
+// bad_request that names the field as the client wrote it. Unknown fields
+// are ignored, so that newer clients may send more than an older server
+// reads. A null field is the same as a field left out.
 func Bind(data json.RawMessage, v any) error {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		if te, ok := err.(*json.UnmarshalTypeError); ok {
-			return errBadRequest(fmt.Sprintf("%q must be of JSON type %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value))
+			field := wireField(reflect.TypeOf(v), te.Field)
+			want := jsonKind(te.Type.Kind())
+			if got, ok := strings.CutPrefix(te.Value, "number "); ok && want == "number" {
+				return errBadRequest(fmt.Sprintf("%q is out of range (%s)", field, got))
+			}
+			return errBadRequest(fmt.Sprintf("%q must be a JSON %s, not %s", field, want, jsonValueKind(te.Value)))
 		}
 		return errMalformed(jsonProblem(err))
 	}
 	return nil
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+// wireField turns encoding/json's path to a field into the path a client
+// wrote: the names of embedded Go structs, which the client never sees,
+// are left out ("roomRef.room_id" is "room_id").
+func wireField(t reflect.Type, path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		t = elem(t)
+		if t == nil || t.Kind() != reflect.Struct {
+			out = append(out, seg)
+			t = nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		out = append(out, seg)
+		t = fieldByJSONName(t, seg)
+	}
+	return strings.Join(out, ".")
+}
+
+// elem is the type a JSON value of t decodes into, through pointers,
+// slices, arrays and maps.
+func elem(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return t
+		}
+	}
+	return nil
+}
+
+// fieldByJSONName is the type of t's field (embedded ones included) that
+// JSON calls name, or nil.
+func fieldByJSONName(t reflect.Type, name string) reflect.Type {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case tag == name || (tag == "" && strings.EqualFold(f.Name, name)):
+			return f.Type
+		case f.Anonymous && tag == "":
+			if e := elem(f.Type); e != nil && e.Kind() == reflect.Struct {
+				if ft := fieldByJSONName(e, name); ft != nil {
+					return ft
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// jsonKind is the JSON type a Go kind decodes from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "string"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "object"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "array"
 	default:
 		return "number"
+	}
+}
+
+// jsonValueKind names the JSON type encoding/json reports a value as.
+func jsonValueKind(v string) string {
+	switch {
+	case v == "bool":
+		return "a boolean"
+	case v == "array", v == "object":
+		return "an " + v
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	default:
+		return "a " + v
 	}
 }

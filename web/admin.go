@@ -49,8 +49,8 @@ func (a *api) createUser(c echo.Context) error {
 		Role     auth.Role `json:"role"`
 		Password string    `json:"password"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send username, name, role and password as JSON")
+	if err := bind(c, &in, "send username, name, role and password as JSON"); err != nil {
+		return err
 	}
 	u, err := a.Auth.CreateUser(c.Request().Context(), auth.NewUser{Username: in.Username, Name: in.Name, Role: in.Role, Password: in.Password})
 	if err != nil {
@@ -69,8 +69,8 @@ func (a *api) listQueues(c echo.Context) error {
 
 func (a *api) saveQueue(c echo.Context) error {
 	var in chat.QueueConfig
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send the queue's settings as JSON")
+	if err := bind(c, &in, "send the queue's settings as JSON"); err != nil {
+		return err
 	}
 	in.Key = c.Param("key")
 	q, err := a.Chat.SaveQueue(c.Request().Context(), principal(c), in)

@@ -64,8 +64,8 @@ func (a *conferenceAPI) lookup(c echo.Context) error {
 	var in struct {
 		Number string `json:"number"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "the body is a JSON object with \"number\"")
+	if err := bind(c, &in, `the body is a JSON object with "number"`); err != nil {
+		return err
 	}
 	r, err := a.roomByNumber(c, in.Number)
 	if err != nil {
@@ -79,8 +79,8 @@ func (a *conferenceAPI) guest(c echo.Context) error {
 		Number string `json:"number"`
 		Name   string `json:"name"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "the body is a JSON object with \"number\" and \"name\"")
+	if err := bind(c, &in, `the body is a JSON object with "number" and "name"`); err != nil {
+		return err
 	}
 	r, err := a.roomByNumber(c, in.Number)
 	if err != nil {

@@ -156,8 +156,8 @@ func (a *api) login(c echo.Context) error {
 			"Too many sign-in attempts from your address. Try again in "+humanDuration(retry)+".")
 	}
 	var in credentials
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send username and password as JSON or a form")
+	if err := bind(c, &in, "send username and password as JSON or a form"); err != nil {
+		return err
 	}
 	if in.Username == "" || in.Password == "" {
 		return apiError(http.StatusBadRequest, "bad_request", "username and password are required")
@@ -232,6 +232,10 @@ func (a *api) healthz(c echo.Context) error {
 // transcript is a conversation with every event its reader may see:
 // agents all of it, the customer (with its visitor token) the public part.
 func (a *api) transcript(c echo.Context) error {
+	if c.QueryParam("token") != "" {
+		return apiError(http.StatusBadRequest, "bad_request",
+			"send the token as the header Authorization: Bearer TOKEN; only /ws takes ?token=")
+	}
 	p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
 	if err != nil {
 		return err

@@ -122,8 +122,8 @@ func (w *widget) visitor(c echo.Context) error {
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", "send {\"token\"} or {}")
+	if err := bind(c, &in, `send {"token"} or {}`); err != nil {
+		return err
 	}
 	subject := ""
 	if in.Token != "" {
@@ -141,5 +141,5 @@ func (w *widget) visitor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"token": tok, "expires": time.Now().Add(visitorTTL).UTC().Truncate(time.Second)})
+	return c.JSON(http.StatusOK, map[string]any{"token": tok, "expires_at": time.Now().Add(visitorTTL).UTC().Truncate(time.Second)})
 }

@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			RequestsPerAddress:   cfg.MaxRequestsPerAddress,
 			WebsocketsPerAddress: cfg.MaxWSPerAddress,
 		},
-		SignedOut:  hub.CloseSignedOut,
+		SignedOut: hub.CloseSignedOut,
 	})
 
 	if cfg.DebugAddr != "" {

@@ -52,7 +52,7 @@ export async function visitorToken(key, store, storeKey, onLimited) {
         body: JSON.stringify(old ? { token: old } : {}),
       });
       if (res.ok) {
-        const body = /** @type {{token: string, expires: string}} */ (await res.json());
+        const body = /** @type {{token: string, expires_at: string}} */ (await res.json());
         store.set(storeKey, body.token);
         return body.token;
       }
