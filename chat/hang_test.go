@@ -23,28 +23,28 @@ func TestAHungDatabaseAnswersSendersUnavailableWithinTheDeadline(t *testing.T) {
 	go func() { defer close(done); svc.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-done })
 
-	send := func(clientID, text string) (SendResult, error, time.Duration) {
+	send := func(clientID, text string) (SendResult, time.Duration, error) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		began := time.Now()
 		res, err := svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: clientID, Text: text})
-		return res, err, time.Since(began)
+		return res, time.Since(began), err
 	}
-	first, err, _ := send("v1", "hello")
+	first, _, err := send("v1", "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	proxy.Hang()
 	for _, id := range []string{"v2", "v3"} { // the second: the writer is not stuck on the first
-		_, err, took := send(id, "are you there?")
+		_, took, err := send(id, "are you there?")
 		if !store.IsUnavailable(err) || took > 10*time.Second {
 			t.Fatalf("send %s with the database hung: %v after %v, want unavailable within about a second", id, err, took)
 		}
 	}
 	proxy.Restore()
 
-	res, err, _ := send("v2", "are you there?")
+	res, _, err := send("v2", "are you there?")
 	if err != nil || res.Seq != first.Seq+1 {
 		t.Fatalf("v2 sent again: %+v %v, want seq %d", res, err, first.Seq+1)
 	}
