@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
-import { accept, available, done, newPerson, startDemoChat } from './people.mjs';
+import { accept, available, done, newPerson, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 15_000;
 const LIMIT = 4000;
@@ -190,6 +190,10 @@ describe('pages', () => {
         await launcher.click();
         await widget.locator('#parley-end').click();
         await widget.locator('#parley-confirm').getByRole('button', { name: 'End chat' }).click();
+        // The agent wraps it up, and Dismiss takes its tab away.
+        await wrapUp(desk, 'Rita Returning');
+        await desk.getByRole('button', { name: 'Dismiss' }).click();
+        await desk.locator('#chat-tabs .chat-tab', { hasText: 'Rita Returning' }).waitFor({ state: 'detached' });
         await widget.getByRole('button', { name: 'Start a new chat' }).click();
         assert.equal(await widget.getByLabel('Name').inputValue(), 'Rita Returning');
         assert.equal(await widget.getByLabel('E-mail').inputValue(), 'rita@example.com');
@@ -224,6 +228,7 @@ describe('pages', () => {
 
         await widget.locator('#parley-end').click();
         await widget.locator('#parley-confirm').getByRole('button', { name: 'End chat' }).click();
+        await wrapUp(desk, 'Rita Returning');
 
         // "Not you?" clears them, for good.
         await widget.getByRole('button', { name: 'Start a new chat' }).click();

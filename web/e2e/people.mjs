@@ -117,7 +117,7 @@ export async function wrapUp(desk, name, status = 'Resolved') {
   await dialog.getByLabel(status).check();
   await dialog.getByRole('button', { name: 'Wrap up' }).click();
   await dialog.waitFor({ state: 'hidden' });
-  await desk.locator('#transcript .system', { hasText: `wrapped up the chat — ${status}` }).waitFor();
+  await desk.locator('#transcript .events .system', { hasText: `wrapped up the chat — ${status}` }).waitFor();
 }
 
 /**
