@@ -245,7 +245,7 @@ func (p *Peer) addEarly(target sfu.Target) {
 	if desc == nil {
 		return
 	}
-	ufrag := iceUfrag(desc.SDP)
+	ufrag := ICEUfrag(desc.SDP)
 	keep := p.early[target][:0]
 	for _, c := range p.early[target] {
 		if f := strings.Fields(c.Candidate); len(f) < 2 || f[len(f)-2] != "ufrag" || f[len(f)-1] == ufrag {
@@ -257,8 +257,8 @@ func (p *Peer) addEarly(target sfu.Target) {
 	p.early[target] = keep
 }
 
-// iceUfrag is the first ICE username fragment in sdp.
-func iceUfrag(sdp string) string {
+// ICEUfrag is the first ICE username fragment in sdp.
+func ICEUfrag(sdp string) string {
 	for _, line := range strings.Split(sdp, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=ice-ufrag:"); ok {
 			return v

@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -28,15 +30,13 @@ func newSFU(t *testing.T) *sfu.SFU {
 	return s
 }
 
-// peer is a client: a real Pion PeerConnection for each direction, wired
-// to its participant the way the websocket layer does it.
+// peer is a client: a real Pion PeerConnection for each direction
+// (rtcpeer's, joined to the SFU directly), recording what it receives.
 type peer struct {
-	t    *testing.T
+	*rtcpeer.Peer
+	srv  *rtcpeer.Direct
 	up   *webrtc.PeerConnection
 	down *webrtc.PeerConnection
-	p    *sfu.Participant
-	mu   sync.Mutex
-	part chan *sfu.Participant
 
 	closing   atomic.Bool  // the test is tearing down: late offers are expected to fail
 	received  atomic.Int64 // RTP packets on all down tracks
@@ -62,140 +62,82 @@ func newPeer(t *testing.T) *peer {
 // network, say).
 func newPeerWith(t *testing.T, api *webrtc.API) *peer {
 	t.Helper()
-	pc := func() *webrtc.PeerConnection {
-		c, err := api.NewPeerConnection(webrtc.Configuration{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	c := &peer{t: t, up: pc(), down: pc(), part: make(chan *sfu.Participant, 1), tracks: make(chan *webrtc.TrackRemote, 16)}
-	for target, conn := range map[sfu.Target]*webrtc.PeerConnection{sfu.Up: c.up, sfu.Down: c.down} {
-		target := target
-		conn.OnICECandidate(func(cand *webrtc.ICECandidate) {
-			if cand != nil {
-				c.participant().AddCandidate(target, cand.ToJSON()) //nolint:errcheck
-			}
-		})
-	}
-	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		c.tracks <- tr
-		var last uint16
-		for n := 0; ; n++ {
-			pkt, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			c.received.Add(1)
-			if n > 0 {
-				if gap := int32(pkt.SequenceNumber - last); gap > c.maxGap.Load() {
-					c.maxGap.Store(gap)
-				}
-			}
-			last = pkt.SequenceNumber
-			layer := int32(pkt.Payload[2])
-			c.layer.Store(layer)
-			key := pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
-			if key {
-				c.keyframes.Add(1)
-				c.layerKeys[layer].Add(1)
-			}
-			if n == 0 {
-				c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
-			}
-			if n < headHeaders {
-				c.headMu.Lock()
-				c.head = append(c.head, pkt.Header)
-				c.headMu.Unlock()
-			}
-		}
-	})
-	return c
-}
-
-func (c *peer) participant() *sfu.Participant {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.p == nil {
-		c.p = <-c.part
-	}
-	return c.p
-}
-
-// Offer answers the server's down offer, as a browser would.
-func (c *peer) Offer(sdp webrtc.SessionDescription) {
-	go func() {
-		if err := c.down.SetRemoteDescription(sdp); err != nil {
+	c := &peer{srv: rtcpeer.NewDirect(), tracks: make(chan *webrtc.TrackRemote, 16)}
+	var err error
+	c.Peer, err = rtcpeer.New(c.srv, rtcpeer.Options{
+		API:     func() *webrtc.API { return api },
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
+		OnError: func(err error) {
 			if !c.closing.Load() {
-				c.t.Errorf("down offer: %v", err)
+				t.Errorf("down answer: %v", err)
 			}
-			return
-		}
-		answer, err := c.down.CreateAnswer(nil)
-		if err == nil {
-			err = c.down.SetLocalDescription(answer)
-		}
-		if err == nil {
-			err = c.participant().Answer(*c.down.LocalDescription())
-		}
-		if err != nil && !c.closing.Load() {
-			c.t.Errorf("down answer: %v", err)
-		}
-	}()
-}
-
-func (c *peer) Candidate(t sfu.Target, cand webrtc.ICECandidateInit) {
-	conn := c.down
-	if t == sfu.Up {
-		conn = c.up
-	}
-	go conn.AddICECandidate(cand) //nolint:errcheck
-}
-
-func (c *peer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
-	t.Helper()
-	// Candidates may be gathered before Join returns: they wait for the participant.
-	p, err := r.Join(id, c, opt)
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.part <- p
+	t.Cleanup(c.Close)
+	c.up, c.down = c.Up(), c.Down()
+	return c
+}
+
+// record reads a received track until it ends.
+func (c *peer) record(tr *webrtc.TrackRemote) {
+	c.tracks <- tr
+	var last uint16
+	for n := 0; ; n++ {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		c.received.Add(1)
+		if n > 0 {
+			if gap := int32(pkt.SequenceNumber - last); gap > c.maxGap.Load() {
+				c.maxGap.Store(gap)
+			}
+		}
+		last = pkt.SequenceNumber
+		layer := int32(pkt.Payload[2])
+		c.layer.Store(layer)
+		key := pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
+		if key {
+			c.keyframes.Add(1)
+			c.layerKeys[layer].Add(1)
+		}
+		if n == 0 {
+			c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
+		}
+		if n < headHeaders {
+			c.headMu.Lock()
+			c.head = append(c.head, pkt.Header)
+			c.headMu.Unlock()
+		}
+	}
+}
+
+func (c *peer) participant() *sfu.Participant { return c.srv.Participant() }
+
+func (c *peer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
+	t.Helper()
+	if _, err := c.srv.Join(r, id, c.Peer, opt); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // publish offers the up connection with the given local tracks.
 func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
 	t.Helper()
 	for _, tr := range tracks {
-		sender, err := c.up.AddTrack(tr)
-		if err != nil {
+		if _, err := c.AddTrack(tr); err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				if _, _, err := sender.ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
 	}
 	c.offerUp(t)
 }
 
 func (c *peer) offerUp(t *testing.T) {
 	t.Helper()
-	offer, err := c.up.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := c.participant().Publish(*c.up.LocalDescription())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetRemoteDescription(answer); err != nil {
+	if err := c.OfferUp(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 }
