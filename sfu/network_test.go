@@ -1,7 +1,6 @@
 package sfu_test
 
 import (
-	"context"
 	"net"
 	"runtime"
 	"slices"
@@ -31,12 +30,8 @@ import (
 // candidate before the offer or answer it belongs to; one lost on a
 // relay-only client is the only way in.)
 type netPeer struct {
-	*rtcpeer.Peer
-	srv     *rtcpeer.Direct
-	up      *webrtc.PeerConnection
-	down    *webrtc.PeerConnection
-	closing atomic.Bool // the test is tearing down: late offers may fail
-	offers  chan webrtc.SessionDescription
+	*client
+	offers chan webrtc.SessionDescription
 
 	rxMu sync.Mutex
 	rx   map[string][]rxPacket // by track id
@@ -49,7 +44,7 @@ type rxPacket struct {
 
 func newNetPeer(t *testing.T, cfg webrtc.Configuration, settings func() webrtc.SettingEngine) *netPeer {
 	t.Helper()
-	c := &netPeer{srv: rtcpeer.NewDirect(), offers: make(chan webrtc.SessionDescription, 16), rx: map[string][]rxPacket{}}
+	c := &netPeer{offers: make(chan webrtc.SessionDescription, 16), rx: map[string][]rxPacket{}}
 	opt := rtcpeer.Options{
 		Config: cfg,
 		OnOffer: func(sdp webrtc.SessionDescription) {
@@ -59,21 +54,11 @@ func newNetPeer(t *testing.T, cfg webrtc.Configuration, settings func() webrtc.S
 			}
 		},
 		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
-		OnError: func(err error) {
-			if !c.closing.Load() {
-				t.Errorf("down answer: %v", err)
-			}
-		},
 	}
 	if settings != nil {
 		opt.API = func() *webrtc.API { return webrtc.NewAPI(webrtc.WithSettingEngine(settings())) }
 	}
-	var err error
-	if c.Peer, err = rtcpeer.New(c.srv, opt); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	c.up, c.down = c.Up(), c.Down()
+	c.client = newClient(t, opt)
 	return c
 }
 
@@ -89,23 +74,6 @@ func (c *netPeer) record(tr *webrtc.TrackRemote) {
 		c.rxMu.Lock()
 		c.rx[tr.ID()] = append(c.rx[tr.ID()], rxPacket{seq: pkt.SequenceNumber, key: key})
 		c.rxMu.Unlock()
-	}
-}
-
-func (c *netPeer) participant() *sfu.Participant { return c.srv.Participant() }
-
-func (c *netPeer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
-	t.Helper()
-	if _, err := c.srv.Join(r, id, c.Peer, opt); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// offerUp offers the up connection and applies the server's answer.
-func (c *netPeer) offerUp(t *testing.T) {
-	t.Helper()
-	if err := c.OfferUp(context.Background(), nil); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -30,15 +30,56 @@ func newSFU(t *testing.T) *sfu.SFU {
 	return s
 }
 
-// peer is a client: a real Pion PeerConnection for each direction
-// (rtcpeer's, joined to the SFU directly), recording what it receives.
-type peer struct {
+// client is rtcpeer's client joined to the SFU directly: both test peers
+// are one.
+type client struct {
 	*rtcpeer.Peer
-	srv  *rtcpeer.Direct
-	up   *webrtc.PeerConnection
-	down *webrtc.PeerConnection
+	srv     *rtcpeer.Direct
+	up      *webrtc.PeerConnection
+	down    *webrtc.PeerConnection
+	closing atomic.Bool // the test is tearing down: late offers are expected to fail
+}
 
-	closing   atomic.Bool  // the test is tearing down: late offers are expected to fail
+// newClient makes a client with opt; a failed answer fails the test
+// unless it is closing.
+func newClient(t *testing.T, opt rtcpeer.Options) *client {
+	t.Helper()
+	c := &client{srv: rtcpeer.NewDirect()}
+	opt.OnError = func(err error) {
+		if !c.closing.Load() {
+			t.Errorf("down answer: %v", err)
+		}
+	}
+	var err error
+	if c.Peer, err = rtcpeer.New(c.srv, opt); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	c.up, c.down = c.Up(), c.Down()
+	return c
+}
+
+func (c *client) participant() *sfu.Participant { return c.srv.Participant() }
+
+func (c *client) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
+	t.Helper()
+	if _, err := c.srv.Join(r, id, c.Peer, opt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// offerUp offers the up connection and applies the server's answer.
+func (c *client) offerUp(t *testing.T) {
+	t.Helper()
+	if err := c.OfferUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// peer is a client recording what it receives as the simulcast tests
+// need it.
+type peer struct {
+	*client
 	received  atomic.Int64 // RTP packets on all down tracks
 	keyframes atomic.Int64
 	layer     atomic.Int32    // the simulcast layer of the last packet (third payload byte)
@@ -62,22 +103,11 @@ func newPeer(t *testing.T) *peer {
 // network, say).
 func newPeerWith(t *testing.T, api *webrtc.API) *peer {
 	t.Helper()
-	c := &peer{srv: rtcpeer.NewDirect(), tracks: make(chan *webrtc.TrackRemote, 16)}
-	var err error
-	c.Peer, err = rtcpeer.New(c.srv, rtcpeer.Options{
+	c := &peer{tracks: make(chan *webrtc.TrackRemote, 16)}
+	c.client = newClient(t, rtcpeer.Options{
 		API:     func() *webrtc.API { return api },
 		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
-		OnError: func(err error) {
-			if !c.closing.Load() {
-				t.Errorf("down answer: %v", err)
-			}
-		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	c.up, c.down = c.Up(), c.Down()
 	return c
 }
 
@@ -115,15 +145,6 @@ func (c *peer) record(tr *webrtc.TrackRemote) {
 	}
 }
 
-func (c *peer) participant() *sfu.Participant { return c.srv.Participant() }
-
-func (c *peer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
-	t.Helper()
-	if _, err := c.srv.Join(r, id, c.Peer, opt); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // publish offers the up connection with the given local tracks.
 func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
 	t.Helper()
@@ -133,13 +154,6 @@ func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
 		}
 	}
 	c.offerUp(t)
-}
-
-func (c *peer) offerUp(t *testing.T) {
-	t.Helper()
-	if err := c.OfferUp(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // vp8 makes a VP8 packet of layer 0: a keyframe or a delta frame.
