@@ -157,33 +157,7 @@ func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
 }
 
 // vp8 makes a VP8 packet of layer 0: a keyframe or a delta frame.
-func vp8(seq uint16, ts uint32, key bool) *rtp.Packet { return vp8Layer(seq, ts, key, 0) }
-
-// vp8Layer marks the packet with its simulcast layer in the third byte.
-func vp8Layer(seq uint16, ts uint32, key bool, layer byte) *rtp.Packet {
-	payload := []byte{0x10, 0x01, layer, 0xbb, 0xcc} // S=1, PID=0; P=1: delta
-	if key {
-		payload[1] = 0x00
-	}
-	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
-}
-
-// send writes VP8 to tracks at about 100 packets/s, a keyframe every
-// 50 packets, until stop is closed.
-func send(stop chan struct{}, tracks ...*webrtc.TrackLocalStaticRTP) {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		for _, tr := range tracks {
-			tr.WriteRTP(vp8(uint16(i), uint32(i*3000), i%50 == 0)) //nolint:errcheck
-		}
-	}
-}
+func vp8(seq uint16, ts uint32, key bool) *rtp.Packet { return rtcpeer.VP8(seq, ts, key, 0) }
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -216,7 +190,7 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 	pub.publish(t, track)
 	stop := make(chan struct{})
 	sending := make(chan struct{})
-	go func() { send(stop, track); close(sending) }()
+	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
 	sub2.join(t, room, "sub2", sfu.JoinOptions{ReceiveOnly: true}) // joins after publishing
 	for i, c := range []*peer{sub1, sub2} {
 		eventually(t, fmt.Sprintf("subscriber %d receives video", i+1), func() bool { return c.received.Load() > 50 })
@@ -244,14 +218,7 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 		c.down.Close()
 	}
 	s.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			dumpGoroutines(t)
-			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition
-	}
+	goroutinesBackTo(t, before)
 }
 
 // A publisher sends three simulcast layers; one subscriber is held to the
@@ -284,7 +251,7 @@ func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
 			case <-tick.C:
 			}
 			for li := range sim.layers {
-				sim.write(li, vp8Layer(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li))) // each layer numbers its own packets
+				sim.write(li, rtcpeer.VP8(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li))) // each layer numbers its own packets
 			}
 		}
 	}()

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"parley/rtcpeer"
@@ -111,23 +110,7 @@ func (p *rtcPeer) publish(t *testing.T, source string) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	t.Cleanup(func() { close(stop); <-done })
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			payload := []byte{0x10, 0x01, 0xaa, 0xbb}
-			if i%30 == 0 {
-				payload[1] = 0x00 // a keyframe
-			}
-			tr.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 3000), Marker: true}, Payload: payload}) //nolint:errcheck
-		}
-	}()
+	go func() { defer close(done); rtcpeer.SendVP8(stop, 30, tr) }()
 }
 
 // waitReceiving waits for a track of from (a participant id) and then for
