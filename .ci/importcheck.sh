@@ -28,6 +28,8 @@ declare -A allowed=(
 	[chat]="conference sfu auth store bus"
 	[signaling]="chat conference sfu auth store bus"
 	[web]="chat conference sfu auth store bus"
+	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
+	[rtcpeer]="sfu signaling"
 )
 
 module=$("$GO" list -m)

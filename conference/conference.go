@@ -96,8 +96,10 @@ type Service struct {
 	log  *slog.Logger
 	opt  Options
 
-	mu   sync.Mutex
-	live map[string]*liveRoom
+	mu      sync.Mutex
+	live    map[string]*liveRoom
+	stopped bool           // Stop was called: no timer ends a room any more
+	ending  sync.WaitGroup // empty-room timers that fired and are ending their room
 
 	// OnActivity, when set before use, is told of what happens in
 	// conversation rooms, for the chat's transcript. It must not block
@@ -160,6 +162,20 @@ func (s *Service) Start(ctx context.Context) error {
 		s.liveLocked(r)
 	}
 	return nil
+}
+
+// Stop ends what the service started: it stops every empty-room timer,
+// arms none from now on, and waits for a timer that fired already to
+// finish ending its room. Rooms stay open in the database; the next Start
+// arms their timers again. Call it once the connections are gone.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	for _, lr := range s.live {
+		lr.empty.Stop()
+	}
+	s.mu.Unlock()
+	s.ending.Wait()
 }
 
 // Subject is the bus subject of a room's events: every connection in the
@@ -421,6 +437,9 @@ func (s *Service) liveLocked(r Room) *liveRoom {
 	id := r.ID
 	lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
 	lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
+	if s.stopped {
+		lr.empty.Stop()
+	}
 	s.live[r.ID] = lr
 	return lr
 }
@@ -428,11 +447,15 @@ func (s *Service) liveLocked(r Room) *liveRoom {
 func (s *Service) endIfEmpty(id string) {
 	s.mu.Lock()
 	lr := s.live[id]
-	empty := lr != nil && len(lr.members) == 0
+	empty := !s.stopped && lr != nil && len(lr.members) == 0
+	if empty {
+		s.ending.Add(1) // under s.mu, so Stop waits for it
+	}
 	s.mu.Unlock()
 	if !empty {
 		return
 	}
+	defer s.ending.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.end(ctx, id, auth.Principal{}, "empty"); err != nil && !errors.Is(err, ErrEnded) {

@@ -195,7 +195,7 @@ func (s *Service) remove(m *Member, reason string) bool {
 	var r Room
 	if lr != nil {
 		delete(lr.members, m.id)
-		if len(lr.members) == 0 {
+		if len(lr.members) == 0 && !s.stopped {
 			lr.empty.Reset(s.opt.EmptyGrace)
 		}
 		r = lr.room

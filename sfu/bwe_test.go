@@ -15,6 +15,7 @@ import (
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -151,7 +152,7 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 					if i == 0 {
 						key = frame%fps == 0 || pli[li].Swap(false)
 					}
-					pkt := vp8Layer(seq[li], uint32(frame*90000/fps+li*777777), key, byte(li))
+					pkt := rtcpeer.VP8(seq[li], uint32(frame*90000/fps+li*777777), key, byte(li))
 					seq[li]++
 					payload := make([]byte, size/n)
 					copy(payload, pkt.Payload)

@@ -4,7 +4,6 @@ import (
 	"net"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -23,26 +23,15 @@ import (
 // network of its own (settings makes the setting engine of each). It
 // records every packet it receives and every down offer it is sent.
 //
-// It orders signalling as the browser client (room.js) does: a candidate
-// is sent to the server only once the server has the description it
-// belongs to, and a server candidate is added only once the description
-// with its ufrag is set. (The server may signal a candidate before the
-// offer or answer it belongs to; one lost on a relay-only client is the
-// only way in.)
+// It is rtcpeer's client, which orders signalling as the browser client
+// (room.js) does: a candidate is sent to the server only once the server
+// has the description it belongs to, and a server candidate is added only
+// once the description with its ufrag is set. (The server may signal a
+// candidate before the offer or answer it belongs to; one lost on a
+// relay-only client is the only way in.)
 type netPeer struct {
-	t       *testing.T
-	up      *webrtc.PeerConnection
-	down    *webrtc.PeerConnection
-	part    chan *sfu.Participant
-	partMu  sync.Mutex
-	p       *sfu.Participant
-	closing atomic.Bool // the test is tearing down: late offers may fail
-	offers  chan webrtc.SessionDescription
-
-	sigMu     sync.Mutex
-	holdLocal map[sfu.Target]bool
-	local     map[sfu.Target][]webrtc.ICECandidateInit // held until the server has the description
-	remote    map[sfu.Target][]webrtc.ICECandidateInit // held until their description is set
+	*client
+	offers chan webrtc.SessionDescription
 
 	rxMu sync.Mutex
 	rx   map[string][]rxPacket // by track id
@@ -55,174 +44,37 @@ type rxPacket struct {
 
 func newNetPeer(t *testing.T, cfg webrtc.Configuration, settings func() webrtc.SettingEngine) *netPeer {
 	t.Helper()
-	pc := func() *webrtc.PeerConnection {
-		api := webrtc.NewAPI()
-		if settings != nil {
-			api = webrtc.NewAPI(webrtc.WithSettingEngine(settings()))
-		}
-		c, err := api.NewPeerConnection(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	c := &netPeer{
-		t: t, up: pc(), down: pc(), part: make(chan *sfu.Participant, 1),
-		offers:    make(chan webrtc.SessionDescription, 16),
-		holdLocal: map[sfu.Target]bool{}, local: map[sfu.Target][]webrtc.ICECandidateInit{},
-		remote: map[sfu.Target][]webrtc.ICECandidateInit{},
-		rx:     map[string][]rxPacket{},
-	}
-	for target, conn := range map[sfu.Target]*webrtc.PeerConnection{sfu.Up: c.up, sfu.Down: c.down} {
-		conn.OnICECandidate(func(cand *webrtc.ICECandidate) {
-			if cand == nil {
-				return
+	c := &netPeer{offers: make(chan webrtc.SessionDescription, 16), rx: map[string][]rxPacket{}}
+	opt := rtcpeer.Options{
+		Config: cfg,
+		OnOffer: func(sdp webrtc.SessionDescription) {
+			select {
+			case c.offers <- sdp:
+			default: // the tests read only the first few
 			}
-			c.sigMu.Lock()
-			defer c.sigMu.Unlock()
-			if c.holdLocal[target] {
-				c.local[target] = append(c.local[target], cand.ToJSON())
-				return
-			}
-			c.participant().AddCandidate(target, cand.ToJSON()) //nolint:errcheck
-		})
+		},
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
 	}
-	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		video := tr.Kind() == webrtc.RTPCodecTypeVideo
-		for {
-			pkt, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			key := video && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
-			c.rxMu.Lock()
-			c.rx[tr.ID()] = append(c.rx[tr.ID()], rxPacket{seq: pkt.SequenceNumber, key: key})
-			c.rxMu.Unlock()
-		}
-	})
+	if settings != nil {
+		opt.API = func() *webrtc.API { return webrtc.NewAPI(webrtc.WithSettingEngine(settings())) }
+	}
+	c.client = newClient(t, opt)
 	return c
 }
 
-func (c *netPeer) participant() *sfu.Participant {
-	c.partMu.Lock()
-	defer c.partMu.Unlock()
-	if c.p == nil {
-		c.p = <-c.part
-	}
-	return c.p
-}
-
-func (c *netPeer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
-	t.Helper()
-	p, err := r.Join(id, c, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.part <- p
-}
-
-func (c *netPeer) conn(target sfu.Target) *webrtc.PeerConnection {
-	if target == sfu.Up {
-		return c.up
-	}
-	return c.down
-}
-
-// hold keeps target's local candidates from the server until release.
-func (c *netPeer) hold(target sfu.Target) {
-	c.sigMu.Lock()
-	c.holdLocal[target] = true
-	c.sigMu.Unlock()
-}
-
-// release sends the held local candidates: the server has the description.
-func (c *netPeer) release(target sfu.Target) {
-	c.sigMu.Lock()
-	defer c.sigMu.Unlock()
-	c.holdLocal[target] = false
-	for _, cand := range c.local[target] {
-		c.participant().AddCandidate(target, cand) //nolint:errcheck
-	}
-	c.local[target] = nil
-}
-
-// Candidate is a server candidate: added now if its description is set,
-// else when it is.
-func (c *netPeer) Candidate(target sfu.Target, cand webrtc.ICECandidateInit) {
-	c.sigMu.Lock()
-	c.remote[target] = append(c.remote[target], cand)
-	c.sigMu.Unlock()
-	go c.addRemote(target)
-}
-
-// addRemote adds the held server candidates whose description is set.
-func (c *netPeer) addRemote(target sfu.Target) {
-	pc := c.conn(target)
-	c.sigMu.Lock()
-	defer c.sigMu.Unlock()
-	desc := pc.RemoteDescription()
-	if desc == nil {
-		return
-	}
-	ufrag := iceUfrag(desc.SDP)
-	keep := c.remote[target][:0]
-	for _, cand := range c.remote[target] {
-		if f := strings.Fields(cand.Candidate); len(f) < 2 || f[len(f)-2] != "ufrag" || f[len(f)-1] == ufrag {
-			pc.AddICECandidate(cand) //nolint:errcheck
-		} else {
-			keep = append(keep, cand) // for a description still to come
+// record reads a received track until it ends.
+func (c *netPeer) record(tr *webrtc.TrackRemote) {
+	video := tr.Kind() == webrtc.RTPCodecTypeVideo
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
 		}
+		key := video && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
+		c.rxMu.Lock()
+		c.rx[tr.ID()] = append(c.rx[tr.ID()], rxPacket{seq: pkt.SequenceNumber, key: key})
+		c.rxMu.Unlock()
 	}
-	c.remote[target] = keep
-}
-
-// Offer records the server's down offer and answers it, as a browser would.
-func (c *netPeer) Offer(sdp webrtc.SessionDescription) {
-	select {
-	case c.offers <- sdp:
-	default: // Signal must not block; the tests read only the first few
-	}
-	go func() {
-		c.hold(sfu.Down)
-		defer c.release(sfu.Down)
-		err := c.down.SetRemoteDescription(sdp)
-		if err == nil {
-			c.addRemote(sfu.Down)
-			var answer webrtc.SessionDescription
-			if answer, err = c.down.CreateAnswer(nil); err == nil {
-				err = c.down.SetLocalDescription(answer)
-			}
-		}
-		if err == nil {
-			err = c.participant().Answer(*c.down.LocalDescription())
-		}
-		if err != nil && !c.closing.Load() {
-			c.t.Errorf("down answer: %v", err)
-		}
-	}()
-}
-
-// offerUp offers the up connection and applies the server's answer.
-func (c *netPeer) offerUp(t *testing.T) {
-	t.Helper()
-	c.hold(sfu.Up)
-	defer c.release(sfu.Up)
-	offer, err := c.up.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := c.participant().Publish(*c.up.LocalDescription())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetRemoteDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	c.addRemote(sfu.Up)
 }
 
 // got copies the packets received on track id so far.
@@ -240,8 +92,7 @@ func (c *netPeer) count(id string) int {
 
 func (c *netPeer) close() {
 	c.closing.Store(true)
-	c.up.Close()
-	c.down.Close()
+	c.Close()
 }
 
 // source is one published track and what was sent on it.
@@ -405,15 +256,6 @@ func goroutinesBackTo(t *testing.T, before int) {
 	}
 }
 
-func iceUfrag(sdp string) string {
-	for _, line := range strings.Split(sdp, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "a=ice-ufrag:"); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func newTURNSFU(t *testing.T, cfg sfu.Config) *sfu.SFU {
 	t.Helper()
 	cfg.ListenIP, cfg.TCPPort, cfg.Logger = "127.0.0.1", -1, quiet
@@ -541,7 +383,7 @@ func TestAnICERestartKeepsMediaFlowing(t *testing.T) {
 	sub.join(t, room, "sub", sfu.JoinOptions{})
 	pub.publishMedia(t, vp8Track(t, "cam"))
 	eventually(t, "video reaches the subscriber", func() bool { return sub.count("cam") > 20 })
-	old := iceUfrag(sub.down.RemoteDescription().SDP)
+	old := rtcpeer.ICEUfrag(sub.down.RemoteDescription().SDP)
 	for len(sub.offers) > 0 {
 		<-sub.offers
 	}
@@ -552,7 +394,7 @@ func TestAnICERestartKeepsMediaFlowing(t *testing.T) {
 	for ufrag == "" {
 		select {
 		case o := <-sub.offers:
-			if u := iceUfrag(o.SDP); u != old {
+			if u := rtcpeer.ICEUfrag(o.SDP); u != old {
 				ufrag = u
 			}
 		case <-deadline:
@@ -560,7 +402,7 @@ func TestAnICERestartKeepsMediaFlowing(t *testing.T) {
 		}
 	}
 	eventually(t, "the restart is answered", func() bool {
-		return iceUfrag(sub.down.RemoteDescription().SDP) == ufrag
+		return rtcpeer.ICEUfrag(sub.down.RemoteDescription().SDP) == ufrag
 	})
 	n := sub.count("cam")
 	eventually(t, "media keeps flowing on a connected connection", func() bool {

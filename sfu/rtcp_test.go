@@ -12,6 +12,7 @@ import (
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -45,7 +46,7 @@ func TestALostPacketIsSentAgainWhenTheSubscriberNacksIt(t *testing.T) {
 	pub.publish(t, cam)
 	stop := make(chan struct{})
 	defer close(stop)
-	go send(stop, cam)
+	go rtcpeer.SendVP8(stop, 50, cam)
 
 	var lost uint16
 	select {

@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -28,17 +30,56 @@ func newSFU(t *testing.T) *sfu.SFU {
 	return s
 }
 
-// peer is a client: a real Pion PeerConnection for each direction, wired
-// to its participant the way the websocket layer does it.
-type peer struct {
-	t    *testing.T
-	up   *webrtc.PeerConnection
-	down *webrtc.PeerConnection
-	p    *sfu.Participant
-	mu   sync.Mutex
-	part chan *sfu.Participant
+// client is rtcpeer's client joined to the SFU directly: both test peers
+// are one.
+type client struct {
+	*rtcpeer.Peer
+	srv     *rtcpeer.Direct
+	up      *webrtc.PeerConnection
+	down    *webrtc.PeerConnection
+	closing atomic.Bool // the test is tearing down: late offers are expected to fail
+}
 
-	closing   atomic.Bool  // the test is tearing down: late offers are expected to fail
+// newClient makes a client with opt; a failed answer fails the test
+// unless it is closing.
+func newClient(t *testing.T, opt rtcpeer.Options) *client {
+	t.Helper()
+	c := &client{srv: rtcpeer.NewDirect()}
+	opt.OnError = func(err error) {
+		if !c.closing.Load() {
+			t.Errorf("down answer: %v", err)
+		}
+	}
+	var err error
+	if c.Peer, err = rtcpeer.New(c.srv, opt); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	c.up, c.down = c.Up(), c.Down()
+	return c
+}
+
+func (c *client) participant() *sfu.Participant { return c.srv.Participant() }
+
+func (c *client) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
+	t.Helper()
+	if _, err := c.srv.Join(r, id, c.Peer, opt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// offerUp offers the up connection and applies the server's answer.
+func (c *client) offerUp(t *testing.T) {
+	t.Helper()
+	if err := c.OfferUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// peer is a client recording what it receives as the simulcast tests
+// need it.
+type peer struct {
+	*client
 	received  atomic.Int64 // RTP packets on all down tracks
 	keyframes atomic.Int64
 	layer     atomic.Int32    // the simulcast layer of the last packet (third payload byte)
@@ -62,172 +103,61 @@ func newPeer(t *testing.T) *peer {
 // network, say).
 func newPeerWith(t *testing.T, api *webrtc.API) *peer {
 	t.Helper()
-	pc := func() *webrtc.PeerConnection {
-		c, err := api.NewPeerConnection(webrtc.Configuration{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	c := &peer{t: t, up: pc(), down: pc(), part: make(chan *sfu.Participant, 1), tracks: make(chan *webrtc.TrackRemote, 16)}
-	for target, conn := range map[sfu.Target]*webrtc.PeerConnection{sfu.Up: c.up, sfu.Down: c.down} {
-		target := target
-		conn.OnICECandidate(func(cand *webrtc.ICECandidate) {
-			if cand != nil {
-				c.participant().AddCandidate(target, cand.ToJSON()) //nolint:errcheck
-			}
-		})
-	}
-	c.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		c.tracks <- tr
-		var last uint16
-		for n := 0; ; n++ {
-			pkt, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			c.received.Add(1)
-			if n > 0 {
-				if gap := int32(pkt.SequenceNumber - last); gap > c.maxGap.Load() {
-					c.maxGap.Store(gap)
-				}
-			}
-			last = pkt.SequenceNumber
-			layer := int32(pkt.Payload[2])
-			c.layer.Store(layer)
-			key := pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
-			if key {
-				c.keyframes.Add(1)
-				c.layerKeys[layer].Add(1)
-			}
-			if n == 0 {
-				c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
-			}
-			if n < headHeaders {
-				c.headMu.Lock()
-				c.head = append(c.head, pkt.Header)
-				c.headMu.Unlock()
-			}
-		}
+	c := &peer{tracks: make(chan *webrtc.TrackRemote, 16)}
+	c.client = newClient(t, rtcpeer.Options{
+		API:     func() *webrtc.API { return api },
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
 	})
 	return c
 }
 
-func (c *peer) participant() *sfu.Participant {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.p == nil {
-		c.p = <-c.part
-	}
-	return c.p
-}
-
-// Offer answers the server's down offer, as a browser would.
-func (c *peer) Offer(sdp webrtc.SessionDescription) {
-	go func() {
-		if err := c.down.SetRemoteDescription(sdp); err != nil {
-			if !c.closing.Load() {
-				c.t.Errorf("down offer: %v", err)
-			}
+// record reads a received track until it ends.
+func (c *peer) record(tr *webrtc.TrackRemote) {
+	c.tracks <- tr
+	var last uint16
+	for n := 0; ; n++ {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
 			return
 		}
-		answer, err := c.down.CreateAnswer(nil)
-		if err == nil {
-			err = c.down.SetLocalDescription(answer)
+		c.received.Add(1)
+		if n > 0 {
+			if gap := int32(pkt.SequenceNumber - last); gap > c.maxGap.Load() {
+				c.maxGap.Store(gap)
+			}
 		}
-		if err == nil {
-			err = c.participant().Answer(*c.down.LocalDescription())
+		last = pkt.SequenceNumber
+		layer := int32(pkt.Payload[2])
+		c.layer.Store(layer)
+		key := pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0
+		if key {
+			c.keyframes.Add(1)
+			c.layerKeys[layer].Add(1)
 		}
-		if err != nil && !c.closing.Load() {
-			c.t.Errorf("down answer: %v", err)
+		if n == 0 {
+			c.firstKey.CompareAndSwap(0, map[bool]int32{true: 1, false: 2}[key])
 		}
-	}()
-}
-
-func (c *peer) Candidate(t sfu.Target, cand webrtc.ICECandidateInit) {
-	conn := c.down
-	if t == sfu.Up {
-		conn = c.up
+		if n < headHeaders {
+			c.headMu.Lock()
+			c.head = append(c.head, pkt.Header)
+			c.headMu.Unlock()
+		}
 	}
-	go conn.AddICECandidate(cand) //nolint:errcheck
-}
-
-func (c *peer) join(t *testing.T, r *sfu.Room, id string, opt sfu.JoinOptions) {
-	t.Helper()
-	// Candidates may be gathered before Join returns: they wait for the participant.
-	p, err := r.Join(id, c, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.part <- p
 }
 
 // publish offers the up connection with the given local tracks.
 func (c *peer) publish(t *testing.T, tracks ...*webrtc.TrackLocalStaticRTP) {
 	t.Helper()
 	for _, tr := range tracks {
-		sender, err := c.up.AddTrack(tr)
-		if err != nil {
+		if _, err := c.AddTrack(tr); err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				if _, _, err := sender.ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
 	}
 	c.offerUp(t)
 }
 
-func (c *peer) offerUp(t *testing.T) {
-	t.Helper()
-	offer, err := c.up.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := c.participant().Publish(*c.up.LocalDescription())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.up.SetRemoteDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // vp8 makes a VP8 packet of layer 0: a keyframe or a delta frame.
-func vp8(seq uint16, ts uint32, key bool) *rtp.Packet { return vp8Layer(seq, ts, key, 0) }
-
-// vp8Layer marks the packet with its simulcast layer in the third byte.
-func vp8Layer(seq uint16, ts uint32, key bool, layer byte) *rtp.Packet {
-	payload := []byte{0x10, 0x01, layer, 0xbb, 0xcc} // S=1, PID=0; P=1: delta
-	if key {
-		payload[1] = 0x00
-	}
-	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
-}
-
-// send writes VP8 to tracks at about 100 packets/s, a keyframe every
-// 50 packets, until stop is closed.
-func send(stop chan struct{}, tracks ...*webrtc.TrackLocalStaticRTP) {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		for _, tr := range tracks {
-			tr.WriteRTP(vp8(uint16(i), uint32(i*3000), i%50 == 0)) //nolint:errcheck
-		}
-	}
-}
+func vp8(seq uint16, ts uint32, key bool) *rtp.Packet { return rtcpeer.VP8(seq, ts, key, 0) }
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -260,7 +190,7 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 	pub.publish(t, track)
 	stop := make(chan struct{})
 	sending := make(chan struct{})
-	go func() { send(stop, track); close(sending) }()
+	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
 	sub2.join(t, room, "sub2", sfu.JoinOptions{ReceiveOnly: true}) // joins after publishing
 	for i, c := range []*peer{sub1, sub2} {
 		eventually(t, fmt.Sprintf("subscriber %d receives video", i+1), func() bool { return c.received.Load() > 50 })
@@ -288,14 +218,7 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 		c.down.Close()
 	}
 	s.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			dumpGoroutines(t)
-			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition
-	}
+	goroutinesBackTo(t, before)
 }
 
 // A publisher sends three simulcast layers; one subscriber is held to the
@@ -328,7 +251,7 @@ func TestSimulcastSubscribersGetTheLayerTheyCanTake(t *testing.T) {
 			case <-tick.C:
 			}
 			for li := range sim.layers {
-				sim.write(li, vp8Layer(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li))) // each layer numbers its own packets
+				sim.write(li, rtcpeer.VP8(uint16(i+li*10000), uint32(i*3000+li*777777), i%40 == 0, byte(li))) // each layer numbers its own packets
 			}
 		}
 	}()

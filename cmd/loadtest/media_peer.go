@@ -4,41 +4,37 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/signaling/client"
 )
 
 // mediaPeer is one participant: a websocket in one room with an up
 // connection (it offers, publishes) and a down connection (the server
-// offers, it receives), speaking rtc.* as docs/protocol.md says.
+// offers, it receives), speaking rtc.* as docs/protocol.md says through
+// rtcpeer, the client the server's own room tests use.
 type mediaPeer struct {
 	name   string
 	c      *client.Client
+	sess   *rtcpeer.Session
 	opened time.Time // websocket open: join times count from here
 	room   string
 	part   string // participant id
-	up     *webrtc.PeerConnection
+	peer   *rtcpeer.Peer
+	up     *webrtc.PeerConnection // peer's connections
 	down   *webrtc.PeerConnection
 	stats  *mediaStats
-
-	// signals queue rtc.* events until the connections exist (ready):
-	// the server's first down offer may come before the room.join ack.
-	signals chan client.Envelope
-	ready   chan struct{}
-	others  chan client.Envelope // every other event, dropped when full
-	wg      sync.WaitGroup       // dispatch, signal, receivers, senders
+	wg     sync.WaitGroup // receivers, senders (rtcpeer ends its own)
 
 	mu       sync.Mutex
-	received map[string]*trackRecv                // by publisher/track
-	expect   int                                  // tracks it should receive
-	downUp   time.Time                            // when down first connected (ICE and DTLS done)
-	early    map[string][]webrtc.ICECandidateInit // the server's candidates that came before their description, by target
+	received map[string]*trackRecv // by publisher/track
+	expect   int                   // tracks it should receive
+	downUp   time.Time             // when down first connected (ICE and DTLS done)
 	lastErr  error
 }
 
@@ -49,27 +45,8 @@ func connectMedia(ctx context.Context, url, token, name string, stats *mediaStat
 	if err != nil {
 		return nil, fmt.Errorf("%s connects: %w", name, err)
 	}
-	p := &mediaPeer{name: name, c: c, opened: opened, stats: stats,
-		signals: make(chan client.Envelope, 256), ready: make(chan struct{}),
-		others: make(chan client.Envelope, 256), received: map[string]*trackRecv{}, early: map[string][]webrtc.ICECandidateInit{}}
-	p.wg.Add(2)
-	go func() { defer p.wg.Done(); p.dispatch() }()
-	go func() { defer p.wg.Done(); p.signal() }()
-	return p, nil
-}
-
-func (p *mediaPeer) dispatch() {
-	defer close(p.signals)
-	for ev := range p.c.Events() {
-		if strings.HasPrefix(ev.Type, "rtc.") {
-			p.signals <- ev
-			continue
-		}
-		select {
-		case p.others <- ev:
-		default:
-		}
-	}
+	return &mediaPeer{name: name, c: c, sess: rtcpeer.Follow(c), opened: opened, stats: stats,
+		received: map[string]*trackRecv{}}, nil
 }
 
 // waitEvent waits for an event of typ that match accepts.
@@ -78,12 +55,13 @@ func (p *mediaPeer) waitEvent(ctx context.Context, typ string, match func(json.R
 	defer deadline.Stop()
 	for {
 		select {
-		case ev := <-p.others:
+		case ev, ok := <-p.sess.Events():
+			if !ok {
+				return nil, fmt.Errorf("%s: connection closed waiting for %s", p.name, typ)
+			}
 			if ev.Type == typ && (match == nil || match(ev.Data)) {
 				return ev.Data, nil
 			}
-		case <-p.c.Done():
-			return nil, fmt.Errorf("%s: connection closed waiting for %s", p.name, typ)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-deadline.C:
@@ -133,24 +111,19 @@ func (p *mediaPeer) join(ctx context.Context, room string, receiveOnly bool, exp
 	p.part = j.ParticipantID
 	// Loopback only: the TURN server is not needed, and host candidates
 	// are what a run measures.
-	cfg := webrtc.Configuration{}
-	var err error
-	if p.up, err = webrtc.NewPeerConnection(cfg); err != nil {
+	peer, err := p.sess.Connect(room, rtcpeer.Options{
+		OnTrack: func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+			p.wg.Add(2)
+			go func() { defer p.wg.Done(); drainReceiverRTCP(rcv) }()
+			defer p.wg.Done()
+			p.receive(tr)
+		},
+		OnError: p.noteErr,
+	})
+	if err != nil {
 		return err
 	}
-	if p.down, err = webrtc.NewPeerConnection(cfg); err != nil {
-		return err
-	}
-	for target, pc := range map[string]*webrtc.PeerConnection{"up": p.up, "down": p.down} {
-		pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
-			if cand == nil {
-				return
-			}
-			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			p.c.Request(rctx, "rtc.candidate", map[string]any{"room_id": room, "target": target, "candidate": cand.ToJSON()}) //nolint:errcheck // the run notices missing media
-		})
-	}
+	p.peer, p.up, p.down = peer, peer.Up(), peer.Down()
 	p.down.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
 			p.mu.Lock()
@@ -160,107 +133,16 @@ func (p *mediaPeer) join(ctx context.Context, room string, receiveOnly bool, exp
 			p.mu.Unlock()
 		}
 	})
-	p.down.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
-		p.wg.Add(2)
-		go func() {
-			defer p.wg.Done()
-			for {
-				if _, _, err := rcv.ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
-		defer p.wg.Done()
-		p.receive(tr)
-	})
-	close(p.ready)
 	return nil
 }
 
-// signal answers the server's offers and adds candidates, in order, once
-// the connections exist.
-func (p *mediaPeer) signal() {
-	select {
-	case <-p.ready:
-	case <-p.c.Done():
-		return
-	}
-	for ev := range p.signals {
-		switch ev.Type {
-		case "rtc.offer":
-			var o struct {
-				SDP string `json:"sdp"`
-			}
-			if json.Unmarshal(ev.Data, &o) != nil {
-				continue
-			}
-			if err := p.answer(o.SDP); err != nil {
-				p.noteErr(err)
-			}
-		case "rtc.candidate":
-			var cd struct {
-				Target    string                  `json:"target"`
-				Candidate webrtc.ICECandidateInit `json:"candidate"`
-			}
-			if json.Unmarshal(ev.Data, &cd) != nil {
-				continue
-			}
-			p.remoteCandidate(cd.Target, cd.Candidate)
+// drainReceiverRTCP reads what the server sends a receiver until it stops.
+func drainReceiverRTCP(rcv *webrtc.RTPReceiver) {
+	for {
+		if _, _, err := rcv.ReadRTCP(); err != nil {
+			return
 		}
 	}
-}
-
-// remoteCandidate adds a server's candidate, or keeps it until its
-// connection's remote description is set: the server trickles its up
-// candidates while its answer to rtc.offer is still on the way, and a
-// candidate added too early is lost (ICE would then find the server only
-// as a peer-reflexive address, which Pion nominates after a second).
-func (p *mediaPeer) remoteCandidate(target string, c webrtc.ICECandidateInit) {
-	pc := p.down
-	if target == "up" {
-		pc = p.up
-	}
-	if pc == nil {
-		return
-	}
-	p.mu.Lock()
-	if pc.RemoteDescription() == nil {
-		p.early[target] = append(p.early[target], c)
-		p.mu.Unlock()
-		return
-	}
-	p.mu.Unlock()
-	pc.AddICECandidate(c) //nolint:errcheck // a late candidate of a closed connection
-}
-
-// addEarly adds the candidates kept for target, whose remote description
-// has just been set.
-func (p *mediaPeer) addEarly(target string, pc *webrtc.PeerConnection) {
-	p.mu.Lock()
-	early := p.early[target]
-	delete(p.early, target)
-	p.mu.Unlock()
-	for _, c := range early {
-		pc.AddICECandidate(c) //nolint:errcheck // as in remoteCandidate
-	}
-}
-
-func (p *mediaPeer) answer(sdp string) error {
-	if err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-		return err
-	}
-	p.addEarly("down", p.down)
-	ans, err := p.down.CreateAnswer(nil)
-	if err != nil {
-		return err
-	}
-	if err := p.down.SetLocalDescription(ans); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_, err = p.c.Request(ctx, "rtc.answer", map[string]any{"room_id": p.room, "sdp": p.down.LocalDescription().SDP})
-	return err
 }
 
 func (p *mediaPeer) noteErr(err error) {
@@ -272,27 +154,15 @@ func (p *mediaPeer) noteErr(err error) {
 // publish offers tracks on up and, once answered, feeds them until ctx
 // ends.
 func (p *mediaPeer) publish(ctx context.Context, tracks []*localTrack) error {
-	offer, err := p.up.CreateOffer(nil)
-	if err != nil {
-		return err
-	}
-	if err := p.up.SetLocalDescription(offer); err != nil {
-		return err
-	}
-	desc := make([]map[string]any, 0, len(tracks))
+	desc := make([]rtcpeer.Track, 0, len(tracks))
 	for _, t := range tracks {
-		desc = append(desc, map[string]any{"track_id": t.id, "source": t.source, "muted": false})
+		desc = append(desc, rtcpeer.Track{ID: t.id, Source: t.source})
 	}
-	var ans struct {
-		SDP string `json:"sdp"`
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := p.peer.OfferUp(rctx, nil, desc...); err != nil {
+		return fmt.Errorf("%s publishes: %w", p.name, err)
 	}
-	if err := p.request(ctx, "rtc.offer", map[string]any{"room_id": p.room, "sdp": offer.SDP, "tracks": desc}, &ans); err != nil {
-		return err
-	}
-	if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		return err
-	}
-	p.addEarly("up", p.up)
 	p.stats.published.Store(p.part, time.Now())
 	for _, t := range tracks {
 		if err := t.run(ctx, p.up, &p.stats.sent, &p.wg); err != nil {
@@ -304,18 +174,7 @@ func (p *mediaPeer) publish(ctx context.Context, tracks []*localTrack) error {
 
 // close ends the peer: connections, websocket, and every goroutine.
 func (p *mediaPeer) close() {
-	if p.up != nil {
-		p.up.Close() //nolint:errcheck
-	}
-	if p.down != nil {
-		p.down.Close() //nolint:errcheck
-	}
-	p.c.Close() //nolint:errcheck
-	select {
-	case <-p.ready:
-	default:
-		close(p.ready) // never joined: let signal end
-	}
+	p.sess.Close()
 	p.wg.Wait()
 }
 

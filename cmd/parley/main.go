@@ -115,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
+	defer confSvc.Stop()
 	signaling.RegisterRooms(router, b, confSvc, chatSvc, log.With("component", "rooms"))
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -10,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/signaling/client"
 	"parley/store/storetest"
 )
@@ -41,33 +42,24 @@ type joined struct {
 	} `json:"participants"`
 }
 
-// rtcPeer is a client in a room: it answers the server's down offers,
-// trickles candidates both ways and counts what it receives. Every other
-// event goes to events.
+// rtcPeer is a client in a room (rtcpeer's, as the load tester's): it
+// answers the server's down offers, trickles candidates both ways and
+// counts what it receives. Every other event goes to events.
 type rtcPeer struct {
-	t      *testing.T
-	c      *client.Client
+	*rtcpeer.Peer
 	room   string
-	up     *webrtc.PeerConnection
-	down   *webrtc.PeerConnection
-	events chan client.Envelope
+	events <-chan client.Envelope
 	// joinedWith are the participants already there when it joined.
 	joinedWith []string
-	// signals queue rtc.* events until the connections exist (ready).
-	signals chan client.Envelope
-	ready   chan struct{}
 
-	received atomic.Int64
-	streams  sync.Map // stream id (publisher) → *atomic.Int64 packets
+	streams sync.Map // stream id (publisher) → *atomic.Int64 packets
 }
 
 // enter joins room through c with a fresh pair of connections.
 func enter(t *testing.T, c *client.Client, room string, extra map[string]any) (*rtcPeer, joined) {
 	t.Helper()
-	p := &rtcPeer{t: t, c: c, room: room, events: make(chan client.Envelope, 256),
-		signals: make(chan client.Envelope, 256), ready: make(chan struct{})}
-	go p.dispatch()
-	go p.signal()
+	sess := rtcpeer.Follow(c)
+	p := &rtcPeer{room: room, events: sess.Events()}
 	data := map[string]any{"room_id": room}
 	for k, v := range extra {
 		data[k] = v
@@ -77,88 +69,24 @@ func enter(t *testing.T, c *client.Client, room string, extra map[string]any) (*
 	for _, o := range j.Participants {
 		p.joinedWith = append(p.joinedWith, o.ID)
 	}
-	cfg := webrtc.Configuration{ICEServers: j.ICEServers}
 	var err error
-	if p.up, err = webrtc.NewPeerConnection(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if p.down, err = webrtc.NewPeerConnection(cfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.up.Close(); p.down.Close() })
-	defer close(p.ready)
-	for target, pc := range map[string]*webrtc.PeerConnection{"up": p.up, "down": p.down} {
-		target := target
-		pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
-			if cand != nil {
-				c.Request(ctxFor(t), "rtc.candidate", map[string]any{"room_id": room, "target": target, "candidate": cand.ToJSON()}) //nolint:errcheck
+	p.Peer, err = sess.Connect(room, rtcpeer.Options{
+		Config: webrtc.Configuration{ICEServers: j.ICEServers},
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			n, _ := p.streams.LoadOrStore(tr.StreamID(), new(atomic.Int64))
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				n.(*atomic.Int64).Add(1)
 			}
-		})
-	}
-	p.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n, _ := p.streams.LoadOrStore(tr.StreamID(), new(atomic.Int64))
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			p.received.Add(1)
-			n.(*atomic.Int64).Add(1)
-		}
+		},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
 	return p, j
-}
-
-func (p *rtcPeer) dispatch() {
-	defer close(p.signals)
-	for ev := range p.c.Events() {
-		if strings.HasPrefix(ev.Type, "rtc.") {
-			p.signals <- ev
-			continue
-		}
-		select {
-		case p.events <- ev:
-		default: // a test not reading events does not stall signalling
-		}
-	}
-	close(p.events)
-}
-
-// signal answers offers and adds candidates, in order, once the
-// connections exist.
-func (p *rtcPeer) signal() {
-	<-p.ready
-	for ev := range p.signals {
-		switch ev.Type {
-		case "rtc.offer":
-			var o struct{ SDP string }
-			json.Unmarshal(ev.Data, &o) //nolint:errcheck
-			p.answer(o.SDP)
-		case "rtc.candidate":
-			var cd struct {
-				Target    string
-				Candidate webrtc.ICECandidateInit
-			}
-			json.Unmarshal(ev.Data, &cd) //nolint:errcheck
-			pc := p.down
-			if cd.Target == "up" {
-				pc = p.up
-			}
-			pc.AddICECandidate(cd.Candidate) //nolint:errcheck
-		}
-	}
-}
-
-func (p *rtcPeer) answer(sdp string) {
-	if err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-		return // the test is ending
-	}
-	ans, err := p.down.CreateAnswer(nil)
-	if err == nil {
-		err = p.down.SetLocalDescription(ans)
-	}
-	if err == nil {
-		p.c.Request(ctxFor(p.t), "rtc.answer", map[string]any{"room_id": p.room, "sdp": p.down.LocalDescription().SDP}) //nolint:errcheck
-	}
 }
 
 // publish sends a track of source until the test ends: Opus for a
@@ -173,52 +101,32 @@ func (p *rtcPeer) publish(t *testing.T, source string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.up.AddTrack(tr); err != nil {
+	if _, err := p.AddTrack(tr); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := p.up.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.up.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	var ans struct{ SDP string }
-	request(t, p.c, "rtc.offer", map[string]any{"room_id": p.room, "sdp": offer.SDP,
-		"tracks": []map[string]any{{"track_id": tr.ID(), "source": source}}}, &ans)
-	if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
+	if err := p.OfferUp(ctxFor(t), nil, rtcpeer.Track{ID: tr.ID(), Source: source}); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	t.Cleanup(func() { close(stop); <-done })
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			payload := []byte{0x10, 0x01, 0xaa, 0xbb}
-			if i%30 == 0 {
-				payload[1] = 0x00 // a keyframe
-			}
-			tr.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 3000), Marker: true}, Payload: payload}) //nolint:errcheck
-		}
-	}()
+	go func() { defer close(done); rtcpeer.SendVP8(stop, 30, tr) }()
 }
 
+// waitReceiving waits for a track of from (a participant id) and then for
+// more than 30 of its packets.
 func (p *rtcPeer) waitReceiving(t *testing.T, from string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := p.WaitTrack(ctx, func(tr *webrtc.TrackRemote) bool { return tr.StreamID() == from }); err != nil {
+		t.Fatalf("no track from %s within 15s", from)
+	}
 	for {
 		if n, ok := p.streams.Load(from); ok && n.(*atomic.Int64).Load() > 30 {
 			return
 		}
-		if time.Now().After(deadline) {
+		if ctx.Err() != nil {
 			t.Fatalf("no media from %s within 15s", from)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a condition
