@@ -1,6 +1,6 @@
 // @ts-check
-// Small helpers of the conference page: room numbers as typed, shown and
-// linked, and copying to the clipboard.
+// The conference page's room numbers as typed and linked, and copying to
+// the clipboard.
 
 /**
  * The digits of a typed or linked room number ("481 902-7736" → "4819027736").
@@ -8,14 +8,6 @@
  */
 export function digits(s) {
   return s.replace(/\D+/g, '');
-}
-
-/**
- * A room number as people read it aloud: "4819027736" → "481 902 7736".
- * @param {string} number
- */
-export function spaced(number) {
-  return number.replace(/(\d{3})(?=\d{4,})/g, '$1 ');
 }
 
 /**

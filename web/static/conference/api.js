@@ -9,7 +9,7 @@ import { sentence } from '../lib/util.js';
  * @typedef {{id: number, username: string, name: string, role: string}} Me
  * @typedef {{id: number, name: string, role: string, online: boolean}} Colleague
  * @typedef {{id: string, number: string, name: string, ended: boolean}} FoundRoom
- * @typedef {{token: string, room: import('./types.js').Room, expires_at: string}} GuestPass
+ * @typedef {{token: string, room: import('../lib/types.js').Room, expires_at: string}} GuestPass
  */
 
 /** A refused or failed request; `message` is for people. */

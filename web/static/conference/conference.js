@@ -12,11 +12,12 @@ import { sentence, storageOf } from '../lib/util.js';
 import { ConferenceError, NO_SUCH_ROOM, ROOM_ENDED, guestPass, lookup, me } from './api.js';
 import { Lobby } from './lobby.js';
 import { ConferenceRoom } from './room.js';
-import { numberInAddress, setAddress, spaced } from './address.js';
+import { numberInAddress, setAddress } from './address.js';
+import { spaced } from '../lib/util.js';
 
 /**
  * @typedef {import('./api.js').Me} Me
- * @typedef {import('./types.js').Room} Room
+ * @typedef {import('../lib/types.js').Room} Room
  * @typedef {{roomId: string, number: string, conn: Connection}} Last the last room this page was in
  */
 
@@ -334,11 +335,11 @@ function connect(token) {
   c.onhello = () => {
     if (current && current.conn === c) void current.rejoin();
   };
-  c.on('room.declined', (/** @type {import('./types.js').Declined} */ d) => {
+  c.on('room.declined', (/** @type {import('../lib/types.js').Declined} */ d) => {
     if (current?.roomId !== d.room_id) return;
     notice(`${d.user?.name ?? 'Someone'} declined the invitation.`, 'info');
   });
-  c.on('room.invited', (/** @type {import('./types.js').Invited} */ d) => {
+  c.on('room.invited', (/** @type {import('../lib/types.js').Invited} */ d) => {
     if (!d.room?.number || current?.roomId === d.room.id) return;
     const link = el('a', { href: `/external/conference/#${d.room.number}`, target: '_blank', rel: 'noopener' }, 'Join');
     notice(`${d.from?.name ?? 'A colleague'} invites you to “${d.room.name}”. `, 'info', link);

@@ -8,7 +8,8 @@
 import { byId, el, setText } from '../lib/dom.js';
 import { RoomSession } from '../room/room.js';
 import { RoomView } from '../room/view.js';
-import { copyText, roomURL, spaced } from './address.js';
+import { copyText, roomURL } from './address.js';
+import { spaced } from '../lib/util.js';
 
 /**
  * @typedef {import('../room/room.js').EndReason} EndReason
@@ -124,7 +125,7 @@ export class ConferenceRoom {
     this.endButton.hidden = !on;
   }
 
-  /** @param {import('../room/room.js').Room} room */
+  /** @param {import('../lib/types.js').Room} room */
   showRoom(room) {
     const name = room.name || `Room ${spaced(this.number)}`;
     setText(this.title, name);

@@ -4,7 +4,7 @@
 // notifications when the browser already allows them (the desk never asks
 // on its own).
 
-import { storageOf } from './util.js';
+import { storageOf } from '../lib/util.js';
 
 const SOUND_KEY = 'parley.desk.sound';
 

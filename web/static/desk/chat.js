@@ -2,25 +2,27 @@
 // One chat in the desk: its transcript, its place in the conversation's
 // event stream, and the agent's messages on their way.
 //
-// Delivery, as docs/protocol.md asks: the highest seq shown is kept;
-// events at or below it are dropped; an event more than one above it is
-// held and chat.resume (after_seq = highest shown) fills the gap, so every
-// event is shown once, in seq order. The agent's messages show at once,
-// "pending", and wait in an outbox (sessionStorage) until acknowledged;
-// after every reconnect, once the chat is resumed, they are sent again
-// with the same client_id, which the server stores only once.
+// Delivery, as docs/protocol.md asks (../lib/delivery.js): the highest
+// seq shown is kept; events at or below it are dropped; an event more than
+// one above it is held and chat.resume (after_seq = highest shown) fills
+// the gap, so every event is shown once, in seq order. The agent's
+// messages show at once, "pending", and wait in an outbox (sessionStorage)
+// until acknowledged; after every reconnect, once the chat is resumed,
+// they are sent again with the same client_id, which the server stores
+// only once.
 //
 // Everything is rendered as text (dom.js).
 
 import { el, setText } from '../lib/dom.js';
 import { failed, group, renderEarlier, renderEvent, renderMessage } from './render.js';
-import { day, errorText, hhmm, isDisconnected } from './util.js';
+import { day, errorText, hhmm, isDisconnected } from '../lib/util.js';
 import { newClientId } from '../lib/util.js';
+import { Delivery, RETRY_CODES } from '../lib/delivery.js';
 
 /**
- * @typedef {import('./types.js').Conversation} Conversation
- * @typedef {import('./types.js').ChatEvent} ChatEvent
- * @typedef {import('./types.js').WithEvents} WithEvents
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('../lib/util.js').Store} Store
  * @typedef {{client_id: string, text: string, private: boolean}} Outgoing
  *
@@ -33,7 +35,6 @@ import { newClientId } from '../lib/util.js';
  * @property {(message: string) => void} error a request failed; tell the agent
  */
 
-const RETRY_SEND_MS = 2000;
 const TYPING_SHOWN_MS = 6000;
 const TYPING_EVERY_MS = 3000;
 const HISTORY_LIMIT = 5;
@@ -49,10 +50,14 @@ export class ChatSession {
     this.conv = conv;
     this.host = host;
 
-    /** the highest seq shown */
-    this.highest = 0;
-    /** @type {Map<number, ChatEvent>} events above highest + 1, waiting for the gap to fill */
-    this.held = new Map();
+    /** @type {Delivery<Outgoing>} events in seq order once each; the agent's messages not yet acknowledged */
+    this.delivery = new Delivery({
+      store: host.store,
+      key: `parley.desk.outbox.${conv.id}`,
+      parse: (x) => ({ client_id: x.client_id, text: x.text, private: x.private === true }),
+      holdGaps: true,
+      retryCodes: [...RETRY_CODES, 'internal'],
+    });
     this.resuming = false;
     this.resumeAgain = false;
     /** resumed on the current connection: messages may go */
@@ -94,12 +99,7 @@ export class ChatSession {
     this.own = new Map();
     /** @type {HTMLElement[]} own messages whose event is not shown yet: they stay at the end */
     this.unplaced = [];
-    /** @type {Set<string>} client_ids whose chat.send awaits its answer */
-    this.sending = new Set();
-    this.outboxKey = `parley.desk.outbox.${conv.id}`;
-    /** @type {Outgoing[]} */
-    this.outbox = loadOutbox(host.store, this.outboxKey);
-    for (const item of this.outbox) this.placePending(item);
+    for (const item of this.delivery.items) this.placePending(item);
 
     this.unread = 0;
     this.draft = '';
@@ -134,18 +134,18 @@ export class ChatSession {
    * @param {ChatEvent} ev
    */
   receive(ev) {
-    if (ev.conversation_id !== this.id || !(ev.seq > this.highest)) return;
-    if (ev.seq > this.highest + 1) {
-      this.held.set(ev.seq, ev);
-      this.fillGap();
+    if (ev.conversation_id !== this.id) return;
+    if (!this.delivery.apply(ev)) {
+      if (ev.seq > this.delivery.highest) this.fillGap(); // held until the gap fills
       return;
     }
     this.show(ev);
-    for (let next = this.held.get(this.highest + 1); next; next = this.held.get(this.highest + 1)) {
-      this.held.delete(next.seq);
-      this.show(next);
-    }
-    for (const seq of this.held.keys()) if (seq <= this.highest) this.held.delete(seq);
+    for (let next = this.delivery.next(); next; next = this.delivery.next()) this.show(next);
+  }
+
+  /** the highest seq shown */
+  get highest() {
+    return this.delivery.highest;
   }
 
   /**
@@ -208,7 +208,7 @@ export class ChatSession {
   /** The connection dropped: nothing goes until the next resume. */
   offline() {
     this.synced = false;
-    this.sending.clear();
+    this.delivery.offline();
     this.typingOn = false;
   }
 
@@ -249,11 +249,10 @@ export class ChatSession {
   }
 
   /**
-   * Shows the next event (seq is highest + 1).
+   * Shows the next event in order (the delivery has taken it).
    * @param {ChatEvent} ev
    */
   show(ev) {
-    this.highest = ev.seq;
     const news = this.loaded;
     if (ev.kind === 'message' && ev.client_id && this.own.has(ev.client_id)) {
       const node = /** @type {HTMLElement} */ (this.own.get(ev.client_id));
@@ -329,8 +328,7 @@ export class ChatSession {
   send(text, isPrivate) {
     if (this.closed) return;
     const item = { client_id: newClientId('d'), text, private: isPrivate };
-    this.outbox.push(item);
-    this.saveOutbox();
+    this.delivery.add(item);
     this.placePending(item);
     this.stuck = true;
     this.scrolled();
@@ -362,43 +360,19 @@ export class ChatSession {
   flush() {
     const conn = this.host.conn;
     if (!conn.ready || !this.synced || this.closed) return;
-    for (const item of this.outbox) {
-      if (!this.sending.has(item.client_id)) this.deliver(item);
-    }
-  }
-
-  /** @param {Outgoing} item */
-  deliver(item) {
-    const id = item.client_id;
-    this.sending.add(id);
-    const data = { conversation_id: this.id, client_id: id, text: item.text, private: item.private };
-    this.host.conn.request('chat.send', data).then(
-      (/** @type {{seq: number, time: string}} */ ack) => {
-        this.sending.delete(id);
-        const node = this.own.get(id);
-        if (node) this.sent(node, id, ack.seq, ack.time);
+    this.delivery.resend({
+      send: (item) => conn.request('chat.send', { conversation_id: this.id, client_id: item.client_id, text: item.text, private: item.private }),
+      sent: (item, ack) => {
+        const node = this.own.get(item.client_id);
+        if (node) this.sent(node, item.client_id, ack.seq, ack.time);
       },
-      (/** @type {import('../lib/parley.js').ProtocolError} */ err) => {
-        this.sending.delete(id);
-        switch (err.code) {
-          case 'disconnected':
-            return; // sent again after the next hello's resume
-          case 'timeout':
-          case 'unavailable':
-          case 'rate_limited':
-          case 'internal':
-            setTimeout(() => this.flush(), RETRY_SEND_MS);
-            return;
-          default: {
-            // conflict (the chat ended), bad_request…: it never will be stored.
-            this.dropOutbox(id);
-            const node = this.own.get(id);
-            if (node) failed(node, err.code === 'conflict' ? 'Not delivered: the chat has ended.' : `Not delivered: ${errorText(err)}`);
-            this.host.error(`A message to ${this.conv.customer.name} was not delivered: ${errorText(err)}`);
-          }
-        }
+      failed: (item, err) => {
+        const node = this.own.get(item.client_id);
+        if (node) failed(node, err.code === 'conflict' ? 'Not delivered: the chat has ended.' : `Not delivered: ${errorText(err)}`);
+        this.host.error(`A message to ${this.conv.customer.name} was not delivered: ${errorText(err)}`);
       },
-    );
+      retry: () => this.flush(),
+    });
   }
 
   /**
@@ -409,7 +383,7 @@ export class ChatSession {
    * @param {string} time
    */
   sent(node, clientId, seq, time) {
-    this.dropOutbox(clientId);
+    this.delivery.ack(clientId);
     node.classList.remove('pending');
     node.dataset.seq = String(seq);
     node.querySelector('.msg-state')?.remove();
@@ -420,31 +394,17 @@ export class ChatSession {
     }
   }
 
-  /** @param {string} clientId */
-  dropOutbox(clientId) {
-    const n = this.outbox.length;
-    this.outbox = this.outbox.filter((x) => x.client_id !== clientId);
-    if (this.outbox.length !== n) this.saveOutbox();
-  }
-
   /** @param {string} why */
   failOutbox(why) {
-    for (const item of this.outbox) {
+    for (const item of this.delivery.failAll()) {
       const node = this.own.get(item.client_id);
       if (node) failed(node, why);
     }
-    this.outbox = [];
-    this.saveOutbox();
-  }
-
-  saveOutbox() {
-    if (this.outbox.length) this.host.store.set(this.outboxKey, JSON.stringify(this.outbox));
-    else this.host.store.remove(this.outboxKey);
   }
 
   /** The tab is dismissed: forget what is kept for it. */
   forget() {
-    this.host.store.remove(this.outboxKey);
+    this.delivery.forget();
     if (this.typingTimer !== null) clearTimeout(this.typingTimer);
   }
 
@@ -556,22 +516,5 @@ export class ChatSession {
   attached() {
     if (this.stuck) this.log.scrollTop = this.log.scrollHeight;
     else this.log.scrollTop = this.scrollTop;
-  }
-}
-
-/**
- * @param {Store} store
- * @param {string} key
- * @returns {Outgoing[]}
- */
-function loadOutbox(store, key) {
-  try {
-    const v = JSON.parse(store.get(key) ?? '[]');
-    if (!Array.isArray(v)) return [];
-    return v
-      .filter((x) => x && typeof x.client_id === 'string' && typeof x.text === 'string')
-      .map((x) => ({ client_id: x.client_id, text: x.text, private: x.private === true }));
-  } catch {
-    return [];
   }
 }

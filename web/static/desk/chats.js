@@ -7,12 +7,12 @@
 import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
-import { errorText, storageOf } from './util.js';
+import { errorText, storageOf } from '../lib/util.js';
 
 /**
- * @typedef {import('./types.js').Conversation} Conversation
- * @typedef {import('./types.js').ChatEvent} ChatEvent
- * @typedef {import('./types.js').WithEvents} WithEvents
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('./notices.js').Notices} Notices
  * @typedef {import('./alerts.js').Alerts} Alerts
  * @typedef {import('./status.js').StatusControl} StatusControl

@@ -14,7 +14,7 @@ import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
 import { Invites } from './invites.js';
 import { StatusControl } from './status.js';
-import { backoff, errorText, isDisconnected, ServerClock } from './util.js';
+import { backoff, errorText, isDisconnected, ServerClock } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/desk');

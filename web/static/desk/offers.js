@@ -9,12 +9,12 @@
 // (and whose deadline has not passed) come back.
 
 import { el, setText } from '../lib/dom.js';
-import { duration, errorText, isDisconnected, storageOf } from './util.js';
+import { duration, errorText, isDisconnected, storageOf } from '../lib/util.js';
 
 /**
- * @typedef {import('./types.js').Offer} Offer
- * @typedef {import('./types.js').Conversation} Conversation
- * @typedef {import('./util.js').ServerClock} ServerClock
+ * @typedef {import('../lib/types.js').Offer} Offer
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/util.js').ServerClock} ServerClock
  * @typedef {import('./notices.js').Notices} Notices
  * @typedef {import('./alerts.js').Alerts} Alerts
  *

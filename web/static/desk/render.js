@@ -4,12 +4,12 @@
 // earlier conversations under their dividers. Everything as text (dom.js).
 
 import { el, setText } from '../lib/dom.js';
-import { day, hhmm } from './util.js';
+import { day, hhmm } from '../lib/util.js';
 
 /**
- * @typedef {import('./types.js').Conversation} Conversation
- * @typedef {import('./types.js').ChatEvent} ChatEvent
- * @typedef {import('./types.js').WithEvents} WithEvents
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
  */
 
 /**

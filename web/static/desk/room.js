@@ -9,11 +9,11 @@
 import { byId, setText } from '../lib/dom.js';
 import { RoomSession } from '../room/room.js';
 import { RoomView } from '../room/view.js';
-import { errorText } from './util.js';
+import { errorText } from '../lib/util.js';
 
 /**
  * @typedef {import('./chat.js').ChatSession} ChatSession
- * @typedef {import('../room/room.js').Room} Room
+ * @typedef {import('../lib/types.js').Room} Room
  * @typedef {{session: RoomSession, view: RoomView, conversationId: number, name: string}} Current
  */
 

@@ -5,12 +5,12 @@
 // tell when the server paused the agent for missed offers.
 
 import { byId, setText } from '../lib/dom.js';
-import { errorText, hhmm } from './util.js';
+import { errorText, hhmm } from '../lib/util.js';
 
 /**
- * @typedef {import('./types.js').AgentStatus} AgentStatus
- * @typedef {import('./types.js').AgentState} AgentState
- * @typedef {import('./types.js').AgentQueue} AgentQueue
+ * @typedef {import('../lib/types.js').AgentStatus} AgentStatus
+ * @typedef {import('../lib/types.js').AgentState} AgentState
+ * @typedef {import('../lib/types.js').AgentQueue} AgentQueue
  * @typedef {import('./notices.js').Notices} Notices
  */
 

@@ -8,11 +8,11 @@
 // (wait_alert_at), until the chat stops waiting.
 
 import { el, setText } from '../lib/dom.js';
-import { duration, errorText, hhmm } from './util.js';
+import { duration, errorText, hhmm } from '../lib/util.js';
 
 /**
- * @typedef {import('./types.js').Conversation} Conversation
- * @typedef {import('./util.js').ServerClock} ServerClock
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/util.js').ServerClock} ServerClock
  * @typedef {import('./notices.js').Notices} Notices
  * @typedef {{conv: Conversation, node: HTMLElement, waited: HTMLElement, button: HTMLButtonElement}} Item
  */

@@ -69,8 +69,3 @@ export function deviceText(err) {
   }
   return err instanceof Error ? err.message : String(err);
 }
-
-/** @param {unknown} err */
-export function errorText(err) {
-  return err instanceof Error ? err.message : String(err);
-}

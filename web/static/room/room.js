@@ -25,31 +25,15 @@
 // a=msid:PARTICIPANT TRACK line, and described by room.track.
 
 import { ProtocolError } from '../lib/parley.js';
-import { deviceText, errorText, msidByMid, preferCodecs, SIMULCAST, SIMULCAST_MIN_HEIGHT } from './media.js';
+import { errorText } from '../lib/util.js';
+import { deviceText, msidByMid, preferCodecs, SIMULCAST, SIMULCAST_MIN_HEIGHT } from './media.js';
 
 /**
- * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source
- *
- * @typedef {object} Room the protocol's Room object
- * @property {string} id
- * @property {'conversation' | 'conference'} kind
- * @property {number | null} [conversation_id]
- * @property {string | null} [number]
- * @property {string} name
- * @property {{kind: string, name: string}} [created_by]
- * @property {string} [created_at]
- * @property {string | null} [ended_at]
- * @property {'video' | 'audio'} [media]
- *
- * @typedef {{track_id: string, kind: 'audio' | 'video', source: Source, muted: boolean}} WireTrack
- * @typedef {{id: string, name: string, kind: string, receive_only: boolean, tracks?: WireTrack[]}} WireParticipant
- *
- * @typedef {object} JoinAnswer the answer of room.join
- * @property {Room} room
- * @property {string} participant_id
- * @property {boolean} receive_only
- * @property {RTCIceServer[]} ice_servers
- * @property {WireParticipant[]} participants
+ * @typedef {import('../lib/types.js').Source} Source
+ * @typedef {import('../lib/types.js').Room} Room
+ * @typedef {import('../lib/types.js').WireTrack} WireTrack
+ * @typedef {import('../lib/types.js').WireParticipant} WireParticipant
+ * @typedef {import('../lib/types.js').JoinAnswer} JoinAnswer
  *
  * @typedef {object} RoomTrack a published track: this browser's, or another participant's
  * @property {string} id the publisher's track id (its MediaStreamTrack.id, the msid)

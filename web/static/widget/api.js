@@ -2,7 +2,7 @@
 // The widget's two HTTP calls (docs/protocol.md, "The widget (HTTP)"),
 // each tried again with backoff until the server answers.
 
-import { backoff, sleep } from './util.js';
+import { backoff, sleep } from '../lib/util.js';
 
 /**
  * @typedef {import('./form.js').Fields} Fields

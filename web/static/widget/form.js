@@ -12,7 +12,7 @@
 
 import { byId, el, setText } from '../lib/dom.js';
 import { ProtocolError } from '../lib/parley.js';
-import { sentence } from './util.js';
+import { sentence } from '../lib/util.js';
 
 /**
  * @typedef {'name' | 'email' | 'extra'} FieldName

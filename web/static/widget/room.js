@@ -14,8 +14,8 @@ import { RoomView } from '../room/view.js';
 import { sentence } from '../lib/util.js';
 
 /**
- * @typedef {import('../room/room.js').Room} Room
- * @typedef {{id: number, state: string}} Conversation
+ * @typedef {import('../lib/types.js').Room} Room
+ * @typedef {import('../lib/types.js').Conversation} Conversation
  */
 
 export class WidgetRoom {

@@ -4,7 +4,7 @@
 // and stay at the end until they are.
 
 import { el, setText } from '../lib/dom.js';
-import { clock } from './util.js';
+import { clock } from '../lib/util.js';
 
 export class Transcript {
   /** @param {HTMLElement} node the role=log element */

@@ -8,7 +8,8 @@
 // events that arrive while a start or resume is being answered wait for
 // that answer. The customer's messages wait in the outbox until the server
 // acknowledges them, and are sent again, same client_id, in order, after
-// every reconnect or reload (widget-outbox.js).
+// every reconnect or reload (../lib/delivery.js). The seq is the
+// customer's own numbering: a gap-free sequence of what it may see.
 //
 // Unread: an agent's message counts on the launcher's badge until the
 // customer has had the window open with it on screen. What was seen (the
@@ -22,39 +23,23 @@ import { Connection, ProtocolError } from '../lib/parley.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { loadSettings, visitorToken } from './api.js';
 import { Prechat } from './form.js';
-import { Outbox } from './outbox.js';
+import { Delivery } from '../lib/delivery.js';
 import { Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
-import { backoff, clock, duration, isLight, storageOf } from './util.js';
-import { newClientId } from '../lib/util.js';
+import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 
 /**
  * @typedef {import('./api.js').Settings} Settings
- * @typedef {{kind: string, name: string}} Author
- * @typedef {object} ChatEvent
- * @property {number} conversation_id
- * @property {number} seq
- * @property {string} kind queued, accepted, message, closed, and the room events
- *   room_created, room_joined, room_left, screen_started, screen_stopped,
- *   room_ended (customers see no others)
- * @property {Author} author
- * @property {string} [text]
- * @property {string} [client_id]
- * @property {string} [room_id] room events: the room
- * @property {string} time
- * @typedef {object} Conversation
- * @property {number} id
- * @property {'queued' | 'offered' | 'active' | 'closed'} state
- * @property {{name: string} | null} agent
- * @property {string} queued_at
- * @typedef {{conversation: Conversation, events: ChatEvent[]}} WithEvents
- * @typedef {import('./outbox.js').Outgoing} Outgoing
+ * @typedef {import('../lib/types.js').Author} Author
+ * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
+ * @typedef {{client_id: string, conversation_id: number, text: string}} Outgoing
  */
 
 const CLIENT = 'widget/1';
-const RETRY_SEND_MS = 2000; // a send that timed out, or was refused for now
 const NOT_DELIVERED = 'Not delivered: the chat has ended.';
 
 const key = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
@@ -90,7 +75,12 @@ const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const prechat = new Prechat(local, `parley.details.${key}`);
 const transcript = new Transcript(byId('parley-transcript'));
-const outbox = new Outbox(session, `parley.outbox.${key}`);
+/** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
+const delivery = new Delivery({
+  store: session,
+  key: `parley.outbox.${key}`,
+  parse: (x) => (typeof x.conversation_id === 'number' ? x : null),
+});
 const room = new WidgetRoom({
   conn: () => (conn?.ready ? conn : null),
   conversation: () => conv,
@@ -117,8 +107,6 @@ let settings = null;
 let conn = null;
 /** @type {Conversation | null} the conversation on screen */
 let conv = null;
-/** the highest seq of conv shown */
-let lastSeq = 0;
 /** @type {ChatEvent[] | null} live events held while a start or resume is answered */
 let held = null;
 /** bumped by each start or resume: an older answer must not touch what a newer one holds */
@@ -127,8 +115,8 @@ let syncGeneration = 0;
 let synced = false;
 /** @type {Map<string, HTMLElement>} the customer's messages on screen, by client_id */
 const own = new Map();
-/** server time minus this browser's, from session.ping */
-let clockSkewMs = 0;
+/** the server's clock (session.ping): waiting times are the server's */
+const serverClock = new ServerClock();
 /** @type {ReturnType<typeof setInterval> | null} */
 let waitTimer = null;
 let isOpen = false;
@@ -198,7 +186,7 @@ async function connect() {
   c.onclose = () => {
     if (c !== conn) return;
     synced = false;
-    outbox.sending.clear();
+    delivery.offline();
     showBanner('Reconnecting…', false);
   };
   c.onhello = () => {
@@ -249,7 +237,7 @@ function sync(c, attempt) {
  */
 async function onHello(c) {
   synced = false;
-  outbox.sending.clear();
+  delivery.offline();
   const mine = /** @type {{conversations: Conversation[]}} */ (await c.request('chat.mine'));
   if (c !== conn) return;
   /** @type {number | null} */
@@ -277,7 +265,7 @@ async function resume(c, id) {
   /** @type {WithEvents} */
   let answer;
   try {
-    answer = await c.request('chat.resume', { conversation_id: id, after_seq: conv ? lastSeq : 0 });
+    answer = await c.request('chat.resume', { conversation_id: id, after_seq: conv ? delivery.highest : 0 });
   } catch (err) {
     if (gen === syncGeneration) held = null;
     if (err instanceof ProtocolError && err.code === 'not_found' && c === conn) {
@@ -338,15 +326,7 @@ async function startChat(e) {
 
 /** @param {Connection} c */
 function measureClock(c) {
-  const sent = Date.now();
-  c.request('session.ping').then(
-    (/** @type {{time: string}} */ pong) => {
-      const server = Date.parse(pong.time);
-      if (Number.isFinite(server)) clockSkewMs = server - (sent + Date.now()) / 2;
-      updateWait();
-    },
-    () => {},
-  );
+  serverClock.measure(c).then(updateWait);
 }
 
 /**
@@ -435,15 +415,14 @@ function renderState() {
 
 function updateWait() {
   if (!conv || (conv.state !== 'queued' && conv.state !== 'offered')) return;
-  const since = Date.parse(conv.queued_at);
-  setText(waitTime, `Waiting ${duration(Number.isFinite(since) ? Date.now() + clockSkewMs - since : 0)}`);
+  setText(waitTime, `Waiting ${duration(serverClock.since(conv.queued_at))}`);
 }
 
 /** Takes the conversation off the screen. */
 function forgetConversation() {
   conv = null;
   room.reset();
-  lastSeq = 0;
+  delivery.reset();
   own.clear();
   transcript.clear();
   typing.reset();
@@ -459,8 +438,7 @@ function forgetConversation() {
  * @param {ChatEvent} ev
  */
 function applyEvent(ev) {
-  if (!conv || ev.conversation_id !== conv.id || !(ev.seq > lastSeq)) return;
-  lastSeq = ev.seq;
+  if (!conv || ev.conversation_id !== conv.id || !delivery.apply(ev)) return;
   if (isOpen) markSeen();
   const who = ev.author?.name ?? '';
   switch (ev.kind) {
@@ -536,7 +514,7 @@ function roomLine(ev) {
  */
 function ownEvent(ev) {
   const id = ev.client_id ?? '';
-  if (id) outbox.drop(id);
+  if (id) delivery.ack(id);
   let node = id ? own.get(id) : undefined;
   if (!node) {
     node = transcript.own(ev.text ?? '', id);
@@ -551,7 +529,7 @@ function ownEvent(ev) {
 function sendMessage(text) {
   if (!conv || conv.state === 'closed') return;
   const item = { client_id: newClientId('m'), conversation_id: conv.id, text };
-  outbox.add(item);
+  delivery.add(item);
   own.set(item.client_id, transcript.own(text, item.client_id));
   flushOutbox();
 }
@@ -563,8 +541,9 @@ function sendMessage(text) {
  */
 function restoreOutbox() {
   if (!conv) return;
-  outbox.keepOnly(conv.id);
-  for (const item of outbox.items) {
+  const id = conv.id;
+  delivery.keepOnly((x) => x.conversation_id === id);
+  for (const item of delivery.items) {
     if (!own.has(item.client_id)) own.set(item.client_id, transcript.own(item.text, item.client_id));
   }
   if (conv.state === 'closed') failOutbox();
@@ -578,51 +557,33 @@ function restoreOutbox() {
 function flushOutbox() {
   const c = conn;
   if (!c || !c.ready || !synced || !conv || conv.state === 'closed') return;
-  for (const item of outbox.of(conv.id)) {
-    if (!outbox.sending.has(item.client_id)) deliver(c, item);
-  }
-}
-
-/**
- * @param {Connection} c
- * @param {Outgoing} item
- */
-function deliver(c, item) {
-  const id = item.client_id;
-  outbox.sending.add(id);
-  c.request('chat.send', { conversation_id: item.conversation_id, client_id: id, text: item.text }).then(
-    (/** @type {{seq: number, time: string}} */ ack) => {
-      outbox.sending.delete(id);
-      outbox.drop(id);
-      const node = own.get(id);
-      if (node) transcript.markSent(node, ack.seq, ack.time);
+  const id = conv.id;
+  delivery.resend(
+    {
+      // An answer that comes on a connection given up counts as lost: the item goes again on the current one.
+      send: (item) =>
+        c.request('chat.send', { conversation_id: item.conversation_id, client_id: item.client_id, text: item.text }).catch((err) => {
+          throw c === conn ? err : new ProtocolError('disconnected', 'the connection was replaced');
+        }),
+      sent: (item, ack) => {
+        const node = own.get(item.client_id);
+        if (node) transcript.markSent(node, ack.seq, ack.time);
+      },
+      failed: (item, err) => {
+        const node = own.get(item.client_id);
+        if (node) transcript.markFailed(node, err.code === 'conflict' ? NOT_DELIVERED : `Not delivered: ${err.message}`);
+      },
+      retry: flushOutbox,
     },
-    (/** @type {ProtocolError} */ err) => {
-      if (c !== conn) return;
-      outbox.sending.delete(id);
-      switch (err.code) {
-        case 'disconnected':
-          return; // sent again after the next hello
-        case 'timeout':
-        case 'unavailable':
-        case 'rate_limited':
-          setTimeout(flushOutbox, RETRY_SEND_MS);
-          return;
-        default: {
-          // conflict (the chat ended), bad_request…: it never will be stored.
-          outbox.drop(id);
-          const node = own.get(id);
-          if (node) transcript.markFailed(node, err.code === 'conflict' ? NOT_DELIVERED : `Not delivered: ${err.message}`);
-        }
-      }
-    },
+    (x) => x.conversation_id === id,
   );
 }
 
 /** The chat ended: what the outbox holds for it will never be stored. */
 function failOutbox() {
   if (!conv) return;
-  for (const item of outbox.dropConversation(conv.id)) {
+  const id = conv.id;
+  for (const item of delivery.failAll((x) => x.conversation_id === id)) {
     const node = own.get(item.client_id);
     if (node) transcript.markFailed(node, NOT_DELIVERED);
   }
@@ -716,8 +677,8 @@ function tellLoader() {
 
 /** The customer has seen everything shown of conv: kept for their next visit. */
 function markSeen() {
-  if (!conv || lastSeq <= seenSeq) return;
-  seenSeq = lastSeq;
+  if (!conv || delivery.highest <= seenSeq) return;
+  seenSeq = delivery.highest;
   local.set(SEEN_KEY, JSON.stringify({ conversation_id: conv.id, seq: seenSeq }));
 }
 
@@ -789,4 +750,21 @@ function wire() {
   });
   input.addEventListener('input', () => typing.input(input.value.trim() !== ''));
   sendButton.addEventListener('mousedown', (e) => e.preventDefault()); // the focus stays in the box
+}
+
+/**
+ * Whether a colour is light enough to need dark text on it (white on it
+ * would have a contrast below 3:1).
+ * @param {string} color any CSS colour; only #rgb and #rrggbb are measured
+ */
+export function isLight(color) {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim());
+  if (!m) return false;
+  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const v = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return 1.05 / (luminance + 0.05) < 3;
 }

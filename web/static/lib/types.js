@@ -1,6 +1,7 @@
 // @ts-check
-// The shapes of docs/protocol.md ("Chat", "Agents") that the desk reads.
-// Types only: import them with import('./types.js').Name.
+// The shapes of docs/protocol.md ("Chat", "Agents", "Rooms") that the
+// pages read, declared once. Types only: import them with
+// import('../lib/types.js').Name.
 
 /**
  * @typedef {object} Customer
@@ -48,6 +49,33 @@
  * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string}} AgentStatus
  * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
  * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number}} AgentState
+ *
+ * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source
+ *
+ * @typedef {object} Room the protocol's Room object
+ * @property {string} id
+ * @property {'conversation' | 'conference'} kind
+ * @property {number | null} [conversation_id]
+ * @property {string | null} [number]
+ * @property {string} name
+ * @property {{kind: string, name: string}} [created_by]
+ * @property {string} [created_at]
+ * @property {string | null} [ended_at]
+ * @property {'video' | 'audio'} [media]
+ *
+ * @typedef {{track_id: string, kind: 'audio' | 'video', source: Source, muted: boolean}} WireTrack
+ * @typedef {{id: string, name: string, kind: string, receive_only: boolean, tracks?: WireTrack[]}} WireParticipant
+ *
+ * @typedef {object} JoinAnswer the answer of room.join
+ * @property {Room} room
+ * @property {string} participant_id
+ * @property {boolean} receive_only
+ * @property {RTCIceServer[]} ice_servers
+ * @property {WireParticipant[]} participants
+ *
+ * @typedef {{room: Room, from: {id: number, name: string}}} Invited room.invited
+ * @typedef {{room_id: string, user: {id: number, name: string}}} Declined room.declined
+ * @typedef {{room_id: string, reason: 'ended' | 'empty' | string}} Ended room.ended
  */
 
 export {};
