@@ -560,7 +560,7 @@ function flushOutbox() {
   const id = conv.id;
   delivery.resend(
     {
-      // An answer that comes on a connection given up counts as lost: the item goes again on the current one.
+      // A refusal on a connection given up counts as lost: the message goes again on the current one.
       send: (item) =>
         c.request('chat.send', { conversation_id: item.conversation_id, client_id: item.client_id, text: item.text }).catch((err) => {
           throw c === conn ? err : new ProtocolError('disconnected', 'the connection was replaced');
