@@ -8,12 +8,11 @@
 
 import { Connection } from '../lib/parley.js';
 import { byId, el, setText } from '../lib/dom.js';
-import { sentence, storageOf } from '../lib/util.js';
+import { sentence, spaced, STATE_TEXT, storageOf } from '../lib/util.js';
 import { ConferenceError, NO_SUCH_ROOM, ROOM_ENDED, guestPass, lookup, me } from './api.js';
 import { Lobby } from './lobby.js';
 import { ConferenceRoom } from './room.js';
 import { numberInAddress, setAddress } from './address.js';
-import { spaced } from '../lib/util.js';
 
 /**
  * @typedef {import('./api.js').Me} Me
@@ -24,14 +23,6 @@ import { spaced } from '../lib/util.js';
 const NAME_KEY = 'parley.conference.name';
 const TITLE = document.title;
 const NOTICE_MS = 12_000;
-
-/** @type {Record<import('../lib/parley.js').State, string>} */
-const STATE_TEXT = {
-  connecting: 'Connecting…',
-  open: 'Connected',
-  reconnecting: 'Reconnecting…',
-  closed: 'Disconnected',
-};
 
 const loading = byId('conf-loading');
 const guestSection = byId('guest');

@@ -14,19 +14,11 @@ import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
 import { Invites } from './invites.js';
 import { StatusControl } from './status.js';
-import { backoff, errorText, isDisconnected, ServerClock } from '../lib/util.js';
+import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/desk');
 const SYNC_KEY = 'sync';
-
-/** @type {Record<import('../lib/parley.js').State, string>} */
-const STATE_TEXT = {
-  connecting: 'Connecting…',
-  open: 'Connected',
-  reconnecting: 'Reconnecting…',
-  closed: 'Disconnected',
-};
 
 const whoami = byId('whoami');
 const connState = byId('conn-state');

@@ -9,8 +9,7 @@
 // those whose room has not ended (room.get) come back.
 
 import { el } from '../lib/dom.js';
-import { errorText, isDisconnected, storageOf } from '../lib/util.js';
-import { spaced } from '../lib/util.js';
+import { errorText, isDisconnected, spaced, storageOf } from '../lib/util.js';
 
 /**
  * @typedef {object} InvitedRoom

@@ -120,6 +120,17 @@ export function day(iso) {
 }
 
 /**
+ * A connection's state as a page shows it.
+ * @type {Record<import('./parley.js').State, string>}
+ */
+export const STATE_TEXT = {
+  connecting: 'Connecting…',
+  open: 'Connected',
+  reconnecting: 'Reconnecting…',
+  closed: 'Disconnected',
+};
+
+/**
  * What to tell a person about a failed request.
  * @param {unknown} err
  * @returns {string}
