@@ -1,4 +1,4 @@
-// The protocol client (web/static/js/parley.js) in Chromium, against a
+// The protocol client (web/static/lib/parley.js) in Chromium, against a
 // scripted websocket (Playwright's routeWebSocket) so each behaviour of
 // docs/protocol.md can be played exactly: answers, errors, silence,
 // session.closing, a dropped socket. The real server serves the module;
@@ -66,7 +66,7 @@ async function scripted(answer = () => {}, opts = {}) {
   });
   await page.goto('/login');
   await page.evaluate(async () => {
-    const mod = await import('/static/js/parley.js');
+    const mod = await import('/static/lib/parley.js');
     const conn = new mod.Connection({ client: 'client-test/1' });
     /** @type {any[]} */
     const log = [];

@@ -229,8 +229,8 @@ describe('co-browsing', () => {
         const stranger = await customerChat('Stan Stranger');
         try {
           const answer = await stranger.frame().evaluate(async (roomId) => {
-            const { Connection } = await import('/static/js/parley.js');
-            const { RoomSession } = await import('/static/js/room.js');
+            const { Connection } = await import('/static/lib/parley.js');
+            const { RoomSession } = await import('/static/room/room.js');
             const token = localStorage.getItem('parley.visitor.demo') ?? '';
             const conn = new Connection({ token, client: 'e2e/stranger' });
             await conn.connect();

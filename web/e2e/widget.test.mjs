@@ -413,7 +413,7 @@ async function signedInAgent(username) {
   const page = await context.newPage();
   await page.goto('/robots.txt');
   await page.evaluate(async () => {
-    const { Connection } = await import('/static/js/parley.js');
+    const { Connection } = await import('/static/lib/parley.js');
     const c = new Connection({ client: 'widget-test-agent' });
     await c.connect();
     /** @type {any} */ (window).agent = c;

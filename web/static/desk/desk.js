@@ -1,0 +1,193 @@
+// @ts-check
+// The agent desk (/desk): who is signed in, the connection, the agent's
+// status, offers, the waiting list and the agent's chats in tabs. It speaks
+// docs/protocol.md through the one client, parley.js; after every hello it
+// asks again for everything it follows (agent.state, queue.waiting,
+// chat.mine and a chat.resume per open chat).
+
+import { Connection } from '../lib/parley.js';
+import { byId, el, setText } from '../lib/dom.js';
+import { Alerts } from './alerts.js';
+import { Chats } from './chats.js';
+import { Notices } from './notices.js';
+import { Offers } from './offers.js';
+import { DeskRoom } from './room.js';
+import { Invites } from './invites.js';
+import { StatusControl } from './status.js';
+import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
+import { Waiting } from './waiting.js';
+
+const LOGIN = '/login?next=' + encodeURIComponent('/desk');
+const SYNC_KEY = 'sync';
+
+const whoami = byId('whoami');
+const connState = byId('conn-state');
+const signOut = /** @type {HTMLButtonElement} */ (byId('sign-out'));
+
+const conn = new Connection({ client: 'desk/1' });
+const clock = new ServerClock();
+const notices = new Notices(byId('notices'));
+const alerts = new Alerts(/** @type {HTMLButtonElement} */ (byId('sound-toggle')));
+const status = new StatusControl(conn, notices);
+const chats = new Chats({ conn, notices, alerts, status });
+const rooms = new DeskRoom({
+  conn,
+  notices,
+  alerts,
+  chat: (id) => chats.sessions.get(id),
+  active: () => chats.active,
+});
+chats.onpane = (s) => rooms.render(s);
+const offers = new Offers({
+  conn,
+  root: byId('offers'),
+  empty: byId('offers-empty'),
+  clock,
+  notices,
+  alerts,
+  accept: (id) => chats.accept(id),
+});
+const waiting = new Waiting({
+  conn,
+  root: byId('waiting'),
+  empty: byId('waiting-empty'),
+  count: byId('waiting-count'),
+  clock,
+  notices,
+  accept: (id) => chats.accept(id),
+  mayPickUp: (queueId) => status.queues.some((q) => q.id === queueId),
+  alertList: byId('wait-alerts'),
+  supervises: () => ['supervisor', 'admin'].includes(conn.hello?.principal.role ?? ''),
+});
+
+let leaving = false; // signing out: no more session checks or redirects
+let syncGeneration = 0;
+
+conn.onstate = (state) => {
+  setText(connState, STATE_TEXT[state]);
+  connState.dataset.state = state;
+};
+
+conn.onhello = (hello) => {
+  const p = hello.principal;
+  whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
+  notices.clear('refused');
+  sync(++syncGeneration, 0);
+};
+
+// A socket refused before the upgrade says nothing about why. If it keeps
+// failing because the session ended (signed out in another tab, expired),
+// go to the sign-in page instead of retrying forever.
+conn.onclose = () => {
+  chats.offline();
+  if (!leaving) void checkSession();
+};
+
+conn.on('chat.event', (ev) => chats.event(ev));
+conn.on('chat.typing', (data) => chats.typing(data));
+conn.on('chat.presence', (data) => chats.presenceChanged(data));
+conn.on('chat.offer', (data) => offers.add(data));
+conn.on('chat.offer_ended', (/** @type {{conversation_id: number, reason: string}} */ data) => {
+  offers.end(data.conversation_id);
+  if (data.reason === 'accepted') chats.adopt(data.conversation_id);
+});
+conn.on('chat.access_ended', (/** @type {{conversation_id: number, reason: string}} */ data) => {
+  offers.end(data.conversation_id);
+  chats.lost(data.conversation_id);
+});
+conn.on('queue.access_ended', (/** @type {{queue_id: number}} */ data) => waiting.dropQueue(data.queue_id));
+conn.on('queue.entry', (data) => waiting.upsert(data.conversation));
+conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
+conn.on('agent.status', (data) => status.apply(data));
+conn.on('room.opened', (data) => rooms.opened(data));
+new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
+
+// Every second: the live times, and the count of what waits for the agent
+// (offers, unread messages) in the page's title, seen from other tabs.
+const TITLE = document.title;
+setInterval(() => {
+  offers.tick();
+  waiting.tick();
+  const n = offers.cards.size + chats.unreadCount();
+  const title = n ? `(${n}) ${TITLE}` : TITLE;
+  if (document.title !== title) document.title = title;
+}, 1000);
+
+signOut.addEventListener('click', async () => {
+  signOut.disabled = true;
+  leaving = true;
+  try {
+    const res = await fetch('/api/logout', { method: 'POST' });
+    if (!res.ok && res.status !== 401) throw new Error(`HTTP ${res.status}`);
+  } catch (err) {
+    notices.show(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
+    leaving = false;
+    signOut.disabled = false;
+    return;
+  }
+  conn.close();
+  location.assign('/login');
+});
+
+start();
+
+async function start() {
+  if (!(await checkSession())) return;
+  try {
+    await conn.connect();
+  } catch (err) {
+    // It keeps reconnecting by itself unless the server refused the hello.
+    if (conn.state === 'closed') notices.show(`Parley refused this desk: ${errorText(err)}`, { key: 'refused' });
+  }
+}
+
+/**
+ * After a hello: everything the desk follows, asked for again. What fails
+ * for a reason other than the socket going (the database did not answer)
+ * is tried again with backoff, as long as this connection lasts.
+ * @param {number} gen
+ * @param {number} attempt
+ */
+function sync(gen, attempt) {
+  void clock.measure(conn).then(() => offers.tick());
+  const work = [
+    status.load().then(() => waiting.refresh()),
+    waiting.load().then((entries) => offers.reconcile(entries)),
+    chats.sync(),
+  ];
+  Promise.allSettled(work).then((results) => {
+    if (gen !== syncGeneration) return;
+    const failed = results.find((r) => r.status === 'rejected' && !isDisconnected(r.reason));
+    if (!failed) {
+      notices.clear(SYNC_KEY);
+      return;
+    }
+    const reason = /** @type {PromiseRejectedResult} */ (failed).reason;
+    console.warn('parley desk: loading failed, trying again', reason);
+    notices.show(`Could not load the desk: ${errorText(reason)} Trying again…`, { key: SYNC_KEY });
+    setTimeout(() => {
+      if (gen === syncGeneration && conn.ready) sync(gen, attempt + 1);
+    }, backoff(attempt));
+  });
+}
+
+/**
+ * Asks whether we are still signed in; if not, leaves for the sign-in page.
+ * @returns {Promise<boolean>} false when leaving
+ */
+async function checkSession() {
+  try {
+    const res = await fetch('/api/me', { headers: { Accept: 'application/json' } });
+    if (res.status === 401) {
+      if (!leaving) {
+        leaving = true;
+        conn.close();
+        location.replace(LOGIN);
+      }
+      return false;
+    }
+  } catch {
+    // The server is unreachable; the connection says so and keeps trying.
+  }
+  return true;
+}

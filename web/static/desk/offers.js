@@ -1,0 +1,230 @@
+// @ts-check
+// Offers (docs/protocol.md, "Offers and the waiting list"): a card for each
+// chat.offer, with who waits, for how long, and the seconds left to answer;
+// Accept and Reject. chat.offer_ended takes the card away, in every tab.
+//
+// The protocol has no way to ask for the offers pending to an agent, so a
+// reload would lose them: the cards are kept in sessionStorage and, after
+// each hello, only those whose chat the waiting list still shows as offered
+// (and whose deadline has not passed) come back.
+
+import { el, setText } from '../lib/dom.js';
+import { duration, errorText, isDisconnected, storageOf } from '../lib/util.js';
+
+/**
+ * @typedef {import('../lib/types.js').Offer} Offer
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/util.js').ServerClock} ServerClock
+ * @typedef {import('./notices.js').Notices} Notices
+ * @typedef {import('./alerts.js').Alerts} Alerts
+ *
+ * @typedef {object} Card
+ * @property {Offer} offer
+ * @property {HTMLElement} node
+ * @property {HTMLElement} waited
+ * @property {HTMLElement} since
+ * @property {HTMLElement} left
+ * @property {HTMLProgressElement} bar
+ * @property {HTMLButtonElement} accept
+ * @property {HTMLButtonElement} reject
+ * @property {number} total the offer's whole time, in s
+ */
+
+const STORE_KEY = 'parley.desk.offers';
+const GRACE_MS = 5000; // past the deadline the server ends the offer; if we miss hearing it, the card goes anyway
+
+export class Offers {
+  /**
+   * @param {object} deps
+   * @param {import('../lib/parley.js').Connection} deps.conn
+   * @param {HTMLElement} deps.root #offers
+   * @param {HTMLElement} deps.empty the "no offers" line
+   * @param {ServerClock} deps.clock
+   * @param {Notices} deps.notices
+   * @param {Alerts} deps.alerts
+   * @param {(id: number) => Promise<void>} deps.accept takes the chat (chat.accept) and opens it
+   */
+  constructor({ conn, root, empty, clock, notices, alerts, accept }) {
+    this.conn = conn;
+    this.root = root;
+    this.empty = empty;
+    this.clock = clock;
+    this.notices = notices;
+    this.alerts = alerts;
+    this.acceptChat = accept;
+    this.store = storageOf('sessionStorage');
+    /** @type {Map<number, Card>} */
+    this.cards = new Map();
+    for (const offer of this.load()) this.show(offer, false);
+  }
+
+  /**
+   * A chat.offer event.
+   * @param {Offer} offer
+   */
+  add(offer) {
+    const isNew = !this.cards.has(offer.conversation.id);
+    this.show(offer, isNew);
+    this.save();
+    if (isNew) {
+      this.alerts.play('offer');
+      const c = offer.conversation;
+      this.alerts.notify(`New chat from ${c.customer.name}`, `${c.queue.name} · accept within ${Math.round(this.clock.until(offer.deadline) / 1000)} s`, `offer-${c.id}`);
+    }
+  }
+
+  /**
+   * A chat.offer_ended event, or the offer gone some other way.
+   * @param {number} id conversation
+   */
+  end(id) {
+    const card = this.cards.get(id);
+    if (!card) return;
+    const hadFocus = card.node.contains(document.activeElement);
+    card.node.remove();
+    this.cards.delete(id);
+    this.save();
+    this.renderEmpty();
+    if (hadFocus) {
+      const next = this.root.querySelector('.offer-card button') ?? document.getElementById('agent-status');
+      if (next instanceof HTMLElement) next.focus();
+    }
+  }
+
+  /**
+   * After a hello, with the waiting list: keeps the cards whose chat still
+   * waits as offered.
+   * @param {Conversation[]} waiting
+   */
+  reconcile(waiting) {
+    const offered = new Set(waiting.filter((c) => c.state === 'offered').map((c) => c.id));
+    for (const [id, card] of [...this.cards]) {
+      if (!offered.has(id) || this.clock.until(card.offer.deadline) <= 0) this.end(id);
+    }
+  }
+
+  /** Every second: the times on the cards. */
+  tick() {
+    for (const [id, card] of this.cards) {
+      const left = this.clock.until(card.offer.deadline);
+      if (left <= 0 && this.clock.now() - Date.parse(card.offer.deadline) > GRACE_MS) {
+        this.end(id);
+        continue;
+      }
+      this.renderTimes(card);
+    }
+  }
+
+  /**
+   * @param {Offer} offer
+   * @param {boolean} fresh
+   */
+  show(offer, fresh) {
+    const c = offer.conversation;
+    const old = this.cards.get(c.id);
+    const accept = el('button', { class: 'button button-primary', type: 'button' }, 'Accept');
+    const reject = el('button', { class: 'button', type: 'button' }, 'Reject');
+    const waited = el('span', { class: 'offer-waited' });
+    const since = el('span', { class: 'offer-since' });
+    const left = el('span', { class: 'offer-left' });
+    const total = Math.max(1, Math.round((Date.parse(offer.deadline) - Date.parse(offer.offered_at)) / 1000) || 30);
+    const bar = el('progress', { class: 'offer-bar', max: total, value: total, 'aria-hidden': 'true' });
+    const titleId = `offer-${c.id}-name`;
+    const node = el(
+      'article',
+      { class: fresh ? 'offer-card offer-new' : 'offer-card', 'data-conversation': c.id, 'aria-labelledby': titleId },
+      el(
+        'header',
+        { class: 'offer-head' },
+        el('h3', { class: 'offer-name', id: titleId }, c.customer.name),
+        el('span', { class: 'tag' }, c.queue.name),
+      ),
+      c.customer.email ? el('p', { class: 'offer-detail offer-email' }, c.customer.email) : null,
+      c.customer.extra ? el('p', { class: 'offer-detail offer-extra' }, c.customer.extra) : null,
+      el('p', { class: 'offer-times' }, waited, since, left),
+      bar,
+      el('div', { class: 'offer-buttons' }, reject, accept),
+    );
+    /** @type {Card} */
+    const card = { offer, node, waited, since, left, bar, accept, reject, total };
+    accept.addEventListener('click', () => void this.accept(card));
+    reject.addEventListener('click', () => void this.reject(card));
+    if (old) old.node.replaceWith(node);
+    else this.root.append(node);
+    this.cards.set(c.id, card);
+    this.renderTimes(card);
+    this.renderEmpty();
+  }
+
+  /** @param {Card} card */
+  renderTimes(card) {
+    const { offer } = card;
+    setText(card.waited, `Waiting ${duration(this.clock.since(offer.conversation.queued_at))}`);
+    setText(card.since, `Offered ${duration(this.clock.since(offer.offered_at))} ago`);
+    const secs = Math.ceil(this.clock.until(offer.deadline) / 1000);
+    setText(card.left, secs > 0 ? `${secs} s left` : 'Time is up');
+    card.node.classList.toggle('offer-urgent', secs <= 10);
+    card.bar.value = Math.max(0, Math.min(card.total, secs));
+  }
+
+  renderEmpty() {
+    this.empty.hidden = this.cards.size > 0;
+  }
+
+  /** @param {Card} card */
+  async accept(card) {
+    const id = card.offer.conversation.id;
+    card.accept.disabled = card.reject.disabled = true;
+    try {
+      await this.acceptChat(id);
+      this.end(id);
+    } catch (err) {
+      card.accept.disabled = card.reject.disabled = false;
+      this.notices.show(`Could not accept the chat with ${card.offer.conversation.customer.name}: ${errorText(err)}`);
+      // A chat taken or closed meanwhile ends its offer (chat.offer_ended);
+      // a full desk ("close one first") keeps the card, to reject it.
+      if (!isDisconnected(err) && /** @type {{code?: string}} */ (err).code === 'not_found') this.end(id);
+    }
+  }
+
+  /** @param {Card} card */
+  async reject(card) {
+    const id = card.offer.conversation.id;
+    card.accept.disabled = card.reject.disabled = true;
+    try {
+      await this.conn.request('chat.reject', { conversation_id: id });
+      this.end(id);
+    } catch (err) {
+      card.accept.disabled = card.reject.disabled = false;
+      if (isFinal(err)) this.end(id); // the offer is gone already: nothing to reject
+      else this.notices.show(`Could not reject the chat: ${errorText(err)}`);
+    }
+  }
+
+  /** @returns {Offer[]} */
+  load() {
+    try {
+      const list = JSON.parse(this.store.get(STORE_KEY) ?? '[]');
+      if (!Array.isArray(list)) return [];
+      return list.filter((o) => o && o.conversation && typeof o.conversation.id === 'number' && this.clock.until(o.deadline) > 0);
+    } catch {
+      return [];
+    }
+  }
+
+  save() {
+    const list = [...this.cards.values()].map((c) => c.offer);
+    if (list.length) this.store.set(STORE_KEY, JSON.stringify(list));
+    else this.store.remove(STORE_KEY);
+  }
+}
+
+/**
+ * Whether the request failed for good (the chat was taken, closed, or the
+ * offer is gone), not for now.
+ * @param {unknown} err
+ */
+function isFinal(err) {
+  const code = /** @type {{code?: string}} */ (err).code;
+  return code === 'conflict' || code === 'not_found' || code === 'forbidden';
+}

@@ -1,0 +1,153 @@
+// @ts-check
+// How the desk shows a conversation's events: messages (the customer's on
+// the left, agents' on the right, private ones marked), system lines, and
+// earlier conversations under their dividers. Everything as text (dom.js).
+
+import { el, setText } from '../lib/dom.js';
+import { day, hhmm } from '../lib/util.js';
+
+/**
+ * @typedef {import('../lib/types.js').Conversation} Conversation
+ * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
+ */
+
+/**
+ * An event as an element: a message or a system line; null for kinds this
+ * desk does not know.
+ * @param {ChatEvent} ev
+ * @param {Conversation} conv
+ * @returns {HTMLElement | null}
+ */
+export function renderEvent(ev, conv) {
+  if (ev.kind === 'message') return renderMessage(ev);
+  const who = ev.author?.name || (ev.author?.kind === 'customer' ? conv.customer.name : 'An agent');
+  /** @type {[string, boolean] | null} text, and whether it is for agents only */
+  let line = null;
+  switch (ev.kind) {
+    case 'queued':
+      line = [`${who} started the chat`, false];
+      break;
+    case 'offered':
+      line = [`Offered to ${who}`, true];
+      break;
+    case 'rejected':
+      line = [`${who} rejected the offer`, true];
+      break;
+    case 'missed':
+      line = [`${who} missed the offer`, true];
+      break;
+    case 'accepted':
+      line = [`${who} joined`, false];
+      break;
+    case 'room_created':
+      line = [ev.author?.kind === 'system' ? 'A video room was opened' : `${who} opened a video room`, false];
+      break;
+    case 'room_joined':
+      line = [`${who} joined the video room`, false];
+      break;
+    case 'room_left':
+      line = [`${who} left the video room`, false];
+      break;
+    case 'screen_started':
+      line = [`${who} started sharing the screen`, false];
+      break;
+    case 'screen_stopped':
+      line = [`${who} stopped sharing the screen`, false];
+      break;
+    case 'room_ended':
+      line = ['The video room ended', false];
+      break;
+    case 'closed':
+      line =
+        ev.author?.kind === 'customer'
+          ? [`${who} ended the chat`, false]
+          : [ev.status ? `${who} closed the chat — ${ev.status}` : `${who} closed the chat`, false];
+      break;
+    case 'wrapped_up':
+      line = [ev.status ? `${who} wrapped up the chat — ${ev.status}` : `${who} wrapped up the chat`, true];
+      break;
+    default:
+      return null;
+  }
+  const [text, agentsOnly] = line;
+  return el(
+    'p',
+    { class: `system system-${ev.kind}${agentsOnly || ev.private ? ' system-muted' : ''}`, 'data-seq': ev.seq },
+    el('span', { class: 'system-text' }, text),
+    ev.time ? el('time', { class: 'msg-time', datetime: ev.time }, hhmm(ev.time)) : null,
+  );
+}
+
+/**
+ * A message: the customer's on the left, agents' on the right with their
+ * name; a private one marked so.
+ * @param {ChatEvent} ev
+ * @returns {HTMLElement}
+ */
+export function renderMessage(ev) {
+  const side = ev.author?.kind === 'customer' ? 'msg-customer' : 'msg-agent';
+  const node = el(
+    'div',
+    { class: `msg ${side}${ev.private ? ' msg-private' : ''}`, 'data-seq': ev.seq || null, 'data-author': ev.author?.name ?? '' },
+    el(
+      'p',
+      { class: 'msg-meta' },
+      el('span', { class: 'msg-author' }, ev.author?.name ?? ''),
+      ev.private ? el('span', { class: 'msg-private-label' }, 'Private') : null,
+      el('time', { class: 'msg-time', datetime: ev.time || null }, ev.time ? hhmm(ev.time) : ''),
+    ),
+    el('div', { class: 'msg-text' }, ev.text ?? ''),
+  );
+  if (ev.client_id) node.dataset.clientId = ev.client_id;
+  return node;
+}
+
+/**
+ * A message right after another of the same author, side and visibility
+ * leaves the name out (its time stays).
+ * @param {Element} node
+ */
+export function group(node) {
+  if (!node.classList.contains('msg')) return;
+  const prev = node.previousElementSibling;
+  const same =
+    prev !== null &&
+    prev.classList.contains('msg') &&
+    prev.getAttribute('data-author') === node.getAttribute('data-author') &&
+    prev.classList.contains('msg-customer') === node.classList.contains('msg-customer') &&
+    prev.classList.contains('msg-private') === node.classList.contains('msg-private');
+  node.classList.toggle('msg-cont', same);
+}
+
+/**
+ * One earlier conversation with its divider.
+ * @param {WithEvents} entry
+ */
+export function renderEarlier(entry) {
+  const c = entry.conversation;
+  const status = c.state !== 'closed' ? 'Open' : c.close_status || (c.closed_by === 'customer' ? 'Ended by the customer' : 'Closed');
+  const section = el(
+    'section',
+    { class: 'earlier', 'data-conversation': c.id, 'aria-label': `Earlier conversation of ${day(c.queued_at)}` },
+    el('p', { class: 'divider' }, `Earlier conversation · ${day(c.queued_at)} · ${status}`),
+  );
+  for (const ev of entry.events) {
+    const node = renderEvent(ev, c);
+    if (!node) continue;
+    section.append(node);
+    group(node);
+  }
+  return section;
+}
+
+/**
+ * @param {HTMLElement} node
+ * @param {string} why
+ */
+export function failed(node, why) {
+  node.classList.remove('pending');
+  node.classList.add('failed');
+  const state = node.querySelector('.msg-state') ?? node.appendChild(el('span', { class: 'msg-state' }));
+  setText(state, why);
+}

@@ -1,0 +1,81 @@
+// @ts-check
+// The shapes of docs/protocol.md ("Chat", "Agents", "Rooms") that the
+// pages read, declared once. Types only: import them with
+// import('../lib/types.js').Name.
+
+/**
+ * @typedef {object} Customer
+ * @property {string} name
+ * @property {string} email
+ * @property {string} extra
+ * @property {boolean} [online] staff only
+ *
+ * @typedef {object} Conversation
+ * @property {number} id
+ * @property {{id: number, name: string}} queue
+ * @property {string} state queued, offered, active or closed
+ * @property {Customer} customer
+ * @property {{id?: string | number, name: string} | null} agent
+ * @property {string} queued_at
+ * @property {string | null} accepted_at
+ * @property {string | null} closed_at
+ * @property {string | null} closed_by customer or agent
+ * @property {string | null} close_status
+ * @property {boolean} [wrap_up_due] the customer ended it; its agent still owes a status
+ * @property {string} [wait_alert_at] waited past its queue's alert threshold (supervisors are told)
+ * @property {number} last_seq
+ *
+ * @typedef {{kind: string, name: string}} Author
+ *
+ * @typedef {object} ChatEvent
+ * @property {number} conversation_id
+ * @property {number} seq
+ * @property {'queued' | 'offered' | 'rejected' | 'missed' | 'accepted' | 'message' | 'closed' | 'wrapped_up' | 'room_created' | 'room_joined' | 'room_left' | 'screen_started' | 'screen_stopped' | 'room_ended' | string} kind
+ * @property {Author} author
+ * @property {string} [text]
+ * @property {boolean} [private]
+ * @property {string} [client_id]
+ * @property {string} [status]
+ * @property {string} [room_id] room events: the room
+ * @property {string} time
+ *
+ * @typedef {{conversation: Conversation, events: ChatEvent[]}} WithEvents
+ *
+ * @typedef {object} Offer
+ * @property {Conversation} conversation
+ * @property {string} offered_at
+ * @property {string} deadline
+ *
+ * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string}} AgentStatus
+ * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
+ * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number}} AgentState
+ *
+ * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source
+ *
+ * @typedef {object} Room the protocol's Room object
+ * @property {string} id
+ * @property {'conversation' | 'conference'} kind
+ * @property {number | null} [conversation_id]
+ * @property {string | null} [number]
+ * @property {string} name
+ * @property {{kind: string, name: string}} [created_by]
+ * @property {string} [created_at]
+ * @property {string | null} [ended_at]
+ * @property {'video' | 'audio'} [media]
+ *
+ * @typedef {{track_id: string, kind: 'audio' | 'video', source: Source, muted: boolean}} WireTrack
+ * @typedef {{id: string, name: string, kind: string, receive_only: boolean, tracks?: WireTrack[]}} WireParticipant
+ *
+ * @typedef {object} JoinAnswer the answer of room.join
+ * @property {Room} room
+ * @property {string} participant_id
+ * @property {boolean} receive_only
+ * @property {RTCIceServer[]} ice_servers
+ * @property {WireParticipant[]} participants
+ *
+ * @typedef {{room: Room, from: {id: number, name: string}}} Invited room.invited
+ * @typedef {{room_id: string, user: {id: number, name: string}}} Declined room.declined
+ * @typedef {{room_id: string, reason: 'ended' | 'empty' | string}} Ended room.ended
+ */
+
+export {};
