@@ -141,7 +141,7 @@ func TestEveryPageHasACSPAndNoDirectoryIsListed(t *testing.T) {
 	if htmls < 10 {
 		t.Fatalf("only %d HTML answers seen", htmls)
 	}
-	for _, dir := range []string{"/static/", "/static/js/", "/static/css/", "/static/js"} {
+	for _, dir := range []string{"/static/", "/static/lib/", "/static/desk/", "/static/widget/", "/static/lib"} {
 		code, body := get(t, s.base+dir)
 		if code != http.StatusNotFound || strings.Contains(body, "<a href") {
 			t.Errorf("GET %s: %d %.200s, want 404 and no listing", dir, code, body)

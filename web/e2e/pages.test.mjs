@@ -240,6 +240,13 @@ describe('pages', () => {
         await widget.locator('form#parley-prechat').waitFor(); // the window stays open across a reload
         assert.equal(await widget.getByLabel('Name').inputValue(), '', 'forgotten after a reload too');
         assert.equal(await widget.locator('#parley-returning').isVisible(), false);
+        // Whoever chats next is a new visitor: the agent sees no earlier chat of Rita's.
+        await widget.getByLabel('Name').fill('Nina Next');
+        await widget.getByRole('button', { name: 'Start chat' }).click();
+        await widget.locator('#parley-transcript').waitFor();
+        await accept(desk, 'Nina Next');
+        await desk.locator('#transcript[data-history="none"]').waitFor();
+        assert.equal(await desk.locator('#load-older').isVisible(), false, 'no earlier chat joined to the new visitor');
       } finally {
         await done(alice, rita);
       }

@@ -35,6 +35,8 @@ export class Prechat {
   constructor(store, storeKey) {
     this.store = store;
     this.storeKey = storeKey;
+    /** @type {() => void} told when "Not you?" forgets the details: the page forgets the visitor too */
+    this.onforget = () => {};
     this.returning = byId('parley-returning');
     this.returningText = byId('parley-returning-text');
     byId('parley-forget').addEventListener('click', () => this.forget());
@@ -116,9 +118,14 @@ export class Prechat {
     setText(this.returningText, `Welcome back, ${v.name}.`);
   }
 
-  /** "Not you?": the details are forgotten and the form emptied. */
+  /**
+   * "Not you?": the details are forgotten and the form emptied, and the page
+   * is told so that it forgets the visitor as well (onforget): the next chat
+   * is a new visitor's, with none of the earlier chats in its history.
+   */
   forget() {
     this.store.remove(this.storeKey);
+    this.onforget();
     for (const name of NAMES) this.fields[name].value = '';
     this.clearErrors();
     this.returning.hidden = true;

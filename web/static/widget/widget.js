@@ -74,6 +74,14 @@ const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const prechat = new Prechat(local, `parley.details.${key}`);
+// "Not you?": whoever is at this browser now is a new visitor. The visitor
+// token (whose subject ties chats together for the agents' history) and
+// what was seen are dropped, and the connection starts over with a new token.
+prechat.onforget = () => {
+  local.remove(TOKEN_KEY);
+  local.remove(SEEN_KEY);
+  reconnect();
+};
 const transcript = new Transcript(byId('parley-transcript'));
 /** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
 const delivery = new Delivery({
