@@ -63,7 +63,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.offer(ctx, f.q, current.ID, []auth.UserID{f.bob.UserID}); err != nil {
+	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{current.ID, []auth.UserID{f.bob.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	stranger := vera

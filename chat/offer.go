@@ -19,11 +19,6 @@ type plannedOffer struct {
 // offerChunk is the most offers committed in one transaction.
 const offerChunk = 32
 
-// offer sends the chat to agents with a deadline.
-func (s *Service) offer(ctx context.Context, q Queue, id ConversationID, agents []auth.UserID) error {
-	return s.offerAll(ctx, q, []plannedOffer{{id, agents}})
-}
-
 // madeOffer is an offer committed, to be told.
 type madeOffer struct {
 	c         Conversation
