@@ -50,52 +50,17 @@ func getConversation(ctx context.Context, db querier, id ConversationID, lock bo
 	return scanConversation(db.QueryRow(ctx, sql, id))
 }
 
-// mayRead says whether p may see conversation c: its own customer, its
-// agent or an agent it is offered to, a supervisor or an admin. Anything
-// else is not_found, the same answer as for an id that does not exist, so
-// ids cannot be probed. The writer's statement (storeSQL) checks the same
-// rules in SQL for every message: a change here must be made there too.
+// mayRead answers ErrNotFound unless p may read conversation c (Decide).
 func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
-	switch {
-	case p.Kind == auth.KindVisitor:
-		if p.Subject == c.visitor && p.Scope == s.queueKey(ctx, c.Queue.ID) {
-			return nil
-		}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
-		return nil
-	case p.Is(auth.RoleAgent):
-		if c.agentID != nil && *c.agentID == p.UserID {
-			return nil
-		}
-		var offered bool
-		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
-			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending')`, c.ID, p.UserID).Scan(&offered)
-		if err != nil {
-			return err
-		}
-		if offered {
-			return nil
-		}
-	}
-	return ErrNotFound
+	_, err := s.access(ctx, p, c)
+	return err
 }
 
 // historyScope is the SQL condition on c (a conversation) of which
 // earlier conversations a staff member may see in a history: $4 all of
-// them (historyAll), else those of the queues $5 (a user id) is a member
-// of.
+// them (seesEveryQueue), else those of the queues $5 (a user id) is a
+// member of.
 const historyScope = `($4 OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $5))`
-
-// historyAll says whether p sees the history of every queue.
-func historyAll(p auth.Principal) bool { return p.Is(auth.RoleSupervisor, auth.RoleAdmin) }
-
-// mayReadPrivate says whether staff member p may read the private rows of
-// an earlier conversation c shown in a history: supervisors and admins,
-// and the agent who had the chat. Other agents of its queue see what the
-// customer saw.
-func mayReadPrivate(p auth.Principal, c Conversation) bool {
-	return historyAll(p) || (p.Is(auth.RoleAgent) && c.agentID != nil && *c.agentID == p.UserID)
-}
 
 func (s *Service) queueKey(ctx context.Context, id QueueID) string {
 	q, err := s.queue(ctx, id)
@@ -264,7 +229,8 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 	if err != nil {
 		return err
 	}
-	if err := s.mayRead(ctx, p, c); err != nil {
+	acc, err := s.access(ctx, p, c)
+	if err != nil {
 		return err
 	}
 	q, err := s.queue(ctx, c.Queue.ID)
@@ -274,14 +240,12 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 	if err := badText("status", status); err != nil {
 		return err
 	}
+	if !acc.Close {
+		return detail{ErrForbidden, "only the chat's agent closes it"}
+	}
 	by := "customer"
 	if p.IsStaff() {
 		by = "agent"
-		if c.agentID == nil || *c.agentID != p.UserID {
-			if !p.Is(auth.RoleSupervisor, auth.RoleAdmin) {
-				return detail{ErrForbidden, "only the chat's agent closes it"}
-			}
-		}
 		status = strings.TrimSpace(status)
 		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
 			return bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
@@ -396,7 +360,7 @@ type HistoryEntry struct {
 // customer typed (name, e-mail). An agent sees only the earlier
 // conversations of its own queues; supervisors and admins see all (see
 // historyScope). Private rows of an earlier conversation are shown only to
-// whom may read them there (mayReadPrivate).
+// whom may read them there (Decide's ReadPrivate).
 func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
 	if !p.IsStaff() {
 		return nil, false, detail{ErrForbidden, "history is for agents"}
@@ -416,7 +380,7 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
 		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
-		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, historyAll(p), p.UserID, limit+1)
+		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, seesEveryQueue(p), p.UserID, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -434,7 +398,7 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 		if err != nil {
 			return nil, false, err
 		}
-		if !mayReadPrivate(p, hc) {
+		if !Decide(p, historyRelation(hc)).ReadPrivate {
 			public := evs[:0]
 			for _, ev := range evs {
 				if !ev.Private {
@@ -460,10 +424,11 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 	if err != nil {
 		return err
 	}
-	if err := s.mayRead(ctx, p, c); err != nil {
+	acc, err := s.access(ctx, p, c)
+	if err != nil {
 		return err
 	}
-	if c.State == StateClosed {
+	if !acc.Write {
 		return conflict("the chat is closed")
 	}
 	q, err := s.queue(ctx, c.Queue.ID)

@@ -30,7 +30,8 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 	if err != nil {
 		return RoomAccess{}, err
 	}
-	if err := s.mayRead(ctx, p, c); err != nil {
+	acc, err := s.access(ctx, p, c)
+	if err != nil {
 		return RoomAccess{}, err
 	}
 	q, err := s.queue(ctx, c.Queue.ID)
@@ -38,17 +39,16 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 		return RoomAccess{}, err
 	}
 	a := RoomAccess{Conversation: c, Name: p.Name}
-	own := c.agentID != nil && *c.agentID == p.UserID
-	switch {
-	case p.Kind == auth.KindVisitor:
+	switch acc.Room {
+	case RoomCustomer:
 		a.Name = c.Customer.Name
 		a.MayCreate = q.CustomerCalls
-	case own:
+	case RoomAgent:
 		a.MayCreate, a.MayEnd = true, true
 		if !q.ShowAgentName {
 			a.Name = q.alias()
 		}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+	case RoomWatch:
 		a.ReceiveOnly = true
 	default: // an agent only offered the chat
 		return RoomAccess{}, detail{ErrForbidden, "only the chat's agent joins its room"}

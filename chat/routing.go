@@ -436,7 +436,14 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
 			return err
 		}
-		if !member && !offered {
+		r := Relation{State: c.State}
+		if member {
+			r.Members = []auth.UserID{p.UserID}
+		}
+		if offered {
+			r.Offered = []auth.UserID{p.UserID}
+		}
+		if !Decide(p, r).Take {
 			return ErrNotFound
 		}
 		switch c.State {
@@ -516,13 +523,13 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 
 // WaitingQueues lists the queues whose waiting list p follows (their
 // WaitingSubject carries the changes): an agent's own queues, every queue
-// for supervisors and admins (followsEveryQueue).
+// for supervisors and admins (seesEveryQueue).
 func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
 	if !p.IsStaff() {
 		return nil, detail{ErrForbidden, "the waiting list is for agents"}
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, followsEveryQueue(p))
+		UNION SELECT id FROM queues WHERE $2`, p.UserID, seesEveryQueue(p))
 	if err != nil {
 		return nil, err
 	}

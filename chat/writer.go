@@ -31,14 +31,6 @@ type SendResult struct {
 	Duplicate bool      `json:"duplicate"`
 }
 
-// Who may send in a conversation, checked by the writer's statement (see
-// storeSQL) with the same rules as mayRead.
-const (
-	sendAsCustomer = "customer" // its own visitor, in its queue
-	sendAsAgent    = "agent"    // its assigned agent or an agent it is offered to
-	sendAsSuper    = "super"    // supervisors and admins: any conversation
-)
-
 type sendReq struct {
 	ev    Event
 	as    string // sendAs…
@@ -102,17 +94,12 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 		p:    p,
 		done: make(chan struct{}),
 	}
-	// In the order of mayRead.
-	switch {
-	case p.Kind == auth.KindVisitor:
-		// Named by the statement, as the pre-chat form named the customer.
-		r.as, r.ev.Author = sendAsCustomer, Author{Kind: "customer", key: r.ev.Author.key}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
-		r.as = sendAsSuper
-	case p.Is(auth.RoleAgent):
-		r.as = sendAsAgent
-	default:
+	switch r.as = sendAs(p); r.as {
+	case "":
 		return nil, ErrNotFound
+	case sendAsCustomer:
+		// Named by the statement, as the pre-chat form named the customer.
+		r.ev.Author = Author{Kind: "customer", key: r.ev.Author.key}
 	}
 	return r, nil
 }
