@@ -110,7 +110,7 @@ func validEmail(s string) bool {
 // it already has open.
 func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
 	if p.Kind != auth.KindVisitor {
-		return Conversation{}, nil, detail{ErrForbidden, "only customers start chats"}
+		return Conversation{}, nil, detail(ErrForbidden, "only customers start chats")
 	}
 	q, err := s.QueueByKey(ctx, p.Scope)
 	if err != nil {
@@ -241,7 +241,7 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 		return err
 	}
 	if !acc.Close {
-		return detail{ErrForbidden, "only the chat's agent closes it"}
+		return detail(ErrForbidden, "only the chat's agent closes it")
 	}
 	by := "customer"
 	if p.IsStaff() {
@@ -363,7 +363,7 @@ type HistoryEntry struct {
 // whom may read them there (Decide's ReadPrivate).
 func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
 	if !p.IsStaff() {
-		return nil, false, detail{ErrForbidden, "history is for agents"}
+		return nil, false, detail(ErrForbidden, "history is for agents")
 	}
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
@@ -418,7 +418,7 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 // it.
 func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
 	if private && !p.IsStaff() {
-		return detail{ErrForbidden, "private typing is for agents"}
+		return detail(ErrForbidden, "private typing is for agents")
 	}
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
@@ -443,7 +443,7 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 	}
 	// Customers hear of the agent by the name the queue allows.
 	if !q.ShowAgentName {
-		a.Name = q.alias()
+		a.Name = q.Alias()
 	}
 	s.publishSubject(PublicSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
 	return nil

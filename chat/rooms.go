@@ -46,12 +46,12 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 	case RoomAgent:
 		a.MayCreate, a.MayEnd = true, true
 		if !q.ShowAgentName {
-			a.Name = q.alias()
+			a.Name = q.Alias()
 		}
 	case RoomWatch:
 		a.ReceiveOnly = true
 	default: // an agent only offered the chat
-		return RoomAccess{}, detail{ErrForbidden, "only the chat's agent joins its room"}
+		return RoomAccess{}, detail(ErrForbidden, "only the chat's agent joins its room")
 	}
 	if c.State == StateClosed {
 		a.MayCreate = false

@@ -83,10 +83,6 @@ const DefaultRejectCooldown = 15 * time.Second
 // the agent is not there.
 const MissesBeforePause = 2
 
-// DefaultWaitAlertSeconds is a queue's WaitAlertSeconds unless its admin
-// sets another.
-const DefaultWaitAlertSeconds = 60
-
 // waitAlertEvery is how often the router looks for chats waiting past
 // their queue's threshold: an alert may come up to this much late.
 const waitAlertEvery = time.Second
@@ -159,7 +155,7 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 			}
 		}
 		if q.Strategy == RoundRobin {
-			q.rrLast = &picked[0]
+			q.RRLast = &picked[0]
 		}
 	}
 	// A chat someone else moved meanwhile is skipped; the places it took
@@ -259,7 +255,7 @@ func pick(q Queue, free []candidate) []auth.UserID {
 		sort.Slice(free, func(i, j int) bool { return free[i].ID < free[j].ID })
 		// The first agent after the one offered last, wrapping round.
 		for _, c := range free {
-			if q.rrLast != nil && c.ID > *q.rrLast {
+			if q.RRLast != nil && c.ID > *q.RRLast {
 				return []auth.UserID{c.ID}
 			}
 		}
@@ -397,7 +393,7 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 // Reject declines p's offer of conversation id.
 func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
 	if !p.IsStaff() {
-		return detail{ErrForbidden, "only agents reject offers"}
+		return detail(ErrForbidden, "only agents reject offers")
 	}
 	err := s.endOffer(ctx, id, p.UserID, "rejected")
 	if errors.Is(err, errStale) {
@@ -410,7 +406,7 @@ func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationI
 // waiting in one of p's queues (picked from the waiting list).
 func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, []Event, error) {
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
-		return Conversation{}, nil, detail{ErrForbidden, "only agents accept chats"}
+		return Conversation{}, nil, detail(ErrForbidden, "only agents accept chats")
 	}
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
@@ -526,7 +522,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 // for supervisors and admins (seesEveryQueue).
 func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
 	if !p.IsStaff() {
-		return nil, detail{ErrForbidden, "the waiting list is for agents"}
+		return nil, detail(ErrForbidden, "the waiting list is for agents")
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
 		UNION SELECT id FROM queues WHERE $2`, p.UserID, seesEveryQueue(p))

@@ -30,8 +30,8 @@ func TestPickFollowsTheQueuesStrategy(t *testing.T) {
 		{"longest idle offers the one idle longest", Queue{Strategy: LongestIdle}, []auth.UserID{1}},
 		{"least busy offers the one with fewest chats", Queue{Strategy: LeastBusy}, []auth.UserID{3}},
 		{"round robin starts at the lowest id", Queue{Strategy: RoundRobin}, []auth.UserID{1}},
-		{"round robin goes on after the last offered", Queue{Strategy: RoundRobin, rrLast: last(1)}, []auth.UserID{2}},
-		{"round robin wraps round", Queue{Strategy: RoundRobin, rrLast: last(3)}, []auth.UserID{1}},
+		{"round robin goes on after the last offered", Queue{Strategy: RoundRobin, RRLast: last(1)}, []auth.UserID{2}},
+		{"round robin wraps round", Queue{Strategy: RoundRobin, RRLast: last(3)}, []auth.UserID{1}},
 		{"ring all offers everyone", Queue{Strategy: RingAll}, []auth.UserID{2, 1, 3}},
 	}
 	for _, tc := range cases {

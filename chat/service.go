@@ -2,11 +2,9 @@ package chat
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,15 +14,13 @@ import (
 
 	"parley/auth"
 	"parley/bus"
-	"parley/store"
+	"parley/chat/queues"
+	"parley/chat/schema"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations are chat's tables. They refer to auth's users, so auth's
-// migrations run first.
-var Migrations = store.Migrations{Component: "chat", FS: mustSub(migrations, "migrations")}
+// Migrations are chat's tables (chat/schema). They refer to auth's users,
+// so auth's migrations run first.
+var Migrations = schema.Migrations
 
 // Options tune the service. Zero values take the defaults.
 type Options struct {
@@ -68,7 +64,7 @@ type Service struct {
 	stripes [stripeCount]sync.Mutex
 
 	presence presence
-	queues   queueCache
+	queues   *queues.Store
 
 	// closed, when set before Run, is told of each conversation closed
 	// (its video room ends with it).
@@ -103,7 +99,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	for i := range sends {
 		sends[i] = make(chan *sendReq, 4096)
 	}
-	return &Service{
+	s := &Service{
 		pool:     pool,
 		bus:      b,
 		log:      log,
@@ -111,8 +107,10 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		sends:    sends,
 		kick:     make(chan struct{}, 1),
 		presence: presence{count: map[string]int{}},
-		queues:   queueCache{entries: map[QueueID]cachedQueue{}},
+		queues:   queues.New(pool, queues.NewLocalCache()),
 	}
+	s.queues.OnChange(s.queueChanged)
+	return s
 }
 
 // Run routes and writes until ctx ends.
@@ -280,7 +278,7 @@ func (s *Service) publishSubject(subject, typ string, data any) {
 // public_seq, so nothing in the numbering tells of private events.
 func customerView(q Queue, ev Event) Event {
 	if ev.Author.Kind == "agent" && !q.ShowAgentName {
-		ev.Author.Name = q.alias()
+		ev.Author.Name = q.Alias()
 	}
 	ev.Status = "" // the close status is the agents' business
 	ev.Seq = ev.publicSeq
@@ -297,7 +295,7 @@ func customerConversation(q Queue, c Conversation) Conversation {
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {
-			a.Name = q.alias()
+			a.Name = q.Alias()
 		}
 		c.Agent = &a
 	}
@@ -318,12 +316,4 @@ func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (
 		}
 	}
 	return customerConversation(q, c), out
-}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(fmt.Sprintf("chat: %v", err))
-	}
-	return sub
 }

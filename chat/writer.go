@@ -11,11 +11,6 @@ import (
 	"parley/store"
 )
 
-// MaxText is the longest message, in characters (Unicode code points). A
-// longer one is refused with ErrTooLong, never cut: the pages count the
-// same way and refuse to send it.
-const MaxText = 4000
-
 // SendInput is one message.
 type SendInput struct {
 	ConversationID ConversationID `json:"conversation_id"`
@@ -84,9 +79,9 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	case strings.TrimSpace(in.Text) == "":
 		return nil, bad("text: the message is empty")
 	case utf8.RuneCountInString(in.Text) > MaxText:
-		return nil, detail{ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText)}
+		return nil, detail(ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText))
 	case in.Private && !p.IsStaff():
-		return nil, detail{ErrForbidden, "private messages are for agents"}
+		return nil, detail(ErrForbidden, "private messages are for agents")
 	}
 	r := &sendReq{
 		ev: Event{ConversationID: in.ConversationID, Kind: KindMessage, Text: in.Text, Private: in.Private,
