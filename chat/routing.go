@@ -48,7 +48,8 @@ func (s *Service) step(ctx context.Context, what string, f func(context.Context)
 	}
 }
 
-// routeAll routes every queue with queued chats. Each queue costs a few
+// routeAll routes every queue with queued chats that this node routes
+// now (Options.Turn). Each queue costs a few
 // queries a pass, however many chats wait: its members' load is read once
 // and kept up to date in memory as offers go out, and no more waiting
 // chats are read than its members have room for.
@@ -63,6 +64,12 @@ func (s *Service) routeAll(ctx context.Context) error {
 		return err
 	}
 	for _, qid := range queues {
+		if mine, err := s.opt.Turn.Routes(ctx, qid); err != nil || !mine {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.routeQueue(ctx, qid); err != nil {
 			return err
 		}
@@ -191,7 +198,7 @@ func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, erro
 	}
 	online := all[:0]
 	for _, c := range all {
-		if s.presence.online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
+		if s.presence.Online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
 			online = append(online, c)
 		}
 	}
@@ -273,25 +280,33 @@ func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
 	return name, err
 }
 
-// expireOffers ends offers past their deadline: the chat goes back to
-// its queue, and an agent who missed MissesBeforePause in a row is paused
+// expireOffers ends the offers past their deadline of the queues this
+// node routes (Options.Turn): the chat goes back to its queue, and an agent who missed MissesBeforePause in a row is paused
 // ("missed offer").
 func (s *Service) expireOffers(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, conversation_id, user_id FROM offers
-		WHERE state = 'pending' AND deadline <= now() ORDER BY deadline`)
+	rows, err := s.pool.Query(ctx, `SELECT o.id, o.conversation_id, o.user_id, c.queue_id FROM offers o
+		JOIN conversations c ON c.id = o.conversation_id
+		WHERE o.state = 'pending' AND o.deadline <= now() ORDER BY o.deadline`)
 	if err != nil {
 		return err
 	}
 	type expired struct {
-		ID   int64
-		Conv ConversationID
-		User auth.UserID
+		ID    int64
+		Conv  ConversationID
+		User  auth.UserID
+		Queue QueueID
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expired])
 	if err != nil {
 		return err
 	}
 	for _, e := range list {
+		if mine, err := s.opt.Turn.Routes(ctx, e.Queue); err != nil || !mine {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.endOffer(ctx, e.Conv, e.User, "expired"); err != nil && !errors.Is(err, errStale) {
 			return err
 		}
@@ -559,7 +574,8 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 }
 
 // alertWaiting marks the chats that have waited longer than their queue's
-// WaitAlertSeconds, once each, and tells the queues' waiting lists (which
+// WaitAlertSeconds, once each (the UPDATE marks a chat on one node only,
+// so it needs no Turn), and tells the queues' waiting lists (which
 // supervisors follow) with a queue.entry carrying wait_alert_at. The
 // alert ends with the entry: queue.entry_removed when the chat is taken
 // or closed.

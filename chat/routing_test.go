@@ -86,3 +86,47 @@ func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
 		t.Fatalf("offers %v, want %v (round robin, two chats each, the fifth waits)", got, want)
 	}
 }
+
+// turnOf routes the queues it maps to true, as a node of several would.
+type turnOf map[QueueID]bool
+
+func (t turnOf) Routes(_ context.Context, q QueueID) (bool, error) { return t[q], nil }
+
+func TestANodeOffersAndExpiresOnlyTheQueuesItsTurnGivesIt(t *testing.T) {
+	turn := turnOf{}
+	f := newWriterFixture(t, Options{Turn: turn})
+	ctx := context.Background()
+	other, err := f.svc.CreateQueue(ctx, Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Connected(f.alice)
+	f.svc.Connected(f.bob)
+	_, mine := f.customer(t, "Ann")
+	theirs, _, err := f.svc.Start(ctx, auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v-other",
+		Scope: other.Key}, StartInput{Name: "Ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn[f.q.ID] = true
+	f.route(t)
+	if len(f.pending(t, mine)) != 1 || len(f.pending(t, theirs.ID)) != 0 {
+		t.Fatalf("offers: %v of this node's queue, %v of another's; want one and none",
+			f.pending(t, mine), f.pending(t, theirs.ID))
+	}
+	f.set(t, `UPDATE offers SET deadline = now() - interval '1 second' WHERE conversation_id = $1`, mine)
+	turn[f.q.ID] = false
+	if err := f.svc.expireOffers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.pending(t, mine)) != 1 {
+		t.Fatal("a node expired an offer of a queue it does not route")
+	}
+	turn[f.q.ID] = true
+	if err := f.svc.expireOffers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.pending(t, mine); len(p) != 0 {
+		t.Fatalf("the offer past its deadline is still pending to %v", p)
+	}
+}

@@ -42,6 +42,12 @@ type Options struct {
 	// which costs more than it gains when PostgreSQL shares the server's
 	// cores (the C1 runs in docs/benchmarks.md).
 	Writers int
+	// Presence, QueueCache and Turn hold what is per node; nil takes the
+	// in-process implementation (NewLocalPresence, queues.NewLocalCache,
+	// LocalTurn), which is all of it on one node.
+	Presence   Presence
+	QueueCache queues.Cache
+	Turn       Turn
 	// DBTimeout bounds each database step of the service's own loops: a
 	// batch of messages committed, a router pass, an expiry of offers. A
 	// database that hangs then costs a step this long: its senders are
@@ -63,7 +69,7 @@ type Service struct {
 	// events of one conversation leave this node in seq order.
 	stripes [stripeCount]sync.Mutex
 
-	presence presence
+	presence Presence
 	queues   *queues.Store
 
 	// closed, when set before Run, is told of each conversation closed
@@ -89,6 +95,15 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	if opt.BatchMax == 0 {
 		opt.BatchMax = 128
 	}
+	if opt.Presence == nil {
+		opt.Presence = NewLocalPresence()
+	}
+	if opt.QueueCache == nil {
+		opt.QueueCache = queues.NewLocalCache()
+	}
+	if opt.Turn == nil {
+		opt.Turn = LocalTurn{}
+	}
 	if opt.Writers <= 0 {
 		opt.Writers = 1
 	}
@@ -106,8 +121,8 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		opt:      opt,
 		sends:    sends,
 		kick:     make(chan struct{}, 1),
-		presence: presence{count: map[string]int{}},
-		queues:   queues.New(pool, queues.NewLocalCache()),
+		presence: opt.Presence,
+		queues:   queues.New(pool, opt.QueueCache),
 	}
 	s.queues.OnChange(s.queueChanged)
 	return s
@@ -305,7 +320,7 @@ func customerConversation(q Queue, c Conversation) Conversation {
 // view adapts a conversation and its events to who is looking.
 func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (Conversation, []Event) {
 	if p.IsStaff() {
-		online := s.presence.online(auth.Principal{Kind: auth.KindVisitor, Subject: c.visitor}.Key())
+		online := s.presence.Online(auth.Principal{Kind: auth.KindVisitor, Subject: c.visitor}.Key())
 		c.Customer.Online = &online
 		return c, evs
 	}
