@@ -14,11 +14,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
 		return Conversation{}, nil, detail(ErrForbidden, "only agents accept chats")
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, err := s.withQueue(ctx, id)
 	if err != nil {
 		return Conversation{}, nil, err
 	}

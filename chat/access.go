@@ -169,6 +169,21 @@ func (s *Service) access(ctx context.Context, p auth.Principal, c Conversation) 
 	return a, nil
 }
 
+// readable reads conversation id and its queue for p, answering
+// ErrNotFound when p may not read it, and what p may do with it.
+func (s *Service) readable(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, Queue, Access, error) {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return c, Queue{}, Access{}, err
+	}
+	a, err := s.access(ctx, p, c)
+	if err != nil {
+		return c, Queue{}, a, err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	return c, q, a, err
+}
+
 // historyRelation is an earlier conversation's Relation in a history:
 // closed chats have no pending offers.
 func historyRelation(c Conversation) Relation {

@@ -15,15 +15,7 @@ import (
 // agent, wrap_up_due, counting toward the agent's chats, until the agent
 // closes it again with a status (the wrap-up).
 func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	acc, err := s.access(ctx, p, c)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return err
 	}

@@ -185,14 +185,7 @@ func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, e
 
 // Resume returns a conversation p may read and its events after seq.
 func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationID, after int) (Conversation, []Event, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return Conversation{}, nil, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, _, err := s.readable(ctx, p, id)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
@@ -221,20 +214,12 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 	if private && !p.IsStaff() {
 		return detail(ErrForbidden, "private typing is for agents")
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	acc, err := s.access(ctx, p, c)
+	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return err
 	}
 	if !acc.Write {
 		return conflict("the chat is closed")
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return err
 	}
 	a := author(p, c)
 	if !p.IsStaff() || private {

@@ -197,3 +197,13 @@ func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (
 	}
 	return customerConversation(q, c), out
 }
+
+// withQueue reads conversation id and its queue's settings.
+func (s *Service) withQueue(ctx context.Context, id ConversationID) (Conversation, Queue, error) {
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return c, Queue{}, err
+	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	return c, q, err
+}

@@ -157,11 +157,7 @@ func (s *Service) expireOffers(ctx context.Context) error {
 // expired. The agent's MissesBeforePause-th expired offer in a row
 // pauses the agent.
 func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, err := s.withQueue(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -26,15 +26,7 @@ type RoomAccess struct {
 // its agent, and supervisors and admins receive-only. Anyone else gets
 // not_found, as for a conversation that does not exist.
 func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id ConversationID) (RoomAccess, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return RoomAccess{}, err
-	}
-	acc, err := s.access(ctx, p, c)
-	if err != nil {
-		return RoomAccess{}, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return RoomAccess{}, err
 	}
@@ -63,11 +55,7 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 // transcript (kind is a conference activity: room_created, room_joined…).
 // A zero principal is the system; private events are for staff only.
 func (s *Service) RoomEvent(ctx context.Context, id ConversationID, kind string, p auth.Principal, roomID string, private bool) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, err := s.withQueue(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,7 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
 	unlock := s.lockConversations(id)
 	defer unlock()
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, err := s.withQueue(ctx, id)
 	if err != nil {
 		return err
 	}
