@@ -1,7 +1,9 @@
-// Package chat holds the rules of routed webchat: queues and their
-// settings, conversations and their numbered events, routing with offers,
-// agents' status. It owns its tables and SQL, and tells the world what
-// happened only by publishing on the bus.
+// Package chat holds the rules of routed webchat: conversations and their
+// numbered events, who may read and write them (access.go), routing with
+// offers, agents' status. Queue settings are chat/queues' and the tables'
+// migrations chat/schema's; Service is what callers use. It owns its
+// tables and SQL, and tells the world what happened only by publishing on
+// the bus.
 package chat
 
 import (
