@@ -9,10 +9,9 @@ import (
 
 // Queue settings are chat/queues'; these are its names for chat's callers.
 type (
-	QueueID        = queues.QueueID
-	Queue          = queues.Queue
-	QueueConfig    = queues.QueueConfig
-	PublicSettings = queues.PublicSettings
+	QueueID     = queues.QueueID
+	Queue       = queues.Queue
+	QueueConfig = queues.QueueConfig
 )
 
 // Strategies of routing.
