@@ -9,7 +9,7 @@ import (
 
 // Who may read or write a conversation is decided here and nowhere else:
 // Decide over a principal and the conversation's Relation. Every Go path
-// (start and resume, history, send, typing, close, accept, reject, the
+// (start and resume, history, send, typing, close, accept, the
 // room of a conversation, the end of access) asks it, and the one SQL
 // filter of access, the writer's (storeSQL), takes its condition from
 // readSQL below, which TestOneAccessRuleInGoAndInTheWritersSQL runs
