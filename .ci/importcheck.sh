@@ -3,6 +3,7 @@
 #
 #   sfu ← conference ← chat ← signaling, web ← cmd
 #   auth, store and bus sit under all of them.
+#   Inside chat: chat/schema ← chat/queues ← chat.
 #
 # Each area below lists the other parley areas it may import; an area may
 # always import its own subpackages (parley/store/storetest → parley/store).
@@ -25,7 +26,9 @@ declare -A allowed=(
 	[store]=""
 	[auth]="store bus"
 	[conference]="sfu auth store bus"
-	[chat]="conference sfu auth store bus"
+	[chat/schema]="store"
+	[chat/queues]="auth store"
+	[chat]="chat/queues chat/schema conference sfu auth store bus"
 	[signaling]="chat conference sfu auth store bus"
 	[web]="chat conference sfu auth store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
@@ -35,13 +38,14 @@ declare -A allowed=(
 module=$("$GO" list -m)
 listing=$("$GO" list -e -f '{{.ImportPath}}: {{join .Imports " "}}' ./...)
 
-# area parley/store/storetest → store; parley/cmd/parley/x → cmd/parley
+# area parley/store/storetest → store; parley/cmd/parley/x → cmd/parley;
+# chat's packages are areas of their own: parley/chat/queues → chat/queues
 area() {
 	local rest=${1#"$module"/}
 	local top=${rest%%/*}
-	if [[ $top == cmd ]]; then
-		rest=${rest#cmd/}
-		top=cmd/${rest%%/*}
+	if [[ $top == cmd || ($top == chat && $rest == chat/*) ]]; then
+		rest=${rest#"$top"/}
+		top=$top/${rest%%/*}
 	fi
 	printf '%s' "$top"
 }

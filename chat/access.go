@@ -2,100 +2,194 @@ package chat
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
+	"slices"
 
 	"parley/auth"
-	"parley/bus"
 )
 
-// Access that ends ends what depended on it, at once and on every node:
-// the chat publishes a bus.AccessEnded naming the principal and the
-// subjects it may no longer follow, and each node's websocket surface
-// drops them from that principal's connections, then tells them (the
-// event chat.access_ended or queue.access_ended). The reader of a request
-// that subscribes checks access again after subscribing, so an end of
-// access committed in between is never missed.
+// Who may read or write a conversation is decided here and nowhere else:
+// Decide over a principal and the conversation's Relation. Every Go path
+// (start and resume, history, send, typing, close, accept, the
+// room of a conversation, the end of access) asks it, and the one SQL
+// filter of access, the writer's (storeSQL), takes its condition from
+// readSQL below, which TestOneAccessRuleInGoAndInTheWritersSQL runs
+// against Decide over the same table.
 
-// endConversationAccess tells the users who no longer may read
-// conversation id (their offer ended, or another agent took it) that
-// their access has ended. Those who still may read it (supervisors,
-// admins, its agent, an agent it is still offered to) are left alone:
-// the rule is mayRead's.
-func (s *Service) endConversationAccess(ctx context.Context, id ConversationID, users []auth.UserID, reason string) {
-	if len(users) == 0 {
-		return
+// Relation is what a conversation's access depends on.
+type Relation struct {
+	// Visitor is its customer's subject, and QueueKey its queue's key:
+	// a visitor token names both (Subject, Scope).
+	Visitor, QueueKey string
+	// Agents are the conversation's agents. It holds one agent or none
+	// today; it is a set so that a conversation with several agents
+	// (invites, transfers) changes the loader, not the rule.
+	Agents []auth.UserID
+	// Offered are the agents with a pending offer of it, and Members the
+	// agents of its queue. A loader may list only the principal asking:
+	// the rule looks up nobody else.
+	Offered, Members []auth.UserID
+	State            string
+}
+
+// RoomRole is how a principal takes part in a conversation's video room.
+type RoomRole int
+
+// Room roles.
+const (
+	RoomNone     RoomRole = iota // may not join it
+	RoomCustomer                 // its customer: joins, and creates it when the queue allows customer calls
+	RoomAgent                    // its agent: creates, joins and ends it
+	RoomWatch                    // supervisors and admins: join it receive-only
+)
+
+// Access is what a principal may do with a conversation.
+type Access struct {
+	// Read: see it and follow its events. Otherwise the answer is
+	// not_found, the same as for an id that does not exist, so ids cannot
+	// be probed.
+	Read bool
+	// Write: send messages and typing in it. Read while it is open; a
+	// reader of a closed chat is answered conflict.
+	Write bool
+	// ReadPrivate: its private rows (notes, offers, rejections, misses),
+	// staff who read it. In a history of earlier chats, which have no
+	// offers, that is supervisors, admins and the chat's agents.
+	ReadPrivate bool
+	// Take: accept it, as an agent it is offered to or an agent of its
+	// queue (from the waiting list).
+	Take bool
+	// Close: end it (its customer) or close it with a status (its agents,
+	// supervisors and admins).
+	Close bool
+	Room  RoomRole
+}
+
+// Decide is the access rule: a conversation is read by its own customer
+// (the visitor token's subject, in its queue), its agents, an agent it is
+// offered to, supervisors and admins; nobody else, guests included.
+func Decide(p auth.Principal, r Relation) Access {
+	var a Access
+	own := p.Kind == auth.KindUser && slices.Contains(r.Agents, p.UserID)
+	switch {
+	case p.Kind == auth.KindVisitor:
+		if p.Subject == r.Visitor && p.Scope == r.QueueKey {
+			a.Read, a.Close, a.Room = true, true, RoomCustomer
+		}
+	case p.Kind != auth.KindUser:
+	case own && p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin):
+		a.Read, a.Close, a.Room = true, true, RoomAgent
+	case seesEveryQueue(p):
+		a.Read, a.Close, a.Room = true, true, RoomWatch
+	case p.Is(auth.RoleAgent):
+		a.Read = slices.Contains(r.Offered, p.UserID)
 	}
+	a.Write = a.Read && r.State != StateClosed
+	a.ReadPrivate = a.Read && p.IsStaff()
+	a.Take = p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) &&
+		(slices.Contains(r.Offered, p.UserID) || slices.Contains(r.Members, p.UserID))
+	return a
+}
+
+// seesEveryQueue says whether staff member p follows the waiting list and
+// reads the history of every queue (supervisors and admins); agents those
+// of their own queues.
+func seesEveryQueue(p auth.Principal) bool {
+	return p.Kind == auth.KindUser && p.Is(auth.RoleSupervisor, auth.RoleAdmin)
+}
+
+// How the writer's statement (storeSQL) names a sender: the Go rule's
+// cases, in its order.
+const (
+	sendAsCustomer = "customer" // a visitor
+	sendAsAgent    = "agent"    // an agent: its own chats and those offered to it
+	sendAsSuper    = "super"    // supervisors and admins: any conversation
+)
+
+// sendAs is how storeSQL names p, or "" when p may write in no
+// conversation at all (guests).
+func sendAs(p auth.Principal) string {
+	switch {
+	case p.Kind == auth.KindVisitor:
+		return sendAsCustomer
+	case seesEveryQueue(p):
+		return sendAsSuper
+	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent):
+		return sendAsAgent
+	}
+	return ""
+}
+
+// readSQL is Decide's Read in SQL, over a conversation c, its queue q and
+// a sender i (sender: sendAs; subject and scope: a visitor's; user_id: a
+// user's). Agents is c.agent_id, the one agent a conversation has today.
+// Supervisors and admins who are a chat's agent read it as supervisors.
+const readSQL = `coalesce(CASE i.sender
+				WHEN 'customer' THEN c.visitor = i.subject AND q.key = i.scope
+				WHEN 'agent' THEN c.agent_id = i.user_id OR EXISTS (SELECT 1 FROM offers o
+					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
+				WHEN 'super' THEN c.id IS NOT NULL
+				ELSE false END, false)`
+
+// relation reads what Decide needs to judge p on conversation c: its
+// queue's key, and whether an agent it is not assigned to has an offer
+// of it.
+func (s *Service) relation(ctx context.Context, p auth.Principal, c Conversation) (Relation, error) {
+	r := Relation{Visitor: c.visitor, State: c.State}
+	if c.agentID != nil {
+		r.Agents = []auth.UserID{*c.agentID}
+	}
+	switch {
+	case p.Kind == auth.KindVisitor:
+		r.QueueKey = s.queueKey(ctx, c.Queue.ID)
+	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent) && !slices.Contains(r.Agents, p.UserID):
+		var offered bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
+			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending')`, c.ID, p.UserID).Scan(&offered)
+		if err != nil {
+			return r, err
+		}
+		if offered {
+			r.Offered = []auth.UserID{p.UserID}
+		}
+	}
+	return r, nil
+}
+
+// access is Decide for p on conversation c, answering ErrNotFound when p
+// may not read it.
+func (s *Service) access(ctx context.Context, p auth.Principal, c Conversation) (Access, error) {
+	r, err := s.relation(ctx, p, c)
+	if err != nil {
+		return Access{}, err
+	}
+	a := Decide(p, r)
+	if !a.Read {
+		return a, ErrNotFound
+	}
+	return a, nil
+}
+
+// readable reads conversation id and its queue for p, answering
+// ErrNotFound when p may not read it, and what p may do with it.
+func (s *Service) readable(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, Queue, Access, error) {
 	c, err := getConversation(ctx, s.pool, id, false)
 	if err != nil {
-		s.log.Error("end access: read conversation", "conversation", id, "err", err)
-		return
+		return c, Queue{}, Access{}, err
 	}
-	ps, err := s.principals(ctx, users)
+	a, err := s.access(ctx, p, c)
 	if err != nil {
-		s.log.Error("end access: read users", "conversation", id, "err", err)
-		return
+		return c, Queue{}, a, err
 	}
-	event, err := bus.Frame("chat.access_ended", map[string]any{"conversation_id": id, "reason": reason})
-	if err != nil {
-		s.log.Error("encode access ended", "err", err)
-		return
-	}
-	for _, p := range ps {
-		if err := s.mayRead(ctx, p, c); err == nil {
-			continue
-		}
-		s.publishAccessEnded(bus.AccessEnded{Principal: p.Key(), Subjects: []string{StaffSubject(id)}, Event: event})
-	}
+	q, err := s.queue(ctx, c.Queue.ID)
+	return c, q, a, err
 }
 
-// endQueueAccess tells the users removed from queue id that they no longer
-// follow its waiting list; supervisors and admins, who follow every
-// queue's, keep it.
-func (s *Service) endQueueAccess(ctx context.Context, id QueueID, users []auth.UserID) {
-	if len(users) == 0 {
-		return
+// historyRelation is an earlier conversation's Relation in a history:
+// closed chats have no pending offers.
+func historyRelation(c Conversation) Relation {
+	r := Relation{Visitor: c.visitor, State: c.State}
+	if c.agentID != nil {
+		r.Agents = []auth.UserID{*c.agentID}
 	}
-	ps, err := s.principals(ctx, users)
-	if err != nil {
-		s.log.Error("end access: read users", "queue", id, "err", err)
-		return
-	}
-	event, err := bus.Frame("queue.access_ended", map[string]any{"queue_id": id, "reason": "removed"})
-	if err != nil {
-		s.log.Error("encode access ended", "err", err)
-		return
-	}
-	for _, p := range ps {
-		if !followsEveryQueue(p) {
-			s.publishAccessEnded(bus.AccessEnded{Principal: p.Key(), Subjects: []string{WaitingSubject(id)}, Event: event})
-		}
-	}
-}
-
-// followsEveryQueue says whether staff member p follows the waiting list
-// of every queue (supervisors and admins); agents follow their own queues'.
-func followsEveryQueue(p auth.Principal) bool { return p.Is(auth.RoleSupervisor, auth.RoleAdmin) }
-
-func (s *Service) publishAccessEnded(a bus.AccessEnded) {
-	frame, err := bus.Frame(bus.AccessEndedType, a)
-	if err != nil {
-		s.log.Error("encode access ended", "err", err)
-		return
-	}
-	s.bus.Publish(bus.AccessSubject, frame) //nolint:errcheck
-}
-
-// principals reads users as the principals they sign in as (their role
-// matters to what they may read).
-func (s *Service) principals(ctx context.Context, users []auth.UserID) ([]auth.Principal, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, display_name, role FROM users WHERE id = ANY ($1)`, users)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (auth.Principal, error) {
-		p := auth.Principal{Kind: auth.KindUser}
-		err := r.Scan(&p.UserID, &p.Name, &p.Role)
-		return p, err
-	})
+	return r
 }

@@ -63,7 +63,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.offer(ctx, f.q, current.ID, []auth.UserID{f.bob.UserID}); err != nil {
+	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{current.ID, []auth.UserID{f.bob.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	stranger := vera
@@ -120,4 +120,158 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The access rule over every role and relation, in every state of a chat:
+// Decide on the relation, the loader and Decide on the stored chat, and
+// the writer's statement (readSQL) on the same chat must all agree with
+// the table.
+func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx := context.Background()
+	n := fixtureSeq.Add(1)
+	newUser := func(name string, role auth.Role) auth.Principal {
+		p := auth.Principal{Kind: auth.KindUser, Role: role, Name: name}
+		if err := f.svc.pool.QueryRow(ctx, `INSERT INTO users (username, display_name, role, password_hash)
+			VALUES ($1, $2, $3, 'x') RETURNING id`, fmt.Sprintf("%s-%d-%d", strings.ToLower(name), n, time.Now().UnixNano()%1e9),
+			name, role).Scan(&p.UserID); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dave, carol, admin := newUser("Dave", auth.RoleAgent), newUser("Carol", auth.RoleAgent), newUser("Ada", auth.RoleAdmin)
+	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO queue_members VALUES ($1, $2)`, f.q.ID, dave.UserID); err != nil {
+		t.Fatal(err)
+	}
+	wendy, _ := f.customer(t, "Wendy") // a visitor with a conversation of her own
+	guest := auth.Principal{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g", Scope: "room"}
+	members := []auth.UserID{f.alice.UserID, f.bob.UserID, dave.UserID}
+
+	// One chat in each state: alice is its agent once accepted; before,
+	// bob has its offer.
+	type chat struct {
+		customer auth.Principal
+		id       ConversationID
+		rel      Relation
+	}
+	chats := map[string]chat{}
+	for _, state := range []string{"queued", "offered", "active", "wrap-up", "closed"} {
+		p, id := f.customer(t, "Vera")
+		rel := Relation{Visitor: p.Subject, QueueKey: f.q.Key, Members: members, State: StateQueued}
+		if state == "offered" {
+			if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{id, []auth.UserID{f.bob.UserID}}}); err != nil {
+				t.Fatal(err)
+			}
+			rel.Offered, rel.State = []auth.UserID{f.bob.UserID}, StateOffered
+		}
+		if state == "active" || state == "wrap-up" || state == "closed" {
+			if _, _, err := f.svc.Accept(ctx, f.alice, id); err != nil {
+				t.Fatal(err)
+			}
+			rel.Agents, rel.State = []auth.UserID{f.alice.UserID}, StateActive
+		}
+		switch state {
+		case "wrap-up":
+			if err := f.svc.Close(ctx, p, id, ""); err != nil { // the customer ends it: alice owes a status
+				t.Fatal(err)
+			}
+			rel.State = StateClosed
+		case "closed":
+			if err := f.svc.Close(ctx, f.alice, id, ""); err != nil {
+				t.Fatal(err)
+			}
+			rel.State = StateClosed
+		}
+		chats[state] = chat{p, id, rel}
+	}
+
+	// want: r read, w write, p private rows, t take, c close; then the
+	// room role: - none, C customer, A agent, W watch.
+	everyState := func(w string) map[string]string {
+		return map[string]string{"queued": w, "offered": w, "active": w, "wrap-up": w, "closed": w}
+	}
+	for _, tc := range []struct {
+		who  string
+		p    func(chat) auth.Principal
+		want map[string]string
+	}{
+		{"its customer", func(c chat) auth.Principal { return c.customer },
+			map[string]string{"queued": "rw--c C", "offered": "rw--c C", "active": "rw--c C", "wrap-up": "r---c C", "closed": "r---c C"}},
+		{"the visitor of another conversation", func(chat) auth.Principal { return wendy }, everyState("----- -")},
+		{"its agent", func(chat) auth.Principal { return f.alice },
+			map[string]string{"queued": "---t- -", "offered": "---t- -", "active": "rwptc A", "wrap-up": "r-ptc A", "closed": "r-ptc A"}},
+		{"the agent it is offered to", func(chat) auth.Principal { return f.bob },
+			map[string]string{"queued": "---t- -", "offered": "rwpt- -", "active": "---t- -", "wrap-up": "---t- -", "closed": "---t- -"}},
+		{"an agent of its queue", func(chat) auth.Principal { return dave }, everyState("---t- -")},
+		{"an agent of another queue", func(chat) auth.Principal { return carol }, everyState("----- -")},
+		{"a supervisor", func(chat) auth.Principal { return f.sup },
+			map[string]string{"queued": "rwp-c W", "offered": "rwp-c W", "active": "rwp-c W", "wrap-up": "r-p-c W", "closed": "r-p-c W"}},
+		{"an admin", func(chat) auth.Principal { return admin },
+			map[string]string{"queued": "rwp-c W", "offered": "rwp-c W", "active": "rwp-c W", "wrap-up": "r-p-c W", "closed": "r-p-c W"}},
+		{"a guest", func(chat) auth.Principal { return guest }, everyState("----- -")},
+	} {
+		for _, state := range []string{"queued", "offered", "active", "wrap-up", "closed"} {
+			t.Run(tc.who+" of a chat "+state, func(t *testing.T) {
+				c := chats[state]
+				p := tc.p(c)
+				want := tc.want[state]
+				if got := accessString(Decide(p, c.rel)); got != want {
+					t.Errorf("Decide: %s, want %s", got, want)
+				}
+				// The loader reads the stored chat's facts (all but Members:
+				// only Accept asks about its queue).
+				stored, err := getConversation(ctx, f.svc.pool, c.id, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := f.svc.access(ctx, p, stored)
+				if (err == nil) != a.Read || (err != nil && !errors.Is(err, ErrNotFound)) {
+					t.Fatalf("access: %+v, %v", a, err)
+				}
+				a.Take = Decide(p, c.rel).Take
+				if got := accessString(a); got != want {
+					t.Errorf("the stored chat: %s, want %s", got, want)
+				}
+				// The writer's statement: not_found unless read, conflict
+				// unless written, else stored.
+				r, err := newSendReq(f.sup, SendInput{ConversationID: c.id, ClientID: fmt.Sprintf("rule-%d", n), Text: "hi"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.p, r.as, r.ev.Author.key = p, sendAs(p), p.Key()
+				if r.as == sendAsCustomer {
+					r.ev.Author.Kind = "customer"
+				}
+				n++
+				w := newBatchWriter(f.svc.pool, 1)
+				defer w.release()
+				f.svc.commit(ctx, w, []*sendReq{r})
+				got, wantSQL := outcome(r), "stored"
+				if r.err == nil && !r.res.Duplicate {
+					got = "stored"
+				}
+				switch {
+				case want[0] != 'r':
+					wantSQL = "not_found"
+				case want[1] != 'w':
+					wantSQL = "conflict"
+				}
+				if got != wantSQL {
+					t.Errorf("the writer's statement: %s, want %s", got, wantSQL)
+				}
+			})
+		}
+	}
+}
+
+// accessString is an Access as the table above writes it.
+func accessString(a Access) string {
+	b := []byte("----- -")
+	for i, on := range []bool{a.Read, a.Write, a.ReadPrivate, a.Take, a.Close} {
+		if on {
+			b[i] = "rwptc"[i]
+		}
+	}
+	b[6] = "-CAW"[a.Room]
+	return string(b)
 }

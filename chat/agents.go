@@ -52,7 +52,7 @@ type PendingOffer struct {
 // State returns p's status, queues and number of open chats.
 func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, error) {
 	if !p.IsStaff() {
-		return AgentState{}, detail{ErrForbidden, "agent state is for agents"}
+		return AgentState{}, detail(ErrForbidden, "agent state is for agents")
 	}
 	var st AgentState
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
@@ -97,7 +97,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 // SetStatus changes p's status; every tab of p hears of it.
 func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reason string) (AgentStatus, error) {
 	if !p.IsStaff() {
-		return AgentStatus{}, detail{ErrForbidden, "only agents have a status"}
+		return AgentStatus{}, detail(ErrForbidden, "only agents have a status")
 	}
 	reason = strings.TrimSpace(reason)
 	if err := badText("status", status, "reason", reason); err != nil {

@@ -50,51 +50,10 @@ func getConversation(ctx context.Context, db querier, id ConversationID, lock bo
 	return scanConversation(db.QueryRow(ctx, sql, id))
 }
 
-// mayRead says whether p may see conversation c: its own customer, its
-// agent or an agent it is offered to, a supervisor or an admin. Anything
-// else is not_found, the same answer as for an id that does not exist, so
-// ids cannot be probed. The writer's statement (storeSQL) checks the same
-// rules in SQL for every message: a change here must be made there too.
+// mayRead answers ErrNotFound unless p may read conversation c (Decide).
 func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
-	switch {
-	case p.Kind == auth.KindVisitor:
-		if p.Subject == c.visitor && p.Scope == s.queueKey(ctx, c.Queue.ID) {
-			return nil
-		}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
-		return nil
-	case p.Is(auth.RoleAgent):
-		if c.agentID != nil && *c.agentID == p.UserID {
-			return nil
-		}
-		var offered bool
-		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
-			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending')`, c.ID, p.UserID).Scan(&offered)
-		if err != nil {
-			return err
-		}
-		if offered {
-			return nil
-		}
-	}
-	return ErrNotFound
-}
-
-// historyScope is the SQL condition on c (a conversation) of which
-// earlier conversations a staff member may see in a history: $4 all of
-// them (historyAll), else those of the queues $5 (a user id) is a member
-// of.
-const historyScope = `($4 OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $5))`
-
-// historyAll says whether p sees the history of every queue.
-func historyAll(p auth.Principal) bool { return p.Is(auth.RoleSupervisor, auth.RoleAdmin) }
-
-// mayReadPrivate says whether staff member p may read the private rows of
-// an earlier conversation c shown in a history: supervisors and admins,
-// and the agent who had the chat. Other agents of its queue see what the
-// customer saw.
-func mayReadPrivate(p auth.Principal, c Conversation) bool {
-	return historyAll(p) || (p.Is(auth.RoleAgent) && c.agentID != nil && *c.agentID == p.UserID)
+	_, err := s.access(ctx, p, c)
+	return err
 }
 
 func (s *Service) queueKey(ctx context.Context, id QueueID) string {
@@ -145,7 +104,7 @@ func validEmail(s string) bool {
 // it already has open.
 func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
 	if p.Kind != auth.KindVisitor {
-		return Conversation{}, nil, detail{ErrForbidden, "only customers start chats"}
+		return Conversation{}, nil, detail(ErrForbidden, "only customers start chats")
 	}
 	q, err := s.QueueByKey(ctx, p.Scope)
 	if err != nil {
@@ -226,14 +185,7 @@ func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, e
 
 // Resume returns a conversation p may read and its events after seq.
 func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationID, after int) (Conversation, []Event, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return Conversation{}, nil, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, _, err := s.readable(ctx, p, id)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
@@ -254,221 +206,20 @@ func Subject(p auth.Principal, id ConversationID) string {
 	return PublicSubject(id)
 }
 
-// Close ends a conversation. Agents give a status from the queue's list.
-// When the customer ends a chat an agent has, the agent still owes it a
-// status: the chat is closed to the customer at once and stays with its
-// agent, wrap_up_due, counting toward the agent's chats, until the agent
-// closes it again with a status (the wrap-up).
-func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return err
-	}
-	if err := badText("status", status); err != nil {
-		return err
-	}
-	by := "customer"
-	if p.IsStaff() {
-		by = "agent"
-		if c.agentID == nil || *c.agentID != p.UserID {
-			if !p.Is(auth.RoleSupervisor, auth.RoleAdmin) {
-				return detail{ErrForbidden, "only the chat's agent closes it"}
-			}
-		}
-		status = strings.TrimSpace(status)
-		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
-			return bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
-		}
-	} else {
-		status = ""
-	}
-	unlock := s.lockConversations(id)
-	defer unlock()
-	var ev Event
-	var withdrawn []auth.UserID
-	wrapUp := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if c.State == StateClosed {
-			if !c.WrapUpDue || by != "agent" {
-				return conflict("the chat is already closed")
-			}
-			wrapUp = true
-			return wrapUpTx(ctx, tx, p, c, status, &ev)
-		}
-		rows, err := tx.Query(ctx, `UPDATE offers SET state = 'withdrawn', ended_at = now()
-			WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id)
-		if err != nil {
-			return err
-		}
-		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
-			return err
-		}
-		// Only a chat an agent is working on needs wrapping up.
-		due := by == "customer" && c.State == StateActive
-		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'closed', closed_at = now(), closed_by = $2,
-			close_status = nullif($3, ''), wrap_up_due = $4 WHERE id = $1`, id, by, status, due); err != nil {
-			return err
-		}
-		if c.agentID != nil && !due {
-			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
-				return err
-			}
-		}
-		ev = Event{ConversationID: id, Kind: KindClosed, Author: author(p, c), Status: status}
-		return appendEvent(ctx, tx, &ev)
-	})
-	if err != nil {
-		return err
-	}
-	s.publishEvents(q, ev)
-	if wrapUp {
-		s.poke() // the agent has room again
-		return nil
-	}
-	s.endConversationAccess(ctx, id, withdrawn, "closed")
-	for _, u := range withdrawn {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
-			map[string]any{"conversation_id": id, "reason": "closed"})
-	}
-	if c.State == StateQueued || c.State == StateOffered {
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
-	}
-	s.poke()
-	if s.closed != nil {
-		go s.closed(id) // not under the conversation's lock: it writes to it
-	}
-	return nil
-}
-
-// wrapUpTx records the agent's status for chat c, which the customer
-// ended, inside tx, and writes the private wrapped_up event into ev.
-func wrapUpTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, status string, ev *Event) error {
-	if _, err := tx.Exec(ctx, `UPDATE conversations SET wrap_up_due = false, close_status = nullif($2, '')
-		WHERE id = $1`, c.ID, status); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
-		return err
-	}
-	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: author(p, c), Status: status}
-	return appendEvent(ctx, tx, ev)
-}
-
-// author is p as the author of an event in c: a customer by the name it
-// gave the pre-chat form.
-func author(p auth.Principal, c Conversation) Author {
-	if p.IsStaff() {
-		return Author{Kind: "agent", Name: p.Name, key: p.Key()}
-	}
-	return Author{Kind: "customer", Name: c.Customer.Name, key: p.Key()}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// HistoryEntry is an earlier conversation with its events.
-type HistoryEntry struct {
-	Conversation Conversation `json:"conversation"`
-	Events       []Event      `json:"events"`
-}
-
-// History returns the customer's earlier conversations, newest first,
-// before the conversation id before (0: all). Conversations are joined only
-// on identity Parley issued: the same visitor (the subject of the visitor
-// token, which only the customer's browser holds), never on what the
-// customer typed (name, e-mail). An agent sees only the earlier
-// conversations of its own queues; supervisors and admins see all (see
-// historyScope). Private rows of an earlier conversation are shown only to
-// whom may read them there (mayReadPrivate).
-func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
-	if !p.IsStaff() {
-		return nil, false, detail{ErrForbidden, "history is for agents"}
-	}
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return nil, false, err
-	}
-	if limit <= 0 || limit > 20 {
-		limit = 5
-	}
-	if before == 0 {
-		before = id
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
-		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
-		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, historyAll(p), p.UserID, limit+1)
-	if err != nil {
-		return nil, false, err
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(cs) > limit
-	if more {
-		cs = cs[:limit]
-	}
-	out := make([]HistoryEntry, 0, len(cs))
-	for _, hc := range cs {
-		evs, err := s.events(ctx, hc.ID, 0, true)
-		if err != nil {
-			return nil, false, err
-		}
-		if !mayReadPrivate(p, hc) {
-			public := evs[:0]
-			for _, ev := range evs {
-				if !ev.Private {
-					public = append(public, ev)
-				}
-			}
-			evs = public
-		}
-		out = append(out, HistoryEntry{hc, evs})
-	}
-	return out, more, nil
-}
-
 // Typing tells the other side of a conversation that p is typing. A
 // private typing (an agent writing a private note) goes to staff only: the
 // customer must not learn that staff write privately, so it never hears of
 // it.
 func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
 	if private && !p.IsStaff() {
-		return detail{ErrForbidden, "private typing is for agents"}
+		return detail(ErrForbidden, "private typing is for agents")
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
+	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return err
 	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return err
-	}
-	if c.State == StateClosed {
+	if !acc.Write {
 		return conflict("the chat is closed")
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return err
 	}
 	a := author(p, c)
 	if !p.IsStaff() || private {
@@ -478,7 +229,7 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 	}
 	// Customers hear of the agent by the name the queue allows.
 	if !q.ShowAgentName {
-		a.Name = q.alias()
+		a.Name = q.Alias()
 	}
 	s.publishSubject(PublicSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
 	return nil

@@ -1,48 +1,24 @@
 package chat
 
-import (
-	"fmt"
+import "parley/chat/queues"
 
-	"parley/store"
-)
-
-// Sentinel errors; each answers Code() with its wire code.
+// The errors are chat/queues' (errors.go there), the lowest chat package,
+// re-exported for chat's callers.
 var (
-	ErrNotFound  = codedError{"not_found", "no such conversation"}
-	ErrForbidden = codedError{"forbidden", "not allowed"}
-	ErrConflict  = codedError{"conflict", "not possible in the current state"}
-	ErrBadInput  = codedError{"bad_request", "bad input"}
-	ErrTooLong   = codedError{"too_long", "the text is longer than the limit"}
+	ErrNotFound  = queues.ErrNotFound
+	ErrForbidden = queues.ErrForbidden
+	ErrConflict  = queues.ErrConflict
+	ErrBadInput  = queues.ErrBadInput
+	ErrTooLong   = queues.ErrTooLong
 )
 
-type codedError struct{ code, msg string }
-
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
-
-// detail is a coded error with a specific message that still matches its
-// sentinel with errors.Is.
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
-
-func bad(format string, a ...any) error {
-	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
-}
-
-// badText answers text the database cannot store (store.CheckTexts: pairs
-// of field name and value) as a bad request naming the field.
-func badText(fields ...string) error {
-	if err := store.CheckTexts(fields...); err != nil {
-		return detail{ErrBadInput, err.Error()}
-	}
-	return nil
-}
-
-func conflict(format string, a ...any) error {
-	return detail{ErrConflict, fmt.Sprintf(format, a...)}
+// bad, conflict, badText and detail are queues.Bad, Conflict, BadText and
+// Detail. They are functions, not variables holding them, so that the
+// compiler inlines them and a call's arguments stay on the stack (the
+// send path checks its text with badText).
+func bad(format string, a ...any) error      { return queues.Bad(format, a...) }
+func conflict(format string, a ...any) error { return queues.Conflict(format, a...) }
+func badText(fields ...string) error         { return queues.BadText(fields...) }
+func detail(sentinel error, text string) error {
+	return queues.Detail(sentinel, text)
 }

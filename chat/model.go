@@ -1,7 +1,9 @@
-// Package chat holds the rules of routed webchat: queues and their
-// settings, conversations and their numbered events, routing with offers,
-// agents' status. It owns its tables and SQL, and tells the world what
-// happened only by publishing on the bus.
+// Package chat holds the rules of routed webchat: conversations and their
+// numbered events, who may read and write them (access.go), routing with
+// offers, agents' status. Queue settings are chat/queues' and the tables'
+// migrations chat/schema's; Service is what callers use. It owns its
+// tables and SQL, and tells the world what happened only by publishing on
+// the bus.
 package chat
 
 import (
@@ -13,9 +15,6 @@ import (
 
 // ConversationID identifies a conversation.
 type ConversationID int64
-
-// QueueID identifies a queue.
-type QueueID int64
 
 func (id ConversationID) String() string { return strconv.FormatInt(int64(id), 10) }
 
@@ -111,77 +110,6 @@ type Event struct {
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
 	publicSeq int
-}
-
-// Queue is a queue's full configuration.
-type Queue struct {
-	ID             QueueID  `json:"id"`
-	Key            string   `json:"key"`
-	Name           string   `json:"name"`
-	Title          string   `json:"title"`
-	Color          string   `json:"color"`
-	Greeting       string   `json:"greeting"`
-	ShowAgentName  bool     `json:"show_agent_name"`
-	AgentAlias     string   `json:"agent_alias"`
-	EmailMode      string   `json:"email_mode"`
-	ExtraLabel     string   `json:"extra_label"`
-	ExtraMode      string   `json:"extra_mode"`
-	Strategy       string   `json:"strategy"`
-	Capacity       int      `json:"capacity"`
-	AnswerSeconds  int      `json:"answer_seconds"`
-	AllowedOrigins []string `json:"allowed_origins"`
-	Statuses       []string `json:"statuses"`
-	// CustomerCalls lets the customer start an audio or video call from
-	// the chat window.
-	CustomerCalls bool `json:"customer_calls"`
-	// WaitAlertSeconds is how long a chat may wait before supervisors are
-	// told (1–3600; default 60).
-	WaitAlertSeconds int `json:"wait_alert_seconds"`
-
-	rrLast *auth.UserID // round robin: the agent offered last
-}
-
-// Strategies of routing.
-const (
-	LongestIdle = "longest_idle"
-	LeastBusy   = "least_busy"
-	RoundRobin  = "round_robin"
-	RingAll     = "ring_all"
-)
-
-// PublicSettings is what the widget may know of a queue.
-type PublicSettings struct {
-	Key           string `json:"key"`
-	Name          string `json:"name"`
-	Title         string `json:"title"`
-	Color         string `json:"color"`
-	ShowAgentName bool   `json:"show_agent_name"`
-	CustomerCalls bool   `json:"customer_calls"`
-	Fields        struct {
-		Email string `json:"email"`
-		Extra struct {
-			Label string `json:"label"`
-			Mode  string `json:"mode"`
-		} `json:"extra"`
-	} `json:"fields"`
-}
-
-// Public returns the settings the widget may see.
-func (q Queue) Public() PublicSettings {
-	var p PublicSettings
-	p.Key, p.Name, p.Title, p.Color, p.ShowAgentName = q.Key, q.Name, q.Title, q.Color, q.ShowAgentName
-	p.CustomerCalls = q.CustomerCalls
-	p.Fields.Email = q.EmailMode
-	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
-	return p
-}
-
-// alias is the name customers see for agents when names are hidden.
-func (q Queue) alias() string {
-	if q.AgentAlias != "" {
-		return q.AgentAlias
-	}
-	return q.Name
 }
 
 // Subjects on the bus.

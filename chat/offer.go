@@ -19,11 +19,6 @@ type plannedOffer struct {
 // offerChunk is the most offers committed in one transaction.
 const offerChunk = 32
 
-// offer sends the chat to agents with a deadline.
-func (s *Service) offer(ctx context.Context, q Queue, id ConversationID, agents []auth.UserID) error {
-	return s.offerAll(ctx, q, []plannedOffer{{id, agents}})
-}
-
 // madeOffer is an offer committed, to be told.
 type madeOffer struct {
 	c         Conversation
@@ -114,4 +109,145 @@ func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time)
 	_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = $1`, p.id)
 	o.c.State = StateOffered
 	return o, err
+}
+
+var errStale = errors.New("chat: conversation moved on")
+
+func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
+	var name string
+	err := db.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, id).Scan(&name)
+	return name, err
+}
+
+// expireOffers ends the offers past their deadline of the queues this
+// node routes (Options.Turn): the chat goes back to its queue, and an agent who missed MissesBeforePause in a row is paused
+// ("missed offer").
+func (s *Service) expireOffers(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT o.id, o.conversation_id, o.user_id, c.queue_id FROM offers o
+		JOIN conversations c ON c.id = o.conversation_id
+		WHERE o.state = 'pending' AND o.deadline <= now() ORDER BY o.deadline`)
+	if err != nil {
+		return err
+	}
+	type expired struct {
+		ID    int64
+		Conv  ConversationID
+		User  auth.UserID
+		Queue QueueID
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expired])
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if mine, err := s.opt.Turn.Routes(ctx, e.Queue); err != nil || !mine {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.endOffer(ctx, e.Conv, e.User, "expired"); err != nil && !errors.Is(err, errStale) {
+			return err
+		}
+	}
+	return nil
+}
+
+// endOffer ends user's pending offer of conversation id as rejected or
+// expired. The agent's MissesBeforePause-th expired offer in a row
+// pauses the agent.
+func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
+	c, q, err := s.withQueue(ctx, id)
+	if err != nil {
+		return err
+	}
+	unlock := s.lockConversations(id)
+	defer unlock()
+	var ev Event
+	var status *AgentStatus
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE offers SET state = $3, ended_at = now()
+			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending'`, id, user, how)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return errStale
+		}
+		var others bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE conversation_id = $1 AND state = 'pending')`,
+			id).Scan(&others); err != nil {
+			return err
+		}
+		if !others && c.State == StateOffered {
+			if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'queued' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			c.State = StateQueued
+		}
+		name, err := userName(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		kind := KindRejected
+		if how == "expired" {
+			kind = KindMissed
+			// The agent's last answers: accepted and rejected offers end a
+			// run of misses; taken and withdrawn ones were not the agent's
+			// to answer.
+			var misses int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'expired') FROM (
+					SELECT state FROM offers WHERE user_id = $1 AND state IN ('accepted', 'rejected', 'expired')
+					ORDER BY ended_at DESC LIMIT $2) last`, user, MissesBeforePause).Scan(&misses); err != nil {
+				return err
+			}
+			if misses >= MissesBeforePause {
+				st, err := setStatus(ctx, tx, user, StatusPaused, "missed offer")
+				if err != nil {
+					return err
+				}
+				status = &st
+			}
+		}
+		ev = Event{ConversationID: id, Kind: kind, Private: true,
+			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
+		return appendEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return err
+	}
+	s.publishEvents(q, ev)
+	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
+	reason := "rejected"
+	if how == "expired" {
+		reason = "timeout"
+	}
+	s.endConversationAccess(ctx, id, []auth.UserID{user}, reason)
+	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
+	if status != nil {
+		s.publishTo(key, "agent.status", status)
+		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
+	}
+	if c.State == StateQueued {
+		view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+	}
+	s.poke()
+	return nil
+}
+
+// Reject declines p's offer of conversation id.
+func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
+	if !p.IsStaff() {
+		return detail(ErrForbidden, "only agents reject offers")
+	}
+	err := s.endOffer(ctx, id, p.UserID, "rejected")
+	if errors.Is(err, errStale) {
+		return conflict("there is no offer of this chat to you (it may have timed out or been taken)")
+	}
+	return err
 }

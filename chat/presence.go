@@ -8,23 +8,39 @@ import (
 	"parley/auth"
 )
 
-// presence counts the open connections of each principal on this node.
-// Routing offers chats only to agents with a connection; agents see whether
-// their customer is still there.
-type presence struct {
+// Presence counts the open connections of each principal (by its key).
+// Routing offers chats only to agents with a connection; agents see
+// whether their customer is still there. LocalPresence counts this
+// node's connections, which is everything on one node; presence over
+// several nodes adds an implementation that sums the nodes' counts.
+type Presence interface {
+	// Online reports whether key has a connection open.
+	Online(key string) bool
+	// Add changes key's count by d and reports whether key went online
+	// or offline by it.
+	Add(key string, d int) (changed bool)
+}
+
+var _ Presence = (*LocalPresence)(nil)
+
+// LocalPresence is Presence in this process.
+type LocalPresence struct {
 	mu    sync.Mutex
 	count map[string]int
 }
 
-func (p *presence) online(key string) bool {
+// NewLocalPresence makes a presence with nobody connected.
+func NewLocalPresence() *LocalPresence { return &LocalPresence{count: map[string]int{}} }
+
+// Online implements Presence.
+func (p *LocalPresence) Online(key string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.count[key] > 0
 }
 
-// add changes key's count by d and reports whether it went online or
-// offline by it.
-func (p *presence) add(key string, d int) (changed bool) {
+// Add implements Presence.
+func (p *LocalPresence) Add(key string, d int) (changed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	before := p.count[key]
@@ -46,7 +62,7 @@ func (s *Service) Connected(pr auth.Principal) { s.presenceChanged(pr, 1) }
 func (s *Service) Disconnected(pr auth.Principal) { s.presenceChanged(pr, -1) }
 
 func (s *Service) presenceChanged(pr auth.Principal, d int) {
-	if !s.presence.add(pr.Key(), d) {
+	if !s.presence.Add(pr.Key(), d) {
 		return
 	}
 	online := d > 0
@@ -70,6 +86,5 @@ func (s *Service) presenceChanged(pr auth.Principal, d int) {
 	}
 }
 
-// Online reports whether the principal with key has a connection open to
-// this node.
-func (s *Service) Online(key string) bool { return s.presence.online(key) }
+// Online reports whether the principal with key has a connection open.
+func (s *Service) Online(key string) bool { return s.presence.Online(key) }

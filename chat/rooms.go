@@ -26,32 +26,24 @@ type RoomAccess struct {
 // its agent, and supervisors and admins receive-only. Anyone else gets
 // not_found, as for a conversation that does not exist.
 func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id ConversationID) (RoomAccess, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return RoomAccess{}, err
-	}
-	if err := s.mayRead(ctx, p, c); err != nil {
-		return RoomAccess{}, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return RoomAccess{}, err
 	}
 	a := RoomAccess{Conversation: c, Name: p.Name}
-	own := c.agentID != nil && *c.agentID == p.UserID
-	switch {
-	case p.Kind == auth.KindVisitor:
+	switch acc.Room {
+	case RoomCustomer:
 		a.Name = c.Customer.Name
 		a.MayCreate = q.CustomerCalls
-	case own:
+	case RoomAgent:
 		a.MayCreate, a.MayEnd = true, true
 		if !q.ShowAgentName {
-			a.Name = q.alias()
+			a.Name = q.Alias()
 		}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+	case RoomWatch:
 		a.ReceiveOnly = true
 	default: // an agent only offered the chat
-		return RoomAccess{}, detail{ErrForbidden, "only the chat's agent joins its room"}
+		return RoomAccess{}, detail(ErrForbidden, "only the chat's agent joins its room")
 	}
 	if c.State == StateClosed {
 		a.MayCreate = false
@@ -63,11 +55,7 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 // transcript (kind is a conference activity: room_created, room_joined…).
 // A zero principal is the system; private events are for staff only.
 func (s *Service) RoomEvent(ctx context.Context, id ConversationID, kind string, p auth.Principal, roomID string, private bool) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
+	c, q, err := s.withQueue(ctx, id)
 	if err != nil {
 		return err
 	}

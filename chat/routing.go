@@ -48,7 +48,8 @@ func (s *Service) step(ctx context.Context, what string, f func(context.Context)
 	}
 }
 
-// routeAll routes every queue with queued chats. Each queue costs a few
+// routeAll routes every queue with queued chats that this node routes
+// now (Options.Turn). Each queue costs a few
 // queries a pass, however many chats wait: its members' load is read once
 // and kept up to date in memory as offers go out, and no more waiting
 // chats are read than its members have room for.
@@ -63,6 +64,12 @@ func (s *Service) routeAll(ctx context.Context) error {
 		return err
 	}
 	for _, qid := range queues {
+		if mine, err := s.opt.Turn.Routes(ctx, qid); err != nil || !mine {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.routeQueue(ctx, qid); err != nil {
 			return err
 		}
@@ -82,10 +89,6 @@ const DefaultRejectCooldown = 15 * time.Second
 // with nobody when the agent is the only one on duty; two in a row say
 // the agent is not there.
 const MissesBeforePause = 2
-
-// DefaultWaitAlertSeconds is a queue's WaitAlertSeconds unless its admin
-// sets another.
-const DefaultWaitAlertSeconds = 60
 
 // waitAlertEvery is how often the router looks for chats waiting past
 // their queue's threshold: an alert may come up to this much late.
@@ -159,7 +162,7 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 			}
 		}
 		if q.Strategy == RoundRobin {
-			q.rrLast = &picked[0]
+			q.RRLast = &picked[0]
 		}
 	}
 	// A chat someone else moved meanwhile is skipped; the places it took
@@ -195,7 +198,7 @@ func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, erro
 	}
 	online := all[:0]
 	for _, c := range all {
-		if s.presence.online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
+		if s.presence.Online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key()) {
 			online = append(online, c)
 		}
 	}
@@ -259,7 +262,7 @@ func pick(q Queue, free []candidate) []auth.UserID {
 		sort.Slice(free, func(i, j int) bool { return free[i].ID < free[j].ID })
 		// The first agent after the one offered last, wrapping round.
 		for _, c := range free {
-			if q.rrLast != nil && c.ID > *q.rrLast {
+			if q.RRLast != nil && c.ID > *q.RRLast {
 				return []auth.UserID{c.ID}
 			}
 		}
@@ -267,344 +270,4 @@ func pick(q Queue, free []candidate) []auth.UserID {
 		sort.Slice(free, idle)
 	}
 	return []auth.UserID{free[0].ID}
-}
-
-var errStale = errors.New("chat: conversation moved on")
-
-func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
-	var name string
-	err := db.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, id).Scan(&name)
-	return name, err
-}
-
-// expireOffers ends offers past their deadline: the chat goes back to
-// its queue, and an agent who missed MissesBeforePause in a row is paused
-// ("missed offer").
-func (s *Service) expireOffers(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, conversation_id, user_id FROM offers
-		WHERE state = 'pending' AND deadline <= now() ORDER BY deadline`)
-	if err != nil {
-		return err
-	}
-	type expired struct {
-		ID   int64
-		Conv ConversationID
-		User auth.UserID
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expired])
-	if err != nil {
-		return err
-	}
-	for _, e := range list {
-		if err := s.endOffer(ctx, e.Conv, e.User, "expired"); err != nil && !errors.Is(err, errStale) {
-			return err
-		}
-	}
-	return nil
-}
-
-// endOffer ends user's pending offer of conversation id as rejected or
-// expired. The agent's MissesBeforePause-th expired offer in a row
-// pauses the agent.
-func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return err
-	}
-	unlock := s.lockConversations(id)
-	defer unlock()
-	var ev Event
-	var status *AgentStatus
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE offers SET state = $3, ended_at = now()
-			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending'`, id, user, how)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return errStale
-		}
-		var others bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE conversation_id = $1 AND state = 'pending')`,
-			id).Scan(&others); err != nil {
-			return err
-		}
-		if !others && c.State == StateOffered {
-			if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'queued' WHERE id = $1`, id); err != nil {
-				return err
-			}
-			c.State = StateQueued
-		}
-		name, err := userName(ctx, tx, user)
-		if err != nil {
-			return err
-		}
-		kind := KindRejected
-		if how == "expired" {
-			kind = KindMissed
-			// The agent's last answers: accepted and rejected offers end a
-			// run of misses; taken and withdrawn ones were not the agent's
-			// to answer.
-			var misses int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'expired') FROM (
-					SELECT state FROM offers WHERE user_id = $1 AND state IN ('accepted', 'rejected', 'expired')
-					ORDER BY ended_at DESC LIMIT $2) last`, user, MissesBeforePause).Scan(&misses); err != nil {
-				return err
-			}
-			if misses >= MissesBeforePause {
-				st, err := setStatus(ctx, tx, user, StatusPaused, "missed offer")
-				if err != nil {
-					return err
-				}
-				status = &st
-			}
-		}
-		ev = Event{ConversationID: id, Kind: kind, Private: true,
-			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
-		return appendEvent(ctx, tx, &ev)
-	})
-	if err != nil {
-		return err
-	}
-	s.publishEvents(q, ev)
-	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
-	reason := "rejected"
-	if how == "expired" {
-		reason = "timeout"
-	}
-	s.endConversationAccess(ctx, id, []auth.UserID{user}, reason)
-	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
-	if status != nil {
-		s.publishTo(key, "agent.status", status)
-		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
-	}
-	if c.State == StateQueued {
-		view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
-	}
-	s.poke()
-	return nil
-}
-
-// Reject declines p's offer of conversation id.
-func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
-	if !p.IsStaff() {
-		return detail{ErrForbidden, "only agents reject offers"}
-	}
-	err := s.endOffer(ctx, id, p.UserID, "rejected")
-	if errors.Is(err, errStale) {
-		return conflict("there is no offer of this chat to you (it may have timed out or been taken)")
-	}
-	return err
-}
-
-// Accept gives conversation id to agent p: an offer to p, or a chat
-// waiting in one of p's queues (picked from the waiting list).
-func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, []Event, error) {
-	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
-		return Conversation{}, nil, detail{ErrForbidden, "only agents accept chats"}
-	}
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	unlock := s.lockConversations(id)
-	var evs []Event
-	var others []auth.UserID
-	wasWaiting := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		var member, offered bool
-		if err := tx.QueryRow(ctx, `SELECT
-				EXISTS (SELECT 1 FROM queue_members WHERE queue_id = $1 AND user_id = $2),
-				EXISTS (SELECT 1 FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
-			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
-			return err
-		}
-		if !member && !offered {
-			return ErrNotFound
-		}
-		switch c.State {
-		case StateActive:
-			return conflict("another agent has taken this chat")
-		case StateClosed:
-			return conflict("the customer has left; the chat is closed")
-		}
-		wasWaiting = true
-		// Room: open chats and other pending offers, against the queue's capacity.
-		var load int
-		if err := tx.QueryRow(ctx, `SELECT
-				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
-				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
-			p.UserID, id).Scan(&load); err != nil {
-			return err
-		}
-		if load >= q.Capacity {
-			return conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
-		}
-		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
-			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
-		if err != nil {
-			return err
-		}
-		ended, err := pgx.CollectRows(rows, pgx.RowTo[auth.UserID])
-		if err != nil {
-			return err
-		}
-		for _, u := range ended {
-			if u != p.UserID {
-				others = append(others, u)
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'active', agent_id = $2, accepted_at = now()
-			WHERE id = $1`, id, p.UserID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
-			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
-			return err
-		}
-		a := author(p, c)
-		accepted := Event{ConversationID: id, Kind: KindAccepted, Author: a}
-		if err := appendEvent(ctx, tx, &accepted); err != nil {
-			return err
-		}
-		evs = append(evs, accepted)
-		if q.Greeting != "" {
-			g := Event{ConversationID: id, Kind: KindMessage, Author: a, Text: q.Greeting}
-			if err := appendEvent(ctx, tx, &g); err != nil {
-				return err
-			}
-			evs = append(evs, g)
-		}
-		return nil
-	})
-	if err == nil {
-		s.publishEvents(q, evs...)
-	}
-	unlock()
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	s.endConversationAccess(ctx, id, others, "taken")
-	for _, u := range others {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
-			map[string]any{"conversation_id": id, "reason": "taken"})
-	}
-	s.publishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
-	if wasWaiting {
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
-	}
-	s.poke()
-	return s.Resume(ctx, p, id, 0)
-}
-
-// WaitingQueues lists the queues whose waiting list p follows (their
-// WaitingSubject carries the changes): an agent's own queues, every queue
-// for supervisors and admins (followsEveryQueue).
-func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
-	if !p.IsStaff() {
-		return nil, detail{ErrForbidden, "the waiting list is for agents"}
-	}
-	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, followsEveryQueue(p))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(qrows, pgx.RowTo[QueueID])
-}
-
-// Waiting lists the chats waiting in p's queues, oldest first, and the
-// queues (see WaitingQueues).
-func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
-	queues, err := s.WaitingQueues(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
-		WHERE c.queue_id = ANY ($1) AND c.state IN ('queued', 'offered') ORDER BY c.queued_at, c.id`, queues)
-	if err != nil {
-		return nil, nil, err
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, c := range cs {
-		q, err := s.queue(ctx, c.Queue.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		cs[i], _ = s.view(p, q, c, nil)
-	}
-	return cs, queues, nil
-}
-
-// alertWaiting marks the chats that have waited longer than their queue's
-// WaitAlertSeconds, once each, and tells the queues' waiting lists (which
-// supervisors follow) with a queue.entry carrying wait_alert_at. The
-// alert ends with the entry: queue.entry_removed when the chat is taken
-// or closed.
-func (s *Service) alertWaiting(ctx context.Context) error {
-	// The bound by the shortest threshold lets the index skip the chats
-	// that have not waited long enough in any queue.
-	rows, err := s.pool.Query(ctx, `UPDATE conversations c SET wait_alert_at = now() FROM queues q
-		WHERE q.id = c.queue_id AND c.state IN ('queued', 'offered') AND c.wait_alert_at IS NULL
-			AND c.queued_at <= now() - make_interval(secs => (SELECT min(wait_alert_seconds) FROM queues))
-			AND c.queued_at <= now() - make_interval(secs => q.wait_alert_seconds)
-		RETURNING c.id`)
-	if err != nil {
-		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := s.tellWaitAlert(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// tellWaitAlert publishes chat id's entry with its alert, read under its
-// stripe so that it cannot overtake a queue.entry_removed.
-func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
-	unlock := s.lockConversations(id)
-	defer unlock()
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	if err != nil {
-		return err
-	}
-	if c.State == StateQueued || c.State == StateOffered {
-		s.log.Info("chat waits past its queue's alert", "conversation", id, "queue", q.ID, "seconds", q.WaitAlertSeconds)
-		s.publishWaiting(q, c)
-	}
-	return nil
-}
-
-// publishWaiting tells the queue's agents that a chat waits.
-func (s *Service) publishWaiting(q Queue, c Conversation) {
-	view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 }

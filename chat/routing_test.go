@@ -30,8 +30,8 @@ func TestPickFollowsTheQueuesStrategy(t *testing.T) {
 		{"longest idle offers the one idle longest", Queue{Strategy: LongestIdle}, []auth.UserID{1}},
 		{"least busy offers the one with fewest chats", Queue{Strategy: LeastBusy}, []auth.UserID{3}},
 		{"round robin starts at the lowest id", Queue{Strategy: RoundRobin}, []auth.UserID{1}},
-		{"round robin goes on after the last offered", Queue{Strategy: RoundRobin, rrLast: last(1)}, []auth.UserID{2}},
-		{"round robin wraps round", Queue{Strategy: RoundRobin, rrLast: last(3)}, []auth.UserID{1}},
+		{"round robin goes on after the last offered", Queue{Strategy: RoundRobin, RRLast: last(1)}, []auth.UserID{2}},
+		{"round robin wraps round", Queue{Strategy: RoundRobin, RRLast: last(3)}, []auth.UserID{1}},
 		{"ring all offers everyone", Queue{Strategy: RingAll}, []auth.UserID{2, 1, 3}},
 	}
 	for _, tc := range cases {
@@ -84,5 +84,49 @@ func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
 	want := []offerKey{{chats[0], a}, {chats[1], b}, {chats[2], a}, {chats[3], b}, {chats[4], 0}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("offers %v, want %v (round robin, two chats each, the fifth waits)", got, want)
+	}
+}
+
+// turnOf routes the queues it maps to true, as a node of several would.
+type turnOf map[QueueID]bool
+
+func (t turnOf) Routes(_ context.Context, q QueueID) (bool, error) { return t[q], nil }
+
+func TestANodeOffersAndExpiresOnlyTheQueuesItsTurnGivesIt(t *testing.T) {
+	turn := turnOf{}
+	f := newWriterFixture(t, Options{Turn: turn})
+	ctx := context.Background()
+	other, err := f.svc.CreateQueue(ctx, Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Connected(f.alice)
+	f.svc.Connected(f.bob)
+	_, mine := f.customer(t, "Ann")
+	theirs, _, err := f.svc.Start(ctx, auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v-other",
+		Scope: other.Key}, StartInput{Name: "Ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn[f.q.ID] = true
+	f.route(t)
+	if len(f.pending(t, mine)) != 1 || len(f.pending(t, theirs.ID)) != 0 {
+		t.Fatalf("offers: %v of this node's queue, %v of another's; want one and none",
+			f.pending(t, mine), f.pending(t, theirs.ID))
+	}
+	f.set(t, `UPDATE offers SET deadline = now() - interval '1 second' WHERE conversation_id = $1`, mine)
+	turn[f.q.ID] = false
+	if err := f.svc.expireOffers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.pending(t, mine)) != 1 {
+		t.Fatal("a node expired an offer of a queue it does not route")
+	}
+	turn[f.q.ID] = true
+	if err := f.svc.expireOffers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.pending(t, mine); len(p) != 0 {
+		t.Fatalf("the offer past its deadline is still pending to %v", p)
 	}
 }

@@ -11,11 +11,6 @@ import (
 	"parley/store"
 )
 
-// MaxText is the longest message, in characters (Unicode code points). A
-// longer one is refused with ErrTooLong, never cut: the pages count the
-// same way and refuse to send it.
-const MaxText = 4000
-
 // SendInput is one message.
 type SendInput struct {
 	ConversationID ConversationID `json:"conversation_id"`
@@ -30,14 +25,6 @@ type SendResult struct {
 	Time      time.Time `json:"time"`
 	Duplicate bool      `json:"duplicate"`
 }
-
-// Who may send in a conversation, checked by the writer's statement (see
-// storeSQL) with the same rules as mayRead.
-const (
-	sendAsCustomer = "customer" // its own visitor, in its queue
-	sendAsAgent    = "agent"    // its assigned agent or an agent it is offered to
-	sendAsSuper    = "super"    // supervisors and admins: any conversation
-)
 
 type sendReq struct {
 	ev    Event
@@ -92,9 +79,9 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	case strings.TrimSpace(in.Text) == "":
 		return nil, bad("text: the message is empty")
 	case utf8.RuneCountInString(in.Text) > MaxText:
-		return nil, detail{ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText)}
+		return nil, detail(ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText))
 	case in.Private && !p.IsStaff():
-		return nil, detail{ErrForbidden, "private messages are for agents"}
+		return nil, detail(ErrForbidden, "private messages are for agents")
 	}
 	r := &sendReq{
 		ev: Event{ConversationID: in.ConversationID, Kind: KindMessage, Text: in.Text, Private: in.Private,
@@ -102,17 +89,12 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 		p:    p,
 		done: make(chan struct{}),
 	}
-	// In the order of mayRead.
-	switch {
-	case p.Kind == auth.KindVisitor:
-		// Named by the statement, as the pre-chat form named the customer.
-		r.as, r.ev.Author = sendAsCustomer, Author{Kind: "customer", key: r.ev.Author.key}
-	case p.Is(auth.RoleSupervisor, auth.RoleAdmin):
-		r.as = sendAsSuper
-	case p.Is(auth.RoleAgent):
-		r.as = sendAsAgent
-	default:
+	switch r.as = sendAs(p); r.as {
+	case "":
 		return nil, ErrNotFound
+	case sendAsCustomer:
+		// Named by the statement, as the pre-chat form named the customer.
+		r.ev.Author = Author{Kind: "customer", key: r.ev.Author.key}
 	}
 	return r, nil
 }

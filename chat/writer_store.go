@@ -12,9 +12,9 @@ import (
 // batch arrives as arrays (one element per message, in arrival order) and
 // the statement, for each message,
 //
-//   - checks that its sender may write in the conversation, as mayRead
-//     does: the conversation's own visitor in its queue, its agent or an
-//     agent it is offered to, any supervisor or admin ("allowed");
+//   - checks that its sender may read the conversation, by readSQL,
+//     the access rule's SQL ("allowed"), and that it is open: Decide's
+//     Write;
 //   - finds it if it is already stored under its client id ("dup");
 //   - numbers the new messages of each open conversation after its
 //     last_seq, and its public ones also after its last_public_seq (the
@@ -43,11 +43,7 @@ const storeSQL = `WITH i AS (
 			q.name AS queue_name, q.show_agent_name, q.agent_alias,
 			CASE WHEN i.sender = 'customer' THEN 'customer' ELSE 'agent' END AS author_kind,
 			CASE WHEN i.sender = 'customer' THEN c.customer_name ELSE i.author_name END AS author_name,
-			coalesce(CASE i.sender
-				WHEN 'customer' THEN c.visitor = i.subject AND q.key = i.scope
-				WHEN 'agent' THEN c.agent_id = i.user_id OR EXISTS (SELECT 1 FROM offers o
-					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
-				ELSE c.id IS NOT NULL END, false) AS allowed,
+			` + readSQL + ` AS allowed,
 			d.seq AS dup_seq, d.public_seq AS dup_public_seq, d.created_at AS dup_at
 		FROM i
 		LEFT JOIN LATERAL (SELECT * FROM conversations c WHERE c.id = i.conv LIMIT 1) c ON true

@@ -138,7 +138,7 @@ func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
 	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil { // a: seq 2 accepted
 		t.Fatal(err)
 	}
-	if err := f.svc.offer(ctx, f.q, b, []auth.UserID{f.bob.UserID}); err != nil { // b: seq 2 offered
+	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{b, []auth.UserID{f.bob.UserID}}}); err != nil { // b: seq 2 offered
 		t.Fatal(err)
 	}
 	if err := f.svc.Close(ctx, f.sup, closed, ""); err != nil {
@@ -280,7 +280,7 @@ func TestAnAgentWhoseOfferWasTakenCannotSend(t *testing.T) {
 	f.run(t)
 	ctx := context.Background()
 	_, a := f.customer(t, "Vera")
-	if err := f.svc.offer(ctx, f.q, a, []auth.UserID{f.alice.UserID, f.bob.UserID}); err != nil {
+	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b1", Text: "I have it"}); err != nil {

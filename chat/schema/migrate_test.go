@@ -1,4 +1,4 @@
-package chat
+package schema
 
 import (
 	"context"

@@ -1,0 +1,120 @@
+package chat
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/auth"
+)
+
+// Accept gives conversation id to agent p: an offer to p, or a chat
+// waiting in one of p's queues (picked from the waiting list).
+func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, []Event, error) {
+	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
+		return Conversation{}, nil, detail(ErrForbidden, "only agents accept chats")
+	}
+	c, q, err := s.withQueue(ctx, id)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	unlock := s.lockConversations(id)
+	var evs []Event
+	var others []auth.UserID
+	wasWaiting := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		var member, offered bool
+		if err := tx.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM queue_members WHERE queue_id = $1 AND user_id = $2),
+				EXISTS (SELECT 1 FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
+			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
+			return err
+		}
+		r := Relation{State: c.State}
+		if member {
+			r.Members = []auth.UserID{p.UserID}
+		}
+		if offered {
+			r.Offered = []auth.UserID{p.UserID}
+		}
+		if !Decide(p, r).Take {
+			return ErrNotFound
+		}
+		switch c.State {
+		case StateActive:
+			return conflict("another agent has taken this chat")
+		case StateClosed:
+			return conflict("the customer has left; the chat is closed")
+		}
+		wasWaiting = true
+		// Room: open chats and other pending offers, against the queue's capacity.
+		var load int
+		if err := tx.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
+				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
+			p.UserID, id).Scan(&load); err != nil {
+			return err
+		}
+		if load >= q.Capacity {
+			return conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
+		}
+		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
+			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
+		if err != nil {
+			return err
+		}
+		ended, err := pgx.CollectRows(rows, pgx.RowTo[auth.UserID])
+		if err != nil {
+			return err
+		}
+		for _, u := range ended {
+			if u != p.UserID {
+				others = append(others, u)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'active', agent_id = $2, accepted_at = now()
+			WHERE id = $1`, id, p.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
+			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
+			return err
+		}
+		a := author(p, c)
+		accepted := Event{ConversationID: id, Kind: KindAccepted, Author: a}
+		if err := appendEvent(ctx, tx, &accepted); err != nil {
+			return err
+		}
+		evs = append(evs, accepted)
+		if q.Greeting != "" {
+			g := Event{ConversationID: id, Kind: KindMessage, Author: a, Text: q.Greeting}
+			if err := appendEvent(ctx, tx, &g); err != nil {
+				return err
+			}
+			evs = append(evs, g)
+		}
+		return nil
+	})
+	if err == nil {
+		s.publishEvents(q, evs...)
+	}
+	unlock()
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	s.endConversationAccess(ctx, id, others, "taken")
+	for _, u := range others {
+		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+			map[string]any{"conversation_id": id, "reason": "taken"})
+	}
+	s.publishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
+	if wasWaiting {
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+	}
+	s.poke()
+	return s.Resume(ctx, p, id, 0)
+}

@@ -1,0 +1,130 @@
+package chat
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/auth"
+)
+
+// Close ends a conversation. Agents give a status from the queue's list.
+// When the customer ends a chat an agent has, the agent still owes it a
+// status: the chat is closed to the customer at once and stays with its
+// agent, wrap_up_due, counting toward the agent's chats, until the agent
+// closes it again with a status (the wrap-up).
+func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
+	c, q, acc, err := s.readable(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if err := badText("status", status); err != nil {
+		return err
+	}
+	if !acc.Close {
+		return detail(ErrForbidden, "only the chat's agent closes it")
+	}
+	by := "customer"
+	if p.IsStaff() {
+		by = "agent"
+		status = strings.TrimSpace(status)
+		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
+			return bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
+		}
+	} else {
+		status = ""
+	}
+	unlock := s.lockConversations(id)
+	defer unlock()
+	var ev Event
+	var withdrawn []auth.UserID
+	wrapUp := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err = getConversation(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if c.State == StateClosed {
+			if !c.WrapUpDue || by != "agent" {
+				return conflict("the chat is already closed")
+			}
+			wrapUp = true
+			return wrapUpTx(ctx, tx, p, c, status, &ev)
+		}
+		rows, err := tx.Query(ctx, `UPDATE offers SET state = 'withdrawn', ended_at = now()
+			WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id)
+		if err != nil {
+			return err
+		}
+		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
+			return err
+		}
+		// Only a chat an agent is working on needs wrapping up.
+		due := by == "customer" && c.State == StateActive
+		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'closed', closed_at = now(), closed_by = $2,
+			close_status = nullif($3, ''), wrap_up_due = $4 WHERE id = $1`, id, by, status, due); err != nil {
+			return err
+		}
+		if c.agentID != nil && !due {
+			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+				return err
+			}
+		}
+		ev = Event{ConversationID: id, Kind: KindClosed, Author: author(p, c), Status: status}
+		return appendEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return err
+	}
+	s.publishEvents(q, ev)
+	if wrapUp {
+		s.poke() // the agent has room again
+		return nil
+	}
+	s.endConversationAccess(ctx, id, withdrawn, "closed")
+	for _, u := range withdrawn {
+		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+			map[string]any{"conversation_id": id, "reason": "closed"})
+	}
+	if c.State == StateQueued || c.State == StateOffered {
+		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+	}
+	s.poke()
+	if s.closed != nil {
+		go s.closed(id) // not under the conversation's lock: it writes to it
+	}
+	return nil
+}
+
+// wrapUpTx records the agent's status for chat c, which the customer
+// ended, inside tx, and writes the private wrapped_up event into ev.
+func wrapUpTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, status string, ev *Event) error {
+	if _, err := tx.Exec(ctx, `UPDATE conversations SET wrap_up_due = false, close_status = nullif($2, '')
+		WHERE id = $1`, c.ID, status); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+		return err
+	}
+	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: author(p, c), Status: status}
+	return appendEvent(ctx, tx, ev)
+}
+
+// author is p as the author of an event in c: a customer by the name it
+// gave the pre-chat form.
+func author(p auth.Principal, c Conversation) Author {
+	if p.IsStaff() {
+		return Author{Kind: "agent", Name: p.Name, key: p.Key()}
+	}
+	return Author{Kind: "customer", Name: c.Customer.Name, key: p.Key()}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

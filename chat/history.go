@@ -1,0 +1,80 @@
+package chat
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/auth"
+)
+
+// historyScope is the SQL condition on c (a conversation) of which
+// earlier conversations a staff member may see in a history: $4 all of
+// them (seesEveryQueue), else those of the queues $5 (a user id) is a
+// member of.
+const historyScope = `($4 OR c.queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = $5))`
+
+// HistoryEntry is an earlier conversation with its events.
+type HistoryEntry struct {
+	Conversation Conversation `json:"conversation"`
+	Events       []Event      `json:"events"`
+}
+
+// History returns the customer's earlier conversations, newest first,
+// before the conversation id before (0: all). Conversations are joined only
+// on identity Parley issued: the same visitor (the subject of the visitor
+// token, which only the customer's browser holds), never on what the
+// customer typed (name, e-mail). An agent sees only the earlier
+// conversations of its own queues; supervisors and admins see all (see
+// historyScope). Private rows of an earlier conversation are shown only to
+// whom may read them there (Decide's ReadPrivate).
+func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
+	if !p.IsStaff() {
+		return nil, false, detail(ErrForbidden, "history is for agents")
+	}
+	c, err := getConversation(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.mayRead(ctx, p, c); err != nil {
+		return nil, false, err
+	}
+	if limit <= 0 || limit > 20 {
+		limit = 5
+	}
+	if before == 0 {
+		before = id
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
+		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, seesEveryQueue(p), p.UserID, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(cs) > limit
+	if more {
+		cs = cs[:limit]
+	}
+	out := make([]HistoryEntry, 0, len(cs))
+	for _, hc := range cs {
+		evs, err := s.events(ctx, hc.ID, 0, true)
+		if err != nil {
+			return nil, false, err
+		}
+		if !Decide(p, historyRelation(hc)).ReadPrivate {
+			public := evs[:0]
+			for _, ev := range evs {
+				if !ev.Private {
+					public = append(public, ev)
+				}
+			}
+			evs = public
+		}
+		out = append(out, HistoryEntry{hc, evs})
+	}
+	return out, more, nil
+}

@@ -1,0 +1,104 @@
+// Package queues holds the chat queues' settings and members (the tables
+// queues and queue_members): what an admin sets, what the widget may see,
+// and a cache of them behind Cache. It is the lowest chat package: its
+// errors (errors.go) are every chat package's.
+package queues
+
+import (
+	"strconv"
+
+	"parley/auth"
+)
+
+// QueueID identifies a queue.
+type QueueID int64
+
+func (id QueueID) String() string { return strconv.FormatInt(int64(id), 10) }
+
+// MaxText is the longest message (and greeting), in characters (Unicode
+// code points). A longer message is refused with ErrTooLong, never cut:
+// the pages count the same way and refuse to send it.
+const MaxText = 4000
+
+// DefaultWaitAlertSeconds is a queue's WaitAlertSeconds unless its admin
+// sets another.
+const DefaultWaitAlertSeconds = 60
+
+// Queue is a queue's full configuration.
+type Queue struct {
+	ID             QueueID  `json:"id"`
+	Key            string   `json:"key"`
+	Name           string   `json:"name"`
+	Title          string   `json:"title"`
+	Color          string   `json:"color"`
+	Greeting       string   `json:"greeting"`
+	ShowAgentName  bool     `json:"show_agent_name"`
+	AgentAlias     string   `json:"agent_alias"`
+	EmailMode      string   `json:"email_mode"`
+	ExtraLabel     string   `json:"extra_label"`
+	ExtraMode      string   `json:"extra_mode"`
+	Strategy       string   `json:"strategy"`
+	Capacity       int      `json:"capacity"`
+	AnswerSeconds  int      `json:"answer_seconds"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	Statuses       []string `json:"statuses"`
+	// CustomerCalls lets the customer start an audio or video call from
+	// the chat window.
+	CustomerCalls bool `json:"customer_calls"`
+	// WaitAlertSeconds is how long a chat may wait before supervisors are
+	// told (1–3600; default 60).
+	WaitAlertSeconds int `json:"wait_alert_seconds"`
+
+	// RRLast is, for round robin, the agent offered last (routing's).
+	RRLast *auth.UserID `json:"-"`
+}
+
+// Strategies of routing.
+const (
+	LongestIdle = "longest_idle"
+	LeastBusy   = "least_busy"
+	RoundRobin  = "round_robin"
+	RingAll     = "ring_all"
+)
+
+// PublicSettings is what the widget may know of a queue.
+type PublicSettings struct {
+	Key           string `json:"key"`
+	Name          string `json:"name"`
+	Title         string `json:"title"`
+	Color         string `json:"color"`
+	ShowAgentName bool   `json:"show_agent_name"`
+	CustomerCalls bool   `json:"customer_calls"`
+	Fields        struct {
+		Email string `json:"email"`
+		Extra struct {
+			Label string `json:"label"`
+			Mode  string `json:"mode"`
+		} `json:"extra"`
+	} `json:"fields"`
+}
+
+// Public returns the settings the widget may see.
+func (q Queue) Public() PublicSettings {
+	var p PublicSettings
+	p.Key, p.Name, p.Title, p.Color, p.ShowAgentName = q.Key, q.Name, q.Title, q.Color, q.ShowAgentName
+	p.CustomerCalls = q.CustomerCalls
+	p.Fields.Email = q.EmailMode
+	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
+	return p
+}
+
+// Alias is the name customers see for agents when names are hidden.
+func (q Queue) Alias() string {
+	if q.AgentAlias != "" {
+		return q.AgentAlias
+	}
+	return q.Name
+}
+
+// QueueConfig is a queue's settings as an admin sets them, with its
+// members by username.
+type QueueConfig struct {
+	Queue
+	Members []string `json:"members"`
+}

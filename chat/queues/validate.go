@@ -1,0 +1,105 @@
+package queues
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	keyRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
+	colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+)
+
+// validate checks every setting and fills the defaults of empty ones.
+func (q *Queue) validate() error {
+	if err := BadText("key", q.Key, "name", q.Name, "title", q.Title, "color", q.Color, "greeting", q.Greeting,
+		"agent_alias", q.AgentAlias, "email_mode", q.EmailMode, "extra_label", q.ExtraLabel, "extra_mode", q.ExtraMode,
+		"strategy", q.Strategy); err != nil {
+		return err
+	}
+	for _, list := range []struct {
+		name   string
+		values []string
+	}{{"allowed_origins", q.AllowedOrigins}, {"statuses", q.Statuses}} {
+		for _, v := range list.values {
+			if err := BadText(list.name, v); err != nil {
+				return err
+			}
+		}
+	}
+	q.Name, q.Title = strings.TrimSpace(q.Name), strings.TrimSpace(q.Title)
+	if q.Title == "" {
+		q.Title = "Chat with us"
+	}
+	if q.Color == "" {
+		q.Color = "#2f6fed"
+	}
+	if q.EmailMode == "" {
+		q.EmailMode = "optional"
+	}
+	if q.ExtraMode == "" {
+		q.ExtraMode = "hidden"
+	}
+	if q.Strategy == "" {
+		q.Strategy = LongestIdle
+	}
+	if q.Capacity == 0 {
+		q.Capacity = 3
+	}
+	if q.AnswerSeconds == 0 {
+		q.AnswerSeconds = 20
+	}
+	if q.WaitAlertSeconds == 0 {
+		q.WaitAlertSeconds = DefaultWaitAlertSeconds
+	}
+	switch {
+	case !keyRE.MatchString(q.Key):
+		return Bad("key: 3–64 of A-Z a-z 0-9 _ -")
+	case q.Name == "" || utf8.RuneCountInString(q.Name) > 100:
+		return Bad("name: 1–100 characters")
+	case utf8.RuneCountInString(q.Title) > 100:
+		return Bad("title: at most 100 characters")
+	case !colorRE.MatchString(q.Color):
+		return Bad("color: #rrggbb")
+	case utf8.RuneCountInString(q.Greeting) > MaxText:
+		return Bad("greeting: at most %d characters", MaxText)
+	case q.EmailMode != "optional" && q.EmailMode != "required":
+		return Bad("email_mode: optional or required")
+	case q.ExtraMode != "hidden" && q.ExtraMode != "optional" && q.ExtraMode != "required":
+		return Bad("extra_mode: hidden, optional or required")
+	case q.ExtraMode != "hidden" && strings.TrimSpace(q.ExtraLabel) == "":
+		return Bad("extra_label: a shown extra field needs a label")
+	case q.Strategy != LongestIdle && q.Strategy != LeastBusy && q.Strategy != RoundRobin && q.Strategy != RingAll:
+		return Bad("strategy: longest_idle, least_busy, round_robin or ring_all")
+	case q.Capacity < 1 || q.Capacity > 100:
+		return Bad("capacity: 1–100 chats per agent")
+	case q.AnswerSeconds < 1 || q.AnswerSeconds > 600:
+		return Bad("answer_seconds: 1–600")
+	case q.WaitAlertSeconds < 1 || q.WaitAlertSeconds > 3600:
+		return Bad("wait_alert_seconds: 1–3600")
+	}
+	for _, o := range q.AllowedOrigins {
+		if strings.Contains(o, "*") {
+			return Bad("allowed_origins: %q has a wildcard; list each web site's origin, such as https://www.example.com", o)
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
+			strings.ContainsAny(o, " ;,'\"") {
+			return Bad("allowed_origins: %q is not an origin such as https://www.example.com", o)
+		}
+	}
+	for _, st := range q.Statuses {
+		if strings.TrimSpace(st) == "" || utf8.RuneCountInString(st) > 50 {
+			return Bad("statuses: each 1–50 characters")
+		}
+	}
+	if q.AllowedOrigins == nil {
+		q.AllowedOrigins = []string{}
+	}
+	if q.Statuses == nil {
+		q.Statuses = []string{}
+	}
+	return nil
+}
