@@ -20,6 +20,7 @@ type Member struct {
 	principal   auth.Principal
 	roomID      string
 	part        *sfu.Participant
+	svc         *Service
 	hidden      bool   // a supervisor watching a conversation: customers do not see it
 	left        bool   // guarded by Service.mu
 	onGone      func() // called once when the room or the media server removes the member
@@ -40,8 +41,8 @@ func (m *Member) ID() string { return m.id }
 // RoomID is the member's room.
 func (m *Member) RoomID() string { return m.roomID }
 
-// Participant is the member's media participant.
-func (m *Member) Participant() *sfu.Participant { return m.part }
+// ReceiveOnly reports whether the member only receives.
+func (m *Member) ReceiveOnly() bool { return m.receiveOnly }
 
 // ParticipantView is a participant as the others see it.
 type ParticipantView struct {
@@ -80,10 +81,11 @@ type JoinOptions struct {
 	Name string
 	// ReceiveOnly members publish nothing (a supervisor watching).
 	ReceiveOnly bool
-	// ConversationChecked says the caller has checked that the principal
-	// belongs to the conversation of a conversation room; without it
-	// such rooms refuse.
-	ConversationChecked bool
+	// Hidden members are seen only by members who see hidden ones:
+	// their joining and leaving go to StaffSubject.
+	Hidden bool
+	// SeesHidden members are shown the hidden members already there.
+	SeesHidden bool
 	// MayEnd says the member may end the room for everyone (told to the
 	// client with the join).
 	MayEnd bool
@@ -102,41 +104,25 @@ type Joined struct {
 	Participants  []ParticipantView  `json:"participants"`
 }
 
-// MayJoin checks p against a room: guests only their own room, customers
-// only conversation rooms (checked by the caller), staff any conference
-// room.
-func MayJoin(p auth.Principal, r Room, conversationChecked bool) error {
-	switch {
-	case r.Ended():
-		return ErrEnded
-	case r.Kind == KindConversation && !conversationChecked:
-		return forbidden("this room belongs to a conversation you are not in")
-	case r.Kind == KindConference && p.Kind == auth.KindGuest && p.Scope != r.ID:
-		return forbidden("your guest link is for another room")
-	case r.Kind == KindConference && p.Kind == auth.KindVisitor:
-		return forbidden("customers join only their own conversation's room")
-	}
-	return nil
-}
-
 // Join adds p to room id through sig, which carries the media signalling
-// to p's connection. Events of the room go to Subject(id): the caller's
-// connection follows it before calling Join, so it misses nothing.
-func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt JoinOptions, sig sfu.Signal) (*Member, Joined, error) {
+// to p's client. Who may join, and how, is decided before (parley/rooms);
+// Join refuses only a room that has ended. Events of the room go to
+// Subject(id): the caller's connection follows it before calling Join, so
+// it misses nothing.
+func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt JoinOptions, sig Signal) (*Member, Joined, error) {
 	r, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, Joined{}, err
 	}
-	if err := MayJoin(p, r, opt.ConversationChecked); err != nil {
-		return nil, Joined{}, err
+	if r.Ended() {
+		return nil, Joined{}, ErrEnded
 	}
 	name := opt.Name
 	if name == "" {
 		name = p.Name
 	}
 	m := &Member{id: newID("p", 6), name: name, kind: string(p.Role), receiveOnly: opt.ReceiveOnly,
-		principal: p, roomID: r.ID, onGone: opt.OnGone,
-		hidden: r.Kind == KindConversation && opt.ReceiveOnly && p.IsStaff()}
+		principal: p, roomID: r.ID, onGone: opt.OnGone, hidden: opt.Hidden, svc: s}
 	ice, err := s.sfu.ICEServers(m.id)
 	if err != nil {
 		return nil, Joined{}, err
@@ -144,7 +130,7 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	s.mu.Lock()
 	lr := s.liveLocked(r)
 	s.mu.Unlock()
-	part, err := lr.media.Join(m.id, sig, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
+	part, err := lr.media.Join(m.id, mediaSignal{sig}, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
 	if errors.Is(err, sfu.ErrClosed) {
 		return nil, Joined{}, ErrEnded
 	}
@@ -160,7 +146,7 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	}
 	others := make([]ParticipantView, 0, len(lr.members))
 	for _, o := range lr.members {
-		if !o.hidden || p.IsStaff() {
+		if !o.hidden || opt.SeesHidden {
 			others = append(others, o.view())
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"parley/bus"
 	"parley/chat"
 	"parley/conference"
+	"parley/rooms"
 	"parley/sfu"
 	"parley/signaling"
 	"parley/store"
@@ -115,7 +116,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
-	signaling.RegisterRooms(router, b, confSvc, chatSvc, log.With("component", "rooms"))
+	roomSvc := rooms.New(confSvc, chatSvc, b, log.With("component", "rooms"))
+	chatSvc.OnClose(roomSvc.ConversationClosed)
+	signaling.RegisterRooms(router, roomSvc)
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
