@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"math/big"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -84,6 +83,8 @@ type Options struct {
 	EmptyGrace time.Duration
 	// GuestTTL is how long a guest's token is valid. Default 12 h.
 	GuestTTL time.Duration
+	// Live keeps the live rooms. Default: a MemoryLive of this node's.
+	Live Live
 }
 
 // Service keeps the rooms.
@@ -95,8 +96,7 @@ type Service struct {
 	log  *slog.Logger
 	opt  Options
 
-	mu   sync.Mutex
-	live map[string]*liveRoom
+	live Live
 
 	// OnActivity, when set before use, is told of what happens in
 	// conversation rooms, for the chat's transcript. It must not block
@@ -123,14 +123,6 @@ const (
 	ActivityEnded         = "room_ended"
 )
 
-// liveRoom is a room with its SFU room, while anyone may be in it.
-type liveRoom struct {
-	room    Room
-	media   *sfu.Room
-	members map[string]*Member
-	empty   *time.Timer // ends the room when it stays empty
-}
-
 // New makes the service.
 func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.Logger, opt Options) *Service {
 	if opt.EmptyGrace <= 0 {
@@ -139,7 +131,10 @@ func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.L
 	if opt.GuestTTL <= 0 {
 		opt.GuestTTL = 12 * time.Hour
 	}
-	return &Service{pool: pool, sfu: s, bus: b, auth: a, log: log, opt: opt, live: map[string]*liveRoom{}}
+	if opt.Live == nil {
+		opt.Live = NewMemoryLive()
+	}
+	return &Service{pool: pool, sfu: s, bus: b, auth: a, log: log, opt: opt, live: opt.Live}
 }
 
 // Start arms the empty-room timer of every room left open by an earlier
@@ -153,10 +148,8 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, r := range rooms {
-		s.liveLocked(r)
+		s.open(r)
 	}
 	return nil
 }
@@ -286,9 +279,7 @@ func (s *Service) CreateForConversation(ctx context.Context, p auth.Principal, n
 	if err != nil {
 		return Room{}, false, err
 	}
-	s.mu.Lock()
-	s.liveLocked(r)
-	s.mu.Unlock()
+	s.open(r)
 	s.activity(r, Activity{Kind: ActivityCreated, By: p, Name: by.Name})
 	return r, true, nil
 }
@@ -353,9 +344,7 @@ func (s *Service) CreateConference(ctx context.Context, p auth.Principal, name s
 		}
 		break
 	}
-	s.mu.Lock()
-	s.liveLocked(r)
-	s.mu.Unlock()
+	s.open(r)
 	from := map[string]any{"id": p.UserID, "name": p.Name}
 	for _, u := range invitees {
 		s.publish(bus.PrincipalSubject(auth.Principal{Kind: auth.KindUser, UserID: u.ID}.Key()), "room.invited",
@@ -403,27 +392,20 @@ func (s *Service) IssueGuest(r Room, name string) (string, time.Time, error) {
 	return tok, time.Now().Add(s.opt.GuestTTL), err
 }
 
-// liveLocked returns r's live room, making it (with its empty timer
-// armed) if needed; s.mu is held.
-func (s *Service) liveLocked(r Room) *liveRoom {
-	lr := s.live[r.ID]
-	if lr != nil {
-		return lr
-	}
-	lr = &liveRoom{room: r, media: s.sfu.Room(r.ID), members: map[string]*Member{}}
+// open returns r's live room, making it (with its empty timer armed) if
+// needed.
+func (s *Service) open(r Room) *LiveRoom {
 	id := r.ID
-	lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
-	lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
-	s.live[r.ID] = lr
-	return lr
+	return s.live.Open(id, func() *LiveRoom {
+		lr := &LiveRoom{room: r, media: s.sfu.Room(id), members: map[string]*Member{}, grace: s.opt.EmptyGrace}
+		lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
+		lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
+		return lr
+	})
 }
 
 func (s *Service) endIfEmpty(id string) {
-	s.mu.Lock()
-	lr := s.live[id]
-	empty := lr != nil && len(lr.members) == 0
-	s.mu.Unlock()
-	if !empty {
+	if !s.live.Empty(id) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -447,18 +429,7 @@ func (s *Service) end(ctx context.Context, id string, p auth.Principal, reason s
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	lr := s.live[id]
-	delete(s.live, id)
-	var members []*Member
-	if lr != nil {
-		lr.empty.Stop()
-		for _, m := range lr.members {
-			members = append(members, m)
-			m.left = true
-		}
-	}
-	s.mu.Unlock()
+	lr, members := s.live.Close(id)
 	// The transcript first: whoever hears room.ended and reads the chat
 	// finds the room's end in it.
 	s.activity(r, Activity{Kind: ActivityEnded, By: p, Name: p.Name})

@@ -22,7 +22,7 @@ type Member struct {
 	part        *sfu.Participant
 	svc         *Service
 	hidden      bool   // a supervisor watching a conversation: customers do not see it
-	left        bool   // guarded by Service.mu
+	left        bool   // guarded by the Live that holds the member
 	onGone      func() // called once when the room or the media server removes the member
 }
 
@@ -127,9 +127,7 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	if err != nil {
 		return nil, Joined{}, err
 	}
-	s.mu.Lock()
-	lr := s.liveLocked(r)
-	s.mu.Unlock()
+	lr := s.open(r)
 	part, err := lr.media.Join(m.id, mediaSignal{sig}, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
 	if errors.Is(err, sfu.ErrClosed) {
 		return nil, Joined{}, ErrEnded
@@ -138,21 +136,17 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 		return nil, Joined{}, err
 	}
 	m.part = part
-	s.mu.Lock()
-	if s.live[r.ID] != lr { // ended while joining
-		s.mu.Unlock()
+	members, ok := s.live.Add(lr, m)
+	if !ok { // ended while joining
 		part.Leave()
 		return nil, Joined{}, ErrEnded
 	}
-	others := make([]ParticipantView, 0, len(lr.members))
-	for _, o := range lr.members {
+	others := make([]ParticipantView, 0, len(members))
+	for _, o := range members {
 		if !o.hidden || opt.SeesHidden {
 			others = append(others, o.view())
 		}
 	}
-	lr.members[m.id] = m
-	lr.empty.Stop()
-	s.mu.Unlock()
 	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
 	s.publish(m.subject(), "room.participant_joined", map[string]any{"room_id": r.ID, "participant": m.view()})
 	s.activity(r, Activity{Kind: ActivityJoined, By: p, Name: name, Private: m.hidden})
@@ -171,26 +165,14 @@ func (s *Service) Leave(m *Member, reason string) {
 
 // remove forgets m and tells the room; false if it was gone already.
 func (s *Service) remove(m *Member, reason string) bool {
-	s.mu.Lock()
-	if m.left {
-		s.mu.Unlock()
+	lr, ok := s.live.Remove(m)
+	if !ok {
 		return false
 	}
-	m.left = true
-	lr := s.live[m.roomID]
-	var r Room
-	if lr != nil {
-		delete(lr.members, m.id)
-		if len(lr.members) == 0 {
-			lr.empty.Reset(s.opt.EmptyGrace)
-		}
-		r = lr.room
-	}
-	s.mu.Unlock()
 	s.publish(m.subject(), "room.participant_left",
 		map[string]any{"room_id": m.roomID, "participant_id": m.id, "reason": reason})
 	if lr != nil {
-		s.activity(r, Activity{Kind: ActivityLeft, By: m.principal, Name: m.name, Private: m.hidden})
+		s.activity(lr.room, Activity{Kind: ActivityLeft, By: m.principal, Name: m.name, Private: m.hidden})
 	}
 	return true
 }
@@ -222,18 +204,11 @@ func (s *Service) SetTrack(m *Member, trackID, source string, muted bool) error 
 
 // mediaEvent turns what the SFU saw into room events.
 func (s *Service) mediaEvent(roomID string, e sfu.Event) {
-	s.mu.Lock()
-	lr := s.live[roomID]
-	var m *Member
-	var r Room
-	if lr != nil {
-		m = lr.members[e.Participant.ID()]
-		r = lr.room
-	}
-	s.mu.Unlock()
+	m, lr := s.live.Member(roomID, e.Participant.ID())
 	if m == nil {
 		return
 	}
+	r := lr.room
 	switch e.Kind {
 	case sfu.TrackPublished:
 		s.publish(Subject(roomID), "room.track",

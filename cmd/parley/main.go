@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer media.Close()
 	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
-		conference.Options{EmptyGrace: cfg.RoomGrace})
+		conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()})
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
@@ -219,6 +219,11 @@ func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, pu
 // newBus chooses the bus: in-process for one node. (NATS, for many nodes,
 // is chosen here too when it exists.)
 func newBus() bus.Bus { return bus.NewMemory() }
+
+// newLiveRooms chooses where the live video rooms are kept: this node's
+// memory for one node. (A shared implementation, for many nodes, is
+// chosen here too when it exists.)
+func newLiveRooms() conference.Live { return conference.NewMemoryLive() }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level
