@@ -10,119 +10,57 @@ import (
 )
 
 // RegisterRooms maps room.* and rtc.* onto the rooms service: each
-// handler decodes, calls one method and encodes its answer.
+// handler decodes the request's data into the service's input type, calls
+// one method and encodes its answer.
 func RegisterRooms(r *Router, svc *rooms.Service) {
-	h := roomHandlers{svc}
-	r.Handle("room.create", h.create)
-	r.Handle("room.join", h.join)
-	r.Handle("room.leave", h.leave)
-	r.Handle("room.end", h.end)
-	r.Handle("room.get", h.get)
-	r.Handle("room.decline", h.decline, auth.AccountRoles...)
-	r.Handle("rtc.offer", h.offer)
-	r.Handle("rtc.answer", h.answer)
-	r.Handle("rtc.candidate", h.candidate)
-	r.Handle("rtc.track", h.track)
-	r.Handle("rtc.layer", h.layer)
-	r.Handle("rtc.restart", h.restart)
+	r.Handle("room.create", decoded(func(ctx context.Context, req *Request, in rooms.CreateInput) (any, error) {
+		return svc.Create(ctx, req.Principal(), in)
+	}))
+	r.Handle("room.join", decoded(func(ctx context.Context, req *Request, in rooms.JoinInput) (any, error) {
+		return svc.Join(ctx, req.Principal(), roomClient{req.Conn}, in)
+	}))
+	r.Handle("room.leave", decoded(func(ctx context.Context, req *Request, in rooms.RoomRef) (any, error) {
+		return nil, svc.Leave(roomClient{req.Conn}, in)
+	}))
+	r.Handle("room.end", decoded(func(ctx context.Context, req *Request, in rooms.RoomRef) (any, error) {
+		return nil, svc.End(ctx, req.Principal(), in)
+	}))
+	r.Handle("room.get", decoded(func(ctx context.Context, req *Request, in rooms.GetInput) (any, error) {
+		return svc.Get(ctx, req.Principal(), in)
+	}))
+	r.Handle("room.decline", decoded(func(ctx context.Context, req *Request, in rooms.RoomRef) (any, error) {
+		return nil, svc.Decline(ctx, req.Principal(), in)
+	}), auth.AccountRoles...)
+	r.Handle("rtc.offer", decoded(func(ctx context.Context, req *Request, in rooms.PublishInput) (any, error) {
+		return svc.Publish(roomClient{req.Conn}, in)
+	}))
+	r.Handle("rtc.answer", decoded(func(ctx context.Context, req *Request, in rooms.AnswerInput) (any, error) {
+		return nil, svc.Answer(roomClient{req.Conn}, in)
+	}))
+	r.Handle("rtc.candidate", decoded(func(ctx context.Context, req *Request, in rooms.CandidateInput) (any, error) {
+		return nil, svc.Candidate(roomClient{req.Conn}, in)
+	}))
+	r.Handle("rtc.track", decoded(func(ctx context.Context, req *Request, in rooms.TrackInput) (any, error) {
+		return nil, svc.Track(roomClient{req.Conn}, in)
+	}))
+	r.Handle("rtc.layer", decoded(func(ctx context.Context, req *Request, in rooms.LayerInput) (any, error) {
+		return nil, svc.Layer(roomClient{req.Conn}, in)
+	}))
+	r.Handle("rtc.restart", decoded(func(ctx context.Context, req *Request, in rooms.RoomRef) (any, error) {
+		return nil, svc.Restart(roomClient{req.Conn}, in)
+	}))
 }
 
-type roomHandlers struct{ svc *rooms.Service }
-
-func (h roomHandlers) create(ctx context.Context, req *Request) (any, error) {
-	var in rooms.CreateInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
+// decoded is a Handler that binds the request's data to an In and hands
+// it to call.
+func decoded[In any](call func(ctx context.Context, req *Request, in In) (any, error)) Handler {
+	return func(ctx context.Context, req *Request) (any, error) {
+		var in In
+		if err := Bind(req.Data, &in); err != nil {
+			return nil, err
+		}
+		return call(ctx, req, in)
 	}
-	return h.svc.Create(ctx, req.Principal(), in)
-}
-
-func (h roomHandlers) join(ctx context.Context, req *Request) (any, error) {
-	var in rooms.JoinInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return h.svc.Join(ctx, req.Principal(), roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) leave(ctx context.Context, req *Request) (any, error) {
-	var in rooms.RoomRef
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Leave(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) end(ctx context.Context, req *Request) (any, error) {
-	var in rooms.RoomRef
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.End(ctx, req.Principal(), in)
-}
-
-func (h roomHandlers) get(ctx context.Context, req *Request) (any, error) {
-	var in rooms.GetInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return h.svc.Get(ctx, req.Principal(), in)
-}
-
-func (h roomHandlers) decline(ctx context.Context, req *Request) (any, error) {
-	var in rooms.RoomRef
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Decline(ctx, req.Principal(), in)
-}
-
-func (h roomHandlers) offer(ctx context.Context, req *Request) (any, error) {
-	var in rooms.PublishInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return h.svc.Publish(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) answer(ctx context.Context, req *Request) (any, error) {
-	var in rooms.AnswerInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Answer(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) candidate(ctx context.Context, req *Request) (any, error) {
-	var in rooms.CandidateInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Candidate(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) track(ctx context.Context, req *Request) (any, error) {
-	var in rooms.TrackInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Track(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) layer(ctx context.Context, req *Request) (any, error) {
-	var in rooms.LayerInput
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Layer(roomClient{req.Conn}, in)
-}
-
-func (h roomHandlers) restart(ctx context.Context, req *Request) (any, error) {
-	var in rooms.RoomRef
-	if err := Bind(req.Data, &in); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.Restart(roomClient{req.Conn}, in)
 }
 
 // roomClient is a connection as rooms sees it. It is a value holding the
@@ -141,6 +79,8 @@ type connSignal struct {
 	c    *Conn
 	room string
 }
+
+var _ conference.Signal = connSignal{}
 
 func (s connSignal) Offer(sdp string) {
 	if frame, err := bus.Frame("rtc.offer", map[string]any{"room_id": s.room, "sdp": sdp}); err == nil {
