@@ -1,7 +1,9 @@
 // Package conference holds video rooms: a conversation's co-browsing room
-// and conference rooms with public numbers, who may join them, invites,
-// guests, and ending them. It owns the SFU rooms behind them and tells the
-// world what happened by publishing on the bus.
+// and conference rooms with public numbers, their members, invites,
+// guests, and ending them. It owns the SFU rooms behind them, speaks their
+// media signalling in plain types (Signal, Media), keeps the live rooms
+// behind Live, and tells the world what happened by publishing on the
+// bus. Who may do what in a room is decided above it, in parley/rooms.
 package conference
 
 import (

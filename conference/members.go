@@ -5,8 +5,6 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/pion/webrtc/v4"
-
 	"parley/auth"
 	"parley/sfu"
 )
@@ -96,12 +94,12 @@ type JoinOptions struct {
 
 // Joined is what a member needs to connect.
 type Joined struct {
-	Room          Room               `json:"room"`
-	ParticipantID string             `json:"participant_id"`
-	ReceiveOnly   bool               `json:"receive_only"`
-	MayEnd        bool               `json:"may_end"`
-	ICEServers    []webrtc.ICEServer `json:"ice_servers"`
-	Participants  []ParticipantView  `json:"participants"`
+	Room          Room              `json:"room"`
+	ParticipantID string            `json:"participant_id"`
+	ReceiveOnly   bool              `json:"receive_only"`
+	MayEnd        bool              `json:"may_end"`
+	ICEServers    []ICEServer       `json:"ice_servers"`
+	Participants  []ParticipantView `json:"participants"`
 }
 
 // Join adds p to room id through sig, which carries the media signalling
@@ -150,10 +148,8 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
 	s.publish(m.subject(), "room.participant_joined", map[string]any{"room_id": r.ID, "participant": m.view()})
 	s.activity(r, Activity{Kind: ActivityJoined, By: p, Name: name, Private: m.hidden})
-	if ice == nil {
-		ice = []webrtc.ICEServer{}
-	}
-	return m, Joined{Room: r, ParticipantID: m.id, ReceiveOnly: opt.ReceiveOnly, ICEServers: ice, Participants: others}, nil
+	return m, Joined{Room: r, ParticipantID: m.id, ReceiveOnly: opt.ReceiveOnly, ICEServers: iceServers(ice),
+		Participants: others}, nil
 }
 
 // Leave takes m out of its room (reason "left" or "disconnected").

@@ -45,6 +45,25 @@ type TrackInfo struct {
 	Muted   bool   `json:"muted"`
 }
 
+// ICEServer is a STUN or TURN server as the client's RTCIceServer spells
+// it (and as Pion writes it: credentialType always, username and
+// credential when set).
+type ICEServer struct {
+	Credential     any      `json:"credential,omitempty"`
+	CredentialType string   `json:"credentialType"`
+	URLs           []string `json:"urls"`
+	Username       string   `json:"username,omitempty"`
+}
+
+func iceServers(in []webrtc.ICEServer) []ICEServer {
+	out := make([]ICEServer, 0, len(in))
+	for _, s := range in {
+		out = append(out, ICEServer{Credential: s.Credential, CredentialType: s.CredentialType.String(), URLs: s.URLs,
+			Username: s.Username})
+	}
+	return out
+}
+
 // ValidSource reports whether s names a track's source.
 func ValidSource(s string) bool { return sfu.ValidSource(s) }
 
