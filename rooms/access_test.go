@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
 	"parley/auth"
@@ -23,10 +25,20 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// The one rule of who may do what in a video room, over every relation
-// to a conversation's room and to a conference room × every room request,
-// with chat's own answers from a real database.
-func TestWhoMayDoWhatInARoom(t *testing.T) {
+// fixture is a rooms Service on a fresh database, with real chat,
+// conference and SFU beneath it.
+type fixture struct {
+	pool *pgxpool.Pool
+	auth *auth.Service
+	chat *chat.Service
+	conf *conference.Service
+	s    *Service
+}
+
+var users atomic.Int64 // numbers usernames: the tests share the package's database
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	pool := storetest.Pool(t, auth.Migrations, conference.Migrations, chat.Migrations)
 	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
@@ -39,19 +51,32 @@ func TestWhoMayDoWhatInARoom(t *testing.T) {
 	}
 	t.Cleanup(func() { media.Close() })
 	b := bus.NewMemory()
-	chatSvc := chat.New(pool, b, quiet, chat.Options{})
-	conf := conference.New(pool, media, b, a, quiet, conference.Options{})
-	s := New(conf, chatSvc, b, quiet)
+	f := &fixture{pool: pool, auth: a, chat: chat.New(pool, b, quiet, chat.Options{})}
+	f.conf = conference.New(pool, media, b, a, quiet, conference.Options{})
+	f.s = New(f.conf, f.chat, b, quiet)
+	return f
+}
 
-	user := func(name string, role auth.Role) auth.Principal {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: strings.ToLower(name), Name: name, Role: role, Password: "secret-password"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
+// user makes an account and returns it signed in.
+func (f *fixture) user(t *testing.T, name string, role auth.Role) auth.Principal {
+	t.Helper()
+	u, err := f.auth.CreateUser(context.Background(), auth.NewUser{Username: fmt.Sprintf("%s-%d", strings.ToLower(name), users.Add(1)),
+		Name: name, Role: role, Password: "secret-password"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	alice, bob := user("Alice", auth.RoleAgent), user("Bob", auth.RoleAgent)
-	sup, admin := user("Sue", auth.RoleSupervisor), user("Ada", auth.RoleAdmin)
+	return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
+}
+
+// The one rule of who may do what in a video room, over every relation
+// to a conversation's room and to a conference room × every room request,
+// with chat's own answers from a real database.
+func TestWhoMayDoWhatInARoom(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pool, chatSvc, conf, s := f.pool, f.chat, f.conf, f.s
+	alice, bob := f.user(t, "Alice", auth.RoleAgent), f.user(t, "Bob", auth.RoleAgent)
+	sup, admin := f.user(t, "Sue", auth.RoleSupervisor), f.user(t, "Ada", auth.RoleAdmin)
 	q, err := chatSvc.CreateQueue(ctx, chat.Queue{Key: "rooms", Name: "Support", CustomerCalls: true, ShowAgentName: true},
 		alice.UserID, bob.UserID)
 	if err != nil {
@@ -195,5 +220,50 @@ func TestWhoMayDoWhatInARoom(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// room.get by number: signed-in users only; ten wrong numbers per
+// principal, then one more every 30 s, and while a principal is limited
+// the right number is refused too; another principal is not limited.
+func TestLookingRoomNumbersUp(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	alice, bob := f.user(t, "Alice", auth.RoleAgent), f.user(t, "Bob", auth.RoleAgent)
+	r, err := f.conf.CreateConference(ctx, alice, "Weekly", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func(err error) string {
+		var c interface{ Code() string }
+		if errors.As(err, &c) {
+			return c.Code()
+		}
+		return fmt.Sprint(err)
+	}
+	for _, p := range []auth.Principal{
+		{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "vera", Scope: "q"},
+		{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g", Scope: r.ID},
+	} {
+		if _, err := f.s.Get(ctx, p, GetInput{Number: *r.Number}); code(err) != "forbidden" {
+			t.Errorf("%s looking a number up: got %v, want forbidden", p.Kind, err)
+		}
+	}
+	if got, err := f.s.Get(ctx, bob, GetInput{Number: *r.Number}); err != nil || got.Room.ID != r.ID {
+		t.Fatalf("the right number: %v, %v", got.Room.ID, err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := f.s.Get(ctx, alice, GetInput{Number: "1000000000"}); code(err) != "not_found" || err.Error() != "No room has this number" {
+			t.Fatalf("wrong number %d: got %v, want not_found", i, err)
+		}
+	}
+	for _, n := range []string{"1000000000", *r.Number} {
+		_, err := f.s.Get(ctx, alice, GetInput{Number: n})
+		if code(err) != "rate_limited" || !strings.HasPrefix(err.Error(), "too many wrong room numbers; try again in ") {
+			t.Errorf("number %s after ten wrong ones: got %v, want rate_limited", n, err)
+		}
+	}
+	if got, err := f.s.Get(ctx, bob, GetInput{Number: *r.Number}); err != nil || got.Room.ID != r.ID {
+		t.Errorf("another principal's right number: %v, %v", got.Room.ID, err)
 	}
 }
