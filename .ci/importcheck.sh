@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Enforces the one-way imports of docs/architecture.md:
 #
-#   sfu ← conference ← chat ← signaling, web ← cmd
+#   sfu ← conference ← chat ← rooms ← signaling, web ← cmd
 #   auth, store and bus sit under all of them.
 #   Inside chat: chat/schema ← chat/queues ← chat.
 #
-# Each area below lists the other parley areas it may import; an area may
-# always import its own subpackages (parley/store/storetest → parley/store).
+# (chat does not import conference; rooms joins the two.) Each area below
+# lists the other parley areas it may import; an area may always import
+# its own subpackages (parley/store/storetest → parley/store).
 # parley/sfu may import only the standard library and github.com/pion/*.
+# Only sfu, conference and rtcpeer (a WebRTC client) may import
+# github.com/pion/*: every other area
+# reaches media through conference's plain types.
 # Nothing imports parley/cmd/... (except packages inside the same command).
 # A parley package not named here may import any area but cmd; a named area
 # importing an unnamed parley package is a violation: add it here first.
@@ -28,9 +32,10 @@ declare -A allowed=(
 	[conference]="sfu auth store bus"
 	[chat/schema]="store"
 	[chat/queues]="auth store"
-	[chat]="chat/queues chat/schema conference sfu auth store bus"
-	[signaling]="chat conference sfu auth store bus"
-	[web]="chat conference sfu auth store bus"
+	[chat]="chat/queues chat/schema auth store bus"
+	[rooms]="chat conference auth store bus"
+	[signaling]="rooms chat conference auth store bus"
+	[web]="chat conference auth store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
 	[rtcpeer]="sfu signaling"
 )
@@ -70,6 +75,8 @@ while IFS= read -r line; do
 				[[ " ${allowed[$from]} " == *" $to "* ]] || bad=1
 			fi
 		elif [[ $from == sfu ]] && ! is_std "$imp" && [[ $imp != github.com/pion/* ]]; then
+			bad=1
+		elif [[ $imp == github.com/pion/* && -v allowed[$from] && $from != conference && $from != sfu && $from != rtcpeer ]]; then
 			bad=1
 		fi
 		if [[ -n $bad ]]; then

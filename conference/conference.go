@@ -1,7 +1,9 @@
 // Package conference holds video rooms: a conversation's co-browsing room
-// and conference rooms with public numbers, who may join them, invites,
-// guests, and ending them. It owns the SFU rooms behind them and tells the
-// world what happened by publishing on the bus.
+// and conference rooms with public numbers, their members, invites,
+// guests, and ending them. It owns the SFU rooms behind them, speaks their
+// media signalling in plain types (Signal, Media), keeps the live rooms
+// behind Live, and tells the world what happened by publishing on the
+// bus. Who may do what in a room is decided above it, in parley/rooms.
 package conference
 
 import (
@@ -10,7 +12,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"math/big"
@@ -85,6 +86,8 @@ type Options struct {
 	EmptyGrace time.Duration
 	// GuestTTL is how long a guest's token is valid. Default 12 h.
 	GuestTTL time.Duration
+	// Live keeps the live rooms. Default: a MemoryLive of this node's.
+	Live Live
 }
 
 // Service keeps the rooms.
@@ -96,8 +99,9 @@ type Service struct {
 	log  *slog.Logger
 	opt  Options
 
-	mu      sync.Mutex
-	live    map[string]*liveRoom
+	live Live
+
+	stopMu  sync.Mutex
 	stopped bool           // Stop was called: no timer ends a room any more
 	ending  sync.WaitGroup // empty-room timers that fired and are ending their room
 
@@ -126,14 +130,6 @@ const (
 	ActivityEnded         = "room_ended"
 )
 
-// liveRoom is a room with its SFU room, while anyone may be in it.
-type liveRoom struct {
-	room    Room
-	media   *sfu.Room
-	members map[string]*Member
-	empty   *time.Timer // ends the room when it stays empty
-}
-
 // New makes the service.
 func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.Logger, opt Options) *Service {
 	if opt.EmptyGrace <= 0 {
@@ -142,7 +138,10 @@ func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.L
 	if opt.GuestTTL <= 0 {
 		opt.GuestTTL = 12 * time.Hour
 	}
-	return &Service{pool: pool, sfu: s, bus: b, auth: a, log: log, opt: opt, live: map[string]*liveRoom{}}
+	if opt.Live == nil {
+		opt.Live = NewMemoryLive()
+	}
+	return &Service{pool: pool, sfu: s, bus: b, auth: a, log: log, opt: opt, live: opt.Live}
 }
 
 // Start arms the empty-room timer of every room left open by an earlier
@@ -156,10 +155,8 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, r := range rooms {
-		s.liveLocked(r)
+		s.open(r)
 	}
 	return nil
 }
@@ -169,12 +166,10 @@ func (s *Service) Start(ctx context.Context) error {
 // finish ending its room. Rooms stay open in the database; the next Start
 // arms their timers again. Call it once the connections are gone.
 func (s *Service) Stop() {
-	s.mu.Lock()
+	s.stopMu.Lock()
 	s.stopped = true
-	for _, lr := range s.live {
-		lr.empty.Stop()
-	}
-	s.mu.Unlock()
+	s.stopMu.Unlock()
+	s.live.Stop()
 	s.ending.Wait()
 }
 
@@ -284,8 +279,8 @@ func checkMedia(m *string) error {
 }
 
 // CreateForConversation opens the conversation's room, or returns the one
-// open already (created false). The caller has checked that p belongs to
-// the conversation; name is how p is shown there.
+// open already (created false); name is how p is shown there. Who may is
+// decided before (parley/rooms).
 func (s *Service) CreateForConversation(ctx context.Context, p auth.Principal, name string, conv int64, title, media string) (Room, bool, error) {
 	if err := checkMedia(&media); err != nil {
 		return Room{}, false, err
@@ -303,19 +298,15 @@ func (s *Service) CreateForConversation(ctx context.Context, p auth.Principal, n
 	if err != nil {
 		return Room{}, false, err
 	}
-	s.mu.Lock()
-	s.liveLocked(r)
-	s.mu.Unlock()
+	s.open(r)
 	s.activity(r, Activity{Kind: ActivityCreated, By: p, Name: by.Name})
 	return r, true, nil
 }
 
 // CreateConference opens a conference room with a fresh number and
-// invites users; each gets room.invited.
+// invites users; each gets room.invited. Who may is decided before
+// (parley/rooms).
 func (s *Service) CreateConference(ctx context.Context, p auth.Principal, name string, invite []auth.UserID) (Room, error) {
-	if !p.IsStaff() {
-		return Room{}, forbidden("only signed-in users open conference rooms")
-	}
 	name = strings.TrimSpace(name)
 	if err := store.CheckText(name); err != nil {
 		return Room{}, bad("name: %v", err)
@@ -372,9 +363,7 @@ func (s *Service) CreateConference(ctx context.Context, p auth.Principal, name s
 		}
 		break
 	}
-	s.mu.Lock()
-	s.liveLocked(r)
-	s.mu.Unlock()
+	s.open(r)
 	from := map[string]any{"id": p.UserID, "name": p.Name}
 	for _, u := range invitees {
 		s.publish(bus.PrincipalSubject(auth.Principal{Kind: auth.KindUser, UserID: u.ID}.Key()), "room.invited",
@@ -402,10 +391,6 @@ func (s *Service) Decline(ctx context.Context, p auth.Principal, roomID string) 
 	return nil
 }
 
-// MayEndConference reports whether p may end conference room r: its
-// creator may.
-func MayEndConference(p auth.Principal, r Room) bool { return r.creatorKey == p.Key() }
-
 // IssueGuest makes a token that admits a guest called name to r only.
 func (s *Service) IssueGuest(r Room, name string) (string, time.Time, error) {
 	name = strings.TrimSpace(name)
@@ -426,32 +411,27 @@ func (s *Service) IssueGuest(r Room, name string) (string, time.Time, error) {
 	return tok, time.Now().Add(s.opt.GuestTTL), err
 }
 
-// liveLocked returns r's live room, making it (with its empty timer
-// armed) if needed; s.mu is held.
-func (s *Service) liveLocked(r Room) *liveRoom {
-	lr := s.live[r.ID]
-	if lr != nil {
-		return lr
-	}
-	lr = &liveRoom{room: r, media: s.sfu.Room(r.ID), members: map[string]*Member{}}
+// open returns r's live room, making it (with its empty timer armed) if
+// needed.
+func (s *Service) open(r Room) *LiveRoom {
 	id := r.ID
-	lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
-	lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
-	if s.stopped {
-		lr.empty.Stop()
-	}
-	s.live[r.ID] = lr
-	return lr
+	return s.live.Open(id, func() *LiveRoom {
+		lr := &LiveRoom{room: r, media: s.sfu.Room(id), members: map[string]*Member{}, grace: s.opt.EmptyGrace}
+		lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
+		lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
+		return lr
+	})
 }
 
+// endIfEmpty ends room id when its empty timer fires and nobody came
+// back, unless the service has stopped.
 func (s *Service) endIfEmpty(id string) {
-	s.mu.Lock()
-	lr := s.live[id]
-	empty := !s.stopped && lr != nil && len(lr.members) == 0
+	s.stopMu.Lock()
+	empty := !s.stopped && s.live.Empty(id)
 	if empty {
-		s.ending.Add(1) // under s.mu, so Stop waits for it
+		s.ending.Add(1) // under stopMu, so Stop waits for it
 	}
-	s.mu.Unlock()
+	s.stopMu.Unlock()
 	if !empty {
 		return
 	}
@@ -463,7 +443,7 @@ func (s *Service) endIfEmpty(id string) {
 	}
 }
 
-// End ends a room for everyone. The caller has checked that p may.
+// End ends a room for everyone. Who may is decided before (parley/rooms).
 func (s *Service) End(ctx context.Context, p auth.Principal, id string) error {
 	return s.end(ctx, id, p, "ended")
 }
@@ -477,18 +457,7 @@ func (s *Service) end(ctx context.Context, id string, p auth.Principal, reason s
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	lr := s.live[id]
-	delete(s.live, id)
-	var members []*Member
-	if lr != nil {
-		lr.empty.Stop()
-		for _, m := range lr.members {
-			members = append(members, m)
-			m.left = true
-		}
-	}
-	s.mu.Unlock()
+	lr, members := s.live.Close(id)
 	// The transcript first: whoever hears room.ended and reads the chat
 	// finds the room's end in it.
 	s.activity(r, Activity{Kind: ActivityEnded, By: p, Name: p.Name})
@@ -518,30 +487,3 @@ func (s *Service) publish(subject, typ string, data any) {
 	}
 	s.bus.Publish(subject, frame) //nolint:errcheck
 }
-
-// Sentinel errors; each answers Code() with its wire code.
-var (
-	ErrNotFound  = codedError{"not_found", "no such room"}
-	ErrEnded     = codedError{"conflict", "This room has ended"}
-	ErrForbidden = codedError{"forbidden", "not allowed in this room"}
-	ErrBadInput  = codedError{"bad_request", "bad input"}
-)
-
-type codedError struct{ code, msg string }
-
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
-
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
-
-func bad(format string, a ...any) error {
-	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
-}
-
-func forbidden(msg string) error { return detail{ErrForbidden, msg} }

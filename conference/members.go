@@ -5,8 +5,6 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/pion/webrtc/v4"
-
 	"parley/auth"
 	"parley/sfu"
 )
@@ -20,8 +18,9 @@ type Member struct {
 	principal   auth.Principal
 	roomID      string
 	part        *sfu.Participant
+	svc         *Service
 	hidden      bool   // a supervisor watching a conversation: customers do not see it
-	left        bool   // guarded by Service.mu
+	left        bool   // guarded by the Live that holds the member
 	onGone      func() // called once when the room or the media server removes the member
 }
 
@@ -40,8 +39,8 @@ func (m *Member) ID() string { return m.id }
 // RoomID is the member's room.
 func (m *Member) RoomID() string { return m.roomID }
 
-// Participant is the member's media participant.
-func (m *Member) Participant() *sfu.Participant { return m.part }
+// ReceiveOnly reports whether the member only receives.
+func (m *Member) ReceiveOnly() bool { return m.receiveOnly }
 
 // ParticipantView is a participant as the others see it.
 type ParticipantView struct {
@@ -80,10 +79,11 @@ type JoinOptions struct {
 	Name string
 	// ReceiveOnly members publish nothing (a supervisor watching).
 	ReceiveOnly bool
-	// ConversationChecked says the caller has checked that the principal
-	// belongs to the conversation of a conversation room; without it
-	// such rooms refuse.
-	ConversationChecked bool
+	// Hidden members are seen only by members who see hidden ones:
+	// their joining and leaving go to StaffSubject.
+	Hidden bool
+	// SeesHidden members are shown the hidden members already there.
+	SeesHidden bool
 	// MayEnd says the member may end the room for everyone (told to the
 	// client with the join).
 	MayEnd bool
@@ -94,57 +94,39 @@ type JoinOptions struct {
 
 // Joined is what a member needs to connect.
 type Joined struct {
-	Room          Room               `json:"room"`
-	ParticipantID string             `json:"participant_id"`
-	ReceiveOnly   bool               `json:"receive_only"`
-	MayEnd        bool               `json:"may_end"`
-	ICEServers    []webrtc.ICEServer `json:"ice_servers"`
-	Participants  []ParticipantView  `json:"participants"`
-}
-
-// MayJoin checks p against a room: guests only their own room, customers
-// only conversation rooms (checked by the caller), staff any conference
-// room.
-func MayJoin(p auth.Principal, r Room, conversationChecked bool) error {
-	switch {
-	case r.Ended():
-		return ErrEnded
-	case r.Kind == KindConversation && !conversationChecked:
-		return forbidden("this room belongs to a conversation you are not in")
-	case r.Kind == KindConference && p.Kind == auth.KindGuest && p.Scope != r.ID:
-		return forbidden("your guest link is for another room")
-	case r.Kind == KindConference && p.Kind == auth.KindVisitor:
-		return forbidden("customers join only their own conversation's room")
-	}
-	return nil
+	Room          Room              `json:"room"`
+	ParticipantID string            `json:"participant_id"`
+	ReceiveOnly   bool              `json:"receive_only"`
+	MayEnd        bool              `json:"may_end"`
+	ICEServers    []ICEServer       `json:"ice_servers"`
+	Participants  []ParticipantView `json:"participants"`
 }
 
 // Join adds p to room id through sig, which carries the media signalling
-// to p's connection. Events of the room go to Subject(id): the caller's
-// connection follows it before calling Join, so it misses nothing.
-func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt JoinOptions, sig sfu.Signal) (*Member, Joined, error) {
+// to p's client. Who may join, and how, is decided before (parley/rooms);
+// Join refuses only a room that has ended. Events of the room go to
+// Subject(id): the caller's connection follows it before calling Join, so
+// it misses nothing.
+func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt JoinOptions, sig Signal) (*Member, Joined, error) {
 	r, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, Joined{}, err
 	}
-	if err := MayJoin(p, r, opt.ConversationChecked); err != nil {
-		return nil, Joined{}, err
+	if r.Ended() {
+		return nil, Joined{}, ErrEnded
 	}
 	name := opt.Name
 	if name == "" {
 		name = p.Name
 	}
 	m := &Member{id: newID("p", 6), name: name, kind: string(p.Role), receiveOnly: opt.ReceiveOnly,
-		principal: p, roomID: r.ID, onGone: opt.OnGone,
-		hidden: r.Kind == KindConversation && opt.ReceiveOnly && p.IsStaff()}
+		principal: p, roomID: r.ID, onGone: opt.OnGone, hidden: opt.Hidden, svc: s}
 	ice, err := s.sfu.ICEServers(m.id)
 	if err != nil {
 		return nil, Joined{}, err
 	}
-	s.mu.Lock()
-	lr := s.liveLocked(r)
-	s.mu.Unlock()
-	part, err := lr.media.Join(m.id, sig, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
+	lr := s.open(r)
+	part, err := lr.media.Join(m.id, mediaSignal{sig}, sfu.JoinOptions{ReceiveOnly: opt.ReceiveOnly})
 	if errors.Is(err, sfu.ErrClosed) {
 		return nil, Joined{}, ErrEnded
 	}
@@ -152,28 +134,22 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 		return nil, Joined{}, err
 	}
 	m.part = part
-	s.mu.Lock()
-	if s.live[r.ID] != lr { // ended while joining
-		s.mu.Unlock()
+	members, ok := s.live.Add(lr, m)
+	if !ok { // ended while joining
 		part.Leave()
 		return nil, Joined{}, ErrEnded
 	}
-	others := make([]ParticipantView, 0, len(lr.members))
-	for _, o := range lr.members {
-		if !o.hidden || p.IsStaff() {
+	others := make([]ParticipantView, 0, len(members))
+	for _, o := range members {
+		if !o.hidden || opt.SeesHidden {
 			others = append(others, o.view())
 		}
 	}
-	lr.members[m.id] = m
-	lr.empty.Stop()
-	s.mu.Unlock()
 	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
 	s.publish(m.subject(), "room.participant_joined", map[string]any{"room_id": r.ID, "participant": m.view()})
 	s.activity(r, Activity{Kind: ActivityJoined, By: p, Name: name, Private: m.hidden})
-	if ice == nil {
-		ice = []webrtc.ICEServer{}
-	}
-	return m, Joined{Room: r, ParticipantID: m.id, ReceiveOnly: opt.ReceiveOnly, ICEServers: ice, Participants: others}, nil
+	return m, Joined{Room: r, ParticipantID: m.id, ReceiveOnly: opt.ReceiveOnly, ICEServers: iceServers(ice),
+		Participants: others}, nil
 }
 
 // Leave takes m out of its room (reason "left" or "disconnected").
@@ -185,26 +161,14 @@ func (s *Service) Leave(m *Member, reason string) {
 
 // remove forgets m and tells the room; false if it was gone already.
 func (s *Service) remove(m *Member, reason string) bool {
-	s.mu.Lock()
-	if m.left {
-		s.mu.Unlock()
+	lr, ok := s.live.Remove(m)
+	if !ok {
 		return false
 	}
-	m.left = true
-	lr := s.live[m.roomID]
-	var r Room
-	if lr != nil {
-		delete(lr.members, m.id)
-		if len(lr.members) == 0 && !s.stopped {
-			lr.empty.Reset(s.opt.EmptyGrace)
-		}
-		r = lr.room
-	}
-	s.mu.Unlock()
 	s.publish(m.subject(), "room.participant_left",
 		map[string]any{"room_id": m.roomID, "participant_id": m.id, "reason": reason})
 	if lr != nil {
-		s.activity(r, Activity{Kind: ActivityLeft, By: m.principal, Name: m.name, Private: m.hidden})
+		s.activity(lr.room, Activity{Kind: ActivityLeft, By: m.principal, Name: m.name, Private: m.hidden})
 	}
 	return true
 }
@@ -236,18 +200,11 @@ func (s *Service) SetTrack(m *Member, trackID, source string, muted bool) error 
 
 // mediaEvent turns what the SFU saw into room events.
 func (s *Service) mediaEvent(roomID string, e sfu.Event) {
-	s.mu.Lock()
-	lr := s.live[roomID]
-	var m *Member
-	var r Room
-	if lr != nil {
-		m = lr.members[e.Participant.ID()]
-		r = lr.room
-	}
-	s.mu.Unlock()
+	m, lr := s.live.Member(roomID, e.Participant.ID())
 	if m == nil {
 		return
 	}
+	r := lr.room
 	switch e.Kind {
 	case sfu.TrackPublished:
 		s.publish(Subject(roomID), "room.track",

@@ -16,6 +16,7 @@ import (
 	"parley/bus"
 	"parley/chat"
 	"parley/conference"
+	"parley/rooms"
 	"parley/sfu"
 	"parley/signaling"
 	"parley/signaling/client"
@@ -59,7 +60,9 @@ func newFullEnv(t *testing.T, cfg signaling.Config) *fullEnv {
 	t.Cleanup(func() { proxy.Restore(); stop(); <-ran })
 	signaling.RegisterChat(e.router, e.hub, svc)
 	conf := conference.New(pool, media, e.bus, a, quiet, conference.Options{})
-	signaling.RegisterRooms(e.router, e.bus, conf, svc, quiet)
+	roomSvc := rooms.New(conf, svc, e.bus, quiet)
+	svc.OnClose(roomSvc.ConversationClosed)
+	signaling.RegisterRooms(e.router, roomSvc)
 	e.srv = httptest.NewServer(signaling.NewEndpoint(e.hub, a, nil, nil))
 	t.Cleanup(e.srv.Close)
 	e.url = "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws"

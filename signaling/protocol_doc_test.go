@@ -14,6 +14,7 @@ import (
 	"parley/bus"
 	"parley/chat"
 	"parley/conference"
+	"parley/rooms"
 	"parley/signaling"
 )
 
@@ -30,7 +31,7 @@ func fullRouter(t *testing.T) *signaling.Router {
 	hub := signaling.NewHub(signaling.DefaultConfig(), b, r, quiet, nil)
 	chatSvc := chat.New(nil, b, quiet, chat.Options{})
 	signaling.RegisterChat(r, hub, chatSvc)
-	signaling.RegisterRooms(r, b, conference.New(nil, nil, b, nil, quiet, conference.Options{}), chatSvc, quiet)
+	signaling.RegisterRooms(r, rooms.New(conference.New(nil, nil, b, nil, quiet, conference.Options{}), chatSvc, b, quiet))
 	return r
 }
 

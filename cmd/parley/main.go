@@ -24,6 +24,7 @@ import (
 	"parley/bus"
 	"parley/chat"
 	"parley/conference"
+	"parley/rooms"
 	"parley/sfu"
 	"parley/signaling"
 	"parley/store"
@@ -111,12 +112,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer media.Close()
 	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
-		conference.Options{EmptyGrace: cfg.RoomGrace})
+		conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()})
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
 	defer confSvc.Stop()
-	signaling.RegisterRooms(router, b, confSvc, chatSvc, log.With("component", "rooms"))
+	roomSvc := rooms.New(confSvc, chatSvc, b, log.With("component", "rooms"))
+	chatSvc.OnClose(roomSvc.ConversationClosed)
+	signaling.RegisterRooms(router, roomSvc)
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
@@ -217,6 +220,11 @@ func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, pu
 // newBus chooses the bus: in-process for one node. (NATS, for many nodes,
 // is chosen here too when it exists.)
 func newBus() bus.Bus { return bus.NewMemory() }
+
+// newLiveRooms chooses where the live video rooms are kept: this node's
+// memory for one node. (A shared implementation, for many nodes, is
+// chosen here too when it exists.)
+func newLiveRooms() conference.Live { return conference.NewMemoryLive() }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level

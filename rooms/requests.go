@@ -1,0 +1,227 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"parley/auth"
+	"parley/bus"
+	"parley/chat"
+	"parley/conference"
+)
+
+// The requests, one method each. Their inputs are the requests' data as
+// docs/protocol.md spells them; each is checked before anything is read.
+
+func bad(msg string) error { return conference.WithMessage(conference.ErrBadInput, msg) }
+
+// RoomRef names the room a request is about.
+type RoomRef struct {
+	RoomID string `json:"room_id"`
+}
+
+func (r RoomRef) check() error {
+	if r.RoomID == "" {
+		return bad(`"room_id" is required`)
+	}
+	return nil
+}
+
+// CreateInput is room.create's data.
+type CreateInput struct {
+	ConversationID chat.ConversationID `json:"conversation_id"`
+	Media          string              `json:"media"`
+	Name           string              `json:"name"`
+	Invite         []auth.UserID       `json:"invite"`
+}
+
+// Created answers room.create.
+type Created struct {
+	Created bool            `json:"created"`
+	Room    conference.Room `json:"room"`
+}
+
+// Create opens a room: the conversation's (or answers the one open
+// already), or without a conversation a conference room with invites.
+// Opening a conversation's room tells everyone following the
+// conversation (room.opened).
+func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) (Created, error) {
+	if in.ConversationID == 0 {
+		if _, err := decide(OpCreate, p, target{Kind: conference.KindConference}, nil, false); err != nil {
+			return Created{}, err
+		}
+		room, err := s.conf.CreateConference(ctx, p, in.Name, in.Invite)
+		if err != nil {
+			return Created{}, err
+		}
+		return Created{Created: true, Room: room}, nil
+	}
+	acc, accErr := s.chat.RoomAccess(ctx, p, in.ConversationID)
+	g, err := decide(OpCreate, p, target{Kind: conference.KindConversation},
+		func() (chat.RoomAccess, error) { return acc, accErr }, false)
+	if err != nil {
+		return Created{}, err
+	}
+	room, created, err := s.conf.CreateForConversation(ctx, p, g.Name, int64(in.ConversationID),
+		"Chat with "+acc.Conversation.Customer.Name, in.Media)
+	if err != nil {
+		return Created{}, err
+	}
+	if created {
+		if frame, err := bus.Frame("room.opened", map[string]any{"room": room}); err == nil {
+			s.bus.Publish(chat.StaffSubject(in.ConversationID), frame)  //nolint:errcheck
+			s.bus.Publish(chat.PublicSubject(in.ConversationID), frame) //nolint:errcheck
+		}
+	}
+	return Created{Created: created, Room: room}, nil
+}
+
+// JoinInput is room.join's data.
+type JoinInput struct {
+	RoomRef
+	ReceiveOnly bool `json:"receive_only"`
+}
+
+// Join makes c's member of the room, as the rule lets p in. The client
+// follows the room's events before joining, so none falls in between,
+// and leaves the room when it ends.
+func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinInput) (conference.Joined, error) {
+	if err := in.check(); err != nil {
+		return conference.Joined{}, err
+	}
+	r, err := s.conf.Get(ctx, in.RoomID)
+	if err != nil {
+		return conference.Joined{}, err
+	}
+	g, err := s.allow(ctx, OpJoin, p, r, in.ReceiveOnly)
+	if err != nil {
+		return conference.Joined{}, err
+	}
+	s.mu.Lock()
+	if s.clients[c][r.ID] != nil {
+		s.mu.Unlock()
+		return conference.Joined{}, conference.WithMessage(conference.ErrConflict, "this connection is already in the room")
+	}
+	first := s.clients[c] == nil
+	if first {
+		s.clients[c] = map[string]*conference.Member{}
+	}
+	s.mu.Unlock()
+	if first {
+		go s.watch(c)
+	}
+	if err := c.Subscribe(conference.Subject(r.ID)); err != nil {
+		return conference.Joined{}, err
+	}
+	if g.SeesHidden {
+		if err := c.Subscribe(conference.StaffSubject(r.ID)); err != nil {
+			return conference.Joined{}, err
+		}
+	}
+	opt := conference.JoinOptions{Name: g.Name, ReceiveOnly: g.ReceiveOnly, Hidden: g.Hidden, SeesHidden: g.SeesHidden,
+		MayEnd: g.MayEnd, OnGone: func() { s.forget(c, r.ID) }}
+	member, joined, err := s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
+	if err != nil {
+		c.Unsubscribe(conference.Subject(r.ID))
+		c.Unsubscribe(conference.StaffSubject(r.ID))
+		return conference.Joined{}, err
+	}
+	s.mu.Lock()
+	if s.clients[c] != nil {
+		s.clients[c][r.ID] = member
+	}
+	s.mu.Unlock()
+	select {
+	case <-c.Done(): // the client ended while joining: watch has run
+		s.conf.Leave(member, "disconnected")
+	default:
+	}
+	joined.MayEnd = g.MayEnd
+	return joined, nil
+}
+
+// Leave takes c's member out of the room.
+func (s *Service) Leave(c Client, in RoomRef) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	m, err := s.member(c, in.RoomID)
+	if err != nil {
+		return err
+	}
+	s.forget(c, in.RoomID)
+	s.conf.Leave(m, "left")
+	return nil
+}
+
+// End ends the room for everyone.
+func (s *Service) End(ctx context.Context, p auth.Principal, in RoomRef) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	r, err := s.conf.Get(ctx, in.RoomID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.allow(ctx, OpEnd, p, r, false); err != nil {
+		return err
+	}
+	return s.conf.End(ctx, p, r.ID)
+}
+
+// GetInput is room.get's data: a room id, or a number.
+type GetInput struct {
+	RoomID string `json:"room_id"`
+	Number string `json:"number"`
+}
+
+// Found answers room.get.
+type Found struct {
+	Room conference.Room `json:"room"`
+}
+
+// Get reads a room p may see, by id, or by number for signed-in users;
+// wrong numbers are limited per principal.
+func (s *Service) Get(ctx context.Context, p auth.Principal, in GetInput) (Found, error) {
+	switch {
+	case in.RoomID != "":
+		r, err := s.conf.Get(ctx, in.RoomID)
+		if err != nil {
+			return Found{}, err
+		}
+		if _, err := s.allow(ctx, OpGet, p, r, false); err != nil {
+			return Found{}, err
+		}
+		return Found{r}, nil
+	case in.Number != "":
+		if err := mayLookUpNumbers(p); err != nil {
+			return Found{}, err
+		}
+		if blocked, retry := s.numbers.Blocked(p.Key()); blocked {
+			return Found{}, conference.WithMessage(conference.ErrRateLimited,
+				fmt.Sprintf("too many wrong room numbers; try again in %d s", int(retry.Seconds())+1))
+		}
+		r, err := s.conf.ByNumber(ctx, in.Number)
+		if errors.Is(err, conference.ErrNotFound) {
+			s.numbers.Allow(p.Key())
+			return Found{}, conference.WithMessage(conference.ErrNotFound, "No room has this number")
+		}
+		if err != nil {
+			return Found{}, err
+		}
+		return Found{r}, nil
+	}
+	return Found{}, bad(`"room_id" or "number" is required`)
+}
+
+// Decline declines p's invitation to the room; its creator is told.
+func (s *Service) Decline(ctx context.Context, p auth.Principal, in RoomRef) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	if _, err := decide(OpDecline, p, target{ID: in.RoomID}, nil, false); err != nil {
+		return err
+	}
+	return s.conf.Decline(ctx, p, in.RoomID)
+}
