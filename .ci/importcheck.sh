@@ -2,7 +2,8 @@
 # Enforces the one-way imports of docs/architecture.md:
 #
 #   sfu ← conference ← chat ← signaling, web ← cmd
-#   auth, store and bus sit under all of them.
+#   auth, fault, store and bus sit under all of them; auth imports fault,
+#   and fault imports only store.
 #
 # Each area below lists the other parley areas it may import; an area may
 # always import its own subpackages (parley/store/storetest → parley/store).
@@ -23,11 +24,12 @@ declare -A allowed=(
 	[sfu]=""
 	[bus]=""
 	[store]=""
-	[auth]="store bus"
-	[conference]="sfu auth store bus"
-	[chat]="conference sfu auth store bus"
-	[signaling]="chat conference sfu auth store bus"
-	[web]="chat conference sfu auth store bus"
+	[fault]="store"
+	[auth]="fault store bus"
+	[conference]="sfu auth fault store bus"
+	[chat]="conference sfu auth fault store bus"
+	[signaling]="chat conference sfu auth fault store bus"
+	[web]="chat conference sfu auth fault store bus"
 )
 
 module=$("$GO" list -m)

@@ -1,38 +1,27 @@
 package chat
 
 import (
-	"fmt"
-
+	"parley/fault"
 	"parley/store"
 )
 
-// Sentinel errors; each answers Code() with its wire code.
+// Sentinel errors, with their wire codes.
 var (
-	ErrNotFound  = codedError{"not_found", "no such conversation"}
-	ErrForbidden = codedError{"forbidden", "not allowed"}
-	ErrConflict  = codedError{"conflict", "not possible in the current state"}
-	ErrBadInput  = codedError{"bad_request", "bad input"}
-	ErrTooLong   = codedError{"too_long", "the text is longer than the limit"}
+	ErrNotFound  = fault.New(fault.NotFound, "no such conversation")
+	ErrForbidden = fault.New(fault.Forbidden, "not allowed")
+	ErrConflict  = fault.New(fault.Conflict, "not possible in the current state")
+	ErrBadInput  = fault.New(fault.BadRequest, "bad input")
+	ErrTooLong   = fault.New(fault.TooLong, "the text is longer than the limit")
 )
 
-type codedError struct{ code, msg string }
+// detail is a sentinel with a message of its own: a fault.Detail that
+// chat writes without field names (detail{ErrForbidden, "…"}).
+type detail fault.Detail
 
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
+func (d detail) Error() string { return d.Message }
+func (d detail) Unwrap() error { return fault.Detail(d) }
 
-// detail is a coded error with a specific message that still matches its
-// sentinel with errors.Is.
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
-
-func bad(format string, a ...any) error {
-	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
-}
+func bad(format string, a ...any) error { return fault.Detailf(ErrBadInput, format, a...) }
 
 // badText answers text the database cannot store (store.CheckTexts: pairs
 // of field name and value) as a bad request naming the field.
@@ -43,6 +32,4 @@ func badText(fields ...string) error {
 	return nil
 }
 
-func conflict(format string, a ...any) error {
-	return detail{ErrConflict, fmt.Sprintf(format, a...)}
-}
+func conflict(format string, a ...any) error { return fault.Detailf(ErrConflict, format, a...) }

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"math/big"
@@ -25,6 +24,7 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/fault"
 	"parley/sfu"
 	"parley/store"
 )
@@ -496,29 +496,14 @@ func (s *Service) publish(subject, typ string, data any) {
 	s.bus.Publish(subject, frame) //nolint:errcheck
 }
 
-// Sentinel errors; each answers Code() with its wire code.
+// Sentinel errors, with their wire codes.
 var (
-	ErrNotFound  = codedError{"not_found", "no such room"}
-	ErrEnded     = codedError{"conflict", "This room has ended"}
-	ErrForbidden = codedError{"forbidden", "not allowed in this room"}
-	ErrBadInput  = codedError{"bad_request", "bad input"}
+	ErrNotFound  = fault.New(fault.NotFound, "no such room")
+	ErrEnded     = fault.New(fault.Conflict, "This room has ended")
+	ErrForbidden = fault.New(fault.Forbidden, "not allowed in this room")
+	ErrBadInput  = fault.New(fault.BadRequest, "bad input")
 )
 
-type codedError struct{ code, msg string }
+func bad(format string, a ...any) error { return fault.Detailf(ErrBadInput, format, a...) }
 
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
-
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
-
-func bad(format string, a ...any) error {
-	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
-}
-
-func forbidden(msg string) error { return detail{ErrForbidden, msg} }
+func forbidden(msg string) error { return fault.Detail{Of: ErrForbidden, Message: msg} }
