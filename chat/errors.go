@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"fmt"
+
 	"parley/fault"
 	"parley/store"
 )
@@ -15,13 +17,14 @@ var (
 )
 
 // detail is a sentinel with a message of its own: a fault.Detail that
-// chat writes without field names (detail{ErrForbidden, "…"}).
+// chat writes without field names (detail{ErrForbidden, "…"}), and finds
+// with errors.As among its own errors (SaveQueue).
 type detail fault.Detail
 
 func (d detail) Error() string { return d.Message }
 func (d detail) Unwrap() error { return fault.Detail(d) }
 
-func bad(format string, a ...any) error { return fault.Detailf(ErrBadInput, format, a...) }
+func bad(format string, a ...any) error { return detail{ErrBadInput, fmt.Sprintf(format, a...)} }
 
 // badText answers text the database cannot store (store.CheckTexts: pairs
 // of field name and value) as a bad request naming the field.
@@ -32,4 +35,6 @@ func badText(fields ...string) error {
 	return nil
 }
 
-func conflict(format string, a ...any) error { return fault.Detailf(ErrConflict, format, a...) }
+func conflict(format string, a ...any) error {
+	return detail{ErrConflict, fmt.Sprintf(format, a...)}
+}
