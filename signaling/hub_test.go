@@ -141,6 +141,28 @@ func publish(t *testing.T, b *heldBus) {
 	}
 }
 
+// reaches publishes an event on the held subject and checks how many
+// times it reached each connection.
+func reaches(t *testing.T, b *heldBus, want map[*Conn]int) {
+	t.Helper()
+	publish(t, b)
+	for c, n := range want {
+		if got := frames(c); got != n {
+			t.Errorf("an event reached %s %d times, want %d", c.id, got, n)
+		}
+	}
+}
+
+// holds checks that no held call is under way and that the held subject
+// has n bus subscriptions.
+func (b *heldBus) holds(t *testing.T, n int64) {
+	t.Helper()
+	b.idle(t)
+	if got := b.live.Load(); got != n {
+		t.Errorf("%d bus subscriptions of %s, want %d", got, held, n)
+	}
+}
+
 // inSubject waits until n connections are in the hub's subject name.
 func inSubject(t *testing.T, h *Hub, name string, n int) {
 	t.Helper()
@@ -210,18 +232,12 @@ func TestConnectionsSubscribingAtOnceShareOneBusSubscriptionMadeOutsideTheHubsMu
 	b.lets(t, "subscribe")
 	within(t, aDone, "the first subscribe")
 	within(t, cDone, "the second subscribe")
-	b.idle(t)
-	if n := b.live.Load(); n != 1 {
-		t.Errorf("%d bus subscriptions of %s, want 1", n, held)
-	}
+	b.holds(t, 1)
 	if n := frames(c); n != 1 {
 		t.Errorf("the event published once the second Subscribe returned reached it %d times, want 1", n)
 	}
 	frames(a)
-	publish(t, b)
-	if na, nc := frames(a), frames(c); na != 1 || nc != 1 {
-		t.Errorf("an event reached the two connections %d and %d times, want once each", na, nc)
-	}
+	reaches(t, b, map[*Conn]int{a: 1, c: 1})
 }
 
 func TestAnUnsubscribeWhileTheBusSubscriptionIsMadeLeavesNone(t *testing.T) {
@@ -243,18 +259,19 @@ func TestAnUnsubscribeWhileTheBusSubscriptionIsMadeLeavesNone(t *testing.T) {
 	b.begins(t, "unsubscribe") // the maker ends what no one follows
 	b.lets(t, "unsubscribe")
 	within(t, done, "the subscribe")
-	if n := b.live.Load(); n != 0 {
-		t.Errorf("%d bus subscriptions of %s leaked, want 0", n, held)
-	}
+	b.holds(t, 0)
+	noSubjects(t, h)
+	reaches(t, b, map[*Conn]int{a: 0})
+}
+
+// noSubjects checks that the hub follows no subject of its own accord.
+func noSubjects(t *testing.T, h *Hub) {
+	t.Helper()
 	h.mu.Lock()
 	_, kept := h.subjects[held]
 	h.mu.Unlock()
 	if kept {
 		t.Error("the hub keeps a subject no connection follows")
-	}
-	publish(t, b)
-	if n := frames(a); n != 0 {
-		t.Errorf("an unsubscribed connection got %d events", n)
 	}
 }
 
@@ -274,20 +291,11 @@ func TestASubscribeWhileTheLastUnsubscribeEndsTheBusSubscriptionMissesNothing(t 
 	b.begins(t, "subscribe")
 	b.lets(t, "subscribe")
 	within(t, cDone, "the subscribe during the unsubscribe")
-	publish(t, b)
-	if na, nc := frames(a), frames(c); na != 0 || nc != 1 {
-		t.Errorf("while the old subscription ends, an event reached the one who left %d times and the one who came %d times, want 0 and 1", na, nc)
-	}
+	reaches(t, b, map[*Conn]int{a: 0, c: 1}) // while the old subscription ends
 	b.lets(t, "unsubscribe")
 	within(t, left, "the unsubscribe")
-	b.idle(t)
-	if n := b.live.Load(); n != 1 {
-		t.Errorf("%d bus subscriptions of %s, want 1", n, held)
-	}
-	publish(t, b)
-	if na, nc := frames(a), frames(c); na != 0 || nc != 1 {
-		t.Errorf("an event reached the one who left %d times and the one who came %d times, want 0 and 1", na, nc)
-	}
+	b.holds(t, 1)
+	reaches(t, b, map[*Conn]int{a: 0, c: 1})
 }
 
 func TestAConnectionEndingWhileItSubscribesLeavesNoSubscription(t *testing.T) {
@@ -311,23 +319,13 @@ func TestAConnectionEndingWhileItSubscribesLeavesNoSubscription(t *testing.T) {
 	b.lets(t, "unsubscribe")
 	within(t, aDone, "the subscribe")
 	within(t, removed, "the removal")
-	b.idle(t)
-	if n := b.live.Load(); n != 0 {
-		t.Errorf("%d bus subscriptions of %s leaked, want 0", n, held)
-	}
-	h.mu.Lock()
-	n := len(h.subjects)
-	h.mu.Unlock()
-	if n != 0 {
-		t.Errorf("the hub keeps %d subjects after its only connection ended", n)
-	}
+	b.holds(t, 0)
+	noSubjects(t, h)
 
 	// A subscribe that comes after the end makes no subscription at all.
 	if err := a.Subscribe(held); err != nil {
 		t.Fatal(err)
 	}
-	b.idle(t)
-	if n := b.live.Load(); n != 0 {
-		t.Errorf("a subscribe after the end made %d bus subscriptions", n)
-	}
+	b.holds(t, 0)
+	noSubjects(t, h)
 }
