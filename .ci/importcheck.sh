@@ -2,7 +2,8 @@
 # Enforces the one-way imports of docs/architecture.md:
 #
 #   sfu ← conference ← chat ← rooms ← signaling, web ← cmd
-#   auth, store and bus sit under all of them.
+#   auth, fault, store and bus sit under all of them; auth imports fault,
+#   and fault imports only store.
 #   Inside chat: chat/schema ← chat/queues ← chat.
 #
 # (chat does not import conference; rooms joins the two.) Each area below
@@ -28,14 +29,15 @@ declare -A allowed=(
 	[sfu]=""
 	[bus]=""
 	[store]=""
-	[auth]="store bus"
-	[conference]="sfu auth store bus"
+	[fault]="store"
+	[auth]="fault store bus"
+	[conference]="sfu auth fault store bus"
 	[chat/schema]="store"
-	[chat/queues]="auth store"
-	[chat]="chat/queues chat/schema auth store bus"
-	[rooms]="chat conference auth store bus"
-	[signaling]="rooms chat conference auth store bus"
-	[web]="chat conference auth store bus"
+	[chat/queues]="auth fault store"
+	[chat]="chat/queues chat/schema auth fault store bus"
+	[rooms]="chat conference auth fault store bus"
+	[signaling]="rooms chat conference auth fault store bus"
+	[web]="chat conference auth fault store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
 	[rtcpeer]="sfu signaling"
 )

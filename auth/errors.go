@@ -1,17 +1,23 @@
 package auth
 
-// Sentinel errors. Each answers Code() with its wire code, so the surfaces
-// map it without knowing this package.
-var (
-	ErrInvalidCredentials = codedError{"invalid_credentials", "wrong username or password"}
-	ErrUnauthenticated    = codedError{"unauthenticated", "not signed in, or the session has ended"}
-	ErrForbidden          = codedError{"forbidden", "not allowed"}
-	ErrBadInput           = codedError{"bad_request", "bad input"}
-	ErrExists             = codedError{"conflict", "already exists"}
-	ErrRateLimited        = codedError{"rate_limited", "too many attempts; try again later"}
-)
+import "parley/fault"
 
-type codedError struct{ code, msg string }
+// ErrInvalidCredentials is a sign-in with a wrong username or password.
+var ErrInvalidCredentials = fault.New(fault.InvalidCredentials, "wrong username or password")
 
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
+// ErrUnauthenticated is a credential that is missing, unknown, expired or
+// revoked.
+var ErrUnauthenticated = fault.New(fault.Unauthenticated, "not signed in, or the session has ended")
+
+// ErrForbidden is a principal whose role does not allow the act.
+var ErrForbidden = fault.New(fault.Forbidden, "not allowed")
+
+// ErrBadInput is input out of its rules; the error that wraps it says
+// which field and why.
+var ErrBadInput = fault.New(fault.BadRequest, "bad input")
+
+// ErrExists is an account whose username is taken.
+var ErrExists = fault.New(fault.Conflict, "already exists")
+
+// ErrRateLimited is an attempt past its limit.
+var ErrRateLimited = fault.New(fault.RateLimited, "too many attempts; try again later")

@@ -1,36 +1,20 @@
 package conference
 
-import "fmt"
+import "parley/fault"
 
-// Sentinel errors; each answers Code() with its wire code. Every refusal
-// of a room request is one of them, with or without a message of its own
-// (WithMessage).
+// Sentinel errors, with their wire codes. Every refusal of a room request
+// is one of them, with or without a message of its own (WithMessage).
 var (
-	ErrNotFound    = codedError{"not_found", "no such room"}
-	ErrEnded       = codedError{"conflict", "This room has ended"}
-	ErrForbidden   = codedError{"forbidden", "not allowed in this room"}
-	ErrBadInput    = codedError{"bad_request", "bad input"}
-	ErrConflict    = codedError{"conflict", "conflict"}
-	ErrRateLimited = codedError{"rate_limited", "too many requests"}
+	ErrNotFound    = fault.New(fault.NotFound, "no such room")
+	ErrEnded       = fault.New(fault.Conflict, "This room has ended")
+	ErrForbidden   = fault.New(fault.Forbidden, "not allowed in this room")
+	ErrBadInput    = fault.New(fault.BadRequest, "bad input")
+	ErrConflict    = fault.New(fault.Conflict, "conflict")
+	ErrRateLimited = fault.New(fault.RateLimited, "too many requests")
 )
-
-type codedError struct{ code, msg string }
-
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
-
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
 
 // WithMessage is the sentinel err told in words of its own: errors.Is
 // still finds err, and the client reads msg.
-func WithMessage(err codedError, msg string) error { return detail{err, msg} }
+func WithMessage(err *fault.Error, msg string) error { return fault.Detail{Of: err, Message: msg} }
 
-func bad(format string, a ...any) error {
-	return detail{ErrBadInput, fmt.Sprintf(format, a...)}
-}
+func bad(format string, a ...any) error { return fault.Detailf(ErrBadInput, format, a...) }

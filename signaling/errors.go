@@ -1,32 +1,32 @@
 package signaling
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 
-	"parley/store"
+	"parley/fault"
 )
 
-// Wire error codes (docs/protocol.md, "Errors").
+// Wire error codes (docs/protocol.md, "Errors"; fault's table).
 const (
-	CodeMalformed          = "malformed"
-	CodeBadRequest         = "bad_request"
-	CodeUnknownType        = "unknown_type"
-	CodeHelloRequired      = "hello_required"
-	CodeUnsupportedVersion = "unsupported_version"
-	CodeUnauthenticated    = "unauthenticated"
-	CodeForbidden          = "forbidden"
-	CodeNotFound           = "not_found"
-	CodeConflict           = "conflict"
-	CodeRateLimited        = "rate_limited"
-	CodeTooLarge           = "too_large"
-	CodeUnavailable        = "unavailable"
-	CodeInternal           = "internal"
+	CodeMalformed          = fault.Malformed
+	CodeBadRequest         = fault.BadRequest
+	CodeUnknownType        = fault.UnknownType
+	CodeHelloRequired      = fault.HelloRequired
+	CodeUnsupportedVersion = fault.UnsupportedVersion
+	CodeUnauthenticated    = fault.Unauthenticated
+	CodeForbidden          = fault.Forbidden
+	CodeNotFound           = fault.NotFound
+	CodeConflict           = fault.Conflict
+	CodeRateLimited        = fault.RateLimited
+	CodeTooLarge           = fault.TooLarge
+	CodeUnavailable        = fault.Unavailable
+	CodeInternal           = fault.Internal
 )
 
-// Error is an error with a wire code. Domain packages need not use it: any
-// error with a Code() string method is answered with that code and its text.
+// Error is an error the websocket surface itself answers, written as a
+// literal: &Error{CodeConflict, "…"}. toWire answers it as the
+// fault.Error of the same code and message.
 type Error struct {
 	Code    string
 	Message string
@@ -43,30 +43,17 @@ func BadRequest(msg string) error { return errBadRequest(msg) }
 // Forbidden is the error a handler returns when the principal may not act.
 func Forbidden(msg string) error { return &Error{CodeForbidden, msg} }
 
-// coder is what a domain error implements to choose its wire code.
-type coder interface{ Code() string }
-
-// toWire is the one place an error becomes what the client sees. A user
-// error keeps its message; anything unrecognised is logged and answered as
-// internal, without its details.
+// toWire is the one place an error becomes what the client sees on the
+// websocket: fault.Describe's code and message, where a code the
+// websocket never sends (fault's table) is the server's fault.
 func toWire(err error, log *slog.Logger) WireError {
 	var e *Error
 	if errors.As(err, &e) {
-		return WireError{e.Code, e.Message}
+		err = fault.New(e.Code, e.Message)
 	}
-	if store.IsUnavailable(err) {
-		return WireError{CodeUnavailable, "the database is not answering; try again in a moment"}
+	code, msg := fault.Describe(err, log)
+	if r, _ := fault.Lookup(code); r.Socket != fault.Stays && r.Socket != fault.Closes {
+		code, msg = fault.Refuse(code, err, log)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return WireError{CodeUnavailable, "the request took too long; try again"}
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return WireError{CodeNotFound, "not found"}
-	}
-	var c coder
-	if errors.As(err, &c) {
-		return WireError{c.Code(), err.Error()}
-	}
-	log.Error("request failed", "err", err)
-	return WireError{CodeInternal, "something went wrong on the server; it has been logged"}
+	return WireError{code, msg}
 }

@@ -95,10 +95,15 @@ func (h *Hub) observers() []Observer {
 	return append([]Observer(nil), h.watchers...)
 }
 
-// subject is one bus subscription shared by this node's connections.
+// subject is one bus subscription shared by this node's connections. Its
+// first subscriber makes the bus subscription without holding the hub's
+// mutex; those who join meanwhile wait for ready, so no one's Subscribe
+// returns before events flow.
 type subject struct {
-	conns map[*Conn]struct{}
-	unsub func()
+	conns map[*Conn]struct{} // under the hub's mutex
+	ready chan struct{}      // closed once the bus subscription is made or has failed
+	err   error              // why it failed; written before ready is closed
+	unsub func()             // under the hub's mutex; nil until the subscription is made
 }
 
 // NewHub makes a hub that dispatches through router and registers the
@@ -161,13 +166,10 @@ func (h *Hub) add(c *Conn) bool {
 	return true
 }
 
+// remove takes c out of the hub: first out of the connections, so a
+// subscription made for it from now on is undone at once (subscribe), then
+// out of every subject it follows.
 func (h *Hub) remove(c *Conn) {
-	c.subMu.Lock()
-	for s := range c.subs {
-		h.unsubscribe(c, s)
-	}
-	c.subs = map[string]struct{}{}
-	c.subMu.Unlock()
 	h.mu.Lock()
 	delete(h.conns, c)
 	key := c.principal.Key()
@@ -176,6 +178,12 @@ func (h *Hub) remove(c *Conn) {
 		delete(h.byKey, key)
 	}
 	h.mu.Unlock()
+	c.subMu.Lock()
+	for s := range c.subs {
+		h.unsubscribe(c, s)
+	}
+	c.subs = map[string]struct{}{}
+	c.subMu.Unlock()
 	h.metrics.conns.Dec()
 	for _, o := range h.observers() {
 		o.Disconnected(c.principal)
@@ -183,23 +191,61 @@ func (h *Hub) remove(c *Conn) {
 	h.wg.Done()
 }
 
+// subscribe adds c to the subject name, making the node's bus
+// subscription if c is its first connection. No bus call is made under
+// the hub's mutex: the subject is entered in the map at once, empty of
+// any subscription, so connections that come meanwhile share it (and
+// wait for it) instead of making a second one, and one that leaves
+// meanwhile leaves the undoing to its maker.
 func (h *Hub) subscribe(c *Conn, name string) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s, ok := h.subjects[name]; ok {
-		s.conns[c] = struct{}{}
-		return nil
+	if _, live := h.conns[c]; !live {
+		h.mu.Unlock()
+		return nil // the connection has ended: there is no one to deliver to
 	}
-	s := &subject{conns: map[*Conn]struct{}{c: {}}}
-	unsub, err := h.bus.Subscribe(name, func(frame []byte) { h.deliver(name, frame) })
-	if err != nil {
-		return err
+	s, shared := h.subjects[name]
+	if !shared {
+		s = &subject{conns: make(map[*Conn]struct{}), ready: make(chan struct{})}
+		h.subjects[name] = s
 	}
-	s.unsub = unsub
-	h.subjects[name] = s
+	s.conns[c] = struct{}{}
+	h.mu.Unlock()
+
+	if shared {
+		<-s.ready
+	} else {
+		unsub, err := h.bus.Subscribe(name, func(frame []byte) { h.deliver(s, frame) })
+		h.mu.Lock()
+		s.err, s.unsub = err, unsub
+		if err != nil && h.subjects[name] == s {
+			delete(h.subjects, name) // the next subscriber tries again
+		}
+		left := err == nil && len(s.conns) == 0 // all left while it was made
+		h.mu.Unlock()
+		close(s.ready)
+		if left {
+			unsub()
+		}
+	}
+	if s.err != nil {
+		h.mu.Lock()
+		delete(s.conns, c)
+		h.mu.Unlock()
+		return s.err
+	}
+	// The connection may have ended while the subscription was made,
+	// after remove took its subjects: it must not stay in this one.
+	h.mu.Lock()
+	_, live := h.conns[c]
+	h.mu.Unlock()
+	if !live {
+		h.unsubscribe(c, name)
+	}
 	return nil
 }
 
+// unsubscribe takes c out of the subject name, and ends the bus
+// subscription, outside the hub's mutex, when c was the last.
 func (h *Hub) unsubscribe(c *Conn, name string) {
 	h.mu.Lock()
 	s, ok := h.subjects[name]
@@ -207,11 +253,15 @@ func (h *Hub) unsubscribe(c *Conn, name string) {
 		h.mu.Unlock()
 		return
 	}
+	if _, in := s.conns[c]; !in {
+		h.mu.Unlock()
+		return
+	}
 	delete(s.conns, c)
 	var unsub func()
 	if len(s.conns) == 0 {
 		delete(h.subjects, name)
-		unsub = s.unsub
+		unsub = s.unsub // nil while it is being made: its maker ends it
 	}
 	h.mu.Unlock()
 	if unsub != nil {
@@ -221,13 +271,8 @@ func (h *Hub) unsubscribe(c *Conn, name string) {
 
 // deliver hands one frame, marshalled once, to every local subscriber of
 // a subject. Send never blocks.
-func (h *Hub) deliver(name string, frame []byte) {
+func (h *Hub) deliver(s *subject, frame []byte) {
 	h.mu.Lock()
-	s, ok := h.subjects[name]
-	if !ok {
-		h.mu.Unlock()
-		return
-	}
 	targets := make([]*Conn, 0, len(s.conns))
 	for c := range s.conns {
 		targets = append(targets, c)

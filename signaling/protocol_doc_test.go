@@ -1,19 +1,22 @@
 package signaling_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"parley/bus"
 	"parley/chat"
 	"parley/conference"
+	"parley/fault"
 	"parley/rooms"
 	"parley/signaling"
 )
@@ -120,25 +123,65 @@ func TestEveryExampleRequestDecodes(t *testing.T) {
 	}
 }
 
-// Every error code the server's source can send is in the error table.
-// The codes are read from where the source defines them: the wire codes of
-// signaling, each domain package's coded errors, and the HTTP handlers'
-// errors.
-func TestEveryErrorCodeIsInTheErrorTable(t *testing.T) {
+// errorTable is the "## Errors" section of the document.
+func errorTable(t *testing.T) string {
+	t.Helper()
 	doc := protocolDoc(t)
 	start := strings.Index(doc, "\n## Errors")
 	end := strings.Index(doc[start+1:], "\n## ")
 	if start < 0 || end < 0 {
 		t.Fatal(`docs/protocol.md has no "## Errors" section`)
 	}
-	table := doc[start : start+1+end]
+	return doc[start : start+1+end]
+}
+
+// httpStatuses maps the names of net/http's status constants
+// ("StatusTooManyRequests") to their numbers.
+func httpStatuses() map[string]int {
+	out := map[string]int{}
+	for code := 100; code < 600; code++ {
+		text := http.StatusText(code)
+		if text == "" {
+			continue
+		}
+		name := strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return r
+			}
+			return -1
+		}, text)
+		out["Status"+name] = code
+	}
+	return out
+}
+
+// Every error code the server's source can send is in the error table.
+// The domain packages' codes are fault's constants, which the next test
+// holds to the table; here the source is searched for the codes that the
+// HTTP surfaces write themselves, with their status, which must be the
+// table's for that code.
+func TestEveryErrorCodeIsInTheErrorTable(t *testing.T) {
+	table := errorTable(t)
+	signalingCodes := map[string]string{
+		"CodeMalformed": signaling.CodeMalformed, "CodeBadRequest": signaling.CodeBadRequest,
+		"CodeUnknownType": signaling.CodeUnknownType, "CodeHelloRequired": signaling.CodeHelloRequired,
+		"CodeUnsupportedVersion": signaling.CodeUnsupportedVersion, "CodeUnauthenticated": signaling.CodeUnauthenticated,
+		"CodeForbidden": signaling.CodeForbidden, "CodeNotFound": signaling.CodeNotFound,
+		"CodeConflict": signaling.CodeConflict, "CodeRateLimited": signaling.CodeRateLimited,
+		"CodeTooLarge": signaling.CodeTooLarge, "CodeUnavailable": signaling.CodeUnavailable,
+		"CodeInternal": signaling.CodeInternal,
+	}
+	statuses := httpStatuses()
 	patterns := []*regexp.Regexp{
-		regexp.MustCompile(`\bCode[A-Z]\w*\s*=\s*"(\w+)"`),
-		regexp.MustCompile(`codedError\{"(\w+)"`),
-		regexp.MustCompile(`apiError\(http\.Status\w+,\s*"(\w+)"`),
-		regexp.MustCompile(`httpError\(w,\s*http\.Status\w+,\s*"(\w+)"`),
+		regexp.MustCompile(`apiError\(http\.(Status\w+),\s*(?:"(\w+)"|(Code\w+))`),
+		regexp.MustCompile(`httpError\(w,\s*http\.(Status\w+),\s*(?:"(\w+)"|(Code\w+))`),
+		regexp.MustCompile(`fault\.New\(()"(\w+)"()`),
 	}
 	codes := map[string]string{}
+	for _, c := range fault.Codes() {
+		codes[c] = "fault's table"
+	}
+	found := 0
 	root := ".."
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -155,8 +198,24 @@ func TestEveryErrorCodeIsInTheErrorTable(t *testing.T) {
 			return err
 		}
 		for _, p := range patterns {
-			for _, m := range p.FindAllSubmatch(src, -1) {
-				codes[string(m[1])] = path
+			for _, m := range p.FindAllStringSubmatch(string(src), -1) {
+				found++
+				code := m[2]
+				if m[3] != "" {
+					if code = signalingCodes[m[3]]; code == "" {
+						t.Errorf("%s: %s is not one of signaling's codes", path, m[3])
+						continue
+					}
+				}
+				codes[code] = path
+				r, ok := fault.Lookup(code)
+				if !ok {
+					t.Errorf("%s: the code %q is not in fault's table", path, code)
+					continue
+				}
+				if m[1] != "" && statuses[m[1]] != r.Status {
+					t.Errorf("%s answers %q with http.%s, but fault's table says %d", path, code, m[1], r.Status)
+				}
 			}
 		}
 		return nil
@@ -164,8 +223,8 @@ func TestEveryErrorCodeIsInTheErrorTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(codes) < 10 {
-		t.Fatalf("found only %d codes in the source; the patterns are stale: %v", len(codes), codes)
+	if found < 10 {
+		t.Fatalf("found only %d errors written in the source; the patterns are stale", found)
 	}
 	names := make([]string, 0, len(codes))
 	for c := range codes {
@@ -173,8 +232,58 @@ func TestEveryErrorCodeIsInTheErrorTable(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, c := range names {
-		if !bytes.Contains([]byte(table), []byte("| `"+c+"` |")) {
+		if !strings.Contains(table, "| `"+c+"` |") {
 			t.Errorf("%s sends the code %q, which is not in the error table of docs/protocol.md", codes[c], c)
+		}
+	}
+}
+
+// The document's error table and fault's translation table are the same
+// table: the same codes, each with the same HTTP status and the same
+// behaviour on the websocket.
+func TestTheErrorTableIsFaultsTable(t *testing.T) {
+	row := regexp.MustCompile("(?m)^\\| `(\\w+)` \\|.*\\| ([^|]+) \\| ([^|]+) \\|$")
+	sockets := map[string]fault.Socket{
+		"stays":                      fault.Stays,
+		"none":                       fault.NotOnSocket,
+		"refused before the upgrade": fault.BeforeUpgrade,
+	}
+	documented := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(errorTable(t), -1) {
+		code, socket, status := m[1], strings.TrimSpace(m[2]), strings.TrimSpace(m[3])
+		documented[code] = true
+		r, ok := fault.Lookup(code)
+		if !ok {
+			t.Errorf("docs/protocol.md's error table has %q, which fault's table does not", code)
+			continue
+		}
+		want := 0
+		if status != "none" {
+			n, err := strconv.Atoi(strings.FieldsFunc(status, func(r rune) bool { return !unicode.IsDigit(r) })[0])
+			if err != nil {
+				t.Errorf("%s: HTTP status %q is not a number", code, status)
+			}
+			want = n
+		}
+		if r.Status != want {
+			t.Errorf("%s: docs/protocol.md says HTTP %q, fault's table %d", code, status, r.Status)
+		}
+		s, ok := sockets[socket]
+		if strings.HasPrefix(socket, "closes") {
+			s, ok = fault.Closes, true
+		}
+		if !ok {
+			t.Errorf("%s: the websocket column %q is none of stays, closes, refused before the upgrade, none", code, socket)
+		} else if r.Socket != s {
+			t.Errorf("%s: docs/protocol.md says the websocket %q, fault's table %d", code, socket, r.Socket)
+		}
+	}
+	if len(documented) < 10 {
+		t.Fatalf("found only %d rows in docs/protocol.md's error table; the pattern is stale", len(documented))
+	}
+	for _, c := range fault.Codes() {
+		if !documented[c] {
+			t.Errorf("fault's table has %q, which docs/protocol.md's error table does not", c)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parley/auth"
-	"parley/store"
+	"parley/fault"
 )
 
 // httpError is an API error: its status and the {"error": {code, message}}
@@ -28,56 +28,43 @@ func (e *httpError) Error() string { return e.code + ": " + e.message }
 
 func apiError(status int, code, msg string) error { return &httpError{status, code, msg} }
 
-type coder interface{ Code() string }
-
-// errorHandler is the one place an error becomes an HTTP answer. User
-// errors keep their message; anything unknown is logged and answered as
-// internal, never with a stack.
+// errorHandler is the one place an error becomes an HTTP answer: its
+// body is {"error": {code, message}}, never a stack.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
-		he := toHTTP(err)
-		if he.status == http.StatusInternalServerError {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-		}
+		he := toHTTP(err, log.With("method", c.Request().Method, "path", c.Request().URL.Path))
 		c.JSON(he.status, map[string]any{"error": map[string]string{"code": he.code, "message": he.message}}) //nolint:errcheck
 	}
 }
 
-func toHTTP(err error) *httpError {
+// toHTTP is the answer to err. The HTTP surface's own errors (apiError,
+// and echo's for routes and methods) carry their status; any other error
+// is fault.Describe's code and message with the status of fault's table,
+// where a code HTTP never answers is the server's fault. Faults are
+// logged on log.
+func toHTTP(err error, log *slog.Logger) *httpError {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he
 	}
 	var ee *echo.HTTPError
 	if errors.As(err, &ee) {
+		if ee.Code >= http.StatusInternalServerError {
+			log.Error("request failed", "err", err)
+		}
 		code := strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_"))
 		return &httpError{ee.Code, code, fmt.Sprint(ee.Message)}
 	}
-	// Unavailable includes the request's database deadline (dbDeadline) passing.
-	if store.IsUnavailable(err) {
-		return &httpError{http.StatusServiceUnavailable, "unavailable", "The database is not answering; try again in a moment."}
+	code, msg := fault.Describe(err, log)
+	r, _ := fault.Lookup(code)
+	if r.Status == 0 {
+		code, msg = fault.Refuse(code, err, log)
+		r, _ = fault.Lookup(code)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return &httpError{http.StatusNotFound, "not_found", "not found"}
-	}
-	var c coder
-	if errors.As(err, &c) {
-		status := map[string]int{
-			"unauthenticated": http.StatusUnauthorized,
-			"forbidden":       http.StatusForbidden,
-			"not_found":       http.StatusNotFound,
-			"conflict":        http.StatusConflict,
-			"bad_request":     http.StatusBadRequest,
-			"rate_limited":    http.StatusTooManyRequests,
-		}[c.Code()]
-		if status != 0 {
-			return &httpError{status, c.Code(), err.Error()}
-		}
-	}
-	return &httpError{http.StatusInternalServerError, "internal", "Something went wrong on the server; it has been logged."}
+	return &httpError{r.Status, code, msg}
 }
 
 func recoverJSON(log *slog.Logger) echo.MiddlewareFunc {
@@ -89,7 +76,7 @@ func recoverJSON(log *slog.Logger) echo.MiddlewareFunc {
 						panic(r)
 					}
 					log.Error("panic in handler", "path", c.Request().URL.Path, "panic", r)
-					err = apiError(http.StatusInternalServerError, "internal", "Something went wrong on the server; it has been logged.")
+					err = errors.New("the handler panicked")
 				}
 			}()
 			return next(c)

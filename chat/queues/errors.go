@@ -3,41 +3,34 @@ package queues
 import (
 	"fmt"
 
+	"parley/fault"
 	"parley/store"
 )
 
 // The chat packages' errors live here, in the lowest of them, and the
-// others use these (chat re-exports them for its callers). Each answers
-// Code() with its wire code.
+// others use these (chat re-exports them for its callers).
 var (
-	ErrNotFound  = codedError{"not_found", "no such conversation"}
-	ErrForbidden = codedError{"forbidden", "not allowed"}
-	ErrConflict  = codedError{"conflict", "not possible in the current state"}
-	ErrBadInput  = codedError{"bad_request", "bad input"}
-	ErrTooLong   = codedError{"too_long", "the text is longer than the limit"}
+	ErrNotFound  = fault.New(fault.NotFound, "no such conversation")
+	ErrForbidden = fault.New(fault.Forbidden, "not allowed")
+	ErrConflict  = fault.New(fault.Conflict, "not possible in the current state")
+	ErrBadInput  = fault.New(fault.BadRequest, "bad input")
+	ErrTooLong   = fault.New(fault.TooLong, "the text is longer than the limit")
 )
 
-type codedError struct{ code, msg string }
+// detail is a sentinel with a message of its own: a fault.Detail that the
+// chat packages write without field names (detail{ErrForbidden, "…"}),
+// and that SaveQueue finds with errors.As among its own errors.
+type detail fault.Detail
 
-func (e codedError) Error() string { return e.msg }
-func (e codedError) Code() string  { return e.code }
-
-// detail is a coded error with a specific message that still matches its
-// sentinel with errors.Is.
-type detail struct {
-	codedError
-	text string
-}
-
-func (d detail) Error() string        { return d.text }
-func (d detail) Is(target error) bool { return target == d.codedError }
+func (d detail) Error() string { return d.Message }
+func (d detail) Unwrap() error { return fault.Detail(d) }
 
 // Detail is sentinel (one of the Err… above) with a message of its own;
 // errors.Is still matches it to the sentinel.
 func Detail(sentinel error, text string) error {
-	c, ok := sentinel.(codedError)
+	c, ok := sentinel.(*fault.Error)
 	if !ok {
-		panic(fmt.Sprintf("chat: Detail of %v, which is not a chat error", sentinel))
+		panic(fmt.Sprintf("chat: Detail of %v, which is not a coded error", sentinel))
 	}
 	return detail{c, text}
 }
