@@ -3,7 +3,7 @@
 #
 #   sfu ← conference ← chat ← signaling, web ← cmd
 #   auth, store and bus sit under all of them.
-#   Inside chat: chat/schema ← chat/queues ← chat.
+#   Inside chat: chat/schema ← chat/queues ← chat/conversation ← chat.
 #
 # Each area below lists the other parley areas it may import; an area may
 # always import its own subpackages (parley/store/storetest → parley/store).
@@ -28,7 +28,8 @@ declare -A allowed=(
 	[conference]="sfu auth store bus"
 	[chat/schema]="store"
 	[chat/queues]="auth store"
-	[chat]="chat/queues chat/schema conference sfu auth store bus"
+	[chat/conversation]="chat/queues auth store bus"
+	[chat]="chat/conversation chat/queues chat/schema conference sfu auth store bus"
 	[signaling]="chat conference sfu auth store bus"
 	[web]="chat conference sfu auth store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client

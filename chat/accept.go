@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
 )
 
 // Accept gives conversation id to agent p: an offer to p, or a chat
@@ -14,16 +15,16 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
 		return Conversation{}, nil, detail(ErrForbidden, "only agents accept chats")
 	}
-	c, q, err := s.withQueue(ctx, id)
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
-	unlock := s.lockConversations(id)
+	unlock := s.conv.Lock(id)
 	var evs []Event
 	var others []auth.UserID
 	wasWaiting := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
+		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -34,14 +35,14 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
 			return err
 		}
-		r := Relation{State: c.State}
+		r := conversation.Relation{State: c.State}
 		if member {
 			r.Members = []auth.UserID{p.UserID}
 		}
 		if offered {
 			r.Offered = []auth.UserID{p.UserID}
 		}
-		if !Decide(p, r).Take {
+		if !conversation.Decide(p, r).Take {
 			return ErrNotFound
 		}
 		switch c.State {
@@ -84,15 +85,15 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
 			return err
 		}
-		a := author(p, c)
+		a := conversation.AuthorOf(p, c)
 		accepted := Event{ConversationID: id, Kind: KindAccepted, Author: a}
-		if err := appendEvent(ctx, tx, &accepted); err != nil {
+		if err := conversation.Append(ctx, tx, &accepted); err != nil {
 			return err
 		}
 		evs = append(evs, accepted)
 		if q.Greeting != "" {
 			g := Event{ConversationID: id, Kind: KindMessage, Author: a, Text: q.Greeting}
-			if err := appendEvent(ctx, tx, &g); err != nil {
+			if err := conversation.Append(ctx, tx, &g); err != nil {
 				return err
 			}
 			evs = append(evs, g)
@@ -100,20 +101,20 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 		return nil
 	})
 	if err == nil {
-		s.publishEvents(q, evs...)
+		s.conv.Publish(q, evs...)
 	}
 	unlock()
 	if err != nil {
 		return Conversation{}, nil, err
 	}
-	s.endConversationAccess(ctx, id, others, "taken")
+	s.conv.EndAccess(ctx, id, others, "taken")
 	for _, u := range others {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+		s.conv.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "taken"})
 	}
-	s.publishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
+	s.conv.PublishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
 	if wasWaiting {
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+		s.conv.PublishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
 	}
 	s.poke()
 	return s.Resume(ctx, p, id, 0)

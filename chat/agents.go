@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
 )
 
 // Agent statuses.
@@ -70,7 +71,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	if st.Queues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AgentQueue]); err != nil {
 		return AgentState{}, err
 	}
-	orows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+`, o.offered_at, o.deadline`+conversationFrom+`
+	orows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+`, o.offered_at, o.deadline`+conversation.From+`
 		JOIN offers o ON o.conversation_id = c.id WHERE o.user_id = $1 AND o.state = 'pending' ORDER BY o.offered_at`, p.UserID)
 	if err != nil {
 		return AgentState{}, err
@@ -78,7 +79,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	st.Offers, err = pgx.CollectRows(orows, func(r pgx.CollectableRow) (PendingOffer, error) {
 		var o PendingOffer
 		var err error
-		o.Conversation, err = scanConversation(r, &o.OfferedAt, &o.Deadline)
+		o.Conversation, err = conversation.Scan(r, &o.OfferedAt, &o.Deadline)
 		return o, err
 	})
 	if err != nil {
@@ -89,7 +90,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 		if err != nil {
 			return AgentState{}, err
 		}
-		st.Offers[i].Conversation, _ = s.view(p, q, st.Offers[i].Conversation, nil)
+		st.Offers[i].Conversation, _ = s.conv.View(p, q, st.Offers[i].Conversation, nil)
 	}
 	return st, nil
 }
@@ -122,7 +123,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 	if err != nil {
 		return AgentStatus{}, err
 	}
-	s.publishTo(p.Key(), "agent.status", st)
+	s.conv.PublishTo(p.Key(), "agent.status", st)
 	if status == StatusAvailable {
 		s.poke()
 	}

@@ -2,208 +2,55 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
-	"parley/bus"
 )
 
-// stripeCount is how many mutexes the conversations share.
-const stripeCount = 64
+// The conversation log's calls (chat/conversation).
 
-// lockConversations takes the stripes of ids in a fixed order and returns
-// the function that releases them.
-func (s *Service) lockConversations(ids ...ConversationID) func() {
-	var take [stripeCount]bool
-	for _, id := range ids {
-		take[uint64(id)%uint64(len(take))] = true
-	}
-	for i := range take {
-		if take[i] {
-			s.stripes[i].Lock()
-		}
-	}
-	return func() {
-		for i := len(take) - 1; i >= 0; i-- {
-			if take[i] {
-				s.stripes[i].Unlock()
-			}
-		}
-	}
+// Start opens the visitor's conversation in its queue, or returns the one
+// it already has open.
+func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
+	return s.conv.Start(ctx, p, in)
 }
 
-// appendEvent numbers ev in its conversation and stores it, inside tx: a
-// seq, and a public_seq unless it is private. The conversation's row lock
-// (taken by the UPDATE) orders concurrent writers, so both numberings
-// have no gaps and commit in order.
-func appendEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
-	err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1,
-		last_public_seq = last_public_seq + CASE WHEN $2 THEN 0 ELSE 1 END
-		WHERE id = $1 RETURNING last_seq, CASE WHEN $2 THEN 0 ELSE last_public_seq END`,
-		ev.ConversationID, ev.Private).Scan(&ev.Seq, &ev.publicSeq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return insertEvent(ctx, tx, ev)
+// Mine lists p's open conversations as p may see them.
+func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, error) {
+	return s.conv.Mine(ctx, p)
 }
 
-// insertEvent stores an event whose seq is already taken.
-func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
-	var clientID *string
-	if ev.ClientID != "" {
-		clientID = &ev.ClientID
-	}
-	return tx.QueryRow(ctx, `INSERT INTO conversation_events
-		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id,
-		public_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0)) RETURNING created_at`,
-		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
-		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq).Scan(&ev.Time)
+// Resume returns a conversation p may read and its events after seq.
+func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationID, after int) (Conversation, []Event, error) {
+	return s.conv.Resume(ctx, p, id, after)
 }
 
-const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0)`
-
-func scanEvent(row pgx.Row) (Event, error) {
-	var ev Event
-	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq)
-	return ev, err
+// Send stores a message and returns once it is committed.
+func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (SendResult, error) {
+	return s.conv.Send(ctx, p, in)
 }
 
-// events reads a conversation's events after a position: staff read every
-// event after seq after; customers the public ones after public_seq after.
-func (s *Service) events(ctx context.Context, id ConversationID, after int, staff bool) ([]Event, error) {
-	sql := `SELECT ` + eventColumns + ` FROM conversation_events
-		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq`
-	if !staff {
-		sql = `SELECT ` + eventColumns + ` FROM conversation_events
-		WHERE conversation_id = $1 AND public_seq > $2 AND NOT private ORDER BY public_seq`
-	}
-	rows, err := s.pool.Query(ctx, sql, id, after)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
-	if err != nil {
-		return nil, err
-	}
-	return evs, nil
+// Typing tells the other side of a conversation that p is typing.
+func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
+	return s.conv.Typing(ctx, p, id, typing, private)
 }
 
-// publishEvents sends committed events to the conversation's subjects: all
-// of them to staff, the public ones (with agent names as the queue allows)
-// to the customer. Callers hold the conversation's stripe.
-func (s *Service) publishEvents(q Queue, evs ...Event) {
-	for _, ev := range evs {
-		staff, err := eventFrame(ev)
-		if err != nil {
-			s.log.Error("encode event", "conversation", ev.ConversationID, "err", err)
-			continue
-		}
-		s.bus.Publish(StaffSubject(ev.ConversationID), staff) //nolint:errcheck
-		if ev.Private {
-			continue
-		}
-		public := staff // the same bytes when the customer sees it as staff do
-		if cv := customerView(q, ev); cv != ev {
-			if public, err = eventFrame(cv); err != nil {
-				continue
-			}
-		}
-		s.bus.Publish(PublicSubject(ev.ConversationID), public) //nolint:errcheck
-	}
+// Close ends a conversation, or wraps up one the customer ended.
+func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
+	return s.conv.Close(ctx, p, id, status)
 }
 
-// eventFrame is bus.Frame("chat.event", ev), encoded once instead of
-// twice: the send path makes one or two per message.
-func eventFrame(ev Event) ([]byte, error) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("chat: encode event: %w", err)
-	}
-	const prefix = `{"type":"chat.event","data":`
-	frame := make([]byte, 0, len(prefix)+len(data)+1)
-	frame = append(append(append(frame, prefix...), data...), '}')
-	return frame, nil
+// History returns the customer's earlier conversations, newest first.
+func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
+	return s.conv.History(ctx, p, id, before, limit)
 }
 
-// publishTo sends an event envelope to one principal's connections.
-func (s *Service) publishTo(key, typ string, data any) {
-	frame, err := bus.Frame(typ, data)
-	if err != nil {
-		s.log.Error("encode event", "type", typ, "err", err)
-		return
-	}
-	s.bus.Publish(bus.PrincipalSubject(key), frame) //nolint:errcheck
+// RoomAccess says whether and how p may use the room of conversation id.
+func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id ConversationID) (RoomAccess, error) {
+	return s.conv.RoomAccess(ctx, p, id)
 }
 
-func (s *Service) publishSubject(subject, typ string, data any) {
-	frame, err := bus.Frame(typ, data)
-	if err != nil {
-		s.log.Error("encode event", "type", typ, "err", err)
-		return
-	}
-	s.bus.Publish(subject, frame) //nolint:errcheck
-}
-
-// customerView is an event as the customer sees it: numbered by its
-// public_seq, so nothing in the numbering tells of private events.
-func customerView(q Queue, ev Event) Event {
-	if ev.Author.Kind == "agent" && !q.ShowAgentName {
-		ev.Author.Name = q.Alias()
-	}
-	ev.Status = "" // the close status is the agents' business
-	ev.Seq = ev.publicSeq
-	return ev
-}
-
-// customerConversation is a conversation as its customer sees it.
-func customerConversation(q Queue, c Conversation) Conversation {
-	c.Customer.Online = nil
-	c.CloseStatus = nil
-	c.WrapUpDue = false
-	c.WaitAlertAt = nil
-	c.LastSeq = c.lastPublicSeq
-	if c.Agent != nil {
-		a := AgentRef{Name: c.Agent.Name}
-		if !q.ShowAgentName {
-			a.Name = q.Alias()
-		}
-		c.Agent = &a
-	}
-	return c
-}
-
-// view adapts a conversation and its events to who is looking.
-func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (Conversation, []Event) {
-	if p.IsStaff() {
-		online := s.presence.Online(auth.Principal{Kind: auth.KindVisitor, Subject: c.visitor}.Key())
-		c.Customer.Online = &online
-		return c, evs
-	}
-	out := make([]Event, 0, len(evs))
-	for _, ev := range evs {
-		if !ev.Private {
-			out = append(out, customerView(q, ev))
-		}
-	}
-	return customerConversation(q, c), out
-}
-
-// withQueue reads conversation id and its queue's settings.
-func (s *Service) withQueue(ctx context.Context, id ConversationID) (Conversation, Queue, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
-	if err != nil {
-		return c, Queue{}, err
-	}
-	q, err := s.queue(ctx, c.Queue.ID)
-	return c, q, err
+// RoomEvent writes what happened in the conversation's video room to its
+// transcript.
+func (s *Service) RoomEvent(ctx context.Context, id ConversationID, kind string, p auth.Principal, roomID string, private bool) error {
+	return s.conv.RoomEvent(ctx, id, kind, p, roomID, private)
 }

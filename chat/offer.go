@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
 )
 
 // plannedOffer is a chat and whom to offer it to.
@@ -34,7 +35,7 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 	for i, p := range plan {
 		ids[i] = p.id
 	}
-	unlock := s.lockConversations(ids...)
+	unlock := s.conv.Lock(ids...)
 	defer unlock()
 	deadline := time.Now().Add(time.Duration(q.AnswerSeconds) * time.Second)
 	var made []madeOffer
@@ -66,14 +67,14 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 	}
 	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
 	for _, o := range made {
-		s.publishEvents(q, o.evs...)
-		view, _ := s.view(staff, q, o.c, nil)
+		s.conv.Publish(q, o.evs...)
+		view, _ := s.conv.View(staff, q, o.c, nil)
 		for _, a := range o.agents {
-			s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
+			s.conv.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
 				"conversation": view, "offered_at": o.offeredAt, "deadline": deadline,
 			})
 		}
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+		s.conv.PublishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time) (madeOffer, error) {
 	o := madeOffer{agents: p.agents}
 	var err error
-	o.c, err = getConversation(ctx, tx, p.id, true)
+	o.c, err = conversation.Get(ctx, tx, p.id, true)
 	if err != nil {
 		return o, err
 	}
@@ -100,8 +101,8 @@ func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time)
 			return o, err
 		}
 		ev := Event{ConversationID: p.id, Kind: KindOffered, Private: true,
-			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: a}.Key()}}
-		if err := appendEvent(ctx, tx, &ev); err != nil {
+			Author: conversation.AgentAuthor(name, a)}
+		if err := conversation.Append(ctx, tx, &ev); err != nil {
 			return o, err
 		}
 		o.evs = append(o.evs, ev)
@@ -113,7 +114,7 @@ func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time)
 
 var errStale = errors.New("chat: conversation moved on")
 
-func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
+func userName(ctx context.Context, db conversation.Querier, id auth.UserID) (string, error) {
 	var name string
 	err := db.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, id).Scan(&name)
 	return name, err
@@ -157,16 +158,16 @@ func (s *Service) expireOffers(ctx context.Context) error {
 // expired. The agent's MissesBeforePause-th expired offer in a row
 // pauses the agent.
 func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
-	c, q, err := s.withQueue(ctx, id)
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
-	unlock := s.lockConversations(id)
+	unlock := s.conv.Lock(id)
 	defer unlock()
 	var ev Event
 	var status *AgentStatus
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
+		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -214,27 +215,26 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 			}
 		}
 		ev = Event{ConversationID: id, Kind: kind, Private: true,
-			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
-		return appendEvent(ctx, tx, &ev)
+			Author: conversation.AgentAuthor(name, user)}
+		return conversation.Append(ctx, tx, &ev)
 	})
 	if err != nil {
 		return err
 	}
-	s.publishEvents(q, ev)
+	s.conv.Publish(q, ev)
 	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
 	reason := "rejected"
 	if how == "expired" {
 		reason = "timeout"
 	}
-	s.endConversationAccess(ctx, id, []auth.UserID{user}, reason)
-	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
+	s.conv.EndAccess(ctx, id, []auth.UserID{user}, reason)
+	s.conv.PublishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
 	if status != nil {
-		s.publishTo(key, "agent.status", status)
+		s.conv.PublishTo(key, "agent.status", status)
 		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
 	}
 	if c.State == StateQueued {
-		view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+		s.conv.PublishWaiting(q, c)
 	}
 	s.poke()
 	return nil

@@ -63,7 +63,7 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 // list and lets the router look again: new members or capacity may let
 // waiting chats through.
 func (s *Service) queueChanged(ctx context.Context, id QueueID, removed []auth.UserID) {
-	s.endQueueAccess(ctx, id, removed)
+	s.conv.EndQueueAccess(ctx, id, removed)
 	s.poke()
 }
 

@@ -37,7 +37,7 @@ func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *r
 		b.Fatal(err)
 	}
 	rb := &routeBench{svc: New(pool, bus.NewMemory(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})}
-	n := benchSeq.Add(1)
+	n := fixtureSeq.Add(1)
 	for i := range agents {
 		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("route-%d-%d-%d", n, i, time.Now().UnixNano()%1e9),
 			Name: "Agent " + strconv.Itoa(i), Role: auth.RoleAgent, Password: "secret"})

@@ -52,7 +52,7 @@ func TestLeastBusyBreaksTiesByIdleTime(t *testing.T) {
 }
 
 func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	q := f.q
 	q.Strategy, q.Capacity = RoundRobin, 2
@@ -94,7 +94,7 @@ func (t turnOf) Routes(_ context.Context, q QueueID) (bool, error) { return t[q]
 
 func TestANodeOffersAndExpiresOnlyTheQueuesItsTurnGivesIt(t *testing.T) {
 	turn := turnOf{}
-	f := newWriterFixture(t, Options{Turn: turn})
+	f := newFixture(t, Options{Turn: turn})
 	ctx := context.Background()
 	other, err := f.svc.CreateQueue(ctx, Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
 	if err != nil {

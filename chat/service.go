@@ -8,7 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"parley/auth"
 	"parley/bus"
+	"parley/chat/conversation"
 	"parley/chat/queues"
 	"parley/chat/schema"
 )
@@ -50,31 +52,20 @@ type Options struct {
 	DBTimeout time.Duration
 }
 
-// Service is the chat domain. Run starts its router and message writer.
+// Service is the chat domain: the queues, the conversation log and the
+// router over them. Run starts its router and message writer.
 type Service struct {
 	pool *pgxpool.Pool
-	bus  bus.Bus
 	log  *slog.Logger
 	opt  Options
-
-	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
-	kick  chan struct{}
-
-	// stripes serialise commit-then-publish per conversation, so the
-	// events of one conversation leave this node in seq order.
-	stripes [stripeCount]sync.Mutex
+	kick chan struct{}
 
 	presence Presence
 	queues   *queues.Store
-
-	// closed, when set before Run, is told of each conversation closed
-	// (its video room ends with it).
-	closed func(ConversationID)
+	conv     *conversation.Log
 }
 
-// OnClose sets the function told of each closed conversation; call it
-// before the service is used.
-func (s *Service) OnClose(f func(ConversationID)) { s.closed = f }
+var _ conversation.Hooks = (*Service)(nil)
 
 // New makes the service. Call Run to route and write.
 func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
@@ -87,9 +78,6 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	if opt.DBTimeout <= 0 {
 		opt.DBTimeout = 5 * time.Second
 	}
-	if opt.BatchMax == 0 {
-		opt.BatchMax = 128
-	}
 	if opt.Presence == nil {
 		opt.Presence = NewLocalPresence()
 	}
@@ -99,40 +87,44 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	if opt.Turn == nil {
 		opt.Turn = LocalTurn{}
 	}
-	if opt.Writers <= 0 {
-		opt.Writers = 1
-	}
-	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
-		opt.Writers--
-	}
-	sends := make([]chan *sendReq, opt.Writers)
-	for i := range sends {
-		sends[i] = make(chan *sendReq, 4096)
-	}
+	qs := queues.New(pool, opt.QueueCache)
 	s := &Service{
 		pool:     pool,
-		bus:      b,
 		log:      log,
 		opt:      opt,
-		sends:    sends,
 		kick:     make(chan struct{}, 1),
 		presence: opt.Presence,
-		queues:   queues.New(pool, opt.QueueCache),
+		queues:   qs,
+		conv: conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
+			Presence: opt.Presence, DBTimeout: opt.DBTimeout}),
 	}
+	s.conv.SetHooks(s)
 	s.queues.OnChange(s.queueChanged)
 	return s
 }
 
+// OnClose sets the function told of each closed conversation; call it
+// before the service is used.
+func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }
+
 // Run routes and writes until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1 + len(s.sends))
-	for _, in := range s.sends {
-		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
-	}
+	wg.Add(2)
+	go func() { defer wg.Done(); s.conv.Run(ctx) }()
 	go func() { defer wg.Done(); s.routeLoop(ctx) }()
 	wg.Wait()
 }
+
+// Queued implements conversation.Hooks: a new chat waits.
+func (s *Service) Queued(ConversationID) { s.poke() }
+
+// Closed implements conversation.Hooks: a closed chat's offers were
+// withdrawn, and its agent may have room.
+func (s *Service) Closed(ConversationID) { s.poke() }
+
+// WrappedUp implements conversation.Hooks: the agent has room again.
+func (s *Service) WrappedUp(auth.UserID) { s.poke() }
 
 // poke asks the router to look again soon.
 func (s *Service) poke() {

@@ -14,7 +14,7 @@ import (
 )
 
 // pending lists the agents chat id is offered to now.
-func (f *writerFixture) pending(t *testing.T, id ConversationID) []auth.UserID {
+func (f *fixture) pending(t *testing.T, id ConversationID) []auth.UserID {
 	t.Helper()
 	rows, err := f.svc.pool.Query(context.Background(), `SELECT user_id FROM offers
 		WHERE conversation_id = $1 AND state = 'pending' ORDER BY user_id`, id)
@@ -28,14 +28,14 @@ func (f *writerFixture) pending(t *testing.T, id ConversationID) []auth.UserID {
 	return ids
 }
 
-func (f *writerFixture) route(t *testing.T) {
+func (f *fixture) route(t *testing.T) {
 	t.Helper()
 	if err := f.svc.routeAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (f *writerFixture) set(t *testing.T, sql string, args ...any) {
+func (f *fixture) set(t *testing.T, sql string, args ...any) {
 	t.Helper()
 	if _, err := f.svc.pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
@@ -45,13 +45,13 @@ func (f *writerFixture) set(t *testing.T, sql string, args ...any) {
 
 // turnedDownAgo moves the ends of chat id's rejected and missed offers
 // back by d, as if d had passed.
-func (f *writerFixture) turnedDownAgo(t *testing.T, id ConversationID, d time.Duration) {
+func (f *fixture) turnedDownAgo(t *testing.T, id ConversationID, d time.Duration) {
 	t.Helper()
 	f.set(t, `UPDATE offers SET ended_at = now() - $2::interval
 		WHERE conversation_id = $1 AND state IN ('rejected', 'expired')`, id, d.String())
 }
 
-func (f *writerFixture) status(t *testing.T, p auth.Principal) AgentState {
+func (f *fixture) status(t *testing.T, p auth.Principal) AgentState {
 	t.Helper()
 	st, err := f.svc.State(context.Background(), p)
 	if err != nil {
@@ -63,7 +63,7 @@ func (f *writerFixture) status(t *testing.T, p auth.Principal) AgentState {
 func TestAChatEveryAgentTurnedDownIsOfferedToThemAgainAfterTheCooldown(t *testing.T) {
 	for _, strategy := range []string{LongestIdle, LeastBusy, RoundRobin, RingAll} {
 		t.Run(strategy, func(t *testing.T) {
-			f := newWriterFixture(t)
+			f := newFixture(t)
 			ctx := context.Background()
 			f.set(t, `UPDATE queues SET strategy = $2 WHERE id = $1`, f.q.ID, strategy)
 			f.svc.Connected(f.alice)
@@ -101,7 +101,7 @@ func TestTheCooldownIsShort(t *testing.T) {
 	if DefaultRejectCooldown > 30*time.Second {
 		t.Fatalf("DefaultRejectCooldown = %v: the only agent on duty would keep a customer waiting that long", DefaultRejectCooldown)
 	}
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	f.svc.Connected(f.alice) // the only agent on duty
 	_, id := f.customer(t, "Ann")
 	f.route(t)
@@ -116,7 +116,7 @@ func TestTheCooldownIsShort(t *testing.T) {
 }
 
 func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	f.set(t, `UPDATE queues SET capacity = 1 WHERE id = $1`, f.q.ID)
 	f.svc.Connected(f.alice)
@@ -136,7 +136,7 @@ func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
 }
 
 func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	f.svc.Connected(f.alice)
 	_, id := f.customer(t, "Ann")
@@ -163,13 +163,13 @@ func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) 
 }
 
 func TestSupervisorsAreToldOnceOfAChatWaitingPastTheQueuesThreshold(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	if f.q.WaitAlertSeconds != DefaultWaitAlertSeconds {
 		t.Fatalf("a new queue's wait_alert_seconds = %d, want the default %d", f.q.WaitAlertSeconds, DefaultWaitAlertSeconds)
 	}
 	entries := make(chan Conversation, 16)
-	unsub, err := f.svc.bus.Subscribe(WaitingSubject(f.q.ID), func(frame []byte) {
+	unsub, err := f.bus.Subscribe(WaitingSubject(f.q.ID), func(frame []byte) {
 		var env struct {
 			Type string `json:"type"`
 			Data struct {
@@ -219,7 +219,7 @@ func TestSupervisorsAreToldOnceOfAChatWaitingPastTheQueuesThreshold(t *testing.T
 }
 
 func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	admin := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAdmin, UserID: f.sup.UserID}
 	cases := []struct {

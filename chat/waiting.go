@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
 )
 
 // WaitingQueues lists the queues whose waiting list p follows (their
@@ -16,7 +17,7 @@ func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueI
 		return nil, detail(ErrForbidden, "the waiting list is for agents")
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, seesEveryQueue(p))
+		UNION SELECT id FROM queues WHERE $2`, p.UserID, conversation.SeesEveryQueue(p))
 	if err != nil {
 		return nil, err
 	}
@@ -30,12 +31,12 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+	rows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+conversation.From+`
 		WHERE c.queue_id = ANY ($1) AND c.state IN ('queued', 'offered') ORDER BY c.queued_at, c.id`, queues)
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return conversation.Scan(r) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,7 +45,7 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 		if err != nil {
 			return nil, nil, err
 		}
-		cs[i], _ = s.view(p, q, c, nil)
+		cs[i], _ = s.conv.View(p, q, c, nil)
 	}
 	return cs, queues, nil
 }
@@ -81,21 +82,15 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 // tellWaitAlert publishes chat id's entry with its alert, read under its
 // stripe so that it cannot overtake a queue.entry_removed.
 func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
-	unlock := s.lockConversations(id)
+	unlock := s.conv.Lock(id)
 	defer unlock()
-	c, q, err := s.withQueue(ctx, id)
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.State == StateQueued || c.State == StateOffered {
 		s.log.Info("chat waits past its queue's alert", "conversation", id, "queue", q.ID, "seconds", q.WaitAlertSeconds)
-		s.publishWaiting(q, c)
+		s.conv.PublishWaiting(q, c)
 	}
 	return nil
-}
-
-// publishWaiting tells the queue's agents that a chat waits.
-func (s *Service) publishWaiting(q Queue, c Conversation) {
-	view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 }

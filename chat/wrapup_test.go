@@ -9,7 +9,7 @@ import (
 )
 
 func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	f.set(t, `UPDATE queues SET statuses = '{Resolved,Spam}' WHERE id = $1`, f.q.ID)
 	customer, id := f.customer(t, "Ann")
@@ -99,7 +99,7 @@ func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *test
 }
 
 func TestOnlyAChatWithAnAgentNeedsWrappingUp(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	cases := []struct {
 		name   string
@@ -140,7 +140,7 @@ func TestOnlyAChatWithAnAgentNeedsWrappingUp(t *testing.T) {
 }
 
 func TestWhoMayWrapUpAChatTheCustomerEnded(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	admin := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAdmin, UserID: f.sup.UserID, Name: "Ada"}
 	cases := []struct {

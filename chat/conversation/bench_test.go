@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/queues"
+	"parley/chat/schema"
 	"parley/store/storetest"
 )
 
@@ -26,9 +28,10 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // counts what is delivered: the fan-out the websocket hub does, without
 // the sockets.
 type sendBench struct {
-	svc       *Service
+	svc       *Log
+	qs        *queues.Store
 	customers []auth.Principal
-	convs     []ConversationID
+	convs     []ID
 	delivered atomic.Int64 // frames handed to subscribers
 	next      atomic.Int64 // client ids
 }
@@ -37,7 +40,7 @@ var benchSeq atomic.Int64
 
 func newSendBench(b *testing.B, conversations int) *sendBench {
 	b.Helper()
-	pool := storetest.Pool(b, auth.Migrations, Migrations)
+	pool := storetest.Pool(b, auth.Migrations, schema.Migrations)
 	ctx := context.Background()
 	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -50,12 +53,13 @@ func newSendBench(b *testing.B, conversations int) *sendBench {
 		b.Fatal(err)
 	}
 	mb := bus.NewMemory()
-	sb := &sendBench{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})}
+	qs := queues.New(pool, queues.NewLocalCache())
+	sb := &sendBench{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), qs, Options{}), qs: qs}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); sb.svc.Run(runCtx) }()
 	b.Cleanup(func() { stop(); <-done })
-	q, err := sb.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("bench-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Bench"}, u.ID)
+	q, err := sb.qs.Create(ctx, queues.Queue{Key: fmt.Sprintf("bench-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Bench"}, u.ID)
 	if err != nil {
 		b.Fatal(err)
 	}
