@@ -3,7 +3,8 @@
 #
 #   sfu ← conference ← chat ← signaling, web ← cmd
 #   auth, store and bus sit under all of them.
-#   Inside chat: chat/schema ← chat/queues ← chat/conversation ← chat.
+#   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
+#   chat/routing ← chat.
 #
 # Each area below lists the other parley areas it may import; an area may
 # always import its own subpackages (parley/store/storetest → parley/store).
@@ -29,7 +30,8 @@ declare -A allowed=(
 	[chat/schema]="store"
 	[chat/queues]="auth store"
 	[chat/conversation]="chat/queues auth store bus"
-	[chat]="chat/conversation chat/queues chat/schema conference sfu auth store bus"
+	[chat/routing]="chat/conversation chat/queues auth store bus"
+	[chat]="chat/routing chat/conversation chat/queues chat/schema conference sfu auth store bus"
 	[signaling]="chat conference sfu auth store bus"
 	[web]="chat conference sfu auth store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client

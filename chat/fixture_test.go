@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
 	"parley/auth"
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // with a queue, two agents, a supervisor and customers.
 type fixture struct {
 	svc             *Service
+	pool            *pgxpool.Pool
 	bus             *bus.MemoryBus
 	q               Queue
 	alice, bob, sup auth.Principal
@@ -49,7 +51,7 @@ func newFixture(t *testing.T, opt ...Options) *fixture {
 		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
 	}
 	mb := bus.NewMemory()
-	f := &fixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opt, Options{})[0]), bus: mb,
+	f := &fixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opt, Options{})[0]), pool: pool, bus: mb,
 		alice: user("Alice", auth.RoleAgent), bob: user("Bob", auth.RoleAgent), sup: user("Sue", auth.RoleSupervisor)}
 	f.q, err = f.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("chat-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Writer"},
 		f.alice.UserID, f.bob.UserID)
@@ -78,4 +80,24 @@ func (f *fixture) run(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); f.svc.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-done })
+}
+
+// set changes the database behind the service, and forgets the fixture's
+// queue's cached settings.
+func (f *fixture) set(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := f.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.queues.Forget(f.q.ID)
+}
+
+// status is p's agent state.
+func (f *fixture) status(t *testing.T, p auth.Principal) AgentState {
+	t.Helper()
+	st, err := f.svc.State(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

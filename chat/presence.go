@@ -19,7 +19,7 @@ func (s *Service) presenceChanged(pr auth.Principal, d int) {
 	switch pr.Kind {
 	case auth.KindUser:
 		if online {
-			s.poke() // an available agent came back: there may be chats for them
+			s.router.Poke() // an available agent came back: there may be chats for them
 		}
 	case auth.KindVisitor:
 		s.conv.CustomerPresence(pr, online)

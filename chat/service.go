@@ -1,3 +1,8 @@
+// Package chat wires routed webchat together for its callers: queue
+// settings (chat/queues), the conversation log (chat/conversation) and
+// the router (chat/routing), with the tables' migrations (chat/schema).
+// Service is what signaling, web and cmd use; the rules are in the
+// packages it wires.
 package chat
 
 import (
@@ -8,10 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"parley/auth"
 	"parley/bus"
 	"parley/chat/conversation"
 	"parley/chat/queues"
+	"parley/chat/routing"
 	"parley/chat/schema"
 )
 
@@ -55,50 +60,27 @@ type Options struct {
 // Service is the chat domain: the queues, the conversation log and the
 // router over them. Run starts its router and message writer.
 type Service struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	opt  Options
-	kick chan struct{}
-
 	presence Presence
 	queues   *queues.Store
 	conv     *conversation.Log
+	router   *routing.Router
 }
-
-var _ conversation.Hooks = (*Service)(nil)
 
 // New makes the service. Call Run to route and write.
 func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
-	if opt.RejectCooldown == 0 {
-		opt.RejectCooldown = DefaultRejectCooldown
-	}
-	if opt.Tick == 0 {
-		opt.Tick = 250 * time.Millisecond
-	}
-	if opt.DBTimeout <= 0 {
-		opt.DBTimeout = 5 * time.Second
-	}
 	if opt.Presence == nil {
 		opt.Presence = NewLocalPresence()
 	}
 	if opt.QueueCache == nil {
 		opt.QueueCache = queues.NewLocalCache()
 	}
-	if opt.Turn == nil {
-		opt.Turn = LocalTurn{}
-	}
 	qs := queues.New(pool, opt.QueueCache)
-	s := &Service{
-		pool:     pool,
-		log:      log,
-		opt:      opt,
-		kick:     make(chan struct{}, 1),
-		presence: opt.Presence,
-		queues:   qs,
-		conv: conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
-			Presence: opt.Presence, DBTimeout: opt.DBTimeout}),
-	}
-	s.conv.SetHooks(s)
+	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
+		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
+	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn})
+	conv.SetHooks(router)
+	s := &Service{presence: opt.Presence, queues: qs, conv: conv, router: router}
 	s.queues.OnChange(s.queueChanged)
 	return s
 }
@@ -112,24 +94,6 @@ func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.conv.Run(ctx) }()
-	go func() { defer wg.Done(); s.routeLoop(ctx) }()
+	go func() { defer wg.Done(); s.router.Run(ctx) }()
 	wg.Wait()
-}
-
-// Queued implements conversation.Hooks: a new chat waits.
-func (s *Service) Queued(ConversationID) { s.poke() }
-
-// Closed implements conversation.Hooks: a closed chat's offers were
-// withdrawn, and its agent may have room.
-func (s *Service) Closed(ConversationID) { s.poke() }
-
-// WrappedUp implements conversation.Hooks: the agent has room again.
-func (s *Service) WrappedUp(auth.UserID) { s.poke() }
-
-// poke asks the router to look again soon.
-func (s *Service) poke() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }

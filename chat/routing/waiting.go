@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -7,26 +7,27 @@ import (
 
 	"parley/auth"
 	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // WaitingQueues lists the queues whose waiting list p follows (their
 // WaitingSubject carries the changes): an agent's own queues, every queue
 // for supervisors and admins (seesEveryQueue).
-func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
+func (s *Router) WaitingQueues(ctx context.Context, p auth.Principal) ([]queues.QueueID, error) {
 	if !p.IsStaff() {
-		return nil, detail(ErrForbidden, "the waiting list is for agents")
+		return nil, queues.Detail(queues.ErrForbidden, "the waiting list is for agents")
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
 		UNION SELECT id FROM queues WHERE $2`, p.UserID, conversation.SeesEveryQueue(p))
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(qrows, pgx.RowTo[QueueID])
+	return pgx.CollectRows(qrows, pgx.RowTo[queues.QueueID])
 }
 
 // Waiting lists the chats waiting in p's queues, oldest first, and the
 // queues (see WaitingQueues).
-func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
+func (s *Router) Waiting(ctx context.Context, p auth.Principal) ([]conversation.Conversation, []queues.QueueID, error) {
 	queues, err := s.WaitingQueues(ctx, p)
 	if err != nil {
 		return nil, nil, err
@@ -36,7 +37,7 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return conversation.Scan(r) })
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (conversation.Conversation, error) { return conversation.Scan(r) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -56,7 +57,7 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 // supervisors follow) with a queue.entry carrying wait_alert_at. The
 // alert ends with the entry: queue.entry_removed when the chat is taken
 // or closed.
-func (s *Service) alertWaiting(ctx context.Context) error {
+func (s *Router) alertWaiting(ctx context.Context) error {
 	// The bound by the shortest threshold lets the index skip the chats
 	// that have not waited long enough in any queue.
 	rows, err := s.pool.Query(ctx, `UPDATE conversations c SET wait_alert_at = now() FROM queues q
@@ -67,7 +68,7 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[conversation.ID])
 	if err != nil {
 		return err
 	}
@@ -81,14 +82,14 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 
 // tellWaitAlert publishes chat id's entry with its alert, read under its
 // stripe so that it cannot overtake a queue.entry_removed.
-func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
+func (s *Router) tellWaitAlert(ctx context.Context, id conversation.ID) error {
 	unlock := s.conv.Lock(id)
 	defer unlock()
 	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
-	if c.State == StateQueued || c.State == StateOffered {
+	if c.State == conversation.StateQueued || c.State == conversation.StateOffered {
 		s.log.Info("chat waits past its queue's alert", "conversation", id, "queue", q.ID, "seconds", q.WaitAlertSeconds)
 		s.conv.PublishWaiting(q, c)
 	}

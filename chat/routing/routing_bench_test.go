@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -13,14 +13,17 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/conversation"
+	"parley/chat/queues"
+	"parley/chat/schema"
 	"parley/store/storetest"
 )
 
 // routeBench is a queue with waiting chats and connected agents, for the
 // router's benchmarks. The service does not run: the benchmarks drive it.
 type routeBench struct {
-	svc     *Service
-	q       Queue
+	svc     *Router
+	q       queues.Queue
 	members []auth.UserID
 }
 
@@ -30,13 +33,16 @@ type routeBench struct {
 // long ago.
 func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *routeBench {
 	b.Helper()
-	pool := storetest.Pool(b, auth.Migrations, Migrations)
+	pool := storetest.Pool(b, auth.Migrations, schema.Migrations)
 	ctx := context.Background()
 	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rb := &routeBench{svc: New(pool, bus.NewMemory(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	qs := queues.New(pool, queues.NewLocalCache())
+	rb := &routeBench{svc: New(pool, quiet, qs, conversation.New(pool, bus.NewMemory(), quiet, qs, conversation.Options{}),
+		Options{})}
 	n := fixtureSeq.Add(1)
 	for i := range agents {
 		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("route-%d-%d-%d", n, i, time.Now().UnixNano()%1e9),
@@ -45,9 +51,9 @@ func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *r
 			b.Fatal(err)
 		}
 		rb.members = append(rb.members, u.ID)
-		rb.svc.Connected(auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent, UserID: u.ID})
+		rb.svc.presence.Add(auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent, UserID: u.ID}.Key(), 1)
 	}
-	rb.q, err = rb.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("route-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Route",
+	rb.q, err = rb.svc.queues.Create(ctx, queues.Queue{Key: fmt.Sprintf("route-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Route",
 		Capacity: 3}, rb.members...)
 	if err != nil {
 		b.Fatal(err)

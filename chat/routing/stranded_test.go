@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -11,10 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // pending lists the agents chat id is offered to now.
-func (f *fixture) pending(t *testing.T, id ConversationID) []auth.UserID {
+func (f *fixture) pending(t *testing.T, id conversation.ID) []auth.UserID {
 	t.Helper()
 	rows, err := f.svc.pool.Query(context.Background(), `SELECT user_id FROM offers
 		WHERE conversation_id = $1 AND state = 'pending' ORDER BY user_id`, id)
@@ -45,7 +47,7 @@ func (f *fixture) set(t *testing.T, sql string, args ...any) {
 
 // turnedDownAgo moves the ends of chat id's rejected and missed offers
 // back by d, as if d had passed.
-func (f *fixture) turnedDownAgo(t *testing.T, id ConversationID, d time.Duration) {
+func (f *fixture) turnedDownAgo(t *testing.T, id conversation.ID, d time.Duration) {
 	t.Helper()
 	f.set(t, `UPDATE offers SET ended_at = now() - $2::interval
 		WHERE conversation_id = $1 AND state IN ('rejected', 'expired')`, id, d.String())
@@ -61,13 +63,13 @@ func (f *fixture) status(t *testing.T, p auth.Principal) AgentState {
 }
 
 func TestAChatEveryAgentTurnedDownIsOfferedToThemAgainAfterTheCooldown(t *testing.T) {
-	for _, strategy := range []string{LongestIdle, LeastBusy, RoundRobin, RingAll} {
+	for _, strategy := range []string{queues.LongestIdle, queues.LeastBusy, queues.RoundRobin, queues.RingAll} {
 		t.Run(strategy, func(t *testing.T) {
 			f := newFixture(t)
 			ctx := context.Background()
 			f.set(t, `UPDATE queues SET strategy = $2 WHERE id = $1`, f.q.ID, strategy)
-			f.svc.Connected(f.alice)
-			f.svc.Connected(f.bob)
+			f.connect(f.alice)
+			f.connect(f.bob)
 			_, id := f.customer(t, "Ann")
 			both := []auth.UserID{f.alice.UserID, f.bob.UserID}
 			// Each agent turns it down in turn (ring all: both at once).
@@ -90,7 +92,7 @@ func TestAChatEveryAgentTurnedDownIsOfferedToThemAgainAfterTheCooldown(t *testin
 			f.turnedDownAgo(t, id, DefaultRejectCooldown+time.Second)
 			f.route(t)
 			got := f.pending(t, id)
-			if len(got) == 0 || (strategy == RingAll && !slices.Equal(got, both)) {
+			if len(got) == 0 || (strategy == queues.RingAll && !slices.Equal(got, both)) {
 				t.Fatalf("after the cool-down offered to %v, want it offered again (ring all: to %v)", got, both)
 			}
 		})
@@ -102,7 +104,7 @@ func TestTheCooldownIsShort(t *testing.T) {
 		t.Fatalf("DefaultRejectCooldown = %v: the only agent on duty would keep a customer waiting that long", DefaultRejectCooldown)
 	}
 	f := newFixture(t)
-	f.svc.Connected(f.alice) // the only agent on duty
+	f.connect(f.alice) // the only agent on duty
 	_, id := f.customer(t, "Ann")
 	f.route(t)
 	if err := f.svc.Reject(context.Background(), f.alice, id); err != nil {
@@ -119,7 +121,7 @@ func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.set(t, `UPDATE queues SET capacity = 1 WHERE id = $1`, f.q.ID)
-	f.svc.Connected(f.alice)
+	f.connect(f.alice)
 	_, first := f.customer(t, "Ann")
 	_, second := f.customer(t, "Ben")
 	f.route(t)
@@ -138,7 +140,7 @@ func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
 func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.svc.Connected(f.alice)
+	f.connect(f.alice)
 	_, id := f.customer(t, "Ann")
 	miss := func() {
 		t.Helper()
@@ -165,15 +167,15 @@ func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) 
 func TestSupervisorsAreToldOnceOfAChatWaitingPastTheQueuesThreshold(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if f.q.WaitAlertSeconds != DefaultWaitAlertSeconds {
-		t.Fatalf("a new queue's wait_alert_seconds = %d, want the default %d", f.q.WaitAlertSeconds, DefaultWaitAlertSeconds)
+	if f.q.WaitAlertSeconds != queues.DefaultWaitAlertSeconds {
+		t.Fatalf("a new queue's wait_alert_seconds = %d, want the default %d", f.q.WaitAlertSeconds, queues.DefaultWaitAlertSeconds)
 	}
-	entries := make(chan Conversation, 16)
-	unsub, err := f.bus.Subscribe(WaitingSubject(f.q.ID), func(frame []byte) {
+	entries := make(chan conversation.Conversation, 16)
+	unsub, err := f.bus.Subscribe(conversation.WaitingSubject(f.q.ID), func(frame []byte) {
 		var env struct {
 			Type string `json:"type"`
 			Data struct {
-				Conversation Conversation `json:"conversation"`
+				Conversation conversation.Conversation `json:"conversation"`
 			} `json:"data"`
 		}
 		if json.Unmarshal(frame, &env) == nil && env.Type == "queue.entry" {
@@ -228,7 +230,7 @@ func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
 		want    int
 		code    string
 	}{
-		{"unset takes the default", 0, DefaultWaitAlertSeconds, ""},
+		{"unset takes the default", 0, queues.DefaultWaitAlertSeconds, ""},
 		{"a setting is kept", 5, 5, ""},
 		{"the longest allowed", 3600, 3600, ""},
 		{"negative is refused", -1, 0, "bad_request"},
@@ -236,8 +238,8 @@ func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := QueueConfig{Queue: Queue{Key: "alerts", Name: "Alerts", WaitAlertSeconds: tc.seconds}}
-			got, err := f.svc.SaveQueue(ctx, admin, cfg)
+			cfg := queues.QueueConfig{Queue: queues.Queue{Key: "alerts", Name: "Alerts", WaitAlertSeconds: tc.seconds}}
+			got, err := f.qs.Save(ctx, admin, cfg)
 			var coded interface{ Code() string }
 			if tc.code != "" {
 				if !errors.As(err, &coded) || coded.Code() != tc.code {

@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"parley/auth"
 	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // Agent statuses.
@@ -28,10 +29,10 @@ type AgentStatus struct {
 
 // AgentQueue is a queue an agent works in.
 type AgentQueue struct {
-	ID       QueueID  `json:"id"`
-	Name     string   `json:"name"`
-	Capacity int      `json:"capacity"`
-	Statuses []string `json:"statuses"` // what a chat may be closed as
+	ID       queues.QueueID `json:"id"`
+	Name     string         `json:"name"`
+	Capacity int            `json:"capacity"`
+	Statuses []string       `json:"statuses"` // what a chat may be closed as
 }
 
 // AgentState is everything the desk shows about the agent itself.
@@ -45,15 +46,15 @@ type AgentState struct {
 // PendingOffer is an offer out to the agent, as the chat.offer event
 // carried it, so a reloaded desk can show it again.
 type PendingOffer struct {
-	Conversation Conversation `json:"conversation"`
-	OfferedAt    time.Time    `json:"offered_at"`
-	Deadline     time.Time    `json:"deadline"`
+	Conversation conversation.Conversation `json:"conversation"`
+	OfferedAt    time.Time                 `json:"offered_at"`
+	Deadline     time.Time                 `json:"deadline"`
 }
 
 // State returns p's status, queues and number of open chats.
-func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, error) {
+func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error) {
 	if !p.IsStaff() {
-		return AgentState{}, detail(ErrForbidden, "agent state is for agents")
+		return AgentState{}, queues.Detail(queues.ErrForbidden, "agent state is for agents")
 	}
 	var st AgentState
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
@@ -96,12 +97,12 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 }
 
 // SetStatus changes p's status; every tab of p hears of it.
-func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reason string) (AgentStatus, error) {
+func (s *Router) SetStatus(ctx context.Context, p auth.Principal, status, reason string) (AgentStatus, error) {
 	if !p.IsStaff() {
-		return AgentStatus{}, detail(ErrForbidden, "only agents have a status")
+		return AgentStatus{}, queues.Detail(queues.ErrForbidden, "only agents have a status")
 	}
 	reason = strings.TrimSpace(reason)
-	if err := badText("status", status, "reason", reason); err != nil {
+	if err := queues.BadText("status", status, "reason", reason); err != nil {
 		return AgentStatus{}, err
 	}
 	switch status {
@@ -109,10 +110,10 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 		reason = ""
 	case StatusPaused:
 		if reason == "" || utf8.RuneCountInString(reason) > 100 {
-			return AgentStatus{}, bad("reason: say why you pause (1–100 characters)")
+			return AgentStatus{}, queues.Bad("reason: say why you pause (1–100 characters)")
 		}
 	default:
-		return AgentStatus{}, bad("status: available, paused or offline")
+		return AgentStatus{}, queues.Bad("status: available, paused or offline")
 	}
 	var st AgentStatus
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -125,7 +126,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 	}
 	s.conv.PublishTo(p.Key(), "agent.status", st)
 	if status == StatusAvailable {
-		s.poke()
+		s.Poke()
 	}
 	return st, nil
 }
