@@ -2,18 +2,13 @@ package chat
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/crypto/bcrypt"
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/chattest"
 	"parley/store/storetest"
 )
 
@@ -28,32 +23,17 @@ type fixture struct {
 	bus             *bus.MemoryBus
 	q               Queue
 	alice, bob, sup auth.Principal
-	customers       int
 }
-
-var fixtureSeq atomic.Int64
 
 func newFixture(t *testing.T, opt ...Options) *fixture {
 	t.Helper()
-	pool := storetest.Pool(t, auth.Migrations, Migrations)
-	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := fixtureSeq.Add(1)
-	user := func(name string, role auth.Role) auth.Principal {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("%s-%d-%d", name, n, time.Now().UnixNano()%1e9),
-			Name: name, Role: role, Password: "secret"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
-	}
+	pool, a := chattest.DB(t)
+	staff := chattest.NewStaff(t, a)
 	mb := bus.NewMemory()
-	f := &fixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opt, Options{})[0]), pool: pool, bus: mb,
-		alice: user("Alice", auth.RoleAgent), bob: user("Bob", auth.RoleAgent), sup: user("Sue", auth.RoleSupervisor)}
-	f.q, err = f.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("chat-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Writer"},
+	f := &fixture{svc: New(pool, mb, chattest.Quiet, append(opt, Options{})[0]), pool: pool, bus: mb,
+		alice: staff.Alice, bob: staff.Bob, sup: staff.Sue}
+	var err error
+	f.q, err = f.svc.CreateQueue(context.Background(), Queue{Key: chattest.Unique("chat"), Name: "Writer"},
 		f.alice.UserID, f.bob.UserID)
 	if err != nil {
 		t.Fatal(err)
@@ -64,9 +44,7 @@ func newFixture(t *testing.T, opt ...Options) *fixture {
 // customer starts a chat as a new visitor.
 func (f *fixture) customer(t *testing.T, name string) (auth.Principal, ConversationID) {
 	t.Helper()
-	f.customers++
-	p := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: fmt.Sprintf("v-%s-%d", name, f.customers),
-		Scope: f.q.Key}
+	p := chattest.Visitor(name, f.q.Key)
 	c, _, err := f.svc.Start(context.Background(), p, StartInput{Name: name})
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,13 +11,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/chattest"
 	"parley/chat/queues"
-	"parley/chat/schema"
-	"parley/store/storetest"
 )
 
 // writerFixture is a chat service (not running: the tests drive its
@@ -30,33 +25,20 @@ type writerFixture struct {
 	q               queues.Queue
 	alice, bob, sup auth.Principal
 	published       atomic.Int64 // events on the staff subjects of the customers' chats
-	customers       int
 }
 
+// fixtureSeq numbers what a test names itself.
 var fixtureSeq atomic.Int64
 
 func newWriterFixture(t *testing.T, opt ...Options) *writerFixture {
 	t.Helper()
-	pool := storetest.Pool(t, auth.Migrations, schema.Migrations)
-	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := fixtureSeq.Add(1)
-	user := func(name string, role auth.Role) auth.Principal {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("%s-%d-%d", name, n, time.Now().UnixNano()%1e9),
-			Name: name, Role: role, Password: "secret"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
-	}
-	mb := bus.NewMemory()
+	pool, a := chattest.DB(t)
+	staff := chattest.NewStaff(t, a)
 	qs := queues.New(pool, queues.NewLocalCache())
-	f := &writerFixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), qs, append(opt, Options{})[0]), qs: qs,
-		alice: user("Alice", auth.RoleAgent), bob: user("Bob", auth.RoleAgent), sup: user("Sue", auth.RoleSupervisor)}
-	f.q, err = f.qs.Create(ctx, queues.Queue{Key: fmt.Sprintf("writer-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Writer"},
+	f := &writerFixture{svc: New(pool, bus.NewMemory(), chattest.Quiet, qs, append(opt, Options{})[0]), qs: qs,
+		alice: staff.Alice, bob: staff.Bob, sup: staff.Sue}
+	var err error
+	f.q, err = f.qs.Create(context.Background(), queues.Queue{Key: chattest.Unique("writer"), Name: "Writer"},
 		f.alice.UserID, f.bob.UserID)
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +49,7 @@ func newWriterFixture(t *testing.T, opt ...Options) *writerFixture {
 // customer starts a chat as a new visitor.
 func (f *writerFixture) customer(t *testing.T, name string) (auth.Principal, ID) {
 	t.Helper()
-	f.customers++
-	p := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: fmt.Sprintf("v-%s-%d", name, f.customers),
-		Scope: f.q.Key}
+	p := chattest.Visitor(name, f.q.Key)
 	c, _, err := f.svc.Start(context.Background(), p, StartInput{Name: name})
 	if err != nil {
 		t.Fatal(err)

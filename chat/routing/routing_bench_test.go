@@ -2,21 +2,15 @@ package routing
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/chattest"
 	"parley/chat/conversation"
 	"parley/chat/queues"
-	"parley/chat/schema"
-	"parley/store/storetest"
 )
 
 // routeBench is a queue with waiting chats and connected agents, for the
@@ -33,19 +27,13 @@ type routeBench struct {
 // long ago.
 func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *routeBench {
 	b.Helper()
-	pool := storetest.Pool(b, auth.Migrations, schema.Migrations)
+	pool, a := chattest.DB(b)
 	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	qs := queues.New(pool, queues.NewLocalCache())
-	rb := &routeBench{svc: New(pool, quiet, qs, conversation.New(pool, bus.NewMemory(), quiet, qs, conversation.Options{}),
-		Options{})}
-	n := fixtureSeq.Add(1)
+	rb := &routeBench{svc: New(pool, chattest.Quiet, qs,
+		conversation.New(pool, bus.NewMemory(), chattest.Quiet, qs, conversation.Options{}), Options{})}
 	for i := range agents {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("route-%d-%d-%d", n, i, time.Now().UnixNano()%1e9),
+		u, err := a.CreateUser(ctx, auth.NewUser{Username: chattest.Unique("route-agent"),
 			Name: "Agent " + strconv.Itoa(i), Role: auth.RoleAgent, Password: "secret"})
 		if err != nil {
 			b.Fatal(err)
@@ -53,7 +41,8 @@ func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *r
 		rb.members = append(rb.members, u.ID)
 		rb.svc.presence.Add(auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent, UserID: u.ID}.Key(), 1)
 	}
-	rb.q, err = rb.svc.queues.Create(ctx, queues.Queue{Key: fmt.Sprintf("route-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Route",
+	var err error
+	rb.q, err = rb.svc.queues.Create(ctx, queues.Queue{Key: chattest.Unique("route"), Name: "Route",
 		Capacity: 3}, rb.members...)
 	if err != nil {
 		b.Fatal(err)
