@@ -11,9 +11,11 @@ import (
 
 // The log's tests need chats offered and accepted, which is the router's
 // work (chat/routing, which imports this package). offer and accept leave
-// a chat in the state the router's offer and accept commit, row for row
-// and event for event, through the log's own Lock, Get, Append and
-// Publish; chat/routing's tests check that the router leaves it so.
+// a chat, its offers and its events as the router's offer and accept
+// commit them (the agent's agent_status row, which these tests do not
+// read, aside), through the log's own Lock, Get, Append and Publish;
+// chat/routing's TestAnOfferAndAnAcceptCommitTheseRowsAndEvents checks
+// that the router leaves them so.
 
 // offer offers chat id to agents: a pending offer and a private offered
 // event each, the chat offered.

@@ -253,25 +253,6 @@ func TestSendRightAfterACloseIsRefused(t *testing.T) {
 	}
 }
 
-func TestAnAgentWhoseOfferWasTakenCannotSend(t *testing.T) {
-	f := newWriterFixture(t)
-	f.run(t)
-	ctx := context.Background()
-	_, a := f.customer(t, "Vera")
-	f.offer(t, a, f.alice.UserID, f.bob.UserID)
-	if _, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b1", Text: "I have it"}); err != nil {
-		t.Fatalf("an offered agent sends: %v", err)
-	}
-	f.accept(t, a, f.alice)
-	_, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b2", Text: "still here"})
-	if !errors.Is(err, queues.ErrNotFound) {
-		t.Fatalf("send after the offer was taken: %v, want not_found", err)
-	}
-	if _, err := f.svc.Send(ctx, f.alice, SendInput{ConversationID: a, ClientID: "a1", Text: "Hello"}); err != nil {
-		t.Fatalf("the accepting agent sends: %v", err)
-	}
-}
-
 func TestSendersOtherThanCustomersAndStaffAreRefusedBeforeTheWriter(t *testing.T) {
 	guest := auth.Principal{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g"}
 	if _, err := newSendReq(guest, SendInput{ConversationID: 1, ClientID: "g1", Text: "hi"}); !errors.Is(err, queues.ErrNotFound) {
