@@ -69,13 +69,3 @@ func (f *fixture) set(t *testing.T, sql string, args ...any) {
 	}
 	f.svc.queues.Forget(f.q.ID)
 }
-
-// status is p's agent state.
-func (f *fixture) status(t *testing.T, p auth.Principal) AgentState {
-	t.Helper()
-	st, err := f.svc.State(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}

@@ -44,8 +44,8 @@ func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *test
 	if len(mine) != 1 || mine[0].ID != id || !mine[0].WrapUpDue || mine[0].State != StateClosed {
 		t.Fatalf("Alice's chats %+v, want chat %d closed with wrap_up_due", mine, id)
 	}
-	if st := f.status(t, f.alice); st.OpenChats != 1 {
-		t.Fatalf("Alice has %d open chats, want 1 (the chat to wrap up)", st.OpenChats)
+	if st, err := f.svc.State(ctx, f.alice); err != nil || st.OpenChats != 1 {
+		t.Fatalf("Alice has %d open chats (%v), want 1 (the chat to wrap up)", st.OpenChats, err)
 	}
 
 	// No status, or one not in the list, is refused.
