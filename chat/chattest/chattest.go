@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,7 +47,8 @@ func DB(t testing.TB) (*pgxpool.Pool, *auth.Service) {
 // User adds a user shown as name with role, and returns it signed in.
 func User(t testing.TB, a *auth.Service, name string, role auth.Role) auth.Principal {
 	t.Helper()
-	u, err := a.CreateUser(context.Background(), auth.NewUser{Username: Unique(name), Name: name, Role: role,
+	username := Unique(strings.ToLower(strings.ReplaceAll(name, " ", "-")))
+	u, err := a.CreateUser(context.Background(), auth.NewUser{Username: username, Name: name, Role: role,
 		Password: "secret"})
 	if err != nil {
 		t.Fatal(err)
