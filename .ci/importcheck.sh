@@ -4,7 +4,8 @@
 #   sfu ← conference ← chat ← rooms ← signaling, web ← cmd
 #   auth, fault, store and bus sit under all of them; auth imports fault,
 #   and fault imports only store.
-#   Inside chat: chat/schema ← chat/queues ← chat.
+#   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
+#   chat/routing ← chat.
 #
 # (chat does not import conference; rooms joins the two.) Each area below
 # lists the other parley areas it may import; an area may always import
@@ -33,8 +34,12 @@ declare -A allowed=(
 	[auth]="fault store bus"
 	[conference]="sfu auth fault store bus"
 	[chat/schema]="store"
+	# what the chat packages' tests share; only tests import it
+	[chat/chattest]="chat/schema auth fault store"
 	[chat/queues]="auth fault store"
-	[chat]="chat/queues chat/schema auth fault store bus"
+	[chat/conversation]="chat/queues auth fault store bus"
+	[chat/routing]="chat/conversation chat/queues auth fault store bus"
+	[chat]="chat/routing chat/conversation chat/queues chat/schema auth fault store bus"
 	[rooms]="chat conference auth fault store bus"
 	[signaling]="rooms chat conference auth fault store bus"
 	[web]="chat conference auth fault store bus"

@@ -14,7 +14,7 @@ import (
 // that writes or looks up text, as a bad request naming the field, before
 // any SQL: the transports check it too, but chat does not rely on them.
 func TestTextTheDatabaseCannotStoreIsABadRequestAtEveryEntryPoint(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	f.run(t)
 	// A message the old code let through is committed by the running
 	// writer; a deadline keeps any call that waits from hanging the test.

@@ -63,12 +63,6 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 // list and lets the router look again: new members or capacity may let
 // waiting chats through.
 func (s *Service) queueChanged(ctx context.Context, id QueueID, removed []auth.UserID) {
-	s.endQueueAccess(ctx, id, removed)
-	s.poke()
+	s.conv.EndQueueAccess(ctx, id, removed)
+	s.router.Poke()
 }
-
-// queue returns queue id's settings, cached.
-func (s *Service) queue(ctx context.Context, id QueueID) (Queue, error) { return s.queues.Get(ctx, id) }
-
-// forgetQueue drops a queue from the cache after it changed.
-func (s *Service) forgetQueue(id QueueID) { s.queues.Forget(id) }

@@ -1,3 +1,8 @@
+// Package chat wires routed webchat together for its callers: queue
+// settings (chat/queues), the conversation log (chat/conversation) and
+// the router (chat/routing), with the tables' migrations (chat/schema).
+// Service is what signaling, web and cmd use; the rules are in the
+// packages it wires.
 package chat
 
 import (
@@ -9,7 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/bus"
+	"parley/chat/conversation"
 	"parley/chat/queues"
+	"parley/chat/routing"
 	"parley/chat/schema"
 )
 
@@ -50,94 +57,43 @@ type Options struct {
 	DBTimeout time.Duration
 }
 
-// Service is the chat domain. Run starts its router and message writer.
+// Service is the chat domain: the queues, the conversation log and the
+// router over them. Run starts its router and message writer.
 type Service struct {
-	pool *pgxpool.Pool
-	bus  bus.Bus
-	log  *slog.Logger
-	opt  Options
-
-	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
-	kick  chan struct{}
-
-	// stripes serialise commit-then-publish per conversation, so the
-	// events of one conversation leave this node in seq order.
-	stripes [stripeCount]sync.Mutex
-
 	presence Presence
 	queues   *queues.Store
-
-	// closed, when set before Run, is told of each conversation closed
-	// (its video room ends with it).
-	closed func(ConversationID)
+	conv     *conversation.Log
+	router   *routing.Router
 }
-
-// OnClose sets the function told of each closed conversation; call it
-// before the service is used.
-func (s *Service) OnClose(f func(ConversationID)) { s.closed = f }
 
 // New makes the service. Call Run to route and write.
 func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service {
-	if opt.RejectCooldown == 0 {
-		opt.RejectCooldown = DefaultRejectCooldown
-	}
-	if opt.Tick == 0 {
-		opt.Tick = 250 * time.Millisecond
-	}
-	if opt.DBTimeout <= 0 {
-		opt.DBTimeout = 5 * time.Second
-	}
-	if opt.BatchMax == 0 {
-		opt.BatchMax = 128
-	}
 	if opt.Presence == nil {
 		opt.Presence = NewLocalPresence()
 	}
 	if opt.QueueCache == nil {
 		opt.QueueCache = queues.NewLocalCache()
 	}
-	if opt.Turn == nil {
-		opt.Turn = LocalTurn{}
-	}
-	if opt.Writers <= 0 {
-		opt.Writers = 1
-	}
-	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
-		opt.Writers--
-	}
-	sends := make([]chan *sendReq, opt.Writers)
-	for i := range sends {
-		sends[i] = make(chan *sendReq, 4096)
-	}
-	s := &Service{
-		pool:     pool,
-		bus:      b,
-		log:      log,
-		opt:      opt,
-		sends:    sends,
-		kick:     make(chan struct{}, 1),
-		presence: opt.Presence,
-		queues:   queues.New(pool, opt.QueueCache),
-	}
+	qs := queues.New(pool, opt.QueueCache)
+	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
+		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
+	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn})
+	conv.SetHooks(router)
+	s := &Service{presence: opt.Presence, queues: qs, conv: conv, router: router}
 	s.queues.OnChange(s.queueChanged)
 	return s
 }
 
+// OnClose sets the function told of each closed conversation; call it
+// before the service is used.
+func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }
+
 // Run routes and writes until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1 + len(s.sends))
-	for _, in := range s.sends {
-		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
-	}
-	go func() { defer wg.Done(); s.routeLoop(ctx) }()
+	wg.Add(2)
+	go func() { defer wg.Done(); s.conv.Run(ctx) }()
+	go func() { defer wg.Done(); s.router.Run(ctx) }()
 	wg.Wait()
-}
-
-// poke asks the router to look again soon.
-func (s *Service) poke() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	f.set(t, `UPDATE queues SET statuses = '{Resolved,Spam}' WHERE id = $1`, f.q.ID)
 	customer, id := f.customer(t, "Ann")
@@ -44,8 +44,8 @@ func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *test
 	if len(mine) != 1 || mine[0].ID != id || !mine[0].WrapUpDue || mine[0].State != StateClosed {
 		t.Fatalf("Alice's chats %+v, want chat %d closed with wrap_up_due", mine, id)
 	}
-	if st := f.status(t, f.alice); st.OpenChats != 1 {
-		t.Fatalf("Alice has %d open chats, want 1 (the chat to wrap up)", st.OpenChats)
+	if st, err := f.svc.State(ctx, f.alice); err != nil || st.OpenChats != 1 {
+		t.Fatalf("Alice has %d open chats (%v), want 1 (the chat to wrap up)", st.OpenChats, err)
 	}
 
 	// No status, or one not in the list, is refused.
@@ -99,7 +99,7 @@ func TestAChatTheCustomerEndedStaysWithItsAgentUntilWrappedUpWithAStatus(t *test
 }
 
 func TestOnlyAChatWithAnAgentNeedsWrappingUp(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	cases := []struct {
 		name   string
@@ -140,7 +140,7 @@ func TestOnlyAChatWithAnAgentNeedsWrappingUp(t *testing.T) {
 }
 
 func TestWhoMayWrapUpAChatTheCustomerEnded(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	admin := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAdmin, UserID: f.sup.UserID, Name: "Ada"}
 	cases := []struct {

@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -6,36 +6,38 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // WaitingQueues lists the queues whose waiting list p follows (their
 // WaitingSubject carries the changes): an agent's own queues, every queue
 // for supervisors and admins (seesEveryQueue).
-func (s *Service) WaitingQueues(ctx context.Context, p auth.Principal) ([]QueueID, error) {
+func (s *Router) WaitingQueues(ctx context.Context, p auth.Principal) ([]queues.QueueID, error) {
 	if !p.IsStaff() {
-		return nil, detail(ErrForbidden, "the waiting list is for agents")
+		return nil, queues.Detail(queues.ErrForbidden, "the waiting list is for agents")
 	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, seesEveryQueue(p))
+		UNION SELECT id FROM queues WHERE $2`, p.UserID, conversation.SeesEveryQueue(p))
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(qrows, pgx.RowTo[QueueID])
+	return pgx.CollectRows(qrows, pgx.RowTo[queues.QueueID])
 }
 
 // Waiting lists the chats waiting in p's queues, oldest first, and the
 // queues (see WaitingQueues).
-func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation, []QueueID, error) {
+func (s *Router) Waiting(ctx context.Context, p auth.Principal) ([]conversation.Conversation, []queues.QueueID, error) {
 	queues, err := s.WaitingQueues(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+	rows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+conversation.From+`
 		WHERE c.queue_id = ANY ($1) AND c.state IN ('queued', 'offered') ORDER BY c.queued_at, c.id`, queues)
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (conversation.Conversation, error) { return conversation.Scan(r) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,7 +46,7 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 		if err != nil {
 			return nil, nil, err
 		}
-		cs[i], _ = s.view(p, q, c, nil)
+		cs[i], _ = s.conv.View(p, q, c, nil)
 	}
 	return cs, queues, nil
 }
@@ -55,7 +57,7 @@ func (s *Service) Waiting(ctx context.Context, p auth.Principal) ([]Conversation
 // supervisors follow) with a queue.entry carrying wait_alert_at. The
 // alert ends with the entry: queue.entry_removed when the chat is taken
 // or closed.
-func (s *Service) alertWaiting(ctx context.Context) error {
+func (s *Router) alertWaiting(ctx context.Context) error {
 	// The bound by the shortest threshold lets the index skip the chats
 	// that have not waited long enough in any queue.
 	rows, err := s.pool.Query(ctx, `UPDATE conversations c SET wait_alert_at = now() FROM queues q
@@ -66,7 +68,7 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[conversation.ID])
 	if err != nil {
 		return err
 	}
@@ -80,22 +82,16 @@ func (s *Service) alertWaiting(ctx context.Context) error {
 
 // tellWaitAlert publishes chat id's entry with its alert, read under its
 // stripe so that it cannot overtake a queue.entry_removed.
-func (s *Service) tellWaitAlert(ctx context.Context, id ConversationID) error {
-	unlock := s.lockConversations(id)
+func (s *Router) tellWaitAlert(ctx context.Context, id conversation.ID) error {
+	unlock := s.conv.Lock(id)
 	defer unlock()
-	c, q, err := s.withQueue(ctx, id)
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
-	if c.State == StateQueued || c.State == StateOffered {
+	if c.State == conversation.StateQueued || c.State == conversation.StateOffered {
 		s.log.Info("chat waits past its queue's alert", "conversation", id, "queue", q.ID, "seconds", q.WaitAlertSeconds)
-		s.publishWaiting(q, c)
+		s.conv.PublishWaiting(q, c)
 	}
 	return nil
-}
-
-// publishWaiting tells the queue's agents that a chat waits.
-func (s *Service) publishWaiting(q Queue, c Conversation) {
-	view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-	s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 }

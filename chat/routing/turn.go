@@ -1,6 +1,9 @@
-package chat
+package routing
 
-import "context"
+import (
+	"context"
+	"parley/chat/queues"
+)
 
 // Turn says whether this node routes a queue now: offers its waiting
 // chats and expires their offers. Every step of the router is a
@@ -10,7 +13,7 @@ import "context"
 // add an implementation (a PostgreSQL advisory lock or a lease per
 // queue) and route each queue on one of them.
 type Turn interface {
-	Routes(ctx context.Context, q QueueID) (bool, error)
+	Routes(ctx context.Context, q queues.QueueID) (bool, error)
 }
 
 var _ Turn = LocalTurn{}
@@ -19,4 +22,4 @@ var _ Turn = LocalTurn{}
 type LocalTurn struct{}
 
 // Routes implements Turn.
-func (LocalTurn) Routes(context.Context, QueueID) (bool, error) { return true, nil }
+func (LocalTurn) Routes(context.Context, queues.QueueID) (bool, error) { return true, nil }

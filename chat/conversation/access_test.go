@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // The rule of who reads a conversation (mayRead) and what a history shows
@@ -17,7 +18,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	f := newWriterFixture(t)
 	ctx := context.Background()
 	n := fixtureSeq.Add(1)
-	other, err := f.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("other-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Other"})
+	other, err := f.qs.Create(ctx, queues.Queue{Key: fmt.Sprintf("other-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Other"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +44,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	// The visitor's earlier chat, had by alice, with a private note; then
 	// its current one, offered to bob.
 	vera, earlier := f.customer(t, "Vera")
-	if _, _, err := f.svc.Accept(ctx, f.alice, earlier); err != nil {
-		t.Fatal(err)
-	}
+	f.accept(t, earlier, f.alice)
 	f.batch(t, sendCase{p: f.alice, conv: earlier, clientID: "n1", text: "alice's note", private: true})
 	if err := f.svc.Close(ctx, f.alice, earlier, ""); err != nil {
 		t.Fatal(err)
@@ -63,9 +62,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{current.ID, []auth.UserID{f.bob.UserID}}}); err != nil {
-		t.Fatal(err)
-	}
+	f.offer(t, current.ID, f.bob.UserID)
 	stranger := vera
 	stranger.Subject = "someone-else"
 	otherScope := vera
@@ -92,7 +89,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 		{"a guest", guest, want{false, ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := getConversation(ctx, f.svc.pool, current.ID, false)
+			c, err := Get(ctx, f.svc.pool, current.ID, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +99,7 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 			h, _, err := f.svc.History(ctx, tc.p, current.ID, 0, 0)
 			got := ""
 			switch {
-			case err != nil && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)):
+			case err != nil && (errors.Is(err, queues.ErrNotFound) || errors.Is(err, queues.ErrForbidden)):
 			case err != nil:
 				t.Fatal(err)
 			case len(h) != 1 || h[0].Conversation.ID != earlier:
@@ -151,7 +148,7 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 	// bob has its offer.
 	type chat struct {
 		customer auth.Principal
-		id       ConversationID
+		id       ID
 		rel      Relation
 	}
 	chats := map[string]chat{}
@@ -159,15 +156,11 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 		p, id := f.customer(t, "Vera")
 		rel := Relation{Visitor: p.Subject, QueueKey: f.q.Key, Members: members, State: StateQueued}
 		if state == "offered" {
-			if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{id, []auth.UserID{f.bob.UserID}}}); err != nil {
-				t.Fatal(err)
-			}
+			f.offer(t, id, f.bob.UserID)
 			rel.Offered, rel.State = []auth.UserID{f.bob.UserID}, StateOffered
 		}
 		if state == "active" || state == "wrap-up" || state == "closed" {
-			if _, _, err := f.svc.Accept(ctx, f.alice, id); err != nil {
-				t.Fatal(err)
-			}
+			f.accept(t, id, f.alice)
 			rel.Agents, rel.State = []auth.UserID{f.alice.UserID}, StateActive
 		}
 		switch state {
@@ -220,12 +213,12 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 				}
 				// The loader reads the stored chat's facts (all but Members:
 				// only Accept asks about its queue).
-				stored, err := getConversation(ctx, f.svc.pool, c.id, false)
+				stored, err := Get(ctx, f.svc.pool, c.id, false)
 				if err != nil {
 					t.Fatal(err)
 				}
 				a, err := f.svc.access(ctx, p, stored)
-				if (err == nil) != a.Read || (err != nil && !errors.Is(err, ErrNotFound)) {
+				if (err == nil) != a.Read || (err != nil && !errors.Is(err, queues.ErrNotFound)) {
 					t.Fatalf("access: %+v, %v", a, err)
 				}
 				a.Take = Decide(p, c.rel).Take

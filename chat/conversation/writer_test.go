@@ -1,11 +1,9 @@
-package chat
+package conversation
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,46 +11,34 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"parley/auth"
 	"parley/bus"
-	"parley/store/storetest"
+	"parley/chat/chattest"
+	"parley/chat/queues"
 )
 
 // writerFixture is a chat service (not running: the tests drive its
 // writer) with a queue, two agents, a supervisor and customers.
 type writerFixture struct {
-	svc             *Service
-	q               Queue
+	svc             *Log
+	qs              *queues.Store
+	q               queues.Queue
 	alice, bob, sup auth.Principal
 	published       atomic.Int64 // events on the staff subjects of the customers' chats
-	customers       int
 }
 
+// fixtureSeq numbers what a test names itself.
 var fixtureSeq atomic.Int64
 
 func newWriterFixture(t *testing.T, opt ...Options) *writerFixture {
 	t.Helper()
-	pool := storetest.Pool(t, auth.Migrations, Migrations)
-	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := fixtureSeq.Add(1)
-	user := func(name string, role auth.Role) auth.Principal {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("%s-%d-%d", name, n, time.Now().UnixNano()%1e9),
-			Name: name, Role: role, Password: "secret"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.Principal{Kind: auth.KindUser, Role: role, UserID: u.ID, Name: name}
-	}
-	mb := bus.NewMemory()
-	f := &writerFixture{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opt, Options{})[0]),
-		alice: user("Alice", auth.RoleAgent), bob: user("Bob", auth.RoleAgent), sup: user("Sue", auth.RoleSupervisor)}
-	f.q, err = f.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("writer-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Writer"},
+	pool, a := chattest.DB(t)
+	staff := chattest.NewStaff(t, a)
+	qs := queues.New(pool, queues.NewLocalCache())
+	f := &writerFixture{svc: New(pool, bus.NewMemory(), chattest.Quiet, qs, append(opt, Options{})[0]), qs: qs,
+		alice: staff.Alice, bob: staff.Bob, sup: staff.Sue}
+	var err error
+	f.q, err = f.qs.Create(context.Background(), queues.Queue{Key: chattest.Unique("writer"), Name: "Writer"},
 		f.alice.UserID, f.bob.UserID)
 	if err != nil {
 		t.Fatal(err)
@@ -61,11 +47,9 @@ func newWriterFixture(t *testing.T, opt ...Options) *writerFixture {
 }
 
 // customer starts a chat as a new visitor.
-func (f *writerFixture) customer(t *testing.T, name string) (auth.Principal, ConversationID) {
+func (f *writerFixture) customer(t *testing.T, name string) (auth.Principal, ID) {
 	t.Helper()
-	f.customers++
-	p := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: fmt.Sprintf("v-%s-%d", name, f.customers),
-		Scope: f.q.Key}
+	p := chattest.Visitor(name, f.q.Key)
 	c, _, err := f.svc.Start(context.Background(), p, StartInput{Name: name})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +90,7 @@ func (f *writerFixture) batch(t *testing.T, msgs ...sendCase) []*sendReq {
 
 type sendCase struct {
 	p        auth.Principal
-	conv     ConversationID
+	conv     ID
 	clientID string
 	text     string
 	private  bool
@@ -135,12 +119,8 @@ func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
 	walt, b := f.customer(t, "Walt")      // seq 1 queued
 	cleo, closed := f.customer(t, "Cleo") // closed below
 	// Each chat has its queued event (seq 1); the queue has no greeting.
-	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil { // a: seq 2 accepted
-		t.Fatal(err)
-	}
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{b, []auth.UserID{f.bob.UserID}}}); err != nil { // b: seq 2 offered
-		t.Fatal(err)
-	}
+	f.accept(t, a, f.alice)     // a: seq 2 accepted
+	f.offer(t, b, f.bob.UserID) // b: seq 2 offered
 	if err := f.svc.Close(ctx, f.sup, closed, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +166,7 @@ func TestABatchIsCheckedNumberedAndStoredMessageByMessage(t *testing.T) {
 		t.Fatalf("stored %q, want %q", got, wantEvs)
 	}
 	// The customer's numbering has no gaps where private events are.
-	for conv, want := range map[ConversationID]string{a: "[1 2 3 4 5]", b: "[1 2 3]"} {
+	for conv, want := range map[ID]string{a: "[1 2 3 4 5]", b: "[1 2 3]"} {
 		pub, err := f.svc.events(ctx, conv, 0, false)
 		if err != nil {
 			t.Fatal(err)
@@ -213,9 +193,7 @@ func TestAPrivateNoteIsNotAFirstResponse(t *testing.T) {
 	f := newWriterFixture(t)
 	ctx := context.Background()
 	vera, a := f.customer(t, "Vera")
-	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil {
-		t.Fatal(err)
-	}
+	f.accept(t, a, f.alice)
 	f.batch(t, sendCase{p: f.alice, conv: a, clientID: "n1", text: "note to self", private: true},
 		sendCase{p: vera, conv: a, clientID: "v1", text: "hello?"})
 	var firstResponse *time.Time
@@ -265,7 +243,7 @@ func TestSendRightAfterACloseIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v2", Text: "one more thing"})
-	if !errors.Is(err, ErrConflict) {
+	if !errors.Is(err, queues.ErrConflict) {
 		t.Fatalf("send after close: %v, want conflict", err)
 	}
 	// A resend of what was stored before is still answered.
@@ -275,36 +253,13 @@ func TestSendRightAfterACloseIsRefused(t *testing.T) {
 	}
 }
 
-func TestAnAgentWhoseOfferWasTakenCannotSend(t *testing.T) {
-	f := newWriterFixture(t)
-	f.run(t)
-	ctx := context.Background()
-	_, a := f.customer(t, "Vera")
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b1", Text: "I have it"}); err != nil {
-		t.Fatalf("an offered agent sends: %v", err)
-	}
-	if _, _, err := f.svc.Accept(ctx, f.alice, a); err != nil {
-		t.Fatal(err)
-	}
-	_, err := f.svc.Send(ctx, f.bob, SendInput{ConversationID: a, ClientID: "b2", Text: "still here"})
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("send after the offer was taken: %v, want not_found", err)
-	}
-	if _, err := f.svc.Send(ctx, f.alice, SendInput{ConversationID: a, ClientID: "a1", Text: "Hello"}); err != nil {
-		t.Fatalf("the accepting agent sends: %v", err)
-	}
-}
-
 func TestSendersOtherThanCustomersAndStaffAreRefusedBeforeTheWriter(t *testing.T) {
 	guest := auth.Principal{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g"}
-	if _, err := newSendReq(guest, SendInput{ConversationID: 1, ClientID: "g1", Text: "hi"}); !errors.Is(err, ErrNotFound) {
+	if _, err := newSendReq(guest, SendInput{ConversationID: 1, ClientID: "g1", Text: "hi"}); !errors.Is(err, queues.ErrNotFound) {
 		t.Fatalf("guest: %v, want not_found", err)
 	}
 	customer := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v"}
-	if _, err := newSendReq(customer, SendInput{ConversationID: 1, ClientID: "v1", Text: "hi", Private: true}); !errors.Is(err, ErrForbidden) {
+	if _, err := newSendReq(customer, SendInput{ConversationID: 1, ClientID: "v1", Text: "hi", Private: true}); !errors.Is(err, queues.ErrForbidden) {
 		t.Fatalf("customer's private message: %v, want forbidden", err)
 	}
 }
@@ -328,7 +283,7 @@ func TestTwoWritersKeepEachChatsMessagesInOrder(t *testing.T) {
 	ctx := context.Background()
 	const chats, each = 6, 25
 	var wg sync.WaitGroup
-	ids := make([]ConversationID, chats)
+	ids := make([]ID, chats)
 	for i := range chats {
 		p, id := f.customer(t, fmt.Sprint("c", i))
 		ids[i] = id
@@ -368,9 +323,9 @@ func TestAnOverLongMessageIsRefusedWholeNeverCut(t *testing.T) {
 	vera, a := f.customer(t, "Vera")
 	// Characters are code points, as the pages count them: "é" is two bytes
 	// and "🙂" four, and the limit is 4000 of them all the same.
-	atLimit := strings.Repeat("é", MaxText/2) + strings.Repeat("🙂", MaxText/2)
+	atLimit := strings.Repeat("é", queues.MaxText/2) + strings.Repeat("🙂", queues.MaxText/2)
 	if _, err := f.svc.Send(ctx, vera, SendInput{ConversationID: a, ClientID: "v1", Text: atLimit}); err != nil {
-		t.Fatalf("a message of exactly %d characters: %v", MaxText, err)
+		t.Fatalf("a message of exactly %d characters: %v", queues.MaxText, err)
 	}
 	for _, tc := range []struct{ who, text string }{
 		{"one character over", atLimit + "!"},
@@ -379,10 +334,10 @@ func TestAnOverLongMessageIsRefusedWholeNeverCut(t *testing.T) {
 		for _, p := range []auth.Principal{vera, f.sup} {
 			_, err := f.svc.Send(ctx, p, SendInput{ConversationID: a, ClientID: "long-" + p.Key(), Text: tc.text})
 			var coded interface{ Code() string }
-			if !errors.Is(err, ErrTooLong) || !errors.As(err, &coded) || coded.Code() != "too_long" {
+			if !errors.Is(err, queues.ErrTooLong) || !errors.As(err, &coded) || coded.Code() != "too_long" {
 				t.Fatalf("%s from %s: %v, want too_long", tc.who, p.Kind, err)
 			}
-			want := fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(tc.text), MaxText)
+			want := fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(tc.text), queues.MaxText)
 			if err.Error() != want {
 				t.Fatalf("%s: message %q, want %q", tc.who, err, want)
 			}

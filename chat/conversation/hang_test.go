@@ -1,10 +1,11 @@
-package chat
+package conversation
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"parley/chat/queues"
 	"parley/store"
 	"parley/store/storetest"
 )
@@ -17,7 +18,8 @@ func TestAHungDatabaseAnswersSendersUnavailableWithinTheDeadline(t *testing.T) {
 	f := newWriterFixture(t)
 	vera, conv := f.customer(t, "Vera")
 	proxy := storetest.NewProxy(t)
-	svc := New(storetest.PoolAt(t, proxy.URL()), f.svc.bus, f.svc.log, Options{DBTimeout: time.Second})
+	hung := storetest.PoolAt(t, proxy.URL())
+	svc := New(hung, f.svc.bus, f.svc.log, queues.New(hung, queues.NewLocalCache()), Options{DBTimeout: time.Second})
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.Run(ctx) }()

@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/queues"
 )
 
 // Access that ends ends what depended on it, at once and on every node:
@@ -17,16 +18,16 @@ import (
 // that subscribes checks access again after subscribing, so an end of
 // access committed in between is never missed.
 
-// endConversationAccess tells the users who no longer may read
+// EndAccess tells the users who no longer may read
 // conversation id (their offer ended, or another agent took it) that
 // their access has ended. Those who still may read it (supervisors,
 // admins, its agent, an agent it is still offered to) are left alone:
 // the rule is Decide's.
-func (s *Service) endConversationAccess(ctx context.Context, id ConversationID, users []auth.UserID, reason string) {
+func (s *Log) EndAccess(ctx context.Context, id ID, users []auth.UserID, reason string) {
 	if len(users) == 0 {
 		return
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
+	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
 		s.log.Error("end access: read conversation", "conversation", id, "err", err)
 		return
@@ -49,10 +50,10 @@ func (s *Service) endConversationAccess(ctx context.Context, id ConversationID, 
 	}
 }
 
-// endQueueAccess tells the users removed from queue id that they no longer
+// EndQueueAccess tells the users removed from queue id that they no longer
 // follow its waiting list; supervisors and admins, who follow every
 // queue's, keep it.
-func (s *Service) endQueueAccess(ctx context.Context, id QueueID, users []auth.UserID) {
+func (s *Log) EndQueueAccess(ctx context.Context, id queues.QueueID, users []auth.UserID) {
 	if len(users) == 0 {
 		return
 	}
@@ -67,13 +68,13 @@ func (s *Service) endQueueAccess(ctx context.Context, id QueueID, users []auth.U
 		return
 	}
 	for _, p := range ps {
-		if !seesEveryQueue(p) {
+		if !SeesEveryQueue(p) {
 			s.publishAccessEnded(bus.AccessEnded{Principal: p.Key(), Subjects: []string{WaitingSubject(id)}, Event: event})
 		}
 	}
 }
 
-func (s *Service) publishAccessEnded(a bus.AccessEnded) {
+func (s *Log) publishAccessEnded(a bus.AccessEnded) {
 	frame, err := bus.Frame(bus.AccessEndedType, a)
 	if err != nil {
 		s.log.Error("encode access ended", "err", err)
@@ -84,7 +85,7 @@ func (s *Service) publishAccessEnded(a bus.AccessEnded) {
 
 // principals reads users as the principals they sign in as (their role
 // matters to what they may read).
-func (s *Service) principals(ctx context.Context, users []auth.UserID) ([]auth.Principal, error) {
+func (s *Log) principals(ctx context.Context, users []auth.UserID) ([]auth.Principal, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, display_name, role FROM users WHERE id = ANY ($1)`, users)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -8,11 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // plannedOffer is a chat and whom to offer it to.
 type plannedOffer struct {
-	id     ConversationID
+	id     conversation.ID
 	agents []auth.UserID
 }
 
@@ -21,20 +23,20 @@ const offerChunk = 32
 
 // madeOffer is an offer committed, to be told.
 type madeOffer struct {
-	c         Conversation
+	c         conversation.Conversation
 	agents    []auth.UserID
-	evs       []Event
+	evs       []conversation.Event
 	offeredAt time.Time
 }
 
 // offerAll sends chats to agents with a deadline, in one transaction.
 // Chats no longer queued are left out.
-func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) error {
-	ids := make([]ConversationID, len(plan))
+func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOffer) error {
+	ids := make([]conversation.ID, len(plan))
 	for i, p := range plan {
 		ids[i] = p.id
 	}
-	unlock := s.lockConversations(ids...)
+	unlock := s.conv.Lock(ids...)
 	defer unlock()
 	deadline := time.Now().Add(time.Duration(q.AnswerSeconds) * time.Second)
 	var made []madeOffer
@@ -50,7 +52,7 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 			}
 			made = append(made, o)
 		}
-		if q.Strategy == RoundRobin && len(made) > 0 {
+		if q.Strategy == queues.RoundRobin && len(made) > 0 {
 			last := made[len(made)-1].agents[0]
 			if _, err := tx.Exec(ctx, `UPDATE queues SET rr_last_user = $2 WHERE id = $1`, q.ID, last); err != nil {
 				return err
@@ -58,7 +60,7 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 		}
 		return nil
 	})
-	if q.Strategy == RoundRobin {
+	if q.Strategy == queues.RoundRobin {
 		s.forgetQueue(q.ID)
 	}
 	if err != nil {
@@ -66,14 +68,14 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 	}
 	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
 	for _, o := range made {
-		s.publishEvents(q, o.evs...)
-		view, _ := s.view(staff, q, o.c, nil)
+		s.conv.Publish(q, o.evs...)
+		view, _ := s.conv.View(staff, q, o.c, nil)
 		for _, a := range o.agents {
-			s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
+			s.conv.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
 				"conversation": view, "offered_at": o.offeredAt, "deadline": deadline,
 			})
 		}
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+		s.conv.PublishSubject(conversation.WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 	}
 	return nil
 }
@@ -83,11 +85,11 @@ func (s *Service) offerAll(ctx context.Context, q Queue, plan []plannedOffer) er
 func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time) (madeOffer, error) {
 	o := madeOffer{agents: p.agents}
 	var err error
-	o.c, err = getConversation(ctx, tx, p.id, true)
+	o.c, err = conversation.Get(ctx, tx, p.id, true)
 	if err != nil {
 		return o, err
 	}
-	if o.c.State != StateQueued {
+	if o.c.State != conversation.StateQueued {
 		return o, errStale
 	}
 	for _, a := range p.agents {
@@ -99,21 +101,21 @@ func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time)
 		if err != nil {
 			return o, err
 		}
-		ev := Event{ConversationID: p.id, Kind: KindOffered, Private: true,
-			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: a}.Key()}}
-		if err := appendEvent(ctx, tx, &ev); err != nil {
+		ev := conversation.Event{ConversationID: p.id, Kind: conversation.KindOffered, Private: true,
+			Author: conversation.AgentAuthor(name, a)}
+		if err := conversation.Append(ctx, tx, &ev); err != nil {
 			return o, err
 		}
 		o.evs = append(o.evs, ev)
 	}
 	_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = $1`, p.id)
-	o.c.State = StateOffered
+	o.c.State = conversation.StateOffered
 	return o, err
 }
 
 var errStale = errors.New("chat: conversation moved on")
 
-func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
+func userName(ctx context.Context, db conversation.Querier, id auth.UserID) (string, error) {
 	var name string
 	err := db.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, id).Scan(&name)
 	return name, err
@@ -122,7 +124,7 @@ func userName(ctx context.Context, db querier, id auth.UserID) (string, error) {
 // expireOffers ends the offers past their deadline of the queues this
 // node routes (Options.Turn): the chat goes back to its queue, and an agent who missed MissesBeforePause in a row is paused
 // ("missed offer").
-func (s *Service) expireOffers(ctx context.Context) error {
+func (s *Router) expireOffers(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT o.id, o.conversation_id, o.user_id, c.queue_id FROM offers o
 		JOIN conversations c ON c.id = o.conversation_id
 		WHERE o.state = 'pending' AND o.deadline <= now() ORDER BY o.deadline`)
@@ -131,9 +133,9 @@ func (s *Service) expireOffers(ctx context.Context) error {
 	}
 	type expired struct {
 		ID    int64
-		Conv  ConversationID
+		Conv  conversation.ID
 		User  auth.UserID
-		Queue QueueID
+		Queue queues.QueueID
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expired])
 	if err != nil {
@@ -156,17 +158,17 @@ func (s *Service) expireOffers(ctx context.Context) error {
 // endOffer ends user's pending offer of conversation id as rejected or
 // expired. The agent's MissesBeforePause-th expired offer in a row
 // pauses the agent.
-func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.UserID, how string) error {
-	c, q, err := s.withQueue(ctx, id)
+func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.UserID, how string) error {
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
-	unlock := s.lockConversations(id)
+	unlock := s.conv.Lock(id)
 	defer unlock()
-	var ev Event
+	var ev conversation.Event
 	var status *AgentStatus
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
+		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -183,19 +185,19 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 			id).Scan(&others); err != nil {
 			return err
 		}
-		if !others && c.State == StateOffered {
+		if !others && c.State == conversation.StateOffered {
 			if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'queued' WHERE id = $1`, id); err != nil {
 				return err
 			}
-			c.State = StateQueued
+			c.State = conversation.StateQueued
 		}
 		name, err := userName(ctx, tx, user)
 		if err != nil {
 			return err
 		}
-		kind := KindRejected
+		kind := conversation.KindRejected
 		if how == "expired" {
-			kind = KindMissed
+			kind = conversation.KindMissed
 			// The agent's last answers: accepted and rejected offers end a
 			// run of misses; taken and withdrawn ones were not the agent's
 			// to answer.
@@ -213,41 +215,40 @@ func (s *Service) endOffer(ctx context.Context, id ConversationID, user auth.Use
 				status = &st
 			}
 		}
-		ev = Event{ConversationID: id, Kind: kind, Private: true,
-			Author: Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}}
-		return appendEvent(ctx, tx, &ev)
+		ev = conversation.Event{ConversationID: id, Kind: kind, Private: true,
+			Author: conversation.AgentAuthor(name, user)}
+		return conversation.Append(ctx, tx, &ev)
 	})
 	if err != nil {
 		return err
 	}
-	s.publishEvents(q, ev)
+	s.conv.Publish(q, ev)
 	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
 	reason := "rejected"
 	if how == "expired" {
 		reason = "timeout"
 	}
-	s.endConversationAccess(ctx, id, []auth.UserID{user}, reason)
-	s.publishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
+	s.conv.EndAccess(ctx, id, []auth.UserID{user}, reason)
+	s.conv.PublishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
 	if status != nil {
-		s.publishTo(key, "agent.status", status)
+		s.conv.PublishTo(key, "agent.status", status)
 		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
 	}
-	if c.State == StateQueued {
-		view, _ := s.view(auth.Principal{Kind: auth.KindUser}, q, c, nil)
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+	if c.State == conversation.StateQueued {
+		s.conv.PublishWaiting(q, c)
 	}
-	s.poke()
+	s.Poke()
 	return nil
 }
 
 // Reject declines p's offer of conversation id.
-func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
+func (s *Router) Reject(ctx context.Context, p auth.Principal, id conversation.ID) error {
 	if !p.IsStaff() {
-		return detail(ErrForbidden, "only agents reject offers")
+		return queues.Detail(queues.ErrForbidden, "only agents reject offers")
 	}
 	err := s.endOffer(ctx, id, p.UserID, "rejected")
 	if errors.Is(err, errStale) {
-		return conflict("there is no offer of this chat to you (it may have timed out or been taken)")
+		return queues.Conflict("there is no offer of this chat to you (it may have timed out or been taken)")
 	}
 	return err
 }

@@ -1,26 +1,23 @@
-package chat
+package routing
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"parley/auth"
 	"parley/bus"
-	"parley/store/storetest"
+	"parley/chat/chattest"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // routeBench is a queue with waiting chats and connected agents, for the
 // router's benchmarks. The service does not run: the benchmarks drive it.
 type routeBench struct {
-	svc     *Service
-	q       Queue
+	svc     *Router
+	q       queues.Queue
 	members []auth.UserID
 }
 
@@ -30,24 +27,22 @@ type routeBench struct {
 // long ago.
 func newRouteBench(b *testing.B, agents, chats int, turnedDown time.Duration) *routeBench {
 	b.Helper()
-	pool := storetest.Pool(b, auth.Migrations, Migrations)
+	pool, a := chattest.DB(b)
 	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rb := &routeBench{svc: New(pool, bus.NewMemory(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})}
-	n := benchSeq.Add(1)
+	qs := queues.New(pool, queues.NewLocalCache())
+	rb := &routeBench{svc: New(pool, chattest.Quiet, qs,
+		conversation.New(pool, bus.NewMemory(), chattest.Quiet, qs, conversation.Options{}), Options{})}
 	for i := range agents {
-		u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("route-%d-%d-%d", n, i, time.Now().UnixNano()%1e9),
+		u, err := a.CreateUser(ctx, auth.NewUser{Username: chattest.Unique("route-agent"),
 			Name: "Agent " + strconv.Itoa(i), Role: auth.RoleAgent, Password: "secret"})
 		if err != nil {
 			b.Fatal(err)
 		}
 		rb.members = append(rb.members, u.ID)
-		rb.svc.Connected(auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent, UserID: u.ID})
+		rb.svc.presence.Add(auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent, UserID: u.ID}.Key(), 1)
 	}
-	rb.q, err = rb.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("route-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Route",
+	var err error
+	rb.q, err = rb.svc.queues.Create(ctx, queues.Queue{Key: chattest.Unique("route"), Name: "Route",
 		Capacity: 3}, rb.members...)
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -6,24 +6,26 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // Accept gives conversation id to agent p: an offer to p, or a chat
 // waiting in one of p's queues (picked from the waiting list).
-func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, []Event, error) {
+func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.ID) (conversation.Conversation, []conversation.Event, error) {
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
-		return Conversation{}, nil, detail(ErrForbidden, "only agents accept chats")
+		return conversation.Conversation{}, nil, queues.Detail(queues.ErrForbidden, "only agents accept chats")
 	}
-	c, q, err := s.withQueue(ctx, id)
+	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
-		return Conversation{}, nil, err
+		return conversation.Conversation{}, nil, err
 	}
-	unlock := s.lockConversations(id)
-	var evs []Event
+	unlock := s.conv.Lock(id)
+	var evs []conversation.Event
 	var others []auth.UserID
 	wasWaiting := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
+		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -34,21 +36,21 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
 			return err
 		}
-		r := Relation{State: c.State}
+		r := conversation.Relation{State: c.State}
 		if member {
 			r.Members = []auth.UserID{p.UserID}
 		}
 		if offered {
 			r.Offered = []auth.UserID{p.UserID}
 		}
-		if !Decide(p, r).Take {
-			return ErrNotFound
+		if !conversation.Decide(p, r).Take {
+			return queues.ErrNotFound
 		}
 		switch c.State {
-		case StateActive:
-			return conflict("another agent has taken this chat")
-		case StateClosed:
-			return conflict("the customer has left; the chat is closed")
+		case conversation.StateActive:
+			return queues.Conflict("another agent has taken this chat")
+		case conversation.StateClosed:
+			return queues.Conflict("the customer has left; the chat is closed")
 		}
 		wasWaiting = true
 		// Room: open chats and other pending offers, against the queue's capacity.
@@ -60,7 +62,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			return err
 		}
 		if load >= q.Capacity {
-			return conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
+			return queues.Conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
 		}
 		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
 			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
@@ -84,15 +86,15 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
 			return err
 		}
-		a := author(p, c)
-		accepted := Event{ConversationID: id, Kind: KindAccepted, Author: a}
-		if err := appendEvent(ctx, tx, &accepted); err != nil {
+		a := conversation.AuthorOf(p, c)
+		accepted := conversation.Event{ConversationID: id, Kind: conversation.KindAccepted, Author: a}
+		if err := conversation.Append(ctx, tx, &accepted); err != nil {
 			return err
 		}
 		evs = append(evs, accepted)
 		if q.Greeting != "" {
-			g := Event{ConversationID: id, Kind: KindMessage, Author: a, Text: q.Greeting}
-			if err := appendEvent(ctx, tx, &g); err != nil {
+			g := conversation.Event{ConversationID: id, Kind: conversation.KindMessage, Author: a, Text: q.Greeting}
+			if err := conversation.Append(ctx, tx, &g); err != nil {
 				return err
 			}
 			evs = append(evs, g)
@@ -100,21 +102,21 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 		return nil
 	})
 	if err == nil {
-		s.publishEvents(q, evs...)
+		s.conv.Publish(q, evs...)
 	}
 	unlock()
 	if err != nil {
-		return Conversation{}, nil, err
+		return conversation.Conversation{}, nil, err
 	}
-	s.endConversationAccess(ctx, id, others, "taken")
+	s.conv.EndAccess(ctx, id, others, "taken")
 	for _, u := range others {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+		s.conv.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "taken"})
 	}
-	s.publishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
+	s.conv.PublishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
 	if wasWaiting {
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+		s.conv.PublishSubject(conversation.WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
 	}
-	s.poke()
-	return s.Resume(ctx, p, id, 0)
+	s.Poke()
+	return s.conv.Resume(ctx, p, id, 0)
 }

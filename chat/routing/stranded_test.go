@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -11,10 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // pending lists the agents chat id is offered to now.
-func (f *writerFixture) pending(t *testing.T, id ConversationID) []auth.UserID {
+func (f *fixture) pending(t *testing.T, id conversation.ID) []auth.UserID {
 	t.Helper()
 	rows, err := f.svc.pool.Query(context.Background(), `SELECT user_id FROM offers
 		WHERE conversation_id = $1 AND state = 'pending' ORDER BY user_id`, id)
@@ -28,14 +30,14 @@ func (f *writerFixture) pending(t *testing.T, id ConversationID) []auth.UserID {
 	return ids
 }
 
-func (f *writerFixture) route(t *testing.T) {
+func (f *fixture) route(t *testing.T) {
 	t.Helper()
 	if err := f.svc.routeAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (f *writerFixture) set(t *testing.T, sql string, args ...any) {
+func (f *fixture) set(t *testing.T, sql string, args ...any) {
 	t.Helper()
 	if _, err := f.svc.pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
@@ -45,13 +47,13 @@ func (f *writerFixture) set(t *testing.T, sql string, args ...any) {
 
 // turnedDownAgo moves the ends of chat id's rejected and missed offers
 // back by d, as if d had passed.
-func (f *writerFixture) turnedDownAgo(t *testing.T, id ConversationID, d time.Duration) {
+func (f *fixture) turnedDownAgo(t *testing.T, id conversation.ID, d time.Duration) {
 	t.Helper()
 	f.set(t, `UPDATE offers SET ended_at = now() - $2::interval
 		WHERE conversation_id = $1 AND state IN ('rejected', 'expired')`, id, d.String())
 }
 
-func (f *writerFixture) status(t *testing.T, p auth.Principal) AgentState {
+func (f *fixture) status(t *testing.T, p auth.Principal) AgentState {
 	t.Helper()
 	st, err := f.svc.State(context.Background(), p)
 	if err != nil {
@@ -61,13 +63,13 @@ func (f *writerFixture) status(t *testing.T, p auth.Principal) AgentState {
 }
 
 func TestAChatEveryAgentTurnedDownIsOfferedToThemAgainAfterTheCooldown(t *testing.T) {
-	for _, strategy := range []string{LongestIdle, LeastBusy, RoundRobin, RingAll} {
+	for _, strategy := range []string{queues.LongestIdle, queues.LeastBusy, queues.RoundRobin, queues.RingAll} {
 		t.Run(strategy, func(t *testing.T) {
-			f := newWriterFixture(t)
+			f := newFixture(t)
 			ctx := context.Background()
 			f.set(t, `UPDATE queues SET strategy = $2 WHERE id = $1`, f.q.ID, strategy)
-			f.svc.Connected(f.alice)
-			f.svc.Connected(f.bob)
+			f.connect(f.alice)
+			f.connect(f.bob)
 			_, id := f.customer(t, "Ann")
 			both := []auth.UserID{f.alice.UserID, f.bob.UserID}
 			// Each agent turns it down in turn (ring all: both at once).
@@ -90,7 +92,7 @@ func TestAChatEveryAgentTurnedDownIsOfferedToThemAgainAfterTheCooldown(t *testin
 			f.turnedDownAgo(t, id, DefaultRejectCooldown+time.Second)
 			f.route(t)
 			got := f.pending(t, id)
-			if len(got) == 0 || (strategy == RingAll && !slices.Equal(got, both)) {
+			if len(got) == 0 || (strategy == queues.RingAll && !slices.Equal(got, both)) {
 				t.Fatalf("after the cool-down offered to %v, want it offered again (ring all: to %v)", got, both)
 			}
 		})
@@ -101,8 +103,8 @@ func TestTheCooldownIsShort(t *testing.T) {
 	if DefaultRejectCooldown > 30*time.Second {
 		t.Fatalf("DefaultRejectCooldown = %v: the only agent on duty would keep a customer waiting that long", DefaultRejectCooldown)
 	}
-	f := newWriterFixture(t)
-	f.svc.Connected(f.alice) // the only agent on duty
+	f := newFixture(t)
+	f.connect(f.alice) // the only agent on duty
 	_, id := f.customer(t, "Ann")
 	f.route(t)
 	if err := f.svc.Reject(context.Background(), f.alice, id); err != nil {
@@ -116,10 +118,10 @@ func TestTheCooldownIsShort(t *testing.T) {
 }
 
 func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	f.set(t, `UPDATE queues SET capacity = 1 WHERE id = $1`, f.q.ID)
-	f.svc.Connected(f.alice)
+	f.connect(f.alice)
 	_, first := f.customer(t, "Ann")
 	_, second := f.customer(t, "Ben")
 	f.route(t)
@@ -136,9 +138,9 @@ func TestChatsBehindOneEveryoneTurnedDownAreStillOffered(t *testing.T) {
 }
 
 func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
-	f.svc.Connected(f.alice)
+	f.connect(f.alice)
 	_, id := f.customer(t, "Ann")
 	miss := func() {
 		t.Helper()
@@ -163,17 +165,17 @@ func TestOneMissedOfferLeavesTheAgentAvailableAndTwoInARowPauseIt(t *testing.T) 
 }
 
 func TestSupervisorsAreToldOnceOfAChatWaitingPastTheQueuesThreshold(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
-	if f.q.WaitAlertSeconds != DefaultWaitAlertSeconds {
-		t.Fatalf("a new queue's wait_alert_seconds = %d, want the default %d", f.q.WaitAlertSeconds, DefaultWaitAlertSeconds)
+	if f.q.WaitAlertSeconds != queues.DefaultWaitAlertSeconds {
+		t.Fatalf("a new queue's wait_alert_seconds = %d, want the default %d", f.q.WaitAlertSeconds, queues.DefaultWaitAlertSeconds)
 	}
-	entries := make(chan Conversation, 16)
-	unsub, err := f.svc.bus.Subscribe(WaitingSubject(f.q.ID), func(frame []byte) {
+	entries := make(chan conversation.Conversation, 16)
+	unsub, err := f.bus.Subscribe(conversation.WaitingSubject(f.q.ID), func(frame []byte) {
 		var env struct {
 			Type string `json:"type"`
 			Data struct {
-				Conversation Conversation `json:"conversation"`
+				Conversation conversation.Conversation `json:"conversation"`
 			} `json:"data"`
 		}
 		if json.Unmarshal(frame, &env) == nil && env.Type == "queue.entry" {
@@ -219,7 +221,7 @@ func TestSupervisorsAreToldOnceOfAChatWaitingPastTheQueuesThreshold(t *testing.T
 }
 
 func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	admin := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAdmin, UserID: f.sup.UserID}
 	cases := []struct {
@@ -228,7 +230,7 @@ func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
 		want    int
 		code    string
 	}{
-		{"unset takes the default", 0, DefaultWaitAlertSeconds, ""},
+		{"unset takes the default", 0, queues.DefaultWaitAlertSeconds, ""},
 		{"a setting is kept", 5, 5, ""},
 		{"the longest allowed", 3600, 3600, ""},
 		{"negative is refused", -1, 0, "bad_request"},
@@ -236,8 +238,8 @@ func TestTheWaitAlertThresholdIsAQueueSetting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := QueueConfig{Queue: Queue{Key: "alerts", Name: "Alerts", WaitAlertSeconds: tc.seconds}}
-			got, err := f.svc.SaveQueue(ctx, admin, cfg)
+			cfg := queues.QueueConfig{Queue: queues.Queue{Key: "alerts", Name: "Alerts", WaitAlertSeconds: tc.seconds}}
+			got, err := f.qs.Save(ctx, admin, cfg)
 			var coded interface{ Code() string }
 			if tc.code != "" {
 				if !errors.As(err, &coded) || coded.Code() != tc.code {

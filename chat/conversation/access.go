@@ -1,10 +1,11 @@
-package chat
+package conversation
 
 import (
 	"context"
 	"slices"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // Who may read or write a conversation is decided here and nowhere else:
@@ -78,7 +79,7 @@ func Decide(p auth.Principal, r Relation) Access {
 	case p.Kind != auth.KindUser:
 	case own && p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin):
 		a.Read, a.Close, a.Room = true, true, RoomAgent
-	case seesEveryQueue(p):
+	case SeesEveryQueue(p):
 		a.Read, a.Close, a.Room = true, true, RoomWatch
 	case p.Is(auth.RoleAgent):
 		a.Read = slices.Contains(r.Offered, p.UserID)
@@ -90,10 +91,10 @@ func Decide(p auth.Principal, r Relation) Access {
 	return a
 }
 
-// seesEveryQueue says whether staff member p follows the waiting list and
+// SeesEveryQueue says whether staff member p follows the waiting list and
 // reads the history of every queue (supervisors and admins); agents those
 // of their own queues.
-func seesEveryQueue(p auth.Principal) bool {
+func SeesEveryQueue(p auth.Principal) bool {
 	return p.Kind == auth.KindUser && p.Is(auth.RoleSupervisor, auth.RoleAdmin)
 }
 
@@ -111,7 +112,7 @@ func sendAs(p auth.Principal) string {
 	switch {
 	case p.Kind == auth.KindVisitor:
 		return sendAsCustomer
-	case seesEveryQueue(p):
+	case SeesEveryQueue(p):
 		return sendAsSuper
 	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent):
 		return sendAsAgent
@@ -133,7 +134,7 @@ const readSQL = `coalesce(CASE i.sender
 // relation reads what Decide needs to judge p on conversation c: its
 // queue's key, and whether an agent it is not assigned to has an offer
 // of it.
-func (s *Service) relation(ctx context.Context, p auth.Principal, c Conversation) (Relation, error) {
+func (s *Log) relation(ctx context.Context, p auth.Principal, c Conversation) (Relation, error) {
 	r := Relation{Visitor: c.visitor, State: c.State}
 	if c.agentID != nil {
 		r.Agents = []auth.UserID{*c.agentID}
@@ -155,30 +156,30 @@ func (s *Service) relation(ctx context.Context, p auth.Principal, c Conversation
 	return r, nil
 }
 
-// access is Decide for p on conversation c, answering ErrNotFound when p
+// access is Decide for p on conversation c, answering queues.ErrNotFound when p
 // may not read it.
-func (s *Service) access(ctx context.Context, p auth.Principal, c Conversation) (Access, error) {
+func (s *Log) access(ctx context.Context, p auth.Principal, c Conversation) (Access, error) {
 	r, err := s.relation(ctx, p, c)
 	if err != nil {
 		return Access{}, err
 	}
 	a := Decide(p, r)
 	if !a.Read {
-		return a, ErrNotFound
+		return a, queues.ErrNotFound
 	}
 	return a, nil
 }
 
 // readable reads conversation id and its queue for p, answering
-// ErrNotFound when p may not read it, and what p may do with it.
-func (s *Service) readable(ctx context.Context, p auth.Principal, id ConversationID) (Conversation, Queue, Access, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
+// queues.ErrNotFound when p may not read it, and what p may do with it.
+func (s *Log) readable(ctx context.Context, p auth.Principal, id ID) (Conversation, queues.Queue, Access, error) {
+	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
-		return c, Queue{}, Access{}, err
+		return c, queues.Queue{}, Access{}, err
 	}
 	a, err := s.access(ctx, p, c)
 	if err != nil {
-		return c, Queue{}, a, err
+		return c, queues.Queue{}, a, err
 	}
 	q, err := s.queue(ctx, c.Queue.ID)
 	return c, q, a, err

@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"unicode/utf8"
 
 	"parley/auth"
+	"parley/chat/queues"
 	"parley/store"
 )
 
 // SendInput is one message.
 type SendInput struct {
-	ConversationID ConversationID `json:"conversation_id"`
-	ClientID       string         `json:"client_id"`
-	Text           string         `json:"text"`
-	Private        bool           `json:"private"`
+	ConversationID ID     `json:"conversation_id"`
+	ClientID       string `json:"client_id"`
+	Text           string `json:"text"`
+	Private        bool   `json:"private"`
 }
 
 // SendResult is the acknowledgement of a committed message.
@@ -30,7 +31,7 @@ type sendReq struct {
 	ev    Event
 	as    string // sendAs…
 	p     auth.Principal
-	queue Queue // what customerView needs, as the statement read it
+	queue queues.Queue // what customerView needs, as the statement read it
 	res   SendResult
 	err   error
 	done  chan struct{}
@@ -46,7 +47,7 @@ type sendReq struct {
 // With several nodes this stays true as it is (there is nothing to
 // invalidate over the bus); only the stripes that order publishing are
 // per node, as for every other event.
-func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (SendResult, error) {
+func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendResult, error) {
 	r, err := newSendReq(p, in)
 	if err != nil {
 		return SendResult{}, err
@@ -70,18 +71,18 @@ func (s *Service) Send(ctx context.Context, p auth.Principal, in SendInput) (Sen
 // checks are the writer's statement's (see storeSQL).
 func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	in.ClientID = strings.TrimSpace(in.ClientID)
-	if err := badText("client_id", in.ClientID, "text", in.Text); err != nil {
+	if err := queues.BadText("client_id", in.ClientID, "text", in.Text); err != nil {
 		return nil, err
 	}
 	switch {
 	case in.ClientID == "" || len(in.ClientID) > 64:
-		return nil, bad("client_id: 1–64 characters, unique per message")
+		return nil, queues.Bad("client_id: 1–64 characters, unique per message")
 	case strings.TrimSpace(in.Text) == "":
-		return nil, bad("text: the message is empty")
-	case utf8.RuneCountInString(in.Text) > MaxText:
-		return nil, detail(ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), MaxText))
+		return nil, queues.Bad("text: the message is empty")
+	case utf8.RuneCountInString(in.Text) > queues.MaxText:
+		return nil, queues.Detail(queues.ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), queues.MaxText))
 	case in.Private && !p.IsStaff():
-		return nil, detail(ErrForbidden, "private messages are for agents")
+		return nil, queues.Detail(queues.ErrForbidden, "private messages are for agents")
 	}
 	r := &sendReq{
 		ev: Event{ConversationID: in.ConversationID, Kind: KindMessage, Text: in.Text, Private: in.Private,
@@ -91,7 +92,7 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	}
 	switch r.as = sendAs(p); r.as {
 	case "":
-		return nil, ErrNotFound
+		return nil, queues.ErrNotFound
 	case sendAsCustomer:
 		// Named by the statement, as the pre-chat form named the customer.
 		r.ev.Author = Author{Kind: "customer", key: r.ev.Author.key}
@@ -102,7 +103,7 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 // writeLoop takes what has arrived, up to BatchMax, and commits it with
 // one statement, its own transaction; then everyone in the batch is
 // answered.
-func (s *Service) writeLoop(ctx context.Context, in <-chan *sendReq) {
+func (s *Log) writeLoop(ctx context.Context, in <-chan *sendReq) {
 	w := newBatchWriter(s.pool, s.opt.BatchMax)
 	defer w.release()
 	batch := make([]*sendReq, 0, s.opt.BatchMax)
@@ -129,7 +130,7 @@ func (s *Service) writeLoop(ctx context.Context, in <-chan *sendReq) {
 
 // commit stores a batch within DBTimeout: on a database that hangs, its
 // senders are answered unavailable and the writer takes the next batch.
-func (s *Service) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
+func (s *Log) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
 	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
 	defer cancel()
 	ids := w.ids[:0]
@@ -137,7 +138,7 @@ func (s *Service) commit(ctx context.Context, w *batchWriter, batch []*sendReq) 
 		ids = append(ids, r.ev.ConversationID)
 	}
 	w.ids = ids
-	unlock := s.lockConversations(ids...)
+	unlock := s.Lock(ids...)
 	defer unlock()
 	err := w.store(ctx, batch)
 	if err != nil && len(batch) > 1 && !store.IsUnavailable(err) {
@@ -160,9 +161,9 @@ func (s *Service) commit(ctx context.Context, w *batchWriter, batch []*sendReq) 
 
 // finish answers the sender and, for a new message, tells the conversation.
 // The caller holds the conversation's stripe.
-func (s *Service) finish(r *sendReq) {
+func (s *Log) finish(r *sendReq) {
 	if r.err == nil && !r.res.Duplicate {
-		s.publishEvents(r.queue, r.ev)
+		s.Publish(r.queue, r.ev)
 	}
 	close(r.done)
 }

@@ -1,8 +1,9 @@
-package chat
+package conversation
 
 import (
 	"context"
 	"fmt"
+	"parley/chat/queues"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -84,7 +85,7 @@ type batchWriter struct {
 	pool *pgxpool.Pool
 	conn *pgxpool.Conn // nil until the first batch and after it broke
 
-	ids   []ConversationID
+	ids   []ID
 	sent  []*sendReq // the batch less its in-batch resends, in order
 	first map[messageKey]*sendReq
 
@@ -96,7 +97,7 @@ type batchWriter struct {
 // messageKey is what makes a message unique (the index
 // conversation_events_client).
 type messageKey struct {
-	conv             ConversationID
+	conv             ID
 	author, clientID string
 }
 
@@ -163,7 +164,7 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 		var seq, publicSeq int
 		var at time.Time
 		var author string
-		var q Queue
+		var q queues.Queue
 		if err := rows.Scan(&ord, &outcome, &seq, &publicSeq, &at, &author, &q.ID, &q.Name, &q.ShowAgentName,
 			&q.AgentAlias); err != nil {
 			rows.Close()
@@ -224,16 +225,16 @@ func (w *batchWriter) arrays(batch []*sendReq) {
 
 // stored records what the statement did with r. A customer is answered
 // with the public_seq, the numbering it sees.
-func (r *sendReq) stored(outcome string, seq, publicSeq int, at time.Time, author string, q Queue) {
+func (r *sendReq) stored(outcome string, seq, publicSeq int, at time.Time, author string, q queues.Queue) {
 	answer := seq
 	if r.as == sendAsCustomer {
 		answer = publicSeq
 	}
 	switch outcome {
 	case "n":
-		r.err = ErrNotFound
+		r.err = queues.ErrNotFound
 	case "c":
-		r.err = conflict("the chat is closed")
+		r.err = queues.Conflict("the chat is closed")
 	case "d":
 		r.res = SendResult{Seq: answer, Time: at, Duplicate: true}
 	default:

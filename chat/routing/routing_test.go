@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 func TestPickFollowsTheQueuesStrategy(t *testing.T) {
@@ -24,15 +26,15 @@ func TestPickFollowsTheQueuesStrategy(t *testing.T) {
 	last := func(id auth.UserID) *auth.UserID { return &id }
 	cases := []struct {
 		name string
-		q    Queue
+		q    queues.Queue
 		want []auth.UserID
 	}{
-		{"longest idle offers the one idle longest", Queue{Strategy: LongestIdle}, []auth.UserID{1}},
-		{"least busy offers the one with fewest chats", Queue{Strategy: LeastBusy}, []auth.UserID{3}},
-		{"round robin starts at the lowest id", Queue{Strategy: RoundRobin}, []auth.UserID{1}},
-		{"round robin goes on after the last offered", Queue{Strategy: RoundRobin, RRLast: last(1)}, []auth.UserID{2}},
-		{"round robin wraps round", Queue{Strategy: RoundRobin, RRLast: last(3)}, []auth.UserID{1}},
-		{"ring all offers everyone", Queue{Strategy: RingAll}, []auth.UserID{2, 1, 3}},
+		{"longest idle offers the one idle longest", queues.Queue{Strategy: queues.LongestIdle}, []auth.UserID{1}},
+		{"least busy offers the one with fewest chats", queues.Queue{Strategy: queues.LeastBusy}, []auth.UserID{3}},
+		{"round robin starts at the lowest id", queues.Queue{Strategy: queues.RoundRobin}, []auth.UserID{1}},
+		{"round robin goes on after the last offered", queues.Queue{Strategy: queues.RoundRobin, RRLast: last(1)}, []auth.UserID{2}},
+		{"round robin wraps round", queues.Queue{Strategy: queues.RoundRobin, RRLast: last(3)}, []auth.UserID{1}},
+		{"ring all offers everyone", queues.Queue{Strategy: queues.RingAll}, []auth.UserID{2, 1, 3}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,24 +48,24 @@ func TestPickFollowsTheQueuesStrategy(t *testing.T) {
 func TestLeastBusyBreaksTiesByIdleTime(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	free := []candidate{{ID: 5, Load: 1, LastBusy: t0.Add(time.Minute)}, {ID: 6, Load: 1, LastBusy: t0}}
-	if got := pick(Queue{Strategy: LeastBusy}, free); got[0] != 6 {
+	if got := pick(queues.Queue{Strategy: queues.LeastBusy}, free); got[0] != 6 {
 		t.Fatalf("picked %v, want 6", got)
 	}
 }
 
 func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newFixture(t)
 	ctx := context.Background()
 	q := f.q
-	q.Strategy, q.Capacity = RoundRobin, 2
+	q.Strategy, q.Capacity = queues.RoundRobin, 2
 	if _, err := f.svc.pool.Exec(ctx, `UPDATE queues SET strategy = $2, capacity = $3 WHERE id = $1`,
 		q.ID, q.Strategy, q.Capacity); err != nil {
 		t.Fatal(err)
 	}
 	f.svc.forgetQueue(q.ID)
-	f.svc.Connected(f.alice)
-	f.svc.Connected(f.bob)
-	var chats []ConversationID
+	f.connect(f.alice)
+	f.connect(f.bob)
+	var chats []conversation.ID
 	for _, name := range []string{"Ann", "Ben", "Cat", "Dan", "Eve"} {
 		_, id := f.customer(t, name)
 		chats = append(chats, id)
@@ -88,23 +90,23 @@ func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
 }
 
 // turnOf routes the queues it maps to true, as a node of several would.
-type turnOf map[QueueID]bool
+type turnOf map[queues.QueueID]bool
 
-func (t turnOf) Routes(_ context.Context, q QueueID) (bool, error) { return t[q], nil }
+func (t turnOf) Routes(_ context.Context, q queues.QueueID) (bool, error) { return t[q], nil }
 
 func TestANodeOffersAndExpiresOnlyTheQueuesItsTurnGivesIt(t *testing.T) {
 	turn := turnOf{}
-	f := newWriterFixture(t, Options{Turn: turn})
+	f := newFixture(t, Options{Turn: turn})
 	ctx := context.Background()
-	other, err := f.svc.CreateQueue(ctx, Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
+	other, err := f.qs.Create(ctx, queues.Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Connected(f.alice)
-	f.svc.Connected(f.bob)
+	f.connect(f.alice)
+	f.connect(f.bob)
 	_, mine := f.customer(t, "Ann")
-	theirs, _, err := f.svc.Start(ctx, auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v-other",
-		Scope: other.Key}, StartInput{Name: "Ben"})
+	theirs, _, err := f.conv.Start(ctx, auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: "v-other",
+		Scope: other.Key}, conversation.StartInput{Name: "Ben"})
 	if err != nil {
 		t.Fatal(err)
 	}

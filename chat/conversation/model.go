@@ -1,22 +1,22 @@
-// Package chat holds the rules of routed webchat: conversations and their
-// numbered events, who may read and write them (access.go), routing with
-// offers, agents' status. Queue settings are chat/queues' and the tables'
-// migrations chat/schema's; Service is what callers use. It owns its
-// tables and SQL, and tells the world what happened only by publishing on
-// the bus.
-package chat
+// Package conversation is the conversation log: conversations and their
+// numbered events, who may read and write them (access.go), the message
+// writer and delivery on the bus. It tells the router what it counts
+// through Hooks; it owns the conversations and their events, and tells
+// the world what happened only by publishing on the bus.
+package conversation
 
 import (
 	"strconv"
 	"time"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
-// ConversationID identifies a conversation.
-type ConversationID int64
+// ID identifies a conversation.
+type ID int64
 
-func (id ConversationID) String() string { return strconv.FormatInt(int64(id), 10) }
+func (id ID) String() string { return strconv.FormatInt(int64(id), 10) }
 
 // Conversation states.
 const (
@@ -44,8 +44,8 @@ const (
 
 // QueueRef names a queue inside a conversation.
 type QueueRef struct {
-	ID   QueueID `json:"id"`
-	Name string  `json:"name"`
+	ID   queues.QueueID `json:"id"`
+	Name string         `json:"name"`
 }
 
 // Customer is what the customer told the pre-chat form.
@@ -64,17 +64,17 @@ type AgentRef struct {
 
 // Conversation is one customer's chat.
 type Conversation struct {
-	ID          ConversationID `json:"id"`
-	Queue       QueueRef       `json:"queue"`
-	State       string         `json:"state"`
-	Customer    Customer       `json:"customer"`
-	Agent       *AgentRef      `json:"agent"`
-	QueuedAt    time.Time      `json:"queued_at"`
-	AcceptedAt  *time.Time     `json:"accepted_at"`
-	ClosedAt    *time.Time     `json:"closed_at"`
-	ClosedBy    *string        `json:"closed_by"`
-	CloseStatus *string        `json:"close_status"`
-	LastSeq     int            `json:"last_seq"`
+	ID          ID         `json:"id"`
+	Queue       QueueRef   `json:"queue"`
+	State       string     `json:"state"`
+	Customer    Customer   `json:"customer"`
+	Agent       *AgentRef  `json:"agent"`
+	QueuedAt    time.Time  `json:"queued_at"`
+	AcceptedAt  *time.Time `json:"accepted_at"`
+	ClosedAt    *time.Time `json:"closed_at"`
+	ClosedBy    *string    `json:"closed_by"`
+	CloseStatus *string    `json:"close_status"`
+	LastSeq     int        `json:"last_seq"`
 	// WrapUpDue (staff only): the customer ended the chat and its agent
 	// has not given it a close status yet.
 	WrapUpDue bool `json:"wrap_up_due,omitempty"`
@@ -96,16 +96,16 @@ type Author struct {
 
 // Event is one numbered thing that happened in a conversation.
 type Event struct {
-	ConversationID ConversationID `json:"conversation_id"`
-	Seq            int            `json:"seq"`
-	Kind           string         `json:"kind"`
-	Author         Author         `json:"author"`
-	Text           string         `json:"text,omitempty"`
-	Private        bool           `json:"private"`
-	ClientID       string         `json:"client_id,omitempty"`
-	Status         string         `json:"status,omitempty"`
-	RoomID         string         `json:"room_id,omitempty"`
-	Time           time.Time      `json:"time"`
+	ConversationID ID        `json:"conversation_id"`
+	Seq            int       `json:"seq"`
+	Kind           string    `json:"kind"`
+	Author         Author    `json:"author"`
+	Text           string    `json:"text,omitempty"`
+	Private        bool      `json:"private"`
+	ClientID       string    `json:"client_id,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	RoomID         string    `json:"room_id,omitempty"`
+	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
@@ -115,13 +115,13 @@ type Event struct {
 // Subjects on the bus.
 
 // StaffSubject carries every event of a conversation, private ones too.
-func StaffSubject(id ConversationID) string { return "conv." + id.String() + ".staff" }
+func StaffSubject(id ID) string { return "conv." + id.String() + ".staff" }
 
 // PublicSubject carries what the customer may see, with agent names as the
 // queue allows.
-func PublicSubject(id ConversationID) string { return "conv." + id.String() + ".public" }
+func PublicSubject(id ID) string { return "conv." + id.String() + ".public" }
 
 // WaitingSubject carries changes to a queue's waiting list.
-func WaitingSubject(id QueueID) string {
+func WaitingSubject(id queues.QueueID) string {
 	return "queue." + strconv.FormatInt(int64(id), 10) + ".waiting"
 }

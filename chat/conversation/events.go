@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/queues"
 )
 
 // stripeCount is how many mutexes the conversations share.
 const stripeCount = 64
 
-// lockConversations takes the stripes of ids in a fixed order and returns
+// Lock takes the stripes of ids in a fixed order and returns
 // the function that releases them.
-func (s *Service) lockConversations(ids ...ConversationID) func() {
+func (s *Log) Lock(ids ...ID) func() {
 	var take [stripeCount]bool
 	for _, id := range ids {
 		take[uint64(id)%uint64(len(take))] = true
@@ -36,17 +37,17 @@ func (s *Service) lockConversations(ids ...ConversationID) func() {
 	}
 }
 
-// appendEvent numbers ev in its conversation and stores it, inside tx: a
+// Append numbers ev in its conversation and stores it, inside tx: a
 // seq, and a public_seq unless it is private. The conversation's row lock
 // (taken by the UPDATE) orders concurrent writers, so both numberings
 // have no gaps and commit in order.
-func appendEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
+func Append(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1,
 		last_public_seq = last_public_seq + CASE WHEN $2 THEN 0 ELSE 1 END
 		WHERE id = $1 RETURNING last_seq, CASE WHEN $2 THEN 0 ELSE last_public_seq END`,
 		ev.ConversationID, ev.Private).Scan(&ev.Seq, &ev.publicSeq)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return queues.ErrNotFound
 	}
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func scanEvent(row pgx.Row) (Event, error) {
 
 // events reads a conversation's events after a position: staff read every
 // event after seq after; customers the public ones after public_seq after.
-func (s *Service) events(ctx context.Context, id ConversationID, after int, staff bool) ([]Event, error) {
+func (s *Log) events(ctx context.Context, id ID, after int, staff bool) ([]Event, error) {
 	sql := `SELECT ` + eventColumns + ` FROM conversation_events
 		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq`
 	if !staff {
@@ -98,10 +99,10 @@ func (s *Service) events(ctx context.Context, id ConversationID, after int, staf
 	return evs, nil
 }
 
-// publishEvents sends committed events to the conversation's subjects: all
+// Publish sends committed events to the conversation's subjects: all
 // of them to staff, the public ones (with agent names as the queue allows)
 // to the customer. Callers hold the conversation's stripe.
-func (s *Service) publishEvents(q Queue, evs ...Event) {
+func (s *Log) Publish(q queues.Queue, evs ...Event) {
 	for _, ev := range evs {
 		staff, err := eventFrame(ev)
 		if err != nil {
@@ -135,8 +136,8 @@ func eventFrame(ev Event) ([]byte, error) {
 	return frame, nil
 }
 
-// publishTo sends an event envelope to one principal's connections.
-func (s *Service) publishTo(key, typ string, data any) {
+// PublishTo sends an event envelope to one principal's connections.
+func (s *Log) PublishTo(key, typ string, data any) {
 	frame, err := bus.Frame(typ, data)
 	if err != nil {
 		s.log.Error("encode event", "type", typ, "err", err)
@@ -145,7 +146,8 @@ func (s *Service) publishTo(key, typ string, data any) {
 	s.bus.Publish(bus.PrincipalSubject(key), frame) //nolint:errcheck
 }
 
-func (s *Service) publishSubject(subject, typ string, data any) {
+// PublishSubject sends an event envelope to a subject.
+func (s *Log) PublishSubject(subject, typ string, data any) {
 	frame, err := bus.Frame(typ, data)
 	if err != nil {
 		s.log.Error("encode event", "type", typ, "err", err)
@@ -156,7 +158,7 @@ func (s *Service) publishSubject(subject, typ string, data any) {
 
 // customerView is an event as the customer sees it: numbered by its
 // public_seq, so nothing in the numbering tells of private events.
-func customerView(q Queue, ev Event) Event {
+func customerView(q queues.Queue, ev Event) Event {
 	if ev.Author.Kind == "agent" && !q.ShowAgentName {
 		ev.Author.Name = q.Alias()
 	}
@@ -166,7 +168,7 @@ func customerView(q Queue, ev Event) Event {
 }
 
 // customerConversation is a conversation as its customer sees it.
-func customerConversation(q Queue, c Conversation) Conversation {
+func customerConversation(q queues.Queue, c Conversation) Conversation {
 	c.Customer.Online = nil
 	c.CloseStatus = nil
 	c.WrapUpDue = false
@@ -182,8 +184,8 @@ func customerConversation(q Queue, c Conversation) Conversation {
 	return c
 }
 
-// view adapts a conversation and its events to who is looking.
-func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (Conversation, []Event) {
+// View adapts a conversation and its events to who is looking.
+func (s *Log) View(p auth.Principal, q queues.Queue, c Conversation, evs []Event) (Conversation, []Event) {
 	if p.IsStaff() {
 		online := s.presence.Online(auth.Principal{Kind: auth.KindVisitor, Subject: c.visitor}.Key())
 		c.Customer.Online = &online
@@ -198,12 +200,23 @@ func (s *Service) view(p auth.Principal, q Queue, c Conversation, evs []Event) (
 	return customerConversation(q, c), out
 }
 
-// withQueue reads conversation id and its queue's settings.
-func (s *Service) withQueue(ctx context.Context, id ConversationID) (Conversation, Queue, error) {
-	c, err := getConversation(ctx, s.pool, id, false)
+// WithQueue reads conversation id and its queue's settings.
+func (s *Log) WithQueue(ctx context.Context, id ID) (Conversation, queues.Queue, error) {
+	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
-		return c, Queue{}, err
+		return c, queues.Queue{}, err
 	}
 	q, err := s.queue(ctx, c.Queue.ID)
 	return c, q, err
+}
+
+// PublishWaiting tells the queue's agents that chat c waits.
+func (s *Log) PublishWaiting(q queues.Queue, c Conversation) {
+	view, _ := s.View(auth.Principal{Kind: auth.KindUser}, q, c, nil)
+	s.PublishSubject(WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
+}
+
+// AgentAuthor is agent user, named name, as the author of an event.
+func AgentAuthor(name string, user auth.UserID) Author {
+	return Author{Kind: "agent", Name: name, key: auth.Principal{Kind: auth.KindUser, UserID: user}.Key()}
 }

@@ -1,20 +1,16 @@
-package chat
+package conversation
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"parley/auth"
 	"parley/bus"
+	"parley/chat/chattest"
+	"parley/chat/queues"
 	"parley/store/storetest"
 )
 
@@ -26,36 +22,27 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // counts what is delivered: the fan-out the websocket hub does, without
 // the sockets.
 type sendBench struct {
-	svc       *Service
+	svc       *Log
+	qs        *queues.Store
 	customers []auth.Principal
-	convs     []ConversationID
+	convs     []ID
 	delivered atomic.Int64 // frames handed to subscribers
 	next      atomic.Int64 // client ids
 }
 
-var benchSeq atomic.Int64
-
 func newSendBench(b *testing.B, conversations int) *sendBench {
 	b.Helper()
-	pool := storetest.Pool(b, auth.Migrations, Migrations)
+	pool, a := chattest.DB(b)
 	ctx := context.Background()
-	a, err := auth.NewService(ctx, pool, auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := benchSeq.Add(1)
-	u, err := a.CreateUser(ctx, auth.NewUser{Username: fmt.Sprintf("bench-agent-%d-%d", n, time.Now().UnixNano()%1e9),
-		Name: "Bench Agent", Role: auth.RoleAgent, Password: "secret"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	u := chattest.User(b, a, "Bench Agent", auth.RoleAgent)
 	mb := bus.NewMemory()
-	sb := &sendBench{svc: New(pool, mb, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})}
+	qs := queues.New(pool, queues.NewLocalCache())
+	sb := &sendBench{svc: New(pool, mb, chattest.Quiet, qs, Options{}), qs: qs}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); sb.svc.Run(runCtx) }()
 	b.Cleanup(func() { stop(); <-done })
-	q, err := sb.svc.CreateQueue(ctx, Queue{Key: fmt.Sprintf("bench-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Bench"}, u.ID)
+	q, err := sb.qs.Create(ctx, queues.Queue{Key: chattest.Unique("bench"), Name: "Bench"}, u.UserID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +50,7 @@ func newSendBench(b *testing.B, conversations int) *sendBench {
 	// The chats stay queued (the agent is not connected, so nothing is
 	// offered): a customer's message takes the same path in any open chat.
 	for i := range conversations {
-		p := auth.Principal{Kind: auth.KindVisitor, Role: auth.RoleCustomer, Subject: fmt.Sprintf("bench-%d-%d", n, i), Scope: q.Key}
+		p := chattest.Visitor("bench", q.Key)
 		c, _, err := sb.svc.Start(ctx, p, StartInput{Name: "Vera Visitor " + strconv.Itoa(i)})
 		if err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // routeLoop offers waiting chats to agents and expires unanswered offers.
 // It runs when poked (a chat arrives, an agent frees up or comes back) and
 // on every tick. All of its state is in Postgres, so after a restart it
 // carries on where it stopped.
-func (s *Service) routeLoop(ctx context.Context) {
+func (s *Router) routeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.Tick)
 	defer t.Stop()
 	var alerted time.Time
@@ -38,7 +40,7 @@ func (s *Service) routeLoop(ctx context.Context) {
 
 // step runs one of the router's steps within DBTimeout, and logs its
 // failure unless the router is stopping.
-func (s *Service) step(ctx context.Context, what string, f func(context.Context) error) {
+func (s *Router) step(ctx context.Context, what string, f func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
 	defer cancel()
 	if err := f(ctx); err != nil && ctx.Err() == nil {
@@ -53,13 +55,13 @@ func (s *Service) step(ctx context.Context, what string, f func(context.Context)
 // queries a pass, however many chats wait: its members' load is read once
 // and kept up to date in memory as offers go out, and no more waiting
 // chats are read than its members have room for.
-func (s *Service) routeAll(ctx context.Context) error {
+func (s *Router) routeAll(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT queue_id FROM conversations WHERE state = 'queued'
 		GROUP BY queue_id ORDER BY min(queued_at)`)
 	if err != nil {
 		return err
 	}
-	queues, err := pgx.CollectRows(rows, pgx.RowTo[QueueID])
+	queues, err := pgx.CollectRows(rows, pgx.RowTo[queues.QueueID])
 	if err != nil {
 		return err
 	}
@@ -104,7 +106,7 @@ type candidate struct {
 // strategy. When no agent has room for a chat, the later ones wait too,
 // so order is kept. A chat that every agent with room turned down within
 // the cool-down waits it out, and the chats behind it go on.
-func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
+func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 	q, err := s.queue(ctx, qid)
 	if err != nil {
 		return err
@@ -131,7 +133,7 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 	if err != nil {
 		return err
 	}
-	waiting, err := pgx.CollectRows(rows, pgx.RowTo[ConversationID])
+	waiting, err := pgx.CollectRows(rows, pgx.RowTo[conversation.ID])
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,7 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 				m.Load++
 			}
 		}
-		if q.Strategy == RoundRobin {
+		if q.Strategy == queues.RoundRobin {
 			q.RRLast = &picked[0]
 		}
 	}
@@ -180,7 +182,7 @@ func (s *Service) routeQueue(ctx context.Context, qid QueueID) error {
 // routable lists the members of queue qid who take chats now: enabled,
 // available and connected, with their load. A chat the customer ended
 // counts until its agent wraps it up: the agent is still working on it.
-func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, error) {
+func (s *Router) routable(ctx context.Context, qid queues.QueueID) ([]*candidate, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.user_id,
 			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND (c.state = 'active' OR c.wrap_up_due))
 			+ (SELECT count(*) FROM offers o WHERE o.user_id = m.user_id AND o.state = 'pending'),
@@ -206,7 +208,7 @@ func (s *Service) routable(ctx context.Context, qid QueueID) ([]*candidate, erro
 }
 
 type offerKey struct {
-	Conv ConversationID
+	Conv conversation.ID
 	User auth.UserID
 }
 
@@ -214,7 +216,7 @@ type offerKey struct {
 // queued chats within the cool-down: they are not offered those chats
 // again yet. held is how many chats that concerns. It reads the offers
 // turned down within the cool-down (an index range), not the queue.
-func (s *Service) cooling(ctx context.Context, qid QueueID) (set map[offerKey]bool, held int, err error) {
+func (s *Router) cooling(ctx context.Context, qid queues.QueueID) (set map[offerKey]bool, held int, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT o.conversation_id, o.user_id FROM offers o
 		JOIN conversations c ON c.id = o.conversation_id
 		WHERE o.state IN ('rejected', 'expired') AND o.ended_at > now() - $2::interval
@@ -228,7 +230,7 @@ func (s *Service) cooling(ctx context.Context, qid QueueID) (set map[offerKey]bo
 		return nil, 0, err
 	}
 	set = make(map[offerKey]bool, len(pairs))
-	chats := make(map[ConversationID]bool)
+	chats := make(map[conversation.ID]bool)
 	for _, k := range pairs {
 		set[k] = true
 		chats[k.Conv] = true
@@ -237,7 +239,7 @@ func (s *Service) cooling(ctx context.Context, qid QueueID) (set map[offerKey]bo
 }
 
 // pick chooses whom to offer to by the queue's strategy.
-func pick(q Queue, free []candidate) []auth.UserID {
+func pick(q queues.Queue, free []candidate) []auth.UserID {
 	idle := func(i, j int) bool {
 		if !free[i].LastBusy.Equal(free[j].LastBusy) {
 			return free[i].LastBusy.Before(free[j].LastBusy)
@@ -245,20 +247,20 @@ func pick(q Queue, free []candidate) []auth.UserID {
 		return free[i].ID < free[j].ID
 	}
 	switch q.Strategy {
-	case RingAll:
+	case queues.RingAll:
 		ids := make([]auth.UserID, len(free))
 		for i, c := range free {
 			ids[i] = c.ID
 		}
 		return ids
-	case LeastBusy:
+	case queues.LeastBusy:
 		sort.Slice(free, func(i, j int) bool {
 			if free[i].Load != free[j].Load {
 				return free[i].Load < free[j].Load
 			}
 			return idle(i, j)
 		})
-	case RoundRobin:
+	case queues.RoundRobin:
 		sort.Slice(free, func(i, j int) bool { return free[i].ID < free[j].ID })
 		// The first agent after the one offered last, wrapping round.
 		for _, c := range free {
@@ -266,7 +268,7 @@ func pick(q Queue, free []candidate) []auth.UserID {
 				return []auth.UserID{c.ID}
 			}
 		}
-	default: // LongestIdle
+	default: // queues.LongestIdle
 		sort.Slice(free, idle)
 	}
 	return []auth.UserID{free[0].ID}

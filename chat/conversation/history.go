@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // historyScope is the SQL condition on c (a conversation) of which
@@ -28,11 +29,11 @@ type HistoryEntry struct {
 // conversations of its own queues; supervisors and admins see all (see
 // historyScope). Private rows of an earlier conversation are shown only to
 // whom may read them there (Decide's ReadPrivate).
-func (s *Service) History(ctx context.Context, p auth.Principal, id, before ConversationID, limit int) ([]HistoryEntry, bool, error) {
+func (s *Log) History(ctx context.Context, p auth.Principal, id, before ID, limit int) ([]HistoryEntry, bool, error) {
 	if !p.IsStaff() {
-		return nil, false, detail(ErrForbidden, "history is for agents")
+		return nil, false, queues.Detail(queues.ErrForbidden, "history is for agents")
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
+	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -45,13 +46,13 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id, before Conv
 	if before == 0 {
 		before = id
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+	rows, err := s.pool.Query(ctx, `SELECT `+Columns+From+`
 		WHERE c.id < $1 AND c.id <> $2 AND c.visitor = $3 AND `+historyScope+`
-		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, seesEveryQueue(p), p.UserID, limit+1)
+		ORDER BY c.id DESC LIMIT $6`, before, id, c.visitor, SeesEveryQueue(p), p.UserID, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return Scan(r) })
 	if err != nil {
 		return nil, false, err
 	}

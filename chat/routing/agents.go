@@ -1,4 +1,4 @@
-package chat
+package routing
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
 )
 
 // Agent statuses.
@@ -27,10 +29,10 @@ type AgentStatus struct {
 
 // AgentQueue is a queue an agent works in.
 type AgentQueue struct {
-	ID       QueueID  `json:"id"`
-	Name     string   `json:"name"`
-	Capacity int      `json:"capacity"`
-	Statuses []string `json:"statuses"` // what a chat may be closed as
+	ID       queues.QueueID `json:"id"`
+	Name     string         `json:"name"`
+	Capacity int            `json:"capacity"`
+	Statuses []string       `json:"statuses"` // what a chat may be closed as
 }
 
 // AgentState is everything the desk shows about the agent itself.
@@ -44,15 +46,15 @@ type AgentState struct {
 // PendingOffer is an offer out to the agent, as the chat.offer event
 // carried it, so a reloaded desk can show it again.
 type PendingOffer struct {
-	Conversation Conversation `json:"conversation"`
-	OfferedAt    time.Time    `json:"offered_at"`
-	Deadline     time.Time    `json:"deadline"`
+	Conversation conversation.Conversation `json:"conversation"`
+	OfferedAt    time.Time                 `json:"offered_at"`
+	Deadline     time.Time                 `json:"deadline"`
 }
 
 // State returns p's status, queues and number of open chats.
-func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, error) {
+func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error) {
 	if !p.IsStaff() {
-		return AgentState{}, detail(ErrForbidden, "agent state is for agents")
+		return AgentState{}, queues.Detail(queues.ErrForbidden, "agent state is for agents")
 	}
 	var st AgentState
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
@@ -70,7 +72,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	if st.Queues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AgentQueue]); err != nil {
 		return AgentState{}, err
 	}
-	orows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+`, o.offered_at, o.deadline`+conversationFrom+`
+	orows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+`, o.offered_at, o.deadline`+conversation.From+`
 		JOIN offers o ON o.conversation_id = c.id WHERE o.user_id = $1 AND o.state = 'pending' ORDER BY o.offered_at`, p.UserID)
 	if err != nil {
 		return AgentState{}, err
@@ -78,7 +80,7 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 	st.Offers, err = pgx.CollectRows(orows, func(r pgx.CollectableRow) (PendingOffer, error) {
 		var o PendingOffer
 		var err error
-		o.Conversation, err = scanConversation(r, &o.OfferedAt, &o.Deadline)
+		o.Conversation, err = conversation.Scan(r, &o.OfferedAt, &o.Deadline)
 		return o, err
 	})
 	if err != nil {
@@ -89,18 +91,18 @@ func (s *Service) State(ctx context.Context, p auth.Principal) (AgentState, erro
 		if err != nil {
 			return AgentState{}, err
 		}
-		st.Offers[i].Conversation, _ = s.view(p, q, st.Offers[i].Conversation, nil)
+		st.Offers[i].Conversation, _ = s.conv.View(p, q, st.Offers[i].Conversation, nil)
 	}
 	return st, nil
 }
 
 // SetStatus changes p's status; every tab of p hears of it.
-func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reason string) (AgentStatus, error) {
+func (s *Router) SetStatus(ctx context.Context, p auth.Principal, status, reason string) (AgentStatus, error) {
 	if !p.IsStaff() {
-		return AgentStatus{}, detail(ErrForbidden, "only agents have a status")
+		return AgentStatus{}, queues.Detail(queues.ErrForbidden, "only agents have a status")
 	}
 	reason = strings.TrimSpace(reason)
-	if err := badText("status", status, "reason", reason); err != nil {
+	if err := queues.BadText("status", status, "reason", reason); err != nil {
 		return AgentStatus{}, err
 	}
 	switch status {
@@ -108,10 +110,10 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 		reason = ""
 	case StatusPaused:
 		if reason == "" || utf8.RuneCountInString(reason) > 100 {
-			return AgentStatus{}, bad("reason: say why you pause (1–100 characters)")
+			return AgentStatus{}, queues.Bad("reason: say why you pause (1–100 characters)")
 		}
 	default:
-		return AgentStatus{}, bad("status: available, paused or offline")
+		return AgentStatus{}, queues.Bad("status: available, paused or offline")
 	}
 	var st AgentStatus
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -122,9 +124,9 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, status, reaso
 	if err != nil {
 		return AgentStatus{}, err
 	}
-	s.publishTo(p.Key(), "agent.status", st)
+	s.conv.PublishTo(p.Key(), "agent.status", st)
 	if status == StatusAvailable {
-		s.poke()
+		s.Poke()
 	}
 	return st, nil
 }

@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // RoomAccess is what a principal may do in the video room of a
@@ -25,7 +26,7 @@ type RoomAccess struct {
 // its customer (creating one only when the queue allows customer calls),
 // its agent, and supervisors and admins receive-only. Anyone else gets
 // not_found, as for a conversation that does not exist.
-func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id ConversationID) (RoomAccess, error) {
+func (s *Log) RoomAccess(ctx context.Context, p auth.Principal, id ID) (RoomAccess, error) {
 	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return RoomAccess{}, err
@@ -43,7 +44,7 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 	case RoomWatch:
 		a.ReceiveOnly = true
 	default: // an agent only offered the chat
-		return RoomAccess{}, detail(ErrForbidden, "only the chat's agent joins its room")
+		return RoomAccess{}, queues.Detail(queues.ErrForbidden, "only the chat's agent joins its room")
 	}
 	if c.State == StateClosed {
 		a.MayCreate = false
@@ -54,21 +55,21 @@ func (s *Service) RoomAccess(ctx context.Context, p auth.Principal, id Conversat
 // RoomEvent writes what happened in the conversation's video room to its
 // transcript (kind is a conference activity: room_created, room_joined…).
 // A zero principal is the system; private events are for staff only.
-func (s *Service) RoomEvent(ctx context.Context, id ConversationID, kind string, p auth.Principal, roomID string, private bool) error {
-	c, q, err := s.withQueue(ctx, id)
+func (s *Log) RoomEvent(ctx context.Context, id ID, kind string, p auth.Principal, roomID string, private bool) error {
+	c, q, err := s.WithQueue(ctx, id)
 	if err != nil {
 		return err
 	}
 	a := Author{Kind: "system"}
 	if p.Kind != "" {
-		a = author(p, c)
+		a = AuthorOf(p, c)
 	}
-	unlock := s.lockConversations(id)
+	unlock := s.Lock(id)
 	defer unlock()
 	ev := Event{ConversationID: id, Kind: kind, Author: a, RoomID: roomID, Private: private}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return appendEvent(ctx, tx, &ev) }); err != nil {
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return Append(ctx, tx, &ev) }); err != nil {
 		return err
 	}
-	s.publishEvents(q, ev)
+	s.Publish(q, ev)
 	return nil
 }

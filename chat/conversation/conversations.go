@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -10,24 +10,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
-const conversationColumns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
+// Columns are a conversation's columns, as Scan reads them, over From:
+// the router reads its waiting chats and offers with them.
+const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
 	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
 	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor, c.last_public_seq`
 
-const conversationFrom = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
+// From is the FROM clause that Columns name: a conversation c, its queue
+// q and its agent u.
+const From = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
-// scanConversation reads conversationColumns, then extra columns selected
+// Scan reads Columns, then extra columns selected
 // after them into extra.
-func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
+func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var agentName string
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
 		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, ErrNotFound
+		return c, queues.ErrNotFound
 	}
 	if c.agentID != nil {
 		id := *c.agentID
@@ -36,27 +41,29 @@ func scanConversation(row pgx.Row, extra ...any) (Conversation, error) {
 	return c, err
 }
 
-// querier is a pool or a transaction.
-type querier interface {
+// Querier is a pool or a transaction.
+type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func getConversation(ctx context.Context, db querier, id ConversationID, lock bool) (Conversation, error) {
-	sql := `SELECT ` + conversationColumns + conversationFrom + ` WHERE c.id = $1`
+// Get reads conversation id, locking its row (FOR UPDATE) when lock is
+// set and db is a transaction.
+func Get(ctx context.Context, db Querier, id ID, lock bool) (Conversation, error) {
+	sql := `SELECT ` + Columns + From + ` WHERE c.id = $1`
 	if lock {
 		sql += ` FOR UPDATE OF c`
 	}
-	return scanConversation(db.QueryRow(ctx, sql, id))
+	return Scan(db.QueryRow(ctx, sql, id))
 }
 
-// mayRead answers ErrNotFound unless p may read conversation c (Decide).
-func (s *Service) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
+// mayRead answers queues.ErrNotFound unless p may read conversation c (Decide).
+func (s *Log) mayRead(ctx context.Context, p auth.Principal, c Conversation) error {
 	_, err := s.access(ctx, p, c)
 	return err
 }
 
-func (s *Service) queueKey(ctx context.Context, id QueueID) string {
+func (s *Log) queueKey(ctx context.Context, id queues.QueueID) string {
 	q, err := s.queue(ctx, id)
 	if err != nil {
 		return ""
@@ -71,26 +78,26 @@ type StartInput struct {
 	Extra string `json:"extra"`
 }
 
-func (in *StartInput) validate(q Queue) error {
-	if err := badText("name", in.Name, "email", in.Email, "extra", in.Extra); err != nil {
+func (in *StartInput) validate(q queues.Queue) error {
+	if err := queues.BadText("name", in.Name, "email", in.Email, "extra", in.Extra); err != nil {
 		return err
 	}
 	in.Name, in.Email, in.Extra = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), strings.TrimSpace(in.Extra)
 	switch {
 	case in.Name == "":
-		return bad("name: your name is required")
+		return queues.Bad("name: your name is required")
 	case utf8.RuneCountInString(in.Name) > 100:
-		return bad("name: at most 100 characters")
+		return queues.Bad("name: at most 100 characters")
 	case in.Email == "" && q.EmailMode == "required":
-		return bad("email: an e-mail address is required")
+		return queues.Bad("email: an e-mail address is required")
 	case in.Email != "" && !validEmail(in.Email):
-		return bad("email: a valid e-mail address is required")
+		return queues.Bad("email: a valid e-mail address is required")
 	case q.ExtraMode == "hidden":
 		in.Extra = ""
 	case in.Extra == "" && q.ExtraMode == "required":
-		return bad("extra: %s is required", strings.ToLower(q.ExtraLabel))
+		return queues.Bad("extra: %s is required", strings.ToLower(q.ExtraLabel))
 	case utf8.RuneCountInString(in.Extra) > 200:
-		return bad("extra: at most 200 characters")
+		return queues.Bad("extra: at most 200 characters")
 	}
 	return nil
 }
@@ -102,11 +109,11 @@ func validEmail(s string) bool {
 
 // Start opens the visitor's conversation in its queue, or returns the one
 // it already has open.
-func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
+func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
 	if p.Kind != auth.KindVisitor {
-		return Conversation{}, nil, detail(ErrForbidden, "only customers start chats")
+		return Conversation{}, nil, queues.Detail(queues.ErrForbidden, "only customers start chats")
 	}
-	q, err := s.QueueByKey(ctx, p.Scope)
+	q, err := s.queues.ByKey(ctx, p.Scope)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
@@ -118,7 +125,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (C
 	if err := in.validate(q); err != nil {
 		return Conversation{}, nil, err
 	}
-	var id ConversationID
+	var id ID
 	var ev Event
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state)
@@ -126,35 +133,35 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, in StartInput) (C
 			return err
 		}
 		ev = Event{ConversationID: id, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
-		return appendEvent(ctx, tx, &ev)
+		return Append(ctx, tx, &ev)
 	})
 	if err != nil {
 		return Conversation{}, nil, err
 	}
-	c, err := getConversation(ctx, s.pool, id, false)
+	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
-	unlock := s.lockConversations(id)
-	s.publishEvents(q, ev)
+	unlock := s.Lock(id)
+	s.Publish(q, ev)
 	unlock()
-	s.publishWaiting(q, c)
-	s.poke()
-	c, evs := s.view(p, q, c, []Event{ev})
+	s.PublishWaiting(q, c)
+	s.hooks.Queued(id)
+	c, evs := s.View(p, q, c, []Event{ev})
 	return c, evs, nil
 }
 
 // openOf lists p's open conversations: a customer's own, an agent's
 // assigned ones and those it still has to wrap up.
-func (s *Service) openOf(ctx context.Context, p auth.Principal) ([]Conversation, error) {
+func (s *Log) openOf(ctx context.Context, p auth.Principal) ([]Conversation, error) {
 	var rows pgx.Rows
 	var err error
 	switch {
 	case p.Kind == auth.KindVisitor:
-		rows, err = s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
 			WHERE c.visitor = $1 AND q.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
 	case p.IsStaff():
-		rows, err = s.pool.Query(ctx, `SELECT `+conversationColumns+conversationFrom+`
+		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
 			WHERE c.agent_id = $1 AND (c.state = 'active' OR c.wrap_up_due) ORDER BY c.accepted_at`, p.UserID)
 	default:
 		return nil, nil
@@ -162,11 +169,11 @@ func (s *Service) openOf(ctx context.Context, p auth.Principal) ([]Conversation,
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConversation(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return Scan(r) })
 }
 
 // Mine lists p's open conversations as p may see them.
-func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, error) {
+func (s *Log) Mine(ctx context.Context, p auth.Principal) ([]Conversation, error) {
 	cs, err := s.openOf(ctx, p)
 	if err != nil {
 		return nil, err
@@ -177,14 +184,14 @@ func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Conversation, e
 		if err != nil {
 			return nil, err
 		}
-		v, _ := s.view(p, q, c, nil)
+		v, _ := s.View(p, q, c, nil)
 		out = append(out, v)
 	}
 	return out, nil
 }
 
 // Resume returns a conversation p may read and its events after seq.
-func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationID, after int) (Conversation, []Event, error) {
+func (s *Log) Resume(ctx context.Context, p auth.Principal, id ID, after int) (Conversation, []Event, error) {
 	c, q, _, err := s.readable(ctx, p, id)
 	if err != nil {
 		return Conversation{}, nil, err
@@ -193,13 +200,13 @@ func (s *Service) Resume(ctx context.Context, p auth.Principal, id ConversationI
 	if err != nil {
 		return Conversation{}, nil, err
 	}
-	c, evs = s.view(p, q, c, evs)
+	c, evs = s.View(p, q, c, evs)
 	return c, evs, nil
 }
 
 // Subject is the bus subject through which p follows conversation id:
 // staff get every event, customers the public ones.
-func Subject(p auth.Principal, id ConversationID) string {
+func Subject(p auth.Principal, id ID) string {
 	if p.IsStaff() {
 		return StaffSubject(id)
 	}
@@ -210,20 +217,20 @@ func Subject(p auth.Principal, id ConversationID) string {
 // private typing (an agent writing a private note) goes to staff only: the
 // customer must not learn that staff write privately, so it never hears of
 // it.
-func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationID, typing, private bool) error {
+func (s *Log) Typing(ctx context.Context, p auth.Principal, id ID, typing, private bool) error {
 	if private && !p.IsStaff() {
-		return detail(ErrForbidden, "private typing is for agents")
+		return queues.Detail(queues.ErrForbidden, "private typing is for agents")
 	}
 	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return err
 	}
 	if !acc.Write {
-		return conflict("the chat is closed")
+		return queues.Conflict("the chat is closed")
 	}
-	a := author(p, c)
+	a := AuthorOf(p, c)
 	if !p.IsStaff() || private {
-		s.publishSubject(StaffSubject(id), "chat.typing",
+		s.PublishSubject(StaffSubject(id), "chat.typing",
 			map[string]any{"conversation_id": id, "author": a, "typing": typing, "private": private})
 		return nil
 	}
@@ -231,6 +238,6 @@ func (s *Service) Typing(ctx context.Context, p auth.Principal, id ConversationI
 	if !q.ShowAgentName {
 		a.Name = q.Alias()
 	}
-	s.publishSubject(PublicSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
+	s.PublishSubject(PublicSubject(id), "chat.typing", map[string]any{"conversation_id": id, "author": a, "typing": typing})
 	return nil
 }

@@ -1,4 +1,4 @@
-package chat
+package conversation
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // Close ends a conversation. Agents give a status from the queue's list.
@@ -14,40 +15,40 @@ import (
 // status: the chat is closed to the customer at once and stays with its
 // agent, wrap_up_due, counting toward the agent's chats, until the agent
 // closes it again with a status (the wrap-up).
-func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID, status string) error {
+func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string) error {
 	c, q, acc, err := s.readable(ctx, p, id)
 	if err != nil {
 		return err
 	}
-	if err := badText("status", status); err != nil {
+	if err := queues.BadText("status", status); err != nil {
 		return err
 	}
 	if !acc.Close {
-		return detail(ErrForbidden, "only the chat's agent closes it")
+		return queues.Detail(queues.ErrForbidden, "only the chat's agent closes it")
 	}
 	by := "customer"
 	if p.IsStaff() {
 		by = "agent"
 		status = strings.TrimSpace(status)
 		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
-			return bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
+			return queues.Bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
 		}
 	} else {
 		status = ""
 	}
-	unlock := s.lockConversations(id)
+	unlock := s.Lock(id)
 	defer unlock()
 	var ev Event
 	var withdrawn []auth.UserID
 	wrapUp := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err = getConversation(ctx, tx, id, true)
+		c, err = Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
 		if c.State == StateClosed {
 			if !c.WrapUpDue || by != "agent" {
-				return conflict("the chat is already closed")
+				return queues.Conflict("the chat is already closed")
 			}
 			wrapUp = true
 			return wrapUpTx(ctx, tx, p, c, status, &ev)
@@ -71,26 +72,26 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id ConversationID
 				return err
 			}
 		}
-		ev = Event{ConversationID: id, Kind: KindClosed, Author: author(p, c), Status: status}
-		return appendEvent(ctx, tx, &ev)
+		ev = Event{ConversationID: id, Kind: KindClosed, Author: AuthorOf(p, c), Status: status}
+		return Append(ctx, tx, &ev)
 	})
 	if err != nil {
 		return err
 	}
-	s.publishEvents(q, ev)
+	s.Publish(q, ev)
 	if wrapUp {
-		s.poke() // the agent has room again
+		s.hooks.WrappedUp(*c.agentID) // the agent has room again
 		return nil
 	}
-	s.endConversationAccess(ctx, id, withdrawn, "closed")
+	s.EndAccess(ctx, id, withdrawn, "closed")
 	for _, u := range withdrawn {
-		s.publishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
+		s.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
 			map[string]any{"conversation_id": id, "reason": "closed"})
 	}
 	if c.State == StateQueued || c.State == StateOffered {
-		s.publishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+		s.PublishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
 	}
-	s.poke()
+	s.hooks.Closed(id)
 	if s.closed != nil {
 		go s.closed(id) // not under the conversation's lock: it writes to it
 	}
@@ -107,13 +108,13 @@ func wrapUpTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, 
 	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
 		return err
 	}
-	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: author(p, c), Status: status}
-	return appendEvent(ctx, tx, ev)
+	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: AuthorOf(p, c), Status: status}
+	return Append(ctx, tx, ev)
 }
 
-// author is p as the author of an event in c: a customer by the name it
+// AuthorOf is p as the author of an event in c: a customer by the name it
 // gave the pre-chat form.
-func author(p auth.Principal, c Conversation) Author {
+func AuthorOf(p auth.Principal, c Conversation) Author {
 	if p.IsStaff() {
 		return Author{Kind: "agent", Name: p.Name, key: p.Key()}
 	}

@@ -1,0 +1,117 @@
+package conversation
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/auth"
+	"parley/bus"
+	"parley/chat/queues"
+)
+
+// Options tune the log. Zero values take the defaults.
+type Options struct {
+	// BatchMax is the most messages committed in one transaction.
+	BatchMax int
+	// Writers is how many writers commit messages side by side, each with
+	// its own connection, each for a share of the conversations (by id),
+	// so a conversation's messages are still committed one batch after
+	// the other. A divisor of 64; default 1.
+	Writers int
+	// Presence holds who is connected; nil takes NewLocalPresence.
+	Presence Presence
+	// DBTimeout bounds each batch of messages committed. Default 5s.
+	DBTimeout time.Duration
+}
+
+// Hooks are told what the log did that the router counts: a chat that
+// waits, a chat closed (its pending offers withdrawn with it) and an
+// agent's place freed by a wrap-up. They are called after the commit,
+// and must not block.
+type Hooks interface {
+	Queued(id ID)
+	Closed(id ID)
+	WrappedUp(agent auth.UserID)
+}
+
+// noHooks is the Hooks of a log nobody routes.
+type noHooks struct{}
+
+func (noHooks) Queued(ID)             {}
+func (noHooks) Closed(ID)             {}
+func (noHooks) WrappedUp(auth.UserID) {}
+
+// Log is the conversation log: conversations and their numbered events,
+// who may read and write them (Decide), the message writer, delivery on
+// the bus. Run starts its writers.
+type Log struct {
+	pool *pgxpool.Pool
+	bus  bus.Bus
+	log  *slog.Logger
+	opt  Options
+
+	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
+
+	// stripes serialise commit-then-publish per conversation, so the
+	// events of one conversation leave this node in seq order.
+	stripes [stripeCount]sync.Mutex
+
+	presence Presence
+	queues   *queues.Store
+	hooks    Hooks
+
+	// closed, when set before Run, is told of each conversation closed
+	// (its video room ends with it).
+	closed func(ID)
+}
+
+// New makes the log over the queues qs. Call Run to write.
+func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, qs *queues.Store, opt Options) *Log {
+	if opt.DBTimeout <= 0 {
+		opt.DBTimeout = 5 * time.Second
+	}
+	if opt.BatchMax == 0 {
+		opt.BatchMax = 128
+	}
+	if opt.Presence == nil {
+		opt.Presence = NewLocalPresence()
+	}
+	if opt.Writers <= 0 {
+		opt.Writers = 1
+	}
+	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
+		opt.Writers--
+	}
+	sends := make([]chan *sendReq, opt.Writers)
+	for i := range sends {
+		sends[i] = make(chan *sendReq, 4096)
+	}
+	return &Log{pool: pool, bus: b, log: log, opt: opt, sends: sends, presence: opt.Presence, queues: qs, hooks: noHooks{}}
+}
+
+// SetHooks sets who is told what the router counts; call it before the
+// log is used.
+func (s *Log) SetHooks(h Hooks) { s.hooks = h }
+
+// OnClose sets the function told of each closed conversation; call it
+// before the log is used.
+func (s *Log) OnClose(f func(ID)) { s.closed = f }
+
+// Run writes messages until ctx ends.
+func (s *Log) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(len(s.sends))
+	for _, in := range s.sends {
+		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
+	}
+	wg.Wait()
+}
+
+// queue returns queue id's settings, cached.
+func (s *Log) queue(ctx context.Context, id queues.QueueID) (queues.Queue, error) {
+	return s.queues.Get(ctx, id)
+}

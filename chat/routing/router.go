@@ -1,0 +1,100 @@
+// Package routing is the router: it offers waiting chats to agents by
+// their queue's strategy, expires unanswered offers, takes accepts and
+// rejects, keeps agents' status and the waiting list. The conversations
+// and their events are chat/conversation's, which tells it through
+// conversation.Hooks what it counts.
+package routing
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/auth"
+	"parley/chat/conversation"
+	"parley/chat/queues"
+)
+
+// Options tune the router. Zero values take the defaults.
+type Options struct {
+	// RejectCooldown is how long an agent who rejected or missed a chat is
+	// not offered that chat again. Default DefaultRejectCooldown.
+	RejectCooldown time.Duration
+	// Tick is how often the router looks for expired offers. Default 250ms.
+	Tick time.Duration
+	// DBTimeout bounds each step of the router: a pass, an expiry of
+	// offers. Default 5s.
+	DBTimeout time.Duration
+	// Presence says which agents are connected; nil takes
+	// conversation.NewLocalPresence. Turn says which queues this node
+	// routes; nil takes LocalTurn.
+	Presence conversation.Presence
+	Turn     Turn
+}
+
+// Router routes the chats of the conversation log conv over the queues
+// qs. Run starts its loop.
+type Router struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	opt  Options
+	kick chan struct{}
+
+	presence conversation.Presence
+	queues   *queues.Store
+	conv     *conversation.Log
+}
+
+var _ conversation.Hooks = (*Router)(nil)
+
+// New makes the router. Call Run to route.
+func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversation.Log, opt Options) *Router {
+	if opt.RejectCooldown == 0 {
+		opt.RejectCooldown = DefaultRejectCooldown
+	}
+	if opt.Tick == 0 {
+		opt.Tick = 250 * time.Millisecond
+	}
+	if opt.DBTimeout <= 0 {
+		opt.DBTimeout = 5 * time.Second
+	}
+	if opt.Presence == nil {
+		opt.Presence = conversation.NewLocalPresence()
+	}
+	if opt.Turn == nil {
+		opt.Turn = LocalTurn{}
+	}
+	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), presence: opt.Presence, queues: qs, conv: conv}
+}
+
+// Run routes until ctx ends.
+func (s *Router) Run(ctx context.Context) { s.routeLoop(ctx) }
+
+// Poke asks the router to look again soon: a chat arrived, an agent
+// freed up or came back.
+func (s *Router) Poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Queued implements conversation.Hooks: a new chat waits.
+func (s *Router) Queued(conversation.ID) { s.Poke() }
+
+// Closed implements conversation.Hooks: a closed chat's offers were
+// withdrawn, and its agent may have room.
+func (s *Router) Closed(conversation.ID) { s.Poke() }
+
+// WrappedUp implements conversation.Hooks: the agent has room again.
+func (s *Router) WrappedUp(auth.UserID) { s.Poke() }
+
+// queue returns queue id's settings, cached.
+func (s *Router) queue(ctx context.Context, id queues.QueueID) (queues.Queue, error) {
+	return s.queues.Get(ctx, id)
+}
+
+// forgetQueue drops a queue from the cache after it changed.
+func (s *Router) forgetQueue(id queues.QueueID) { s.queues.Forget(id) }
