@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"golang.org/x/crypto/bcrypt"
 
 	"parley/auth"
@@ -73,6 +75,25 @@ func (e *env) login(t *testing.T, name string, role auth.Role) auth.Session {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// stopsReading connects as s and says hello, then reads nothing more: a
+// client whose tab froze. It returns once the hub counts want connections.
+func (e *env) stopsReading(t *testing.T, s auth.Session, want int) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(e.url, http.Header{"Authorization": {"Bearer " + s.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.hello","id":"h","data":{"version":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return e.hub.Count() == want })
+	return ws
 }
 
 func (e *env) connect(t *testing.T, s auth.Session) *client.Client {

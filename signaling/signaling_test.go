@@ -250,18 +250,7 @@ func TestSlowReaderDoesNotDelayOthers(t *testing.T) {
 	fast := e.connect(t, e.agent)
 
 	// The slow tab: hello, then never read again.
-	slow, _, err := websocket.DefaultDialer.Dial(e.url, http.Header{"Authorization": {"Bearer " + e.agent.Token}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	if err := slow.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.hello","id":"h","data":{"version":1}}`)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := slow.ReadMessage(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return e.hub.Count() == 2 })
+	slow := e.stopsReading(t, e.agent, 2)
 
 	// Publish in windows of 32 that the fast reader confirms, so its own
 	// queue never overflows; the slow reader's fills meanwhile.

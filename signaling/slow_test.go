@@ -2,7 +2,6 @@ package signaling_test
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -37,18 +36,7 @@ func TestAClientThatStopsReadingIsCutWithinSeconds(t *testing.T) {
 			}
 			f := newFullEnv(t, cfg)
 			other := f.connect(t, f.super)
-			slow, _, err := websocket.DefaultDialer.Dial(f.url, http.Header{"Authorization": {"Bearer " + f.agent.Token}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer slow.Close()
-			if err := slow.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.hello","id":"h","data":{"version":1}}`)); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := slow.ReadMessage(); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, func() bool { return f.hub.Count() == 2 })
+			slow := f.stopsReading(t, f.agent, 2)
 
 			frame, _ := bus.Frame("test.bulk", map[string]string{"pad": strings.Repeat("p", tc.size)})
 			subject := bus.PrincipalSubject(f.agent.User.Principal().Key())
