@@ -395,7 +395,7 @@ function notice(text, kind, extra) {
   const dismiss = el('button', { class: 'conf-notice-dismiss', type: 'button', 'aria-label': 'Dismiss' }, '×');
   const node = el(
     'div',
-    { class: 'conf-notice', 'data-kind': kind, role: kind === 'error' ? 'alert' : 'status' },
+    { class: 'toast conf-notice', 'data-kind': kind, role: kind === 'error' ? 'alert' : 'status' },
     el('p', { class: 'conf-notice-text' }, text, extra),
     dismiss,
   );

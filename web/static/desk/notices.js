@@ -23,7 +23,7 @@ export class Notices {
     const dismiss = el('button', { class: 'notice-dismiss', type: 'button', 'aria-label': 'Dismiss' }, '×');
     const node = el(
       'div',
-      { class: 'notice-item', 'data-kind': kind, role: kind === 'error' ? 'alert' : 'status' },
+      { class: 'toast notice-item', 'data-kind': kind, role: kind === 'error' ? 'alert' : 'status' },
       el('p', { class: 'notice-text' }, message),
       dismiss,
     );
