@@ -191,3 +191,7 @@ func ParleySubject(natsSubject string) (string, error) {
 	}
 	return string(raw), nil
 }
+
+// ConnectedURL is the URL of the server the bus is connected to, its
+// password hidden.
+func (b *NATS) ConnectedURL() string { return b.nc.ConnectedUrlRedacted() }
