@@ -35,8 +35,9 @@ import (
 // holds at most PendingMsgs frames (and PendingBytes bytes) its handler
 // has not taken yet; past that, NATS drops frames for it, and the slow
 // consumer error is logged and counted (SlowConsumers). While the
-// connection is down the client reconnects, and frames published or sent
-// meanwhile may be lost.
+// connection is down the client reconnects; frames meant for this node
+// meanwhile are lost to it, and what it publishes is buffered up to
+// nats.go's reconnect buffer (8 MiB), past which Publish returns an error.
 type NATS struct {
 	nc   *nats.Conn
 	log  *slog.Logger
@@ -141,8 +142,10 @@ func (b *NATS) Publish(subject string, frame []byte) error {
 }
 
 // Subscribe calls h with every frame on subject until unsubscribe is
-// called. It returns once the server knows of the subscription, so a frame
-// published after it returns, from any node, is delivered.
+// called. It returns once the NATS server it is connected to knows of the
+// subscription, so a frame that server receives afterwards, from any node
+// connected to it, is delivered. (In a cluster of NATS servers the
+// subscription reaches the other servers shortly after.)
 func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
 	s, err := NATSSubject(subject)
 	if err != nil {
