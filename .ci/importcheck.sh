@@ -14,6 +14,8 @@
 # Only sfu, conference and rtcpeer (a WebRTC client) may import
 # github.com/pion/*: every other area
 # reaches media through conference's plain types.
+# Libraries other than Pion are not limited here: bus imports
+# github.com/nats-io/nats.go for its NATS implementation.
 # Nothing imports parley/cmd/... (except packages inside the same command).
 # A parley package not named here may import any area but cmd; a named area
 # importing an unnamed parley package is a violation: add it here first.

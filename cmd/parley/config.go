@@ -58,6 +58,11 @@ type Config struct {
 	DBTimeout             time.Duration
 	MaxRequestsPerAddress int
 	MaxWSPerAddress       int
+
+	// NATSURL, when set, carries the bus over NATS (a comma-separated
+	// list of nats:// URLs of one cluster); empty, the default, keeps the
+	// bus in this process.
+	NATSURL string
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -132,6 +137,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"db-timeout", "how long (`duration`) a request, HTTP or websocket, and each step of the chat writer and router, waits on the database before it answers unavailable", &durationValue{&c.DBTimeout}},
 		{"max-requests-per-address", "HTTP `requests` one client address may have in progress at once (more: 429)", &intValue{&c.MaxRequestsPerAddress, 1, 1 << 20}},
 		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
+		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
 	}
 	for _, s := range settings {
 		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
@@ -203,6 +209,35 @@ func (v *debugAddr) Set(s string) error {
 	}
 	*v = debugAddr(s)
 	return nil
+}
+
+// natsURL is empty or a comma-separated list of NATS server URLs, each
+// with a scheme nats.go dials (nats, tls, ws or wss) and a host.
+type natsURL string
+
+func (v *natsURL) String() string { return string(*v) }
+func (v *natsURL) Set(s string) error {
+	if s != "" {
+		for _, one := range strings.Split(s, ",") {
+			u, err := url.Parse(strings.TrimSpace(one))
+			if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
+				return fmt.Errorf("want nats://host:port, comma-separated for several servers")
+			}
+		}
+	}
+	*v = natsURL(s)
+	return nil
+}
+
+// redactNATSURL hides the passwords of a NATS URL list, for the log.
+func redactNATSURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, one := range parts {
+		if u, err := url.Parse(strings.TrimSpace(one)); err == nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 type boolValue bool

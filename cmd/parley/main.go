@@ -55,6 +55,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg, stdout)
 	publicURL, _ := url.Parse(cfg.PublicURL) // validated by parseConfig
+	// The bus is closed last, after the hub and every service that
+	// publishes on it.
+	b, closeBus, err := newBus(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeBus()
 
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -80,7 +87,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	b := newBus()
 	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout})
 	if cfg.Demo {
 		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
@@ -217,9 +223,23 @@ func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, pu
 	return err
 }
 
-// newBus chooses the bus: in-process for one node. (NATS, for many nodes,
-// is chosen here too when it exists.)
-func newBus() bus.Bus { return bus.NewMemory() }
+// newBus chooses the bus: in-process for one node, NATS when --nats-url is
+// set. closeBus releases it.
+func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error) {
+	if cfg.NATSURL == "" {
+		return bus.NewMemory(), func() {}, nil
+	}
+	name := "parley"
+	if host, err := os.Hostname(); err == nil {
+		name += " " + host
+	}
+	nb, err := bus.DialNATS(cfg.NATSURL, name, log.With("component", "bus"), bus.DefaultNATSOptions())
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot connect to NATS at %s (set --nats-url or PARLEY_NATS_URL): %v", redactNATSURL(cfg.NATSURL), err)
+	}
+	log.Info("bus over NATS", "url", redactNATSURL(cfg.NATSURL), "server", nb.ConnectedURL())
+	return nb, nb.Close, nil
+}
 
 // newLiveRooms chooses where the live video rooms are kept: this node's
 // memory for one node. (A shared implementation, for many nodes, is

@@ -18,7 +18,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"parley/bus"
 	"parley/signaling/client"
 	"parley/store/storetest"
 )
@@ -236,6 +238,9 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 		{nil, map[string]string{"PARLEY_DEMO": "maybe"}, "PARLEY_DEMO"},
 		{[]string{"--database-url", "postgres://postgres@127.0.0.1:1/x?sslmode=disable"}, nil, "PARLEY_DATABASE_URL"},
 		{[]string{"stray"}, nil, "stray"},
+		{[]string{"--nats-url", "http://127.0.0.1:1"}, nil, "-nats-url: want nats://"},
+		{nil, map[string]string{"PARLEY_NATS_URL": "nats://127.0.0.1:1,nope"}, "PARLEY_NATS_URL=\"nats://127.0.0.1:1,nope\": want nats://"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1"}, nil, "(set --nats-url or PARLEY_NATS_URL)"}, // nothing listens there
 	}
 	for _, tc := range cases {
 		var out bytes.Buffer
@@ -299,4 +304,37 @@ func (s *server) metrics(t *testing.T) string {
 		t.Fatalf("no metrics address in the log:\n%s", s.log)
 	}
 	return "http://" + m[1]
+}
+
+// With --nats-url the server's bus is NATS: a frame another node publishes
+// on the broadcast subject reaches a websocket of this one.
+func TestWithNATSURLEventsFromAnotherNodeReachAWebsocket(t *testing.T) {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		t.Fatal("the embedded NATS server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	s := start(t, storetest.URL(), "--nats-url", ns.ClientURL())
+	if !strings.Contains(s.log.String(), "bus over NATS") {
+		t.Fatalf("the server did not say its bus is NATS:\n%s", s.log)
+	}
+	c, _, err := client.Connect(ctxFor(t), s.ws(), client.Options{Token: s.login(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	other, err := bus.DialNATS(ns.ClientURL(), "another node", nil, bus.NATSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	frame, _ := bus.Frame("test.hello", map[string]string{"from": "another node"})
+	if err := other.Publish(bus.BroadcastSubject, frame); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, c, "test.hello", nil)
 }

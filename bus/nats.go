@@ -1,0 +1,200 @@
+package bus
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// NATS is the bus of many nodes: frames travel as core NATS messages, so a
+// frame published on one node reaches the subscribers of every node
+// connected to the same NATS server or cluster.
+//
+// Subjects. A Parley subject may hold any characters (a principal's key,
+// for one, is not ours to restrict), while NATS gives '.', '*', '>' and
+// whitespace a meaning of their own. So each Parley subject becomes one
+// NATS token: NATSSubjectPrefix followed by the subject in unpadded
+// base64url ("conv.42.staff" → "parley.Y29udi40Mi5zdGFmZg"). That
+// alphabet holds none of the special characters, the encoding is one to
+// one, and a subscription is always to one literal subject: a '*' or '>'
+// in a key is data, never a wildcard.
+//
+// Order. Each subscription's handler runs on a goroutine of the NATS
+// client, one message at a time, so the frames of one subject published
+// by one node arrive in the order they were published. Frames of
+// different subjects, or of different nodes, have no order between them.
+//
+// Delivery is at most once, as core NATS is. Publish only appends to the
+// connection's buffer and never waits on subscribers. Each subscription
+// holds at most PendingMsgs frames (and PendingBytes bytes) its handler
+// has not taken yet; past that, NATS drops frames for it, and the slow
+// consumer error is logged and counted (SlowConsumers). While the
+// connection is down the client reconnects; frames meant for this node
+// meanwhile are lost to it, and what it publishes is buffered up to
+// nats.go's reconnect buffer (8 MiB), past which Publish returns an error.
+type NATS struct {
+	nc   *nats.Conn
+	log  *slog.Logger
+	opts NATSOptions
+	slow atomic.Int64
+}
+
+var _ Bus = (*NATS)(nil)
+
+// NATSSubjectPrefix is the first token of every NATS subject the bus uses.
+const NATSSubjectPrefix = "parley."
+
+// NATSOptions are the limits of a NATS bus. Zero fields take the defaults
+// of DefaultNATSOptions.
+type NATSOptions struct {
+	// PendingMsgs and PendingBytes bound the frames waiting for one
+	// subscription's handler.
+	PendingMsgs  int
+	PendingBytes int
+	// FlushTimeout bounds the round trip by which Subscribe makes its
+	// subscription known to the server.
+	FlushTimeout time.Duration
+}
+
+// DefaultNATSOptions returns the default limits: 65,536 frames or 64 MiB
+// waiting per subscription, and 5s for a subscription to reach the server.
+func DefaultNATSOptions() NATSOptions {
+	return NATSOptions{PendingMsgs: 1 << 16, PendingBytes: 64 << 20, FlushTimeout: 5 * time.Second}
+}
+
+// DialNATS connects to the NATS server(s) at url (a comma-separated list
+// of nats:// URLs) as name, reconnecting without end when the connection
+// drops, and returns a bus over that connection. Close closes it.
+func DialNATS(url, name string, log *slog.Logger, opts NATSOptions) (*NATS, error) {
+	b := newNATS(log, opts)
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ErrorHandler(b.asyncError),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				b.log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	b.nc = nc
+	return b, nil
+}
+
+func newNATS(log *slog.Logger, opts NATSOptions) *NATS {
+	def := DefaultNATSOptions()
+	if opts.PendingMsgs <= 0 {
+		opts.PendingMsgs = def.PendingMsgs
+	}
+	if opts.PendingBytes <= 0 {
+		opts.PendingBytes = def.PendingBytes
+	}
+	if opts.FlushTimeout <= 0 {
+		opts.FlushTimeout = def.FlushTimeout
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &NATS{log: log, opts: opts}
+}
+
+// asyncError is the connection's handler of asynchronous errors, a slow
+// consumer among them.
+func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	if errors.Is(err, nats.ErrSlowConsumer) {
+		b.slow.Add(1)
+		subject := ""
+		if sub != nil {
+			subject, _ = ParleySubject(sub.Subject)
+		}
+		b.log.Warn("bus subscriber too slow: frames dropped", "subject", subject, "err", err)
+		return
+	}
+	b.log.Warn("nats error", "err", err)
+}
+
+// SlowConsumers is how many times a subscription fell behind and NATS
+// dropped frames for it.
+func (b *NATS) SlowConsumers() int64 { return b.slow.Load() }
+
+// Publish sends frame on subject.
+func (b *NATS) Publish(subject string, frame []byte) error {
+	s, err := NATSSubject(subject)
+	if err != nil {
+		return err
+	}
+	if err := b.nc.Publish(s, frame); err != nil {
+		return fmt.Errorf("bus: publish %q: %w", subject, err)
+	}
+	return nil
+}
+
+// Subscribe calls h with every frame on subject until unsubscribe is
+// called. It returns once the NATS server it is connected to knows of the
+// subscription, so a frame that server receives afterwards, from any node
+// connected to it, is delivered. (In a cluster of NATS servers the
+// subscription reaches the other servers shortly after.)
+func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
+	s, err := NATSSubject(subject)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := b.nc.Subscribe(s, func(m *nats.Msg) { h(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %q: %w", subject, err)
+	}
+	unsubscribe := func() { sub.Unsubscribe() } //nolint:errcheck // closed or already gone: nothing is delivered either way
+	if err := sub.SetPendingLimits(b.opts.PendingMsgs, b.opts.PendingBytes); err != nil {
+		unsubscribe()
+		return nil, fmt.Errorf("bus: subscribe %q: %w", subject, err)
+	}
+	if err := b.nc.FlushTimeout(b.opts.FlushTimeout); err != nil {
+		unsubscribe()
+		return nil, fmt.Errorf("bus: subscribe %q: %w", subject, err)
+	}
+	return unsubscribe, nil
+}
+
+// Close closes the connection, writing out the frames it still buffers
+// first, and ends every subscription.
+func (b *NATS) Close() { b.nc.Close() }
+
+var subjectEncoding = base64.RawURLEncoding
+
+// NATSSubject is the NATS subject that carries the Parley subject s. An
+// empty subject has none.
+func NATSSubject(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("bus: empty subject")
+	}
+	return NATSSubjectPrefix + subjectEncoding.EncodeToString([]byte(s)), nil
+}
+
+// ParleySubject is the inverse of NATSSubject.
+func ParleySubject(natsSubject string) (string, error) {
+	enc, ok := strings.CutPrefix(natsSubject, NATSSubjectPrefix)
+	if !ok {
+		return "", fmt.Errorf("bus: %q is not a parley subject", natsSubject)
+	}
+	raw, err := subjectEncoding.Strict().DecodeString(enc)
+	if err != nil || len(raw) == 0 {
+		return "", fmt.Errorf("bus: %q is not a parley subject", natsSubject)
+	}
+	return string(raw), nil
+}
+
+// ConnectedURL is the URL of the server the bus is connected to, its
+// password hidden.
+func (b *NATS) ConnectedURL() string { return b.nc.ConnectedUrlRedacted() }
