@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
-import { accept, available, done, newPerson, offerCard, startDemoChat, wrapUp } from './people.mjs';
+import { accept, done, newPerson, offerCard, signIn, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 10_000;
 const XSS = '<img src=x onerror=alert(1)>';
@@ -36,20 +36,6 @@ async function agentDesk(username) {
   const p = await person();
   await signIn(p, username);
   return p;
-}
-
-/**
- * @param {Person} p
- * @param {string} username
- */
-async function signIn(p, username) {
-  await p.page.goto('/desk');
-  await p.page.waitForURL((url) => url.pathname === '/login');
-  await p.page.getByLabel('Username').fill(username);
-  await p.page.getByLabel('Password').fill('demo');
-  await p.page.getByRole('button', { name: 'Sign in' }).click();
-  await p.page.waitForURL((url) => url.pathname === '/desk');
-  await available(p);
 }
 
 /**

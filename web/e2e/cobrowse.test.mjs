@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
-import { accept, available, done, newPerson, startDemoChat } from './people.mjs';
+import { accept, done, newPerson, openDesk, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 15_000;
 const MEDIA_TIMEOUT = 30_000;
@@ -38,10 +38,7 @@ const person = () =>
 /** @param {string} username */
 async function agentDesk(username) {
   const p = await person();
-  const res = await p.context.request.post('/api/login', { data: { username, password: 'demo' } });
-  assert.equal(res.status(), 200, `${username} signs in`);
-  await p.page.goto('/desk');
-  await available(p);
+  await openDesk(p, username);
   return p;
 }
 

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
-import { accept, available, done, newPerson, startDemoChat, wrapUp } from './people.mjs';
+import { accept, done, newPerson, openDesk, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 15_000;
 const LIMIT = 4000;
@@ -37,10 +37,7 @@ after(async () => {
  */
 async function agentDesk(username, opts = {}) {
   const p = await newPerson(browser, server, { timeout: TIMEOUT, ...opts });
-  const res = await p.context.request.post('/api/login', { data: { username, password: 'demo' } });
-  assert.equal(res.status(), 200, `${username} signs in`);
-  await p.page.goto('/desk');
-  await available(p);
+  await openDesk(p, username);
   return p;
 }
 

@@ -46,6 +46,35 @@ export async function newPerson(browser, server, opts = {}) {
 }
 
 /**
+ * Signs the person in as a person would, on the sign-in page the desk
+ * sends them to, and waits for the desk, Available.
+ * @param {Person} p
+ * @param {string} username
+ */
+export async function signIn(p, username) {
+  await p.page.goto('/desk');
+  await p.page.waitForURL((url) => url.pathname === '/login');
+  await p.page.getByLabel('Username').fill(username);
+  await p.page.getByLabel('Password').fill('demo');
+  await p.page.getByRole('button', { name: 'Sign in' }).click();
+  await p.page.waitForURL((url) => url.pathname === '/desk');
+  await available(p);
+}
+
+/**
+ * Signs the person in through the API (for tests about something other
+ * than signing in), then opens the desk, Available.
+ * @param {Person} p
+ * @param {string} username
+ */
+export async function openDesk(p, username) {
+  const res = await p.context.request.post('/api/login', { data: { username, password: 'demo' } });
+  assert.equal(res.status(), 200, `${username} signs in`);
+  await p.page.goto('/desk');
+  await available(p);
+}
+
+/**
  * The person's desk, once connected, with the agent Available.
  * @param {Person} p
  */

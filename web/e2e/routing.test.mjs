@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
-import { accept, available, done, newPerson, offerCard, startDemoChat } from './people.mjs';
+import { accept, available, done, newPerson, offerCard, signIn, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 10_000;
 // The cool-down is 15 s (chat/routing.go, DefaultRejectCooldown); offers
@@ -37,13 +37,7 @@ const person = () => newPerson(browser, server, { timeout: TIMEOUT });
  */
 async function desk(username) {
   const p = await person();
-  await p.page.goto('/desk');
-  await p.page.waitForURL((url) => url.pathname === '/login');
-  await p.page.getByLabel('Username').fill(username);
-  await p.page.getByLabel('Password').fill('demo');
-  await p.page.getByRole('button', { name: 'Sign in' }).click();
-  await p.page.waitForURL((url) => url.pathname === '/desk');
-  await available(p);
+  await signIn(p, username);
   return p;
 }
 
