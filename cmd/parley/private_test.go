@@ -321,6 +321,16 @@ func TestPrivateNotesReachNoCustomerByAnyPath(t *testing.T) {
 			waitEvent(t, pc.alice, "chat.event", func(d json.RawMessage) bool {
 				return strings.Contains(string(d), `"room_joined"`) && strings.Contains(string(d), "Sam Supervisor")
 			})
+			// The customer comes back while the supervisor watches: the
+			// join's answer does not list it.
+			request(t, pc.cust, "room.leave", map[string]any{"room_id": room}, nil)
+			var cj joined
+			request(t, pc.cust, "room.join", map[string]any{"room_id": room}, &cj)
+			for _, p := range cj.Participants {
+				if p.ID == sj.ParticipantID {
+					t.Errorf("the customer's room.join lists the watching supervisor: %+v", cj.Participants)
+				}
+			}
 			request(t, pc.sam, "room.leave", map[string]any{"room_id": room}, nil)
 			send(t, pc.alice, pc.id, "p3", "after the watch", false)
 			var frames []client.Envelope
