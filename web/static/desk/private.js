@@ -20,6 +20,7 @@ export class PrivateToggle {
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
     this.banner = byId('private-banner');
     this.status = byId('private-status');
+    this.send = byId('send');
     this.button.addEventListener('click', () => {
       const on = !this.on;
       this.show(on);
@@ -43,6 +44,7 @@ export class PrivateToggle {
     this.form.classList.toggle('compose-private', on);
     this.banner.hidden = !on;
     this.compose.placeholder = on ? PLACEHOLDER_PRIVATE : PLACEHOLDER;
+    setText(this.send, on ? 'Send note' : 'Send');
     if (on) this.compose.setAttribute('aria-describedby', 'private-banner');
     else this.compose.removeAttribute('aria-describedby');
   }
