@@ -115,7 +115,13 @@ describe('private notes', () => {
       const alice = await person();
       await openDesk(alice, 'alice');
       const desk = alice.page;
-      const vera = await startDemoChat(await person(), 'Vera Private');
+      // Every frame the customer's browser receives on its websockets: a
+      // note that reached it and was not drawn is a leak too.
+      const veraPerson = await person();
+      /** @type {string[]} */
+      const veraFrames = [];
+      veraPerson.page.on('websocket', (ws) => ws.on('framereceived', (f) => veraFrames.push(String(f.payload))));
+      const vera = await startDemoChat(veraPerson, 'Vera Private');
       await accept(desk, 'Vera Private');
       await vera.widget.getByText('Alice Agent joined the chat').waitFor();
       await recordWidget(vera);
@@ -138,6 +144,7 @@ describe('private notes', () => {
       await waitUntil(async () => (await background(form)) !== publicColour, 'the compose area to change colour');
       assert.ok(await form.evaluate((f) => f.classList.contains('compose-private')));
       assert.equal(await compose.getAttribute('placeholder'), 'Write a private note: only staff see it…');
+      await waitForText(desk.locator('#send'), 'Send note');
 
       // The note, typed as an agent types it (private typing), then sent.
       await compose.pressSequentially(NOTE);
@@ -152,6 +159,8 @@ describe('private notes', () => {
       await vera.widget.locator('#parley-transcript .msg-own:not(.pending)', { hasText: 'Are you still there?' }).waitFor();
       let saw = await widgetSaw(vera);
       assert.deepEqual(saw.typing, [], 'the customer was not told of the private typing');
+      assert.ok(veraFrames.length > 0, "the customer's websocket frames are recorded");
+      assert.deepEqual(veraFrames.filter((f) => f.includes(NOTE) || f.includes('"private":true')), [], "the customer's browser never received the note");
       assert.ok(!saw.now.includes(NOTE) && !saw.texts.some((t) => t.includes(NOTE)), 'the customer never had the note');
 
       // The mode is the chat's: another chat's tab starts public, and
@@ -212,6 +221,7 @@ describe('private notes', () => {
 
       saw = await widgetSaw(vera);
       assert.ok(!saw.now.includes(NOTE) && !saw.texts.some((t) => t.includes(NOTE)), 'the customer never had the note');
+      assert.deepEqual(veraFrames.filter((f) => f.includes(NOTE) || f.includes('"private":true')), [], "the customer's browser never received the note");
       await done(vera, sam);
     }));
 });
