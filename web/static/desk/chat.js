@@ -103,7 +103,9 @@ export class ChatSession {
 
     this.unread = 0;
     this.draft = '';
-    this.privateNote = false;
+    /** private mode of this chat's compose area (the eye), kept across reloads of the tab */
+    this.privateKey = `parley.desk.private.${conv.id}`;
+    this.privateNote = host.store.get(this.privateKey) === '1';
     /** who is typing on the customer's side, or "" */
     this.typingName = '';
     /** @type {ReturnType<typeof setTimeout> | null} */
@@ -405,7 +407,23 @@ export class ChatSession {
   /** The tab is dismissed: forget what is kept for it. */
   forget() {
     this.delivery.forget();
+    this.host.store.remove(this.privateKey);
     if (this.typingTimer !== null) clearTimeout(this.typingTimer);
+  }
+
+  /**
+   * The agent switched private mode (the eye) for this chat. A typing
+   * already told goes on the side it was told on: the customer is told
+   * that a public reply stopped before the private note starts, and is
+   * told nothing of the note.
+   * @param {boolean} on
+   */
+  setPrivate(on) {
+    if (on === this.privateNote) return;
+    this.typing(false);
+    this.privateNote = on;
+    if (on) this.host.store.set(this.privateKey, '1');
+    else this.host.store.remove(this.privateKey);
   }
 
   // ---------------------------------------------------------------- typing

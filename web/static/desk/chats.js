@@ -7,6 +7,7 @@
 import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
+import { PrivateToggle } from './private.js';
 import { errorText, storageOf } from '../lib/util.js';
 
 /**
@@ -69,7 +70,7 @@ export class Chats {
     this.composeForm = /** @type {HTMLFormElement} */ (byId('compose-form'));
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
     this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
-    this.privateNote = /** @type {HTMLInputElement} */ (byId('private-note'));
+    this.privateNote = new PrivateToggle((on) => this.active?.setPrivate(on));
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));
@@ -207,7 +208,6 @@ export class Chats {
     const before = this.active;
     if (before && before !== s) {
       before.draft = this.compose.value;
-      before.privateNote = this.privateNote.checked;
       before.log.removeAttribute('id');
     }
     this.active = s;
@@ -225,7 +225,7 @@ export class Chats {
       s.attached();
       this.compose.value = s.draft;
       this.limit.update();
-      this.privateNote.checked = s.privateNote;
+      this.privateNote.show(s.privateNote);
     }
     byId('chat-pane').setAttribute('aria-labelledby', `tab-${s.id}`);
     this.renderTab(s);
@@ -370,7 +370,6 @@ export class Chats {
       this.typingLine.hidden = true;
       setText(this.typingLine, '');
     }
-    this.composeForm.classList.toggle('compose-private', this.privateNote.checked);
     if (s.closed && document.activeElement === this.compose) (s.wrapUpDue ? this.wrapUpButton : this.dismissButton).focus();
   }
 
@@ -384,7 +383,7 @@ export class Chats {
     this.compose.value = '';
     this.limit.update();
     s.draft = '';
-    s.send(text, this.privateNote.checked);
+    s.send(text, s.privateNote);
     this.compose.focus();
   }
 
@@ -464,10 +463,6 @@ export class Chats {
       if (!s) return;
       s.draft = this.compose.value;
       s.typingInput(this.compose.value.trim() !== '');
-    });
-    this.privateNote.addEventListener('change', () => {
-      if (this.active) this.active.privateNote = this.privateNote.checked;
-      this.composeForm.classList.toggle('compose-private', this.privateNote.checked);
     });
     this.olderButton.addEventListener('click', () => void this.active?.loadOlder());
     this.closeButton.addEventListener('click', () => this.openCloseDialog());

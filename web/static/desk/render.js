@@ -71,17 +71,28 @@ export function renderEvent(ev, conv) {
       return null;
   }
   const [text, agentsOnly] = line;
+  const staffOnly = agentsOnly || ev.private;
   return el(
     'p',
-    { class: `system system-${ev.kind}${agentsOnly || ev.private ? ' system-muted' : ''}`, 'data-seq': ev.seq },
+    { class: `system system-${ev.kind}${staffOnly ? ' system-muted' : ''}`, 'data-seq': ev.seq },
+    staffOnly ? eyeMark('Only staff see this') : null,
     el('span', { class: 'system-text' }, text),
     ev.time ? el('time', { class: 'msg-time', datetime: ev.time }, hhmm(ev.time)) : null,
   );
 }
 
 /**
+ * The eye: the mark of what only staff see (a private note, a private
+ * line), with its meaning for screen readers and as a tooltip.
+ * @param {string} label
+ */
+export function eyeMark(label) {
+  return el('span', { class: 'eye-mark', title: label, role: 'img', 'aria-label': label }, el('span', { class: 'eye', 'aria-hidden': 'true' }));
+}
+
+/**
  * A message: the customer's on the left, agents' on the right with their
- * name; a private one marked so.
+ * name; a private one in the private colour with the eye and "Private".
  * @param {ChatEvent} ev
  * @returns {HTMLElement}
  */
@@ -94,7 +105,7 @@ export function renderMessage(ev) {
       'p',
       { class: 'msg-meta' },
       el('span', { class: 'msg-author' }, ev.author?.name ?? ''),
-      ev.private ? el('span', { class: 'msg-private-label' }, 'Private') : null,
+      ev.private ? el('span', { class: 'msg-private-label', title: 'Private note: only staff see this' }, el('span', { class: 'eye', 'aria-hidden': 'true' }), 'Private') : null,
       el('time', { class: 'msg-time', datetime: ev.time || null }, ev.time ? hhmm(ev.time) : ''),
     ),
     el('div', { class: 'msg-text' }, ev.text ?? ''),
