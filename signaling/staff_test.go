@@ -26,6 +26,7 @@ type staffEnv struct {
 	*env
 	admin auth.Session
 	queue chat.Queue
+	chat  *chat.Service
 }
 
 func newStaffEnv(t *testing.T) *staffEnv {
@@ -55,7 +56,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &staffEnv{env: e, admin: admin, queue: q}
+	return &staffEnv{env: e, admin: admin, queue: q, chat: svc}
 }
 
 // Who may send which staff.* request, as a table over the wire: customers
@@ -231,29 +232,9 @@ func TestTheDirectoryFollowsStatusAndConnections(t *testing.T) {
 		t.Fatalf("Alice in the directory: %+v", alice)
 	}
 
-	presence := func(want func(chat.StaffPresence) bool, what string) chat.StaffPresence {
+	presence := func(want func(chat.StaffPresence) bool, what string) {
 		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case ev, ok := <-sue.Events():
-				if !ok {
-					t.Fatal("Sue's connection ended")
-				}
-				if ev.Type != "staff.presence" {
-					continue
-				}
-				var p chat.StaffPresence
-				if err := json.Unmarshal(ev.Data, &p); err != nil {
-					t.Fatal(err)
-				}
-				if p.UserID == e.agent.User.ID && want(p) {
-					return p
-				}
-			case <-deadline:
-				t.Fatalf("no staff.presence saying Alice %s within 10s", what)
-			}
-		}
+		waitPresence(t, sue, e.agent.User.ID, want, "Alice "+what)
 	}
 	al := e.connect(t, e.agent)
 	presence(func(p chat.StaffPresence) bool { return p.Online && p.Status == "available" }, "is online")
@@ -273,4 +254,61 @@ func TestTheDirectoryFollowsStatusAndConnections(t *testing.T) {
 	}
 	al.Close()
 	presence(func(p chat.StaffPresence) bool { return !p.Online && p.Status == "paused" }, "went offline")
+}
+
+// waitPresence waits on c for a staff.presence of user that want accepts.
+func waitPresence(t *testing.T, c *client.Client, user auth.UserID, want func(chat.StaffPresence) bool, what string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				t.Fatal("the connection ended")
+			}
+			if ev.Type != "staff.presence" {
+				continue
+			}
+			var p chat.StaffPresence
+			if err := json.Unmarshal(ev.Data, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.UserID == user && want(p) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no staff.presence saying %s within 10s", what)
+		}
+	}
+}
+
+// An agent the router pauses for letting offers run out shows as paused
+// in the directory at once.
+func TestTheDirectoryShowsAnAgentPausedForMissedOffers(t *testing.T) {
+	e := newStaffEnv(t)
+	q, err := e.chat.CreateQueue(ctxT(t), chat.Queue{Key: e.queue.Key + "-fast", Name: "Fast", AnswerSeconds: 1}, e.agent.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sue := e.connect(t, e.super)
+	if _, err := sue.Request(ctxT(t), "staff.directory", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.connect(t, e.agent)
+	for _, name := range []string{"Vera", "Walt"} {
+		tok, _, err := e.auth.IssueVisitor(q.Key, "", name, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := client.Connect(ctxT(t), e.url, client.Options{Token: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := c.Request(ctxT(t), "chat.start", map[string]any{"name": name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPresence(t, sue, e.agent.User.ID, func(p chat.StaffPresence) bool { return p.Status == "paused" && p.Reason == "missed offer" },
+		"Alice paused for missed offers")
 }
