@@ -64,6 +64,10 @@ describe('staff messages', () => {
         await waitForText(row(samDesk, 'Alice Agent').locator('.team-status'), 'Available · online');
         assert.equal(await row(samDesk, 'Sam Supervisor').count(), 0, 'the panel lists colleagues, not oneself');
 
+        // A click on Alice's page lets it play sounds (browsers want a gesture first).
+        await aliceDesk.locator('#team-title').click();
+        const played = Number((await aliceDesk.locator('#sound-toggle').getAttribute('data-played')) ?? 0);
+
         await row(samDesk, 'Alice Agent').getByRole('button').click();
         await waitForText(samDesk.locator('#team-thread-title'), 'Alice Agent');
         await typeAndEnter(samDesk.getByLabel('Message', { exact: true }), 'Can you take the VIP chat in Sales?');
@@ -72,6 +76,7 @@ describe('staff messages', () => {
         // Alice: a badge on Sam's row and the total on the panel's title.
         await waitForText(row(aliceDesk, 'Sam Supervisor').locator('.team-badge'), '1');
         await waitForText(aliceDesk.locator('#team-unread'), '1');
+        await aliceDesk.locator(`#sound-toggle[data-played="${played + 1}"]`).waitFor();
         await row(aliceDesk, 'Sam Supervisor').getByRole('button').click();
         await aliceDesk.locator('#team-thread .team-msg-theirs .msg-text').getByText('Can you take the VIP chat in Sales?').waitFor();
         await aliceDesk.locator('#team-thread .team-msg-theirs .msg-author').getByText('Sam Supervisor').waitFor();
