@@ -108,6 +108,13 @@ describe('staff messages', () => {
         // Alice closes her desk: Sam sees her not connected.
         await aliceDesk.close();
         await waitForText(row(samDesk, 'Alice Agent').locator('.team-status'), 'Paused: Lunch · not connected');
+
+        // Sam read Alice's answer as it came (his thread was open): after a
+        // reload nothing is unread.
+        await samDesk.reload();
+        await waitForText(row(samDesk, 'Alice Agent').locator('.team-status'), 'Paused: Lunch · not connected');
+        assert.equal(await samDesk.locator('#team-unread').isHidden(), true, 'read while open, so not unread after a reload');
+        assert.equal(await row(samDesk, 'Alice Agent').locator('.team-badge').isHidden(), true);
       } finally {
         await done(sam, alice);
       }

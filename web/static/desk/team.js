@@ -48,6 +48,7 @@ import { clock, day, errorText, isDisconnected, newClientId, storageOf } from '.
  * @typedef {object} Thread one colleague's thread, as this tab holds it
  * @property {number} with the colleague's user id
  * @property {number} unread
+ * @property {number} readSeq the read mark the server holds, as far as this tab knows
  * @property {boolean} loaded its messages have been read once (staff.resume)
  * @property {boolean} resuming
  * @property {Map<number, StaffMessage>} messages by seq
@@ -139,10 +140,11 @@ export class Team {
 
     conn.on('staff.presence', (/** @type {{user_id: number, status: string, reason: string, online: boolean}} */ p) => this.presence(p));
     conn.on('staff.message', (/** @type {StaffMessage} */ m) => this.message(m));
-    conn.on('staff.read', (/** @type {{with: number, unread: number}} */ r) => {
+    conn.on('staff.read', (/** @type {{with: number, read_seq: number, unread: number}} */ r) => {
       const t = this.threads.get(r.with);
       if (!t) return;
       t.unread = r.unread;
+      t.readSeq = Math.max(t.readSeq, r.read_seq);
       this.renderBadges();
     });
     const prevHello = conn.onhello;
@@ -205,6 +207,7 @@ export class Team {
       t = {
         with: id,
         unread: 0,
+        readSeq: 0,
         loaded: false,
         resuming: false,
         messages: new Map(),
@@ -233,6 +236,7 @@ export class Team {
         const ans = await this.conn.request('staff.resume', { user_id: t.with, after_seq: t.delivery.highest });
         for (const m of /** @type {StaffMessage[]} */ (ans.messages)) this.take(t, m);
         t.unread = ans.thread.unread;
+        t.readSeq = ans.thread.read_seq;
         if (!ans.more) break;
       }
       t.loaded = true;
@@ -283,6 +287,7 @@ export class Team {
       return;
     } else if (mine) {
       t.unread = 0;
+      t.readSeq = Math.max(t.readSeq, m.seq); // one's own message moves one's mark
     } else if (!this.reading(withId)) {
       t.unread++;
     }
@@ -355,12 +360,16 @@ export class Team {
    */
   markRead(withId) {
     const t = this.threads.get(withId);
-    if (!t || !t.loaded || !t.unread || !this.reading(withId) || !this.conn.ready) return;
+    if (!t || !t.loaded || !this.reading(withId) || !this.conn.ready) return;
+    const seq = t.delivery.highest;
+    if (seq <= t.readSeq && !t.unread) return;
     t.unread = 0;
+    t.readSeq = seq;
     this.renderBadges();
-    this.conn.request('staff.read', { user_id: withId, seq: t.delivery.highest }).then(
+    this.conn.request('staff.read', { user_id: withId, seq }).then(
       (ans) => {
         t.unread = ans.thread.unread;
+        t.readSeq = ans.thread.read_seq;
         this.renderBadges();
       },
       () => {}, // the next hello reads the counts again
