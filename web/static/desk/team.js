@@ -279,11 +279,13 @@ export class Team {
     if (!withId) return;
     const t = this.thread(withId);
     const mine = m.author.id === this.me();
-    if (!t.loaded) {
+    if (!t.loaded && !t.resuming) {
       // Not read yet in this tab: only the count moves.
       if (mine) t.unread = 0;
       else t.unread++;
     } else if (!this.take(t, m)) {
+      // Shown already; or, while the thread is being read, held until the
+      // messages before it are in.
       return;
     } else if (mine) {
       t.unread = 0;
@@ -510,11 +512,17 @@ function outboxKey(id) {
   return `parley.desk.team.outbox.${id}`;
 }
 
-/** "Available", "Paused: Lunch", "Offline", and "not connected" when no tab is open. @param {Colleague} u */
+/**
+ * The status a colleague set ("Available", "Paused: Lunch", "Offline") and
+ * whether a tab of theirs is open ("online", or "desk open" for someone
+ * Offline who still has it open; "not connected" when none is).
+ * @param {Colleague} u
+ */
 function statusText(u) {
   let s = STATUS_TEXT[u.status] ?? u.status;
   if (u.status === 'paused' && u.reason) s += `: ${u.reason === 'missed offer' ? 'Missed an offer' : u.reason}`;
-  return u.online ? `${s} · online` : `${s} · not connected`;
+  if (!u.online) return `${s} · not connected`;
+  return u.status === 'offline' ? `${s} · desk open` : `${s} · online`;
 }
 
 /**
