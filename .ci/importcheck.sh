@@ -2,6 +2,8 @@
 # Enforces the one-way imports of docs/architecture.md:
 #
 #   sfu ← conference ← chat ← rooms ← signaling, web ← cmd
+#   staff (staff messages) sits beside chat and rooms: under signaling,
+#   over auth, fault, store and bus only.
 #   auth, fault, store and bus sit under all of them; auth imports fault,
 #   and fault imports only store.
 #   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
@@ -43,7 +45,8 @@ declare -A allowed=(
 	[chat/routing]="chat/conversation chat/queues auth fault store bus"
 	[chat]="chat/routing chat/conversation chat/queues chat/schema auth fault store bus"
 	[rooms]="chat conference auth fault store bus"
-	[signaling]="rooms chat conference auth fault store bus"
+	[staff]="auth fault store bus"
+	[signaling]="rooms chat staff conference auth fault store bus"
 	[web]="chat conference auth fault store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
 	[rtcpeer]="sfu signaling"

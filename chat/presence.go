@@ -18,6 +18,7 @@ func (s *Service) presenceChanged(pr auth.Principal, d int) {
 	online := d > 0
 	switch pr.Kind {
 	case auth.KindUser:
+		s.dir.changed(pr.UserID) // the staff directory shows who is connected
 		if online {
 			s.router.Poke() // an available agent came back: there may be chats for them
 		}

@@ -61,6 +61,7 @@ type Options struct {
 // router over them. Run starts its router and message writer.
 type Service struct {
 	presence Presence
+	dir      *directory
 	queues   *queues.Store
 	conv     *conversation.Log
 	router   *routing.Router
@@ -77,10 +78,11 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	qs := queues.New(pool, opt.QueueCache)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
 		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
+	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
 	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
-		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn})
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed})
 	conv.SetHooks(router)
-	s := &Service{presence: opt.Presence, queues: qs, conv: conv, router: router}
+	s := &Service{presence: opt.Presence, dir: dir, queues: qs, conv: conv, router: router}
 	s.queues.OnChange(s.queueChanged)
 	return s
 }
@@ -89,11 +91,13 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 // before the service is used.
 func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }
 
-// Run routes and writes until ctx ends.
+// Run routes, writes and tells the staff directory's changes until ctx
+// ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.conv.Run(ctx) }()
 	go func() { defer wg.Done(); s.router.Run(ctx) }()
+	go func() { defer wg.Done(); s.dir.run(ctx) }()
 	wg.Wait()
 }

@@ -19,6 +19,7 @@ import (
 	"parley/fault"
 	"parley/rooms"
 	"parley/signaling"
+	"parley/staff"
 )
 
 // The conformance tests read docs/protocol.md itself: a client is written
@@ -34,6 +35,7 @@ func fullRouter(t *testing.T) *signaling.Router {
 	hub := signaling.NewHub(signaling.DefaultConfig(), b, r, quiet, nil)
 	chatSvc := chat.New(nil, b, quiet, chat.Options{})
 	signaling.RegisterChat(r, hub, chatSvc)
+	signaling.RegisterStaff(r, chatSvc, staff.New(nil, b, quiet))
 	signaling.RegisterRooms(r, rooms.New(conference.New(nil, nil, b, nil, quiet, conference.Options{}), chatSvc, b, quiet))
 	return r
 }

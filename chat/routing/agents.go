@@ -125,6 +125,7 @@ func (s *Router) SetStatus(ctx context.Context, p auth.Principal, status, reason
 		return AgentStatus{}, err
 	}
 	s.conv.PublishTo(p.Key(), "agent.status", st)
+	s.opt.OnStatus(p.UserID)
 	if status == StatusAvailable {
 		s.Poke()
 	}

@@ -232,6 +232,7 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 	s.conv.PublishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
 	if status != nil {
 		s.conv.PublishTo(key, "agent.status", status)
+		s.opt.OnStatus(user)
 		s.log.Info("offer timed out; agent paused", "conversation", id, "agent", user)
 	}
 	if c.State == conversation.StateQueued {

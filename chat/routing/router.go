@@ -32,6 +32,9 @@ type Options struct {
 	// routes; nil takes LocalTurn.
 	Presence conversation.Presence
 	Turn     Turn
+	// OnStatus is told of each user whose status changed (set, or paused
+	// for missed offers), after the commit: the staff directory.
+	OnStatus func(auth.UserID)
 }
 
 // Router routes the chats of the conversation log conv over the queues
@@ -65,6 +68,9 @@ func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversat
 	}
 	if opt.Turn == nil {
 		opt.Turn = LocalTurn{}
+	}
+	if opt.OnStatus == nil {
+		opt.OnStatus = func(auth.UserID) {}
 	}
 	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), presence: opt.Presence, queues: qs, conv: conv}
 }

@@ -27,6 +27,7 @@ import (
 	"parley/rooms"
 	"parley/sfu"
 	"parley/signaling"
+	"parley/staff"
 	"parley/store"
 	"parley/web"
 )
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, auth.Migrations, conference.Migrations, chat.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations); err != nil {
 		return err
 	}
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
@@ -106,6 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.RequestTimeout = cfg.DBTimeout
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
 	signaling.RegisterChat(router, hub, chatSvc)
+	signaling.RegisterStaff(router, chatSvc, staff.New(pool, b, log.With("component", "staff")))
 
 	var publicIPs []string
 	if cfg.PublicIP != "" {

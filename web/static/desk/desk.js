@@ -14,6 +14,7 @@ import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
 import { Invites } from './invites.js';
 import { StatusControl } from './status.js';
+import { Team } from './team.js';
 import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
@@ -101,6 +102,7 @@ conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
 conn.on('agent.status', (data) => status.apply(data));
 conn.on('room.opened', (data) => rooms.opened(data));
 new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
+const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
 
 // Every second: the live times, and the count of what waits for the agent
 // (offers, unread messages) in the page's title, seen from other tabs.
@@ -108,7 +110,7 @@ const TITLE = document.title;
 setInterval(() => {
   offers.tick();
   waiting.tick();
-  const n = offers.cards.size + chats.unreadCount();
+  const n = offers.cards.size + chats.unreadCount() + team.unreadCount();
   const title = n ? `(${n}) ${TITLE}` : TITLE;
   if (document.title !== title) document.title = title;
 }, 1000);
