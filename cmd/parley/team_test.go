@@ -608,3 +608,61 @@ func TestNothingTheCustomerSendsDuringATransferIsLostOrDoubled(t *testing.T) {
 		}
 	}
 }
+
+type targets struct {
+	Agents []struct {
+		ID        int64  `json:"id"`
+		Name      string `json:"name"`
+		Status    string `json:"status"`
+		OpenChats int    `json:"open_chats"`
+		Capacity  int    `json:"capacity"`
+		Queues    []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"queues"`
+	} `json:"agents"`
+	Queues []struct {
+		ID              int64  `json:"id"`
+		Name            string `json:"name"`
+		AvailableAgents int    `json:"available_agents"`
+		Waiting         int    `json:"waiting"`
+	} `json:"queues"`
+}
+
+// The picker lists only the colleagues who can take the chat now, and
+// the queues with one of them.
+func TestTransferTargetsAreThoseWhoCanTakeTheChatNow(t *testing.T) {
+	tm := newTeam(t, "capacity = 2")
+	qid := tm.queueID(t)
+	var got targets
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 1 || got.Agents[0].Name != "Bob Agent" || got.Agents[0].Status != "available" ||
+		got.Agents[0].OpenChats != 0 || got.Agents[0].Capacity != 2 {
+		t.Fatalf("agents %+v, want bob alone (not alice, not carol who is offline)", got.Agents)
+	}
+	inQueue := false
+	for _, q := range got.Agents[0].Queues {
+		inQueue = inQueue || q.ID == qid
+	}
+	var listed bool
+	for _, q := range got.Queues {
+		if q.ID == qid {
+			listed = q.AvailableAgents == 1 && q.Name == "Test"
+		}
+	}
+	if !inQueue || !listed {
+		t.Fatalf("bob's queues %+v, queues %+v", got.Agents[0].Queues, got.Queues)
+	}
+
+	request(t, tm.bob, "agent.status", map[string]any{"status": "paused", "reason": "Break"}, nil)
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 0 || len(got.Queues) != 0 {
+		t.Fatalf("with bob paused: %+v", got)
+	}
+	request(t, tm.bob, "agent.status", map[string]any{"status": "available"}, nil)
+	tm.invited(t)
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 0 {
+		t.Fatalf("with bob in the chat: %+v", got.Agents)
+	}
+}
