@@ -12,6 +12,7 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat/queues"
+	"parley/chat/routing"
 )
 
 // DirectorySubject carries staff.presence, the directory's changes, to
@@ -48,7 +49,7 @@ func (s *Service) Directory(ctx context.Context, p auth.Principal) ([]Colleague,
 	}
 	rows, err := s.dir.pool.Query(ctx, `SELECT u.id, u.display_name, u.role,
 			coalesce(st.status, 'available'), coalesce(st.reason, ''),
-			(SELECT count(*) FROM conversations c WHERE c.agent_id = u.id AND (c.state = 'active' OR c.wrap_up_due))
+			`+routing.OpenChatsOf("u.id")+`
 		FROM users u LEFT JOIN agent_status st ON st.user_id = u.id
 		WHERE NOT u.disabled AND u.id <> $1 ORDER BY u.display_name, u.id`, p.UserID)
 	if err != nil {
