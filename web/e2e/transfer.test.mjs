@@ -37,7 +37,7 @@ before(async () => {
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
   // Each test leaves its chats open: room enough for all of them.
   await saveQueue(server, 'demo', { capacity: 20 });
-  await saveQueue(server, 'support', { name: 'Support', members: ['bob'], capacity: 20 });
+  await saveQueue(server, 'support', { name: 'Support', members: ['bob'], capacity: 20, show_agent_name: true });
 });
 
 after(async () => {

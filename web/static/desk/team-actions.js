@@ -87,8 +87,9 @@ export class TeamActions {
    */
   inChat(s) {
     const me = this.conn.hello?.principal;
-    if (!me) return false;
-    return this.agentsOf(s).some((a) => String(a.id) === me.id);
+    if (!me || me.kind !== 'user') return false;
+    // The principal's id is "user:7"; an agent's in a conversation is 7.
+    return this.agentsOf(s).some((a) => `user:${a.id}` === me.id);
   }
 
   // ---------------------------------------------------------------- header
@@ -168,6 +169,8 @@ export class TeamActions {
       case 'joined':
         if (before?.kind === 'invite') this.pending.delete(s.id);
         if (news && asked && before?.kind === 'invite' && who !== this.me()) this.joined(s, who);
+        break;
+      case 'left':
         break;
       case 'transferred':
         this.pending.delete(s.id);
