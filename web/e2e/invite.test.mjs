@@ -208,6 +208,31 @@ describe('inviting a colleague', () => {
       }
     }));
 
+  test('an invitation nobody answers: the one who invited is told, and the colleague is not paused for it', () =>
+    explain(server, async () => {
+      const { alice, bob, customer } = await aliceHasAChat('Tim Timeout');
+      // A short answer time for the invitations (the chat's queue's).
+      await saveQueue(server, 'demo', { answer_seconds: 4 });
+      try {
+        // Twice in a row: two missed route offers would pause Bob; invitations do not.
+        for (let round = 1; round <= 2; round++) {
+          await invite(alice.page, 'Bob Agent', 'Bob Agent');
+          await invitation(bob, 'Tim Timeout').waitFor();
+          await alice.page.locator('#notices .notice-item', { hasText: 'Nobody answered: Bob Agent did not answer the invitation to the chat with Tim Timeout.' }).waitFor();
+          await alice.page.locator('#team-pending').waitFor({ state: 'hidden' });
+          await invitation(bob, 'Tim Timeout').waitFor({ state: 'detached' });
+          await alice.page.locator('#notices .notice-item .notice-dismiss').last().click();
+        }
+        assert.equal(await alice.page.locator('#transcript .system', { hasText: 'Bob Agent did not answer the invitation' }).count(), 2);
+        assert.equal(await bob.page.locator('#status-control').getAttribute('data-status'), 'available', 'Bob is still available');
+        assert.equal(await bob.page.locator('#chat-tabs .chat-tab', { hasText: 'Tim Timeout' }).count(), 0, 'Bob has no tab of it');
+        assert.equal(await customer.widget.getByText('Bob Agent').count(), 0, 'the customer saw nothing of it');
+      } finally {
+        await saveQueue(server, 'demo', { answer_seconds: 30 });
+        await done(alice, bob, customer);
+      }
+    }));
+
   test('invite any available agent of a queue: the server picks one, who joins', () =>
     explain(server, async () => {
       await saveQueue(server, 'support', { name: 'Support', members: ['bob'], capacity: 20 });
