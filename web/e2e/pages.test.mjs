@@ -210,7 +210,7 @@ describe('pages', () => {
         await desk.getByRole('button', { name: 'Join video room' }).waitFor({ state: 'hidden' });
         const pane = await desk.locator('#chat-pane').boundingBox();
         const buttons = await desk.locator('.chat-actions .button:visible').all();
-        assert.deepEqual(await Promise.all(buttons.map((b) => b.innerText())), ['Load older messages', 'Close chat']);
+        assert.deepEqual(await Promise.all(buttons.map((b) => b.innerText())), ['Load older messages', 'Invite', 'Transfer', 'Close chat']);
         for (const button of buttons) {
           const box = await button.boundingBox();
           assert.ok(pane && box && box.x >= pane.x && box.x + box.width <= pane.x + pane.width + 0.5,

@@ -160,3 +160,142 @@ export async function done(...people) {
     assert.deepEqual(p.dialogs, [], 'no page opened a dialog');
   }
 }
+
+/**
+ * The admin creates a queue, or changes one, through the admin API
+ * (docs/protocol.md, "Administration"): settings merged over the queue's
+ * current ones, members as usernames.
+ * @param {import('./harness.mjs').Server} server
+ * @param {string} key
+ * @param {Record<string, unknown>} settings
+ * @returns {Promise<{id: number, key: string, name: string}>} the queue as saved
+ */
+export async function saveQueue(server, key, settings) {
+  const login = await fetch(`${server.url}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'ada', password: 'demo' }),
+  });
+  assert.equal(login.status, 200, 'ada signs in');
+  const { token } = await login.json();
+  const auth = { Authorization: `Bearer ${token}` };
+  const list = await (await fetch(`${server.url}/api/admin/queues`, { headers: auth })).json();
+  const old = list.queues.find((/** @type {{key: string}} */ q) => q.key === key) ?? {};
+  const res = await fetch(`${server.url}/api/admin/queues/${key}`, {
+    method: 'PUT',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ...old, ...settings }),
+  });
+  const saved = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(saved));
+  return saved;
+}
+
+/**
+ * An agent writes into the chat shown, publicly or as a private note,
+ * and waits until the message is stored.
+ * @param {import('playwright-core').Page} desk
+ * @param {string} text
+ * @param {{private?: boolean}} [opts]
+ */
+export async function say(desk, text, opts = {}) {
+  const note = desk.getByLabel('Private note');
+  if (opts.private) await note.check();
+  else if (await note.isChecked()) await note.uncheck();
+  await desk.locator('#compose').fill(text);
+  await desk.locator('#compose').press('Enter');
+  await desk.locator('#transcript .msg:not(.pending)', { hasText: text }).waitFor();
+  if (opts.private) await note.uncheck();
+}
+
+/**
+ * Opens the Invite or Transfer picker of the chat shown, chooses the
+ * target whose label matches, and sends; waits for the dialog to close.
+ * @param {import('playwright-core').Page} desk
+ * @param {'Invite' | 'Transfer'} action
+ * @param {string | RegExp} target e.g. "Bob Agent" or /Any available agent of Support/
+ */
+async function pick(desk, action, target) {
+  await desk.locator('.chat-actions').getByRole('button', { name: action, exact: true }).click();
+  const dialog = desk.getByRole('dialog');
+  await dialog.getByRole('radio', { name: target }).check();
+  await dialog.getByRole('button', { name: action, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+/**
+ * The agent invites a colleague (or "any available agent of" a queue) into
+ * the chat shown, and waits until the desk says it is inviting them.
+ * @param {import('playwright-core').Page} desk
+ * @param {string | RegExp} target
+ * @param {string} invitee whose name the pending line shows
+ */
+export async function invite(desk, target, invitee) {
+  await pick(desk, 'Invite', target);
+  await waitForText(desk.locator('#team-pending .team-pending-text'), `Inviting ${invitee}…`);
+}
+
+/**
+ * The agent transfers the chat shown to a colleague or a queue.
+ * @param {import('playwright-core').Page} desk
+ * @param {string | RegExp} target
+ */
+export async function transfer(desk, target) {
+  await pick(desk, 'Transfer', target);
+}
+
+/**
+ * The agent pauses (for a break) in the desk.
+ * @param {Person} p
+ */
+export async function pause(p) {
+  await p.page.locator('#agent-status').selectOption('paused');
+  await p.page.locator('#pause-dialog').getByRole('button', { name: 'Pause', exact: true }).click();
+  await p.page.locator('#status-control[data-status="paused"]').waitFor();
+}
+
+/**
+ * Stands between the page and the server's websocket so that a test can
+ * hold back, for a while, what would refresh the desk's transfer picker
+ * (chat.transfer_targets answers and staff.presence events): the list it
+ * shows then is stale, as it is for a person whose click races a change.
+ * Call before the page opens the desk.
+ * @param {import('playwright-core').Page} page
+ */
+export async function holdTargets(page) {
+  let holding = false;
+  /** @type {Set<string>} ids of the page's chat.transfer_targets requests */
+  const asked = new Set();
+  /** @type {(() => void)[]} */
+  const held = [];
+  /** @param {string | Buffer} m @returns {any} */
+  const parse = (m) => {
+    try {
+      return typeof m === 'string' ? JSON.parse(m) : null;
+    } catch {
+      return null;
+    }
+  };
+  await page.routeWebSocket(/\/ws(\?.*)?$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const env = parse(m);
+      if (env?.type === 'chat.transfer_targets' && env.id) asked.add(env.id);
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      const env = parse(m);
+      if (holding && (env?.type === 'staff.presence' || (env?.re && asked.has(env.re)))) held.push(() => ws.send(m));
+      else ws.send(m);
+    });
+  });
+  return {
+    hold() {
+      holding = true;
+    },
+    release() {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    },
+  };
+}

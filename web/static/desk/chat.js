@@ -33,6 +33,7 @@ import { Delivery, RETRY_CODES } from '../lib/delivery.js';
  * @property {(chat: ChatSession) => void} changed the chat's state or header changed
  * @property {(chat: ChatSession) => void} customerWrote a customer message arrived that is news
  * @property {(message: string) => void} error a request failed; tell the agent
+ * @property {(chat: ChatSession, ev: ChatEvent, news: boolean) => void} [shown] an event was shown (news: not on loading)
  */
 
 const TYPING_SHOWN_MS = 6000;
@@ -305,6 +306,7 @@ export class ChatSession {
         break;
       default:
     }
+    this.host.shown?.(this, ev, news);
   }
 
   /**

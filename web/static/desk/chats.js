@@ -53,6 +53,7 @@ export class Chats {
       changed: (chat) => this.changed(chat),
       customerWrote: (chat) => this.customerWrote(chat),
       error: (message) => notices.show(message),
+      shown: (chat, ev, news) => this.onshown?.(chat, ev, news),
     };
 
     this.tabList = byId('chat-tabs');
@@ -87,6 +88,8 @@ export class Chats {
     this.closing = null;
     /** @type {((s: ChatSession | null) => void) | null} after the pane is drawn: the room buttons (desk/room.js) */
     this.onpane = null;
+    /** @type {((s: ChatSession, ev: ChatEvent, news: boolean) => void) | null} after each event shown (desk/team-actions.js) */
+    this.onshown = null;
 
     this.wire();
   }

@@ -15,6 +15,7 @@ import { DeskRoom } from './room.js';
 import { Invites } from './invites.js';
 import { StatusControl } from './status.js';
 import { Team } from './team.js';
+import { TeamActions } from './team-actions.js';
 import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
@@ -38,7 +39,17 @@ const rooms = new DeskRoom({
   chat: (id) => chats.sessions.get(id),
   active: () => chats.active,
 });
-chats.onpane = (s) => rooms.render(s);
+const teamActions = new TeamActions({
+  conn,
+  notices,
+  active: () => chats.active,
+  chat: (id) => chats.sessions.get(id),
+});
+chats.onpane = (s) => {
+  rooms.render(s);
+  teamActions.render(s);
+};
+chats.onshown = (s, ev, news) => teamActions.event(s, ev, news);
 const offers = new Offers({
   conn,
   root: byId('offers'),
@@ -94,6 +105,7 @@ conn.on('chat.offer_ended', (/** @type {{conversation_id: number, reason: string
 });
 conn.on('chat.access_ended', (/** @type {{conversation_id: number, reason: string}} */ data) => {
   offers.end(data.conversation_id);
+  teamActions.accessEnded(data.conversation_id, data.reason);
   chats.lost(data.conversation_id);
 });
 conn.on('queue.access_ended', (/** @type {{queue_id: number}} */ data) => waiting.dropQueue(data.queue_id));

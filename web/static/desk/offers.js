@@ -2,6 +2,9 @@
 // Offers (docs/protocol.md, "Offers and the waiting list"): a card for each
 // chat.offer, with who waits, for how long, and the seconds left to answer;
 // Accept and Reject. chat.offer_ended takes the card away, in every tab.
+// A colleague's invitation or transfer (kind "invite" or "transfer") is a
+// card of the same kind saying who asks, with the chat so far one click
+// away (chat.resume, which an offered agent may read) and Accept / Decline.
 //
 // The protocol has no way to ask for the offers pending to an agent, so a
 // reload would lose them: the cards are kept in sessionStorage and, after
@@ -10,9 +13,11 @@
 
 import { el, setText } from '../lib/dom.js';
 import { duration, errorText, isDisconnected, storageOf } from '../lib/util.js';
+import { renderEvent, group } from './render.js';
 
 /**
- * @typedef {import('../lib/types.js').Offer} Offer
+ * @typedef {import('../lib/types.js').Offer & {kind?: 'route' | 'invite' | 'transfer' | string, by?: {id: number, name: string}}} Offer
+ * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('../lib/types.js').Conversation} Conversation
  * @typedef {import('../lib/util.js').ServerClock} ServerClock
  * @typedef {import('./notices.js').Notices} Notices
@@ -69,7 +74,9 @@ export class Offers {
     if (isNew) {
       this.alerts.play('offer');
       const c = offer.conversation;
-      this.alerts.notify(`New chat from ${c.customer.name}`, `${c.queue.name} · accept within ${Math.round(this.clock.until(offer.deadline) / 1000)} s`, `offer-${c.id}`);
+      const within = `accept within ${Math.round(this.clock.until(offer.deadline) / 1000)} s`;
+      if (isTeam(offer)) this.alerts.notify(asking(offer), `${c.customer.name} · ${c.queue.name} · ${within}`, `offer-${c.id}`);
+      else this.alerts.notify(`New chat from ${c.customer.name}`, `${c.queue.name} · ${within}`, `offer-${c.id}`);
     }
   }
 
@@ -99,7 +106,8 @@ export class Offers {
   reconcile(waiting) {
     const offered = new Set(waiting.filter((c) => c.state === 'offered').map((c) => c.id));
     for (const [id, card] of [...this.cards]) {
-      if (!offered.has(id) || this.clock.until(card.offer.deadline) <= 0) this.end(id);
+      // An invitation or transfer is of a chat that is not waiting: it lasts until its deadline.
+      if ((!isTeam(card.offer) && !offered.has(id)) || this.clock.until(card.offer.deadline) <= 0) this.end(id);
     }
   }
 
@@ -122,17 +130,27 @@ export class Offers {
   show(offer, fresh) {
     const c = offer.conversation;
     const old = this.cards.get(c.id);
+    const team = isTeam(offer);
     const accept = el('button', { class: 'button button-primary', type: 'button' }, 'Accept');
-    const reject = el('button', { class: 'button', type: 'button' }, 'Reject');
+    const reject = el('button', { class: 'button', type: 'button' }, team ? 'Decline' : 'Reject');
     const waited = el('span', { class: 'offer-waited' });
     const since = el('span', { class: 'offer-since' });
     const left = el('span', { class: 'offer-left' });
     const total = Math.max(1, Math.round((Date.parse(offer.deadline) - Date.parse(offer.offered_at)) / 1000) || 30);
     const bar = el('progress', { class: 'offer-bar', max: total, value: total, 'aria-hidden': 'true' });
     const titleId = `offer-${c.id}-name`;
+    const previewId = `offer-${c.id}-preview`;
+    const preview = team ? el('div', { class: 'offer-preview', id: previewId, role: 'log', 'aria-label': `The chat with ${c.customer.name} so far`, tabindex: 0, hidden: true }) : null;
+    const view = team ? el('button', { class: 'button button-quiet button-small offer-view', type: 'button', 'aria-expanded': 'false', 'aria-controls': previewId }, 'View chat so far') : null;
     const node = el(
       'article',
-      { class: fresh ? 'offer-card offer-new' : 'offer-card', 'data-conversation': c.id, 'aria-labelledby': titleId },
+      {
+        class: `offer-card${team ? ` offer-team offer-${offer.kind}` : ''}${fresh ? ' offer-new' : ''}`,
+        'data-conversation': c.id,
+        'data-kind': offer.kind ?? 'route',
+        'aria-labelledby': titleId,
+      },
+      team ? el('p', { class: 'offer-by' }, asking(offer)) : null,
       el(
         'header',
         { class: 'offer-head' },
@@ -143,12 +161,15 @@ export class Offers {
       c.customer.extra ? el('p', { class: 'offer-detail offer-extra' }, c.customer.extra) : null,
       el('p', { class: 'offer-times' }, waited, since, left),
       bar,
+      view,
+      preview,
       el('div', { class: 'offer-buttons' }, reject, accept),
     );
     /** @type {Card} */
     const card = { offer, node, waited, since, left, bar, accept, reject, total };
     accept.addEventListener('click', () => void this.accept(card));
     reject.addEventListener('click', () => void this.reject(card));
+    if (view && preview) view.addEventListener('click', () => void this.preview(card, view, preview));
     if (old) old.node.replaceWith(node);
     else this.root.append(node);
     this.cards.set(c.id, card);
@@ -156,11 +177,43 @@ export class Offers {
     this.renderEmpty();
   }
 
+  /**
+   * Shows or hides the chat so far on an invitation's card.
+   * @param {Card} card
+   * @param {HTMLButtonElement} button
+   * @param {HTMLElement} box
+   */
+  async preview(card, button, box) {
+    const open = button.getAttribute('aria-expanded') === 'true';
+    button.setAttribute('aria-expanded', String(!open));
+    setText(button, open ? 'View chat so far' : 'Hide chat');
+    box.hidden = open;
+    if (open || box.dataset.loaded) return;
+    const c = card.offer.conversation;
+    box.replaceChildren(el('p', { class: 'panel-empty' }, 'Loading…'));
+    try {
+      const answer = /** @type {WithEvents} */ (await this.conn.request('chat.resume', { conversation_id: c.id, after_seq: 0 }));
+      const nodes = [];
+      for (const ev of answer.events) {
+        const n = renderEvent(ev, answer.conversation);
+        if (n) nodes.push(n);
+      }
+      box.replaceChildren(...nodes);
+      for (const n of nodes) group(n);
+      if (nodes.length === 0) box.append(el('p', { class: 'panel-empty' }, 'Nothing was said yet.'));
+      box.dataset.loaded = 'true';
+      box.scrollTop = box.scrollHeight;
+    } catch (err) {
+      box.replaceChildren(el('p', { class: 'form-error' }, `Could not load the chat: ${errorText(err)}`));
+    }
+  }
+
   /** @param {Card} card */
   renderTimes(card) {
     const { offer } = card;
-    setText(card.waited, `Waiting ${duration(this.clock.since(offer.conversation.queued_at))}`);
-    setText(card.since, `Offered ${duration(this.clock.since(offer.offered_at))} ago`);
+    const team = isTeam(offer);
+    setText(card.waited, `${team ? 'Chatting for' : 'Waiting'} ${duration(this.clock.since(offer.conversation.queued_at))}`);
+    setText(card.since, `${team ? 'Asked' : 'Offered'} ${duration(this.clock.since(offer.offered_at))} ago`);
     const secs = Math.ceil(this.clock.until(offer.deadline) / 1000);
     setText(card.left, secs > 0 ? `${secs} s left` : 'Time is up');
     card.node.classList.toggle('offer-urgent', secs <= 10);
@@ -197,7 +250,7 @@ export class Offers {
     } catch (err) {
       card.accept.disabled = card.reject.disabled = false;
       if (isFinal(err)) this.end(id); // the offer is gone already: nothing to reject
-      else this.notices.show(`Could not reject the chat: ${errorText(err)}`);
+      else this.notices.show(`Could not ${isTeam(card.offer) ? 'decline' : 'reject'} the chat: ${errorText(err)}`);
     }
   }
 
@@ -227,4 +280,21 @@ export class Offers {
 function isFinal(err) {
   const code = /** @type {{code?: string}} */ (err).code;
   return code === 'conflict' || code === 'not_found' || code === 'forbidden';
+}
+
+/**
+ * Whether a colleague asks (an invitation or a transfer), not the router.
+ * @param {Offer} offer
+ */
+function isTeam(offer) {
+  return offer.kind === 'invite' || offer.kind === 'transfer';
+}
+
+/**
+ * Who asks what, on an invitation's or transfer's card.
+ * @param {Offer} offer
+ */
+function asking(offer) {
+  const by = offer.by?.name ?? 'A colleague';
+  return offer.kind === 'transfer' ? `${by} transfers this chat to you` : `${by} invites you to this chat`;
 }

@@ -67,6 +67,45 @@ export function renderEvent(ev, conv) {
     case 'wrapped_up':
       line = [ev.status ? `${who} wrapped up the chat — ${ev.status}` : `${who} wrapped up the chat`, true];
       break;
+    case 'invited':
+      line = [`${who} invited ${targetOf(ev)?.name ?? 'a colleague'}`, true];
+      break;
+    case 'invite_ended':
+      line = [
+        ev.status === 'declined'
+          ? `${who} declined the invitation`
+          : ev.status === 'timeout'
+            ? `${who} did not answer the invitation`
+            : `The invitation of ${who} was cancelled`,
+        true,
+      ];
+      break;
+    case 'joined':
+      line = [`${who} joined the chat`, false];
+      break;
+    case 'left':
+      line = [`${who} left the chat`, false];
+      break;
+    case 'transfer_requested': {
+      const t = targetOf(ev);
+      line = [t?.kind === 'queue' ? `${who} transferred the chat to the queue ${t.name}` : `${who} asked ${t?.name ?? 'a colleague'} to take over the chat`, true];
+      break;
+    }
+    case 'transfer_ended':
+      line = [
+        ev.status === 'declined'
+          ? `${who} declined the transfer`
+          : ev.status === 'timeout'
+            ? `${who} did not answer the transfer`
+            : `The transfer to ${who} was cancelled`,
+        true,
+      ];
+      break;
+    case 'transferred': {
+      const t = targetOf(ev);
+      line = [t?.kind === 'queue' ? `The chat was transferred to ${t.name}` : `The chat was transferred to ${who}`, false];
+      break;
+    }
     default:
       return null;
   }
@@ -88,6 +127,15 @@ export function renderEvent(ev, conv) {
  */
 export function eyeMark(label) {
   return el('span', { class: 'eye-mark', title: label, role: 'img', 'aria-label': label }, el('span', { class: 'eye', 'aria-hidden': 'true' }));
+}
+
+/**
+ * Whom an invited, transfer_requested or transferred event names.
+ * @param {ChatEvent} ev
+ * @returns {{kind: string, name: string} | undefined}
+ */
+function targetOf(ev) {
+  return /** @type {ChatEvent & {target?: {kind: string, name: string}}} */ (ev).target;
 }
 
 /**

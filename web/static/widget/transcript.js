@@ -6,6 +6,29 @@
 import { el, setText } from '../lib/dom.js';
 import { clock } from '../lib/util.js';
 
+/**
+ * What the customer reads of an agent joining, leaving or taking over the
+ * chat (docs/protocol.md, "Invites", "Transfers"). The server names agents
+ * as the queue allows: when it hides names, every agent carries the same
+ * alias as the one the customer chats with, and a newcomer is "another
+ * agent".
+ * @param {import('../lib/types.js').ChatEvent & {target?: {kind: string, name: string}}} ev joined, left or transferred
+ * @param {string} current the name of the agent the customer chats with, as shown
+ * @returns {string}
+ */
+export function teamLine(ev, current) {
+  const who = ev.author?.kind === 'agent' ? ev.author.name ?? '' : '';
+  switch (ev.kind) {
+    case 'joined':
+      return who && who !== current ? `${who} joined the chat` : 'Another agent joined the chat';
+    case 'left':
+      return 'An agent left the chat';
+    default:
+      if (ev.target?.kind === 'queue') return `You have been transferred to ${ev.target.name}; an agent will be with you shortly`;
+      return `You are now chatting with ${who || 'another agent'}`;
+  }
+}
+
 export class Transcript {
   /** @param {HTMLElement} node the role=log element */
   constructor(node) {

@@ -24,7 +24,7 @@ import { byId, el, setText } from '../lib/dom.js';
 import { loadSettings, visitorToken } from './api.js';
 import { Prechat } from './form.js';
 import { Delivery } from '../lib/delivery.js';
-import { Transcript } from './transcript.js';
+import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
@@ -478,6 +478,17 @@ function applyEvent(ev) {
     case 'room_ended':
       transcript.system(ev.seq, roomLine(ev), ev.time);
       room.event(ev);
+      break;
+    case 'joined':
+    case 'left':
+    case 'transferred':
+      transcript.system(ev.seq, teamLine(ev, conv.agent?.name ?? ''), ev.time);
+      if (ev.kind === 'transferred' && conv.state !== 'closed') {
+        const toQueue = /** @type {ChatEvent & {target?: {kind: string}}} */ (ev).target?.kind === 'queue';
+        conv.state = toQueue ? 'queued' : 'active';
+        conv.agent = toQueue ? null : { name: who };
+        renderState();
+      }
       break;
     case 'closed':
       transcript.system(ev.seq, ev.author?.kind === 'customer' ? 'You ended the chat.' : 'The agent ended the chat.', ev.time);
