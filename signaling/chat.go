@@ -25,6 +25,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	r.Handle("queue.waiting", c.waiting, staff...)
 	r.Handle("agent.state", c.state, staff...)
 	r.Handle("agent.status", c.status, staff...)
+	registerTeam(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -18,12 +18,13 @@ import (
 
 // Relation is what a conversation's access depends on.
 type Relation struct {
-	// Visitor is its customer's subject, and QueueKey its queue's key:
-	// a visitor token names both (Subject, Scope).
+	// Visitor is its customer's subject, and QueueKey the key of the
+	// queue it started in (a transfer to a queue does not change it): a
+	// visitor token names both (Subject, Scope).
 	Visitor, QueueKey string
-	// Agents are the conversation's agents. It holds one agent or none
-	// today; it is a set so that a conversation with several agents
-	// (invites, transfers) changes the loader, not the rule.
+	// Agents are the conversation's agents: every agent in the chat now
+	// (conversation_agents), the lead included. Invites add to it;
+	// leaving and transfers take from it.
 	Agents []auth.UserID
 	// Offered are the agents with a pending offer of it, and Members the
 	// agents of its queue. A loader may list only the principal asking:
@@ -122,11 +123,17 @@ func sendAs(p auth.Principal) string {
 
 // readSQL is Decide's Read in SQL, over a conversation c, its queue q and
 // a sender i (sender: sendAs; subject and scope: a visitor's; user_id: a
-// user's). Agents is c.agent_id, the one agent a conversation has today.
-// Supervisors and admins who are a chat's agent read it as supervisors.
+// user's). Agents are the set conversation_agents, which holds the lead
+// c.agent_id too (agentsOf reads both, as a row written with the lead
+// alone is still its agent's). The customer's queue is the one it
+// started in. Supervisors and admins who are a chat's agent read it as
+// supervisors.
 const readSQL = `coalesce(CASE i.sender
-				WHEN 'customer' THEN c.visitor = i.subject AND q.key = i.scope
-				WHEN 'agent' THEN c.agent_id = i.user_id OR EXISTS (SELECT 1 FROM offers o
+				WHEN 'customer' THEN c.visitor = i.subject AND EXISTS (SELECT 1 FROM queues oq
+					WHERE oq.id = coalesce(c.origin_queue_id, c.queue_id) AND oq.key = i.scope)
+				WHEN 'agent' THEN c.agent_id = i.user_id
+					OR EXISTS (SELECT 1 FROM conversation_agents ca WHERE ca.conversation_id = c.id AND ca.user_id = i.user_id)
+					OR EXISTS (SELECT 1 FROM offers o
 					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
 				WHEN 'super' THEN c.id IS NOT NULL
 				ELSE false END, false)`
@@ -135,13 +142,10 @@ const readSQL = `coalesce(CASE i.sender
 // queue's key, and whether an agent it is not assigned to has an offer
 // of it.
 func (s *Log) relation(ctx context.Context, p auth.Principal, c Conversation) (Relation, error) {
-	r := Relation{Visitor: c.visitor, State: c.State}
-	if c.agentID != nil {
-		r.Agents = []auth.UserID{*c.agentID}
-	}
+	r := Relation{Visitor: c.visitor, State: c.State, Agents: agentsOf(c)}
 	switch {
 	case p.Kind == auth.KindVisitor:
-		r.QueueKey = s.queueKey(ctx, c.Queue.ID)
+		r.QueueKey = s.queueKey(ctx, c.originQueue)
 	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent) && !slices.Contains(r.Agents, p.UserID):
 		var offered bool
 		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
@@ -188,9 +192,22 @@ func (s *Log) readable(ctx context.Context, p auth.Principal, id ID) (Conversati
 // historyRelation is an earlier conversation's Relation in a history:
 // closed chats have no pending offers.
 func historyRelation(c Conversation) Relation {
-	r := Relation{Visitor: c.visitor, State: c.State}
-	if c.agentID != nil {
-		r.Agents = []auth.UserID{*c.agentID}
-	}
-	return r
+	return Relation{Visitor: c.visitor, State: c.State, Agents: agentsOf(c)}
 }
+
+// agentsOf is the set of c's agents: its lead and the others in the chat.
+func agentsOf(c Conversation) []auth.UserID {
+	ids := make([]auth.UserID, 0, len(c.Agents)+1)
+	if c.agentID != nil {
+		ids = append(ids, *c.agentID)
+	}
+	for _, a := range c.Agents {
+		if a.ID != nil && !slices.Contains(ids, *a.ID) {
+			ids = append(ids, *a.ID)
+		}
+	}
+	return ids
+}
+
+// HasAgent says whether user is one of c's agents.
+func HasAgent(c Conversation, user auth.UserID) bool { return slices.Contains(agentsOf(c), user) }

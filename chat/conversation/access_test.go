@@ -152,18 +152,25 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 		rel      Relation
 	}
 	chats := map[string]chat{}
-	for _, state := range []string{"queued", "offered", "active", "wrap-up", "closed"} {
+	states := []string{"queued", "offered", "active", "shared", "transferred", "wrap-up", "closed"}
+	for _, state := range states {
 		p, id := f.customer(t, "Vera")
 		rel := Relation{Visitor: p.Subject, QueueKey: f.q.Key, Members: members, State: StateQueued}
 		if state == "offered" {
 			f.offer(t, id, f.bob.UserID)
 			rel.Offered, rel.State = []auth.UserID{f.bob.UserID}, StateOffered
 		}
-		if state == "active" || state == "wrap-up" || state == "closed" {
+		if state != "queued" && state != "offered" {
 			f.accept(t, id, f.alice)
 			rel.Agents, rel.State = []auth.UserID{f.alice.UserID}, StateActive
 		}
 		switch state {
+		case "shared": // carol, of another queue, was invited and joined
+			f.join(t, id, carol, false)
+			rel.Agents = []auth.UserID{f.alice.UserID, carol.UserID}
+		case "transferred": // alice handed it to carol
+			f.join(t, id, carol, true)
+			rel.Agents = []auth.UserID{carol.UserID}
 		case "wrap-up":
 			if err := f.svc.Close(ctx, p, id, ""); err != nil { // the customer ends it: alice owes a status
 				t.Fatal(err)
@@ -181,7 +188,18 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 	// want: r read, w write, p private rows, t take, c close; then the
 	// room role: - none, C customer, A agent, W watch.
 	everyState := func(w string) map[string]string {
-		return map[string]string{"queued": w, "offered": w, "active": w, "wrap-up": w, "closed": w}
+		m := map[string]string{}
+		for _, s := range states {
+			m[s] = w
+		}
+		return m
+	}
+	// with is m with the states in pairs changed.
+	with := func(m map[string]string, pairs ...string) map[string]string {
+		for i := 0; i < len(pairs); i += 2 {
+			m[pairs[i]] = pairs[i+1]
+		}
+		return m
 	}
 	for _, tc := range []struct {
 		who  string
@@ -189,21 +207,23 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 		want map[string]string
 	}{
 		{"its customer", func(c chat) auth.Principal { return c.customer },
-			map[string]string{"queued": "rw--c C", "offered": "rw--c C", "active": "rw--c C", "wrap-up": "r---c C", "closed": "r---c C"}},
+			with(everyState("rw--c C"), "wrap-up", "r---c C", "closed", "r---c C")},
 		{"the visitor of another conversation", func(chat) auth.Principal { return wendy }, everyState("----- -")},
-		{"its agent", func(chat) auth.Principal { return f.alice },
-			map[string]string{"queued": "---t- -", "offered": "---t- -", "active": "rwptc A", "wrap-up": "r-ptc A", "closed": "r-ptc A"}},
+		{"its (first) agent", func(chat) auth.Principal { return f.alice },
+			map[string]string{"queued": "---t- -", "offered": "---t- -", "active": "rwptc A", "shared": "rwptc A",
+				"transferred": "---t- -", "wrap-up": "r-ptc A", "closed": "r-ptc A"}},
 		{"the agent it is offered to", func(chat) auth.Principal { return f.bob },
-			map[string]string{"queued": "---t- -", "offered": "rwpt- -", "active": "---t- -", "wrap-up": "---t- -", "closed": "---t- -"}},
+			with(everyState("---t- -"), "offered", "rwpt- -")},
 		{"an agent of its queue", func(chat) auth.Principal { return dave }, everyState("---t- -")},
-		{"an agent of another queue", func(chat) auth.Principal { return carol }, everyState("----- -")},
+		{"an agent of another queue who joined it", func(chat) auth.Principal { return carol },
+			with(everyState("----- -"), "shared", "rwp-c A", "transferred", "rwp-c A")},
 		{"a supervisor", func(chat) auth.Principal { return f.sup },
-			map[string]string{"queued": "rwp-c W", "offered": "rwp-c W", "active": "rwp-c W", "wrap-up": "r-p-c W", "closed": "r-p-c W"}},
+			with(everyState("rwp-c W"), "wrap-up", "r-p-c W", "closed", "r-p-c W")},
 		{"an admin", func(chat) auth.Principal { return admin },
-			map[string]string{"queued": "rwp-c W", "offered": "rwp-c W", "active": "rwp-c W", "wrap-up": "r-p-c W", "closed": "r-p-c W"}},
+			with(everyState("rwp-c W"), "wrap-up", "r-p-c W", "closed", "r-p-c W")},
 		{"a guest", func(chat) auth.Principal { return guest }, everyState("----- -")},
 	} {
-		for _, state := range []string{"queued", "offered", "active", "wrap-up", "closed"} {
+		for _, state := range states {
 			t.Run(tc.who+" of a chat "+state, func(t *testing.T) {
 				c := chats[state]
 				p := tc.p(c)

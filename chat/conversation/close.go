@@ -11,6 +11,8 @@ import (
 )
 
 // Close ends a conversation. Agents give a status from the queue's list.
+// One of several agents in an active chat who closes it leaves it to the
+// others instead (chat.leave), and needs no status.
 // When the customer ends a chat an agent has, the agent still owes it a
 // status: the chat is closed to the customer at once and stays with its
 // agent, wrap_up_due, counting toward the agent's chats, until the agent
@@ -27,11 +29,12 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 		return queues.Detail(queues.ErrForbidden, "only the chat's agent closes it")
 	}
 	by := "customer"
+	var badStatus error // a leave needs no status
 	if p.IsStaff() {
 		by = "agent"
 		status = strings.TrimSpace(status)
 		if len(q.Statuses) > 0 && !contains(q.Statuses, status) {
-			return queues.Bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
+			badStatus = queues.Bad("status: choose one of %s", strings.Join(q.Statuses, ", "))
 		}
 	} else {
 		status = ""
@@ -40,11 +43,19 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 	defer unlock()
 	var ev Event
 	var withdrawn []auth.UserID
-	wrapUp := false
+	wrapUp, leave := false, false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err = Get(ctx, tx, id, true)
 		if err != nil {
 			return err
+		}
+		// One of several agents closing leaves the chat to the others.
+		if by == "agent" && c.State == StateActive && HasAgent(c, p.UserID) && len(agentsOf(c)) > 1 {
+			leave = true
+			return leaveTx(ctx, tx, p, c, &ev)
+		}
+		if badStatus != nil {
+			return badStatus
 		}
 		if c.State == StateClosed {
 			if !c.WrapUpDue || by != "agent" {
@@ -77,6 +88,10 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 	})
 	if err != nil {
 		return err
+	}
+	if leave {
+		s.afterLeave(ctx, p, q, ev)
+		return nil
 	}
 	s.Publish(q, ev)
 	if wrapUp {

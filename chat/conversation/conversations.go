@@ -17,10 +17,13 @@ import (
 // the router reads its waiting chats and offers with them.
 const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_email, c.customer_extra,
 	c.agent_id, coalesce(u.display_name, ''), c.queued_at, c.accepted_at, c.closed_at, c.closed_by, c.close_status,
-	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor, c.last_public_seq`
+	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor, c.last_public_seq, coalesce(c.origin_queue_id, c.queue_id),
+	coalesce((SELECT json_agg(json_build_object('id', ca.user_id, 'name', au.display_name)
+		ORDER BY ca.user_id IS DISTINCT FROM c.agent_id, ca.joined_at, ca.user_id)
+		FROM conversation_agents ca JOIN users au ON au.id = ca.user_id WHERE ca.conversation_id = c.id), '[]')`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
-// q and its agent u.
+// q and its lead agent u (the set of agents is a subquery of Columns).
 const From = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id `
 
 // Scan reads Columns, then extra columns selected
@@ -30,7 +33,8 @@ func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 	var agentName string
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
-		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq}, extra...)...)
+		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq, &c.originQueue,
+		&c.Agents}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, queues.ErrNotFound
 	}
@@ -151,18 +155,21 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	return c, evs, nil
 }
 
-// openOf lists p's open conversations: a customer's own, an agent's
-// assigned ones and those it still has to wrap up.
+// openOf lists p's open conversations: a customer's own (those started
+// in its widget's queue, wherever they were transferred), the ones an
+// agent is in and those it still has to wrap up.
 func (s *Log) openOf(ctx context.Context, p auth.Principal) ([]Conversation, error) {
 	var rows pgx.Rows
 	var err error
 	switch {
 	case p.Kind == auth.KindVisitor:
 		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
-			WHERE c.visitor = $1 AND q.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
+			JOIN queues oq ON oq.id = coalesce(c.origin_queue_id, c.queue_id)
+			WHERE c.visitor = $1 AND oq.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
 	case p.IsStaff():
 		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
-			WHERE c.agent_id = $1 AND (c.state = 'active' OR c.wrap_up_due) ORDER BY c.accepted_at`, p.UserID)
+			JOIN conversation_agents ca ON ca.conversation_id = c.id AND ca.user_id = $1
+			WHERE c.state = 'active' OR c.wrap_up_due ORDER BY c.accepted_at, c.id`, p.UserID)
 	default:
 		return nil, nil
 	}

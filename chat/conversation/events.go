@@ -57,25 +57,32 @@ func Append(ctx context.Context, tx pgx.Tx, ev *Event) error {
 
 // insertEvent stores an event whose seq is already taken.
 func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
-	var clientID *string
+	var clientID, targetKind, targetName *string
 	if ev.ClientID != "" {
 		clientID = &ev.ClientID
 	}
+	if ev.Target != nil {
+		targetKind, targetName = &ev.Target.Kind, &ev.Target.Name
+	}
 	return tx.QueryRow(ctx, `INSERT INTO conversation_events
 		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id,
-		public_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0)) RETURNING created_at`,
+		public_seq, target_kind, target_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0), $13, $14) RETURNING created_at`,
 		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
-		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq).Scan(&ev.Time)
+		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq, targetKind, targetName).Scan(&ev.Time)
 }
 
 const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0)`
+	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0), target_kind, target_name`
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var ev Event
+	var targetKind, targetName *string
 	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq)
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq, &targetKind, &targetName)
+	if targetKind != nil && targetName != nil {
+		ev.Target = &Target{Kind: *targetKind, Name: *targetName}
+	}
 	return ev, err
 }
 
@@ -174,6 +181,7 @@ func customerConversation(q queues.Queue, c Conversation) Conversation {
 	c.WrapUpDue = false
 	c.WaitAlertAt = nil
 	c.LastSeq = c.lastPublicSeq
+	c.Agents = nil // staff only
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {

@@ -38,6 +38,17 @@ const (
 	// KindWrappedUp (private) is the agent's close status for a chat the
 	// customer ended.
 	KindWrappedUp = "wrapped_up"
+	// Team events (team.go): an agent invites a colleague (private
+	// invited, then invite_ended or the public joined), an agent leaves
+	// (left), an agent hands the chat over (private transfer_requested,
+	// then transfer_ended or the public transferred).
+	KindInvited           = "invited"
+	KindInviteEnded       = "invite_ended"
+	KindJoined            = "joined"
+	KindLeft              = "left"
+	KindTransferRequested = "transfer_requested"
+	KindTransferEnded     = "transfer_ended"
+	KindTransferred       = "transferred"
 	// Room events (room_created, room_joined, …) take the kinds of
 	// conference.Activity and carry RoomID.
 )
@@ -64,11 +75,14 @@ type AgentRef struct {
 
 // Conversation is one customer's chat.
 type Conversation struct {
-	ID          ID         `json:"id"`
-	Queue       QueueRef   `json:"queue"`
-	State       string     `json:"state"`
-	Customer    Customer   `json:"customer"`
-	Agent       *AgentRef  `json:"agent"`
+	ID       ID        `json:"id"`
+	Queue    QueueRef  `json:"queue"`
+	State    string    `json:"state"`
+	Customer Customer  `json:"customer"`
+	Agent    *AgentRef `json:"agent"`
+	// Agents (staff only) are every agent in the chat now, the lead
+	// (Agent) first, then by when they joined.
+	Agents      []AgentRef `json:"agents,omitempty"`
 	QueuedAt    time.Time  `json:"queued_at"`
 	AcceptedAt  *time.Time `json:"accepted_at"`
 	ClosedAt    *time.Time `json:"closed_at"`
@@ -84,7 +98,8 @@ type Conversation struct {
 
 	visitor       string // the visitor's subject: who may read it as a customer
 	agentID       *auth.UserID
-	lastPublicSeq int // the customer's LastSeq: public events only
+	originQueue   queues.QueueID // the widget's queue, whose key a visitor token names
+	lastPublicSeq int            // the customer's LastSeq: public events only
 }
 
 // Author of an event.
@@ -105,11 +120,19 @@ type Event struct {
 	ClientID       string    `json:"client_id,omitempty"`
 	Status         string    `json:"status,omitempty"`
 	RoomID         string    `json:"room_id,omitempty"`
+	Target         *Target   `json:"target,omitempty"`
 	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
 	publicSeq int
+}
+
+// Target is whom a team event concerns: the agent invited or a
+// transfer's agent or queue.
+type Target struct {
+	Kind string `json:"kind"` // agent or queue
+	Name string `json:"name"`
 }
 
 // Subjects on the bus.

@@ -72,6 +72,10 @@ func (f *writerFixture) accept(t *testing.T, id ID, p auth.Principal) {
 			WHERE id = $1`, id, p.UserID); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `INSERT INTO conversation_agents (conversation_id, user_id) VALUES ($1, $2)`,
+			id, p.UserID); err != nil {
+			return err
+		}
 		ev = Event{ConversationID: id, Kind: KindAccepted, Author: AuthorOf(p, c)}
 		return Append(ctx, tx, &ev)
 	})
@@ -79,4 +83,26 @@ func (f *writerFixture) accept(t *testing.T, id ID, p auth.Principal) {
 		t.Fatal(err)
 	}
 	f.svc.Publish(f.q, ev)
+}
+
+// join puts p in chat id's agents, as an accepted invitation does; as
+// the lead, in place of the others, when lead is set (a transfer).
+func (f *writerFixture) join(t *testing.T, id ID, p auth.Principal, lead bool) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, f.svc.pool, func(tx pgx.Tx) error {
+		if lead {
+			if _, err := tx.Exec(ctx, `DELETE FROM conversation_agents WHERE conversation_id = $1`, id); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE conversations SET agent_id = $2 WHERE id = $1`, id, p.UserID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO conversation_agents (conversation_id, user_id) VALUES ($1, $2)`, id, p.UserID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

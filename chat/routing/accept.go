@@ -11,7 +11,9 @@ import (
 )
 
 // Accept gives conversation id to agent p: an offer to p, or a chat
-// waiting in one of p's queues (picked from the waiting list).
+// waiting in one of p's queues (picked from the waiting list). An
+// invitation or a transfer lets p into the chat its agents have
+// (joinTx).
 func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.ID) (conversation.Conversation, []conversation.Event, error) {
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
 		return conversation.Conversation{}, nil, queues.Detail(queues.ErrForbidden, "only agents accept chats")
@@ -23,31 +25,42 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 	unlock := s.conv.Lock(id)
 	var evs []conversation.Event
 	var others []auth.UserID
+	var team *joined
 	wasWaiting := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		var member, offered bool
+		var member bool
+		var kind *string
+		var by *auth.UserID
 		if err := tx.QueryRow(ctx, `SELECT
 				EXISTS (SELECT 1 FROM queue_members WHERE queue_id = $1 AND user_id = $2),
-				EXISTS (SELECT 1 FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
-			c.Queue.ID, p.UserID, id).Scan(&member, &offered); err != nil {
+				(SELECT kind FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending'),
+				(SELECT by_user_id FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
+			c.Queue.ID, p.UserID, id).Scan(&member, &kind, &by); err != nil {
 			return err
 		}
 		r := conversation.Relation{State: c.State}
 		if member {
 			r.Members = []auth.UserID{p.UserID}
 		}
-		if offered {
+		if kind != nil {
 			r.Offered = []auth.UserID{p.UserID}
 		}
 		if !conversation.Decide(p, r).Take {
 			return queues.ErrNotFound
 		}
+		if kind != nil && *kind != KindRoute {
+			team = &joined{kind: *kind, by: by}
+			return s.joinTx(ctx, tx, p, c, team)
+		}
 		switch c.State {
 		case conversation.StateActive:
+			if conversation.HasAgent(c, p.UserID) {
+				return queues.Conflict("you are already in this chat")
+			}
 			return queues.Conflict("another agent has taken this chat")
 		case conversation.StateClosed:
 			return queues.Conflict("the customer has left; the chat is closed")
@@ -56,7 +69,7 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 		// Room: open chats and other pending offers, against the queue's capacity.
 		var load int
 		if err := tx.QueryRow(ctx, `SELECT
-				(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
+				`+openChatsOf("$1")+`
 				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
 			p.UserID, id).Scan(&load); err != nil {
 			return err
@@ -65,7 +78,7 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 			return queues.Conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
 		}
 		rows, err := tx.Query(ctx, `UPDATE offers SET state = CASE WHEN user_id = $2 THEN 'accepted' ELSE 'taken' END,
-			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id, p.UserID)
+			ended_at = now() WHERE conversation_id = $1 AND state = 'pending' AND kind = 'route' RETURNING user_id`, id, p.UserID)
 		if err != nil {
 			return err
 		}
@@ -80,6 +93,10 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 		}
 		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'active', agent_id = $2, accepted_at = now()
 			WHERE id = $1`, id, p.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO conversation_agents (conversation_id, user_id) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, id, p.UserID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
@@ -101,12 +118,19 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 		}
 		return nil
 	})
+	if err == nil && team != nil {
+		evs = team.evs
+	}
 	if err == nil {
 		s.conv.Publish(q, evs...)
 	}
 	unlock()
 	if err != nil {
 		return conversation.Conversation{}, nil, err
+	}
+	if team != nil {
+		s.afterJoin(ctx, p, id, team)
+		return s.conv.Resume(ctx, p, id, 0)
 	}
 	s.conv.EndAccess(ctx, id, others, "taken")
 	for _, u := range others {

@@ -46,6 +46,8 @@ type AgentState struct {
 // PendingOffer is an offer out to the agent, as the chat.offer event
 // carried it, so a reloaded desk can show it again.
 type PendingOffer struct {
+	Kind         string                    `json:"kind"`         // route, invite or transfer
+	By           *Colleague                `json:"by,omitempty"` // who invited or transfers
 	Conversation conversation.Conversation `json:"conversation"`
 	OfferedAt    time.Time                 `json:"offered_at"`
 	Deadline     time.Time                 `json:"deadline"`
@@ -58,7 +60,7 @@ func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error
 	}
 	var st AgentState
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
-			(SELECT count(*) FROM conversations WHERE agent_id = $1 AND (state = 'active' OR wrap_up_due))
+			`+openChatsOf("$1")+`
 		FROM (SELECT $1::bigint AS id) u LEFT JOIN agent_status st ON st.user_id = u.id`, p.UserID).
 		Scan(&st.Status, &st.Reason, &st.Since, &st.OpenChats)
 	if err != nil {
@@ -72,15 +74,21 @@ func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error
 	if st.Queues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AgentQueue]); err != nil {
 		return AgentState{}, err
 	}
-	orows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+`, o.offered_at, o.deadline`+conversation.From+`
+	orows, err := s.pool.Query(ctx, `SELECT `+conversation.Columns+`, o.offered_at, o.deadline, o.kind, o.by_user_id,
+			coalesce((SELECT display_name FROM users WHERE id = o.by_user_id), '')`+conversation.From+`
 		JOIN offers o ON o.conversation_id = c.id WHERE o.user_id = $1 AND o.state = 'pending' ORDER BY o.offered_at`, p.UserID)
 	if err != nil {
 		return AgentState{}, err
 	}
 	st.Offers, err = pgx.CollectRows(orows, func(r pgx.CollectableRow) (PendingOffer, error) {
 		var o PendingOffer
+		var by *auth.UserID
+		var byName string
 		var err error
-		o.Conversation, err = conversation.Scan(r, &o.OfferedAt, &o.Deadline)
+		o.Conversation, err = conversation.Scan(r, &o.OfferedAt, &o.Deadline, &o.Kind, &by, &byName)
+		if by != nil {
+			o.By = &Colleague{ID: *by, Name: byName}
+		}
 		return o, err
 	})
 	if err != nil {

@@ -72,7 +72,7 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 		view, _ := s.conv.View(staff, q, o.c, nil)
 		for _, a := range o.agents {
 			s.conv.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: a}.Key(), "chat.offer", map[string]any{
-				"conversation": view, "offered_at": o.offeredAt, "deadline": deadline,
+				"kind": KindRoute, "conversation": view, "offered_at": o.offeredAt, "deadline": deadline,
 			})
 		}
 		s.conv.PublishSubject(conversation.WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
@@ -155,9 +155,13 @@ func (s *Router) expireOffers(ctx context.Context) error {
 	return nil
 }
 
-// endOffer ends user's pending offer of conversation id as rejected or
-// expired. The agent's MissesBeforePause-th expired offer in a row
-// pauses the agent.
+// teamEndStatus is the status of the invite_ended or transfer_ended
+// event of an invitation or transfer that ended as how.
+var teamEndStatus = map[string]string{"rejected": "declined", "expired": "timeout", "cancelled": "cancelled"}
+
+// endOffer ends user's pending offer of conversation id as rejected,
+// expired or (invitations and transfers) cancelled. The agent's
+// MissesBeforePause-th expired route offer in a row pauses the agent.
 func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.UserID, how string) error {
 	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
@@ -167,21 +171,37 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 	defer unlock()
 	var ev conversation.Event
 	var status *AgentStatus
+	var kind string
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err = conversation.Get(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE offers SET state = $3, ended_at = now()
-			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending'`, id, user, how)
+		err = tx.QueryRow(ctx, `UPDATE offers SET state = $3, ended_at = now()
+			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending' RETURNING kind`, id, user, how).Scan(&kind)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errStale
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return errStale
+		if kind != KindRoute {
+			// An invitation or a transfer that ends changes nothing else:
+			// the chat stays with its agents, and a colleague who let it
+			// run out is not paused for it.
+			name, err := userName(ctx, tx, user)
+			if err != nil {
+				return err
+			}
+			ev = conversation.Event{ConversationID: id, Kind: conversation.KindInviteEnded, Private: true,
+				Author: conversation.AgentAuthor(name, user), Status: teamEndStatus[how]}
+			if kind == KindTransfer {
+				ev.Kind = conversation.KindTransferEnded
+			}
+			return conversation.Append(ctx, tx, &ev)
 		}
 		var others bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE conversation_id = $1 AND state = 'pending')`,
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE conversation_id = $1 AND state = 'pending' AND kind = 'route')`,
 			id).Scan(&others); err != nil {
 			return err
 		}
@@ -204,6 +224,7 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 			var misses int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'expired') FROM (
 					SELECT state FROM offers WHERE user_id = $1 AND state IN ('accepted', 'rejected', 'expired')
+						AND kind = 'route'
 					ORDER BY ended_at DESC LIMIT $2) last`, user, MissesBeforePause).Scan(&misses); err != nil {
 				return err
 			}
@@ -224,10 +245,7 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 	}
 	s.conv.Publish(q, ev)
 	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
-	reason := "rejected"
-	if how == "expired" {
-		reason = "timeout"
-	}
+	reason := map[string]string{"rejected": "rejected", "expired": "timeout", "cancelled": "cancelled"}[how]
 	s.conv.EndAccess(ctx, id, []auth.UserID{user}, reason)
 	s.conv.PublishTo(key, "chat.offer_ended", map[string]any{"conversation_id": id, "reason": reason})
 	if status != nil {

@@ -182,9 +182,11 @@ func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 // routable lists the members of queue qid who take chats now: enabled,
 // available and connected, with their load. A chat the customer ended
 // counts until its agent wraps it up: the agent is still working on it.
+// Every agent in a chat counts it, and a pending offer of any kind (an
+// invitation or a transfer too) holds a place.
 func (s *Router) routable(ctx context.Context, qid queues.QueueID) ([]*candidate, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.user_id,
-			(SELECT count(*) FROM conversations c WHERE c.agent_id = m.user_id AND (c.state = 'active' OR c.wrap_up_due))
+			`+openChatsOf("m.user_id")+`
 			+ (SELECT count(*) FROM offers o WHERE o.user_id = m.user_id AND o.state = 'pending'),
 			coalesce(st.last_activity_at, 'epoch')
 		FROM queue_members m
@@ -219,7 +221,7 @@ type offerKey struct {
 func (s *Router) cooling(ctx context.Context, qid queues.QueueID) (set map[offerKey]bool, held int, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT o.conversation_id, o.user_id FROM offers o
 		JOIN conversations c ON c.id = o.conversation_id
-		WHERE o.state IN ('rejected', 'expired') AND o.ended_at > now() - $2::interval
+		WHERE o.state IN ('rejected', 'expired') AND o.kind = 'route' AND o.ended_at > now() - $2::interval
 			AND c.queue_id = $1 AND c.state = 'queued'`,
 		qid, s.opt.RejectCooldown.String())
 	if err != nil {
@@ -236,6 +238,13 @@ func (s *Router) cooling(ctx context.Context, qid queues.QueueID) (set map[offer
 		chats[k.Conv] = true
 	}
 	return set, len(chats), nil
+}
+
+// openChatsOf is the SQL count of the chats the user (an SQL expression)
+// is in and that count toward capacity: active, or waiting for a wrap-up.
+func openChatsOf(user string) string {
+	return `(SELECT count(*) FROM conversation_agents ca JOIN conversations oc ON oc.id = ca.conversation_id
+		WHERE ca.user_id = ` + user + ` AND (oc.state = 'active' OR oc.wrap_up_due))`
 }
 
 // pick chooses whom to offer to by the queue's strategy.
