@@ -30,6 +30,7 @@ type transferConfig struct {
 	rate            float64
 	toQueue         float64
 	interval        time.Duration
+	handover        int
 	settle          time.Duration
 	joinRate        float64
 	joinTimeout     time.Duration
@@ -47,6 +48,7 @@ func (c *transferConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.rate, "rate", 5, "transfers started per second")
 	fs.Float64Var(&c.toQueue, "to-queue", 0.5, "the share of transfers made to a queue (the other queue); the rest go to the least busy other agent")
 	fs.DurationVar(&c.interval, "interval", time.Second, "each customer sends a message this often, from the first transfer until --settle after the last")
+	fs.IntVar(&c.handover, "handover-messages", 1, "messages the customer also sends at the moment its chat's transfer is requested, to race the hand-over")
 	fs.DurationVar(&c.settle, "settle", 3*time.Second, "customers go on sending this long after the last transfer is done")
 	fs.Float64Var(&c.joinRate, "join-rate", 200, "connections opened per second while joining (agents, then customers)")
 	fs.DurationVar(&c.joinTimeout, "join-timeout", 2*time.Minute, "how long every chat may take to be accepted")
@@ -65,8 +67,8 @@ func (c *transferConfig) check() error {
 			errUsage, c.customers, c.agents, c.capacity)
 	case c.transfers < 1 || c.rate <= 0 || c.toQueue < 0 || c.toQueue > 1:
 		return fmt.Errorf("%w: --transfers at least 1, --rate above 0, --to-queue 0–1", errUsage)
-	case c.interval <= 0 || c.joinRate <= 0 || c.transferTimeout <= 0 || c.settle < 0 || c.drain < 0:
-		return fmt.Errorf("%w: --interval, --join-rate and --transfer-timeout must be above 0", errUsage)
+	case c.interval <= 0 || c.joinRate <= 0 || c.transferTimeout <= 0 || c.settle < 0 || c.drain < 0 || c.handover < 0 || c.handover > 10:
+		return fmt.Errorf("%w: --interval, --join-rate and --transfer-timeout must be above 0, --handover-messages 0–10", errUsage)
 	case c.textSize < 48 || c.textSize > 4000:
 		return fmt.Errorf("%w: --text-size 48–4000 (the text carries its client id)", errUsage)
 	}
@@ -229,6 +231,7 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 	for _, c := range customers {
 		if conv := c.conversation(); convs[conv] {
 			order = append(order, conv)
+			x.customerOf[conv] = c
 		}
 	}
 	fmt.Fprintf(log, "transferring: %d transfers at %.0f/s over %d chats\n", cfg.transfers, cfg.rate, len(order))

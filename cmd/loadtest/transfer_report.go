@@ -146,10 +146,13 @@ func (x *transferRun) report(res *result, dl delivery, in transferInput) {
 	for _, n := range x.refusals {
 		refused += n
 	}
-	live := 0
-	for _, m := range x.msgs {
+	live, handover := 0, 0
+	for id, m := range x.msgs {
 		if m.live {
 			live++
+		}
+		if strings.Contains(id, "-t") {
+			handover++
 		}
 	}
 	x.mu.Unlock()
@@ -178,8 +181,9 @@ func (x *transferRun) report(res *result, dl delivery, in transferInput) {
 	if acceptErrs > 0 {
 		res.add("accept errors", "%s", acceptErrText)
 	}
-	res.add("messages", "%d sent by customers, %d acked, %d failed (%s); %d reached an agent live, the rest in an accept answer",
-		sent, acked, failed, errText, live)
+	res.add("messages", "%d sent by customers (%d of them as their chat's transfer was requested), %d acked, %d failed (%s)",
+		sent, handover, acked, failed, errText)
+	res.add("received", "%d reached an agent live, %d only in an accept answer (sent during a hand-over)", live, acked-live)
 	res.add("lost", "%d in the transcripts, %d with the agent who has the chat  (acked, not there)", dl.transcriptLost, dl.viewLost)
 	res.add("duplicated", "%d in the transcripts, %d with the agent who has the chat  (there twice)", dl.transcriptDup, dl.viewDup)
 	if resends > 0 {

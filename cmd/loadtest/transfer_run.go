@@ -20,6 +20,8 @@ type transferRun struct {
 	chat   *chatRun // the customers' side: the run's tag, accepted chats, chats closed early
 	queues [2]int64
 	desks  []*desk
+	// customerOf is each conversation's customer, set before the transfers.
+	customerOf map[int64]*customer
 
 	mu       sync.Mutex
 	holder   map[int64]*desk // conversation → the agent whose accept answered last
@@ -68,6 +70,7 @@ type custMsg struct {
 
 // transfer is one hand-over under way.
 type transfer struct {
+	n     int // the run's n-th transfer
 	conv  int64
 	from  *desk
 	to    *desk // nil: to a queue
@@ -78,9 +81,9 @@ type transfer struct {
 
 func newTransferRun(cfg transferConfig) *transferRun {
 	return &transferRun{
-		cfg:    cfg,
-		chat:   newChatRun(chatConfig{customers: cfg.customers, interval: cfg.interval, textSize: cfg.textSize}),
-		holder: map[int64]*desk{}, queueOf: map[int64]int64{}, pending: map[int64]*transfer{},
+		cfg:        cfg,
+		chat:       newChatRun(chatConfig{customers: cfg.customers, interval: cfg.interval, textSize: cfg.textSize}),
+		customerOf: map[int64]*customer{}, holder: map[int64]*desk{}, queueOf: map[int64]int64{}, pending: map[int64]*transfer{},
 		offered: map[*desk]int{}, msgs: map[string]*custMsg{}, errors: map[string]int{},
 		resends: map[string]int{}, refusals: map[string]int{}, acceptErrs: map[string]int{},
 	}
@@ -160,7 +163,8 @@ func (x *transferRun) leastLoaded(from *desk) *desk {
 func (x *transferRun) prepare(conv int64, toQueue bool) *transfer {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	t := &transfer{conv: conv, from: x.holder[conv], done: make(chan struct{})}
+	x.started++
+	t := &transfer{n: x.started, conv: conv, from: x.holder[conv], done: make(chan struct{})}
 	if toQueue {
 		t.queue = x.queues[0]
 		if x.queueOf[conv] == t.queue {
@@ -171,7 +175,6 @@ func (x *transferRun) prepare(conv int64, toQueue bool) *transfer {
 		x.offered[t.to]++
 	}
 	x.pending[conv] = t
-	x.started++
 	return t
 }
 
@@ -192,6 +195,13 @@ func (x *transferRun) transfer(ctx context.Context, t *transfer) {
 		t.start = time.Now() // from here took may time it
 		start = t.start
 		x.mu.Unlock()
+		if c := x.customerOf[t.conv]; c != nil {
+			// The customer writes at that very moment.
+			for k := range x.cfg.handover {
+				x.sends.Add(1)
+				go x.send(ctx, c.peer(), t.conv, fmt.Sprintf("c%d-t%d-%d", c.idx, t.n, k+1))
+			}
+		}
 		rctx, cancel := context.WithTimeout(ctx, x.cfg.transferTimeout)
 		_, err = cl.Request(rctx, "chat.transfer", data)
 		cancel()
