@@ -39,6 +39,7 @@ type transferRun struct {
 	started, done, timedOut, skipped int
 	toAgent, toQueue                 int            // transfers done, by kind
 	refusals                         map[string]int // refused transfers by code and message
+	acceptErrs                       map[string]int // failed accepts by code and message
 
 	transferLat latencies // chat.transfer sent → the new agent's accept answer
 	agentLat    latencies // the same, transfers to an agent
@@ -47,8 +48,7 @@ type transferRun struct {
 	acceptLat   latencies // chat.accept round trip
 	liveLat     latencies // a customer's message: sent → first live receipt by an agent
 
-	offers       atomic.Int64   // chat.offer events, every kind
-	acceptErrs   map[string]int // failed accepts by code and message
+	offers       atomic.Int64 // chat.offer events, every kind
 	missedOffers atomic.Int64
 	paused       atomic.Int64
 	seqGaps      atomic.Int64
