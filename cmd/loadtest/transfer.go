@@ -220,11 +220,13 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 	busy0, _ := machineBusy()
 	win := mon.begin()
 	stopSending := make(chan struct{})
+	sendCtx, stopSends := context.WithCancel(runCtx) // cancelled: what is unanswered fails
+	defer stopSends()
 	var loops sync.WaitGroup
 	for _, c := range customers {
 		if conv := c.conversation(); convs[conv] {
 			loops.Add(1)
-			go func() { defer loops.Done(); x.sendLoop(runCtx, c, conv, stopSending) }()
+			go func() { defer loops.Done(); x.sendLoop(sendCtx, c, conv, stopSending) }()
 		}
 	}
 	order := make([]int64, 0, len(convs))
@@ -235,7 +237,7 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 		}
 	}
 	fmt.Fprintf(log, "transferring: %d transfers at %.0f/s over %d chats\n", cfg.transfers, cfg.rate, len(order))
-	x.runTransfers(runCtx, order)
+	x.runTransfers(sendCtx, order)
 	fmt.Fprintf(log, "transfers: %d done, %d refused, %d timed out\n", x.doneCount(), x.refusedCount(), x.timedOutCount())
 	sleepCtx(ctx, cfg.settle)
 	close(stopSending)
@@ -247,7 +249,9 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 	// Drain: every message answered and in the view of the agent who has
 	// its chat.
 	drainStart := time.Now()
-	waitFor(ctx, cfg.drain, x.settled)
+	if !waitFor(ctx, cfg.drain, x.settled) {
+		stopSends()
+	}
 	x.sends.Wait()
 	waitFor(ctx, time.Second, x.settled)
 	fmt.Fprintf(log, "drained in %s\n", time.Since(drainStart).Round(time.Millisecond))
