@@ -35,11 +35,11 @@ var teamRequests = []string{"chat.invite", "chat.invite_cancel", "chat.leave", "
 func newTeam(t *testing.T, settings string) *team {
 	t.Helper()
 	s := newChatServer(t, settings)
-	// carol is a third agent, in no queue of the test's and not connected.
+	// tess is a third agent, in no queue of the test's and not connected.
 	code, body := call(t, "POST", s.base+"/api/admin/users", s.login(t, "ada"),
-		`{"username":"carol","name":"Carol Agent","role":"agent","password":"demo"}`)
+		`{"username":"tess","name":"Tess Agent","role":"agent","password":"demo"}`)
 	if code != http.StatusCreated && code != http.StatusOK && code != http.StatusConflict {
-		t.Fatalf("carol: %d %s", code, body)
+		t.Fatalf("tess: %d %s", code, body)
 	}
 	tm := &team{chatServer: s, users: map[string]int64{}}
 	rows, err := s.db.Query(context.Background(), `SELECT username, id FROM users`)
@@ -139,7 +139,7 @@ func TestTeamRequestsAreRefusedByRoleAndState(t *testing.T) {
 	json.Unmarshal(body, &g) //nolint:errcheck
 	guest := tm.customer(t, g.Token)
 	nobody := tm.addQueue(t, "Nobody")
-	alice, bob, carol := tm.users["alice"], tm.users["bob"], tm.users["carol"]
+	alice, bob, tess := tm.users["alice"], tm.users["bob"], tm.users["tess"]
 
 	// Who may not: customers and guests (forbidden), an agent not in the
 	// chat (not_found: it may not read it), a supervisor who reads it but
@@ -161,8 +161,8 @@ func TestTeamRequestsAreRefusedByRoleAndState(t *testing.T) {
 		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("user_id", bob, "queue_id", nobody), "bad_request", "exactly one"},
 		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("user_id", 987654321), "not_found", "no such colleague"},
 		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("queue_id", 987654321), "not_found", "no such queue"},
-		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("user_id", carol), "conflict", "Carol Agent is not available now"},
-		refusalCase{"its agent", tm.alice, "chat.transfer", tm.data("user_id", carol), "conflict", "Carol Agent is not available now"},
+		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("user_id", tess), "conflict", "Tess Agent is not available now"},
+		refusalCase{"its agent", tm.alice, "chat.transfer", tm.data("user_id", tess), "conflict", "Tess Agent is not available now"},
 		refusalCase{"its agent", tm.alice, "chat.invite", tm.data("queue_id", nobody), "conflict", "Nobody in Nobody is available now"},
 		refusalCase{"its agent", tm.alice, "chat.transfer", tm.data("queue_id", nobody), "conflict", "Nobody has no agent available now"},
 		refusalCase{"its agent", tm.alice, "chat.invite_cancel", tm.data(), "conflict", "no invitation is pending"},
@@ -606,5 +606,63 @@ func TestNothingTheCustomerSendsDuringATransferIsLostOrDoubled(t *testing.T) {
 		if e.Kind == "message" && e.Author.Kind == "customer" {
 			got++
 		}
+	}
+}
+
+type targets struct {
+	Agents []struct {
+		ID        int64  `json:"id"`
+		Name      string `json:"name"`
+		Status    string `json:"status"`
+		OpenChats int    `json:"open_chats"`
+		Capacity  int    `json:"capacity"`
+		Queues    []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"queues"`
+	} `json:"agents"`
+	Queues []struct {
+		ID              int64  `json:"id"`
+		Name            string `json:"name"`
+		AvailableAgents int    `json:"available_agents"`
+		Waiting         int    `json:"waiting"`
+	} `json:"queues"`
+}
+
+// The picker lists only the colleagues who can take the chat now, and
+// the queues with one of them.
+func TestTransferTargetsAreThoseWhoCanTakeTheChatNow(t *testing.T) {
+	tm := newTeam(t, "capacity = 2")
+	qid := tm.queueID(t)
+	var got targets
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 1 || got.Agents[0].Name != "Bob Agent" || got.Agents[0].Status != "available" ||
+		got.Agents[0].OpenChats != 0 || got.Agents[0].Capacity != 2 {
+		t.Fatalf("agents %+v, want bob alone (not alice, not tess who is offline)", got.Agents)
+	}
+	inQueue := false
+	for _, q := range got.Agents[0].Queues {
+		inQueue = inQueue || q.ID == qid
+	}
+	var listed bool
+	for _, q := range got.Queues {
+		if q.ID == qid {
+			listed = q.AvailableAgents == 1 && q.Name == "Test"
+		}
+	}
+	if !inQueue || !listed {
+		t.Fatalf("bob's queues %+v, queues %+v", got.Agents[0].Queues, got.Queues)
+	}
+
+	request(t, tm.bob, "agent.status", map[string]any{"status": "paused", "reason": "Break"}, nil)
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 0 || len(got.Queues) != 0 {
+		t.Fatalf("with bob paused: %+v", got)
+	}
+	request(t, tm.bob, "agent.status", map[string]any{"status": "available"}, nil)
+	tm.invited(t)
+	request(t, tm.alice, "chat.transfer_targets", tm.data(), &got)
+	if len(got.Agents) != 0 {
+		t.Fatalf("with bob in the chat: %+v", got.Agents)
 	}
 }
