@@ -155,14 +155,23 @@ func (a *api) once(ctx context.Context, src net.IP, method, path, token string, 
 
 // login signs in (POST /api/login) and returns the session's token.
 func (a *api) login(ctx context.Context, src net.IP, username, password string) (string, error) {
+	tok, _, err := a.signIn(ctx, src, username, password)
+	return tok, err
+}
+
+// signIn is login that also returns the signed-in user's id.
+func (a *api) signIn(ctx context.Context, src net.IP, username, password string) (string, int64, error) {
 	var out struct {
 		Token string `json:"token"`
+		User  struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
 	}
 	err := a.do(ctx, src, http.MethodPost, "/api/login", "", map[string]string{"username": username, "password": password}, &out)
 	if err == nil && out.Token == "" {
 		err = errors.New("POST /api/login: no token in the answer")
 	}
-	return out.Token, err
+	return out.Token, out.User.ID, err
 }
 
 // createUser adds an account (POST /api/admin/users). An existing username
@@ -179,7 +188,26 @@ func (a *api) createUser(ctx context.Context, admin, username, name, role, passw
 
 // saveQueue creates or replaces a queue (PUT /api/admin/queues/{key}).
 func (a *api) saveQueue(ctx context.Context, admin, key string, settings map[string]any) error {
-	return a.do(ctx, nil, http.MethodPut, "/api/admin/queues/"+url.PathEscape(key), admin, settings, nil)
+	_, err := a.saveQueueID(ctx, admin, key, settings)
+	return err
+}
+
+// saveQueueID is saveQueue that returns the saved queue's id.
+func (a *api) saveQueueID(ctx context.Context, admin, key string, settings map[string]any) (int64, error) {
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	err := a.do(ctx, nil, http.MethodPut, "/api/admin/queues/"+url.PathEscape(key), admin, settings, &out)
+	if err == nil && out.ID == 0 {
+		err = fmt.Errorf("PUT /api/admin/queues/%s: no id in the answer", key)
+	}
+	return out.ID, err
+}
+
+// transcript reads a conversation's transcript
+// (GET /api/conversations/{id}/transcript) as the holder of token sees it.
+func (a *api) transcript(ctx context.Context, token string, conv int64, out any) error {
+	return a.do(ctx, nil, http.MethodGet, fmt.Sprintf("/api/conversations/%d/transcript", conv), token, nil, out)
 }
 
 // visitor gets a new visitor token for a queue (POST /api/widget/{key}/visitor).

@@ -266,12 +266,29 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 
 // seedAgents creates the run's agents and its queue through the admin API.
 func seedAgents(ctx context.Context, t *target, cfg chatConfig) ([]string, error) {
-	names := make([]string, cfg.agents)
+	names, err := createAgents(ctx, t, cfg.agents)
+	if err != nil {
+		return nil, err
+	}
+	err = t.api.saveQueue(ctx, t.admin, cfg.queue, map[string]any{
+		"name": "Load test", "strategy": "least_busy", "capacity": cfg.capacity,
+		"answer_seconds": 120, "members": names,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create queue %s: %w", cfg.queue, err)
+	}
+	return names, nil
+}
+
+// createAgents creates n agents (lt-agent-0000…, password agentPassword)
+// through the admin API; those that exist already are reused.
+func createAgents(ctx context.Context, t *target, n int) ([]string, error) {
+	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("lt-agent-%04d", i)
 	}
 	work := make(chan int)
-	errs := make(chan error, cfg.agents)
+	errs := make(chan error, n)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -292,13 +309,6 @@ func seedAgents(ctx context.Context, t *target, cfg chatConfig) ([]string, error
 		if err != nil {
 			return nil, fmt.Errorf("create agents: %w", err)
 		}
-	}
-	err := t.api.saveQueue(ctx, t.admin, cfg.queue, map[string]any{
-		"name": "Load test", "strategy": "least_busy", "capacity": cfg.capacity,
-		"answer_seconds": 120, "members": names,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create queue %s: %w", cfg.queue, err)
 	}
 	return names, nil
 }

@@ -24,8 +24,11 @@ type wireEvent struct {
 }
 
 type wireConversation struct {
-	ID       int64     `json:"id"`
-	State    string    `json:"state"`
+	ID    int64  `json:"id"`
+	State string `json:"state"`
+	Queue struct {
+		ID int64 `json:"id"`
+	} `json:"queue"`
 	QueuedAt time.Time `json:"queued_at"`
 	Customer struct {
 		Name string `json:"name"`
@@ -57,6 +60,13 @@ func (c *customer) peer() *peer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.p
+}
+
+// conversation is the customer's chat, 0 until chat.start answered.
+func (c *customer) conversation() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conv
 }
 
 func (c *customer) setPeer(p *peer) {

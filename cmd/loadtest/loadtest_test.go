@@ -93,8 +93,14 @@ BenchmarkForwardBarePion/N=10-2    	   16048	     74592 ns/op	      6764 cpu-ns/
 	if err := res.writeJSON(c1); err != nil {
 		t.Fatal(err)
 	}
+	t1res := newResult("T1", "T1 transfer")
+	t1res.Summary = "200 transfers of 100 chats — PASS"
+	t1 := filepath.Join(dir, "t1.json")
+	if err := t1res.writeJSON(t1); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	if err := printTable(&out, []string{bench, c1}); err != nil {
+	if err := printTable(&out, []string{bench, c1, t1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -104,6 +110,7 @@ BenchmarkForwardBarePion/N=10-2    	   16048	     74592 ns/op	      6764 cpu-ns/
 		"sfu Forward/N=10 ÷ bare Pion", "1.44× (cpu-ns/fwd 9732 vs 6764)",
 		"W1 livestream", "W3 audio", "W4 contact center",
 		"C1 chat", "5000 cust — PASS",
+		"T1 transfer", "200 transfers of 100 chats — PASS",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

@@ -6,6 +6,7 @@
 //
 //	loadtest c1 --customers 200 --agents 10 --capacity 25 --interval 5s --duration 30s
 //	loadtest c2 …                    (the same, with the server killed and restarted once)
+//	loadtest t1 --customers 100 --agents 10 --transfers 200   (chats transferred while customers send)
 //	loadtest table go-bench.txt c1.json …   (one table of many runs, for make bench)
 //
 // The exit status is 0 when every check of the run passed, 1 when one

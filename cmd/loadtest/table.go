@@ -71,9 +71,9 @@ func printTable(w io.Writer, files []string) error {
 			rows = append(rows, row{m.name, "not measured in this run (loadtest " + m.key + " --json FILE)"})
 		}
 	}
-	for _, key := range []string{"c1", "c2"} {
-		if r := runs[key]; r != nil {
-			rows = append(rows, row{strings.ToUpper(key) + " chat", r.Summary})
+	for _, m := range []struct{ key, name string }{{"c1", "C1 chat"}, {"c2", "C2 chat"}, {"t1", "T1 transfer"}} {
+		if r := runs[m.key]; r != nil {
+			rows = append(rows, row{m.name, r.Summary})
 		}
 	}
 	for _, f := range failures {

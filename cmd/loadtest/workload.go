@@ -16,12 +16,14 @@ type workload struct {
 	run     func(ctx context.Context, tf *targetFlags, log io.Writer) (*result, error)
 }
 
-// workloads by name. Chat workloads speak chat.* over the websocket;
-// media workloads (W1–W4) run Pion peers speaking room.* and rtc.*, on
-// the same target, resource monitor and report.
+// workloads by name. Chat workloads speak chat.* over the websocket (T1
+// transfers the chats while they run: transfer.go); media workloads
+// (W1–W4) run Pion peers speaking room.* and rtc.*, on the same target,
+// resource monitor and report.
 var workloads = map[string]workload{
 	"c1": chatWorkload(false),
 	"c2": chatWorkload(true),
+	"t1": transferWorkload(),
 	"w1": mediaWorkload("W1", "W1 livestream: 1 simulcast video publisher, N subscribers of the high layer"),
 	"w2": mediaWorkload("W2", "W2 meeting: 4 video publishers, 4 subscribers each receiving all four"),
 	"w3": mediaWorkload("W3", "W3 audio: 10 Opus publishers, 10 subscribers each receiving all 10"),
