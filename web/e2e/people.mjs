@@ -199,13 +199,13 @@ export async function saveQueue(server, key, settings) {
  * @param {{private?: boolean}} [opts]
  */
 export async function say(desk, text, opts = {}) {
-  const note = desk.getByLabel('Private note');
-  if (opts.private) await note.check();
-  else if (await note.isChecked()) await note.uncheck();
+  const eye = desk.getByRole('button', { name: 'Private', exact: true });
+  const on = async () => (await eye.getAttribute('aria-pressed')) === 'true';
+  if (Boolean(opts.private) !== (await on())) await eye.click();
   await desk.locator('#compose').fill(text);
   await desk.locator('#compose').press('Enter');
   await desk.locator('#transcript .msg:not(.pending)', { hasText: text }).waitFor();
-  if (opts.private) await note.uncheck();
+  if (opts.private) await eye.click();
 }
 
 /**
