@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/signaling/client"
@@ -243,20 +244,29 @@ func (a *agent) event(ctx context.Context, cl *client.Client, env client.Envelop
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		a.accept(rctx, cl, o.Conversation)
 		cancel()
+	case "chat.offer_ended", "agent.status":
+		keepWorking(ctx, cl, env, &a.run.missedOffers, &a.run.paused)
+	}
+}
+
+// keepWorking is what every load-test agent does with the offers it let
+// time out and the pauses they bring: counts them (missed, paused) and,
+// paused by the server for a missed offer, sets itself available again.
+func keepWorking(ctx context.Context, cl *client.Client, env client.Envelope, missed, paused *atomic.Int64) {
+	switch env.Type {
 	case "chat.offer_ended":
 		var d struct {
 			Reason string `json:"reason"`
 		}
 		if json.Unmarshal(env.Data, &d) == nil && d.Reason == "timeout" {
-			a.run.missedOffers.Add(1)
+			missed.Add(1)
 		}
 	case "agent.status":
 		var d struct {
 			Status string `json:"status"`
 		}
 		if json.Unmarshal(env.Data, &d) == nil && d.Status != "available" {
-			// Paused by the server (a missed offer): back to work.
-			a.run.paused.Add(1)
+			paused.Add(1)
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			cl.Request(rctx, "agent.status", map[string]any{"status": "available"}) //nolint:errcheck // the next reconnect sets it again
 			cancel()

@@ -163,23 +163,8 @@ func (d *desk) event(ctx context.Context, cl *client.Client, env client.Envelope
 			delete(d.views, e.ConversationID)
 			d.mu.Unlock()
 		}
-	case "chat.offer_ended":
-		var e struct {
-			Reason string `json:"reason"`
-		}
-		if json.Unmarshal(env.Data, &e) == nil && e.Reason == "timeout" {
-			d.x.missedOffers.Add(1)
-		}
-	case "agent.status":
-		var e struct {
-			Status string `json:"status"`
-		}
-		if json.Unmarshal(env.Data, &e) == nil && e.Status != "available" {
-			d.x.paused.Add(1)
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			cl.Request(rctx, "agent.status", map[string]any{"status": "available"}) //nolint:errcheck // the next reconnect sets it again
-			cancel()
-		}
+	case "chat.offer_ended", "agent.status":
+		keepWorking(ctx, cl, env, &d.x.missedOffers, &d.x.paused)
 	}
 }
 
