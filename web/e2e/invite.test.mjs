@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
-import { accept, done, invite, newPerson, offerCard, openDesk, saveQueue, say, startDemoChat } from './people.mjs';
+import { aliceHasAChat, done, invite, newPerson, offerCard, saveQueue, say } from './people.mjs';
 
 const TIMEOUT = 10_000;
 
@@ -31,31 +31,6 @@ after(async () => {
 /** @typedef {import('./people.mjs').Customer} Customer */
 
 const person = () => newPerson(browser, server, { timeout: TIMEOUT });
-
-/** @param {string} username */
-async function desk(username) {
-  const p = await person();
-  await openDesk(p, username);
-  return p;
-}
-
-/**
- * A customer starts a chat and writes; Alice takes it; then Bob comes on
- * duty (after, so that the chat was not offered to him).
- * @param {string} name the customer's
- */
-async function aliceHasAChat(name) {
-  const alice = await desk('alice');
-  const customer = await startDemoChat(await person(), name);
-  await customer.widget.locator('#parley-input').fill(`Hello, I am ${name}`);
-  await customer.widget.locator('#parley-input').press('Enter');
-  await offerCard(alice.page, name).waitFor();
-  await accept(alice.page, name);
-  await customer.widget.getByText('Alice Agent joined the chat').waitFor();
-  await alice.page.locator('#transcript .msg-customer', { hasText: `Hello, I am ${name}` }).waitFor();
-  const bob = await desk('bob');
-  return { alice, bob, customer };
-}
 
 /**
  * The invitation card in Bob's desk.
@@ -90,7 +65,7 @@ async function authorOf(c, text) {
 describe('inviting a colleague', () => {
   test('invite and stay: both agents chat with the customer; a private note is for the agents only', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Ivy Invite');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Ivy Invite');
       try {
         await invite(alice.page, 'Bob Agent', 'Bob Agent');
         assert.ok(await alice.page.getByRole('button', { name: 'Invite', exact: true }).isDisabled(), 'one invitation at a time');
@@ -150,7 +125,7 @@ describe('inviting a colleague', () => {
 
   test('invite and leave: the one who invited leaves the chat to the colleague, who goes on alone', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Leo Leave');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Leo Leave');
       try {
         await invite(alice.page, 'Bob Agent', 'Bob Agent');
         const card = invitation(bob, 'Leo Leave');
@@ -184,7 +159,7 @@ describe('inviting a colleague', () => {
 
   test('invite declined: the one who invited is told, and nothing changes for the customer', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Dora Decline');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Dora Decline');
       try {
         await invite(alice.page, 'Bob Agent', 'Bob Agent');
         const card = invitation(bob, 'Dora Decline');
@@ -210,7 +185,7 @@ describe('inviting a colleague', () => {
 
   test('an invitation nobody answers: the one who invited is told, and the colleague is not paused for it', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Tim Timeout');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Tim Timeout');
       // A short answer time for the invitations (the chat's queue's).
       await saveQueue(server, 'demo', { answer_seconds: 4 });
       try {
@@ -236,7 +211,7 @@ describe('inviting a colleague', () => {
   test('invite any available agent of a queue: the server picks one, who joins', () =>
     explain(server, async () => {
       await saveQueue(server, 'support', { name: 'Support', members: ['bob'], capacity: 20 });
-      const { alice, bob, customer } = await aliceHasAChat('Quinn Queue');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Quinn Queue');
       try {
         await invite(alice.page, /Any available agent of Support/, 'Bob Agent');
         const card = invitation(bob, 'Quinn Queue');

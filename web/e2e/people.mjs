@@ -299,3 +299,27 @@ export async function holdTargets(page) {
     },
   };
 }
+
+/**
+ * Alice has a chat, Bob is on duty: a customer starts a chat and writes,
+ * Alice takes it (and, with `note`, leaves a private note on it); then Bob
+ * opens his desk, after, so that the chat was not offered to him.
+ * @param {() => Promise<Person>} person makes a browser person
+ * @param {string} name the customer's
+ * @param {{alice?: Person, note?: boolean}} [opts] alice: her browser, when the test prepared it
+ */
+export async function aliceHasAChat(person, name, opts = {}) {
+  const alice = opts.alice ?? (await person());
+  await openDesk(alice, 'alice');
+  const customer = await startDemoChat(await person(), name);
+  await customer.widget.locator('#parley-input').fill(`Hello, I am ${name}`);
+  await customer.widget.locator('#parley-input').press('Enter');
+  await offerCard(alice.page, name).waitFor();
+  await accept(alice.page, name);
+  await customer.widget.getByText('Alice Agent joined the chat').waitFor();
+  await alice.page.locator('#transcript .msg-customer', { hasText: `Hello, I am ${name}` }).waitFor();
+  if (opts.note) await say(alice.page, `Note on ${name}: a returning customer.`, { private: true });
+  const bob = await person();
+  await openDesk(bob, 'bob');
+  return { alice, bob, customer };
+}

@@ -11,16 +11,15 @@ import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
 import {
   accept,
+  aliceHasAChat,
   available,
   done,
   holdTargets,
   newPerson,
   offerCard,
-  openDesk,
   pause,
   saveQueue,
   say,
-  startDemoChat,
   transfer,
 } from './people.mjs';
 
@@ -50,28 +49,6 @@ after(async () => {
 const person = () => newPerson(browser, server, { timeout: TIMEOUT });
 
 /**
- * A customer starts a chat and writes; Alice takes it and leaves a private
- * note; then Bob comes on duty (after, so that the chat was not offered to
- * him).
- * @param {string} name the customer's
- * @param {Person} [alicePerson] Alice's browser, when the test prepared it
- */
-async function aliceHasAChat(name, alicePerson) {
-  const alice = alicePerson ?? (await person());
-  await openDesk(alice, 'alice');
-  const customer = await startDemoChat(await person(), name);
-  await customer.widget.locator('#parley-input').fill(`Hello, I am ${name}`);
-  await customer.widget.locator('#parley-input').press('Enter');
-  await offerCard(alice.page, name).waitFor();
-  await accept(alice.page, name);
-  await customer.widget.getByText('Alice Agent joined the chat').waitFor();
-  await say(alice.page, `Note on ${name}: a returning customer.`, { private: true });
-  const bob = await person();
-  await openDesk(bob, 'bob');
-  return { alice, bob, customer };
-}
-
-/**
  * The transfer card in Bob's desk.
  * @param {Person} bob
  * @param {string} name the customer's
@@ -95,7 +72,7 @@ async function customerSays(c, desk, text) {
 describe('transferring a chat', () => {
   test('to an agent, accepted: the new agent has it all, the old tab closes, the customer is told', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Tara Transfer');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Tara Transfer', { note: true });
       try {
         // The picker: Bob with his status and load, the queues with how many are free.
         await alice.page.locator('.chat-actions').getByRole('button', { name: 'Transfer', exact: true }).click();
@@ -143,7 +120,7 @@ describe('transferring a chat', () => {
 
   test('to an agent, declined: the chat stays, and the one who asked is told', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Rita Reject');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Rita Reject', { note: true });
       try {
         await transfer(alice.page, /Bob Agent/);
         await waitForText(alice.page.locator('#team-pending .team-pending-text'), 'Transferring to Bob Agent…');
@@ -169,7 +146,7 @@ describe('transferring a chat', () => {
 
   test('to a queue: the tab closes, the customer waits at the head of that queue, its agent takes it', () =>
     explain(server, async () => {
-      const { alice, bob, customer } = await aliceHasAChat('Quentin Queue');
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Quentin Queue', { note: true });
       try {
         await transfer(alice.page, /Queue Support/);
         await alice.page.locator('#chat-tabs .chat-tab', { hasText: 'Quentin Queue' }).waitFor({ state: 'detached' });
@@ -197,7 +174,7 @@ describe('transferring a chat', () => {
     explain(server, async () => {
       const alicePerson = await person();
       const held = await holdTargets(alicePerson.page);
-      const { alice, bob, customer } = await aliceHasAChat('Una Unavailable', alicePerson);
+      const { alice, bob, customer } = await aliceHasAChat(person, 'Una Unavailable', { alice: alicePerson, note: true });
       try {
         await alice.page.locator('.chat-actions').getByRole('button', { name: 'Transfer', exact: true }).click();
         const dialog = alice.page.getByRole('dialog');
