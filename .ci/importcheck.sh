@@ -34,6 +34,7 @@ declare -A allowed=(
 	[sfu]=""
 	[bus]=""
 	[store]=""
+	[cluster]="store"
 	[fault]="store"
 	[auth]="fault store bus"
 	[conference]="sfu auth fault store bus"

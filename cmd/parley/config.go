@@ -63,6 +63,9 @@ type Config struct {
 	// list of nats:// URLs of one cluster); empty, the default, keeps the
 	// bus in this process.
 	NATSURL string
+	// NodeID names this node among the deployment's nodes (cluster_nodes);
+	// empty, the default, makes a unique one at start.
+	NodeID string
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -137,6 +140,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"db-timeout", "how long (`duration`) a request, HTTP or websocket, and each step of the chat writer and router, waits on the database before it answers unavailable", &durationValue{&c.DBTimeout}},
 		{"max-requests-per-address", "HTTP `requests` one client address may have in progress at once (more: 429)", &intValue{&c.MaxRequestsPerAddress, 1, 1 << 20}},
 		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
+		{"node-id", "`name` of this node among the deployment's nodes (empty: the host name and random digits, unique)", (*stringValue)(&c.NodeID)},
 		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
 	}
 	for _, s := range settings {

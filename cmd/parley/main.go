@@ -23,6 +23,7 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat"
+	"parley/cluster"
 	"parley/conference"
 	"parley/rooms"
 	"parley/sfu"
@@ -71,9 +72,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations); err != nil {
 		return err
 	}
+	// This node's row among the deployment's nodes, renewed every second;
+	// stopping marks it stopped, after everything else has let go.
+	node, err := cluster.Start(startCtx, pool, cluster.Options{ID: cfg.NodeID, Addr: cfg.Listen, Media: true,
+		Logger: log.With("component", "cluster")})
+	if err != nil {
+		return err
+	}
+	defer node.Stop(context.Background())
+	log = log.With("node", node.ID())
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
 	if err != nil {
 		return err
