@@ -227,7 +227,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 	var outage *outage
 	switch {
 	case cfg.restart && len(t.nodes) > 1:
-		outage, err = killNode(ctx, t, r, cfg.killNode, from.Add(cfg.killAfter), cfg.customers+cfg.agents, log)
+		outage, err = killNode(ctx, t, r, cfg.killNode, from.Add(cfg.killAfter), cfg.customers+cfg.agents, allPeers(agents, customers), log)
 	case cfg.restart:
 		outage, err = killAndRestart(ctx, t, r, from.Add(cfg.killAfter), cfg.down, cfg.customers+cfg.agents, log)
 	}
@@ -356,7 +356,7 @@ func killAndRestart(ctx context.Context, t *target, r *chatRun, at time.Time, do
 
 // killNode kills one of several nodes at at and leaves it dead: every
 // client of it connects to another node and resumes there.
-func killNode(ctx context.Context, t *target, r *chatRun, number int, at time.Time, conns int, log io.Writer) (*outage, error) {
+func killNode(ctx context.Context, t *target, r *chatRun, number int, at time.Time, conns int, peers func() []*peer, log io.Writer) (*outage, error) {
 	i, err := t.nodeIndex(number)
 	if err != nil {
 		return nil, err
@@ -373,7 +373,19 @@ func killNode(ctx context.Context, t *target, r *chatRun, number int, at time.Ti
 	if err := n.proc.kill(); err != nil {
 		return nil, fmt.Errorf("kill node %s: %w", n.id, err)
 	}
-	o.allBack = waitFor(ctx, time.Minute, func() bool { return r.up.Load() >= int64(conns) })
+	// Back: as many connections ready as before, none of them on the
+	// dead node (its clients may not have seen the end yet).
+	o.allBack = waitFor(ctx, time.Minute, func() bool {
+		if r.up.Load() < int64(conns) {
+			return false
+		}
+		for _, p := range peers() {
+			if p.readyOn() == n.ws {
+				return false
+			}
+		}
+		return true
+	})
 	o.resumed = time.Since(killed)
 	fmt.Fprintf(log, "%d of %d connections back on the other nodes and resumed %s after the kill\n", r.up.Load(), conns, o.resumed.Round(time.Millisecond))
 	return o, nil
@@ -434,6 +446,22 @@ func reconnects(agents []*agent, customers []*customer) int {
 // moved counts the connections made on another node than the one before.
 func moved(agents []*agent, customers []*customer) int {
 	return countPeers(agents, customers, func(p *peer) int { return p.moves })
+}
+
+// allPeers lists the run's connections (a customer's once its token came).
+func allPeers(agents []*agent, customers []*customer) func() []*peer {
+	return func() []*peer {
+		out := make([]*peer, 0, len(agents)+len(customers))
+		for _, a := range agents {
+			out = append(out, a.p)
+		}
+		for _, c := range customers {
+			if p := c.peer(); p != nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 }
 
 func countPeers(agents []*agent, customers []*customer, f func(p *peer) int) int {

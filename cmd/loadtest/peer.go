@@ -117,6 +117,17 @@ func (p *peer) run(ctx context.Context) {
 	}
 }
 
+// readyOn is the URL of the node of the peer's ready connection; empty
+// while it has none.
+func (p *peer) readyOn() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		return ""
+	}
+	return p.urls[p.at]
+}
+
 // next makes the peer's next connection go to the next node.
 func (p *peer) next() {
 	p.mu.Lock()
