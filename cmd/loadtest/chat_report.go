@@ -16,8 +16,8 @@ type reportInput struct {
 	machineCPU         time.Duration // every core, every process
 	outage             *outage
 	reconnects         int
-	moved              int    // connections that came back on another node
-	nodes              string // with several nodes: where the clients sit (server figures are their sum)
+	moved              int     // connections that came back on another node
+	nodes              string  // with several nodes: where the clients sit (server figures are their sum)
 	fromProc           bool    // figures from /proc of the server process (else its /metrics)
 	goroutines         float64 // the server's, at the end of the window (0: unknown)
 	heapInuse          float64 // bytes
