@@ -140,6 +140,11 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 		"server_rss_idle_mb": float64(in.idle.endRSS) / (1 << 20),
 		"server_rss_peak_mb": float64(in.steady.peakRSS) / (1 << 20),
 		"rss_per_conn_kb":    perConn / (1 << 10),
+		"reconnects":         float64(in.reconnects),
+		"moved":              float64(in.moved),
+	}
+	if o := in.outage; o != nil {
+		res.Figures["resumed_s"] = o.resumed.Seconds()
 	}
 	verdict := "PASS"
 	if !res.Pass {
