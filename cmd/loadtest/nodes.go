@@ -24,7 +24,8 @@ type endpoint struct {
 	ws      string // ws://host:port/ws
 	metrics string // its /metrics; empty: none
 	proc    *serverProc
-	killed  bool // ended on purpose (C2 across nodes): its death is no failure
+	media   []int // its media ports (ICE over UDP and TCP), when the load tester chose them
+	killed  bool  // ended on purpose (C2 across nodes): its death is no failure
 }
 
 // parseURLs reads --url (and --metrics-url) as comma-separated lists, one

@@ -160,7 +160,7 @@ func (t *target) startNode(ctx context.Context, tf *targetFlags, bin, dbURL stri
 	port, udp, tcp, turn, metricsPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	n := &endpoint{id: fmt.Sprintf("lt%d", i+1), base: "http://" + addr, ws: "ws://" + addr + "/ws",
-		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)}
+		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort), media: []int{udp, tcp}}
 	args := []string{
 		"--listen", addr,
 		"--public-url", n.base,
