@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,5 +63,59 @@ func TestC2AcrossNodesMovesEveryClientAndLosesNothing(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout.String())
 		}
+	}
+}
+
+func TestSeveralNodesFlagsRefuseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a URL without a scheme", []string{"--url", "http://127.0.0.1:8080,127.0.0.1:8081"}, `"127.0.0.1:8081"`},
+		{"an empty URL in the list", []string{"--url", "http://127.0.0.1:8080,"}, `--url ""`},
+		{"metrics URLs not one per node", []string{"--url", "http://127.0.0.1:8080,http://127.0.0.1:8081", "--metrics-url", "http://127.0.0.1:9090/metrics"}, "1 URLs for 2 nodes"},
+		{"no node", []string{"--nodes", "0"}, "--nodes 1–16"},
+		{"too many nodes", []string{"--nodes", "17"}, "--nodes 1–16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			code := run(context.Background(), append([]string{"c1"}, tc.args...), &out, &errs)
+			if code != 2 || !strings.Contains(errs.String(), tc.want) {
+				t.Errorf("exit %d, %q; want 2 and %q", code, errs.String(), tc.want)
+			}
+		})
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"c2", "--nodes", "3", "--kill-node", "4", "--parley", "/nonexistent"}, &out, &errs); code != 2 {
+		t.Errorf("c2 --kill-node 4 of 3: exit %d, %q; want 2", code, errs.String())
+	}
+}
+
+func TestAgentsSitOnOtherNodesThanCustomers(t *testing.T) {
+	for _, n := range []int{2, 3, 5} {
+		tg := &target{}
+		for i := range n {
+			tg.nodes = append(tg.nodes, &endpoint{ws: fmt.Sprintf("ws://node%d/ws", i)})
+		}
+		home := tg.customerURLs(0)[0]
+		seen := map[string]bool{}
+		for i := range 20 {
+			urls := tg.agentURLs(i)
+			if urls[0] == home {
+				t.Errorf("%d nodes: agent %d on the customers' node", n, i)
+			}
+			if len(urls) != n {
+				t.Errorf("%d nodes: agent %d can reach %d nodes, want every one", n, i, len(urls))
+			}
+			seen[urls[0]] = true
+		}
+		if len(seen) != n-1 {
+			t.Errorf("%d nodes: agents on %d nodes, want %d", n, len(seen), n-1)
+		}
+	}
+	one := &target{nodes: []*endpoint{{ws: "ws://only/ws"}}}
+	if got := one.agentURLs(3); len(got) != 1 || got[0] != "ws://only/ws" {
+		t.Errorf("one node: agent on %v", got)
 	}
 }
