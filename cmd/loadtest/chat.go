@@ -89,6 +89,9 @@ func chatWorkload(restart bool) workload {
 			if restart && tf.url != "" {
 				return nil, fmt.Errorf("%w: c2 kills the server, so it must start it: use --parley, not --url", errUsage)
 			}
+			if restart && tf.nodes > 1 && (cfg.killNode < 1 || cfg.killNode > tf.nodes) {
+				return nil, fmt.Errorf("%w: --kill-node %d: the run has nodes 1–%d", errUsage, cfg.killNode, tf.nodes)
+			}
 			return runChat(ctx, tf, *cfg, log)
 		},
 	}

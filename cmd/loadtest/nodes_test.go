@@ -87,7 +87,7 @@ func TestSeveralNodesFlagsRefuseBadInput(t *testing.T) {
 		})
 	}
 	var out, errs bytes.Buffer
-	if code := run(context.Background(), []string{"c2", "--nodes", "3", "--kill-node", "4", "--parley", "/nonexistent"}, &out, &errs); code != 2 {
+	if code := run(context.Background(), []string{"c2", "--nodes", "3", "--kill-node", "4"}, &out, &errs); code != 2 || !strings.Contains(errs.String(), "--kill-node 4: the run has nodes 1–3") {
 		t.Errorf("c2 --kill-node 4 of 3: exit %d, %q; want 2", code, errs.String())
 	}
 }
