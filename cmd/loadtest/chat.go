@@ -328,7 +328,6 @@ type outage struct {
 	resumed  time.Duration // kill → every connection ready again
 	allBack  bool
 	restarts int
-	moved    int // connections that came back on another node
 }
 
 // killAndRestart kills the server at at, starts it again after down, and
