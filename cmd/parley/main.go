@@ -83,7 +83,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer node.Stop(context.Background())
-	log = log.With("node", node.ID())
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
 	if err != nil {
 		return err
@@ -194,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("parley is serving", "version", version, "listen", ln.Addr().String(), "url", cfg.PublicURL,
+	log.Info("parley is serving", "version", version, "node", node.ID(), "listen", ln.Addr().String(), "url", cfg.PublicURL,
 		"database", store.Redact(cfg.DatabaseURL), "media_udp", media.UDPAddr().String(),
 		"media_tcp", addrString(media.TCPAddr()), "turn", addrString(media.TURNAddr()))
 	if ready != nil {
