@@ -2,6 +2,9 @@ package chat
 
 import (
 	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/auth"
 	"parley/chat/routing"
@@ -15,7 +18,14 @@ type (
 	PendingOffer = routing.PendingOffer
 	Turn         = routing.Turn
 	LocalTurn    = routing.LocalTurn
+	PGTurn       = routing.PGTurn
 )
+
+// NewPGTurn is the Turn of a node among several: a PostgreSQL advisory
+// lock per queue (routing.NewPGTurn).
+func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*PGTurn, error) {
+	return routing.NewPGTurn(ctx, pool, log)
+}
 
 // Agent statuses.
 const (
