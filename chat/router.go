@@ -21,10 +21,14 @@ type (
 	PGTurn       = routing.PGTurn
 )
 
+// TurnApplication is the application_name of a PGTurn's connection,
+// before the node's id.
+const TurnApplication = routing.TurnApplication
+
 // NewPGTurn is the Turn of a node among several: a PostgreSQL advisory
 // lock per queue (routing.NewPGTurn).
-func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*PGTurn, error) {
-	return routing.NewPGTurn(ctx, pool, log)
+func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, node string, log *slog.Logger) (*PGTurn, error) {
+	return routing.NewPGTurn(ctx, pool, node, log)
 }
 
 // Agent statuses.

@@ -34,6 +34,7 @@ var _ Turn = (*PGTurn)(nil)
 // connection; the node that took its turns meanwhile keeps them.
 type PGTurn struct {
 	pool *pgxpool.Pool
+	node string
 	log  *slog.Logger
 
 	mu   sync.Mutex // one query at a time on conn
@@ -44,10 +45,15 @@ type PGTurn struct {
 	done chan struct{}
 }
 
-// NewPGTurn opens the turn's connection, with pool's settings, and
-// checks it until Close.
-func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*PGTurn, error) {
-	t := &PGTurn{pool: pool, log: log, held: map[queues.QueueID]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+// TurnApplication is the application_name of a turn's connection, and
+// the node's id follows it: pg_stat_activity, joined to pg_locks, shows
+// which node routes which queue.
+const TurnApplication = "parley routing turn "
+
+// NewPGTurn opens the turn's connection of node, with pool's settings,
+// and checks it until Close.
+func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, node string, log *slog.Logger) (*PGTurn, error) {
+	t := &PGTurn{pool: pool, node: node, log: log, held: map[queues.QueueID]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	conn, err := t.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +64,9 @@ func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*PGTu
 }
 
 func (t *PGTurn) dial(ctx context.Context) (*pgx.Conn, error) {
-	return pgx.ConnectConfig(ctx, t.pool.Config().ConnConfig.Copy())
+	cfg := t.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = TurnApplication + t.node
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // Routes implements Turn: true while this node holds queue q's lock, or
@@ -86,7 +94,7 @@ func (t *PGTurn) Routes(ctx context.Context, q queues.QueueID) (bool, error) {
 
 // lostLocked drops the connection and every turn with it; t.mu is held.
 func (t *PGTurn) lostLocked(err error) {
-	if len(t.held) > 0 {
+	if len(t.held) > 0 && err != nil {
 		t.log.Warn("routing: the turn's connection failed: this node routes no queue until it has a new one", "err", err)
 	}
 	t.held = map[queues.QueueID]bool{}

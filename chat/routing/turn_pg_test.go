@@ -13,7 +13,7 @@ func TestTheTurnPassesToAnotherNodeWhenItsHoldersConnectionEnds(t *testing.T) {
 	pool, _ := chattest.DB(t)
 	ctx := context.Background()
 	newTurn := func() *PGTurn {
-		turn, err := NewPGTurn(ctx, pool, chattest.Quiet)
+		turn, err := NewPGTurn(ctx, pool, "test", chattest.Quiet)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,7 +40,7 @@ func newShared(ctx context.Context, cfg Config, pool *pgxpool.Pool, b bus.Bus, n
 	if err != nil {
 		return nil, err
 	}
-	turn, err := chat.NewPGTurn(ctx, pool, log.With("component", "chat"))
+	turn, err := chat.NewPGTurn(ctx, pool, node.ID(), log.With("component", "chat"))
 	if err != nil {
 		presence.Stop()
 		return nil, err
