@@ -82,15 +82,11 @@ func (d *chatNodes) router(t *testing.T) *node {
 	return nil
 }
 
-// waitFor polls cond (state other processes keep) until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitMessage waits for c to be sent the message text of conversation
+// id, past the messages before it.
+func waitMessage(t *testing.T, c *client.Client, id int64, text string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15s", what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the database another process writes
+	for eventOf(waitEvent(t, c, "chat.event", chatEvent(id, "message"))).Text != text {
 	}
 }
 
@@ -142,17 +138,9 @@ func TestAChatAcrossNodesIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
 		request(t, cust, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": fmt.Sprint("c", i), "text": fmt.Sprint("customer ", i)}, nil)
 		request(t, alice, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": fmt.Sprint("a", i), "text": fmt.Sprint("agent ", i)}, nil)
 	}
-	for i := range 5 {
-		want := fmt.Sprint("customer ", i)
-		if e := eventOf(waitEvent(t, alice, "chat.event", chatEvent(c.ID, "message"))); e.Text != want {
-			// the greeting and the agent's own come first
-			for e.Text != want {
-				e = eventOf(waitEvent(t, alice, "chat.event", chatEvent(c.ID, "message")))
-			}
-		}
-		want = fmt.Sprint("agent ", i)
-		for e := eventOf(waitEvent(t, cust, "chat.event", chatEvent(c.ID, "message"))); e.Text != want; e = eventOf(waitEvent(t, cust, "chat.event", chatEvent(c.ID, "message"))) {
-		}
+	for i := range 5 { // in order, each past the greeting and the other side's own
+		waitMessage(t, alice, c.ID, fmt.Sprint("customer ", i))
+		waitMessage(t, cust, c.ID, fmt.Sprint("agent ", i))
 	}
 	request(t, cust, "chat.typing", map[string]any{"conversation_id": c.ID, "typing": true}, nil)
 	waitEvent(t, alice, "chat.typing", typingOf(c.ID))
@@ -199,8 +187,7 @@ func TestATransferAcrossNodesReachesTheColleagueAndTheCustomer(t *testing.T) {
 		t.Errorf("the customer's transferred line names nobody: %+v", e)
 	}
 	request(t, bob, "chat.send", map[string]any{"conversation_id": c.ID, "client_id": "b1", "text": "bob here"}, nil)
-	for e := eventOf(waitEvent(t, cust, "chat.event", chatEvent(c.ID, "message"))); e.Text != "bob here"; e = eventOf(waitEvent(t, cust, "chat.event", chatEvent(c.ID, "message"))) {
-	}
+	waitMessage(t, cust, c.ID, "bob here")
 }
 
 // The node that routes the queue dies: the next chat is offered by
