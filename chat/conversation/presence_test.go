@@ -1,17 +1,49 @@
 package conversation
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
+
+	"parley/bus"
+	"parley/cluster"
+	"parley/store/storetest"
 )
 
-// LocalPresence tells of every change at once; the cluster's presence
-// (cluster/presence_test.go) passes the same steps, waiting for them.
+// presences are the implementations of Presence, each passing the same
+// steps: in this process, and the cluster's (one node of it here; the
+// cluster's own tests run two and kill one).
+func presences(t *testing.T) map[string]Presence {
+	pool := storetest.Pool(t, cluster.Migrations)
+	node, err := cluster.Start(context.Background(), pool, cluster.Options{ID: fmt.Sprint("presence-suite-", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Stop(context.Background()) })
+	shared, err := node.StartPresence(context.Background(), bus.NewMemory(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(shared.Stop)
+	return map[string]Presence{"local": NewLocalPresence(), "cluster": shared}
+}
+
 func TestPresenceTellsWhenAPrincipalComesAndGoes(t *testing.T) {
-	for name, p := range map[string]Presence{"local": NewLocalPresence()} {
+	for name, p := range presences(t) {
 		t.Run(name, func(t *testing.T) {
-			var changes []string
-			p.Watch(func(key string, online bool) { changes = append(changes, fmt.Sprint(key, online)) })
+			told := make(chan string, 16)
+			p.Watch(func(key string, online bool) { told <- fmt.Sprint(key, " ", online) })
+			next := func() string {
+				t.Helper()
+				select {
+				case s := <-told:
+					return s
+				case <-time.After(10 * time.Second):
+					t.Fatal("nothing told")
+					return ""
+				}
+			}
 			for i, step := range []struct {
 				key     string
 				d       int
@@ -26,12 +58,18 @@ func TestPresenceTellsWhenAPrincipalComesAndGoes(t *testing.T) {
 				{"user:1", -1, false, false},
 				{"user:1", 1, true, true}, // never below nobody
 			} {
-				changes = nil
 				p.Add(step.key, step.d)
-				if want := fmt.Sprint(step.key, step.online); step.changed && (len(changes) != 1 || changes[0] != want) {
-					t.Errorf("step %d: Add(%s, %d) told %v, want %s", i, step.key, step.d, changes, want)
-				} else if !step.changed && len(changes) > 0 {
-					t.Errorf("step %d: Add(%s, %d) told %v, want nothing", i, step.key, step.d, changes)
+				if step.changed {
+					if got, want := next(), fmt.Sprint(step.key, " ", step.online); got != want {
+						t.Fatalf("step %d: Add(%s, %d) told %q, want %q", i, step.key, step.d, got, want)
+					}
+				}
+				// A change of a key of its own after each step: a step
+				// that tells what it should not is told before it.
+				barrier := fmt.Sprint("visitor:barrier-", i)
+				p.Add(barrier, 1)
+				if got := next(); got != barrier+" true" {
+					t.Fatalf("step %d: Add(%s, %d) told %q, want nothing", i, step.key, step.d, got)
 				}
 				if got := p.Online(step.key); got != step.online {
 					t.Errorf("step %d: Online(%s) %v, want %v", i, step.key, got, step.online)
