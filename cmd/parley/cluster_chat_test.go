@@ -319,3 +319,50 @@ func TestLimitsHoldAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+// typingBy matches a chat.typing event of conversation id by the author
+// named name.
+func typingBy(id int64, name string) func(json.RawMessage) bool {
+	return func(d json.RawMessage) bool {
+		var e struct {
+			ConversationID int64 `json:"conversation_id"`
+			Typing         bool  `json:"typing"`
+			Author         struct {
+				Name string `json:"name"`
+			} `json:"author"`
+		}
+		json.Unmarshal(d, &e) //nolint:errcheck
+		return e.ConversationID == id && e.Typing && e.Author.Name == name
+	}
+}
+
+// A queue saved through one node holds on the others at once, not after
+// their caches' few seconds: the agent's node, which has the settings
+// cached, masks the agent's name as soon as the save is answered.
+func TestAQueueSavedOnOneNodeTakesEffectOnTheOthersAtOnce(t *testing.T) {
+	d := startChatNodes(t, 2, "show_agent_name = true")
+	alice := d.on(1).agent(t, "alice")
+	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
+	c := startChat(t, cust, "Quinn")
+	waitEvent(t, alice, "chat.offer", offerOf(c.ID))
+	request(t, alice, "chat.accept", map[string]any{"conversation_id": c.ID}, nil)
+	typing := func(on bool) {
+		t.Helper()
+		request(t, alice, "chat.typing", map[string]any{"conversation_id": c.ID, "typing": on}, nil)
+	}
+	typing(true) // alice's node reads the queue into its cache
+	waitEvent(t, cust, "chat.typing", typingBy(c.ID, "Alice Agent"))
+	admin := d.nodes[0].server().login(t, "ada")
+	if code, body := call(t, "PUT", d.nodes[0].base+"/api/admin/queues/"+d.queue, admin,
+		`{"name":"Nodes","show_agent_name":false,"agent_alias":"Support Team","statuses":["Resolved"],"members":["alice","bob"]}`); code != http.StatusOK {
+		t.Fatalf("save the queue on n1: %d %s", code, body)
+	}
+	typing(false)
+	typing(true)
+	waitEvent(t, cust, "chat.typing", func(d json.RawMessage) bool {
+		if typingBy(c.ID, "Alice Agent")(d) {
+			t.Fatal("the agent's node still shows the agent's name after the queue was saved on another node")
+		}
+		return typingBy(c.ID, "Support Team")(d)
+	})
+}
