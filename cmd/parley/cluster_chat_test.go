@@ -366,3 +366,38 @@ func TestAQueueSavedOnOneNodeTakesEffectOnTheOthersAtOnce(t *testing.T) {
 		return typingBy(c.ID, "Support Team")(d)
 	})
 }
+
+// A chat queued through a node that does not route its queue wakes the
+// node that does (routing.poke), rather than waiting for its tick (250
+// ms, which would make the mean wait about 125 ms).
+func TestAChatQueuedOnAnotherNodeWakesTheRoutingNodeAtOnce(t *testing.T) {
+	d := startChatNodes(t, 3, "capacity = 100")
+	alice := d.on(0).agent(t, "alice")
+	first := startChat(t, d.on(0).customer(t, d.on(0).visitorToken(t, "")), "First")
+	waitEvent(t, alice, "chat.offer", offerOf(first.ID))
+	routing := d.router(t)
+	if routing == nil {
+		t.Fatal("a chat was offered and no node holds the queue's turn")
+	}
+	var other int
+	for i, n := range d.nodes {
+		if n != routing {
+			other = i
+		}
+	}
+	const chats = 20
+	var total time.Duration
+	for i := range chats {
+		cust := d.on(other).customer(t, d.on(other).visitorToken(t, ""))
+		began := time.Now()
+		c := startChat(t, cust, fmt.Sprint("Customer", i))
+		waitEvent(t, alice, "chat.offer", offerOf(c.ID))
+		total += time.Since(began)
+		cust.Close()
+	}
+	mean := total / chats
+	t.Logf("queued on %s, routed on %s: chat.start → chat.offer %v on average", d.nodes[other].id, routing.id, mean)
+	if mean >= 80*time.Millisecond {
+		t.Errorf("a chat queued on another node waited %v on average for its offer: the routing node was not woken", mean)
+	}
+}
