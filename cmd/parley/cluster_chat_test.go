@@ -90,6 +90,21 @@ func waitMessage(t *testing.T, c *client.Client, id int64, text string) {
 	}
 }
 
+// waitRouter waits for a node to take the queue's turn, and returns it.
+func (d *chatNodes) waitRouter(t *testing.T) *node {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if n := d.router(t); n != nil {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no node took the queue's turn within 15s")
+		}
+		time.Sleep(20 * time.Millisecond) // polling locks other processes take
+	}
+}
+
 // typingOf matches a chat.typing event of conversation id.
 func typingOf(id int64) func(json.RawMessage) bool {
 	return func(d json.RawMessage) bool {
@@ -128,9 +143,17 @@ func userOnline(user int64, online bool) func(json.RawMessage) bool {
 
 func TestAChatAcrossNodesIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
 	d := startChatNodes(t, 3, "")
-	alice := d.on(1).agent(t, "alice")
+	// The chat waits for an agent; a node takes the queue's turn. The
+	// agent connects to another node, so the offer needs presence and a
+	// wake-up across nodes, and the customer to a third when there is one.
 	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
 	c := startChat(t, cust, "Vera")
+	routing := d.waitRouter(t)
+	agentNode := 1
+	if d.nodes[1] == routing {
+		agentNode = 2
+	}
+	alice := d.on(agentNode).agent(t, "alice")
 	waitEvent(t, alice, "chat.offer", offerOf(c.ID))
 	request(t, alice, "chat.accept", map[string]any{"conversation_id": c.ID}, nil)
 	waitEvent(t, cust, "chat.event", chatEvent(c.ID, "accepted"))
