@@ -244,18 +244,27 @@ func (p *Presence) loop() {
 		case <-ctx.Done():
 		}
 	}()
+	// Each step is bounded as a heartbeat is: a database that hangs
+	// costs a step, which is tried again.
+	step := func(f func(context.Context)) {
+		sctx, cancel := context.WithTimeout(ctx, p.c.opts.TTL)
+		defer cancel()
+		f(sctx)
+	}
 	for {
-		p.clean(ctx)
-		p.write(ctx)
+		step(p.clean)
+		step(p.write)
 		p.tell()
 		select {
 		case <-p.stop:
 			return
 		case <-p.kick:
 		case <-t.C:
-			if err := p.read(ctx); err != nil && ctx.Err() == nil {
-				p.log.Warn("cluster: read presence", "err", err)
-			}
+			step(func(ctx context.Context) {
+				if err := p.read(ctx); err != nil && ctx.Err() == nil {
+					p.log.Warn("cluster: read presence", "err", err)
+				}
+			})
 		}
 	}
 }
