@@ -71,9 +71,8 @@ func (p *LocalPresence) Watch(f func(key string, online bool)) {
 }
 
 // CustomerPresence tells the agents of the open conversations of the
-// visitor whose principal key is key (its Subject: the key names no
-// queue, and a visitor's subject is its own) that it came (online) or
-// went.
+// visitor with subject (its principal's Subject, which is the visitor's
+// own; its key names no queue) that it came (online) or went.
 func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
