@@ -121,3 +121,25 @@ func TestADeadNodesConnectionsStopCountingAndAreToldOffOnce(t *testing.T) {
 		t.Error("the live node's own key went offline with the dead node")
 	}
 }
+
+func TestANodeRestartedUnderItsIDDropsItsEarlierRunsConnections(t *testing.T) {
+	b := bus.NewMemory()
+	earlier := startNode(t, "restart-presence")
+	ep, ech := watchPresence(t, earlier, b, "user:restart-")
+	ep.Add("user:restart-1", 1)
+	if got := nextChange(t, ech, nil); got != "user:restart-1 true" {
+		t.Fatalf("told %q, want user:restart-1 true", got)
+	}
+	ep.Stop()
+	earlier.halt() // killed, and started again at once under the same id
+	later := startNode(t, "restart-presence")
+	lp, lch := watchPresence(t, later, b, "user:restart-")
+	if got := nextChange(t, lch, nil); got != "user:restart-1 false" {
+		t.Fatalf("told %q, want user:restart-1 false (the earlier run's connection)", got)
+	}
+	waitOnline(t, lp, "user:restart-1", false)
+	lp.Add("user:restart-1", 1)
+	if got := nextChange(t, lch, nil); got != "user:restart-1 true" {
+		t.Fatalf("told %q, want user:restart-1 true", got)
+	}
+}
