@@ -29,6 +29,13 @@ func watchPresence(t *testing.T, c *Cluster, b bus.Bus, prefix string) (*Presenc
 	return p, ch
 }
 
+// keys names a test run's keys: others' leftovers (cleaned up while the
+// test runs) are told under other names.
+func keys() func(name string) string {
+	prefix := fmt.Sprintf("user:%d-", time.Now().UnixNano())
+	return func(name string) string { return prefix + name }
+}
+
 // nextChange is the next change either node's watcher is told of.
 func nextChange(t *testing.T, a, b <-chan string) string {
 	t.Helper()
@@ -56,17 +63,18 @@ func waitOnline(t *testing.T, p *Presence, key string, want bool) {
 
 func TestPresenceIsTheSumOfTheNodesAndToldOnceInTheDeployment(t *testing.T) {
 	b := bus.NewMemory()
-	a, ach := watchPresence(t, startNode(t, "a-presence"), b, "user:")
-	c, cch := watchPresence(t, startNode(t, "c-presence"), b, "user:")
+	key := keys()
+	a, ach := watchPresence(t, startNode(t, "a-presence"), b, key(""))
+	c, cch := watchPresence(t, startNode(t, "c-presence"), b, key(""))
 	// Each step is followed by a change of a key of its own, so a second
 	// telling of a step's change would come before it.
 	mark := 0
 	barrier := func() {
 		t.Helper()
 		mark++
-		key := fmt.Sprint("user:barrier-", mark)
-		a.Add(key, 1)
-		if got, want := nextChange(t, ach, cch), key+" true"; got != want {
+		barrier := key(fmt.Sprint("barrier-", mark))
+		a.Add(barrier, 1)
+		if got, want := nextChange(t, ach, cch), barrier+" true"; got != want {
 			t.Fatalf("told %q before the barrier, want %q", got, want)
 		}
 	}
@@ -75,71 +83,73 @@ func TestPresenceIsTheSumOfTheNodesAndToldOnceInTheDeployment(t *testing.T) {
 		d    int
 		told string // "" nothing
 	}{
-		{a, 1, "user:1 true"},   // the first tab, on a
-		{c, 1, ""},              // a second, on c
-		{a, -1, ""},             // a's closes: c still holds one
-		{c, -1, "user:1 false"}, // the last one
-		{c, 1, "user:1 true"},
+		{a, 1, "1 true"},   // the first tab, on a
+		{c, 1, ""},         // a second, on c
+		{a, -1, ""},        // a's closes: c still holds one
+		{c, -1, "1 false"}, // the last one
+		{c, 1, "1 true"},
 	} {
-		step.on.Add("user:1", step.d)
+		step.on.Add(key("1"), step.d)
 		if step.told != "" {
-			if got := nextChange(t, ach, cch); got != step.told {
-				t.Fatalf("step %d: told %q, want %q", i, got, step.told)
+			if got := nextChange(t, ach, cch); got != key(step.told) {
+				t.Fatalf("step %d: told %q, want %q", i, got, key(step.told))
 			}
 		}
 		barrier()
-		want := step.told != "user:1 false"
-		waitOnline(t, a, "user:1", want)
-		waitOnline(t, c, "user:1", want)
+		want := step.told != "1 false"
+		waitOnline(t, a, key("1"), want)
+		waitOnline(t, c, key("1"), want)
 	}
 }
 
 func TestADeadNodesConnectionsStopCountingAndAreToldOffOnce(t *testing.T) {
 	b := bus.NewMemory()
+	key := keys()
 	deadNode := startNode(t, "dead-presence")
-	dead, dch := watchPresence(t, deadNode, b, "user:dead-")
-	live, lch := watchPresence(t, startNode(t, "live-presence"), b, "user:dead-")
-	dead.Add("user:dead-7", 1)
-	live.Add("user:dead-8", 1)
-	for _, want := range []string{"user:dead-7 true", "user:dead-8 true"} {
+	dead, dch := watchPresence(t, deadNode, b, key(""))
+	live, lch := watchPresence(t, startNode(t, "live-presence"), b, key(""))
+	dead.Add(key("7"), 1)
+	live.Add(key("8"), 1)
+	for _, want := range []string{key("7 true"), key("8 true")} {
 		if got := nextChange(t, dch, lch); got != want {
 			t.Fatalf("told %q, want %q", got, want)
 		}
 	}
-	waitOnline(t, live, "user:dead-7", true)
+	waitOnline(t, live, key("7"), true)
 	dead.Stop()
 	deadNode.halt() // as kill -9: the rows stay
-	waitOnline(t, live, "user:dead-7", false)
-	if got := nextChange(t, dch, lch); got != "user:dead-7 false" {
+	waitOnline(t, live, key("7"), false)
+	if got := nextChange(t, dch, lch); got != key("7 false") {
 		t.Fatalf("told %q, want user:7 false", got)
 	}
-	live.Add("user:dead-9", 1)
-	if got := nextChange(t, dch, lch); got != "user:dead-9 true" {
+	live.Add(key("9"), 1)
+	if got := nextChange(t, dch, lch); got != key("9 true") {
 		t.Fatalf("told %q after the dead node's key, want user:9 true (once is enough)", got)
 	}
-	if !live.Online("user:dead-8") {
+	if !live.Online(key("8")) {
 		t.Error("the live node's own key went offline with the dead node")
 	}
 }
 
 func TestANodeRestartedUnderItsIDDropsItsEarlierRunsConnections(t *testing.T) {
 	b := bus.NewMemory()
+	key := keys()
 	earlier := startNode(t, "restart-presence")
-	ep, ech := watchPresence(t, earlier, b, "user:restart-")
-	ep.Add("user:restart-1", 1)
-	if got := nextChange(t, ech, nil); got != "user:restart-1 true" {
+	ep, ech := watchPresence(t, earlier, b, key(""))
+	ep.Add(key("1"), 1)
+	if got := nextChange(t, ech, nil); got != key("1 true") {
 		t.Fatalf("told %q, want user:restart-1 true", got)
 	}
 	ep.Stop()
 	earlier.halt() // killed, and started again at once under the same id
 	later := startNode(t, "restart-presence")
-	lp, lch := watchPresence(t, later, b, "user:restart-")
-	if got := nextChange(t, lch, nil); got != "user:restart-1 false" {
+	lp, lch := watchPresence(t, later, b, key(""))
+	if got := nextChange(t, lch, nil); got != key("1 false") {
 		t.Fatalf("told %q, want user:restart-1 false (the earlier run's connection)", got)
 	}
-	waitOnline(t, lp, "user:restart-1", false)
-	lp.Add("user:restart-1", 1)
-	if got := nextChange(t, lch, nil); got != "user:restart-1 true" {
+	waitOnline(t, lp, key("1"), false)
+	lp.Add(key("1"), 1)
+	if got := nextChange(t, lch, nil); got != key("1 true") {
 		t.Fatalf("told %q, want user:restart-1 true", got)
 	}
 }
