@@ -97,7 +97,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout})
+	shared, err := newShared(startCtx, cfg, pool, b, node, log)
+	if err != nil {
+		return err
+	}
+	defer shared.stop()
+	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout,
+		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes})
 	if cfg.Demo {
 		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
 			return err
@@ -135,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer confSvc.Stop()
 	roomSvc := rooms.New(confSvc, chatSvc, b, log.With("component", "rooms"))
+	if shared.roomNumbers != nil {
+		roomSvc.LimitNumbers(shared.roomNumbers)
+	}
 	chatSvc.OnClose(roomSvc.ConversationClosed)
 	signaling.RegisterRooms(router, roomSvc)
 	chatCtx, stopChat := context.WithCancel(context.Background())
@@ -159,7 +168,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			RequestsPerAddress:   cfg.MaxRequestsPerAddress,
 			WebsocketsPerAddress: cfg.MaxWSPerAddress,
 		},
-		SignedOut: hub.CloseSignedOut,
+		SignedOut:       hub.CloseSignedOut,
+		LoginLimit:      shared.logins,
+		RoomNumberLimit: shared.lookups,
 	})
 
 	if cfg.DebugAddr != "" {
