@@ -1,29 +1,37 @@
 package chat
 
-import "parley/auth"
+import (
+	"strconv"
+	"strings"
+
+	"parley/auth"
+)
 
 // Connected and Disconnected are called by the websocket surface for each
 // connection that opens and ends.
-func (s *Service) Connected(pr auth.Principal) { s.presenceChanged(pr, 1) }
+func (s *Service) Connected(pr auth.Principal) { s.presence.Add(pr.Key(), 1) }
 
 // Disconnected: see Connected.
-func (s *Service) Disconnected(pr auth.Principal) { s.presenceChanged(pr, -1) }
+func (s *Service) Disconnected(pr auth.Principal) { s.presence.Add(pr.Key(), -1) }
 
-// presenceChanged counts pr's connection; when pr comes or goes, an agent
-// back online may take waiting chats, and a customer's agents are told.
-func (s *Service) presenceChanged(pr auth.Principal, d int) {
-	if !s.presence.Add(pr.Key(), d) {
-		return
-	}
-	online := d > 0
-	switch pr.Kind {
+// presenceChanged is told once in the deployment when the principal with
+// key comes (its first connection on any node) or goes (its last one
+// ends, or its node dies): an agent back online may take waiting chats,
+// the staff directory shows it, and a customer's agents are told.
+func (s *Service) presenceChanged(key string, online bool) {
+	kind, id, _ := strings.Cut(key, ":")
+	switch auth.Kind(kind) {
 	case auth.KindUser:
-		s.dir.changed(pr.UserID) // the staff directory shows who is connected
+		user, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return
+		}
+		s.dir.changed(auth.UserID(user)) // the staff directory shows who is connected
 		if online {
 			s.router.Poke() // an available agent came back: there may be chats for them
 		}
 	case auth.KindVisitor:
-		s.conv.CustomerPresence(pr, online)
+		s.conv.CustomerPresence(id, online)
 	}
 }
 

@@ -2,6 +2,9 @@ package chat
 
 import (
 	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/auth"
 	"parley/chat/routing"
@@ -15,7 +18,18 @@ type (
 	PendingOffer = routing.PendingOffer
 	Turn         = routing.Turn
 	LocalTurn    = routing.LocalTurn
+	PGTurn       = routing.PGTurn
 )
+
+// TurnApplication is the application_name of a PGTurn's connection,
+// before the node's id.
+const TurnApplication = routing.TurnApplication
+
+// NewPGTurn is the Turn of a node among several: a PostgreSQL advisory
+// lock per queue (routing.NewPGTurn).
+func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, node string, log *slog.Logger) (*PGTurn, error) {
+	return routing.NewPGTurn(ctx, pool, node, log)
+}
 
 // Agent statuses.
 const (

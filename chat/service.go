@@ -50,6 +50,11 @@ type Options struct {
 	Presence   Presence
 	QueueCache queues.Cache
 	Turn       Turn
+	// Nodes says several nodes serve the deployment over a shared bus:
+	// each router's pokes wake the others' (routing.poke), and a queue
+	// saved here is dropped from the others' caches (queue.saved; unless
+	// QueueCache is set). Off, nothing more goes on the bus.
+	Nodes bool
 	// DBTimeout bounds each database step of the service's own loops: a
 	// batch of messages committed, a router pass, an expiry of offers. A
 	// database that hangs then costs a step this long: its senders are
@@ -61,10 +66,13 @@ type Options struct {
 // router over them. Run starts its router and message writer.
 type Service struct {
 	presence Presence
-	dir      *directory
-	queues   *queues.Store
-	conv     *conversation.Log
-	router   *routing.Router
+	nodes    *nodes // nil on a node alone
+	// forgetHere drops a queue another node saved from this node's cache
+	forgetHere func(QueueID)
+	dir        *directory
+	queues     *queues.Store
+	conv       *conversation.Log
+	router     *routing.Router
 }
 
 // New makes the service. Call Run to route and write.
@@ -72,18 +80,32 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	if opt.Presence == nil {
 		opt.Presence = NewLocalPresence()
 	}
+	var n *nodes
+	if opt.Nodes {
+		n = newNodes(b, log)
+	}
+	forgetHere := func(queues.QueueID) {} // another node saved a queue
+	if opt.QueueCache == nil && n != nil {
+		local := queues.NewLocalCache()
+		opt.QueueCache, forgetHere = toldCache{local, n}, local.Forget
+	}
 	if opt.QueueCache == nil {
 		opt.QueueCache = queues.NewLocalCache()
+	}
+	var spread func()
+	if n != nil {
+		spread = n.poke
 	}
 	qs := queues.New(pool, opt.QueueCache)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
 		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
 	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
-		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed})
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread})
 	conv.SetHooks(router)
-	s := &Service{presence: opt.Presence, dir: dir, queues: qs, conv: conv, router: router}
+	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router}
 	s.queues.OnChange(s.queueChanged)
+	s.presence.Watch(s.presenceChanged)
 	return s
 }
 
@@ -95,6 +117,10 @@ func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }
 // ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if s.nodes != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.nodes.run(ctx, s.router.Wake, s.forgetHere) }()
+	}
 	wg.Add(3)
 	go func() { defer wg.Done(); s.conv.Run(ctx) }()
 	go func() { defer wg.Done(); s.router.Run(ctx) }()

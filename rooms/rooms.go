@@ -47,7 +47,7 @@ type Service struct {
 	chat    Chat
 	bus     bus.Bus
 	log     *slog.Logger
-	numbers *auth.Limiter // wrong room numbers, per principal
+	numbers auth.RateLimit // wrong room numbers, per principal
 
 	mu      sync.Mutex
 	clients map[Client]map[string]*conference.Member // each connection's members, by room
@@ -62,6 +62,10 @@ func New(conf *conference.Service, c Chat, b bus.Bus, log *slog.Logger) *Service
 	conf.OnActivity = s.activity
 	return s
 }
+
+// LimitNumbers sets the limit of wrong room numbers (several nodes share
+// one: auth.PGLimiter); call it before the service is used.
+func (s *Service) LimitNumbers(l auth.RateLimit) { s.numbers = l }
 
 // activity writes a conversation room's activity to the transcript.
 func (s *Service) activity(r conference.Room, a conference.Activity) {

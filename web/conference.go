@@ -17,7 +17,7 @@ import (
 type conferenceAPI struct {
 	*api
 	conf  *conference.Service
-	wrong *auth.Limiter
+	wrong auth.RateLimit
 }
 
 func (a *conferenceAPI) routes(e *echo.Echo) {

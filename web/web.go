@@ -44,10 +44,10 @@ type Deps struct {
 	Limits     Limits
 	// LoginLimit limits sign-in attempts per client address; nil: 10 at
 	// once, then one every 6 seconds.
-	LoginLimit *auth.Limiter
+	LoginLimit auth.RateLimit
 	// RoomNumberLimit limits wrong room numbers per client address; nil:
 	// 10, then one every 30 seconds.
-	RoomNumberLimit *auth.Limiter
+	RoomNumberLimit auth.RateLimit
 	// KeyLimit limits unknown widget keys per client address; nil: 10,
 	// then one every 30 seconds.
 	KeyLimit *auth.Limiter

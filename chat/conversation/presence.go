@@ -5,28 +5,34 @@ import (
 	"sync"
 	"time"
 
-	"parley/auth"
+	"github.com/jackc/pgx/v5"
 )
 
 // Presence counts the open connections of each principal (by its key).
 // Routing offers chats only to agents with a connection; agents see
 // whether their customer is still there. LocalPresence counts this
-// node's connections, which is everything on one node; presence over
-// several nodes adds an implementation that sums the nodes' counts.
+// process's connections, which is everything on one node; the cluster's
+// presence (cluster.Presence) counts every live node's.
 type Presence interface {
-	// Online reports whether key has a connection open.
+	// Online reports whether key has a connection open (on any node).
 	Online(key string) bool
-	// Add changes key's count by d and reports whether key went online
-	// or offline by it.
-	Add(key string, d int) (changed bool)
+	// Add changes key's count of connections on this node by d.
+	Add(key string, d int)
+	// Watch sets f, told of each key that comes online (its first
+	// connection anywhere) or goes offline (its last one ends, or the
+	// node holding it dies): once in the whole deployment, on one node.
+	// Call it before the first Add; f must not block for long.
+	Watch(f func(key string, online bool))
 }
 
 var _ Presence = (*LocalPresence)(nil)
 
-// LocalPresence is Presence in this process.
+// LocalPresence is Presence in this process: Add tells the watcher at
+// once, on the caller's goroutine.
 type LocalPresence struct {
 	mu    sync.Mutex
 	count map[string]int
+	watch func(key string, online bool)
 }
 
 // NewLocalPresence makes a presence with nobody connected.
@@ -40,9 +46,8 @@ func (p *LocalPresence) Online(key string) bool {
 }
 
 // Add implements Presence.
-func (p *LocalPresence) Add(key string, d int) (changed bool) {
+func (p *LocalPresence) Add(key string, d int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	before := p.count[key]
 	after := before + d
 	if after <= 0 {
@@ -51,20 +56,37 @@ func (p *LocalPresence) Add(key string, d int) (changed bool) {
 	} else {
 		p.count[key] = after
 	}
-	return (before == 0) != (after == 0)
+	watch := p.watch
+	p.mu.Unlock()
+	if (before == 0) != (after == 0) && watch != nil {
+		watch(key, after > 0)
+	}
 }
 
-// CustomerPresence tells the agents of visitor pr's open conversations
-// that it came (online) or went.
-func (s *Log) CustomerPresence(pr auth.Principal, online bool) {
+// Watch implements Presence.
+func (p *LocalPresence) Watch(f func(key string, online bool)) {
+	p.mu.Lock()
+	p.watch = f
+	p.mu.Unlock()
+}
+
+// CustomerPresence tells the agents of the open conversations of the
+// visitor with subject (its principal's Subject, which is the visitor's
+// own; its key names no queue) that it came (online) or went.
+func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	open, err := s.openOf(ctx, pr)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state <> 'closed' ORDER BY id`, subject)
 	if err != nil {
 		s.log.Warn("presence: open conversations", "err", err)
 		return
 	}
-	for _, c := range open {
-		s.PublishSubject(StaffSubject(c.ID), "chat.presence", map[string]any{"conversation_id": c.ID, "customer_online": online})
+	open, err := pgx.CollectRows(rows, pgx.RowTo[ID])
+	if err != nil {
+		s.log.Warn("presence: open conversations", "err", err)
+		return
+	}
+	for _, id := range open {
+		s.PublishSubject(StaffSubject(id), "chat.presence", map[string]any{"conversation_id": id, "customer_online": online})
 	}
 }

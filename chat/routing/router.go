@@ -35,6 +35,11 @@ type Options struct {
 	// OnStatus is told of each user whose status changed (set, or paused
 	// for missed offers), after the commit: the staff directory.
 	OnStatus func(auth.UserID)
+	// Spread, when set, is called by every Poke to wake the other nodes'
+	// routers too (which take it as Wake): the node that routes a
+	// queue now may not be the one where its chat arrived or its agent
+	// freed a place. It must not block.
+	Spread func()
 }
 
 // Router routes the chats of the conversation log conv over the queues
@@ -78,9 +83,18 @@ func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversat
 // Run routes until ctx ends.
 func (s *Router) Run(ctx context.Context) { s.routeLoop(ctx) }
 
-// Poke asks the router to look again soon: a chat arrived, an agent
-// freed up or came back.
+// Poke asks the router to look again soon, here and (Options.Spread) on
+// the other nodes: a chat arrived, an agent freed up or came back.
 func (s *Router) Poke() {
+	s.Wake()
+	if s.opt.Spread != nil {
+		s.opt.Spread()
+	}
+}
+
+// Wake asks this node's router alone to look again soon: another node's
+// Poke. Wakes that come while the router works are one more pass.
+func (s *Router) Wake() {
 	select {
 	case s.kick <- struct{}{}:
 	default:

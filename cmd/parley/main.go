@@ -83,7 +83,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer node.Stop(context.Background())
-	log = log.With("node", node.ID())
 	authSvc, err := auth.NewService(startCtx, pool, auth.Options{BcryptCost: cfg.BcryptCost})
 	if err != nil {
 		return err
@@ -98,7 +97,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout})
+	shared, err := newShared(startCtx, cfg, pool, b, node, log)
+	if err != nil {
+		return err
+	}
+	defer shared.stop()
+	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout,
+		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes})
 	if cfg.Demo {
 		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
 			return err
@@ -136,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer confSvc.Stop()
 	roomSvc := rooms.New(confSvc, chatSvc, b, log.With("component", "rooms"))
+	if shared.roomNumbers != nil {
+		roomSvc.LimitNumbers(shared.roomNumbers)
+	}
 	chatSvc.OnClose(roomSvc.ConversationClosed)
 	signaling.RegisterRooms(router, roomSvc)
 	chatCtx, stopChat := context.WithCancel(context.Background())
@@ -160,7 +168,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			RequestsPerAddress:   cfg.MaxRequestsPerAddress,
 			WebsocketsPerAddress: cfg.MaxWSPerAddress,
 		},
-		SignedOut: hub.CloseSignedOut,
+		SignedOut:       hub.CloseSignedOut,
+		LoginLimit:      shared.logins,
+		RoomNumberLimit: shared.lookups,
 	})
 
 	if cfg.DebugAddr != "" {
@@ -194,7 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("parley is serving", "version", version, "listen", ln.Addr().String(), "url", cfg.PublicURL,
+	log.Info("parley is serving", "version", version, "node", node.ID(), "listen", ln.Addr().String(), "url", cfg.PublicURL,
 		"database", store.Redact(cfg.DatabaseURL), "media_udp", media.UDPAddr().String(),
 		"media_tcp", addrString(media.TCPAddr()), "turn", addrString(media.TURNAddr()))
 	if ready != nil {
