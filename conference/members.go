@@ -119,6 +119,9 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	if name == "" {
 		name = p.Name
 	}
+	if s.sfu == nil {
+		return nil, Joined{}, WithMessage(ErrUnavailable, "this node runs no media server")
+	}
 	m := &Member{id: newID("p", 6), name: name, kind: string(p.Role), receiveOnly: opt.ReceiveOnly,
 		principal: p, roomID: r.ID, onGone: opt.OnGone, hidden: opt.Hidden, svc: s}
 	ice, err := s.sfu.ICEServers(m.id)

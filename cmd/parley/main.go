@@ -129,8 +129,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
 	}
 	defer media.Close()
-	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
-		conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()})
+	confOpt := conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()}
+	if cfg.NATSURL != "" {
+		confOpt.Node = node // many nodes: each room hosted by one
+	}
+	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"), confOpt)
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
@@ -138,6 +141,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	roomSvc := rooms.New(confSvc, chatSvc, b, log.With("component", "rooms"))
 	chatSvc.OnClose(roomSvc.ConversationClosed)
 	signaling.RegisterRooms(router, roomSvc)
+	if req, ok := b.(bus.Requester); ok && cfg.NATSURL != "" {
+		if err := roomSvc.Relay(node, req); err != nil {
+			return err
+		}
+	}
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
@@ -209,8 +217,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	downCtx, cancelDown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelDown()
-	// Websockets first: they are told, flushed and closed; new upgrades
+	// The rooms this node hosts move to others first, then the
+	// websockets: they are told, flushed and closed; new upgrades
 	// are refused. Then HTTP stops accepting and drains its requests.
+	roomSvc.Drain(downCtx)
 	if err := hub.Shutdown(downCtx); err != nil {
 		log.Warn("websockets did not drain in time", "err", err)
 	}

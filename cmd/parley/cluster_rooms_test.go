@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/signaling/client"
+)
+
+// Video rooms across nodes: each room is hosted by one node's SFU, and
+// connections on the other nodes use it through the bus.
+
+// agentOn connects a demo account to node n.
+func agentOn(t *testing.T, n *node, name string) *client.Client {
+	t.Helper()
+	c, _, err := client.Connect(ctxFor(t), n.ws(), client.Options{Token: n.server().login(t, name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// guestOn connects a guest of the conference room numbered number to
+// node n, its token asked of n too.
+func guestOn(t *testing.T, n *node, number, name string) *client.Client {
+	t.Helper()
+	resp, body := post(t, n.base+"/api/conference/guest", `{"number":"`+number+`","name":"`+name+`"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("guest %s: %d %s", name, resp.StatusCode, body)
+	}
+	var g struct{ Token string }
+	json.Unmarshal(body, &g) //nolint:errcheck
+	c, _, err := client.Connect(ctxFor(t), n.ws(), client.Options{Token: g.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// conferenceRoom has c create a conference room.
+func conferenceRoom(t *testing.T, c *client.Client, name string) roomInfo {
+	t.Helper()
+	var created struct{ Room roomInfo }
+	request(t, c, "room.create", map[string]any{"name": name}, &created)
+	return created.Room
+}
+
+// seeEachOther has every peer publish a camera and waits until each
+// receives every other's video.
+func seeEachOther(t *testing.T, peers []*rtcPeer, ids []string) {
+	t.Helper()
+	for _, p := range peers {
+		p.publish(t, "camera")
+	}
+	for i, p := range peers {
+		for j, id := range ids {
+			if i != j {
+				p.waitReceiving(t, id)
+			}
+		}
+	}
+}
+
+// A room joined from three nodes: alice's websocket is on n1 (so n1
+// hosts the room), one guest's on n2, another's on n3. Each receives the
+// other two's video, the relayed members' signalling and media included.
+func TestARoomJoinedFromThreeNodes(t *testing.T) {
+	d := startNodes(t, 3)
+	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Across")
+	g2 := guestOn(t, n2, *r.Number, "Gwen")
+	g3 := guestOn(t, n3, *r.Number, "Gus")
+	var peers []*rtcPeer
+	var ids []string
+	for _, c := range []*client.Client{alice, g2, g3} {
+		p, j := enter(t, c, r.ID, nil)
+		peers = append(peers, p)
+		ids = append(ids, j.ParticipantID)
+	}
+	// Each joiner is told of those there before it, wherever they are.
+	if len(peers[2].joinedWith) != 2 {
+		t.Fatalf("the third joiner saw %v, want the two others", peers[2].joinedWith)
+	}
+	seeEachOther(t, peers, ids)
+	host := hostOf(t, d, r.ID)
+	if host != n1.id {
+		t.Fatalf("room hosted by %q, want n1 (the first joiner's node)", host)
+	}
+	// Leaving on n3 is relayed: the others hear of it.
+	request(t, g3, "room.leave", map[string]any{"room_id": r.ID}, nil)
+	peers[0].wait(t, "room.participant_left", func(data json.RawMessage) bool {
+		var e struct {
+			ParticipantID string `json:"participant_id"`
+			Reason        string `json:"reason"`
+		}
+		json.Unmarshal(data, &e) //nolint:errcheck
+		return e.ParticipantID == ids[2] && e.Reason == "left"
+	})
+}
+
+// openDB connects to the deployment's database.
+func openDB(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	db, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	return db
+}
+
+// hostOf is the node recorded as room id's host.
+func hostOf(t *testing.T, d *deployment, id string) string {
+	t.Helper()
+	db := openDB(t, d.db)
+	var host *string
+	if err := db.QueryRow(ctxFor(t), `SELECT node_id FROM rooms WHERE id = $1`, id).Scan(&host); err != nil {
+		t.Fatal(err)
+	}
+	if host == nil {
+		return ""
+	}
+	return *host
+}
+
+// kill -9 of the room's node: the participants on the other nodes are
+// told within 10 s (room.moved, host_lost), join again, and their media
+// flows again through the room's new host.
+func TestARoomMovesWhenItsNodeIsKilled(t *testing.T) {
+	d := startNodes(t, 3)
+	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Doomed host")
+	// The first joiner's node hosts the room: n3.
+	g3 := guestOn(t, n3, *r.Number, "Gus")
+	enter(t, g3, r.ID, nil)
+	g2 := guestOn(t, n2, *r.Number, "Gwen")
+	ap, aj := enter(t, alice, r.ID, nil)
+	gp, gj := enter(t, g2, r.ID, nil)
+	seeEachOther(t, []*rtcPeer{ap, gp}, []string{aj.ParticipantID, gj.ParticipantID})
+	if host := hostOf(t, d, r.ID); host != n3.id {
+		t.Fatalf("room hosted by %q, want n3", host)
+	}
+
+	killed := time.Now()
+	n3.kill(t)
+	moved := func(data json.RawMessage) bool {
+		var e struct {
+			RoomID string `json:"room_id"`
+			Reason string `json:"reason"`
+		}
+		json.Unmarshal(data, &e) //nolint:errcheck
+		return e.RoomID == r.ID && e.Reason == "host_lost"
+	}
+	ap.wait(t, "room.moved", moved)
+	gp.wait(t, "room.moved", moved)
+	if took := time.Since(killed); took > 10*time.Second {
+		t.Fatalf("told after %v, want within 10 s", took)
+	}
+
+	// The pages join again (here on fresh connections to the same nodes:
+	// rtcpeer drives one peer per connection) and see each other again.
+	alice2 := agentOn(t, n1, "alice")
+	gwen2 := guestOn(t, n2, *r.Number, "Gwen")
+	ap2, aj2 := enter(t, alice2, r.ID, nil)
+	gp2, gj2 := enter(t, gwen2, r.ID, nil)
+	seeEachOther(t, []*rtcPeer{ap2, gp2}, []string{aj2.ParticipantID, gj2.ParticipantID})
+	if host := hostOf(t, d, r.ID); host != n1.id {
+		t.Fatalf("room now hosted by %q, want n1 (the first to join again)", host)
+	}
+	// The connections told to move are not in the room any more: they
+	// may join again themselves.
+	if code := requestErr(t, alice, "rtc.restart", map[string]any{"room_id": r.ID}); code != "not_found" {
+		t.Fatalf("the moved connection's old seat: %s, want not_found", code)
+	}
+}

@@ -1,0 +1,159 @@
+package conference
+
+import (
+	"context"
+
+	"parley/cluster"
+)
+
+// With many nodes (Options.Node), each live room has one host: the node
+// whose SFU holds its media, recorded in rooms.node_id. Host chooses it
+// at a join when the room has no live host; a conditional UPDATE makes
+// two nodes racing agree on one. The host keeps the room while it lives;
+// a host that is gone (HostGone) or stops (Release) leaves its rooms
+// without one, and the next join chooses again.
+
+// Host is the node that hosts room r for a join now: its recorded host
+// while that node lives, else this node if it runs an SFU, else the live
+// node running one with the fewest live rooms (ties by id). "" with one
+// node alone: this node hosts every room.
+func (s *Service) Host(ctx context.Context, r Room) (string, error) {
+	node := s.opt.Node
+	if node == nil {
+		return "", nil
+	}
+	for try := 0; try < 5; try++ {
+		if r.Ended() {
+			return "", ErrEnded
+		}
+		if h := r.Host(); h != "" && node.IsAlive(h) {
+			return h, nil
+		}
+		pick, err := s.pickHost(ctx)
+		if err != nil {
+			return "", err
+		}
+		// This node's view of the living lags a heartbeat: the database
+		// has the last word on whether the recorded host is alive.
+		tag, err := s.pool.Exec(ctx, `UPDATE rooms SET node_id = $2
+			WHERE id = $1 AND ended_at IS NULL AND node_id IS NOT DISTINCT FROM $3
+			  AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = rooms.node_id
+				AND n.stopped_at IS NULL AND n.heartbeat_at > now() - make_interval(secs => $4))`,
+			r.ID, pick, r.host, node.TTL().Seconds())
+		if err != nil {
+			return "", err
+		}
+		if tag.RowsAffected() == 1 {
+			return pick, nil
+		}
+		// The host lives after all, another node chose first, or the
+		// room ended: read it again.
+		old := r.Host()
+		if r, err = s.Get(ctx, r.ID); err != nil {
+			return "", err
+		}
+		if h := r.Host(); h != "" && h == old && !r.Ended() {
+			return h, nil // alive, as the database says
+		}
+	}
+	return "", WithMessage(ErrUnavailable, "could not choose a node for this room; try again")
+}
+
+// pickHost is this node when it runs an SFU, else the live media node
+// with the fewest live rooms.
+func (s *Service) pickHost(ctx context.Context) (string, error) {
+	if s.sfu != nil {
+		return s.opt.Node.ID(), nil
+	}
+	var media []string
+	for _, n := range s.opt.Node.Alive() {
+		if n.Media {
+			media = append(media, n.ID)
+		}
+	}
+	if len(media) == 0 {
+		return "", WithMessage(ErrUnavailable, "no node runs a media server now; try again in a moment")
+	}
+	var pick string
+	err := s.pool.QueryRow(ctx, `SELECT n FROM unnest($1::text[]) AS n
+		LEFT JOIN rooms r ON r.node_id = n AND r.ended_at IS NULL
+		GROUP BY n ORDER BY count(r.id), n LIMIT 1`, media).Scan(&pick)
+	return pick, err
+}
+
+// HostGone takes over the rooms that gone hosted, which has gone
+// (cluster.OnGone): each is taken by exactly one node (a conditional
+// UPDATE per room), left without a host for the next join to choose one,
+// and its empty-room timer armed here. Their participants are told by
+// their own nodes (parley/rooms).
+func (s *Service) HostGone(ctx context.Context, gone cluster.Node) error {
+	rows, err := s.pool.Query(ctx, `UPDATE rooms SET node_id = NULL WHERE node_id = $1 AND ended_at IS NULL
+		RETURNING `+roomColumns, gone.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		s.open(r)
+	}
+	return rows.Err()
+}
+
+// Release lets go of every room this node hosts, as it stops: each is
+// left without a host, its participants everywhere are told to move
+// (room.moved, reason "host_stopping") and rejoin, which chooses a live
+// node, and its media here is closed. It returns how many rooms it let
+// go.
+func (s *Service) Release(ctx context.Context) (int, error) {
+	if s.opt.Node == nil {
+		return 0, nil
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE rooms SET node_id = NULL WHERE node_id = $1 AND ended_at IS NULL
+		RETURNING id`, s.opt.Node.ID())
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		s.Moved(id, MovedHostStopping)
+		s.CloseLive(id)
+	}
+	return len(ids), nil
+}
+
+// The reasons of room.moved.
+const (
+	MovedHostLost     = "host_lost"
+	MovedHostStopping = "host_stopping"
+)
+
+// Moved tells room id's participants (on every node) that its host went
+// away: they join the room again, on the node it is hosted by next.
+func (s *Service) Moved(id, reason string) {
+	s.publish(Subject(id), "room.moved", map[string]any{"room_id": id, "reason": reason})
+}
+
+// CloseLive closes room id's live room on this node, if it has one,
+// without ending the room: its members here are gone (their OnGone is
+// called) and its media closed. The room ended elsewhere, or its host
+// moved.
+func (s *Service) CloseLive(id string) {
+	lr, members := s.live.Close(id)
+	gone(members)
+	closeMedia(lr)
+}
