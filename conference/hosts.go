@@ -105,7 +105,8 @@ func (s *Service) HostGone(ctx context.Context, gone cluster.Node) error {
 
 // Release lets go of every room this node hosts, as it stops: each is
 // left without a host, its participants everywhere are told to move
-// (room.moved, reason "host_stopping") and rejoin, which chooses a live
+// (each member's OnGone, with Member.Moved "host_stopping": the layer
+// above tells its client room.moved) and rejoin, which chooses a live
 // node, and its media here is closed. It returns how many rooms it let
 // go.
 func (s *Service) Release(ctx context.Context) (int, error) {
@@ -130,8 +131,7 @@ func (s *Service) Release(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, id := range ids {
-		s.Moved(id, MovedHostStopping)
-		s.CloseLive(id)
+		s.closeLive(id, MovedHostStopping)
 	}
 	return len(ids), nil
 }
@@ -142,18 +142,19 @@ const (
 	MovedHostStopping = "host_stopping"
 )
 
-// Moved tells room id's participants (on every node) that its host went
-// away: they join the room again, on the node it is hosted by next.
-func (s *Service) Moved(id, reason string) {
-	s.publish(Subject(id), "room.moved", map[string]any{"room_id": id, "reason": reason})
-}
-
 // CloseLive closes room id's live room on this node, if it has one,
 // without ending the room: its members here are gone (their OnGone is
 // called) and its media closed. The room ended elsewhere, or its host
 // moved.
-func (s *Service) CloseLive(id string) {
+func (s *Service) CloseLive(id string) { s.closeLive(id, "") }
+
+// closeLive closes room id's live room here; its members are gone with
+// moved as the reason they give (Member.Moved).
+func (s *Service) closeLive(id, moved string) {
 	lr, members := s.live.Close(id)
+	for _, m := range members {
+		m.moved = moved
+	}
 	gone(members)
 	closeMedia(lr)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/auth"
@@ -77,9 +78,9 @@ type relayRequest struct {
 	Member string `json:"member,omitempty"`
 
 	// join
-	Principal *auth.Principal  `json:"principal,omitempty"`
-	Join      *relayJoin       `json:"join,omitempty"`
-	Signal    string           `json:"signal,omitempty"`
+	Principal *auth.Principal `json:"principal,omitempty"`
+	Join      *relayJoin      `json:"join,omitempty"`
+	Signal    string          `json:"signal,omitempty"`
 	// publish, answer
 	SDP    string                 `json:"sdp,omitempty"`
 	Tracks []conference.TrackInfo `json:"tracks,omitempty"`
@@ -189,11 +190,7 @@ func (s *Service) nodeGone(n cluster.Node) {
 	}
 	s.mu.Unlock()
 	for _, l := range lost {
-		if s.forget(l.c, l.room, l.st) {
-			if frame, err := bus.Frame("room.moved", map[string]any{"room_id": l.room, "reason": conference.MovedHostLost}); err == nil {
-				l.c.Send(frame)
-			}
-		}
+		s.moved(l.c, l.room, l.st, conference.MovedHostLost)
 	}
 	var orphans []*conference.Member
 	s.relay.mu.Lock()
@@ -209,6 +206,18 @@ func (s *Service) nodeGone(n cluster.Node) {
 	}
 	if err := s.conf.HostGone(ctx, n); err != nil {
 		s.log.Warn("taking over a gone node's rooms", "node", n.ID, "err", err)
+	}
+}
+
+// moved forgets the client's seat st, gone because the room's host went
+// away, and tells the client to join again (room.moved), unless it has
+// joined again already.
+func (s *Service) moved(c Client, roomID string, st seat, reason string) {
+	if !s.forget(c, roomID, st) || reason == "" {
+		return
+	}
+	if frame, err := bus.Frame("room.moved", map[string]any{"room_id": roomID, "reason": reason}); err == nil {
+		c.Send(frame)
 	}
 }
 
@@ -308,9 +317,12 @@ func (s *Service) joinRemote(ctx context.Context, p auth.Principal, c Client, r 
 	unsub, err := s.bus.Subscribe(signal, func(frame []byte) {
 		var env struct {
 			Type string `json:"type"`
+			Data struct {
+				Moved string `json:"moved"`
+			} `json:"data"`
 		}
 		if json.Unmarshal(frame, &env) == nil && env.Type == memberGoneType {
-			go s.forget(c, r.ID, st)
+			go s.moved(c, r.ID, st, env.Data.Moved)
 			return
 		}
 		c.Send(frame)
@@ -346,7 +358,13 @@ func (s *Service) serve(ctx context.Context, data []byte) []byte {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(ctx, relayTimeout)
 		out, err = s.host(ctx, in)
+		late := ctx.Err() != nil
 		cancel()
+		if err != nil && late {
+			// The asker has given up: nobody reads the answer.
+			s.log.Info("a relayed room request ran out of time", "op", in.Op, "room", in.RoomID, "from", in.From, "err", err)
+			return nil
+		}
 	}
 	if err != nil {
 		out = relayReply{}
@@ -413,6 +431,7 @@ func (s *Service) hostJoin(ctx context.Context, in relayRequest) (relayReply, er
 	sig := busSignal{b: s.bus, subject: in.Signal, room: in.RoomID}
 	var id string
 	var idMu sync.Mutex
+	var member atomic.Pointer[conference.Member]
 	opt := conference.JoinOptions{Name: in.Join.Name, ReceiveOnly: in.Join.ReceiveOnly, Hidden: in.Join.Hidden,
 		SeesHidden: in.Join.SeesHidden, MayEnd: in.Join.MayEnd, OnGone: func() {
 			idMu.Lock()
@@ -420,12 +439,17 @@ func (s *Service) hostJoin(ctx context.Context, in relayRequest) (relayReply, er
 			delete(s.relay.hosts, id)
 			s.relay.mu.Unlock()
 			idMu.Unlock()
-			sig.gone()
+			moved := ""
+			if m := member.Load(); m != nil {
+				moved = m.Moved()
+			}
+			sig.gone(moved)
 		}}
 	m, joined, err := s.conf.Join(ctx, *in.Principal, in.RoomID, opt, sig)
 	if err != nil {
 		return relayReply{}, err
 	}
+	member.Store(m)
 	idMu.Lock()
 	id = m.ID()
 	s.relay.mu.Lock()
@@ -452,10 +476,14 @@ func (s busSignal) send(typ string, data any) {
 	}
 }
 
-func (s busSignal) Offer(sdp string) { s.send("rtc.offer", map[string]any{"room_id": s.room, "sdp": sdp}) }
+func (s busSignal) Offer(sdp string) {
+	s.send("rtc.offer", map[string]any{"room_id": s.room, "sdp": sdp})
+}
 
 func (s busSignal) Candidate(t conference.Target, c conference.Candidate) {
 	s.send("rtc.candidate", map[string]any{"room_id": s.room, "target": t, "candidate": c})
 }
 
-func (s busSignal) gone() { s.send(memberGoneType, map[string]any{"room_id": s.room}) }
+func (s busSignal) gone(moved string) {
+	s.send(memberGoneType, map[string]any{"room_id": s.room, "moved": moved})
+}

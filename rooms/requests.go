@@ -140,7 +140,7 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinI
 	if host == "" {
 		ls := &localSeat{conf: s.conf}
 		opt := conference.JoinOptions{Name: g.Name, ReceiveOnly: g.ReceiveOnly, Hidden: g.Hidden, SeesHidden: g.SeesHidden,
-			MayEnd: g.MayEnd, OnGone: func() { s.forget(c, r.ID, ls) }}
+			MayEnd: g.MayEnd, OnGone: func() { s.moved(c, r.ID, ls, ls.Moved()) }}
 		ls.Member, joined, err = s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
 		st = ls
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,5 +181,108 @@ func TestARoomMovesWhenItsNodeIsKilled(t *testing.T) {
 	// may join again themselves.
 	if code := requestErr(t, alice, "rtc.restart", map[string]any{"room_id": r.ID}); code != "not_found" {
 		t.Fatalf("the moved connection's old seat: %s, want not_found", code)
+	}
+}
+
+// Relayed requests obey the access rule where the connection is: with
+// the room's node paused (SIGSTOP: it answers nothing), a principal who
+// may not join is refused at once on its own node, an unknown or forged
+// room id is not found as on one node, and only a join the rule allows
+// goes to the host, which does not answer: unavailable.
+func TestRelayedRoomRequestsAreDecidedOnTheConnectionsNode(t *testing.T) {
+	d := startNodes(t, 2)
+	n1, n2 := d.nodes[0], d.nodes[1]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Private")
+	enter(t, alice, r.ID, nil) // n1 hosts it
+	other := conferenceRoom(t, alice, "Other")
+	stranger := guestOn(t, n2, *other.Number, "Stan") // a guest of another room
+	invited := guestOn(t, n2, *r.Number, "Ines")
+
+	// The same answers on the host's node and on the other, before the
+	// pause: unknown and malformed ids.
+	for _, c := range []*client.Client{alice, invited} {
+		for _, id := range []string{"r0123456789abcdef", "nope", "r' OR 1=1 --"} {
+			if code := requestErr(t, c, "room.join", map[string]any{"room_id": id}); code != "not_found" {
+				t.Fatalf("join %q: %s, want not_found", id, code)
+			}
+		}
+	}
+
+	if err := syscall.Kill(n1.pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(n1.pid, syscall.SIGCONT) //nolint:errcheck
+	paused := time.Now()
+	cases := []struct {
+		name string
+		c    *client.Client
+		typ  string
+		data map[string]any
+		want string
+	}{
+		{"a guest of another room joins", stranger, "room.join", map[string]any{"room_id": r.ID}, "forbidden"},
+		{"a guest of another room reads it", stranger, "room.get", map[string]any{"room_id": r.ID}, "not_found"},
+		{"a guest of another room ends it", stranger, "room.end", map[string]any{"room_id": r.ID}, "forbidden"},
+		{"a guest ends the room", invited, "room.end", map[string]any{"room_id": r.ID}, "forbidden"},
+		{"an offer without joining", invited, "rtc.offer", map[string]any{"room_id": r.ID, "sdp": "v=0"}, "not_found"},
+		{"a candidate without joining", stranger, "rtc.candidate",
+			map[string]any{"room_id": r.ID, "target": "up", "candidate": map[string]any{"candidate": ""}}, "not_found"},
+		{"an unknown room", invited, "room.join", map[string]any{"room_id": "r0123456789abcdef"}, "not_found"},
+	}
+	for _, tc := range cases {
+		if code := requestErr(t, tc.c, tc.typ, tc.data); code != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, code, tc.want)
+		}
+	}
+	if took := time.Since(paused); took > 3*time.Second {
+		t.Fatalf("the refusals took %v: they waited on the host", took)
+	}
+	// Allowed: relayed to the paused host, which does not answer.
+	if code := requestErr(t, invited, "room.join", map[string]any{"room_id": r.ID}); code != "unavailable" {
+		t.Fatalf("join through a host that does not answer: %s, want unavailable", code)
+	}
+}
+
+// SIGTERM of the room's node: before its websockets close, it lets go of
+// the room and tells every participant to move (host_stopping); they join
+// again on a live node and see each other.
+func TestARoomMovesOffADrainingNode(t *testing.T) {
+	d := startNodes(t, 3)
+	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Moving")
+	g3 := guestOn(t, n3, *r.Number, "Gus")
+	enter(t, g3, r.ID, nil) // n3 hosts it
+	g2 := guestOn(t, n2, *r.Number, "Gwen")
+	ap, _ := enter(t, alice, r.ID, nil)
+	gp, _ := enter(t, g2, r.ID, nil)
+	if host := hostOf(t, d, r.ID); host != n3.id {
+		t.Fatalf("room hosted by %q, want n3", host)
+	}
+	if err := syscall.Kill(n3.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	moved := func(data json.RawMessage) bool {
+		var e struct {
+			RoomID string `json:"room_id"`
+			Reason string `json:"reason"`
+		}
+		json.Unmarshal(data, &e) //nolint:errcheck
+		return e.RoomID == r.ID && e.Reason == "host_stopping"
+	}
+	ap.wait(t, "room.moved", moved)
+	gp.wait(t, "room.moved", moved)
+	// The room has no host until the next join chooses one.
+	if host := hostOf(t, d, r.ID); host != "" {
+		t.Fatalf("after the drain the room is hosted by %q, want none", host)
+	}
+	alice2 := agentOn(t, n1, "alice")
+	gwen2 := guestOn(t, n2, *r.Number, "Gwen")
+	ap2, aj2 := enter(t, alice2, r.ID, nil)
+	gp2, gj2 := enter(t, gwen2, r.ID, nil)
+	seeEachOther(t, []*rtcPeer{ap2, gp2}, []string{aj2.ParticipantID, gj2.ParticipantID})
+	if host := hostOf(t, d, r.ID); host != n1.id {
+		t.Fatalf("room now hosted by %q, want n1", host)
 	}
 }
