@@ -2,6 +2,9 @@ package conference
 
 import (
 	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
 
 	"parley/cluster"
 )
@@ -65,19 +68,16 @@ func (s *Service) pickHost(ctx context.Context) (string, error) {
 	if s.sfu != nil {
 		return s.opt.Node.ID(), nil
 	}
-	var media []string
-	for _, n := range s.opt.Node.Alive() {
-		if n.Media {
-			media = append(media, n.ID)
-		}
-	}
-	if len(media) == 0 {
+	// The database, not this node's view of the living, which lags a
+	// heartbeat behind a node just started.
+	var pick string
+	err := s.pool.QueryRow(ctx, `SELECT n.id FROM cluster_nodes n
+		LEFT JOIN rooms r ON r.node_id = n.id AND r.ended_at IS NULL
+		WHERE n.media AND n.stopped_at IS NULL AND n.heartbeat_at > now() - make_interval(secs => $1)
+		GROUP BY n.id ORDER BY count(r.id), n.id LIMIT 1`, s.opt.Node.TTL().Seconds()).Scan(&pick)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return "", WithMessage(ErrUnavailable, "no node runs a media server now; try again in a moment")
 	}
-	var pick string
-	err := s.pool.QueryRow(ctx, `SELECT n FROM unnest($1::text[]) AS n
-		LEFT JOIN rooms r ON r.node_id = n AND r.ended_at IS NULL
-		GROUP BY n ORDER BY count(r.id), n LIMIT 1`, media).Scan(&pick)
 	return pick, err
 }
 

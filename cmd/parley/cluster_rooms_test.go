@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -284,5 +286,35 @@ func TestARoomMovesOffADrainingNode(t *testing.T) {
 	seeEachOther(t, []*rtcPeer{ap2, gp2}, []string{aj2.ParticipantID, gj2.ParticipantID})
 	if host := hostOf(t, d, r.ID); host != n1.id {
 		t.Fatalf("room now hosted by %q, want n1", host)
+	}
+}
+
+// Nodes started with --media=false run no SFU: a room joined from them is
+// hosted by the node that runs one, as the three-node browser test wants
+// (the widget on n1, the desk on n2, the room on n3's SFU).
+func TestRoomsGoToTheNodeThatRunsMedia(t *testing.T) {
+	d := startNodes(t, 0)
+	n1 := d.add(t, "n1", "--media=false")
+	n2 := d.add(t, "n2", "--media=false")
+	n3 := d.add(t, "n3")
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Media elsewhere")
+	g := guestOn(t, n2, *r.Number, "Gwen")
+	ap, aj := enter(t, alice, r.ID, nil)
+	gp, gj := enter(t, g, r.ID, nil)
+	seeEachOther(t, []*rtcPeer{ap, gp}, []string{aj.ParticipantID, gj.ParticipantID})
+	if host := hostOf(t, d, r.ID); host != n3.id {
+		t.Fatalf("room hosted by %q, want n3 (the only node with media)", host)
+	}
+}
+
+// --media=false needs other nodes to host the rooms.
+func TestNoMediaNeedsNATS(t *testing.T) {
+	if _, err := parseConfig([]string{"--media=false"}, func(string) string { return "" }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--nats-url") {
+		t.Fatalf("--media=false alone: %v, want an error naming --nats-url", err)
+	}
+	if _, err := parseConfig([]string{"--media=false", "--nats-url", "nats://127.0.0.1:4222"}, func(string) string { return "" }, io.Discard); err != nil {
+		t.Fatalf("--media=false with NATS: %v", err)
 	}
 }
