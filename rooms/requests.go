@@ -140,8 +140,21 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinI
 	if host == "" {
 		ls := &localSeat{conf: s.conf}
 		opt := conference.JoinOptions{Name: g.Name, ReceiveOnly: g.ReceiveOnly, Hidden: g.Hidden, SeesHidden: g.SeesHidden,
-			MayEnd: g.MayEnd, OnGone: func() { s.moved(c, r.ID, ls, ls.Moved()) }}
-		ls.Member, joined, err = s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
+			MayEnd: g.MayEnd, OnGone: func() {
+				s.mu.Lock() // the member is set under it: OnGone may come as Join returns
+				m := ls.Member
+				s.mu.Unlock()
+				reason := ""
+				if m != nil {
+					reason = m.Moved()
+				}
+				s.moved(c, r.ID, ls, reason)
+			}}
+		var m *conference.Member
+		m, joined, err = s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
+		s.mu.Lock()
+		ls.Member = m
+		s.mu.Unlock()
 		st = ls
 	} else {
 		st, joined, err = s.joinRemote(ctx, p, c, r, host, g)
