@@ -213,7 +213,7 @@ func (s *Service) nodeGone(n cluster.Node) {
 // away, and tells the client to join again (room.moved), unless it has
 // joined again already.
 func (s *Service) moved(c Client, roomID string, st seat, reason string) {
-	if !s.forget(c, roomID, st) || reason == "" {
+	if !s.forget(c, roomID, st, true) || reason == "" {
 		return
 	}
 	if frame, err := bus.Frame("room.moved", map[string]any{"room_id": roomID, "reason": reason}); err == nil {

@@ -187,7 +187,7 @@ func (s *Service) Leave(c Client, in RoomRef) error {
 	if err != nil {
 		return err
 	}
-	s.forget(c, in.RoomID, m)
+	s.forget(c, in.RoomID, m, false)
 	m.leave("left")
 	return nil
 }

@@ -119,7 +119,12 @@ func (s *Service) member(c Client, roomID string) (seat, error) {
 // removed it (ended, media gone, host gone). A seat replaced already
 // (the client joined again) is left alone. It reports whether st was
 // the client's seat.
-func (s *Service) forget(c Client, roomID string, st seat) bool {
+//
+// A seat the room removed keeps following the room's subjects for
+// followGone more: the event that says why (room.ended, published on the
+// bus by whichever node ended the room) may still be on its way to this
+// node, and reaches the client before it stops following.
+func (s *Service) forget(c Client, roomID string, st seat, removed bool) bool {
 	s.mu.Lock()
 	rooms := s.clients[c]
 	mine := rooms != nil && rooms[roomID] == st
@@ -128,12 +133,28 @@ func (s *Service) forget(c Client, roomID string, st seat) bool {
 	}
 	s.mu.Unlock()
 	st.detach()
-	if mine {
-		c.Unsubscribe(conference.Subject(roomID))
-		c.Unsubscribe(conference.StaffSubject(roomID))
+	if !mine {
+		return false
 	}
-	return mine
+	unfollow := func() {
+		s.mu.Lock()
+		rejoined := s.clients[c][roomID] != nil
+		s.mu.Unlock()
+		if !rejoined {
+			c.Unsubscribe(conference.Subject(roomID))
+			c.Unsubscribe(conference.StaffSubject(roomID))
+		}
+	}
+	if removed {
+		time.AfterFunc(followGone, unfollow)
+	} else {
+		unfollow()
+	}
+	return true
 }
+
+// followGone is how long a removed seat's client still follows its room.
+const followGone = 5 * time.Second
 
 // watch leaves every room of a client when it ends.
 func (s *Service) watch(c Client) {

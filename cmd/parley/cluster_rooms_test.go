@@ -318,3 +318,46 @@ func TestNoMediaNeedsNATS(t *testing.T) {
 		t.Fatalf("--media=false with NATS: %v", err)
 	}
 }
+
+// What is left when things end on another node than the room's: a
+// killed node's participants leave the rooms hosted elsewhere
+// (disconnected), and a room ended through another node is closed on
+// its host too, so the members it held for other nodes are gone.
+func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
+	d := startNodes(t, 3)
+	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Cleanup")
+	ap, _ := enter(t, alice, r.ID, nil) // n1 hosts it
+	g2 := guestOn(t, n2, *r.Number, "Gwen")
+	_, gj := enter(t, g2, r.ID, nil)
+	g3 := guestOn(t, n3, *r.Number, "Gus")
+	_, g3j := enter(t, g3, r.ID, nil)
+
+	n3.kill(t)
+	ap.wait(t, "room.participant_left", func(data json.RawMessage) bool {
+		var e struct {
+			ParticipantID string `json:"participant_id"`
+			Reason        string `json:"reason"`
+		}
+		json.Unmarshal(data, &e) //nolint:errcheck
+		return e.ParticipantID == g3j.ParticipantID && e.Reason == "disconnected"
+	})
+
+	// alice ends the room from another tab, on n2.
+	alice2 := agentOn(t, n2, "alice")
+	request(t, alice2, "room.end", map[string]any{"room_id": r.ID}, nil)
+	ap.wait(t, "room.ended", nil)
+	// The host let Gwen's member go, and n2 dropped her seat.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := g2.Request(ctxFor(t), "rtc.restart", map[string]any{"room_id": r.ID})
+		if e, ok := err.(*client.Error); ok && e.Code == "not_found" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Gwen (%s) still in the ended room on its host: rtc.restart answered %v", gj.ParticipantID, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling a condition
+	}
+}
