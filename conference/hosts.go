@@ -103,37 +103,64 @@ func (s *Service) HostGone(ctx context.Context, gone cluster.Node) error {
 	return rows.Err()
 }
 
+// Adopt arms room id's empty-room timer on this node: its host let go of
+// it (Release) as it stopped, and a room nobody comes back to must still
+// end. The timer ends it only while no live node hosts it.
+func (s *Service) Adopt(ctx context.Context, id string) error {
+	r, err := s.Get(ctx, id)
+	if err != nil || r.Ended() {
+		return err
+	}
+	s.open(r)
+	return nil
+}
+
+// Heir is a live node other than this one (by the database, the first by
+// id), to hand what this node stops doing to; "" when there is none.
+func (s *Service) Heir(ctx context.Context) (string, error) {
+	if s.opt.Node == nil {
+		return "", nil
+	}
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT id FROM cluster_nodes
+		WHERE id <> $1 AND stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $2)
+		ORDER BY id LIMIT 1`, s.opt.Node.ID(), s.opt.Node.TTL().Seconds()).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
 // Release lets go of every room this node hosts, as it stops: each is
 // left without a host, its participants everywhere are told to move
 // (each member's OnGone, with Member.Moved "host_stopping": the layer
 // above tells its client room.moved) and rejoin, which chooses a live
-// node, and its media here is closed. It returns how many rooms it let
-// go.
-func (s *Service) Release(ctx context.Context) (int, error) {
+// node, and its media here is closed. It returns the rooms it let go.
+func (s *Service) Release(ctx context.Context) ([]string, error) {
 	if s.opt.Node == nil {
-		return 0, nil
+		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `UPDATE rooms SET node_id = NULL WHERE node_id = $1 AND ended_at IS NULL
 		RETURNING id`, s.opt.Node.ID())
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, id := range ids {
 		s.closeLive(id, MovedHostStopping)
 	}
-	return len(ids), nil
+	return ids, nil
 }
 
 // The reasons of room.moved.

@@ -152,12 +152,27 @@ func (s *Service) Drain(ctx context.Context) {
 	if s.relay == nil {
 		return
 	}
-	n, err := s.conf.Release(ctx)
+	ids, err := s.conf.Release(ctx)
 	if err != nil {
 		s.log.Warn("letting go of this node's rooms", "err", err)
 	}
 	s.relay.stop()
-	s.log.Info("rooms moved off this node", "rooms", n)
+	// Another live node arms their empty-room timers, in case nobody
+	// comes back.
+	heir, err := s.conf.Heir(ctx)
+	if err != nil {
+		s.log.Warn("finding a node to hand the rooms' empty timers to", "err", err)
+	}
+	for _, id := range ids {
+		if heir == "" {
+			break // the next node to start arms them
+		}
+		if _, err := s.ask(heir, relayRequest{Op: "adopt", RoomID: id}); err != nil {
+			s.log.Warn("handing the rooms' empty timers to another node", "room", id, "node", heir, "err", err)
+			break // it does not answer: the next node to start arms them
+		}
+	}
+	s.log.Info("rooms moved off this node", "rooms", len(ids), "timers_to", heir)
 }
 
 // self is this node's id, "" with one node.
@@ -381,9 +396,12 @@ func (s *Service) host(ctx context.Context, in relayRequest) (relayReply, error)
 	if in.Op == "join" {
 		return s.hostJoin(ctx, in)
 	}
-	if in.Op == "closed" {
+	switch in.Op {
+	case "closed":
 		s.conf.CloseLive(in.RoomID)
 		return relayReply{}, nil
+	case "adopt":
+		return relayReply{}, s.conf.Adopt(ctx, in.RoomID)
 	}
 	s.relay.mu.Lock()
 	h := s.relay.hosts[in.Member]

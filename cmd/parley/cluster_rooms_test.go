@@ -361,3 +361,27 @@ func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // polling a condition
 	}
 }
+
+// A room its draining host let go of still ends when nobody comes back:
+// another node arms its empty-room timer.
+func TestARoomLeftByADrainedNodeEndsWhenNobodyComesBack(t *testing.T) {
+	d := startNodes(t, 2, "--room-grace", "2s")
+	n1, n2 := d.nodes[0], d.nodes[1]
+	alice := agentOn(t, n1, "alice")
+	r := conferenceRoom(t, alice, "Abandoned")
+	enter(t, alice, r.ID, nil) // n1 made it and hosts it: no other node has its timer
+	if err := syscall.Kill(n1.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, body := post(t, n2.base+"/api/conference/lookup", `{"number":"`+*r.Number+`"}`)
+		if resp.StatusCode == http.StatusGone {
+			break
+		}
+		if resp.StatusCode != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("lookup on n2: %d %s, want the room ended by its empty timer", resp.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond) // polling a condition
+	}
+}
