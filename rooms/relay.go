@@ -134,13 +134,13 @@ type hosted struct {
 // rooms it hosted are taken over and their participants here told to
 // move; its members here are removed.
 func (s *Service) Relay(node *cluster.Cluster, req bus.Requester) error {
-	r := &relay{node: node, req: req, hosts: map[string]*hosted{}}
+	s.relay = &relay{node: node, req: req, hosts: map[string]*hosted{}} // before the first request comes
 	stop, err := req.Serve(RelaySubject(node.ID()), s.serve)
 	if err != nil {
+		s.relay = nil
 		return err
 	}
-	r.stop = stop
-	s.relay = r
+	s.relay.stop = stop
 	node.OnGone(s.nodeGone)
 	return nil
 }
