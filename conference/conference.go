@@ -166,14 +166,13 @@ func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.L
 func (s *Service) Start(ctx context.Context) error {
 	query, args := `SELECT `+roomColumns+` FROM rooms WHERE ended_at IS NULL`, []any{}
 	if s.opt.Node != nil {
-		var alive []string
-		for _, n := range s.opt.Node.Alive() {
-			alive = append(alive, n.ID)
-		}
+		// A host is alive by its heartbeat row, as in Host.
 		query = `UPDATE rooms SET node_id = CASE WHEN node_id = $1 THEN node_id END
-			WHERE ended_at IS NULL AND (node_id IS NULL OR node_id = $1 OR node_id <> ALL($2))
+			WHERE ended_at IS NULL AND (node_id IS NULL OR node_id = $1
+				OR NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = rooms.node_id
+					AND n.stopped_at IS NULL AND n.heartbeat_at > now() - make_interval(secs => $2)))
 			RETURNING ` + roomColumns
-		args = []any{s.opt.Node.ID(), alive}
+		args = []any{s.opt.Node.ID(), s.opt.Node.TTL().Seconds()}
 	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {

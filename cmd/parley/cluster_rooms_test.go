@@ -107,6 +107,11 @@ func TestARoomJoinedFromThreeNodes(t *testing.T) {
 		json.Unmarshal(data, &e) //nolint:errcheck
 		return e.ParticipantID == ids[2] && e.Reason == "left"
 	})
+	// A node that starts now leaves the live room to its host.
+	d.add(t, "n4")
+	if host := hostOf(t, d, r.ID); host != n1.id {
+		t.Fatalf("after n4 started the room is hosted by %q, want n1", host)
+	}
 }
 
 // openDB connects to the deployment's database.
