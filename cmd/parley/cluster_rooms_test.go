@@ -326,8 +326,9 @@ func TestNoMediaNeedsNATS(t *testing.T) {
 
 // What is left when things end on another node than the room's: a
 // killed node's participants leave the rooms hosted elsewhere
-// (disconnected), and a room ended through another node is closed on
-// its host too, so the members it held for other nodes are gone.
+// (disconnected), so does a closed websocket's, and a room ended through
+// another node is closed on its host too, so the members it held for
+// other nodes are gone.
 func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
 	d := startNodes(t, 3)
 	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
@@ -347,6 +348,19 @@ func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
 		}
 		json.Unmarshal(data, &e) //nolint:errcheck
 		return e.ParticipantID == g3j.ParticipantID && e.Reason == "disconnected"
+	})
+
+	// A websocket on n2 that closes leaves its member on the host.
+	g4 := guestOn(t, n2, *r.Number, "Gil")
+	_, g4j := enter(t, g4, r.ID, nil)
+	g4.Close()
+	ap.wait(t, "room.participant_left", func(data json.RawMessage) bool {
+		var e struct {
+			ParticipantID string `json:"participant_id"`
+			Reason        string `json:"reason"`
+		}
+		json.Unmarshal(data, &e) //nolint:errcheck
+		return e.ParticipantID == g4j.ParticipantID && e.Reason == "disconnected"
 	})
 
 	// alice ends the room from another tab, on n2.
