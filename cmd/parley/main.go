@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// This node's row among the deployment's nodes, renewed every second;
 	// stopping marks it stopped, after everything else has let go.
-	node, err := cluster.Start(startCtx, pool, cluster.Options{ID: cfg.NodeID, Addr: cfg.Listen, Media: true,
+	node, err := cluster.Start(startCtx, pool, cluster.Options{ID: cfg.NodeID, Addr: cfg.Listen, Media: cfg.Media,
 		Logger: log.With("component", "cluster")})
 	if err != nil {
 		return err
@@ -128,14 +128,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.PublicIP != "" {
 		publicIPs = []string{cfg.PublicIP}
 	}
-	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
-		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	media, err := newMedia(cfg, publicIPs, log)
 	if err != nil {
-		return fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+		return err
 	}
-	defer media.Close()
-	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
-		conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()})
+	if media != nil {
+		defer media.Close()
+	}
+	confOpt := conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()}
+	if cfg.NATSURL != "" {
+		confOpt.Node = node // many nodes: each room hosted by one
+	}
+	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"), confOpt)
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
@@ -146,6 +150,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	chatSvc.OnClose(roomSvc.ConversationClosed)
 	signaling.RegisterRooms(router, roomSvc)
+	if req, ok := b.(bus.Requester); ok && cfg.NATSURL != "" {
+		if err := roomSvc.Relay(node, req); err != nil {
+			return err
+		}
+	}
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
@@ -205,8 +214,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is serving", "version", version, "node", node.ID(), "listen", ln.Addr().String(), "url", cfg.PublicURL,
-		"database", store.Redact(cfg.DatabaseURL), "media_udp", media.UDPAddr().String(),
-		"media_tcp", addrString(media.TCPAddr()), "turn", addrString(media.TURNAddr()))
+		"database", store.Redact(cfg.DatabaseURL), "media", mediaAddrs(media))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -219,8 +227,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	downCtx, cancelDown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelDown()
-	// Websockets first: they are told, flushed and closed; new upgrades
+	// The rooms this node hosts move to others first, then the
+	// websockets: they are told, flushed and closed; new upgrades
 	// are refused. Then HTTP stops accepting and drains its requests.
+	roomSvc.Drain(downCtx)
 	if err := hub.Shutdown(downCtx); err != nil {
 		log.Warn("websockets did not drain in time", "err", err)
 	}
@@ -261,6 +271,28 @@ func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error
 	}
 	log.Info("bus over NATS", "url", redactNATSURL(cfg.NATSURL), "server", nb.ConnectedURL())
 	return nb, nb.Close, nil
+}
+
+// newMedia starts the SFU, unless this node runs none (--media=false):
+// nil then. It is closed when the process ends.
+func newMedia(cfg Config, publicIPs []string, log *slog.Logger) (*sfu.SFU, error) {
+	if !cfg.Media {
+		return nil, nil
+	}
+	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
+		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	if err != nil {
+		return nil, fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+	}
+	return media, nil
+}
+
+// mediaAddrs is where the SFU listens, for the log.
+func mediaAddrs(media *sfu.SFU) string {
+	if media == nil {
+		return "off (--media=false)"
+	}
+	return "udp " + media.UDPAddr().String() + ", tcp " + addrString(media.TCPAddr()) + ", turn " + addrString(media.TURNAddr())
 }
 
 // newLiveRooms chooses where the live video rooms are kept: this node's
