@@ -55,6 +55,9 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 	if g := r.seqGaps.Load(); g > 0 {
 		res.add("seq gaps", "%d  (agents saw a conversation's seq jump)", g)
 	}
+	if n := r.refetched.Load(); n > 0 {
+		res.add("refetched", "%d events  (chat.resume after a seq gap or a position check)", n)
+	}
 	res.add("latency", "%s  (sender → receiver)", lat)
 	rate := float64(in.ackedInWindow) / in.steady.wall.Seconds()
 	target := 2 * float64(accepted) / cfg.interval.Seconds()
