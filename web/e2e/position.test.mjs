@@ -1,0 +1,157 @@
+// A live event the server lost on its side (its bus, between nodes), as
+// the widget and the desk see it, on one node: the test's websocket route
+// passes the real server's frames to the page but loses the event of a
+// chosen message, as a node cut off its bus would. Nothing comes after it,
+// so no gap shows; the page finds it by the position check
+// (web/static/lib/position.js): at once on session.resync, which the route
+// then says as the node would, or by the check every 15 seconds.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { explain, launchBrowser, startServer, waitUntil } from './harness.mjs';
+import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat } from './people.mjs';
+
+/** How long a page may take to find a lost event after session.resync:
+ * well under the 15 s of the timer's check, which must not be what finds it. */
+const RESYNC_MS = 8_000;
+
+/** @type {import('./harness.mjs').Server} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+after(async () => {
+  await Promise.all([browser?.close(), server?.stop()]);
+});
+
+/**
+ * Routes a context's websockets to the real server through a bus that
+ * loses the chat.event of each text in `lose`, and can say session.resync.
+ */
+class LossyBus {
+  constructor() {
+    /** @type {Set<string>} texts whose live event is lost */
+    this.lose = new Set();
+    /** @type {string[]} texts lost so far */
+    this.lost = [];
+    /** chat.position requests the page sent */
+    this.positions = 0;
+    /** @type {Set<import('playwright-core').WebSocketRoute>} */
+    this.open = new Set();
+  }
+
+  /** @param {import('playwright-core').BrowserContext} context */
+  install(context) {
+    return context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+      const upstream = ws.connectToServer();
+      this.open.add(ws);
+      ws.onMessage((message) => {
+        if (JSON.parse(String(message)).type === 'chat.position') this.positions++;
+        upstream.send(message);
+      });
+      upstream.onMessage((message) => {
+        const env = JSON.parse(String(message));
+        if (env.type === 'chat.event' && this.lose.delete(env.data?.text)) {
+          this.lost.push(env.data.text);
+          return;
+        }
+        ws.send(message);
+      });
+      ws.onClose(() => {
+        this.open.delete(ws);
+        upstream.close().catch(() => {});
+      });
+      upstream.onClose(() => ws.close().catch(() => {}));
+    });
+  }
+
+  /** The node's bus came back: session.resync to every connection. */
+  resync() {
+    for (const ws of this.open) ws.send(JSON.stringify({ type: 'session.resync', data: { reason: 'bus' } }));
+  }
+}
+
+/**
+ * Alice's desk and a customer's widget with a chat between them; bus
+ * routes the one whose side it names.
+ * @param {string} name the customer's
+ * @param {'customer' | 'alice'} lossy
+ * @param {LossyBus} bus
+ */
+async function chatWithLoss(name, lossy, bus) {
+  const alice = await newPerson(browser, server, { timeout: 25_000 });
+  const cust = await newPerson(browser, server, { timeout: 25_000 });
+  await bus.install(lossy === 'alice' ? alice.context : cust.context);
+  await openDesk(alice, 'alice');
+  const customer = await startDemoChat(cust, name);
+  await offerCard(alice.page, name).waitFor();
+  await accept(alice.page, name);
+  await customer.widget.getByText('Alice Agent joined the chat').waitFor();
+  return { alice, customer };
+}
+
+describe('position check', () => {
+  test('the widget shows the last message its bus lost once session.resync comes, once', () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const { alice, customer } = await chatWithLoss('Rita Resync', 'customer', bus);
+      try {
+        const agentSays = (/** @type {string} */ text) => customer.widget.locator('#parley-transcript .msg-agent .bubble', { hasText: text });
+        bus.lose.add('Lost on the way');
+        await say(alice.page, 'Lost on the way');
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
+        assert.equal(await agentSays('Lost on the way').count(), 0, 'not shown before anything finds it');
+
+        bus.resync();
+        await agentSays('Lost on the way').waitFor({ timeout: RESYNC_MS });
+        assert.ok(bus.positions > 0, 'found by chat.position');
+        await say(alice.page, 'And after it');
+        await agentSays('And after it').waitFor();
+        assert.equal(await agentSays('Lost on the way').count(), 1, 'shown once');
+        const seqs = await customer.widget.locator('#parley-transcript [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
+        assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order');
+      } finally {
+        await done(alice, customer);
+      }
+    }));
+
+  test('the desk shows the last message its bus lost once session.resync comes, once', () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const { alice, customer } = await chatWithLoss('Desmond Desk', 'alice', bus);
+      try {
+        const customerSays = (/** @type {string} */ text) => alice.page.locator('#transcript .msg-customer .msg-text', { hasText: text });
+        bus.lose.add('Did you get this?');
+        await customer.widget.locator('#parley-input').fill('Did you get this?');
+        await customer.widget.locator('#parley-input').press('Enter');
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
+        assert.equal(await customerSays('Did you get this?').count(), 0, 'not shown before anything finds it');
+
+        bus.resync();
+        await customerSays('Did you get this?').waitFor({ timeout: RESYNC_MS });
+        assert.equal(await customerSays('Did you get this?').count(), 1, 'shown once');
+        const seqs = await alice.page.locator('#transcript .events [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
+        assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order');
+      } finally {
+        await done(alice, customer);
+      }
+    }));
+
+  test('without session.resync, the check every 15 seconds finds it', () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const { alice, customer } = await chatWithLoss('Tim Timer', 'customer', bus);
+      try {
+        bus.lose.add('Nobody noticed');
+        await say(alice.page, 'Nobody noticed');
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
+        await customer.widget.locator('#parley-transcript .msg-agent .bubble', { hasText: 'Nobody noticed' }).waitFor({ timeout: 25_000 });
+      } finally {
+        await done(alice, customer);
+      }
+    }));
+});
