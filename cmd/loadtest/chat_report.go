@@ -126,6 +126,7 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 		"customers": float64(cfg.customers), "agents": float64(cfg.agents), "capacity": float64(cfg.capacity),
 		"sent": float64(sent), "acked": float64(acked), "received": float64(received),
 		"lost": float64(lostN), "duplicated": float64(dup), "failed": float64(failed),
+		"seq_gaps": float64(r.seqGaps.Load()), "refetched": float64(r.refetched.Load()),
 		"latency_p50_ms": msf(lat.P50), "latency_p99_ms": msf(lat.P99), "latency_max_ms": msf(lat.Max),
 		"rate_per_s":         rate,
 		"server_cpu_s":       in.steady.cpu.Seconds(),
