@@ -1,15 +1,16 @@
 // A live event the server lost on its side (its bus, between nodes), as
 // the widget and the desk see it, on one node: the test's websocket route
 // passes the real server's frames to the page but loses the event of a
-// chosen message, as a node cut off its bus would. Nothing comes after it,
-// so no gap shows; the page finds it by the position check
+// chosen message, as a node cut off its bus would. When nothing comes after
+// it, no gap shows; the page finds it by the position check
 // (web/static/lib/position.js): at once on session.resync, which the route
-// then says as the node would, or by the check every 15 seconds.
+// then says as the node would, or by the check every 15 seconds. When a
+// newer message comes, the widget fills the gap below it.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitUntil } from './harness.mjs';
-import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat } from './people.mjs';
+import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat, wrapUp } from './people.mjs';
 
 /** How long a page may take to find a lost event after session.resync:
  * well under the 15 s of the timer's check, which must not be what finds it. */
@@ -94,6 +95,21 @@ async function chatWithLoss(name, lossy, bus) {
   return { alice, customer };
 }
 
+/**
+ * The customer ends the chat and Alice wraps it up, which frees her place
+ * for the next test's chat.
+ * @param {import('./people.mjs').Person} alice
+ * @param {import('./people.mjs').Customer} customer
+ * @param {string} name the customer's
+ */
+async function endChat(alice, customer, name) {
+  await customer.widget.locator('#parley-end').click();
+  await customer.widget.locator('#parley-confirm').getByRole('button', { name: 'End chat' }).click();
+  await customer.widget.locator('#parley-transcript .system').getByText('You ended the chat.', { exact: true }).waitFor();
+  await alice.page.locator('#transcript .system', { hasText: `${name} ended the chat` }).waitFor();
+  await wrapUp(alice.page, name);
+}
+
 describe('position check', () => {
   test('the widget shows the last message its bus lost once session.resync comes, once', () =>
     explain(server, async () => {
@@ -114,6 +130,7 @@ describe('position check', () => {
         assert.equal(await agentSays('Lost on the way').count(), 1, 'shown once');
         const seqs = await customer.widget.locator('#parley-transcript [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
         assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order');
+        await endChat(alice, customer, 'Rita Resync');
       } finally {
         await done(alice, customer);
       }
@@ -136,6 +153,29 @@ describe('position check', () => {
         assert.equal(await customerSays('Did you get this?').count(), 1, 'shown once');
         const seqs = await alice.page.locator('#transcript .events [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
         assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order');
+        await endChat(alice, customer, 'Desmond Desk');
+      } finally {
+        await done(alice, customer);
+      }
+    }));
+
+  test('the widget fills a gap below a newer message at once, and shows each once, in order', () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const { alice, customer } = await chatWithLoss('Greta Gap', 'customer', bus);
+      try {
+        const bubbles = customer.widget.locator('#parley-transcript .msg-agent .bubble');
+        bus.lose.add('Lost in the middle');
+        await say(alice.page, 'Lost in the middle');
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
+        await say(alice.page, 'Right after it');
+        await bubbles.filter({ hasText: 'Right after it' }).waitFor({ timeout: RESYNC_MS });
+        await bubbles.filter({ hasText: 'Lost in the middle' }).waitFor({ timeout: RESYNC_MS });
+        assert.deepEqual((await bubbles.allTextContents()).slice(-2), ['Lost in the middle', 'Right after it']);
+        assert.equal(await bubbles.filter({ hasText: 'Lost in the middle' }).count(), 1, 'shown once');
+        const seqs = await customer.widget.locator('#parley-transcript [data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
+        assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event once, in seq order');
+        await endChat(alice, customer, 'Greta Gap');
       } finally {
         await done(alice, customer);
       }
@@ -150,6 +190,7 @@ describe('position check', () => {
         await say(alice.page, 'Nobody noticed');
         await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
         await customer.widget.locator('#parley-transcript .msg-agent .bubble', { hasText: 'Nobody noticed' }).waitFor({ timeout: 25_000 });
+        await endChat(alice, customer, 'Tim Timer');
       } finally {
         await done(alice, customer);
       }

@@ -9,10 +9,11 @@
 // that answer. The customer's messages wait in the outbox until the server
 // acknowledges them, and are sent again, same client_id, in order, after
 // every reconnect or reload (../lib/delivery.js). The seq is the
-// customer's own numbering: a gap-free sequence of what it may see. An
-// event the server lost on its way is found by the position check (on
-// session.resync, and every 15 seconds: ../lib/position.js), and the
-// conversation resumed from the highest seq shown.
+// customer's own numbering: a gap-free sequence of what it may see. Events
+// the server lost on their way are fetched with chat.resume from the
+// highest seq shown: when a live event comes past a gap, and when the
+// position check (on session.resync, and every 15 seconds:
+// ../lib/position.js) finds the conversation behind.
 //
 // Unread: an agent's message counts on the launcher's badge until the
 // customer has had the window open with it on screen. What was seen (the
@@ -210,6 +211,11 @@ async function connect() {
   };
   c.on('chat.event', (/** @type {ChatEvent} */ ev) => {
     if (c !== conn) return;
+    if (!held && conv && synced && ev.conversation_id === conv.id && ev.seq > delivery.highest + 1) {
+      // The events below it were lost on the way: fetch them first; it
+      // waits with the live events held meanwhile.
+      resume(c, conv.id).catch((err) => console.warn('parley widget: resuming failed', err));
+    }
     if (held) held.push(ev);
     else applyEvent(ev);
   });
