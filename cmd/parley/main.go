@@ -57,11 +57,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg, stdout)
 	publicURL, _ := url.Parse(cfg.PublicURL) // validated by parseConfig
-	// The bus is closed last, after the hub and every service that
-	// publishes on it.
 	// A bus that may have lost events tells the hub's clients to resync;
 	// the hub is made later, and before it there is nobody to tell.
 	var resync atomic.Pointer[signaling.Hub]
+	// The bus is closed last, after the hub and every service that
+	// publishes on it.
 	b, closeBus, err := newBus(cfg, log, func() {
 		if h := resync.Load(); h != nil {
 			h.Resync(signaling.ResyncReasonBus)
