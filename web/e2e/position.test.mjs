@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitUntil } from './harness.mjs';
+import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat, wrapUp } from './people.mjs';
 
 /** How long a page may take to find a lost event after session.resync:
@@ -31,7 +31,8 @@ after(async () => {
 
 /**
  * Routes a context's websockets to the real server through a bus that
- * loses the chat.event of each text in `lose`, and can say session.resync.
+ * loses the chat.event (or staff.message) of each text in `lose`, and can
+ * say session.resync.
  */
 class LossyBus {
   constructor() {
@@ -56,7 +57,7 @@ class LossyBus {
       });
       upstream.onMessage((message) => {
         const env = JSON.parse(String(message));
-        if (env.type === 'chat.event' && this.lose.delete(env.data?.text)) {
+        if ((env.type === 'chat.event' || env.type === 'staff.message') && this.lose.delete(env.data?.text)) {
           this.lost.push(env.data.text);
           return;
         }
@@ -178,6 +179,38 @@ describe('position check', () => {
         await endChat(alice, customer, 'Greta Gap');
       } finally {
         await done(alice, customer);
+      }
+    }));
+
+  test("the desk's Team panel counts a staff message its bus lost once session.resync comes", () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const sam = await newPerson(browser, server);
+      const alice = await newPerson(browser, server);
+      await bus.install(alice.context);
+      try {
+        await openDesk(alice, 'alice');
+        await openDesk(sam, 'sam');
+        const samRow = alice.page.locator('#team-list .team-row').filter({ has: alice.page.locator('.team-name', { hasText: 'Sam Supervisor' }) });
+        await samRow.waitFor();
+        await sam.page
+          .locator('#team-list .team-row')
+          .filter({ has: sam.page.locator('.team-name', { hasText: 'Alice Agent' }) })
+          .getByRole('button')
+          .click();
+        await waitForText(sam.page.locator('#team-thread-title'), 'Alice Agent');
+        bus.lose.add('Lost note to Alice');
+        const box = sam.page.getByLabel('Message', { exact: true });
+        await box.fill('Lost note to Alice');
+        await box.press('Enter');
+        await sam.page.locator('#team-thread .team-msg-own:not(.pending) .msg-text').getByText('Lost note to Alice').waitFor();
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
+        assert.equal(await samRow.locator('.team-badge:not([hidden])').count(), 0, 'no badge before anything finds it');
+
+        bus.resync();
+        await waitForText(samRow.locator('.team-badge'), '1', RESYNC_MS);
+      } finally {
+        await done(alice, sam);
       }
     }));
 
