@@ -31,8 +31,8 @@ after(async () => {
 
 /**
  * Routes a context's websockets to the real server through a bus that
- * loses the chat.event (or staff.message) of each text in `lose`, and can
- * say session.resync.
+ * loses the chat.event (or staff.message) of each text in `lose`, and the
+ * chat.offer of each customer named there, and can say session.resync.
  */
 class LossyBus {
   constructor() {
@@ -57,8 +57,9 @@ class LossyBus {
       });
       upstream.onMessage((message) => {
         const env = JSON.parse(String(message));
-        if ((env.type === 'chat.event' || env.type === 'staff.message') && this.lose.delete(env.data?.text)) {
-          this.lost.push(env.data.text);
+        const what = env.type === 'chat.offer' ? env.data?.conversation?.customer?.name : env.data?.text;
+        if (['chat.event', 'staff.message', 'chat.offer'].includes(env.type) && this.lose.delete(what)) {
+          this.lost.push(what);
           return;
         }
         ws.send(message);
@@ -211,6 +212,28 @@ describe('position check', () => {
         await waitForText(samRow.locator('.team-badge'), '1', RESYNC_MS);
       } finally {
         await done(alice, sam);
+      }
+    }));
+
+  test('the desk shows an offer its bus lost once session.resync comes', () =>
+    explain(server, async () => {
+      const bus = new LossyBus();
+      const alice = await newPerson(browser, server, { timeout: 25_000 });
+      await bus.install(alice.context);
+      await openDesk(alice, 'alice');
+      bus.lose.add('Olga Offer');
+      const customer = await startDemoChat(await newPerson(browser, server, { timeout: 25_000 }), 'Olga Offer');
+      try {
+        await waitUntil(() => bus.lost.length === 1, 'the bus to lose the offer');
+        assert.equal(await offerCard(alice.page, 'Olga Offer').count(), 0, 'no offer before anything finds it');
+
+        bus.resync();
+        await offerCard(alice.page, 'Olga Offer').waitFor({ timeout: RESYNC_MS });
+        await accept(alice.page, 'Olga Offer');
+        await customer.widget.getByText('Alice Agent joined the chat').waitFor();
+        await endChat(alice, customer, 'Olga Offer');
+      } finally {
+        await done(alice, customer);
       }
     }));
 
