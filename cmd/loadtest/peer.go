@@ -68,19 +68,7 @@ func (p *peer) run(ctx context.Context) {
 		}
 		backoff = 100 * time.Millisecond
 		p.set(c)
-		retry := time.Duration(0)
-		for ev := range c.Events() {
-			if ev.Type == "session.closing" {
-				var d struct {
-					RetryMS int `json:"retry_ms"`
-				}
-				if json.Unmarshal(ev.Data, &d) == nil {
-					retry = time.Duration(d.RetryMS) * time.Millisecond
-				}
-				continue
-			}
-			p.s.event(ctx, c, ev)
-		}
+		retry := p.serve(ctx, c)
 		stop()
 		p.set(nil)
 		if ctx.Err() != nil {
@@ -91,6 +79,39 @@ func (p *peer) run(ctx context.Context) {
 		p.mu.Unlock()
 		// Spread the reconnections as a crowd of browsers would.
 		sleepCtx(ctx, retry+jitter(300*time.Millisecond))
+	}
+}
+
+// serve hands c's events to the session until c ends, and has a
+// positionChecker check every positionEvery. It returns the retry delay a
+// session.closing asked for.
+func (p *peer) serve(ctx context.Context, c *client.Client) (retry time.Duration) {
+	var tick <-chan time.Time
+	pc, checks := p.s.(positionChecker)
+	if checks {
+		t := time.NewTicker(jitter(positionEvery))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				return retry
+			}
+			if ev.Type == "session.closing" {
+				var d struct {
+					RetryMS int `json:"retry_ms"`
+				}
+				if json.Unmarshal(ev.Data, &d) == nil {
+					retry = time.Duration(d.RetryMS) * time.Millisecond
+				}
+				continue
+			}
+			p.s.event(ctx, c, ev)
+		case <-tick:
+			pc.checkPositions(ctx, c)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,9 +58,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg, stdout)
 	publicURL, _ := url.Parse(cfg.PublicURL) // validated by parseConfig
+	// A bus that may have lost events tells the hub's clients to resync;
+	// the hub is made later, and before it there is nobody to tell.
+	var resync atomic.Pointer[signaling.Hub]
 	// The bus is closed last, after the hub and every service that
 	// publishes on it.
-	b, closeBus, err := newBus(cfg, log)
+	b, closeBus, err := newBus(cfg, log, func() {
+		if h := resync.Load(); h != nil {
+			h.Resync(signaling.ResyncReasonBus)
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -121,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.RateBurst = cfg.WSBurst
 	wsCfg.RequestTimeout = cfg.DBTimeout
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
+	resync.Store(hub)
 	signaling.RegisterChat(router, hub, chatSvc)
 	signaling.RegisterStaff(router, chatSvc, staff.New(pool, b, log.With("component", "staff")))
 
@@ -256,8 +265,9 @@ func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, pu
 }
 
 // newBus chooses the bus: in-process for one node, NATS when --nats-url is
-// set. closeBus releases it.
-func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error) {
+// set. closeBus releases it. onLoss is called when the bus may have lost
+// events meant for this node (never, for the memory bus).
+func newBus(cfg Config, log *slog.Logger, onLoss func()) (b bus.Bus, closeBus func(), err error) {
 	if cfg.NATSURL == "" {
 		return bus.NewMemory(), func() {}, nil
 	}
@@ -265,7 +275,9 @@ func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error
 	if host, err := os.Hostname(); err == nil {
 		name += " " + host
 	}
-	nb, err := bus.DialNATS(cfg.NATSURL, name, log.With("component", "bus"), bus.DefaultNATSOptions())
+	opts := bus.DefaultNATSOptions()
+	opts.OnLoss = onLoss
+	nb, err := bus.DialNATS(cfg.NATSURL, name, log.With("component", "bus"), opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot connect to NATS at %s (set --nats-url or PARLEY_NATS_URL): %v", redactNATSURL(cfg.NATSURL), err)
 	}
