@@ -37,7 +37,7 @@ declare -A allowed=(
 	[cluster]="store bus"
 	[fault]="store"
 	[auth]="fault store bus"
-	[conference]="sfu auth fault store bus"
+	[conference]="sfu auth fault store bus cluster"
 	[chat/schema]="store"
 	# what the chat packages' tests share; only tests import it
 	[chat/chattest]="chat/schema auth fault store"
@@ -45,7 +45,7 @@ declare -A allowed=(
 	[chat/conversation]="chat/queues auth fault store bus"
 	[chat/routing]="chat/conversation chat/queues auth fault store bus"
 	[chat]="chat/routing chat/conversation chat/queues chat/schema auth fault store bus"
-	[rooms]="chat conference auth fault store bus"
+	[rooms]="chat conference auth fault store bus cluster"
 	[staff]="auth fault store bus"
 	[signaling]="rooms chat staff conference auth fault store bus"
 	[web]="chat conference auth fault store bus"

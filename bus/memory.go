@@ -8,6 +8,8 @@ type MemoryBus struct {
 	mu   sync.RWMutex
 	next uint64
 	subs map[string]map[uint64]Handler
+	// servers answer requests (request.go), one per subject.
+	servers map[string]*memoryServer
 }
 
 var _ Bus = (*MemoryBus)(nil)

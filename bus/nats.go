@@ -38,6 +38,8 @@ import (
 // connection is down the client reconnects; frames meant for this node
 // meanwhile are lost to it, and what it publishes is buffered up to
 // nats.go's reconnect buffer (8 MiB), past which Publish returns an error.
+// Either loss calls NATSOptions.OnLoss, so the node can tell its clients to
+// check what they follow against the database.
 type NATS struct {
 	nc   *nats.Conn
 	log  *slog.Logger
@@ -60,6 +62,12 @@ type NATSOptions struct {
 	// FlushTimeout bounds the round trip by which Subscribe makes its
 	// subscription known to the server.
 	FlushTimeout time.Duration
+	// OnLoss, when set, is called when frames meant for this node may
+	// have been lost: the connection came back after it was down (once
+	// the server has the subscriptions again), or a subscription fell
+	// behind and NATS dropped frames for it. It runs on a goroutine of the
+	// NATS client and should be quick.
+	OnLoss func()
 }
 
 // DefaultNATSOptions returns the default limits: 65,536 frames or 64 MiB
@@ -84,6 +92,13 @@ func DialNATS(url, name string, log *slog.Logger, opts NATSOptions) (*NATS, erro
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
+			// The client has sent the subscriptions again; after a round
+			// trip the server has them, so whatever is read from the
+			// database after OnLoss is either in the read or arrives live.
+			if err := nc.FlushTimeout(b.opts.FlushTimeout); err != nil {
+				b.log.Warn("nats reconnected: no round trip", "err", err)
+			}
+			b.lost()
 		}),
 	)
 	if err != nil {
@@ -120,9 +135,17 @@ func (b *NATS) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject, _ = ParleySubject(sub.Subject)
 		}
 		b.log.Warn("bus subscriber too slow: frames dropped", "subject", subject, "err", err)
+		b.lost()
 		return
 	}
 	b.log.Warn("nats error", "err", err)
+}
+
+// lost tells OnLoss that frames may have been lost.
+func (b *NATS) lost() {
+	if b.opts.OnLoss != nil {
+		b.opts.OnLoss()
+	}
 }
 
 // SlowConsumers is how many times a subscription fell behind and NATS

@@ -26,6 +26,7 @@ import (
 
 	"parley/auth"
 	"parley/bus"
+	"parley/cluster"
 	"parley/sfu"
 	"parley/store"
 )
@@ -71,6 +72,15 @@ type Room struct {
 	Media          string     `json:"media"`
 
 	creatorKey string
+	host       *string // the node whose SFU holds the live room (many nodes)
+}
+
+// Host is the node recorded as the room's host, "" when none is.
+func (r Room) Host() string {
+	if r.host == nil {
+		return ""
+	}
+	return *r.host
 }
 
 // Ended reports whether the room admits nobody any more.
@@ -88,6 +98,10 @@ type Options struct {
 	GuestTTL time.Duration
 	// Live keeps the live rooms. Default: a MemoryLive of this node's.
 	Live Live
+	// Node is this node among many (with a bus between them): rooms are
+	// hosted by one node each (Host). Nil for one node alone, which
+	// hosts every room.
+	Node *cluster.Cluster
 }
 
 // Service keeps the rooms.
@@ -130,7 +144,8 @@ const (
 	ActivityEnded         = "room_ended"
 )
 
-// New makes the service.
+// New makes the service. s is nil on a node that runs no SFU: it hosts
+// no room (Host chooses another node).
 func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.Logger, opt Options) *Service {
 	if opt.EmptyGrace <= 0 {
 		opt.EmptyGrace = 60 * time.Second
@@ -145,9 +160,21 @@ func New(pool *pgxpool.Pool, s *sfu.SFU, b bus.Bus, a *auth.Service, log *slog.L
 }
 
 // Start arms the empty-room timer of every room left open by an earlier
-// run: a room nobody comes back to ends after the grace period.
+// run: a room nobody comes back to ends after the grace period. With many
+// nodes, only of the rooms this node hosted, or that no live node hosts
+// (their host is gone: each is taken by one node, its host set to none).
 func (s *Service) Start(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+roomColumns+` FROM rooms WHERE ended_at IS NULL`)
+	query, args := `SELECT `+roomColumns+` FROM rooms WHERE ended_at IS NULL`, []any{}
+	if s.opt.Node != nil {
+		// A host is alive by its heartbeat row, as in Host.
+		query = `UPDATE rooms SET node_id = CASE WHEN node_id = $1 THEN node_id END
+			WHERE ended_at IS NULL AND (node_id IS NULL OR node_id = $1
+				OR NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = rooms.node_id
+					AND n.stopped_at IS NULL AND n.heartbeat_at > now() - make_interval(secs => $2)))
+			RETURNING ` + roomColumns
+		args = []any{s.opt.Node.ID(), s.opt.Node.TTL().Seconds()}
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -182,12 +209,12 @@ func Subject(roomID string) string { return "room." + roomID }
 func StaffSubject(roomID string) string { return "room." + roomID + ".staff" }
 
 const roomColumns = `id, kind, conversation_id, number, name, media, creator_key, creator_kind, creator_name,
-	created_at, ended_at`
+	created_at, ended_at, node_id`
 
 func scanRoom(row pgx.Row) (Room, error) {
 	var r Room
 	err := row.Scan(&r.ID, &r.Kind, &r.ConversationID, &r.Number, &r.Name, &r.Media, &r.creatorKey,
-		&r.CreatedBy.Kind, &r.CreatedBy.Name, &r.CreatedAt, &r.EndedAt)
+		&r.CreatedBy.Kind, &r.CreatedBy.Name, &r.CreatedAt, &r.EndedAt, &r.host)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Room{}, ErrNotFound
 	}
@@ -416,8 +443,11 @@ func (s *Service) IssueGuest(r Room, name string) (string, time.Time, error) {
 func (s *Service) open(r Room) *LiveRoom {
 	id := r.ID
 	return s.live.Open(id, func() *LiveRoom {
-		lr := &LiveRoom{room: r, media: s.sfu.Room(id), members: map[string]*Member{}, grace: s.opt.EmptyGrace}
-		lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
+		lr := &LiveRoom{room: r, members: map[string]*Member{}, grace: s.opt.EmptyGrace}
+		if s.sfu != nil {
+			lr.media = s.sfu.Room(id)
+			lr.media.OnEvent(func(e sfu.Event) { s.mediaEvent(id, e) })
+		}
 		lr.empty = time.AfterFunc(s.opt.EmptyGrace, func() { s.endIfEmpty(id) })
 		return lr
 	})
@@ -438,6 +468,14 @@ func (s *Service) endIfEmpty(id string) {
 	defer s.ending.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if s.opt.Node != nil {
+		// Empty here, but live on another node: its host keeps it.
+		r, err := s.Get(ctx, id)
+		if err == nil && r.Host() != "" && r.Host() != s.opt.Node.ID() && s.opt.Node.IsAlive(r.Host()) {
+			s.CloseLive(id)
+			return
+		}
+	}
 	if err := s.end(ctx, id, auth.Principal{}, "empty"); err != nil && !errors.Is(err, ErrEnded) {
 		s.log.Warn("ending an empty room", "room", id, "err", err)
 	}
@@ -458,19 +496,27 @@ func (s *Service) end(ctx context.Context, id string, p auth.Principal, reason s
 		return err
 	}
 	lr, members := s.live.Close(id)
+	defer closeMedia(lr)
 	// The transcript first: whoever hears room.ended and reads the chat
 	// finds the room's end in it.
 	s.activity(r, Activity{Kind: ActivityEnded, By: p, Name: p.Name})
 	s.publish(Subject(id), "room.ended", map[string]any{"room_id": id, "reason": reason})
+	gone(members)
+	return nil
+}
+
+func gone(members []*Member) {
 	for _, m := range members {
 		if m.onGone != nil {
 			m.onGone()
 		}
 	}
-	if lr != nil {
+}
+
+func closeMedia(lr *LiveRoom) {
+	if lr != nil && lr.media != nil {
 		lr.media.Close()
 	}
-	return nil
 }
 
 func (s *Service) activity(r Room, a Activity) {

@@ -11,6 +11,7 @@ var (
 	ErrBadInput    = fault.New(fault.BadRequest, "bad input")
 	ErrConflict    = fault.New(fault.Conflict, "conflict")
 	ErrRateLimited = fault.New(fault.RateLimited, "too many requests")
+	ErrUnavailable = fault.New(fault.Unavailable, "The room's media server is not answering; try again in a moment.")
 )
 
 // WithMessage is the sentinel err told in words of its own: errors.Is

@@ -22,7 +22,12 @@ type Member struct {
 	hidden      bool   // a supervisor watching a conversation: customers do not see it
 	left        bool   // guarded by the Live that holds the member
 	onGone      func() // called once when the room or the media server removes the member
+	moved       string // why the member was removed to join again elsewhere (set before onGone)
 }
+
+// Moved is, once the member is gone, why it should join the room again
+// on another node (MovedHostStopping), or "" when it should not.
+func (m *Member) Moved() string { return m.moved }
 
 // subject is where the member's own events go: the room's, or only its
 // staff's for a hidden member.
@@ -118,6 +123,9 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, id string, opt Joi
 	name := opt.Name
 	if name == "" {
 		name = p.Name
+	}
+	if s.sfu == nil {
+		return nil, Joined{}, WithMessage(ErrUnavailable, "this node runs no media server")
 	}
 	m := &Member{id: newID("p", 6), name: name, kind: string(p.Role), receiveOnly: opt.ReceiveOnly,
 		principal: p, roomID: r.ID, onGone: opt.OnGone, hidden: opt.Hidden, svc: s}

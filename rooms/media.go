@@ -68,7 +68,7 @@ func (s *Service) Publish(c Client, in PublishInput) (SDP, error) {
 	if err := mayPublish(m.ReceiveOnly()); err != nil {
 		return SDP{}, err
 	}
-	answer, err := conference.Media(m).Publish(in.SDP, in.Tracks)
+	answer, err := m.Publish(in.SDP, in.Tracks)
 	return SDP{answer}, err
 }
 

@@ -83,9 +83,10 @@ type JoinInput struct {
 	ReceiveOnly bool `json:"receive_only"`
 }
 
-// Join makes c's member of the room, as the rule lets p in. The client
-// follows the room's events before joining, so none falls in between,
-// and leaves the room when it ends.
+// Join makes c's member of the room, as the rule lets p in: here, or on
+// the room's host when another node hosts it. The client follows the
+// room's events before joining, so none falls in between, and leaves the
+// room when it ends.
 func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinInput) (conference.Joined, error) {
 	if err := in.check(); err != nil {
 		return conference.Joined{}, err
@@ -98,14 +99,29 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinI
 	if err != nil {
 		return conference.Joined{}, err
 	}
+	host, err := s.conf.Host(ctx, r)
+	if err != nil {
+		return conference.Joined{}, err
+	}
+	if host == s.self() {
+		host = ""
+	}
 	s.mu.Lock()
-	if s.clients[c][r.ID] != nil {
+	if old := s.clients[c][r.ID]; old != nil {
+		if old.host() == host {
+			s.mu.Unlock()
+			return conference.Joined{}, conference.WithMessage(conference.ErrConflict, "this connection is already in the room")
+		}
+		// The room moved to another host since: the old seat goes.
+		delete(s.clients[c], r.ID)
 		s.mu.Unlock()
-		return conference.Joined{}, conference.WithMessage(conference.ErrConflict, "this connection is already in the room")
+		old.detach()
+		go old.leave("left")
+		s.mu.Lock()
 	}
 	first := s.clients[c] == nil
 	if first {
-		s.clients[c] = map[string]*conference.Member{}
+		s.clients[c] = map[string]seat{}
 	}
 	s.mu.Unlock()
 	if first {
@@ -119,9 +135,30 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinI
 			return conference.Joined{}, err
 		}
 	}
-	opt := conference.JoinOptions{Name: g.Name, ReceiveOnly: g.ReceiveOnly, Hidden: g.Hidden, SeesHidden: g.SeesHidden,
-		MayEnd: g.MayEnd, OnGone: func() { s.forget(c, r.ID) }}
-	member, joined, err := s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
+	var st seat
+	var joined conference.Joined
+	if host == "" {
+		ls := &localSeat{conf: s.conf}
+		opt := conference.JoinOptions{Name: g.Name, ReceiveOnly: g.ReceiveOnly, Hidden: g.Hidden, SeesHidden: g.SeesHidden,
+			MayEnd: g.MayEnd, OnGone: func() {
+				s.mu.Lock() // the member is set under it: OnGone may come as Join returns
+				m := ls.Member
+				s.mu.Unlock()
+				reason := ""
+				if m != nil {
+					reason = m.Moved()
+				}
+				s.moved(c, r.ID, ls, reason)
+			}}
+		var m *conference.Member
+		m, joined, err = s.conf.Join(ctx, p, r.ID, opt, c.Signal(r.ID))
+		s.mu.Lock()
+		ls.Member = m
+		s.mu.Unlock()
+		st = ls
+	} else {
+		st, joined, err = s.joinRemote(ctx, p, c, r, host, g)
+	}
 	if err != nil {
 		c.Unsubscribe(conference.Subject(r.ID))
 		c.Unsubscribe(conference.StaffSubject(r.ID))
@@ -129,12 +166,12 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, c Client, in JoinI
 	}
 	s.mu.Lock()
 	if s.clients[c] != nil {
-		s.clients[c][r.ID] = member
+		s.clients[c][r.ID] = st
 	}
 	s.mu.Unlock()
 	select {
 	case <-c.Done(): // the client ended while joining: watch has run
-		s.conf.Leave(member, "disconnected")
+		st.leave("disconnected")
 	default:
 	}
 	joined.MayEnd = g.MayEnd
@@ -150,8 +187,8 @@ func (s *Service) Leave(c Client, in RoomRef) error {
 	if err != nil {
 		return err
 	}
-	s.forget(c, in.RoomID)
-	s.conf.Leave(m, "left")
+	s.forget(c, in.RoomID, m, false)
+	m.leave("left")
 	return nil
 }
 
@@ -167,7 +204,21 @@ func (s *Service) End(ctx context.Context, p auth.Principal, in RoomRef) error {
 	if _, err := s.allow(ctx, OpEnd, p, r, false); err != nil {
 		return err
 	}
-	return s.conf.End(ctx, p, r.ID)
+	return s.end(ctx, p, r)
+}
+
+// end ends room r, and closes its live room on its host when that is
+// another node.
+func (s *Service) end(ctx context.Context, p auth.Principal, r conference.Room) error {
+	if err := s.conf.End(ctx, p, r.ID); err != nil {
+		return err
+	}
+	if h := r.Host(); s.relay != nil && h != "" && h != s.self() && !s.gone(h) {
+		if _, err := s.ask(h, relayRequest{Op: "closed", RoomID: r.ID}); err != nil {
+			s.log.Warn("closing an ended room on its host", "room", r.ID, "host", h, "err", err)
+		}
+	}
+	return nil
 }
 
 // GetInput is room.get's data: a room id, or a number.

@@ -37,6 +37,8 @@ type Client interface {
 	Subscribe(subject string) error
 	Unsubscribe(subject string)
 	Done() <-chan struct{}
+	// Send sends the client an encoded event frame; it must not block.
+	Send(frame []byte) bool
 	// Signal carries the signalling of the client's member of roomID.
 	Signal(roomID string) conference.Signal
 }
@@ -50,14 +52,16 @@ type Service struct {
 	numbers auth.RateLimit // wrong room numbers, per principal
 
 	mu      sync.Mutex
-	clients map[Client]map[string]*conference.Member // each connection's members, by room
+	clients map[Client]map[string]seat // each connection's seats, by room
+
+	relay *relay // with many nodes (Relay); nil for one
 }
 
 // New makes the service and has conf tell chat of conversation rooms'
 // activity. Closed chats end their rooms through ConversationClosed,
 // which the wiring hands to chat.
 func New(conf *conference.Service, c Chat, b bus.Bus, log *slog.Logger) *Service {
-	s := &Service{conf: conf, chat: c, bus: b, log: log, clients: map[Client]map[string]*conference.Member{},
+	s := &Service{conf: conf, chat: c, bus: b, log: log, clients: map[Client]map[string]seat{},
 		numbers: auth.NewLimiter(30*time.Second, 10)}
 	conf.OnActivity = s.activity
 	return s
@@ -83,7 +87,7 @@ func (s *Service) ConversationClosed(id chat.ConversationID) {
 	defer cancel()
 	r, err := s.conf.OpenForConversation(ctx, int64(id))
 	if err == nil {
-		err = s.conf.End(ctx, auth.Principal{}, r.ID)
+		err = s.end(ctx, auth.Principal{}, r)
 	}
 	if err != nil && !errors.Is(err, conference.ErrNotFound) && !errors.Is(err, conference.ErrEnded) {
 		s.log.Warn("ending a closed chat's room", "conversation", id, "err", err)
@@ -105,8 +109,8 @@ func (s *Service) conversation(ctx context.Context, p auth.Principal, id *int64)
 	}
 }
 
-// member is the client's member of a room.
-func (s *Service) member(c Client, roomID string) (*conference.Member, error) {
+// member is the client's seat in a room.
+func (s *Service) member(c Client, roomID string) (seat, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m := s.clients[c][roomID]; m != nil {
@@ -115,17 +119,46 @@ func (s *Service) member(c Client, roomID string) (*conference.Member, error) {
 	return nil, conference.WithMessage(conference.ErrNotFound, "not in this room: join it first")
 }
 
-// forget drops the client's member of a room: it left, or the room
-// removed it (ended, media gone).
-func (s *Service) forget(c Client, roomID string) {
+// forget drops the client's seat st in a room: it left, or the room
+// removed it (ended, media gone, host gone). A seat replaced already
+// (the client joined again) is left alone. It reports whether st was
+// the client's seat.
+//
+// A seat the room removed keeps following the room's subjects for
+// followGone more: the event that says why (room.ended, published on the
+// bus by whichever node ended the room) may still be on its way to this
+// node, and reaches the client before it stops following.
+func (s *Service) forget(c Client, roomID string, st seat, removed bool) bool {
 	s.mu.Lock()
-	if rooms := s.clients[c]; rooms != nil {
+	rooms := s.clients[c]
+	mine := rooms != nil && rooms[roomID] == st
+	if mine {
 		delete(rooms, roomID)
 	}
 	s.mu.Unlock()
-	c.Unsubscribe(conference.Subject(roomID))
-	c.Unsubscribe(conference.StaffSubject(roomID))
+	st.detach()
+	if !mine {
+		return false
+	}
+	unfollow := func() {
+		s.mu.Lock()
+		rejoined := s.clients[c][roomID] != nil
+		s.mu.Unlock()
+		if !rejoined {
+			c.Unsubscribe(conference.Subject(roomID))
+			c.Unsubscribe(conference.StaffSubject(roomID))
+		}
+	}
+	if removed {
+		time.AfterFunc(followGone, unfollow)
+	} else {
+		unfollow()
+	}
+	return true
 }
+
+// followGone is how long a removed seat's client still follows its room.
+const followGone = 5 * time.Second
 
 // watch leaves every room of a client when it ends.
 func (s *Service) watch(c Client) {
@@ -134,7 +167,7 @@ func (s *Service) watch(c Client) {
 	rooms := s.clients[c]
 	delete(s.clients, c)
 	s.mu.Unlock()
-	for _, m := range rooms {
-		s.conf.Leave(m, "disconnected")
+	for _, st := range rooms {
+		st.leave("disconnected")
 	}
 }

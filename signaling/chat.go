@@ -16,6 +16,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	r.Handle("chat.start", c.start, auth.RoleCustomer)
 	r.Handle("chat.mine", c.mine, append(staff, auth.RoleCustomer)...)
 	r.Handle("chat.resume", c.resume, append(staff, auth.RoleCustomer)...)
+	r.Handle("chat.position", c.position, append(staff, auth.RoleCustomer)...)
 	r.Handle("chat.send", c.send, append(staff, auth.RoleCustomer)...)
 	r.Handle("chat.typing", c.typing, append(staff, auth.RoleCustomer)...)
 	r.Handle("chat.close", c.close, append(staff, auth.RoleCustomer)...)

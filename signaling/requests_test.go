@@ -222,6 +222,7 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"chat.start":            {true, `{"name": "Vera"}`, unavailable},
 		"chat.mine":             {true, `{}`, unavailable},
 		"chat.resume":           {true, `{"conversation_id": %d}`, unavailable},
+		"chat.position":         {true, `{"conversation_ids": [%d]}`, unavailable},
 		"chat.send":             {true, `{"conversation_id": %d, "client_id": "x", "text": "hi"}`, unavailable},
 		"chat.typing":           {true, `{"conversation_id": %d, "typing": true}`, unavailable},
 		"chat.close":            {true, `{"conversation_id": %d}`, unavailable},

@@ -272,6 +272,14 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 				if got != wantSQL {
 					t.Errorf("the writer's statement: %s, want %s", got, wantSQL)
 				}
+				// The position statement lists the chat to its readers only.
+				ps, err := f.svc.Positions(ctx, p, []ID{c.id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if listed := len(ps) == 1 && ps[0].ConversationID == c.id; listed != (want[0] == 'r') {
+					t.Errorf("chat.position lists it: %v, want %v", listed, want[0] == 'r')
+				}
 			})
 		}
 	}

@@ -111,12 +111,47 @@ func (c *customer) connected(ctx context.Context, cl *client.Client) error {
 	return nil
 }
 
-func (c *customer) event(_ context.Context, _ *client.Client, env client.Envelope) {
-	if env.Type != "chat.event" {
-		return
+func (c *customer) event(ctx context.Context, cl *client.Client, env client.Envelope) {
+	switch env.Type {
+	case "session.resync":
+		c.checkPositions(ctx, cl)
+	case "chat.event":
+		var ev wireEvent
+		if json.Unmarshal(env.Data, &ev) != nil {
+			return
+		}
+		c.mu.Lock()
+		conv, h := c.conv, c.highest
+		c.mu.Unlock()
+		if ev.ConversationID == conv && h > 0 && ev.Seq > h+1 {
+			c.catchUp(ctx, cl) // the bus lost what lies below it
+		}
+		c.apply(ev)
 	}
-	var ev wireEvent
-	if json.Unmarshal(env.Data, &ev) == nil {
+}
+
+// checkPositions is the position check: the chat resumes when it is
+// behind.
+func (c *customer) checkPositions(ctx context.Context, cl *client.Client) {
+	c.mu.Lock()
+	conv, h := c.conv, c.highest
+	c.mu.Unlock()
+	if conv != 0 && len(behind(ctx, cl, map[int64]int{conv: h})) > 0 {
+		c.catchUp(ctx, cl)
+	}
+}
+
+// catchUp fetches and applies what follows the highest seq applied.
+func (c *customer) catchUp(ctx context.Context, cl *client.Client) {
+	c.mu.Lock()
+	conv, h := c.conv, c.highest
+	c.mu.Unlock()
+	evs, err := resumeAfter(ctx, cl, conv, h)
+	if err != nil {
+		return // the next check, or the next connection, tries again
+	}
+	c.run.refetched.Add(int64(len(evs)))
+	for _, ev := range evs {
 		c.apply(ev)
 	}
 }
@@ -227,11 +262,21 @@ func (a *agent) connected(ctx context.Context, cl *client.Client) error {
 
 func (a *agent) event(ctx context.Context, cl *client.Client, env client.Envelope) {
 	switch env.Type {
+	case "session.resync":
+		a.checkPositions(ctx, cl)
 	case "chat.event":
 		var ev wireEvent
-		if json.Unmarshal(env.Data, &ev) == nil {
-			a.apply(ev)
+		if json.Unmarshal(env.Data, &ev) != nil {
+			return
 		}
+		a.mu.Lock()
+		h := a.chats[ev.ConversationID]
+		gap := h != nil && *h > 0 && ev.Seq > *h+1
+		a.mu.Unlock()
+		if gap {
+			a.catchUp(ctx, cl, ev.ConversationID) // the bus lost what lies below it
+		}
+		a.apply(ev)
 	case "chat.offer":
 		var o struct {
 			Conversation wireConversation `json:"conversation"`
@@ -271,6 +316,40 @@ func keepWorking(ctx context.Context, cl *client.Client, env client.Envelope, mi
 			cl.Request(rctx, "agent.status", map[string]any{"status": "available"}) //nolint:errcheck // the next reconnect sets it again
 			cancel()
 		}
+	}
+}
+
+// checkPositions is the position check: each chat that is behind
+// resumes.
+func (a *agent) checkPositions(ctx context.Context, cl *client.Client) {
+	a.mu.Lock()
+	shown := make(map[int64]int, len(a.chats))
+	for id, h := range a.chats {
+		shown[id] = *h
+	}
+	a.mu.Unlock()
+	for _, id := range behind(ctx, cl, shown) {
+		a.catchUp(ctx, cl, id)
+	}
+}
+
+// catchUp fetches and applies what follows the highest seq applied of
+// chat id.
+func (a *agent) catchUp(ctx context.Context, cl *client.Client, id int64) {
+	a.mu.Lock()
+	h := a.chats[id]
+	after := 0
+	if h != nil {
+		after = *h
+	}
+	a.mu.Unlock()
+	evs, err := resumeAfter(ctx, cl, id, after)
+	if err != nil {
+		return // apply counts the gap; the next connection resumes
+	}
+	a.run.refetched.Add(int64(len(evs)))
+	for _, ev := range evs {
+		a.apply(ev)
 	}
 }
 
@@ -324,7 +403,8 @@ func (a *agent) apply(ev wireEvent) {
 		return
 	}
 	if ev.Seq != *h+1 && *h != 0 {
-		// Agents see every event of their chats: a gap is an event lost.
+		// Agents see every event of their chats: a gap that catchUp could
+		// not fill is an event lost.
 		a.run.seqGaps.Add(1)
 	}
 	*h = ev.Seq

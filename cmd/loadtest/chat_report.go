@@ -60,6 +60,9 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 	if g := r.seqGaps.Load(); g > 0 {
 		res.add("seq gaps", "%d  (agents saw a conversation's seq jump)", g)
 	}
+	if n := r.refetched.Load(); n > 0 {
+		res.add("refetched", "%d events  (chat.resume after a seq gap or a position check)", n)
+	}
 	res.add("latency", "%s  (sender → receiver)", lat)
 	rate := float64(in.ackedInWindow) / in.steady.wall.Seconds()
 	target := 2 * float64(accepted) / cfg.interval.Seconds()
@@ -133,6 +136,7 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 		"customers": float64(cfg.customers), "agents": float64(cfg.agents), "capacity": float64(cfg.capacity),
 		"sent": float64(sent), "acked": float64(acked), "received": float64(received),
 		"lost": float64(lostN), "duplicated": float64(dup), "failed": float64(failed),
+		"seq_gaps": float64(r.seqGaps.Load()), "refetched": float64(r.refetched.Load()),
 		"latency_p50_ms": msf(lat.P50), "latency_p99_ms": msf(lat.P99), "latency_max_ms": msf(lat.Max),
 		"rate_per_s":         rate,
 		"server_cpu_s":       in.steady.cpu.Seconds(),

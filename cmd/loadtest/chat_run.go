@@ -29,6 +29,7 @@ type chatRun struct {
 	strayChats   atomic.Int64
 	closedEarly  atomic.Int64
 	seqGaps      atomic.Int64
+	refetched    atomic.Int64 // events fetched again after the bus lost them (gaps, position checks)
 	up           atomic.Int64 // connections ready now
 
 	offerLat  latencies // queued → offer received by the agent

@@ -89,8 +89,37 @@ func (p *peer) run(ctx context.Context) {
 		}
 		last = at
 		p.set(c)
-		retry := time.Duration(0)
-		for ev := range c.Events() {
+		retry := p.serve(ctx, c)
+		stop()
+		p.set(nil)
+		if ctx.Err() != nil {
+			return
+		}
+		p.mu.Lock()
+		p.reconnects++
+		p.mu.Unlock()
+		// Spread the reconnections as a crowd of browsers would.
+		sleepCtx(ctx, retry+jitter(300*time.Millisecond))
+	}
+}
+
+// serve hands c's events to the session until c ends, and has a
+// positionChecker check every positionEvery. It returns the retry delay a
+// session.closing asked for.
+func (p *peer) serve(ctx context.Context, c *client.Client) (retry time.Duration) {
+	var tick <-chan time.Time
+	pc, checks := p.s.(positionChecker)
+	if checks {
+		t := time.NewTicker(jitter(positionEvery))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				return retry
+			}
 			if ev.Type == "session.closing" {
 				var d struct {
 					RetryMS int `json:"retry_ms"`
@@ -103,17 +132,9 @@ func (p *peer) run(ctx context.Context) {
 				continue
 			}
 			p.s.event(ctx, c, ev)
+		case <-tick:
+			pc.checkPositions(ctx, c)
 		}
-		stop()
-		p.set(nil)
-		if ctx.Err() != nil {
-			return
-		}
-		p.mu.Lock()
-		p.reconnects++
-		p.mu.Unlock()
-		// Spread the reconnections as a crowd of browsers would.
-		sleepCtx(ctx, retry+jitter(300*time.Millisecond))
 	}
 }
 

@@ -64,10 +64,11 @@ var queueSeq struct {
 }
 
 // newChatServer starts the server and adds a queue with the given settings
-// (SQL assignments) whose members are alice and bob.
-func newChatServer(t *testing.T, settings string) *chatServer {
+// (SQL assignments) whose members are alice and bob. extra are more of
+// the server's arguments.
+func newChatServer(t *testing.T, settings string, extra ...string) *chatServer {
 	t.Helper()
-	s := start(t, storetest.URL())
+	s := start(t, storetest.URL(), extra...)
 	ctx := context.Background()
 	db, err := pgx.Connect(ctx, storetest.URL())
 	if err != nil {

@@ -66,6 +66,9 @@ type Config struct {
 	// NodeID names this node among the deployment's nodes (cluster_nodes);
 	// empty, the default, makes a unique one at start.
 	NodeID string
+	// Media, the default, runs an SFU that hosts video rooms. A node of
+	// many (NATSURL) may run none: its rooms go to nodes that do.
+	Media bool
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -87,6 +90,7 @@ func defaults() Config {
 		MediaTCPPort:    7881,
 		TURNPort:        3478,
 		RoomGrace:       60 * time.Second,
+		Media:           true,
 
 		HTTPMaxBody:           int(web.DefaultLimits().MaxBody),
 		HTTPReadHeaderTimeout: 5 * time.Second,
@@ -141,6 +145,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"max-requests-per-address", "HTTP `requests` one client address may have in progress at once (more: 429)", &intValue{&c.MaxRequestsPerAddress, 1, 1 << 20}},
 		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
 		{"node-id", "`name` of this node among the deployment's nodes (empty: the host name and random digits, unique)", (*stringValue)(&c.NodeID)},
+		{"media", "run an SFU and host video rooms; false (with --nats-url) leaves the rooms to the nodes that run one", (*boolValue)(&c.Media)},
 		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
 	}
 	for _, s := range settings {
@@ -174,6 +179,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
 		return c, fmt.Errorf("invalid --database-url %q: want postgres://user@host:port/database", c.DatabaseURL)
+	}
+	if !c.Media && c.NATSURL == "" {
+		return c, errors.New("--media=false needs --nats-url: one node alone must host its video rooms")
 	}
 	return c, nil
 }

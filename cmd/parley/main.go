@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,9 +58,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg, stdout)
 	publicURL, _ := url.Parse(cfg.PublicURL) // validated by parseConfig
+	// A bus that may have lost events tells the hub's clients to resync;
+	// the hub is made later, and before it there is nobody to tell.
+	var resync atomic.Pointer[signaling.Hub]
 	// The bus is closed last, after the hub and every service that
 	// publishes on it.
-	b, closeBus, err := newBus(cfg, log)
+	b, closeBus, err := newBus(cfg, log, func() {
+		if h := resync.Load(); h != nil {
+			h.Resync(signaling.ResyncReasonBus)
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -77,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// This node's row among the deployment's nodes, renewed every second;
 	// stopping marks it stopped, after everything else has let go.
-	node, err := cluster.Start(startCtx, pool, cluster.Options{ID: cfg.NodeID, Addr: cfg.Listen, Media: true,
+	node, err := cluster.Start(startCtx, pool, cluster.Options{ID: cfg.NodeID, Addr: cfg.Listen, Media: cfg.Media,
 		Logger: log.With("component", "cluster")})
 	if err != nil {
 		return err
@@ -121,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wsCfg.RateBurst = cfg.WSBurst
 	wsCfg.RequestTimeout = cfg.DBTimeout
 	hub := signaling.NewHub(wsCfg, b, router, log.With("component", "ws"), reg)
+	resync.Store(hub)
 	signaling.RegisterChat(router, hub, chatSvc)
 	signaling.RegisterStaff(router, chatSvc, staff.New(pool, b, log.With("component", "staff")))
 
@@ -128,14 +137,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.PublicIP != "" {
 		publicIPs = []string{cfg.PublicIP}
 	}
-	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
-		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	media, err := newMedia(cfg, publicIPs, log)
 	if err != nil {
-		return fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+		return err
 	}
-	defer media.Close()
-	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"),
-		conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()})
+	if media != nil {
+		defer media.Close()
+	}
+	confOpt := conference.Options{EmptyGrace: cfg.RoomGrace, Live: newLiveRooms()}
+	if cfg.NATSURL != "" {
+		confOpt.Node = node // many nodes: each room hosted by one
+	}
+	confSvc := conference.New(pool, media, b, authSvc, log.With("component", "conference"), confOpt)
 	if err := confSvc.Start(startCtx); err != nil {
 		return err
 	}
@@ -146,6 +159,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	chatSvc.OnClose(roomSvc.ConversationClosed)
 	signaling.RegisterRooms(router, roomSvc)
+	if req, ok := b.(bus.Requester); ok && cfg.NATSURL != "" {
+		if err := roomSvc.Relay(node, req); err != nil {
+			return err
+		}
+	}
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
@@ -205,8 +223,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is serving", "version", version, "node", node.ID(), "listen", ln.Addr().String(), "url", cfg.PublicURL,
-		"database", store.Redact(cfg.DatabaseURL), "media_udp", media.UDPAddr().String(),
-		"media_tcp", addrString(media.TCPAddr()), "turn", addrString(media.TURNAddr()))
+		"database", store.Redact(cfg.DatabaseURL), "media", mediaAddrs(media))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -219,8 +236,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	downCtx, cancelDown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelDown()
-	// Websockets first: they are told, flushed and closed; new upgrades
+	// The rooms this node hosts move to others first, then the
+	// websockets: they are told, flushed and closed; new upgrades
 	// are refused. Then HTTP stops accepting and drains its requests.
+	roomSvc.Drain(downCtx)
 	if err := hub.Shutdown(downCtx); err != nil {
 		log.Warn("websockets did not drain in time", "err", err)
 	}
@@ -246,8 +265,9 @@ func ensureDemoQueue(ctx context.Context, svc *chat.Service, a *auth.Service, pu
 }
 
 // newBus chooses the bus: in-process for one node, NATS when --nats-url is
-// set. closeBus releases it.
-func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error) {
+// set. closeBus releases it. onLoss is called when the bus may have lost
+// events meant for this node (never, for the memory bus).
+func newBus(cfg Config, log *slog.Logger, onLoss func()) (b bus.Bus, closeBus func(), err error) {
 	if cfg.NATSURL == "" {
 		return bus.NewMemory(), func() {}, nil
 	}
@@ -255,12 +275,36 @@ func newBus(cfg Config, log *slog.Logger) (b bus.Bus, closeBus func(), err error
 	if host, err := os.Hostname(); err == nil {
 		name += " " + host
 	}
-	nb, err := bus.DialNATS(cfg.NATSURL, name, log.With("component", "bus"), bus.DefaultNATSOptions())
+	opts := bus.DefaultNATSOptions()
+	opts.OnLoss = onLoss
+	nb, err := bus.DialNATS(cfg.NATSURL, name, log.With("component", "bus"), opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot connect to NATS at %s (set --nats-url or PARLEY_NATS_URL): %v", redactNATSURL(cfg.NATSURL), err)
 	}
 	log.Info("bus over NATS", "url", redactNATSURL(cfg.NATSURL), "server", nb.ConnectedURL())
 	return nb, nb.Close, nil
+}
+
+// newMedia starts the SFU, unless this node runs none (--media=false):
+// nil then. It is closed when the process ends.
+func newMedia(cfg Config, publicIPs []string, log *slog.Logger) (*sfu.SFU, error) {
+	if !cfg.Media {
+		return nil, nil
+	}
+	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
+		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	if err != nil {
+		return nil, fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+	}
+	return media, nil
+}
+
+// mediaAddrs is where the SFU listens, for the log.
+func mediaAddrs(media *sfu.SFU) string {
+	if media == nil {
+		return "off (--media=false)"
+	}
+	return "udp " + media.UDPAddr().String() + ", tcp " + addrString(media.TCPAddr()) + ", turn " + addrString(media.TURNAddr())
 }
 
 // newLiveRooms chooses where the live video rooms are kept: this node's

@@ -27,6 +27,13 @@ import { spaced } from '../lib/util.js';
 const COPIED_MS = 2000;
 const REJOIN_TRIES = 5;
 
+/** What the page says while it joins again, by why it left. */
+const REJOIN_NOTES = {
+  disconnected: 'Connection lost. Joining again…',
+  media_timeout: 'Your video was lost. Joining again…',
+  moved: 'The room is moving to another server. Joining again…',
+};
+
 export class ConferenceRoom {
   /** @param {RoomOptions} options */
   constructor({ conn, roomId, number, mayEnd, onOver }) {
@@ -139,10 +146,10 @@ export class ConferenceRoom {
    */
   ended(session, reason) {
     if (session !== this.session || this.closed) return;
-    if (reason === 'disconnected' || reason === 'media_timeout') {
+    if (reason === 'disconnected' || reason === 'media_timeout' || reason === 'moved') {
       // The server has left the room for us; come back when we can.
       this.rejoining = true;
-      setText(this.note, reason === 'media_timeout' ? 'Your video was lost. Joining again…' : 'Connection lost. Joining again…');
+      setText(this.note, REJOIN_NOTES[reason]);
       if (this.conn.ready) void this.rejoin();
       return;
     }
@@ -166,6 +173,13 @@ export class ConferenceRoom {
         // Gone again before the answer: the next hello tries again.
         this.rejoining = ++this.rejoinTries < REJOIN_TRIES;
         if (this.rejoining) return;
+      }
+      if (e.code === 'unavailable' && ++this.rejoinTries < REJOIN_TRIES) {
+        // No node took the room yet (its old one is still being given
+        // up): a moment later.
+        this.rejoining = true;
+        setTimeout(() => void this.rejoin(), 1000);
+        return;
       }
       this.close();
       if (e.code === 'conflict' && /ended/i.test(e.message ?? '')) this.onOver('ended', 'The room ended while you were away.');

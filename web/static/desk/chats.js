@@ -2,13 +2,16 @@
 // The agent's chats: a tab for each, and the pane of the active one with
 // its header, transcript, typing line and compose box; the close dialog.
 // After every hello, chat.mine says which chats are the agent's, and each
-// open tab is resumed from the highest seq it shows.
+// open tab is resumed from the highest seq it shows. On session.resync,
+// and every 15 seconds, the position check (../lib/position.js) finds a
+// tab whose last events were lost on the way and resumes it.
 
 import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { PrivateToggle } from './private.js';
 import { errorText, storageOf } from '../lib/util.js';
+import { followPositions } from '../lib/position.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -92,6 +95,13 @@ export class Chats {
     this.onshown = null;
 
     this.wire();
+    // Every tab loaded and still the agent's, closed ones too: the lost
+    // event may be the one that closed it.
+    followPositions(
+      conn,
+      () => new Map([...this.sessions.values()].filter((s) => s.loaded && !s.gone).map((s) => [s.id, s.highest])),
+      (id) => this.sessions.get(id)?.fillGap(),
+    );
   }
 
   // ---------------------------------------------------------- from the wire

@@ -95,6 +95,10 @@ conn.onclose = () => {
   if (!leaving) void checkSession();
 };
 
+// The server's bus may have lost events meant for this desk (offers, the
+// waiting list, the agent's status): everything read after a hello is read
+// again. (chats.js also checks its chats' positions; team.js its threads.)
+conn.on('session.resync', () => sync(++syncGeneration, 0));
 conn.on('chat.event', (ev) => chats.event(ev));
 conn.on('chat.typing', (data) => chats.typing(data));
 conn.on('chat.presence', (data) => chats.presenceChanged(data));
@@ -165,7 +169,12 @@ async function start() {
 function sync(gen, attempt) {
   void clock.measure(conn).then(() => offers.tick());
   const work = [
-    status.load().then(() => waiting.refresh()),
+    status.load().then((state) => {
+      // Pending offers: a card for each one whose chat.offer never came
+      // (the bus lost it) or came before a reload.
+      for (const o of state.offers ?? []) offers.add(o);
+      return waiting.refresh();
+    }),
     waiting.load().then((entries) => offers.reconcile(entries)),
     chats.sync(),
   ];

@@ -177,6 +177,16 @@ export class DeskRoom {
    * @param {string} reason
    */
   ended(c, reason) {
+    if (reason === 'moved') {
+      // The room's node went away: join it again, on another.
+      const s = this.chat(c.conversationId);
+      const roomId = c.session.roomId;
+      this.close(c);
+      if (s) {
+        this.enter(s, roomId).catch((err) => this.notices.show(`Could not join the video room again: ${errorText(err)}`));
+      }
+      return;
+    }
     if (reason === 'disconnected') this.notices.show('The connection to Parley dropped, so you left the video room. Join it again once the desk says Connected.', { kind: 'info' });
     if (reason === 'media_timeout') this.notices.show('Your video stopped reaching Parley, so you left the video room.', { kind: 'info' });
     if (reason === 'ended' || reason === 'empty') {

@@ -59,12 +59,16 @@ export class StatusControl {
     });
   }
 
-  /** After a hello: the status, the queues and their closing statuses. */
+  /**
+   * After a hello: the status, the queues and their closing statuses.
+   * @returns {Promise<AgentState>} the whole answer (its pending offers too)
+   */
   async load() {
     const state = /** @type {AgentState} */ (await this.conn.request('agent.state'));
     this.queues = state.queues ?? [];
     this.apply(state);
     this.renderQueues();
+    return state;
   }
 
   /**

@@ -157,6 +157,9 @@ export class Team {
       prevClose?.(code, reason);
       for (const t of this.threads.values()) t.delivery.offline();
     };
+    // The server's bus may have lost messages or read marks on their way:
+    // the counts again, and the loaded threads from what they show.
+    conn.on('session.resync', () => void this.sync(0));
   }
 
   /** My user id (the hello's principal.id is "user:7"). */

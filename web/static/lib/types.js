@@ -48,7 +48,7 @@
  *
  * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string}} AgentStatus
  * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
- * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number}} AgentState
+ * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number, offers?: Offer[]}} AgentState
  *
  * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source
  *

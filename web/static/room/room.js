@@ -9,7 +9,7 @@
 //   import { RoomSession } from '../room/room.js';
 //   const room = new RoomSession(conn);               // conn: a connected Connection
 //   room.on('change', () => render(room.participants)); // anything shown changed
-//   room.on('ended', ({ reason }) => teardown());      // over: left, ended, empty, disconnected…
+//   room.on('ended', ({ reason }) => teardown());      // over: left, ended, empty, disconnected, moved…
 //   room.on('error', ({ message }) => tell(message));  // a device or a request failed; the room goes on
 //   await room.join(roomId, { camera: true, microphone: true }); // rejects with a ProtocolError
 //   await room.setCamera(false); await room.setMicrophone(true);
@@ -51,10 +51,12 @@ import { deviceText, msidByMid, preferCodecs, SIMULCAST, SIMULCAST_MIN_HEIGHT } 
  * @property {boolean} local this browser
  * @property {Map<string, RoomTrack>} tracks by track id
  *
- * @typedef {'left' | 'ended' | 'empty' | 'disconnected' | 'media_timeout' | 'failed'} EndReason
+ * @typedef {'left' | 'ended' | 'empty' | 'disconnected' | 'media_timeout' | 'moved' | 'failed'} EndReason
  *   left: leave() was called; ended, empty: the server ended the room;
  *   disconnected: the websocket closed (the server left the room for us);
- *   media_timeout: the server removed us; failed: join failed after the ack
+ *   media_timeout: the server removed us; moved: the node holding the room's
+ *   media went away (room.moved): join the same room id again with a new
+ *   session, and it goes on on another node; failed: join failed after the ack
  *
  * @typedef {'idle' | 'joining' | 'joined' | 'over'} SessionState
  * @typedef {'new' | 'connecting' | 'connected' | 'reconnecting'} MediaState
@@ -403,7 +405,7 @@ export class RoomSession {
 
   /** Listens to the room's events and to the socket the room lives on. */
   hook() {
-    for (const type of ['room.participant_joined', 'room.participant_left', 'room.track', 'room.track_ended', 'room.ended', 'rtc.offer', 'rtc.candidate']) {
+    for (const type of ['room.participant_joined', 'room.participant_left', 'room.track', 'room.track_ended', 'room.ended', 'room.moved', 'rtc.offer', 'rtc.candidate']) {
       this.unhook.push(
         this.conn.on(type, (data, env) => {
           if (data?.room_id !== this.roomId) return;
@@ -474,6 +476,9 @@ export class RoomSession {
       }
       case 'room.ended':
         this.finish(d.reason === 'empty' ? 'empty' : 'ended', false);
+        break;
+      case 'room.moved': // the server took us out: the page joins again
+        this.finish('moved', false);
         break;
       case 'rtc.offer':
         if (typeof d.sdp === 'string') this.downChain = this.downChain.then(() => this.answerDown(d.sdp));

@@ -172,6 +172,8 @@ export class WidgetRoom {
       if (reason === 'disconnected') this.fail('The connection dropped, so you left the call.');
       this.render();
       this.changed(false);
+      // The call's server went away: join again, on another.
+      if (reason === 'moved') this.join(c, roomId, media).catch((err) => this.fail(`Could not join the call again: ${messageOf(err)}`));
     });
     this.slot.replaceChildren(view.element);
     this.render();

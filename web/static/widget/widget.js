@@ -9,7 +9,11 @@
 // that answer. The customer's messages wait in the outbox until the server
 // acknowledges them, and are sent again, same client_id, in order, after
 // every reconnect or reload (../lib/delivery.js). The seq is the
-// customer's own numbering: a gap-free sequence of what it may see.
+// customer's own numbering: a gap-free sequence of what it may see. Events
+// the server lost on their way are fetched with chat.resume from the
+// highest seq shown: when a live event comes past a gap, and when the
+// position check (on session.resync, and every 15 seconds:
+// ../lib/position.js) finds the conversation behind.
 //
 // Unread: an agent's message counts on the launcher's badge until the
 // customer has had the window open with it on screen. What was seen (the
@@ -24,6 +28,7 @@ import { byId, el, setText } from '../lib/dom.js';
 import { loadSettings, visitorToken } from './api.js';
 import { Prechat } from './form.js';
 import { Delivery } from '../lib/delivery.js';
+import { followPositions } from '../lib/position.js';
 import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
@@ -113,6 +118,8 @@ const typing = new Typing(byId('parley-typing'), (on) => {
 let settings = null;
 /** @type {Connection | null} */
 let conn = null;
+/** @type {import('../lib/position.js').Positions | null} the position checks of conn */
+let positions = null;
 /** @type {Conversation | null} the conversation on screen */
 let conv = null;
 /** @type {ChatEvent[] | null} live events held while a start or resume is answered */
@@ -204,6 +211,11 @@ async function connect() {
   };
   c.on('chat.event', (/** @type {ChatEvent} */ ev) => {
     if (c !== conn) return;
+    if (!held && conv && synced && ev.conversation_id === conv.id && ev.seq > delivery.highest + 1) {
+      // The events below it were lost on the way: fetch them first; it
+      // waits with the live events held meanwhile.
+      resume(c, conv.id).catch((err) => console.warn('parley widget: resuming failed', err));
+    }
     if (held) held.push(ev);
     else applyEvent(ev);
   });
@@ -215,6 +227,14 @@ async function connect() {
   c.on('room.opened', (data) => {
     if (c === conn) room.opened(data);
   });
+  positions?.stop();
+  positions = followPositions(
+    c,
+    () => new Map(c === conn && conv && synced ? [[conv.id, delivery.highest]] : []),
+    (id) => {
+      if (c === conn && conv?.id === id) resume(c, id).catch((err) => console.warn('parley widget: resuming failed', err));
+    },
+  );
   if (!conv && prechat.hidden) showStatus('Connecting…');
   await c.connect().catch(() => {
     // onstate tells: it keeps trying, unless its hello was refused.
