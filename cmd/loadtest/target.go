@@ -79,14 +79,13 @@ func (tf *targetFlags) open(ctx context.Context, log io.Writer) (*target, error)
 			return nil, err
 		}
 		t.nodes = eps
+		t.first()
 	} else {
 		if err := t.start(ctx, tf); err != nil {
 			t.close(false)
 			return nil, err
 		}
 	}
-	first := t.nodes[0]
-	t.base, t.ws, t.metrics, t.proc = first.base, first.ws, first.metrics, first.proc
 	t.api = newAPI(t.base)
 	tok, err := t.api.login(ctx, nil, tf.adminUser, tf.adminPassword)
 	if err != nil {
@@ -112,8 +111,9 @@ func (t *target) start(ctx context.Context, tf *targetFlags) error {
 		return err
 	}
 	t.dropDB = drop
+	count := max(tf.nodes, 1)
 	var cluster []string
-	if tf.nodes > 1 {
+	if count > 1 {
 		natsURL := tf.natsURL
 		if natsURL == "" {
 			ns, err := startNATS()
@@ -123,13 +123,13 @@ func (t *target) start(ctx context.Context, tf *targetFlags) error {
 			t.nats = ns
 			natsURL = ns.ClientURL()
 		}
-		fmt.Fprintf(t.log, "%d nodes on NATS %s\n", tf.nodes, natsURL)
+		fmt.Fprintf(t.log, "%d nodes on NATS %s\n", count, natsURL)
 		cluster = []string{"--nats-url", natsURL}
 	}
 	// One after the other: the first creates the database and its schema.
-	for i := range tf.nodes {
+	for i := range count {
 		args := cluster
-		if tf.nodes > 1 {
+		if count > 1 {
 			args = append(args[:len(args):len(args)], "--node-id", fmt.Sprintf("lt%d", i+1))
 		}
 		n, err := t.startNode(ctx, tf, bin, dbURL, i, args)
@@ -140,7 +140,14 @@ func (t *target) start(ctx context.Context, tf *targetFlags) error {
 			return err
 		}
 	}
+	t.first()
 	return nil
+}
+
+// first makes the first node the one of t's single-node fields.
+func (t *target) first() {
+	n := t.nodes[0]
+	t.base, t.ws, t.metrics, t.proc = n.base, n.ws, n.metrics, n.proc
 }
 
 // startNode starts node i (0-based) on its own free ports.
