@@ -82,7 +82,7 @@ func (tf *targetFlags) open(ctx context.Context, log io.Writer) (*target, error)
 		t.first()
 	} else {
 		if err := t.start(ctx, tf); err != nil {
-			t.close(false)
+			t.close(true) // keep the logs: they say why
 			return nil, err
 		}
 	}
@@ -152,18 +152,35 @@ func (t *target) first() {
 
 // startNode starts node i (0-based) on its own free ports.
 func (t *target) startNode(ctx context.Context, tf *targetFlags, bin, dbURL string, i int, extra []string) (*endpoint, error) {
+	// Held open until all are chosen, so no two of them are the same.
 	var ports [5]int
-	for k := range ports {
-		var err error
-		if k == 1 || k == 3 { // the media and TURN ports are UDP
-			ports[k], err = freeUDPPort()
-		} else {
-			ports[k], err = freeTCPPort()
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
 		}
-		if err != nil {
-			return nil, err
+	}()
+	for k := range ports {
+		if k == 1 || k == 3 { // the media and TURN ports are UDP
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			held = append(held, c)
+			ports[k] = c.LocalAddr().(*net.UDPAddr).Port
+		} else {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			held = append(held, ln)
+			ports[k] = ln.Addr().(*net.TCPAddr).Port
 		}
 	}
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
 	port, udp, tcp, turn, metricsPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	n := &endpoint{id: fmt.Sprintf("lt%d", i+1), base: "http://" + addr, ws: "ws://" + addr + "/ws",
@@ -263,24 +280,6 @@ func redact(dbURL string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
-}
-
-func freeTCPPort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // waitHealthy polls /healthz until it answers 200 or ctx ends; exited, when
