@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,6 +55,11 @@ type Deps struct {
 	// SignedOut, if set, is told of each user who signed out: it closes
 	// the user's websockets.
 	SignedOut func(auth.Principal)
+	// TrustedProxies are the load balancers in front of the node: from
+	// a peer in one of these networks the client's address is the
+	// nearest one in X-Forwarded-For that is not a trusted proxy. None:
+	// the TCP peer is the client, whatever the header says.
+	TrustedProxies []*net.IPNet
 }
 
 // New builds the echo instance with every route.
@@ -63,9 +69,7 @@ func New(d Deps) *echo.Echo {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Limits are per client address: take the peer's, not a header the
-	// client could forge.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(d.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	lim := d.Limits.withDefaults()
 	requests := newPerAddress(lim.RequestsPerAddress, "requests in progress")
@@ -113,6 +117,24 @@ func New(d Deps) *echo.Echo {
 	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60), wrong: d.KeyLimit}
 	w.routes(e)
 	return e
+}
+
+// clientAddress says whose address a request comes from, which every
+// per-address limit counts by. Without trusted proxies it is the TCP
+// peer's: a header the client could forge is never read. With them (the
+// deployment's load balancers), X-Forwarded-For is read from the right,
+// skipping trusted proxies only, so a client cannot name an address of
+// its choice by sending the header itself: the balancer appends the
+// address it saw, and that is the one taken.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func page(files fs.FS, name string) echo.HandlerFunc {

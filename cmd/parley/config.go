@@ -69,6 +69,11 @@ type Config struct {
 	// Media, the default, runs an SFU that hosts video rooms. A node of
 	// many (NATSURL) may run none: its rooms go to nodes that do.
 	Media bool
+	// TrustedProxies are the networks (CIDRs, comma-separated) of the
+	// load balancers in front of the nodes: from a peer in one of them,
+	// the client's address is read from X-Forwarded-For. Empty, the
+	// default, believes only the TCP peer.
+	TrustedProxies string
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -146,6 +151,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"max-ws-per-address", "`websockets` one client address may have open at once (more: 429)", &intValue{&c.MaxWSPerAddress, 1, 1 << 20}},
 		{"node-id", "`name` of this node among the deployment's nodes (empty: the host name and random digits, unique)", (*stringValue)(&c.NodeID)},
 		{"media", "run an SFU and host video rooms; false (with --nats-url) leaves the rooms to the nodes that run one", (*boolValue)(&c.Media)},
+		{"trusted-proxies", "`CIDRs` (comma-separated) of the load balancers in front of this node, whose X-Forwarded-For names the client (empty: the TCP peer is the client)", (*cidrList)(&c.TrustedProxies)},
 		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
 	}
 	for _, s := range settings {
@@ -328,6 +334,36 @@ func (v *ipValue) Set(s string) error {
 	}
 	*v = ipValue(s)
 	return nil
+}
+
+// cidrList is a comma-separated list of networks in CIDR notation.
+type cidrList string
+
+func (v *cidrList) String() string { return string(*v) }
+func (v *cidrList) Set(s string) error {
+	if _, err := parseCIDRs(s); err != nil {
+		return err
+	}
+	*v = cidrList(s)
+	return nil
+}
+
+// parseCIDRs reads a comma-separated list of networks ("10.0.0.0/8,
+// 127.0.0.1/32"); empty is none.
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("want networks such as 10.0.0.0/8, comma-separated: %q is not one", part)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 // choice is a string flag limited to a set of values.

@@ -3,9 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,80 +17,6 @@ import (
 // shown, fill a gap below a newer event with chat.resume, and on
 // session.resync check chat.position and resume what it lacks) still ends
 // up with every message exactly once, in order.
-
-// natsProxy carries TCP between a NATS client and the server, and can cut
-// every connection and refuse new ones for a while.
-type natsProxy struct {
-	ln     net.Listener
-	target string
-
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	refused bool
-}
-
-func newNATSProxy(t *testing.T, target string) *natsProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &natsProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.Cut() })
-	return p
-}
-
-func (p *natsProxy) URL() string { return "nats://" + p.ln.Addr().String() }
-
-func (p *natsProxy) serve() {
-	for {
-		in, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		refused := p.refused
-		p.mu.Unlock()
-		if refused {
-			in.Close()
-			continue
-		}
-		out, err := net.Dial("tcp", p.target)
-		if err != nil {
-			in.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[in], p.conns[out] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go pipe(in, out)
-		go pipe(out, in)
-	}
-}
-
-func pipe(dst, src net.Conn) {
-	io.Copy(dst, src) //nolint:errcheck // either side closing ends the copy
-	dst.Close()
-	src.Close()
-}
-
-// Cut closes every connection and refuses new ones until Restore.
-func (p *natsProxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refused = true
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = map[net.Conn]struct{}{}
-}
-
-func (p *natsProxy) Restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refused = false
-}
 
 // follower is a client that follows one conversation as the protocol asks:
 // it keeps the highest seq it has shown, drops anything at or below it,
@@ -185,7 +108,7 @@ func (f *follower) until(what string, done func() bool) {
 // where the chat was routed to her.)
 type gapNodes struct {
 	ns    *natsserver.Server
-	proxy *natsProxy
+	proxy *storetest.Proxy
 	a, b  *chatServer
 	cust  *client.Client
 	conv  conv
@@ -194,18 +117,10 @@ type gapNodes struct {
 
 func newGapNodes(t *testing.T) *gapNodes {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		t.Fatal("the embedded NATS server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	proxy := newNATSProxy(t, ns.Addr().String())
+	ns := startNATS(t)
+	proxy := storetest.NewProxyTo(t, ns.Addr().String())
 	a := newChatServer(t, "", "--nats-url", ns.ClientURL())
-	b := &chatServer{server: start(t, storetest.URL(), "--nats-url", proxy.URL()), db: a.db, queue: a.queue}
+	b := &chatServer{server: start(t, storetest.URL(), "--nats-url", "nats://"+proxy.Addr()), db: a.db, queue: a.queue}
 
 	alice := a.agent(t, "alice")
 	cust := a.customer(t, a.visitorToken(t, ""))

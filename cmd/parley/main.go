@@ -171,6 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ws := signaling.NewEndpoint(hub, authSvc, publicURL, nil)
 	ws.CheckTimeout = cfg.DBTimeout
+	trusted, _ := parseCIDRs(cfg.TrustedProxies) // validated by parseConfig
 	e := web.New(web.Deps{
 		Auth:       authSvc,
 		Chat:       chatSvc,
@@ -187,6 +188,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			WebsocketsPerAddress: cfg.MaxWSPerAddress,
 		},
 		SignedOut:       hub.CloseSignedOut,
+		TrustedProxies:  trusted,
 		LoginLimit:      shared.logins,
 		RoomNumberLimit: shared.lookups,
 	})

@@ -18,7 +18,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"parley/bus"
 	"parley/signaling/client"
@@ -309,15 +308,7 @@ func (s *server) metrics(t *testing.T) string {
 // With --nats-url the server's bus is NATS: a frame another node publishes
 // on the broadcast subject reaches a websocket of this one.
 func TestWithNATSURLEventsFromAnotherNodeReachAWebsocket(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		t.Fatal("the embedded NATS server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
+	ns := startNATS(t)
 	s := start(t, storetest.URL(), "--nats-url", ns.ClientURL())
 	if !strings.Contains(s.log.String(), "bus over NATS") {
 		t.Fatalf("the server did not say its bus is NATS:\n%s", s.log)

@@ -37,16 +37,26 @@ func NewProxy(t testing.TB) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return NewProxyTo(t, u.Host)
+}
+
+// NewProxyTo starts a proxy in front of any TCP server at target (host:port),
+// a NATS server say, closed when t ends; Addr is where to reach it.
+func NewProxyTo(t testing.TB, target string) *Proxy {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(p.close)
 	return p
 }
+
+// Addr is the proxy's own address (host:port).
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // URL is the package database's URL through the proxy.
 func (p *Proxy) URL() string {
