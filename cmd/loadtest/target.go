@@ -152,7 +152,9 @@ func (t *target) first() {
 
 // startNode starts node i (0-based) on its own free ports.
 func (t *target) startNode(ctx context.Context, tf *targetFlags, bin, dbURL string, i int, extra []string) (*endpoint, error) {
-	// Held open until all are chosen, so no two of them are the same.
+	// Held open until all are chosen, so no two of them are the same;
+	// free on every address, as the server binds its media ports (a
+	// port free on 127.0.0.1 alone may be another socket's elsewhere).
 	var ports [5]int
 	var held []io.Closer
 	defer func() {
@@ -162,14 +164,14 @@ func (t *target) startNode(ctx context.Context, tf *targetFlags, bin, dbURL stri
 	}()
 	for k := range ports {
 		if k == 1 || k == 3 { // the media and TURN ports are UDP
-			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			c, err := net.ListenPacket("udp", ":0")
 			if err != nil {
 				return nil, err
 			}
 			held = append(held, c)
 			ports[k] = c.LocalAddr().(*net.UDPAddr).Port
 		} else {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			ln, err := net.Listen("tcp", ":0")
 			if err != nil {
 				return nil, err
 			}
