@@ -110,3 +110,24 @@ func list(set Migrations) ([]migrationFile, error) {
 	sort.Slice(files, func(i, j int) bool { return files[i].version < files[j].version })
 	return files, nil
 }
+
+// SeedLock is the advisory lock key under which a node fills a new
+// database with what a first start makes (the demo accounts and queue),
+// so nodes starting together make it once.
+const SeedLock = migrationLock + 1
+
+// Exclusive runs f while holding the advisory lock key, which one
+// connection of the whole deployment holds at a time: nodes starting
+// together take turns.
+func Exclusive(ctx context.Context, pool *pgxpool.Pool, key int64, f func() error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	return f()
+}

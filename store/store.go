@@ -86,8 +86,11 @@ func createDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
 	}
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cc.Database}.Sanitize())
+	// Another node created it first: PostgreSQL says duplicate_database
+	// when the other's creation committed before, and a unique violation
+	// of pg_database's name when both ran at once.
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "42P04" { // duplicate_database
+	if errors.As(err, &pe) && (pe.Code == "42P04" || pe.Code == "23505") {
 		return nil
 	}
 	if err != nil {

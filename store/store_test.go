@@ -98,6 +98,39 @@ func TestOpenCreatesAnAbsentDatabase(t *testing.T) {
 	pool.Close()
 }
 
+// Nodes of a deployment started together all create the database at
+// once: every one of them starts.
+func TestNodesStartingTogetherCreateTheDatabaseOnce(t *testing.T) {
+	name := "parley_test_together_" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
+	u := strings.Replace(storetest.BaseURL(), "/postgres?", "/"+name+"?", 1)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), storetest.BaseURL())
+		if err == nil {
+			conn.Exec(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+			conn.Close(context.Background())
+		}
+	})
+	const nodes = 6
+	start := make(chan struct{})
+	errs := make(chan error, nodes)
+	for i := 0; i < nodes; i++ {
+		go func() {
+			<-start
+			pool, err := store.Open(ctx(t), u, store.Options{})
+			if err == nil {
+				pool.Close()
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for i := 0; i < nodes; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("a node did not start: %v", err)
+		}
+	}
+}
+
 func TestOpenUnreachableNamesTheURLAndTheSetting(t *testing.T) {
 	_, err := store.Open(ctx(t), "postgres://postgres:secret@127.0.0.1:1/parley?sslmode=disable", store.Options{ConnectTimeout: time.Second})
 	if err == nil {

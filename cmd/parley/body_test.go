@@ -41,6 +41,16 @@ func serveAsChild(args []string) int {
 // base URL and pid.
 func startProcess(t *testing.T, dbURL string, extra ...string) (base string, pid int) {
 	t.Helper()
+	base, pid, err := spawnProcess(t, dbURL, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, pid
+}
+
+// spawnProcess is startProcess for any goroutine: it returns what went
+// wrong rather than failing the test. The process is stopped when t ends.
+func spawnProcess(t *testing.T, dbURL string, extra ...string) (base string, pid int, err error) {
 	args := append([]string{"--listen", "127.0.0.1:0", "--database-url", dbURL, "--bcrypt-cost", "4", "--log-level", "warn",
 		"--public-url", "http://127.0.0.1:1", "--media-udp-port", "0", "--media-tcp-port", "0", "--turn-port", "0"}, extra...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -48,14 +58,15 @@ func startProcess(t *testing.T, dbURL string, extra ...string) (base string, pid
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return "", 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return "", 0, err
 	}
+	exited := make(chan struct{})
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
-		cmd.Wait()                          //nolint:errcheck
+		<-exited
 	})
 	addr := make(chan string, 1)
 	go func() {
@@ -65,14 +76,17 @@ func startProcess(t *testing.T, dbURL string, extra ...string) (base string, pid
 				addr <- a
 			}
 		}
+		cmd.Wait() //nolint:errcheck
+		close(exited)
 	}()
 	select {
 	case a := <-addr:
-		return "http://" + a, cmd.Process.Pid
+		return "http://" + a, cmd.Process.Pid, nil
+	case <-exited:
+		return "", 0, fmt.Errorf("the server process ended before serving: %v", cmd.ProcessState)
 	case <-time.After(60 * time.Second):
-		t.Fatal("the server process did not start within 60s")
+		return "", 0, fmt.Errorf("the server process did not start within 60s")
 	}
-	return "", 0
 }
 
 // rss is the resident set of process pid, in bytes.

@@ -96,12 +96,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if cfg.Demo {
-		made, err := authSvc.EnsureDemoAccounts(startCtx)
+		// Nodes starting together on a new database take turns, so the
+		// first makes the accounts and the others find them.
+		err := store.Exclusive(startCtx, pool, store.SeedLock, func() error {
+			made, err := authSvc.EnsureDemoAccounts(startCtx)
+			for _, u := range made {
+				log.Info("created demo account", "username", u.Username, "password", auth.DemoPassword, "role", u.Role)
+			}
+			return err
+		})
 		if err != nil {
 			return err
-		}
-		for _, u := range made {
-			log.Info("created demo account", "username", u.Username, "password", auth.DemoPassword, "role", u.Role)
 		}
 	}
 
@@ -113,7 +118,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout,
 		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes})
 	if cfg.Demo {
-		if err := ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL); err != nil {
+		err := store.Exclusive(startCtx, pool, store.SeedLock, func() error {
+			return ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL)
+		})
+		if err != nil {
 			return err
 		}
 	}
