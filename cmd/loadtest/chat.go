@@ -30,6 +30,7 @@ type chatConfig struct {
 	restart   bool          // C2: kill the server and start it again mid-run
 	killAfter time.Duration // into the steady window
 	down      time.Duration // how long the server stays dead
+	killNode  int           // with several nodes: the node (1-based) killed and left dead
 }
 
 func (c *chatConfig) register(fs *flag.FlagSet) {
@@ -45,7 +46,8 @@ func (c *chatConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.queue, "queue", "loadtest", "`key` of the queue the run creates or replaces")
 	if c.restart {
 		fs.DurationVar(&c.killAfter, "kill-after", 0, "kill the server this long into the steady window (default: half of --duration)")
-		fs.DurationVar(&c.down, "down", time.Second, "how long the server stays dead before it is started again")
+		fs.DurationVar(&c.down, "down", time.Second, "how long the server stays dead before it is started again (one node)")
+		fs.IntVar(&c.killNode, "kill-node", 1, "with --nodes above 1: the `node` killed and left dead (1 holds the customers, the others the agents); its clients move to the others")
 	}
 }
 
@@ -86,6 +88,9 @@ func chatWorkload(restart bool) workload {
 			}
 			if restart && tf.url != "" {
 				return nil, fmt.Errorf("%w: c2 kills the server, so it must start it: use --parley, not --url", errUsage)
+			}
+			if restart && tf.nodes > 1 && (cfg.killNode < 1 || cfg.killNode > tf.nodes) {
+				return nil, fmt.Errorf("%w: --kill-node %d: the run has nodes 1–%d", errUsage, cfg.killNode, tf.nodes)
 			}
 			return runChat(ctx, tf, *cfg, log)
 		},
@@ -157,7 +162,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 			return nil, fmt.Errorf("agent %s signs in: %w", usernames[i], err)
 		}
 		a := &agent{run: r, idx: i, username: usernames[i], chats: map[int64]*int{}}
-		a.p = newPeer(t.ws, tok, 4096, a, r.peersUp) // 25 chats' events
+		a.p = newPeer(t.agentURLs(i), tok, 4096, a, r.peersUp) // 25 chats' events
 		agents[i] = a
 		peers.Add(1)
 		go func() { defer peers.Done(); a.p.run(runCtx) }()
@@ -194,7 +199,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 				tokenMu.Unlock()
 				return
 			}
-			p := newPeer(t.ws, tok, 256, c, r.peersUp)
+			p := newPeer(t.customerURLs(i), tok, 256, c, r.peersUp)
 			c.setPeer(p)
 			p.run(runCtx)
 		}()
@@ -223,18 +228,21 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 	defer stopSends()
 	loops := r.sendLoops(sendCtx, from, until)
 	var outage *outage
-	if cfg.restart {
+	switch {
+	case cfg.restart && len(t.nodes) > 1:
+		outage, err = killNode(ctx, t, r, cfg.killNode, from.Add(cfg.killAfter), cfg.customers+cfg.agents, allPeers(agents, customers), log)
+	case cfg.restart:
 		outage, err = killAndRestart(ctx, t, r, from.Add(cfg.killAfter), cfg.down, cfg.customers+cfg.agents, log)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	loops.Wait()
 	win.end()
 	ackedInWindow := r.ledger.ackedCount()
 	self1, _ := selfSampler()
 	busy1, _ := machineBusy()
-	gostats, err := scrape(&http.Client{Timeout: 5 * time.Second}, t.metrics, "go_goroutines", "go_memstats_heap_inuse_bytes")
+	gostats, err := t.scrapeNodes(&http.Client{Timeout: 5 * time.Second}, "go_goroutines", "go_memstats_heap_inuse_bytes")
 	if err != nil {
 		fmt.Fprintln(log, "warning: no goroutine and heap figures:", err)
 	}
@@ -249,12 +257,12 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 	waitFor(ctx, time.Second, r.ledger.settled) // the last receipts of late acks
 	fmt.Fprintf(log, "drained in %s\n", time.Since(drainStart).Round(time.Millisecond))
 
-	if t.proc != nil && t.proc.pid() == 0 {
-		res.fail("the server exited during the run (its log: %s)", t.proc.logPath)
+	for _, dead := range t.deadNodes() {
+		res.fail("the server %s exited during the run", dead)
 	}
 	report(res, r, cfg, reportInput{
 		idle: idle, join: joinWin, steady: win, agentsUp: agentsUp, joined: joined,
-		ackedInWindow: ackedInWindow, selfCPU: self1.cpu - self0.cpu, machineCPU: busy1 - busy0, outage: outage, reconnects: reconnects(agents, customers),
+		ackedInWindow: ackedInWindow, selfCPU: self1.cpu - self0.cpu, machineCPU: busy1 - busy0, outage: outage, reconnects: reconnects(agents, customers), moved: moved(agents, customers), nodes: t.describe(),
 		fromProc: t.proc != nil, goroutines: gostats["go_goroutines"], heapInuse: gostats["go_memstats_heap_inuse_bytes"],
 	})
 	if tf.url != "" {
@@ -315,7 +323,8 @@ func createAgents(ctx context.Context, t *target, n int) ([]string, error) {
 
 // outage is what C2's kill and restart measured.
 type outage struct {
-	down     time.Duration // kill → healthy again
+	node     string        // with several nodes: the one killed and left dead
+	down     time.Duration // kill → healthy again (one node)
 	resumed  time.Duration // kill → every connection ready again
 	allBack  bool
 	restarts int
@@ -344,6 +353,43 @@ func killAndRestart(ctx context.Context, t *target, r *chatRun, at time.Time, do
 	o.allBack = waitFor(ctx, time.Minute, func() bool { return r.up.Load() >= int64(conns) })
 	o.resumed = time.Since(killed)
 	fmt.Fprintf(log, "%d of %d connections back and resumed %s after the kill\n", r.up.Load(), conns, o.resumed.Round(time.Millisecond))
+	return o, nil
+}
+
+// killNode kills one of several nodes at at and leaves it dead: every
+// client of it connects to another node and resumes there.
+func killNode(ctx context.Context, t *target, r *chatRun, number int, at time.Time, conns int, peers func() []*peer, log io.Writer) (*outage, error) {
+	i, err := t.nodeIndex(number)
+	if err != nil {
+		return nil, err
+	}
+	n := t.nodes[i]
+	sleepCtx(ctx, time.Until(at))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	o := &outage{node: n.id}
+	fmt.Fprintf(log, "killing node %s (SIGKILL) with %d connections up\n", n.id, r.up.Load())
+	killed := time.Now()
+	n.killed = true
+	if err := n.proc.kill(); err != nil {
+		return nil, fmt.Errorf("kill node %s: %w", n.id, err)
+	}
+	// Back: as many connections ready as before, none of them on the
+	// dead node (its clients may not have seen the end yet).
+	o.allBack = waitFor(ctx, time.Minute, func() bool {
+		if r.up.Load() < int64(conns) {
+			return false
+		}
+		for _, p := range peers() {
+			if p.readyOn() == n.ws {
+				return false
+			}
+		}
+		return true
+	})
+	o.resumed = time.Since(killed)
+	fmt.Fprintf(log, "%d of %d connections back on the other nodes and resumed %s after the kill\n", r.up.Load(), conns, o.resumed.Round(time.Millisecond))
 	return o, nil
 }
 
@@ -396,13 +442,38 @@ func closeChats(ctx context.Context, agents []*agent) {
 }
 
 func reconnects(agents []*agent, customers []*customer) int {
+	return countPeers(agents, customers, func(p *peer) int { return p.reconnects })
+}
+
+// moved counts the connections made on another node than the one before.
+func moved(agents []*agent, customers []*customer) int {
+	return countPeers(agents, customers, func(p *peer) int { return p.moves })
+}
+
+// allPeers lists the run's connections (a customer's once its token came).
+func allPeers(agents []*agent, customers []*customer) func() []*peer {
+	return func() []*peer {
+		out := make([]*peer, 0, len(agents)+len(customers))
+		for _, a := range agents {
+			out = append(out, a.p)
+		}
+		for _, c := range customers {
+			if p := c.peer(); p != nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+}
+
+func countPeers(agents []*agent, customers []*customer, f func(p *peer) int) int {
 	n := 0
 	count := func(p *peer) {
 		if p == nil {
 			return
 		}
 		p.mu.Lock()
-		n += p.reconnects
+		n += f(p)
 		p.mu.Unlock()
 	}
 	for _, a := range agents {

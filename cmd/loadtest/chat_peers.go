@@ -123,8 +123,11 @@ func (c *customer) event(ctx context.Context, cl *client.Client, env client.Enve
 		c.mu.Lock()
 		conv, h := c.conv, c.highest
 		c.mu.Unlock()
-		if ev.ConversationID == conv && h > 0 && ev.Seq > h+1 {
-			c.catchUp(ctx, cl) // the bus lost what lies below it
+		if ev.ConversationID == conv && h > 0 && ev.Seq > h+1 && !c.catchUp(ctx, cl) {
+			// The bus lost what lies below it, and it could not be
+			// fetched now: applying this one would skip the rest for
+			// good. The next position check or connection fetches all.
+			return
 		}
 		c.apply(ev)
 	}
@@ -141,19 +144,21 @@ func (c *customer) checkPositions(ctx context.Context, cl *client.Client) {
 	}
 }
 
-// catchUp fetches and applies what follows the highest seq applied.
-func (c *customer) catchUp(ctx context.Context, cl *client.Client) {
+// catchUp fetches and applies what follows the highest seq applied; false
+// when it could not.
+func (c *customer) catchUp(ctx context.Context, cl *client.Client) bool {
 	c.mu.Lock()
 	conv, h := c.conv, c.highest
 	c.mu.Unlock()
 	evs, err := resumeAfter(ctx, cl, conv, h)
 	if err != nil {
-		return // the next check, or the next connection, tries again
+		return false // the next check, or the next connection, tries again
 	}
 	c.run.refetched.Add(int64(len(evs)))
 	for _, ev := range evs {
 		c.apply(ev)
 	}
+	return true
 }
 
 // apply takes one event, once: anything at or below the highest seq seen
@@ -273,8 +278,11 @@ func (a *agent) event(ctx context.Context, cl *client.Client, env client.Envelop
 		h := a.chats[ev.ConversationID]
 		gap := h != nil && *h > 0 && ev.Seq > *h+1
 		a.mu.Unlock()
-		if gap {
-			a.catchUp(ctx, cl, ev.ConversationID) // the bus lost what lies below it
+		if gap && !a.catchUp(ctx, cl, ev.ConversationID) {
+			// The bus lost what lies below it, and it could not be
+			// fetched now: applying this one would skip the rest for
+			// good. The next position check or connection fetches all.
+			return
 		}
 		a.apply(ev)
 	case "chat.offer":
@@ -334,8 +342,8 @@ func (a *agent) checkPositions(ctx context.Context, cl *client.Client) {
 }
 
 // catchUp fetches and applies what follows the highest seq applied of
-// chat id.
-func (a *agent) catchUp(ctx context.Context, cl *client.Client, id int64) {
+// chat id; false when it could not.
+func (a *agent) catchUp(ctx context.Context, cl *client.Client, id int64) bool {
 	a.mu.Lock()
 	h := a.chats[id]
 	after := 0
@@ -345,12 +353,13 @@ func (a *agent) catchUp(ctx context.Context, cl *client.Client, id int64) {
 	a.mu.Unlock()
 	evs, err := resumeAfter(ctx, cl, id, after)
 	if err != nil {
-		return // apply counts the gap; the next connection resumes
+		return false // the next check, or the next connection, tries again
 	}
 	a.run.refetched.Add(int64(len(evs)))
 	for _, ev := range evs {
 		a.apply(ev)
 	}
+	return true
 }
 
 // accept takes an offered chat and follows it from its first event.

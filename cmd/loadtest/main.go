@@ -2,10 +2,14 @@
 // and (later) media peers, speaking only the public protocol
 // (docs/protocol.md: the HTTP API and the websocket), and prints one table
 // per run. It starts the server itself (a fresh database, free ports) or
-// drives a running one given by --url.
+// drives a running one given by --url; with --nodes N it starts N nodes on
+// one database and one NATS server, or drives the nodes of --url a,b,c.
 //
 //	loadtest c1 --customers 200 --agents 10 --capacity 25 --interval 5s --duration 30s
 //	loadtest c2 …                    (the same, with the server killed and restarted once)
+//	loadtest c1 --nodes 3 …          (customers on node 1, their agents on nodes 2 and 3)
+//	loadtest c2 --nodes 3 …          (node 1 killed and left dead: its clients move to the others)
+//	loadtest w1 --nodes 3            (subscribers' websockets on nodes 2 and 3, the room on node 1)
 //	loadtest t1 --customers 100 --agents 10 --transfers 200   (chats transferred while customers send)
 //	loadtest table go-bench.txt c1.json …   (one table of many runs, for make bench)
 //
@@ -102,6 +106,9 @@ func usage(w io.Writer) {
 Drives a Parley server through its public protocol and prints one table.
 Without --url it starts --parley itself on free loopback ports and a fresh
 database, and measures the server process's CPU and memory from /proc.
+With --nodes N it starts N nodes on that database and one NATS server
+(embedded, or --nats-url): customers on the first node, agents and media
+subscribers on the others; --url a,b,c drives running nodes the same way.
 
 Workloads:
 `)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -119,6 +120,16 @@ func runMedia(ctx context.Context, tf *targetFlags, cfg mediaConfig, log io.Writ
 	mon := startMonitor(t.sampler(), 250*time.Millisecond)
 	defer mon.stop()
 	idle := mon.begin().end()
+	// With several nodes each is watched too: the forwarding is the room's
+	// node's work, the signaling relayed over NATS the others'.
+	var nodeMons []*monitor
+	if len(t.nodes) > 1 {
+		for _, n := range t.nodes {
+			m := startMonitor(n.sampler(), 250*time.Millisecond)
+			defer m.stop()
+			nodeMons = append(nodeMons, m)
+		}
+	}
 
 	r := &mediaRun{cfg: cfg, t: t, log: log,
 		pace: time.NewTicker(time.Duration(float64(time.Second) / cfg.joinRate)),
@@ -165,19 +176,68 @@ func runMedia(ctx context.Context, tf *targetFlags, cfg mediaConfig, log io.Writ
 	self0, _ := selfSampler()
 	sent0 := r.stats.sent.packets.Load()
 	win := mon.begin()
+	nodeWins := make([]*window, len(nodeMons))
+	for i, m := range nodeMons {
+		nodeWins[i] = m.begin()
+	}
 	r.stats.measuring.Store(true)
 	sleepCtx(ctx, cfg.duration)
 	r.stats.measuring.Store(false)
 	win.end()
+	for _, w := range nodeWins {
+		w.end()
+	}
 	self1, _ := selfSampler()
 	sentWin := r.stats.sent.packets.Load() - sent0
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 
-	res := r.report(reportMedia{idle: idle, join: joinWin, steady: win, selfCPU: self1.cpu - self0.cpu, sentWindow: sentWin, fromProc: t.proc != nil})
+	in := reportMedia{idle: idle, join: joinWin, steady: win, selfCPU: self1.cpu - self0.cpu, sentWindow: sentWin, fromProc: t.proc != nil}
+	if len(nodeWins) > 0 {
+		k, how := r.roomNode()
+		in.roomNode, in.roomNodeHow = t.nodes[k].id, how
+		in.steady = nodeWins[k]
+		for i, w := range nodeWins {
+			if i != k {
+				in.otherNodes += w.cpu
+			}
+		}
+	}
+	res := r.report(in)
 	failed = !res.Pass
 	return res, nil
+}
+
+// roomNode finds the node whose SFU the room is on: the one whose media
+// port the first publisher's up connection reached (its selected ICE
+// pair). Without the nodes' ports (--url), or before the rooms of several
+// nodes, it says so and takes the first node.
+func (r *mediaRun) roomNode() (int, string) {
+	r.mu.Lock()
+	peers := r.peers
+	r.mu.Unlock()
+	for _, p := range peers {
+		if p.up == nil {
+			continue
+		}
+		for _, s := range p.up.GetSenders() {
+			tr := s.Transport()
+			if tr == nil {
+				continue
+			}
+			pair, err := tr.ICETransport().GetSelectedCandidatePair()
+			if err != nil || pair == nil {
+				continue
+			}
+			for i, n := range r.t.nodes {
+				if slices.Contains(n.media, int(pair.Remote.Port)) {
+					return i, fmt.Sprintf("the publisher's media reached its port %d", pair.Remote.Port)
+				}
+			}
+		}
+	}
+	return 0, "not found from the publisher's media: taken as the first node"
 }
 
 // closeAll ends every participant, in parallel.

@@ -12,6 +12,10 @@ type reportMedia struct {
 	selfCPU            time.Duration
 	sentWindow         int64 // packets the publishers sent in the steady window
 	fromProc           bool
+	// With several nodes, steady is the room's node's window; the other
+	// nodes' CPU in it is otherNodes.
+	roomNode, roomNodeHow string
+	otherNodes            time.Duration
 }
 
 // report fills the result of a media run. Forwarded packets are the
@@ -117,6 +121,15 @@ func (r *mediaRun) report(in reportMedia) *result {
 	if !in.fromProc {
 		src = "/metrics"
 	}
+	if in.roomNode != "" {
+		res.add("nodes", "%d; the room on %s (%s); publishers' websockets on %s, subscribers' on the others; "+
+			"the steady window's server figures are the room's node's", len(r.t.nodes), in.roomNode, in.roomNodeHow, r.t.nodes[0].id)
+		perPkt := 0.0
+		if forwarded > 0 {
+			perPkt = float64(in.otherNodes.Microseconds()) / float64(forwarded)
+		}
+		res.add("other nodes in the window", "CPU %.2f s = %.1f µs per forwarded packet (signaling relayed, heartbeats)", in.otherNodes.Seconds(), perPkt)
+	}
 	res.add("server idle RSS (after start)", "%s", mb(in.idle.endRSS))
 	res.add("server while joining", "CPU %.2f s over %s, peak RSS %s", in.join.cpu.Seconds(), in.join.wall.Round(time.Millisecond), mb(in.join.peakRSS))
 	res.add("server steady window", "CPU %.2f s over %s (%.0f %% of a core), peak RSS %s (%s)",
@@ -152,6 +165,9 @@ func (r *mediaRun) report(in reportMedia) *result {
 		"forwarded_packets": float64(forwarded),
 		"peak_rss_bytes":    float64(in.steady.peakRSS),
 		"idle_rss_bytes":    float64(in.idle.endRSS),
+	}
+	if in.roomNode != "" {
+		res.Figures["other_nodes_cpu_seconds"] = in.otherNodes.Seconds()
 	}
 	return res
 }

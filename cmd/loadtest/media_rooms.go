@@ -52,8 +52,11 @@ func (r *mediaRun) conference(ctx context.Context, name string) (roomRef, error)
 	return out.Room, nil
 }
 
-// guest gets a guest token for the room and connects with it.
-func (r *mediaRun) guest(ctx context.Context, room roomRef, i int, name string) (*mediaPeer, error) {
+// guest gets a guest token for the room and connects with it: a
+// publisher to the first node, a receive-only subscriber (with several
+// nodes) to one of the others, so its signaling crosses nodes while its
+// media comes straight from the room's node.
+func (r *mediaRun) guest(ctx context.Context, room roomRef, i int, name string, receiveOnly bool) (*mediaPeer, error) {
 	var out struct {
 		Token string `json:"token"`
 	}
@@ -62,7 +65,11 @@ func (r *mediaRun) guest(ctx context.Context, room roomRef, i int, name string) 
 	if err != nil {
 		return nil, fmt.Errorf("guest %s: %w", name, err)
 	}
-	return connectMedia(ctx, r.t.ws, out.Token, name, &r.stats)
+	ws := r.t.ws
+	if receiveOnly {
+		ws = r.t.agentURLs(i)[0]
+	}
+	return connectMedia(ctx, ws, out.Token, name, &r.stats)
 }
 
 // participant paces, connects a guest, joins it and publishes tracks
@@ -72,7 +79,7 @@ func (r *mediaRun) participant(ctx, sendCtx context.Context, room roomRef, i int
 	if err := r.paced(ctx); err != nil {
 		return nil, err
 	}
-	p, err := r.guest(ctx, room, i, name)
+	p, err := r.guest(ctx, room, i, name, receiveOnly)
 	if err != nil {
 		return nil, err
 	}

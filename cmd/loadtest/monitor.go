@@ -21,18 +21,42 @@ type reading struct {
 }
 
 // sampler reads the server's resources: from /proc when the load tester
-// started it, else from its /metrics.
+// started it, else from its /metrics; with several nodes, their sum.
 type sampler func() (reading, error)
 
 func (t *target) sampler() sampler {
-	if t.proc != nil {
+	if len(t.nodes) == 1 {
+		return t.nodes[0].sampler()
+	}
+	// Several nodes: their sum, the cost of the whole deployment.
+	each := make([]sampler, len(t.nodes))
+	for i, n := range t.nodes {
+		each[i] = n.sampler()
+	}
+	return func() (reading, error) {
+		var sum reading
+		for _, s := range each {
+			r, err := s()
+			if err != nil {
+				return reading{}, err
+			}
+			sum.cpu += r.cpu
+			sum.rss += r.rss
+		}
+		return sum, nil
+	}
+}
+
+// sampler reads one node's resources.
+func (n *endpoint) sampler() sampler {
+	if n.proc != nil {
 		return func() (reading, error) {
-			cpu, err := t.proc.cpu()
+			cpu, err := n.proc.cpu()
 			if err != nil {
 				return reading{}, err
 			}
 			var rss int64
-			if pid := t.proc.pid(); pid != 0 {
+			if pid := n.proc.pid(); pid != 0 {
 				rss, _ = procRSS(pid) // none while it is down (C2)
 			}
 			return reading{cpu, rss}, nil
@@ -40,10 +64,10 @@ func (t *target) sampler() sampler {
 	}
 	c := &http.Client{Timeout: 2 * time.Second}
 	return func() (reading, error) {
-		if t.metrics == "" {
+		if n.metrics == "" {
 			return reading{}, errors.New("no metrics: give --metrics-url with --url")
 		}
-		return metricsReading(c, t.metrics)
+		return metricsReading(c, n.metrics)
 	}
 }
 

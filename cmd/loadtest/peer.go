@@ -25,15 +25,20 @@ type session interface {
 // peer is one principal's websocket, kept open for the whole run: it
 // connects, says hello, lets its session restore state, hands it events
 // until the connection ends, and connects again, as the widget and the
-// desk do after a server restart.
+// desk do after a server restart. With several nodes it has their URLs,
+// its home node first: when a node cannot be reached, or tells it to go
+// (session.closing), it connects to the next one, as a page behind a load
+// balancer would land on another node.
 type peer struct {
-	url    string
+	urls   []string
 	token  string
 	events int // event buffer of each connection
 	s      session
 	up     func(delta int) // told of each connection made ready (+1) and lost (-1)
 
 	mu         sync.Mutex
+	at         int            // index in urls of the node it connects to
+	moves      int            // connections made ready on another node than the previous one
 	conn       *client.Client // nil while down
 	gen        int            // connections made ready so far
 	changed    chan struct{}  // closed and replaced whenever conn changes
@@ -42,31 +47,47 @@ type peer struct {
 	firstUp    chan struct{} // closed when the first connection is ready
 }
 
-func newPeer(url, token string, events int, s session, up func(int)) *peer {
-	return &peer{url: url, token: token, events: events, s: s, up: up, changed: make(chan struct{}), firstUp: make(chan struct{})}
+func newPeer(urls []string, token string, events int, s session, up func(int)) *peer {
+	return &peer{urls: urls, token: token, events: events, s: s, up: up, changed: make(chan struct{}), firstUp: make(chan struct{})}
 }
 
 // run keeps the peer connected until ctx ends.
 func (p *peer) run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		c, _, err := client.Connect(ctx, p.url, client.Options{Token: p.token, Events: p.events})
-		if err != nil {
-			p.noteErr(err)
+	last := -1  // the node of the last ready connection
+	failed := 0 // nodes failed in a row
+	fail := func(err error) {
+		p.noteErr(err)
+		failed++
+		p.next()
+		if failed%len(p.urls) == 0 { // every node tried: wait
 			sleepCtx(ctx, jitter(backoff))
 			backoff = min(2*backoff, 2*time.Second)
+		}
+	}
+	for ctx.Err() == nil {
+		p.mu.Lock()
+		at := p.at
+		p.mu.Unlock()
+		c, _, err := client.Connect(ctx, p.urls[at], client.Options{Token: p.token, Events: p.events})
+		if err != nil {
+			fail(err)
 			continue
 		}
 		stop := context.AfterFunc(ctx, func() { c.Close() })
 		if err := p.s.connected(ctx, c); err != nil {
-			p.noteErr(err)
 			c.Close()
 			stop()
-			sleepCtx(ctx, jitter(backoff))
-			backoff = min(2*backoff, 2*time.Second)
+			fail(err)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff, failed = 100*time.Millisecond, 0
+		if last >= 0 && last != at {
+			p.mu.Lock()
+			p.moves++
+			p.mu.Unlock()
+		}
+		last = at
 		p.set(c)
 		retry := p.serve(ctx, c)
 		stop()
@@ -106,6 +127,8 @@ func (p *peer) serve(ctx context.Context, c *client.Client) (retry time.Duration
 				if json.Unmarshal(ev.Data, &d) == nil {
 					retry = time.Duration(d.RetryMS) * time.Millisecond
 				}
+				// This node is going away: the next one.
+				p.next()
 				continue
 			}
 			p.s.event(ctx, c, ev)
@@ -113,6 +136,24 @@ func (p *peer) serve(ctx context.Context, c *client.Client) (retry time.Duration
 			pc.checkPositions(ctx, c)
 		}
 	}
+}
+
+// readyOn is the URL of the node of the peer's ready connection; empty
+// while it has none.
+func (p *peer) readyOn() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		return ""
+	}
+	return p.urls[p.at]
+}
+
+// next makes the peer's next connection go to the next node.
+func (p *peer) next() {
+	p.mu.Lock()
+	p.at = (p.at + 1) % len(p.urls)
+	p.mu.Unlock()
 }
 
 func (p *peer) set(c *client.Client) {

@@ -151,7 +151,7 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 			return nil, fmt.Errorf("agent %s signs in: %w", name, err)
 		}
 		d := &desk{x: x, idx: i, id: id, username: name, views: map[int64]*view{}}
-		d.p = newPeer(t.ws, tok, 4096, d, x.chat.peersUp)
+		d.p = newPeer(t.agentURLs(i), tok, 4096, d, x.chat.peersUp)
 		x.desks = append(x.desks, d)
 		peers.Add(1)
 		go func() { defer peers.Done(); d.p.run(runCtx) }()
@@ -188,7 +188,7 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 				tokenMu.Unlock()
 				return
 			}
-			p := newPeer(t.ws, tok, 256, c, x.chat.peersUp)
+			p := newPeer(t.customerURLs(i), tok, 256, c, x.chat.peersUp)
 			c.setPeer(p)
 			p.run(runCtx)
 		}()
@@ -263,8 +263,8 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 	}
 	v := x.verify(transcripts)
 
-	if t.proc != nil && t.proc.pid() == 0 {
-		res.fail("the server exited during the run (its log: %s)", t.proc.logPath)
+	for _, dead := range t.deadNodes() {
+		res.fail("the server %s exited during the run", dead)
 	}
 	x.report(res, v, transferInput{
 		agentsUp: agentsUp, joined: joined, accepted: accepted, window: win,

@@ -5,6 +5,9 @@ import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
@@ -21,20 +24,28 @@ const LOG_LIMIT = 2000; // lines of server output kept for a failure report
  * @property {() => Promise<void>} restart SIGTERM, wait for exit, start again
  *   on the same port and database, wait until healthy
  * @property {() => Promise<void>} stop SIGTERM, wait for exit, drop the database
+ *   (unless it was given: a deployment's nodes share theirs)
+ * @property {() => Promise<void>} terminate SIGTERM, wait for exit (a node's
+ *   graceful drain); stop() afterwards still drops what it owns
+ * @property {() => Promise<void>} kill SIGKILL, wait for exit (a crash)
+ *
+ * @typedef {object} ServerOptions
+ * @property {string} [database] run on this database, which the caller
+ *   drops (the nodes of a deployment share one)
+ * @property {Record<string, string>} [env] more PARLEY_* settings
  */
 
 /**
  * Starts $PARLEY_BIN on a free port with a database of its own (the server
  * creates it, and the demo accounts) and waits until /healthz answers 200.
+ * @param {ServerOptions} [opts]
  * @returns {Promise<Server>}
  */
-export async function startServer() {
-  const bin = process.env.PARLEY_BIN;
-  if (!bin) throw new Error('PARLEY_BIN is not set: point it at a built parley binary (make test does)');
-  if (!existsSync(bin)) throw new Error(`PARLEY_BIN=${bin} does not exist`);
-
+export async function startServer(opts = {}) {
+  const bin = parleyBin();
   const port = await freePort();
-  const database = `parley_e2e_${randomBytes(6).toString('hex')}`;
+  const ownDatabase = !opts.database;
+  const database = opts.database ?? `parley_e2e_${randomBytes(6).toString('hex')}`;
   const url = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
@@ -46,6 +57,7 @@ export async function startServer() {
     PARLEY_MEDIA_UDP_PORT: '0',
     PARLEY_MEDIA_TCP_PORT: '0',
     PARLEY_TURN_PORT: '0',
+    ...opts.env,
   };
 
   /** @type {string[]} */
@@ -109,7 +121,14 @@ export async function startServer() {
     stopped = true;
     await terminate();
     process.off('exit', killOnExit);
-    await dropDatabase(database);
+    if (ownDatabase) await dropDatabase(database);
+  };
+
+  const kill = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGKILL');
+    await exited;
   };
 
   const restart = async () => {
@@ -124,7 +143,91 @@ export async function startServer() {
     await stop();
     throw err;
   }
-  return { url, database, logs, restart, stop };
+  return { url, database, logs, restart, stop, terminate, kill };
+}
+
+/** @returns {string} $PARLEY_BIN, checked */
+function parleyBin() {
+  const bin = process.env.PARLEY_BIN;
+  if (!bin) throw new Error('PARLEY_BIN is not set: point it at a built parley binary (make test does)');
+  if (!existsSync(bin)) throw new Error(`PARLEY_BIN=${bin} does not exist`);
+  return bin;
+}
+
+/**
+ * @typedef {object} Deployment
+ * @property {Server[]} nodes named n1, n2, … (PARLEY_NODE_ID), in order
+ * @property {string} database the one they share
+ * @property {string} nats the NATS server's client URL
+ * @property {() => string} logs every node's output, each under its name
+ * @property {() => Promise<void>} stop every node, the NATS server, the database
+ */
+
+/**
+ * Starts count nodes of one deployment: a real NATS server (web/e2e/natsd,
+ * built next to $PARLEY_BIN; never the machine's NATS service) and
+ * $PARLEY_BIN count times on free ports, one database, each its own media
+ * ports. perNode(i), if given, adds settings to node i (0-based).
+ * @param {number} count
+ * @param {(i: number) => Record<string, string>} [perNode]
+ * @returns {Promise<Deployment>}
+ */
+export async function startNodes(count, perNode = () => ({})) {
+  const natsd = await startNATS();
+  const database = `parley_e2e_${randomBytes(6).toString('hex')}`;
+  /** @type {Server[]} */
+  const nodes = [];
+  const logs = () => nodes.map((n, i) => `--- node n${i + 1} (${n.url}) ---\n${n.logs()}`).join('\n');
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    natsd.stop();
+    await dropDatabase(database);
+  };
+  try {
+    // One after the other: the first creates the database and its schema.
+    for (let i = 0; i < count; i++) {
+      nodes.push(await startServer({
+        database,
+        env: { PARLEY_NATS_URL: natsd.url, PARLEY_NODE_ID: `n${i + 1}`, ...perNode(i) },
+      }));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, database, nats: natsd.url, logs, stop };
+}
+
+/**
+ * Builds and starts web/e2e/natsd: a NATS server on a free port.
+ * @returns {Promise<{url: string, stop: () => void}>}
+ */
+async function startNATS() {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bin = join(dirname(parleyBin()), 'natsd');
+  await promisify(execFile)('go', ['build', '-o', bin, './natsd'], { cwd: here });
+  // Its standard input is a pipe from us: it ends with this process.
+  const proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('natsd did not start within 30 s')), START_TIMEOUT_MS);
+    proc.on('exit', (code) => reject(new Error(`natsd exited (${code})`)));
+    createInterface({ input: /** @type {import('node:stream').Readable} */ (proc.stdout) }).on('line', (line) => {
+      const m = /^nats (\S+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return {
+    url,
+    stop: () => {
+      process.off('exit', killOnExit);
+      proc.kill('SIGTERM');
+    },
+  };
 }
 
 /**
@@ -151,7 +254,7 @@ export async function waitUntil(cond, what, timeout = 10_000) {
  * Runs fn; if it throws, prints the server's output before passing the
  * failure on, so a failing test shows what the server saw.
  * @template T
- * @param {Server} server
+ * @param {{url?: string, database: string, logs: () => string}} server a Server or a Deployment
  * @param {() => Promise<T>} fn
  * @returns {Promise<T>}
  */
@@ -159,7 +262,7 @@ export async function explain(server, fn) {
   try {
     return await fn();
   } catch (err) {
-    process.stderr.write(`\n--- parley output (${server.url}, ${server.database}) ---\n${server.logs()}\n--- end ---\n`);
+    process.stderr.write(`\n--- parley output (${server.url ?? 'nodes'}, ${server.database}) ---\n${server.logs()}\n--- end ---\n`);
     throw err;
   }
 }
