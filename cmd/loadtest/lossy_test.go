@@ -10,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -138,18 +137,7 @@ func TestAGapNotFilledAtOnceIsFilledLater(t *testing.T) {
 // resumes after each loss, and checks the counts.
 func lossyRun(t *testing.T, failResumes int64, drain string) *lossyProxy {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and starts the server")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	if out, err := exec.Command("go", "build", "-o", bin, "parley/cmd/parley").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	db := os.Getenv("PARLEY_TEST_DATABASE_URL")
-	if db == "" {
-		db = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
+	dir, bin, db := serverForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	srv := &target{log: io.Discard}

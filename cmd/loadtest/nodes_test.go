@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,18 +18,7 @@ import (
 // customer must come back on another node and resume, with no message
 // lost or doubled.
 func TestC2AcrossNodesMovesEveryClientAndLosesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts three servers")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	if out, err := exec.Command("go", "build", "-o", bin, "parley/cmd/parley").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	db := os.Getenv("PARLEY_TEST_DATABASE_URL")
-	if db == "" {
-		db = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
+	dir, bin, db := serverForTest(t)
 	out := filepath.Join(dir, "c2.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,18 +16,7 @@ import (
 // transfer, to an agent and to a queue, must be done, with nothing lost or
 // doubled.
 func TestTransferWorkloadAgainstAServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts the server")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	if out, err := exec.Command("go", "build", "-o", bin, "parley/cmd/parley").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	db := os.Getenv("PARLEY_TEST_DATABASE_URL")
-	if db == "" {
-		db = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
+	dir, bin, db := serverForTest(t)
 	out := filepath.Join(dir, "t1.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
