@@ -2,10 +2,13 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"parley/auth"
 	"parley/chat/queues"
@@ -140,11 +143,11 @@ func (s *Log) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
 	w.ids = ids
 	unlock := s.Lock(ids...)
 	defer unlock()
-	err := w.store(ctx, batch)
+	err := storeOnce(ctx, w, batch)
 	if err != nil && len(batch) > 1 && !store.IsUnavailable(err) {
 		// One bad message must not fail the others: commit one by one.
 		for _, r := range batch {
-			if err := w.store(ctx, []*sendReq{r}); err != nil {
+			if err := storeOnce(ctx, w, []*sendReq{r}); err != nil {
 				r.err = err
 			}
 			s.finish(r)
@@ -157,6 +160,22 @@ func (s *Log) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
 		}
 		s.finish(r)
 	}
+}
+
+// storeOnce stores a batch. A message of the batch may be stored by
+// another transaction at the same moment: an earlier try the sender was
+// told had failed (the database hung, then went on), or a resend through
+// another node while the first is still in flight. The unique index then
+// makes the insert wait for that transaction and fail when it commits;
+// tried again, the statement finds the stored message and answers it as a
+// duplicate.
+func storeOnce(ctx context.Context, w *batchWriter, batch []*sendReq) error {
+	err := w.store(ctx, batch)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "conversation_events_client" {
+		err = w.store(ctx, batch)
+	}
+	return err
 }
 
 // finish answers the sender and, for a new message, tells the conversation.
