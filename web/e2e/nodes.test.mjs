@@ -2,8 +2,10 @@
 // web/e2e/natsd), each a process of its own, in Chromium as people use it:
 // the customer's widget served by one node, the agent's desk by another,
 // their video room on the third node's SFU; chat and video both ways.
-// Then the desk behind a load balancer (balancer.mjs) while its node
-// drains (SIGTERM): the desk lands on another node and nothing is lost.
+// Then the room's node is killed (SIGKILL): both pages join the room again
+// on the other media node (D) by themselves and the video comes back. Then
+// the desk behind a load balancer (balancer.mjs) while its node drains
+// (SIGTERM): the desk lands on another node and nothing is lost.
 
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -21,18 +23,25 @@ let nodes;
 /** @type {import('playwright-core').Browser} */
 let browser;
 
-/** Node C's media ports (ICE over UDP and over TCP), chosen here to know them. */
+/** The media ports (ICE over UDP and over TCP) of nodes C and D, chosen here to know them. */
 const cMedia = { udp: 0, tcp: 0 };
+const dMedia = { udp: 0, tcp: 0 };
+
+/** The media node still alive after the room's node was killed: the drain test's second node. */
+let survivor = -1;
 
 before(async () => {
-  [cMedia.udp, cMedia.tcp] = await Promise.all([freePort('udp'), freePort('tcp')]);
-  // Nodes A and B run no SFU: a room can only live on C.
+  [cMedia.udp, cMedia.tcp, dMedia.udp, dMedia.tcp] = await Promise.all(
+    [freePort('udp'), freePort('tcp'), freePort('udp'), freePort('tcp')]);
+  // Nodes A and B run no SFU: a room can only live on C or D (C first:
+  // with as many rooms each, the lower id).
+  const media = [cMedia, dMedia];
   const settings = (/** @type {number} */ i) => (i < 2
     ? { PARLEY_MEDIA: 'false' }
-    : { PARLEY_MEDIA_UDP_PORT: String(cMedia.udp), PARLEY_MEDIA_TCP_PORT: String(cMedia.tcp) });
+    : { PARLEY_MEDIA_UDP_PORT: String(media[i - 2].udp), PARLEY_MEDIA_TCP_PORT: String(media[i - 2].tcp) });
   // Both settle before a failure is reported, so that after() stops
   // whichever started.
-  const [n, br] = await Promise.allSettled([startNodes(3, settings), launchBrowser()]);
+  const [n, br] = await Promise.allSettled([startNodes(4, settings), launchBrowser()]);
   if (n.status === 'fulfilled') nodes = n.value;
   if (br.status === 'fulfilled') browser = br.value;
   if (n.status === 'rejected') throw n.reason;
@@ -159,9 +168,58 @@ describe('three nodes', () => {
       }
     }));
 
+  test("the room's node is killed: both pages join the room again on the other media node, and the video comes back", () =>
+    explain(nodes, async () => {
+      const [a, b] = nodes.nodes;
+      const alice = await personOn(b.url);
+      await openDesk(alice, 'alice');
+      const vera = await startDemoChat(await personOn(a.url), 'Vera Moved');
+      const desk = alice.page;
+      try {
+        await accept(desk, 'Vera Moved');
+        await vera.widget.getByText('Alice Agent joined the chat').waitFor();
+        await desk.getByRole('button', { name: 'Create video room' }).click();
+        const dock = desk.locator('#room-dock');
+        await dock.locator('.room-tile[data-local][data-video="on"]').waitFor();
+        await vera.widget.getByRole('button', { name: 'Open co-browsing' }).click();
+        const room = vera.widget.locator('#parley-room .room');
+        await room.locator('.room-tile[data-local][data-video="on"]').waitFor();
+        await Promise.all([videoFlows(desk, 'the agent'), videoFlows(vera.frame(), 'the customer')]);
+
+        // Which media node holds the room (C, unless the first test's room
+        // still counts there), and kill it as a crash would.
+        const ports = [[cMedia.udp, cMedia.tcp], [dMedia.udp, dMedia.tcp]];
+        const on = (/** @type {number[]} */ remote, /** @type {number} */ i) =>
+          remote.length > 0 && remote.every((p) => ports[i].includes(p));
+        const before = await remotePorts(desk);
+        const host = on(before, 0) ? 0 : on(before, 1) ? 1 : -1;
+        assert.ok(host >= 0, `the room's media on node C or D, not at ports ${before}`);
+        survivor = 1 - host;
+        await nodes.nodes[2 + host].kill();
+
+        // Both pages are told (within 10 s, by their own nodes), join the
+        // same room again on the node that is left, and see each other.
+        for (const [who, where] of /** @type {const} */ ([['the agent', desk], ['the customer', vera.frame()]])) {
+          await waitUntil(async () => on(await remotePorts(where), survivor),
+            `${who}'s media to move to the other media node (ports ${ports[survivor]})`, MEDIA_TIMEOUT);
+        }
+        await waitForText(dock.locator('.room-tile-camera:not([data-local]) .room-name'), 'Vera Moved', MEDIA_TIMEOUT);
+        await waitForText(room.locator('.room-tile-camera:not([data-local]) .room-name'), 'Alice Agent', MEDIA_TIMEOUT);
+        await Promise.all([videoFlows(desk, 'the agent'), videoFlows(vera.frame(), 'the customer')]);
+
+        // The chat never depended on the room's node.
+        await typeAndEnter(vera.widget.getByLabel('Message', { exact: true }), 'Still here after the move');
+        await desk.locator('#transcript .msg-customer .msg-text', { hasText: 'Still here after the move' }).waitFor();
+      } finally {
+        await done(alice, vera);
+      }
+    }));
+
   test('the desk behind a load balancer: its node drains (SIGTERM), the desk goes on on another node, nothing lost', () =>
     explain(nodes, async () => {
-      const [a, b, c] = nodes.nodes;
+      const [a, b] = nodes.nodes;
+      // B and whichever media node is still alive.
+      const c = nodes.nodes[2 + Math.max(survivor, 0)];
       const lb = await startBalancer([b.url, c.url]);
       const alice = await personOn(lb.url);
       const vera = await startDemoChat(await personOn(a.url), 'Dora Drain');
