@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -52,4 +56,27 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(built.bin))
 	}
 	os.Exit(code)
+}
+
+// runWorkload runs the load tester with args (a workload and its flags),
+// its JSON figures written into dir, and fails the test with the output
+// and the tail of serverLog when it does not pass. It returns the result
+// and what the load tester printed.
+func runWorkload(t *testing.T, ctx context.Context, dir, serverLog string, args ...string) (result, string) {
+	t.Helper()
+	out := filepath.Join(dir, args[0]+".json")
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, append(args, "--json", out), &stdout, &stderr); code != 0 {
+		log, _ := os.ReadFile(serverLog)
+		t.Fatalf("loadtest %s: exit %d\n%s\n%s\nserver log (tail):\n%s", strings.Join(args[:1], " "), code, stdout.String(), stderr.String(), tail(log, 4000))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res result
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res, stdout.String()
 }

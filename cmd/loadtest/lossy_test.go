@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -151,33 +149,19 @@ func lossyRun(t *testing.T, failResumes int64, drain string) *lossyProxy {
 	front := httptest.NewServer(proxy)
 	defer front.Close()
 
-	out := filepath.Join(dir, "c1.json")
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"c1", "--url", front.URL, "--metrics-url", srv.metrics,
+	res, stdout := runWorkload(t, ctx, dir, serverLog, "c1", "--url", front.URL, "--metrics-url", srv.metrics,
 		"--customers", "6", "--agents", "2", "--capacity", "5", "--interval", "300ms", "--duration", "4s",
-		"--drain", drain, "--json", out}, &stdout, &stderr)
-	if code != 0 {
-		log, _ := os.ReadFile(serverLog)
-		t.Fatalf("loadtest c1: exit %d\n%s\n%s\nserver log (tail):\n%s", code, stdout.String(), stderr.String(), tail(log, 4000))
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res result
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+		"--drain", drain)
 	f := res.Figures
 	if proxy.lost.Load() == 0 {
 		t.Fatal("the proxy lost no event: the test tested nothing")
 	}
 	if !res.Pass || f["lost"] != 0 || f["duplicated"] != 0 || f["seq_gaps"] != 0 || f["sent"] == 0 || f["acked"] != f["sent"] || f["refetched"] == 0 {
 		t.Errorf("figures %v, pass %v, %d events lost on the way; want every message acked and received once, fetched again after the losses\n%s",
-			f, res.Pass, proxy.lost.Load(), stdout.String())
+			f, res.Pass, proxy.lost.Load(), stdout)
 	}
-	if !strings.Contains(stdout.String(), "refetched") {
-		t.Errorf("the table does not say what was fetched again:\n%s", stdout.String())
+	if !strings.Contains(stdout, "refetched") {
+		t.Errorf("the table does not say what was fetched again:\n%s", stdout)
 	}
 	return proxy
 }

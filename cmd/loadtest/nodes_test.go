@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,37 +17,23 @@ import (
 // lost or doubled.
 func TestC2AcrossNodesMovesEveryClientAndLosesNothing(t *testing.T) {
 	dir, bin, db := serverForTest(t)
-	out := filepath.Join(dir, "c2.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"c2", "--nodes", "3", "--kill-node", "1", "--parley", bin, "--database-url", db,
-		"--server-log", filepath.Join(dir, "server.log"),
+	res, stdout := runWorkload(t, ctx, dir, filepath.Join(dir, "server.log"), "c2", "--nodes", "3", "--kill-node", "1",
+		"--parley", bin, "--database-url", db, "--server-log", filepath.Join(dir, "server.log"),
 		"--customers", "20", "--agents", "4", "--capacity", "10", "--interval", "500ms", "--duration", "8s",
-		"--drain", "20s", "--join-timeout", "60s", "--json", out}, &stdout, &stderr)
-	if code != 0 {
-		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		t.Fatalf("loadtest c2 --nodes 3: exit %d\n%s\n%s\nfirst node's log (tail):\n%s", code, stdout.String(), stderr.String(), tail(log, 4000))
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res result
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+		"--drain", "20s", "--join-timeout", "60s")
 	f := res.Figures
 	if !res.Pass || f["lost"] != 0 || f["duplicated"] != 0 || f["sent"] == 0 || f["acked"] != f["sent"] {
-		t.Errorf("figures %v, pass %v; want every message acked, none lost or duplicated\n%s", f, res.Pass, stdout.String())
+		t.Errorf("figures %v, pass %v; want every message acked, none lost or duplicated\n%s", f, res.Pass, stdout)
 	}
 	// The 20 customers sat on node 1: each came back on another.
 	if f["moved"] < 20 {
-		t.Errorf("%v connections moved to another node, want the 20 customers'\n%s", f["moved"], stdout.String())
+		t.Errorf("%v connections moved to another node, want the 20 customers'\n%s", f["moved"], stdout)
 	}
 	for _, want := range []string{"customers on lt1, agents on lt2, lt3", "node lt1 killed with SIGKILL and left dead"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}
 	}
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,34 +14,21 @@ import (
 // doubled.
 func TestTransferWorkloadAgainstAServer(t *testing.T) {
 	dir, bin, db := serverForTest(t)
-	out := filepath.Join(dir, "t1.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"t1", "--parley", bin, "--database-url", db, "--server-log", filepath.Join(dir, "server.log"),
+	res, stdout := runWorkload(t, ctx, dir, filepath.Join(dir, "server.log"), "t1", "--parley", bin, "--database-url", db,
+		"--server-log", filepath.Join(dir, "server.log"),
 		"--customers", "8", "--agents", "3", "--capacity", "10", "--transfers", "10", "--rate", "10",
-		"--settle", "1s", "--transfer-timeout", "10s", "--drain", "10s", "--json", out}, &stdout, &stderr)
-	if code != 0 {
-		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		t.Fatalf("loadtest t1: exit %d\n%s\n%s\nserver log (tail):\n%s", code, stdout.String(), stderr.String(), tail(log, 4000))
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res result
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+		"--settle", "1s", "--transfer-timeout", "10s", "--drain", "10s")
 	f := res.Figures
 	if !res.Pass || f["transfers_done"] != 10 || f["to_agent"] != 5 || f["to_queue"] != 5 ||
 		f["lost"] != 0 || f["duplicated"] != 0 || f["sent"] == 0 || f["acked"] != f["sent"] {
 		t.Errorf("figures %v, pass %v; want 10 transfers done (5 to an agent, 5 to a queue), every message acked, none lost or duplicated\n%s",
-			f, res.Pass, stdout.String())
+			f, res.Pass, stdout)
 	}
 	for _, want := range []string{"transfer → accept", "to an agent", "to a queue", "lost", "duplicated"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}
 	}
 }
