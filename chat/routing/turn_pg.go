@@ -27,8 +27,9 @@ var _ Turn = (*PGTurn)(nil)
 // while it holds the queue's PostgreSQL session advisory lock, on a
 // connection of its own (not the pool's). The first node to ask takes
 // the lock and keeps it until it dies: its connection ends, PostgreSQL
-// releases its locks, and the next node to ask (at its next pass, a
-// tick at most) takes them. A node that loses its connection, or whose
+// releases its locks, and the next node to ask (at its next pass once
+// DefaultTurnCheck has passed since it last found the lock taken) takes
+// them. A node that loses its connection, or whose
 // connection does not answer the check (every DefaultTurnCheck, within
 // the check itself), drops every turn at once and opens a new
 // connection; the node that took its turns meanwhile keeps them.
@@ -40,6 +41,12 @@ type PGTurn struct {
 	mu   sync.Mutex // one query at a time on conn
 	conn *pgx.Conn  // nil while there is none
 	held map[queues.QueueID]bool
+	// tried: when a lock held elsewhere was last asked for. A node that
+	// does not route a queue asks again after DefaultTurnCheck at the
+	// soonest, not at every pass: every chat queued or freed anywhere
+	// wakes every node's router (routing.poke), and a query per queue
+	// per pass per node would be the price.
+	tried map[queues.QueueID]time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -53,7 +60,8 @@ const TurnApplication = "parley routing turn "
 // NewPGTurn opens the turn's connection of node, with pool's settings,
 // and checks it until Close.
 func NewPGTurn(ctx context.Context, pool *pgxpool.Pool, node string, log *slog.Logger) (*PGTurn, error) {
-	t := &PGTurn{pool: pool, node: node, log: log, held: map[queues.QueueID]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	t := &PGTurn{pool: pool, node: node, log: log, held: map[queues.QueueID]bool{},
+		tried: map[queues.QueueID]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
 	conn, err := t.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -80,12 +88,19 @@ func (t *PGTurn) Routes(ctx context.Context, q queues.QueueID) (bool, error) {
 	if t.conn == nil {
 		return false, nil // the check is opening a new one
 	}
+	if at, ok := t.tried[q]; ok && time.Since(at) < DefaultTurnCheck {
+		return false, nil // another node held it a moment ago
+	}
 	var got bool // two queues 2³² apart share a turn: harmless
 	if err := t.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2::int4)`, turnLockClass, int32(q)).Scan(&got); err != nil {
 		t.lostLocked(err)
 		return false, err
 	}
+	if !got {
+		t.tried[q] = time.Now()
+	}
 	if got {
+		delete(t.tried, q)
 		t.held[q] = true
 		t.log.Info("routing: this node routes the queue now", "queue", q)
 	}
