@@ -79,18 +79,7 @@ func newChatServer(t *testing.T, settings string, extra ...string) *chatServer {
 	queueSeq.n++
 	key := fmt.Sprintf("test-%d-%d", time.Now().UnixNano()%1e6, queueSeq.n)
 	queueSeq.Unlock()
-	if _, err := db.Exec(ctx, `INSERT INTO queues (key, name, greeting, statuses) VALUES ($1, 'Test', 'Hello from the test queue', '{Resolved,Spam}')`, key); err != nil {
-		t.Fatal(err)
-	}
-	if settings != "" {
-		if _, err := db.Exec(ctx, `UPDATE queues SET `+settings+` WHERE key = $1`, key); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(ctx, `INSERT INTO queue_members SELECT q.id, u.id FROM queues q, users u
-		WHERE q.key = $1 AND u.username IN ('alice', 'bob')`, key); err != nil {
-		t.Fatal(err)
-	}
+	addQueue(t, db, key, "Hello from the test queue", settings)
 	// Each test starts with everyone available and no chats left open by others.
 	if _, err := db.Exec(ctx, `UPDATE agent_status SET status = 'available', reason = ''`); err != nil {
 		t.Fatal(err)
@@ -102,6 +91,25 @@ func newChatServer(t *testing.T, settings string, extra ...string) *chatServer {
 		t.Fatal(err)
 	}
 	return &chatServer{server: s, db: db, queue: key}
+}
+
+// addQueue adds queue key with the given greeting and settings (SQL
+// assignments), whose members are alice and bob.
+func addQueue(t *testing.T, db *pgx.Conn, key, greeting, settings string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `INSERT INTO queues (key, name, greeting, statuses) VALUES ($1, 'Test', $2, '{Resolved,Spam}')`, key, greeting); err != nil {
+		t.Fatal(err)
+	}
+	if settings != "" {
+		if _, err := db.Exec(ctx, `UPDATE queues SET `+settings+` WHERE key = $1`, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO queue_members SELECT q.id, u.id FROM queues q, users u
+		WHERE q.key = $1 AND u.username IN ('alice', 'bob')`, key); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // agent connects a demo agent.

@@ -38,18 +38,7 @@ func startChatNodes(t *testing.T, count int, settings string) *chatNodes {
 	}
 	t.Cleanup(func() { db.Close(ctx) })
 	key := fmt.Sprintf("nodes-%d", time.Now().UnixNano()%1e9)
-	if _, err := db.Exec(ctx, `INSERT INTO queues (key, name, greeting, statuses) VALUES ($1, 'Nodes', 'Hello from the nodes', '{Resolved}')`, key); err != nil {
-		t.Fatal(err)
-	}
-	if settings != "" {
-		if _, err := db.Exec(ctx, `UPDATE queues SET `+settings+` WHERE key = $1`, key); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(ctx, `INSERT INTO queue_members SELECT q.id, u.id FROM queues q, users u
-		WHERE q.key = $1 AND u.username IN ('alice', 'bob')`, key); err != nil {
-		t.Fatal(err)
-	}
+	addQueue(t, db, key, "Hello from the nodes", settings)
 	return &chatNodes{deployment: d, db: db, queue: key}
 }
 
