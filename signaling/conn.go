@@ -34,6 +34,7 @@ type Conn struct {
 	queued   atomic.Int64 // bytes in send
 	closeReq chan closeFrame
 	done     chan struct{} // closed when the connection ends
+	readDone chan struct{} // closed when the reader has stopped reading
 	ctx      context.Context
 	cancel   context.CancelFunc
 
@@ -76,6 +77,7 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		send:      make(chan []byte, cfg.SendQueue),
 		closeReq:  make(chan closeFrame, 1),
 		done:      make(chan struct{}),
+		readDone:  make(chan struct{}),
 		ctx:       ctx,
 		cancel:    cancel,
 		limit:     rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst),
@@ -219,6 +221,23 @@ func (c *Conn) writeClose(cf closeFrame, timeout time.Duration) {
 	c.ws.Close()
 }
 
+// closeHandshake writes the close frame, then waits, at most WriteTimeout,
+// for the reader to see the client's answer before it closes the socket.
+// Closed at once, a socket with requests still unread in its buffer
+// resets the connection, and the client's kernel may drop what it had
+// received and not yet read: the last answers and the close frame itself.
+func (c *Conn) closeHandshake(cf closeFrame) {
+	msg := websocket.FormatCloseMessage(cf.code, cf.reason)
+	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // best effort
+	linger := time.NewTimer(c.cfg.WriteTimeout)
+	defer linger.Stop()
+	select {
+	case <-c.readDone:
+	case <-linger.C:
+	}
+	c.ws.Close()
+}
+
 // writeLoop is the only goroutine that writes data frames.
 func (c *Conn) writeLoop() {
 	ping := time.NewTicker(c.cfg.PingInterval)
@@ -250,7 +269,7 @@ func (c *Conn) writeLoop() {
 				}
 			}
 			if c.end(cf) {
-				c.writeClose(cf, c.cfg.WriteTimeout)
+				c.closeHandshake(cf)
 			}
 			return
 		case <-c.done:

@@ -91,6 +91,7 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go c.writeLoop()
 	c.log.Info("connected", "remote", r.RemoteAddr)
 	c.readLoop()
+	close(c.readDone)
 	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
 		c.ws.Close()
 	}
