@@ -4,8 +4,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,15 +28,20 @@ import (
 // one, and a subscription is always to one literal subject: a '*' or '>'
 // in a key is data, never a wildcard.
 //
-// Order. Each subscription's handler runs on a goroutine of the NATS
-// client, one message at a time, so the frames of one subject published
-// by one node arrive in the order they were published. Frames of
-// different subjects, or of different nodes, have no order between them.
+// Lanes and order. A node subscribes once per subject its connections
+// follow: thousands of subscriptions. Rather than a goroutine each (what
+// nats.go gives an asynchronous subscription), every subscription feeds
+// one of a few lanes (NATSOptions.Lanes), chosen by its subject, and each
+// lane's one goroutine calls the handlers of its frames, one at a time.
+// So the frames of one subject published by one node arrive in the order
+// they were published; frames of different subjects, or of different
+// nodes, have no order between them. A handler must not block (Handler):
+// it would hold up its lane.
 //
 // Delivery is at most once, as core NATS is. Publish only appends to the
-// connection's buffer and never waits on subscribers. Each subscription
-// holds at most PendingMsgs frames (and PendingBytes bytes) its handler
-// has not taken yet; past that, NATS drops frames for it, and the slow
+// connection's buffer and never waits on subscribers. Each lane holds at
+// most PendingMsgs frames its handlers have not taken yet; past that, NATS
+// drops frames for the subscription that found it full, and the slow
 // consumer error is logged and counted (SlowConsumers). While the
 // connection is down the client reconnects; frames meant for this node
 // meanwhile are lost to it, and what it publishes is buffered up to
@@ -45,6 +53,13 @@ type NATS struct {
 	log  *slog.Logger
 	opts NATSOptions
 	slow atomic.Int64
+
+	lanes []chan *nats.Msg
+	done  chan struct{} // closed by Close: the lanes stop
+	mu    sync.RWMutex
+	subs  map[*nats.Subscription]Handler
+
+	closeOnce sync.Once
 }
 
 var _ Bus = (*NATS)(nil)
@@ -55,10 +70,14 @@ const NATSSubjectPrefix = "parley."
 // NATSOptions are the limits of a NATS bus. Zero fields take the defaults
 // of DefaultNATSOptions.
 type NATSOptions struct {
-	// PendingMsgs and PendingBytes bound the frames waiting for one
-	// subscription's handler.
+	// PendingMsgs bounds the frames waiting in one lane for their
+	// handlers. (PendingBytes is not used: nats.go counts only the frames
+	// of the channels lanes are made of.)
 	PendingMsgs  int
 	PendingBytes int
+	// Lanes is how many goroutines call the handlers (default: twice the
+	// CPUs, at least 4).
+	Lanes int
 	// FlushTimeout bounds the round trip by which Subscribe makes its
 	// subscription known to the server.
 	FlushTimeout time.Duration
@@ -102,6 +121,7 @@ func DialNATS(url, name string, log *slog.Logger, opts NATSOptions) (*NATS, erro
 		}),
 	)
 	if err != nil {
+		b.closeOnce.Do(func() { close(b.done) })
 		return nil, err
 	}
 	b.nc = nc
@@ -119,10 +139,44 @@ func newNATS(log *slog.Logger, opts NATSOptions) *NATS {
 	if opts.FlushTimeout <= 0 {
 		opts.FlushTimeout = def.FlushTimeout
 	}
+	if opts.Lanes <= 0 {
+		opts.Lanes = max(4, 2*runtime.GOMAXPROCS(0))
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &NATS{log: log, opts: opts}
+	b := &NATS{log: log, opts: opts, done: make(chan struct{}), subs: make(map[*nats.Subscription]Handler)}
+	b.lanes = make([]chan *nats.Msg, opts.Lanes)
+	for i := range b.lanes {
+		b.lanes[i] = make(chan *nats.Msg, opts.PendingMsgs)
+		go b.drive(b.lanes[i])
+	}
+	return b
+}
+
+// drive calls the handlers of lane's frames until Close. A frame of a
+// subscription ended meanwhile finds no handler and is dropped.
+func (b *NATS) drive(lane chan *nats.Msg) {
+	for {
+		select {
+		case m := <-lane:
+			b.mu.RLock()
+			h := b.subs[m.Sub]
+			b.mu.RUnlock()
+			if h != nil {
+				h(m.Data)
+			}
+		case <-b.done:
+			return
+		}
+	}
+}
+
+// lane is the lane of NATS subject s.
+func (b *NATS) lane(s string) chan *nats.Msg {
+	f := fnv.New32a()
+	f.Write([]byte(s)) //nolint:errcheck // a hash never fails
+	return b.lanes[f.Sum32()%uint32(len(b.lanes))]
 }
 
 // asyncError is the connection's handler of asynchronous errors, a slow
@@ -174,14 +228,22 @@ func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	sub, err := b.nc.Subscribe(s, func(m *nats.Msg) { h(m.Data) })
+	// Under the lock, so that a frame that comes before the subscription
+	// is in subs waits for it.
+	b.mu.Lock()
+	sub, err := b.nc.ChanSubscribe(s, b.lane(s))
+	if err == nil {
+		b.subs[sub] = h
+	}
+	b.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %q: %w", subject, err)
 	}
-	unsubscribe := func() { sub.Unsubscribe() } //nolint:errcheck // closed or already gone: nothing is delivered either way
-	if err := sub.SetPendingLimits(b.opts.PendingMsgs, b.opts.PendingBytes); err != nil {
-		unsubscribe()
-		return nil, fmt.Errorf("bus: subscribe %q: %w", subject, err)
+	unsubscribe := func() {
+		sub.Unsubscribe() //nolint:errcheck // closed or already gone: nothing is delivered either way
+		b.mu.Lock()
+		delete(b.subs, sub)
+		b.mu.Unlock()
 	}
 	if err := b.nc.FlushTimeout(b.opts.FlushTimeout); err != nil {
 		unsubscribe()
@@ -192,7 +254,10 @@ func (b *NATS) Subscribe(subject string, h Handler) (func(), error) {
 
 // Close closes the connection, writing out the frames it still buffers
 // first, and ends every subscription.
-func (b *NATS) Close() { b.nc.Close() }
+func (b *NATS) Close() {
+	b.nc.Close()
+	b.closeOnce.Do(func() { close(b.done) })
+}
 
 var subjectEncoding = base64.RawURLEncoding
 

@@ -3,6 +3,8 @@ package bus
 import (
 	"context"
 	"log/slog"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +161,40 @@ func TestNATSSlowSubscriberNeverBlocksPublish(t *testing.T) {
 			}
 		case <-time.After(deadline):
 			t.Fatal("no slow consumer was logged")
+		}
+	}
+}
+
+// A node's subscriptions share the lanes' goroutines: a thousand subjects
+// followed add no goroutine, and each still gets its frames in order.
+func TestNATSSubscriptionsShareTheLanesGoroutines(t *testing.T) {
+	url := startNATS(t)
+	b := dial(t, url, "lanes", nil, NATSOptions{Lanes: 4})
+	before := runtime.NumGoroutine()
+	const subjects, frames = 1000, 5
+	got := make(chan string, subjects*frames)
+	for i := range subjects {
+		subscribe(t, b, "conv."+strconv.Itoa(i), func(f []byte) { got <- string(f) })
+	}
+	if added := runtime.NumGoroutine() - before; added > 10 {
+		t.Fatalf("%d subscriptions added %d goroutines", subjects, added)
+	}
+	for n := range frames {
+		for i := range subjects {
+			publish(t, b, "conv."+strconv.Itoa(i), strconv.Itoa(i)+":"+strconv.Itoa(n))
+		}
+	}
+	next := make(map[string]int)
+	for range subjects * frames {
+		select {
+		case f := <-got:
+			subject, n, _ := strings.Cut(f, ":")
+			if want := strconv.Itoa(next[subject]); n != want {
+				t.Fatalf("conv.%s: frame %s before %s", subject, n, want)
+			}
+			next[subject]++
+		case <-time.After(deadline):
+			t.Fatalf("%d of %d frames arrived", len(next), subjects*frames)
 		}
 	}
 }
