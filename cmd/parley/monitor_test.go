@@ -278,3 +278,33 @@ func (p *rtcPeer) waitAll(t *testing.T, types ...string) map[string]json.RawMess
 	}
 	return got
 }
+
+// A supervisor finds a chat's open room by its conversation (to watch it,
+// receive-only and unseen by the customer); a stranger does not.
+func TestASupervisorFindsAChatsRoomByItsConversation(t *testing.T) {
+	s := newChatServer(t, "")
+	alice, cust, c := activeChat(t, s)
+	sam := s.agent(t, "sam")
+	if code := requestErr(t, sam, "room.get", map[string]any{"conversation_id": c.ID}); code != "not_found" {
+		t.Fatalf("room.get of a chat with no room: %s", code)
+	}
+	var created struct{ Room roomInfo }
+	request(t, alice, "room.create", map[string]any{"conversation_id": c.ID}, &created)
+	var found struct{ Room roomInfo }
+	request(t, sam, "room.get", map[string]any{"conversation_id": c.ID}, &found)
+	if found.Room.ID != created.Room.ID {
+		t.Fatalf("found %+v, want %s", found.Room, created.Room.ID)
+	}
+	other := s.customer(t, s.visitorToken(t, ""))
+	if code := requestErr(t, other, "room.get", map[string]any{"conversation_id": c.ID}); code != "not_found" {
+		t.Fatalf("a stranger's room.get: %s", code)
+	}
+	if code := requestErr(t, s.agent(t, "bob"), "room.get", map[string]any{"conversation_id": c.ID}); code != "not_found" {
+		t.Fatalf("another agent's room.get: %s", code)
+	}
+	var mine struct{ Room roomInfo }
+	request(t, cust, "room.get", map[string]any{"conversation_id": c.ID}, &mine)
+	if mine.Room.ID != created.Room.ID {
+		t.Fatalf("the customer found %+v", mine.Room)
+	}
+}
