@@ -72,6 +72,7 @@ type Room struct {
 	Media          string     `json:"media"`
 
 	creatorKey string
+	watcherKey *string // a monitor room's one watcher (monitor.go)
 	host       *string // the node whose SFU holds the live room (many nodes)
 }
 
@@ -209,12 +210,12 @@ func Subject(roomID string) string { return "room." + roomID }
 func StaffSubject(roomID string) string { return "room." + roomID + ".staff" }
 
 const roomColumns = `id, kind, conversation_id, number, name, media, creator_key, creator_kind, creator_name,
-	created_at, ended_at, node_id`
+	created_at, ended_at, node_id, watcher_key`
 
 func scanRoom(row pgx.Row) (Room, error) {
 	var r Room
 	err := row.Scan(&r.ID, &r.Kind, &r.ConversationID, &r.Number, &r.Name, &r.Media, &r.creatorKey,
-		&r.CreatedBy.Kind, &r.CreatedBy.Name, &r.CreatedAt, &r.EndedAt, &r.host)
+		&r.CreatedBy.Kind, &r.CreatedBy.Name, &r.CreatedAt, &r.EndedAt, &r.host, &r.watcherKey)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Room{}, ErrNotFound
 	}

@@ -51,13 +51,14 @@ type Grant struct {
 // set: the room does not exist yet.
 type target struct {
 	ID         string
-	Kind       string // conference.KindConversation or KindConference
+	Kind       string // conference.KindConversation, KindConference or KindMonitor
 	Ended      bool
 	CreatorKey string // the creator's principal key
+	WatcherKey string // a monitor room's watcher's principal key
 }
 
 func targetOf(r conference.Room) target {
-	return target{ID: r.ID, Kind: r.Kind, Ended: r.Ended(), CreatorKey: r.CreatedByKey()}
+	return target{ID: r.ID, Kind: r.Kind, Ended: r.Ended(), CreatorKey: r.CreatedByKey(), WatcherKey: r.WatcherKey()}
 }
 
 // conversationAccess asks chat's access rule how p may use the room of
@@ -102,6 +103,9 @@ func decide(op Op, p auth.Principal, t target, conv conversationAccess, receiveO
 }
 
 func mayCreate(p auth.Principal, t target, conv conversationAccess) (Grant, error) {
+	if t.Kind == conference.KindMonitor {
+		return Grant{}, conference.WithMessage(conference.ErrForbidden, "a screen is shared by answering monitor.answer")
+	}
 	if t.Kind == conference.KindConference {
 		if !p.IsStaff() {
 			return Grant{}, conference.WithMessage(conference.ErrForbidden, "only signed-in users open conference rooms")
@@ -122,6 +126,9 @@ func mayCreate(p auth.Principal, t target, conv conversationAccess) (Grant, erro
 }
 
 func mayJoin(p auth.Principal, t target, conv conversationAccess, receiveOnly bool) (Grant, error) {
+	if t.Kind == conference.KindMonitor {
+		return mayJoinMonitor(p, t, receiveOnly)
+	}
 	g := Grant{Name: p.Name, ReceiveOnly: receiveOnly, SeesHidden: p.IsStaff()}
 	if t.Kind == conference.KindConversation {
 		acc, err := conv()
@@ -152,6 +159,9 @@ func mayJoin(p auth.Principal, t target, conv conversationAccess, receiveOnly bo
 }
 
 func mayEnd(p auth.Principal, t target, conv conversationAccess) (Grant, error) {
+	if t.Kind == conference.KindMonitor {
+		return mayEndMonitor(p, t)
+	}
 	if t.Kind == conference.KindConversation {
 		acc, err := conv()
 		if err != nil {
@@ -183,4 +193,29 @@ func mayLookUpNumbers(p auth.Principal) error {
 		return conference.WithMessage(conference.ErrForbidden, "look numbers up with POST /api/conference/lookup")
 	}
 	return nil
+}
+
+// A monitor room shows one agent's screen to one supervisor: the agent
+// (its creator) publishes, the supervisor who asked (its watcher) only
+// receives, either may end it, and nobody else may come in.
+func mayJoinMonitor(p auth.Principal, t target, receiveOnly bool) (Grant, error) {
+	g := Grant{Name: p.Name, ReceiveOnly: receiveOnly, SeesHidden: true, MayEnd: true}
+	switch p.Key() {
+	case t.CreatorKey:
+	case t.WatcherKey:
+		g.ReceiveOnly = true
+	default:
+		return Grant{}, conference.WithMessage(conference.ErrForbidden, "only the agent and the supervisor who asked see this screen")
+	}
+	if t.Ended {
+		return Grant{}, conference.ErrEnded
+	}
+	return g, nil
+}
+
+func mayEndMonitor(p auth.Principal, t target) (Grant, error) {
+	if k := p.Key(); k != t.CreatorKey && k != t.WatcherKey {
+		return Grant{}, conference.WithMessage(conference.ErrForbidden, "only the agent and the supervisor who asked end this screen's sharing")
+	}
+	return Grant{Name: p.Name, MayEnd: true}, nil
 }

@@ -221,10 +221,12 @@ func (s *Service) end(ctx context.Context, p auth.Principal, r conference.Room) 
 	return nil
 }
 
-// GetInput is room.get's data: a room id, or a number.
+// GetInput is room.get's data: a room id, a number, or a conversation
+// (its open room).
 type GetInput struct {
-	RoomID string `json:"room_id"`
-	Number string `json:"number"`
+	RoomID         string              `json:"room_id"`
+	Number         string              `json:"number"`
+	ConversationID chat.ConversationID `json:"conversation_id"`
 }
 
 // Found answers room.get.
@@ -232,8 +234,9 @@ type Found struct {
 	Room conference.Room `json:"room"`
 }
 
-// Get reads a room p may see, by id, or by number for signed-in users;
-// wrong numbers are limited per principal.
+// Get reads a room p may see, by id, by its conversation (the open
+// one), or by number for signed-in users; wrong numbers are limited per
+// principal.
 func (s *Service) Get(ctx context.Context, p auth.Principal, in GetInput) (Found, error) {
 	switch {
 	case in.RoomID != "":
@@ -242,6 +245,18 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, in GetInput) (Found
 			return Found{}, err
 		}
 		if _, err := s.allow(ctx, OpGet, p, r, false); err != nil {
+			return Found{}, err
+		}
+		return Found{r}, nil
+	case in.ConversationID > 0:
+		r, err := s.conf.OpenForConversation(ctx, int64(in.ConversationID))
+		if err == nil {
+			_, err = s.allow(ctx, OpGet, p, r, false)
+		}
+		if errors.Is(err, conference.ErrNotFound) {
+			return Found{}, conference.WithMessage(conference.ErrNotFound, "This chat has no video room open")
+		}
+		if err != nil {
 			return Found{}, err
 		}
 		return Found{r}, nil
@@ -263,7 +278,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, in GetInput) (Found
 		}
 		return Found{r}, nil
 	}
-	return Found{}, bad(`"room_id" or "number" is required`)
+	return Found{}, bad(`"room_id", "number" or "conversation_id" is required`)
 }
 
 // Decline declines p's invitation to the room; its creator is told.

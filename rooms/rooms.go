@@ -21,10 +21,13 @@ import (
 )
 
 // Chat is what rooms needs of the chat: its access rule for a
-// conversation's room, and its transcript.
+// conversation's room, and its transcript; for screen monitoring, which
+// agents a supervisor oversees and whether one is connected.
 type Chat interface {
 	RoomAccess(ctx context.Context, p auth.Principal, id chat.ConversationID) (chat.RoomAccess, error)
 	RoomEvent(ctx context.Context, id chat.ConversationID, kind string, p auth.Principal, roomID string, private bool) error
+	MonitorTarget(ctx context.Context, p auth.Principal, agent auth.UserID) (string, error)
+	Online(key string) bool
 }
 
 var _ Chat = (*chat.Service)(nil)
@@ -53,6 +56,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	clients map[Client]map[string]seat // each connection's seats, by room
+	// each connection's screen monitoring requests (monitor.go)
+	monitors map[Client]map[conference.MonitorID]*time.Timer
 
 	relay *relay // with many nodes (Relay); nil for one
 }
@@ -62,7 +67,8 @@ type Service struct {
 // which the wiring hands to chat.
 func New(conf *conference.Service, c Chat, b bus.Bus, log *slog.Logger) *Service {
 	s := &Service{conf: conf, chat: c, bus: b, log: log, clients: map[Client]map[string]seat{},
-		numbers: auth.NewLimiter(30*time.Second, 10)}
+		monitors: map[Client]map[conference.MonitorID]*time.Timer{},
+		numbers:  auth.NewLimiter(30*time.Second, 10)}
 	conf.OnActivity = s.activity
 	return s
 }

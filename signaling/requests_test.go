@@ -250,6 +250,9 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"rtc.track":             {false, `{"room_id": "r%016x", "track_id": "t"}`, notFound},
 		"rtc.layer":             {false, `{"room_id": "r%016x", "track_id": "t", "max_layer": 1}`, notFound},
 		"rtc.restart":           {false, `{"room_id": "r%016x"}`, notFound},
+		"monitor.request":       {false, `{"user_id": %d}`, signaling.CodeForbidden}, // an agent asks: refused before the database
+		"monitor.answer":        {false, `{"request_id": %d, "accept": true}`, unavailable},
+		"monitor.stop":          {false, `{"request_id": %d}`, unavailable},
 	}
 	types := f.router.Types()
 	for _, typ := range types {

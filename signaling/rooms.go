@@ -9,7 +9,8 @@ import (
 	"parley/rooms"
 )
 
-// RegisterRooms maps room.* and rtc.* onto the rooms service: each
+// RegisterRooms maps room.* and rtc.* (and monitor.*, RegisterMonitor)
+// onto the rooms service: each
 // handler decodes the request's data into the service's input type, calls
 // one method and encodes its answer.
 func RegisterRooms(r *Router, svc *rooms.Service) {
@@ -49,6 +50,7 @@ func RegisterRooms(r *Router, svc *rooms.Service) {
 	r.Handle("rtc.restart", decoded(func(ctx context.Context, req *Request, in rooms.RoomRef) (any, error) {
 		return nil, svc.Restart(roomClient{req.Conn}, in)
 	}))
+	RegisterMonitor(r, svc)
 }
 
 // decoded is a Handler that binds the request's data to an In and hands

@@ -12,6 +12,7 @@ import { Chats } from './chats.js';
 import { Notices } from './notices.js';
 import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
+import { DeskMonitor } from './monitor.js';
 import { Invites } from './invites.js';
 import { StatusControl } from './status.js';
 import { Team } from './team.js';
@@ -118,6 +119,7 @@ conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
 conn.on('agent.status', (data) => status.apply(data));
 conn.on('room.opened', (data) => rooms.opened(data));
 new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
+new DeskMonitor({ conn, notices, alerts, root: byId('monitor') });
 const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
 
 // Every second: the live times, and the count of what waits for the agent

@@ -289,15 +289,21 @@ export class RoomSession {
   /**
    * Shares a screen, window or tab (the browser asks which), with its audio
    * when the browser offers it. Must be called from a click. Resolves false
-   * when the person cancelled the choice.
+   * when the person cancelled the choice. With given, shares that display
+   * stream instead of asking (a page that asked on a click, before it
+   * joined); it is stopped when it cannot be shared.
+   * @param {MediaStream} [given]
    * @returns {Promise<boolean>}
    */
-  async startScreen() {
-    if (!this.canPublish() || this.published.has('screen')) return this.published.has('screen');
+  async startScreen(given) {
+    if (!this.canPublish() || this.published.has('screen')) {
+      for (const t of given?.getTracks() ?? []) t.stop();
+      return this.published.has('screen');
+    }
     /** @type {MediaStream} */
     let stream;
     try {
-      stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: true });
+      stream = given ?? (await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: true }));
     } catch (err) {
       if (err instanceof DOMException && err.name === 'NotAllowedError') return false; // cancelled
       this.fail(`Could not share the screen: ${deviceText(err)}`, err);
