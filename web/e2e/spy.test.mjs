@@ -76,7 +76,10 @@ describe('spy and comments', () => {
         console.log(`the customer's message reached the supervisor's pane in ${took} ms`);
         assert.ok(took < 1000, `the customer's message took ${took} ms to reach the supervisor, want under a second`);
 
-        // Alice replies and writes a private note: Sam sees both, the note marked.
+        // Alice types (Sam sees it), replies and writes a private note: Sam
+        // sees both, the note marked.
+        await alice.page.locator('#compose').fill('Let me');
+        await waitForText(pane.locator('.spy-typing'), 'Alice Agent is typing…');
         await say(alice.page, 'Let me look into it.');
         await pane.locator('.msg-agent:not(.msg-private)', { hasText: 'Let me look into it.' }).waitFor();
         await say(alice.page, NOTE, { private: true });
@@ -117,6 +120,15 @@ describe('spy and comments', () => {
         await waitForText(alice.page.locator('#conn-state'), 'Connected');
         await alice.page.locator('#transcript .msg-comment', { hasText: '@sam done, voucher sent' }).waitFor();
         assert.equal(await alice.page.locator('#mentions .mention-card').count(), 0, 'a read mention stays read after a reload');
+
+        // Alice opens a video room: Sam may watch it.
+        await alice.page.getByRole('button', { name: 'Create video room' }).click();
+        await pane.getByRole('button', { name: 'Watch video' }).waitFor();
+
+        // Another chat replaces this one in the pane.
+        await sam.page.goto(`/supervisor#chat=${id + 1000}`);
+        await waitForText(pane.locator('.spy-status'), 'There is no such chat, or you may not see it.');
+        assert.equal(await pane.locator('.msg').count(), 0, 'the earlier chat is gone from the pane');
 
         // The customer's page: no trace of Sam, the note or the comments,
         // on the screen or in any frame its websocket received. Alice's
