@@ -25,6 +25,7 @@ const DirectorySubject = "staff.presence"
 type Colleague struct {
 	ID        auth.UserID `json:"id"`
 	Name      string      `json:"name"`
+	Username  string      `json:"username"` // the login, as a comment mentions it (@username)
 	Role      auth.Role   `json:"role"`
 	Status    string      `json:"status"`
 	Reason    string      `json:"reason"`
@@ -47,7 +48,7 @@ func (s *Service) Directory(ctx context.Context, p auth.Principal) ([]Colleague,
 	if !p.IsStaff() {
 		return nil, queues.Detail(queues.ErrForbidden, "the staff directory is for agents, supervisors and admins")
 	}
-	rows, err := s.dir.pool.Query(ctx, `SELECT u.id, u.display_name, u.role,
+	rows, err := s.dir.pool.Query(ctx, `SELECT u.id, u.display_name, u.username, u.role,
 			coalesce(st.status, 'available'), coalesce(st.reason, ''),
 			`+routing.OpenChatsOf("u.id")+`
 		FROM users u LEFT JOIN agent_status st ON st.user_id = u.id
@@ -57,7 +58,7 @@ func (s *Service) Directory(ctx context.Context, p auth.Principal) ([]Colleague,
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Colleague, error) {
 		var c Colleague
-		err := r.Scan(&c.ID, &c.Name, &c.Role, &c.Status, &c.Reason, &c.OpenChats)
+		err := r.Scan(&c.ID, &c.Name, &c.Username, &c.Role, &c.Status, &c.Reason, &c.OpenChats)
 		c.Online = s.presence.Online(auth.Principal{Kind: auth.KindUser, UserID: c.ID}.Key())
 		return c, err
 	})

@@ -241,6 +241,9 @@ func (s *Log) Typing(ctx context.Context, p auth.Principal, id ID, typing, priva
 			map[string]any{"conversation_id": id, "author": a, "typing": typing, "private": private})
 		return nil
 	}
+	// Staff following the chat (a supervisor watching) hear of it too.
+	s.PublishSubject(StaffSubject(id), "chat.typing",
+		map[string]any{"conversation_id": id, "author": a, "typing": typing, "private": false})
 	// Customers hear of the agent by the name the queue allows.
 	if !q.ShowAgentName {
 		a.Name = q.Alias()

@@ -49,6 +49,9 @@ const (
 	KindTransferRequested = "transfer_requested"
 	KindTransferEnded     = "transfer_ended"
 	KindTransferred       = "transferred"
+	// KindComment (private) is a staff comment on the chat (comments.go),
+	// which may mention staff (Mentions).
+	KindComment = "comment"
 	// Room events (room_created, room_joined, …) take the kinds of
 	// conference.Activity and carry RoomID.
 )
@@ -121,6 +124,7 @@ type Event struct {
 	Status         string    `json:"status,omitempty"`
 	RoomID         string    `json:"room_id,omitempty"`
 	Target         *Target   `json:"target,omitempty"`
+	Mentions       []Mention `json:"mentions,omitempty"` // a comment's (comments.go)
 	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with

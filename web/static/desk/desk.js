@@ -14,6 +14,8 @@ import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
 import { DeskMonitor } from './monitor.js';
 import { Invites } from './invites.js';
+import { CommentBox } from './comments.js';
+import { Mentions } from './mentions.js';
 import { StatusControl } from './status.js';
 import { Team } from './team.js';
 import { TeamActions } from './team-actions.js';
@@ -120,6 +122,18 @@ conn.on('agent.status', (data) => status.apply(data));
 conn.on('room.opened', (data) => rooms.opened(data));
 new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
 new DeskMonitor({ conn, notices, alerts, root: byId('monitor') });
+const mentions = new Mentions({
+  conn,
+  root: byId('mentions'),
+  notices,
+  alerts,
+  open: (id) => {
+    const s = chats.sessions.get(id);
+    if (s) chats.activate(s, false);
+    return s !== undefined;
+  },
+}); // chains conn.onhello too
+byId('comment-slot').append(new CommentBox({ conn, conversation: () => chats.active?.id ?? null }).form);
 const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
 
 // Every second: the live times, and the count of what waits for the agent
@@ -128,7 +142,8 @@ const TITLE = document.title;
 setInterval(() => {
   offers.tick();
   waiting.tick();
-  const n = offers.cards.size + chats.unreadCount() + team.unreadCount();
+  mentions.badges();
+  const n = offers.cards.size + chats.unreadCount() + team.unreadCount() + mentions.count();
   const title = n ? `(${n}) ${TITLE}` : TITLE;
   if (document.title !== title) document.title = title;
 }, 1000);

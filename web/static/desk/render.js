@@ -5,6 +5,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { day, hhmm } from '../lib/util.js';
+import { renderComment } from './comments.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -21,6 +22,7 @@ import { day, hhmm } from '../lib/util.js';
  */
 export function renderEvent(ev, conv) {
   if (ev.kind === 'message') return renderMessage(ev);
+  if (ev.kind === 'comment') return renderComment(ev);
   const who = ev.author?.name || (ev.author?.kind === 'customer' ? conv.customer.name : 'An agent');
   /** @type {[string, boolean] | null} text, and whether it is for agents only */
   let line = null;

@@ -7,7 +7,7 @@
 import { Connection } from '../lib/parley.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { errorText, STATE_TEXT } from '../lib/util.js';
-import { openChat } from './chat-pane.js';
+import { openChat, openFromHash } from './chat-pane.js';
 import { mountHistory } from './history.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/supervisor');
@@ -53,6 +53,7 @@ conn.onhello = (hello) => {
     mounted = true;
     mountHistory(ctx, tabs.history.view);
   }
+  openFromHash(ctx); // a #chat=ID link opens that chat
 };
 
 conn.onclose = () => {

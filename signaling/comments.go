@@ -1,0 +1,56 @@
+package signaling
+
+import (
+	"context"
+
+	"parley/auth"
+	"parley/chat"
+)
+
+// registerComments maps staff comments and their mentions: chat.comment,
+// chat.mentions, chat.mention_read.
+func registerComments(r *Router, c chatHandlers, staff []auth.Role) {
+	r.Handle("chat.comment", c.comment, staff...)
+	r.Handle("chat.mentions", c.mentions, staff...)
+	r.Handle("chat.mention_read", c.mentionRead, staff...)
+}
+
+func (c chatHandlers) comment(ctx context.Context, req *Request) (any, error) {
+	var in chat.CommentInput
+	if err := Bind(req.Data, &in); err != nil {
+		return nil, err
+	}
+	if in.ConversationID <= 0 {
+		return nil, BadRequest(`"conversation_id" is required`)
+	}
+	return c.svc.Comment(ctx, req.Principal(), in)
+}
+
+func (c chatHandlers) mentions(ctx context.Context, req *Request) (any, error) {
+	ms, err := c.svc.Mentions(ctx, req.Principal())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"mentions": ms}, nil
+}
+
+func (c chatHandlers) mentionRead(ctx context.Context, req *Request) (any, error) {
+	var in struct {
+		conversationRef
+		Seq int `json:"seq"`
+	}
+	if err := Bind(req.Data, &in); err != nil {
+		return nil, err
+	}
+	if in.ConversationID <= 0 {
+		return nil, BadRequest(`"conversation_id" is required`)
+	}
+	if in.Seq < 0 {
+		return nil, BadRequest(`"seq" must be 0 (all) or a comment's seq`)
+	}
+	n, err := c.svc.MentionRead(ctx, req.Principal(), in.ConversationID, in.Seq)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"unread": n}, nil
+}
