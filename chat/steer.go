@@ -57,3 +57,11 @@ type LoggedOutChat = routing.LoggedOutChat
 func (s *Service) Logout(ctx context.Context, p auth.Principal, user auth.UserID, to *auth.UserID) ([]LoggedOutChat, error) {
 	return s.router.Logout(ctx, p, user, to)
 }
+
+// AgentInfo is what a supervisor reads of an agent of its queues.
+type AgentInfo = routing.AgentInfo
+
+// AgentInfo reads agent user of p's queues: status, queues, chats.
+func (s *Service) AgentInfo(ctx context.Context, p auth.Principal, user auth.UserID) (AgentInfo, error) {
+	return s.router.Info(ctx, p, user)
+}

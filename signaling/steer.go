@@ -15,6 +15,17 @@ func registerSteer(r *Router, c chatHandlers, staff []auth.Role) {
 	r.Handle("chat.assign_targets", c.assignTargets, staff...)
 	r.Handle("agent.pause", c.pause, staff...)
 	r.Handle("agent.logout", c.logout, staff...)
+	r.Handle("agent.info", c.agentInfo, staff...)
+}
+
+func (c chatHandlers) agentInfo(ctx context.Context, req *Request) (any, error) {
+	var in struct {
+		UserID auth.UserID `json:"user_id"`
+	}
+	if err := Bind(req.Data, &in); err != nil {
+		return nil, err
+	}
+	return c.svc.AgentInfo(ctx, req.Principal(), in.UserID)
 }
 
 func (c chatHandlers) assign(ctx context.Context, req *Request) (any, error) {

@@ -399,3 +399,42 @@ func (s *Router) withdrawOffers(ctx context.Context, user auth.UserID) error {
 	}
 	return nil
 }
+
+// AgentInfo is what a supervisor reads of an agent of its queues: its
+// status (and who set it), its queues with their capacity, and the chats
+// it has now.
+type AgentInfo struct {
+	User   Colleague                   `json:"user"`
+	Status AgentStatus                 `json:"status"`
+	Queues []AgentQueue                `json:"queues"`
+	Chats  []conversation.Conversation `json:"chats"`
+}
+
+// Info reads agent user of p's queues for p.
+func (s *Router) Info(ctx context.Context, p auth.Principal, user auth.UserID) (AgentInfo, error) {
+	if err := overseer(p, "read agents"); err != nil {
+		return AgentInfo{}, err
+	}
+	k, err := s.agentInScope(ctx, p, user)
+	if err != nil {
+		return AgentInfo{}, err
+	}
+	st, err := s.State(ctx, auth.Principal{Kind: auth.KindUser, UserID: k.ID, Name: k.Name, Role: auth.RoleAgent})
+	if err != nil {
+		return AgentInfo{}, err
+	}
+	info := AgentInfo{User: k, Status: st.AgentStatus, Queues: st.Queues, Chats: []conversation.Conversation{}}
+	ids, err := conversation.ChatsOf(ctx, s.pool, k.ID)
+	if err != nil {
+		return AgentInfo{}, err
+	}
+	for _, id := range ids {
+		c, q, err := s.conv.WithQueue(ctx, id)
+		if err != nil {
+			return AgentInfo{}, err
+		}
+		view, _ := s.conv.View(p, q, c, nil)
+		info.Chats = append(info.Chats, view)
+	}
+	return info, nil
+}
