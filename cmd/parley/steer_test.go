@@ -138,7 +138,8 @@ func TestSupervisorActionsAreRefusedByRoleAndScope(t *testing.T) {
 func TestASupervisorFollowsTheWaitingListOfItsQueuesOnly(t *testing.T) {
 	tm := newTeam(t, "wait_alert_seconds = 1")
 	other := tm.addQueue(t, "Elsewhere")
-	sid := scopedSupervisor(t, tm, tm.login(t, "ada"), other)
+	ada := tm.login(t, "ada")
+	sid := scopedSupervisor(t, tm, ada, other)
 	var w struct{ Entries []conv }
 	request(t, sid, "queue.waiting", nil, &w)
 	request(t, tm.alice, "agent.status", map[string]any{"status": "paused", "reason": "test"}, nil)
@@ -154,6 +155,19 @@ func TestASupervisorFollowsTheWaitingListOfItsQueuesOnly(t *testing.T) {
 	noEventAbout(t, sid, "sid", "queue.entry", "Wendy")
 	if code := requestErr(t, sid, "chat.resume", map[string]any{"conversation_id": waiting.ID}); code != "not_found" {
 		t.Fatalf("sid resumes a chat of another queue: %s", code)
+	}
+
+	// Given the queue, sid follows it; taken away again, its list ends.
+	setScope(t, tm, ada, other, tm.queueID(t))
+	request(t, sid, "queue.waiting", nil, &w)
+	if len(w.Entries) != 1 || w.Entries[0].ID != waiting.ID {
+		t.Fatalf("sid's waiting list given the queue: %+v", w.Entries)
+	}
+	request(t, sid, "chat.resume", map[string]any{"conversation_id": waiting.ID}, nil)
+	setScope(t, tm, ada, other)
+	ended := waitEvent(t, sid, "queue.access_ended", nil)
+	if !strings.Contains(string(ended), fmt.Sprintf(`"queue_id":%d`, tm.queueID(t))) {
+		t.Fatalf("sid's access ended %s", ended)
 	}
 }
 
