@@ -22,12 +22,13 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var carol, admin auth.Principal
+	var carol, admin, quinn, otto auth.Principal
 	for _, u := range []struct {
 		p    *auth.Principal
 		name string
 		role auth.Role
-	}{{&carol, "Carol", auth.RoleAgent}, {&admin, "Ada", auth.RoleAdmin}} {
+	}{{&carol, "Carol", auth.RoleAgent}, {&admin, "Ada", auth.RoleAdmin},
+		{&quinn, "Quinn", auth.RoleSupervisor}, {&otto, "Otto", auth.RoleSupervisor}} {
 		nu, err := f.svc.pool.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash)
 			VALUES ($1, $2, $3, 'x')`, fmt.Sprintf("%s-%d-%d", strings.ToLower(u.name), n, time.Now().UnixNano()%1e9), u.name, u.role)
 		if err != nil || nu.RowsAffected() != 1 {
@@ -39,6 +40,11 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 		}
 	}
 	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO queue_members VALUES ($1, $2)`, other.ID, carol.UserID); err != nil {
+		t.Fatal(err)
+	}
+	// Supervisors given a queue: quinn the chats' queue, otto the other.
+	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO supervisor_queues VALUES ($1, $2), ($3, $4)`,
+		quinn.UserID, f.q.ID, otto.UserID, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The visitor's earlier chat, had by alice, with a private note; then
@@ -85,6 +91,8 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 		{"the agent who had the earlier chat, not offered this one", f.alice, want{false, ""}},
 		{"an agent of another queue", carol, want{false, ""}},
 		{"a supervisor", f.sup, want{true, "all"}},
+		{"a supervisor given its queue", quinn, want{true, "all"}},
+		{"a supervisor given another queue", otto, want{false, ""}},
 		{"an admin", admin, want{true, "all"}},
 		{"a guest", guest, want{false, ""}},
 	} {
