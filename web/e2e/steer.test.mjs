@@ -1,7 +1,7 @@
 // A supervisor steers the floor, as the people see it (docs/protocol.md,
 // "Transfers": chat.assign; "Supervisor actions"): Sam reassigns Alice's
 // chat to Bob (both desks and the customer's widget show it), pauses Bob
-// (Bob's desk says who and why), and signs Alice out (her desk lands on
+// (Bob's desk says who and why), writes to him, and signs Alice out (her desk lands on
 // the sign-in page, which says who did).
 
 import assert from 'node:assert/strict';
@@ -141,6 +141,16 @@ describe('a supervisor steers', () => {
         await bob.page.locator('#notices .notice-item', { hasText: 'Paused by Sam Supervisor: Coaching' }).waitFor();
         await bob.page.locator('#status-control[data-status="paused"]').waitFor();
         assert.equal(await bob.page.locator('#chat-tabs .chat-tab', { hasText: 'Ann Assign' }).count(), 1, 'Bob keeps his chat');
+
+        // Sam writes to Bob in their staff thread; Bob's desk counts it.
+        await pane.getByRole('button', { name: 'Message' }).click();
+        const thread = sam.page.getByRole('dialog', { name: 'Message Bob Agent' });
+        await thread.getByLabel('Message', { exact: true }).fill('Take a breath, then back to Ann.');
+        await thread.getByRole('button', { name: 'Send' }).click();
+        await thread.locator('.agent-thread-message', { hasText: 'Sam Supervisor: Take a breath, then back to Ann.' }).waitFor();
+        await waitForText(bob.page.locator('#team-unread'), '1');
+        await thread.getByRole('button', { name: 'Close' }).click();
+        await thread.waitFor({ state: 'detached' });
 
         // Sam signs Alice out: her desk goes to the sign-in page, which says who did.
         await chooseAgent(sam, { id: ids.alice, name: 'Alice Agent' });
