@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"parley/auth"
 	"parley/bus"
 	"parley/chat/conversation"
 	"parley/chat/queues"
@@ -60,6 +61,9 @@ type Options struct {
 	// database that hangs then costs a step this long: its senders are
 	// answered unavailable and the loop goes on. Default 5s.
 	DBTimeout time.Duration
+	// EndSessions ends every session of a user a supervisor signs out
+	// (agent.logout): auth's EndSessions. Nil ends none.
+	EndSessions func(context.Context, auth.UserID) error
 }
 
 // Service is the chat domain: the queues, the conversation log and the
@@ -101,7 +105,8 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
 	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
-		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread})
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread,
+		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
 	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router}
 	s.queues.OnChange(s.queueChanged)

@@ -28,6 +28,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	r.Handle("agent.status", c.status, staff...)
 	registerTeam(r, c, staff)
 	registerComments(r, c, staff)
+	registerSteer(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -238,6 +238,11 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"chat.comment":          {false, `{"conversation_id": %d, "client_id": "k", "text": "hi"}`, unavailable},
 		"chat.mentions":         {false, `{}`, unavailable},
 		"chat.mention_read":     {false, `{"conversation_id": %d}`, unavailable},
+		"chat.assign":           {false, `{"conversation_id": %d, "user_id": 1}`, signaling.CodeForbidden}, // an agent: no database
+		"chat.assign_targets":   {false, `{"conversation_id": %d}`, signaling.CodeForbidden},
+		"agent.pause":           {false, `{"user_id": 1, "reason": "x"}`, signaling.CodeForbidden},
+		"agent.logout":          {false, `{"user_id": 1}`, signaling.CodeForbidden},
+		"agent.info":            {false, `{"user_id": 1}`, signaling.CodeForbidden},
 		"queue.waiting":         {false, `{}`, unavailable},
 		"agent.state":           {false, `{}`, unavailable},
 		"agent.status":          {false, `{"status": "available"}`, unavailable},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,6 +16,8 @@ func (a *api) adminRoutes(e *echo.Echo) {
 	g := e.Group("/api/admin", a.requireUser)
 	g.GET("/users", a.listUsers)
 	g.POST("/users", a.createUser)
+	g.GET("/users/:id/queues", a.supervisorQueues)
+	g.PUT("/users/:id/queues", a.supervise)
 	g.GET("/queues", a.listQueues)
 	g.PUT("/queues/:key", a.saveQueue)
 }
@@ -78,4 +81,49 @@ func (a *api) saveQueue(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, q)
+}
+
+// userID reads the path's {id}: not_found unless a positive number.
+func userID(c echo.Context) (auth.UserID, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apiError(http.StatusNotFound, "not_found", "there is no such user")
+	}
+	return auth.UserID(id), nil
+}
+
+func (a *api) supervisorQueues(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	sq, err := a.Chat.SupervisorQueues(c.Request().Context(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sq)
+}
+
+func (a *api) supervise(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	var in struct {
+		Queues []chat.QueueID `json:"queues"`
+	}
+	if err := bind(c, &in, `send {"queues": [queue ids]} as JSON`); err != nil {
+		return err
+	}
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	sq, err := a.Chat.Supervise(c.Request().Context(), principal(c), id, in.Queues)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sq)
 }

@@ -30,7 +30,11 @@ type Relation struct {
 	// agents of its queue. A loader may list only the principal asking:
 	// the rule looks up nobody else.
 	Offered, Members []auth.UserID
-	State            string
+	// Supervisors are the supervisors whose scope (queues.Supervised)
+	// holds the queue the chat is in now. A loader may list only the
+	// principal asking. Admins need no place here: they oversee all.
+	Supervisors []auth.UserID
+	State       string
 }
 
 // RoomRole is how a principal takes part in a conversation's video room.
@@ -68,7 +72,8 @@ type Access struct {
 
 // Decide is the access rule: a conversation is read by its own customer
 // (the visitor token's subject, in its queue), its agents, an agent it is
-// offered to, supervisors and admins; nobody else, guests included.
+// offered to, the supervisors of the queue it is in now (their scope) and
+// admins; nobody else, guests included.
 func Decide(p auth.Principal, r Relation) Access {
 	var a Access
 	own := p.Kind == auth.KindUser && slices.Contains(r.Agents, p.UserID)
@@ -80,9 +85,10 @@ func Decide(p auth.Principal, r Relation) Access {
 	case p.Kind != auth.KindUser:
 	case own && p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin):
 		a.Read, a.Close, a.Room = true, true, RoomAgent
-	case SeesEveryQueue(p):
+	case p.Is(auth.RoleAdmin),
+		p.Is(auth.RoleSupervisor) && slices.Contains(r.Supervisors, p.UserID):
 		a.Read, a.Close, a.Room = true, true, RoomWatch
-	case p.Is(auth.RoleAgent):
+	case p.Is(auth.RoleAgent, auth.RoleSupervisor):
 		a.Read = slices.Contains(r.Offered, p.UserID)
 	}
 	a.Write = a.Read && r.State != StateClosed
@@ -92,9 +98,11 @@ func Decide(p auth.Principal, r Relation) Access {
 	return a
 }
 
-// SeesEveryQueue says whether staff member p follows the waiting list and
-// reads the history of every queue (supervisors and admins); agents those
-// of their own queues.
+// SeesEveryQueue says whether staff member p oversees queues
+// (supervisors and admins): it follows the waiting lists and reads the
+// chats and the history of the queues of its scope (queues.Supervised:
+// every queue for admins, and for supervisors unless an admin gave them
+// some); agents those of their own queues.
 func SeesEveryQueue(p auth.Principal) bool {
 	return p.Kind == auth.KindUser && p.Is(auth.RoleSupervisor, auth.RoleAdmin)
 }
@@ -104,7 +112,8 @@ func SeesEveryQueue(p auth.Principal) bool {
 const (
 	sendAsCustomer = "customer" // a visitor
 	sendAsAgent    = "agent"    // an agent: its own chats and those offered to it
-	sendAsSuper    = "super"    // supervisors and admins: any conversation
+	sendAsSuper    = "super"    // supervisors: their own chats, those offered to them and those of their queues
+	sendAsAdmin    = "admin"    // admins: any conversation
 )
 
 // sendAs is how storeSQL names p, or "" when p may write in no
@@ -113,7 +122,9 @@ func sendAs(p auth.Principal) string {
 	switch {
 	case p.Kind == auth.KindVisitor:
 		return sendAsCustomer
-	case SeesEveryQueue(p):
+	case p.Kind == auth.KindUser && p.Is(auth.RoleAdmin):
+		return sendAsAdmin
+	case p.Kind == auth.KindUser && p.Is(auth.RoleSupervisor):
 		return sendAsSuper
 	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent):
 		return sendAsAgent
@@ -126,27 +137,35 @@ func sendAs(p auth.Principal) string {
 // user's). Agents are the set conversation_agents, which holds the lead
 // c.agent_id too (agentsOf reads both, as a row written with the lead
 // alone is still its agent's). The customer's queue is the one it
-// started in. Supervisors and admins who are a chat's agent read it as
-// supervisors.
-const readSQL = `coalesce(CASE i.sender
-				WHEN 'customer' THEN c.visitor = i.subject AND EXISTS (SELECT 1 FROM queues oq
+// started in. A supervisor reads what an agent would, and the chats in
+// the queues of its scope (supervisor_queues, read as queues.Supervised
+// reads it: no row is every queue); admins read every chat.
+const readSQL = `coalesce(CASE
+				WHEN i.sender = 'customer' THEN c.visitor = i.subject AND EXISTS (SELECT 1 FROM queues oq
 					WHERE oq.id = coalesce(c.origin_queue_id, c.queue_id) AND oq.key = i.scope)
-				WHEN 'agent' THEN c.agent_id = i.user_id
+				WHEN i.sender = 'admin' THEN c.id IS NOT NULL
+				WHEN i.sender IN ('agent', 'super') AND (c.agent_id = i.user_id
 					OR EXISTS (SELECT 1 FROM conversation_agents ca WHERE ca.conversation_id = c.id AND ca.user_id = i.user_id)
 					OR EXISTS (SELECT 1 FROM offers o
-					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')
-				WHEN 'super' THEN c.id IS NOT NULL
+					WHERE o.conversation_id = c.id AND o.user_id = i.user_id AND o.state = 'pending')) THEN true
+				WHEN i.sender = 'super' THEN NOT EXISTS (SELECT 1 FROM supervisor_queues sq WHERE sq.user_id = i.user_id)
+					OR EXISTS (SELECT 1 FROM supervisor_queues sq WHERE sq.user_id = i.user_id AND sq.queue_id = c.queue_id)
 				ELSE false END, false)`
 
 // relation reads what Decide needs to judge p on conversation c: its
-// queue's key, and whether an agent it is not assigned to has an offer
-// of it.
+// queue's key, whether a supervisor oversees the queue it is in now, and
+// whether an agent it is not assigned to has an offer of it.
 func (s *Log) relation(ctx context.Context, p auth.Principal, c Conversation) (Relation, error) {
 	r := Relation{Visitor: c.visitor, State: c.State, Agents: agentsOf(c)}
+	if p.Kind == auth.KindUser && p.Is(auth.RoleSupervisor) {
+		if err := s.supervises(ctx, p, c, &r); err != nil {
+			return r, err
+		}
+	}
 	switch {
 	case p.Kind == auth.KindVisitor:
 		r.QueueKey = s.queueKey(ctx, c.originQueue)
-	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent) && !slices.Contains(r.Agents, p.UserID):
+	case p.Kind == auth.KindUser && p.Is(auth.RoleAgent, auth.RoleSupervisor) && !slices.Contains(r.Agents, p.UserID):
 		var offered bool
 		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers
 			WHERE conversation_id = $1 AND user_id = $2 AND state = 'pending')`, c.ID, p.UserID).Scan(&offered)
@@ -189,10 +208,27 @@ func (s *Log) readable(ctx context.Context, p auth.Principal, id ID) (Conversati
 	return c, q, a, err
 }
 
-// historyRelation is an earlier conversation's Relation in a history:
-// closed chats have no pending offers.
-func historyRelation(c Conversation) Relation {
-	return Relation{Visitor: c.visitor, State: c.State, Agents: agentsOf(c)}
+// supervises lists supervisor p in r.Supervisors when its scope holds
+// the queue c is in now.
+func (s *Log) supervises(ctx context.Context, p auth.Principal, c Conversation, r *Relation) error {
+	scope, err := queues.Supervised(ctx, s.pool, p)
+	if err != nil {
+		return err
+	}
+	if scope.Has(c.Queue.ID) {
+		r.Supervisors = []auth.UserID{p.UserID}
+	}
+	return nil
+}
+
+// historyRelation is an earlier conversation's Relation in a history for
+// a reader whose scope is scope: closed chats have no pending offers.
+func historyRelation(p auth.Principal, scope queues.Scope, c Conversation) Relation {
+	r := Relation{Visitor: c.visitor, State: c.State, Agents: agentsOf(c)}
+	if p.Is(auth.RoleSupervisor) && scope.Has(c.Queue.ID) {
+		r.Supervisors = []auth.UserID{p.UserID}
+	}
+	return r
 }
 
 // agentsOf is the set of c's agents: its lead and the others in the chat.

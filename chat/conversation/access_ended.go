@@ -51,8 +51,8 @@ func (s *Log) EndAccess(ctx context.Context, id ID, users []auth.UserID, reason 
 }
 
 // EndQueueAccess tells the users removed from queue id that they no longer
-// follow its waiting list; supervisors and admins, who follow every
-// queue's, keep it.
+// follow its waiting list; supervisors and admins whose scope holds it
+// (queues.Supervised) keep it.
 func (s *Log) EndQueueAccess(ctx context.Context, id queues.QueueID, users []auth.UserID) {
 	if len(users) == 0 {
 		return
@@ -68,7 +68,12 @@ func (s *Log) EndQueueAccess(ctx context.Context, id queues.QueueID, users []aut
 		return
 	}
 	for _, p := range ps {
-		if !SeesEveryQueue(p) {
+		scope, err := queues.Supervised(ctx, s.pool, p)
+		if err != nil {
+			s.log.Error("end access: read scope", "queue", id, "err", err)
+			continue
+		}
+		if !scope.Has(id) {
 			s.publishAccessEnded(bus.AccessEnded{Principal: p.Key(), Subjects: []string{WaitingSubject(id)}, Event: event})
 		}
 	}

@@ -22,12 +22,13 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var carol, admin auth.Principal
+	var carol, admin, quinn, otto auth.Principal
 	for _, u := range []struct {
 		p    *auth.Principal
 		name string
 		role auth.Role
-	}{{&carol, "Carol", auth.RoleAgent}, {&admin, "Ada", auth.RoleAdmin}} {
+	}{{&carol, "Carol", auth.RoleAgent}, {&admin, "Ada", auth.RoleAdmin},
+		{&quinn, "Quinn", auth.RoleSupervisor}, {&otto, "Otto", auth.RoleSupervisor}} {
 		nu, err := f.svc.pool.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash)
 			VALUES ($1, $2, $3, 'x')`, fmt.Sprintf("%s-%d-%d", strings.ToLower(u.name), n, time.Now().UnixNano()%1e9), u.name, u.role)
 		if err != nil || nu.RowsAffected() != 1 {
@@ -39,6 +40,11 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 		}
 	}
 	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO queue_members VALUES ($1, $2)`, other.ID, carol.UserID); err != nil {
+		t.Fatal(err)
+	}
+	// Supervisors given a queue: quinn the chats' queue, otto the other.
+	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO supervisor_queues VALUES ($1, $2), ($3, $4)`,
+		quinn.UserID, f.q.ID, otto.UserID, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The visitor's earlier chat, had by alice, with a private note; then
@@ -85,6 +91,8 @@ func TestWhoReadsAConversationAndItsHistory(t *testing.T) {
 		{"the agent who had the earlier chat, not offered this one", f.alice, want{false, ""}},
 		{"an agent of another queue", carol, want{false, ""}},
 		{"a supervisor", f.sup, want{true, "all"}},
+		{"a supervisor given its queue", quinn, want{true, "all"}},
+		{"a supervisor given another queue", otto, want{false, ""}},
 		{"an admin", admin, want{true, "all"}},
 		{"a guest", guest, want{false, ""}},
 	} {
@@ -140,6 +148,18 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 	if _, err := f.svc.pool.Exec(ctx, `INSERT INTO queue_members VALUES ($1, $2)`, f.q.ID, dave.UserID); err != nil {
 		t.Fatal(err)
 	}
+	// Supervisors an admin gave queues: quinn the chats' queue, otto
+	// another one, carol's.
+	other, err := f.qs.Create(ctx, queues.Queue{Key: fmt.Sprintf("other-%d-%d", n, time.Now().UnixNano()%1e9), Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quinn, otto := newUser("Quinn", auth.RoleSupervisor), newUser("Otto", auth.RoleSupervisor)
+	if _, err := f.svc.pool.Exec(ctx, `WITH m AS (INSERT INTO queue_members VALUES ($1, $2))
+		INSERT INTO supervisor_queues VALUES ($3, $4), ($5, $1)`,
+		other.ID, carol.UserID, quinn.UserID, f.q.ID, otto.UserID); err != nil {
+		t.Fatal(err)
+	}
 	wendy, _ := f.customer(t, "Wendy") // a visitor with a conversation of her own
 	guest := auth.Principal{Kind: auth.KindGuest, Role: auth.RoleGuest, Subject: "g", Scope: "room"}
 	members := []auth.UserID{f.alice.UserID, f.bob.UserID, dave.UserID}
@@ -152,15 +172,16 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 		rel      Relation
 	}
 	chats := map[string]chat{}
-	states := []string{"queued", "offered", "active", "shared", "transferred", "wrap-up", "closed"}
+	states := []string{"queued", "offered", "active", "shared", "transferred", "wrap-up", "closed", "requeued"}
 	for _, state := range states {
 		p, id := f.customer(t, "Vera")
-		rel := Relation{Visitor: p.Subject, QueueKey: f.q.Key, Members: members, State: StateQueued}
+		rel := Relation{Visitor: p.Subject, QueueKey: f.q.Key, Members: members, State: StateQueued,
+			Supervisors: []auth.UserID{f.sup.UserID, quinn.UserID}}
 		if state == "offered" {
 			f.offer(t, id, f.bob.UserID)
 			rel.Offered, rel.State = []auth.UserID{f.bob.UserID}, StateOffered
 		}
-		if state != "queued" && state != "offered" {
+		if state != "queued" && state != "offered" && state != "requeued" {
 			f.accept(t, id, f.alice)
 			rel.Agents, rel.State = []auth.UserID{f.alice.UserID}, StateActive
 		}
@@ -181,6 +202,12 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 				t.Fatal(err)
 			}
 			rel.State = StateClosed
+		case "requeued": // moved to carol's queue, as a transfer to it does
+			if _, err := f.svc.pool.Exec(ctx, `UPDATE conversations SET origin_queue_id = queue_id, queue_id = $2
+				WHERE id = $1`, id, other.ID); err != nil {
+				t.Fatal(err)
+			}
+			rel.Members, rel.Supervisors = []auth.UserID{carol.UserID}, []auth.UserID{f.sup.UserID, otto.UserID}
 		}
 		chats[state] = chat{p, id, rel}
 	}
@@ -211,14 +238,18 @@ func TestOneAccessRuleInGoAndInTheWritersSQL(t *testing.T) {
 		{"the visitor of another conversation", func(chat) auth.Principal { return wendy }, everyState("----- -")},
 		{"its (first) agent", func(chat) auth.Principal { return f.alice },
 			map[string]string{"queued": "---t- -", "offered": "---t- -", "active": "rwptc A", "shared": "rwptc A",
-				"transferred": "---t- -", "wrap-up": "r-ptc A", "closed": "r-ptc A"}},
+				"transferred": "---t- -", "wrap-up": "r-ptc A", "closed": "r-ptc A", "requeued": "----- -"}},
 		{"the agent it is offered to", func(chat) auth.Principal { return f.bob },
-			with(everyState("---t- -"), "offered", "rwpt- -")},
-		{"an agent of its queue", func(chat) auth.Principal { return dave }, everyState("---t- -")},
+			with(everyState("---t- -"), "offered", "rwpt- -", "requeued", "----- -")},
+		{"an agent of its queue", func(chat) auth.Principal { return dave }, with(everyState("---t- -"), "requeued", "----- -")},
 		{"an agent of another queue who joined it", func(chat) auth.Principal { return carol },
-			with(everyState("----- -"), "shared", "rwp-c A", "transferred", "rwp-c A")},
+			with(everyState("----- -"), "shared", "rwp-c A", "transferred", "rwp-c A", "requeued", "---t- -")},
 		{"a supervisor", func(chat) auth.Principal { return f.sup },
 			with(everyState("rwp-c W"), "wrap-up", "r-p-c W", "closed", "r-p-c W")},
+		{"a supervisor given its queue", func(chat) auth.Principal { return quinn },
+			with(everyState("rwp-c W"), "wrap-up", "r-p-c W", "closed", "r-p-c W", "requeued", "----- -")},
+		{"a supervisor given another queue", func(chat) auth.Principal { return otto },
+			with(everyState("----- -"), "requeued", "rwp-c W")},
 		{"an admin", func(chat) auth.Principal { return admin },
 			with(everyState("rwp-c W"), "wrap-up", "r-p-c W", "closed", "r-p-c W")},
 		{"a guest", func(chat) auth.Principal { return guest }, everyState("----- -")},

@@ -25,6 +25,9 @@ type AgentStatus struct {
 	Status string    `json:"status"`
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
+	// By is the supervisor or admin who set it (agent.pause,
+	// agent.logout); nil when the agent did, or the server.
+	By *Colleague `json:"by,omitempty"`
 }
 
 // AgentQueue is a queue an agent works in.
@@ -59,12 +62,17 @@ func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error
 		return AgentState{}, queues.Detail(queues.ErrForbidden, "agent state is for agents")
 	}
 	var st AgentState
+	var byID *auth.UserID
+	var byName *string
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(st.status, 'available'), coalesce(st.reason, ''), coalesce(st.since, now()),
-			`+OpenChatsOf("$1")+`
+			`+OpenChatsOf("$1")+`, st.by_user_id, (SELECT display_name FROM users WHERE id = st.by_user_id)
 		FROM (SELECT $1::bigint AS id) u LEFT JOIN agent_status st ON st.user_id = u.id`, p.UserID).
-		Scan(&st.Status, &st.Reason, &st.Since, &st.OpenChats)
+		Scan(&st.Status, &st.Reason, &st.Since, &st.OpenChats, &byID, &byName)
 	if err != nil {
 		return AgentState{}, err
+	}
+	if byID != nil && byName != nil {
+		st.By = &Colleague{ID: *byID, Name: *byName}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses FROM queues q
 		JOIN queue_members m ON m.queue_id = q.id WHERE m.user_id = $1 ORDER BY q.name`, p.UserID)
@@ -141,9 +149,19 @@ func (s *Router) SetStatus(ctx context.Context, p auth.Principal, status, reason
 }
 
 func setStatus(ctx context.Context, tx pgx.Tx, user auth.UserID, status, reason string) (AgentStatus, error) {
-	st := AgentStatus{Status: status, Reason: reason}
-	err := tx.QueryRow(ctx, `INSERT INTO agent_status (user_id, status, reason, since) VALUES ($1, $2, $3, now())
-		ON CONFLICT (user_id) DO UPDATE SET status = $2, reason = $3, since = now() RETURNING since`,
-		user, status, reason).Scan(&st.Since)
+	return setStatusBy(ctx, tx, user, status, reason, nil)
+}
+
+// setStatusBy is setStatus by someone else than the agent (by: a
+// supervisor or an admin), or by the agent or the server (nil).
+func setStatusBy(ctx context.Context, tx pgx.Tx, user auth.UserID, status, reason string, by *Colleague) (AgentStatus, error) {
+	st := AgentStatus{Status: status, Reason: reason, By: by}
+	var byID *auth.UserID
+	if by != nil {
+		byID = &by.ID
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO agent_status (user_id, status, reason, since, by_user_id) VALUES ($1, $2, $3, now(), $4)
+		ON CONFLICT (user_id) DO UPDATE SET status = $2, reason = $3, since = now(), by_user_id = $4 RETURNING since`,
+		user, status, reason, byID).Scan(&st.Since)
 	return st, err
 }

@@ -118,6 +118,13 @@ func (s *Router) TransferTargets(ctx context.Context, p auth.Principal, id conve
 	if err != nil {
 		return Targets{}, err
 	}
+	return s.targets(ctx, p, c)
+}
+
+// targets lists the colleagues who can take chat c now (online,
+// available, with room, not p and not in it already) and the queues with
+// at least one of them.
+func (s *Router) targets(ctx context.Context, p auth.Principal, c conversation.Conversation) (Targets, error) {
 	all, err := s.colleagues(ctx, s.pool, c, nil)
 	if err != nil {
 		return Targets{}, err

@@ -92,6 +92,18 @@ func (s *Router) transferToQueue(ctx context.Context, p auth.Principal, id conve
 	if err != nil {
 		return QueueTransfer{}, err
 	}
+	return s.moveToQueue(ctx, p, c, q, qid, true, func(c conversation.Conversation) error {
+		return conversation.TeamCheck(p, c, "transfer it")
+	})
+}
+
+// moveToQueue is a transfer of chat c (of queue q) to queue qid by p,
+// who may do it by check (run on the locked row). With needFree the
+// queue must have an agent who can take it now; without (a supervisor
+// signing its agent out), it waits there whatever.
+func (s *Router) moveToQueue(ctx context.Context, p auth.Principal, c conversation.Conversation, q queues.Queue,
+	qid queues.QueueID, needFree bool, check func(conversation.Conversation) error) (QueueTransfer, error) {
+	id := c.ID
 	tq, err := s.queue(ctx, qid)
 	if err != nil {
 		if errors.Is(err, queues.ErrNotFound) {
@@ -99,12 +111,14 @@ func (s *Router) transferToQueue(ctx context.Context, p auth.Principal, id conve
 		}
 		return QueueTransfer{}, err
 	}
-	free, err := s.availableIn(ctx, p, c, tq.ID)
-	if err != nil {
-		return QueueTransfer{}, err
-	}
-	if len(free) == 0 {
-		return QueueTransfer{}, queues.Conflict("%s has no agent available now", tq.Name)
+	if needFree {
+		free, err := s.availableIn(ctx, p, c, tq.ID)
+		if err != nil {
+			return QueueTransfer{}, err
+		}
+		if len(free) == 0 {
+			return QueueTransfer{}, queues.Conflict("%s has no agent available now", tq.Name)
+		}
 	}
 	unlock := s.conv.Lock(id)
 	var left []auth.UserID
@@ -115,7 +129,7 @@ func (s *Router) transferToQueue(ctx context.Context, p auth.Principal, id conve
 		if err != nil {
 			return err
 		}
-		if err := conversation.TeamCheck(p, c, "transfer it"); err != nil {
+		if err := check(c); err != nil {
 			return err
 		}
 		left = conversation.AgentsOf(c)

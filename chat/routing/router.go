@@ -35,6 +35,9 @@ type Options struct {
 	// OnStatus is told of each user whose status changed (set, or paused
 	// for missed offers), after the commit: the staff directory.
 	OnStatus func(auth.UserID)
+	// EndSessions ends every session of a user a supervisor signs out
+	// (auth's); nil ends none (the connections are closed all the same).
+	EndSessions func(context.Context, auth.UserID) error
 	// Spread, when set, is called by every Poke to wake the other nodes'
 	// routers too (which take it as Wake): the node that routes a
 	// queue now may not be the one where its chat arrived or its agent
@@ -76,6 +79,9 @@ func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversat
 	}
 	if opt.OnStatus == nil {
 		opt.OnStatus = func(auth.UserID) {}
+	}
+	if opt.EndSessions == nil {
+		opt.EndSessions = func(context.Context, auth.UserID) error { return nil }
 	}
 	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), presence: opt.Presence, queues: qs, conv: conv}
 }

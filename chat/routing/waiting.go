@@ -11,14 +11,23 @@ import (
 )
 
 // WaitingQueues lists the queues whose waiting list p follows (their
-// WaitingSubject carries the changes): an agent's own queues, every queue
-// for supervisors and admins (seesEveryQueue).
+// WaitingSubject carries the changes): an agent's own queues, and for
+// supervisors and admins the queues of their scope (queues.Supervised:
+// every queue for admins and for supervisors given none).
 func (s *Router) WaitingQueues(ctx context.Context, p auth.Principal) ([]queues.QueueID, error) {
 	if !p.IsStaff() {
 		return nil, queues.Detail(queues.ErrForbidden, "the waiting list is for agents")
 	}
+	scope, err := queues.Supervised(ctx, s.pool, p)
+	if err != nil {
+		return nil, err
+	}
+	qs := scope.Queues
+	if qs == nil {
+		qs = []queues.QueueID{}
+	}
 	qrows, err := s.pool.Query(ctx, `SELECT queue_id FROM queue_members WHERE user_id = $1
-		UNION SELECT id FROM queues WHERE $2`, p.UserID, conversation.SeesEveryQueue(p))
+		UNION SELECT id FROM queues WHERE $2 OR id = ANY ($3) ORDER BY 1`, p.UserID, scope.All, qs)
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer shared.stop()
 	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout,
-		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes})
+		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes, EndSessions: authSvc.EndSessions})
 	if cfg.Demo {
 		err := store.Exclusive(startCtx, pool, store.SeedLock, func() error {
 			return ensureDemoQueue(startCtx, chatSvc, authSvc, cfg.PublicURL)

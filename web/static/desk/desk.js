@@ -18,6 +18,7 @@ import { CommentBox } from './comments.js';
 import { Mentions } from './mentions.js';
 import { StatusControl } from './status.js';
 import { Team } from './team.js';
+import { Supervised } from './supervised.js';
 import { TeamActions } from './team-actions.js';
 import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
@@ -135,6 +136,7 @@ const mentions = new Mentions({
 }); // chains conn.onhello too
 byId('comment-slot').append(new CommentBox({ conn, conversation: () => chats.active?.id ?? null }).form);
 const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
+const supervised = new Supervised({ conn, notices, adopt: (id) => chats.adopt(id) }); // chains conn.onclose
 
 // Every second: the live times, and the count of what waits for the agent
 // (offers, unread messages) in the page's title, seen from other tabs.
@@ -187,6 +189,7 @@ function sync(gen, attempt) {
   void clock.measure(conn).then(() => offers.tick());
   const work = [
     status.load().then((state) => {
+      supervised.status(state);
       // Pending offers: a card for each one whose chat.offer never came
       // (the bus lost it) or came before a reload.
       for (const o of state.offers ?? []) offers.add(o);

@@ -14,12 +14,12 @@
 
 import { byId, el, setText } from '../lib/dom.js';
 import { errorText } from '../lib/util.js';
-import { TargetDialog } from './transfer.js';
+import { TargetDialog } from '../lib/targets.js';
 
 /**
  * @typedef {import('./chat.js').ChatSession} ChatSession
  * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
- * @typedef {import('./transfer.js').Target} Target
+ * @typedef {import('../lib/targets.js').Target} Target
  * @typedef {{kind: string, name: string}} EventTarget
  * @typedef {{kind: 'invite' | 'transfer', by: string, target: string, targetKind: string}} Pending
  * @typedef {{id: number | string, name: string}} ChatAgent

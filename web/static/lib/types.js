@@ -46,7 +46,7 @@
  * @property {string} offered_at
  * @property {string} deadline
  *
- * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string}} AgentStatus
+ * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string, by?: {id: number, name: string}}} AgentStatus
  * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
  * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number, offers?: Offer[]}} AgentState
  *

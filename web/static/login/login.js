@@ -11,6 +11,11 @@ const password = /** @type {HTMLInputElement} */ (byId('password'));
 const button = /** @type {HTMLButtonElement} */ (byId('sign-in'));
 const alertBox = byId('login-error');
 
+// A supervisor signed this user out (desk/supervised.js kept the close's
+// reason, "Sam Supervisor signed you out"): say so until the form is used.
+const signedOut = takeSignedOut();
+if (signedOut) showError(`${signedOut}.`);
+
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   if (!username.value.trim() || !password.value) {
@@ -94,4 +99,18 @@ function busy(on) {
   button.disabled = on;
   setText(button, on ? 'Signing in…' : 'Sign in');
   form.setAttribute('aria-busy', String(on));
+}
+
+/**
+ * Why the desk's session ended, if a supervisor ended it; read once.
+ * @returns {string | null}
+ */
+function takeSignedOut() {
+  try {
+    const why = sessionStorage.getItem('parley.signed-out');
+    sessionStorage.removeItem('parley.signed-out');
+    return why;
+  } catch {
+    return null;
+  }
 }

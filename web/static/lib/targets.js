@@ -1,7 +1,8 @@
 // @ts-check
-// The picker of colleagues and queues that invites and transfers share
-// (docs/protocol.md, "Transfers"): a modal dialog listing only the targets
-// that can take the chat now, as chat.transfer_targets answers, asked again
+// The picker of colleagues and queues that invites and transfers (the
+// desk) and a supervisor's assign (the console) share (docs/protocol.md,
+// "Transfers"): a modal dialog listing only the targets that can take the
+// chat now, as chat.transfer_targets (or chat.assign_targets) answers, asked again
 // on every staff.presence event and every 5 s while it is open. Agents show
 // their status and load ("1/3 chats"), queues how many agents are free.
 // Sending is the caller's request (chat.invite or chat.transfer); a refusal
@@ -23,6 +24,7 @@ import { errorText, isDisconnected } from '../lib/util.js';
  * @property {string} confirm the send button's label
  * @property {(t: Target) => string} queueLabel how a queue reads as a choice
  * @property {(t: Target) => Promise<void>} send the request; throws the server's refusal
+ * @property {string} [targets] the request that lists the targets: chat.transfer_targets unless said
  */
 
 const REFRESH_MS = 5000;
@@ -124,7 +126,7 @@ export class TargetDialog {
     if (id === null || !this.dialog.open) return;
     const ask = ++this.asked;
     try {
-      const targets = /** @type {Targets} */ (await this.conn.request('chat.transfer_targets', { conversation_id: id }));
+      const targets = /** @type {Targets} */ (await this.conn.request(this.mode?.targets ?? 'chat.transfer_targets', { conversation_id: id }));
       if (ask !== this.asked || !this.dialog.open) return;
       this.targets = targets;
       this.render();
