@@ -27,6 +27,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	r.Handle("agent.state", c.state, staff...)
 	r.Handle("agent.status", c.status, staff...)
 	registerTeam(r, c, staff)
+	registerSearch(r, c, staff)
 	h.Observe(svc)
 }
 
