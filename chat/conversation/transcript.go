@@ -17,4 +17,3 @@ func Transcript(ctx context.Context, db Querier, id ID) ([]Event, error) {
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
 }
-
