@@ -69,8 +69,8 @@ type filled struct {
 	agents      []int64
 	agentNames  []string
 	members     map[int64][]int // each queue's agents, by index in agents
-	supervisor  int64 // oversees every queue
-	scoped      int64 // a supervisor given the first two queues (or the one)
+	supervisor  int64           // oversees every queue
+	scoped      int64           // a supervisor given the first two queues (or the one)
 	events      int
 	messages    int
 	tookCopy    time.Duration
