@@ -36,6 +36,10 @@ type Config struct {
 	RatePerSecond  float64       // sustained requests per connection
 	RateBurst      int           // requests allowed at once above the rate
 	ClosingRetry   time.Duration // retry_ms of session.closing
+	// ResyncWave connections are told session.resync at a time, ResyncPace
+	// apart, so that the clients of a node do not all ask again at once.
+	ResyncWave int
+	ResyncPace time.Duration
 }
 
 // DefaultConfig is the configuration of a fresh server.
@@ -54,6 +58,8 @@ func DefaultConfig() Config {
 		RatePerSecond:  30,
 		RateBurst:      60,
 		ClosingRetry:   2 * time.Second,
+		ResyncWave:     200,
+		ResyncPace:     20 * time.Millisecond,
 	}
 }
 

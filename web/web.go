@@ -92,6 +92,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/desk") })
 	e.GET("/login", page(sub, "login.html"))
 	e.GET("/desk", page(sub, "desk.html"))
+	e.GET("/supervisor", page(sub, "supervisor.html"))
 	e.GET("/external/conference", page(sub, "conference.html"))
 	e.GET("/external/conference/", page(sub, "conference.html"))
 	e.GET("/robots.txt", func(c echo.Context) error {

@@ -107,6 +107,7 @@ func TestThePagesAreServedWithTheirHeaders(t *testing.T) {
 	for _, c := range []struct{ path, contains string }{
 		{"/login", "<html"},
 		{"/desk", "<html"},
+		{"/supervisor", "<html"},
 		{"/external/conference", "<html"},
 		{"/external/conference/", "<html"},
 	} {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -142,80 +141,25 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		stopPeers()
 		peers.Wait()
 	}()
-	pace := time.NewTicker(time.Duration(float64(time.Second) / cfg.joinRate))
-	defer pace.Stop()
-	second := byte(10 + 2*rand.IntN(100))
-
-	// Agents: sign in (each few from their own address), connect, go available.
+	// Agents sign in, connect and go available; customers start chats.
 	joinWin := mon.begin()
-	joinStart := time.Now()
-	agents := make([]*agent, cfg.agents)
-	agentSrc := sources{second: second + 1, perAddr: 5}
-	for i := range agents {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-pace.C:
-		}
-		tok, err := t.api.login(ctx, agentSrc.addr(i), usernames[i], agentPassword)
-		if err != nil {
-			return nil, fmt.Errorf("agent %s signs in: %w", usernames[i], err)
-		}
-		a := &agent{run: r, idx: i, username: usernames[i], chats: map[int64]*int{}}
-		a.p = newPeer(t.agentURLs(i), tok, 4096, a, r.peersUp) // 25 chats' events
-		agents[i] = a
-		peers.Add(1)
-		go func() { defer peers.Done(); a.p.run(runCtx) }()
-	}
-	for _, a := range agents {
-		if err := waitFirstUp(ctx, a.p, cfg.joinTimeout); err != nil {
-			return nil, fmt.Errorf("agent %s: %w", a.username, err)
-		}
-	}
-	agentsUp := time.Since(joinStart)
-	fmt.Fprintf(log, "agents: %d online in %s\n", cfg.agents, agentsUp.Round(time.Millisecond))
-
-	// Customers: a visitor token each (from their block's address), connect, chat.start.
-	custSrc := sources{second: second, perAddr: 50}
-	customers := make([]*customer, cfg.customers)
-	custStart := time.Now()
-	var tokenErr error
-	var tokenMu sync.Mutex
-	for i := range customers {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-pace.C:
-		}
-		c := &customer{run: r, idx: i, name: fmt.Sprintf("%s Customer %d", r.tag, i)}
-		customers[i] = c
-		peers.Add(1)
-		go func() {
-			defer peers.Done()
-			tok, err := t.api.visitor(runCtx, custSrc.addr(i), cfg.queue)
-			if err != nil {
-				tokenMu.Lock()
-				tokenErr = err
-				tokenMu.Unlock()
-				return
-			}
-			p := newPeer(t.customerURLs(i), tok, 256, c, r.peersUp)
-			c.setPeer(p)
-			p.run(runCtx)
-		}()
-	}
-	select {
-	case <-r.acceptedCh:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(cfg.joinTimeout):
+	var agents []*agent
+	jp, err := joinPhase{t: t, run: r, usernames: usernames, customers: cfg.customers, queue: cfg.queue,
+		rate: cfg.joinRate, timeout: cfg.joinTimeout, log: log,
+		agent: func(i int, username, token string, _ int64) *peer {
+			a := &agent{run: r, idx: i, username: username, chats: map[int64]*int{}}
+			a.p = newPeer(t.agentURLs(i), token, 4096, a, r.peersUp) // 25 chats' events
+			agents = append(agents, a)
+			return a.p
+		},
+	}.join(ctx, runCtx, &peers)
+	if err != nil {
+		return nil, err
 	}
 	joinWin.end()
-	joined := time.Since(custStart)
-	accepted := int(r.accepted.Load())
-	fmt.Fprintf(log, "customers: %d of %d accepted in %s\n", accepted, cfg.customers, joined.Round(time.Millisecond))
-	if tokenErr != nil {
-		res.fail("visitor tokens: %v", tokenErr)
+	customers, agentsUp, joined := jp.customers, jp.agentsUp, jp.took
+	if jp.tokenErr != nil {
+		res.fail("visitor tokens: %v", jp.tokenErr)
 	}
 
 	// Steady window.

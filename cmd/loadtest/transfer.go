@@ -133,77 +133,24 @@ func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log i
 		stopPeers()
 		peers.Wait()
 	}()
-	pace := time.NewTicker(time.Duration(float64(time.Second) / cfg.joinRate))
-	defer pace.Stop()
-	second := byte(10 + 2*rand.IntN(100))
-
-	// Agents: sign in, connect, go available.
-	joinStart := time.Now()
-	agentSrc := sources{second: second + 1, perAddr: 5}
-	for i, name := range usernames {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-pace.C:
-		}
-		tok, id, err := t.api.signIn(ctx, agentSrc.addr(i), name, agentPassword)
-		if err != nil {
-			return nil, fmt.Errorf("agent %s signs in: %w", name, err)
-		}
-		d := &desk{x: x, idx: i, id: id, username: name, views: map[int64]*view{}}
-		d.p = newPeer(t.agentURLs(i), tok, 4096, d, x.chat.peersUp)
-		x.desks = append(x.desks, d)
-		peers.Add(1)
-		go func() { defer peers.Done(); d.p.run(runCtx) }()
+	// Agents sign in, connect and go available; customers start chats in
+	// the first queue.
+	jp, err := joinPhase{t: t, run: x.chat, usernames: usernames, customers: cfg.customers, queue: cfg.queue,
+		rate: cfg.joinRate, timeout: cfg.joinTimeout, log: log,
+		agent: func(i int, username, token string, id int64) *peer {
+			d := &desk{x: x, idx: i, id: id, username: username, views: map[int64]*view{}}
+			d.p = newPeer(t.agentURLs(i), token, 4096, d, x.chat.peersUp)
+			x.desks = append(x.desks, d)
+			return d.p
+		},
+	}.join(ctx, runCtx, &peers)
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range x.desks {
-		if err := waitFirstUp(ctx, d.p, cfg.joinTimeout); err != nil {
-			return nil, fmt.Errorf("agent %s: %w", d.username, err)
-		}
-	}
-	agentsUp := time.Since(joinStart)
-	fmt.Fprintf(log, "agents: %d online in %s\n", cfg.agents, agentsUp.Round(time.Millisecond))
-
-	// Customers: a visitor token each, connect, chat.start in the first queue.
-	custSrc := sources{second: second, perAddr: 50}
-	customers := make([]*customer, cfg.customers)
-	custStart := time.Now()
-	var tokenErr error
-	var tokenMu sync.Mutex
-	for i := range customers {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-pace.C:
-		}
-		c := &customer{run: x.chat, idx: i, name: fmt.Sprintf("%s Customer %d", x.chat.tag, i)}
-		customers[i] = c
-		peers.Add(1)
-		go func() {
-			defer peers.Done()
-			tok, err := t.api.visitor(runCtx, custSrc.addr(i), cfg.queue)
-			if err != nil {
-				tokenMu.Lock()
-				tokenErr = err
-				tokenMu.Unlock()
-				return
-			}
-			p := newPeer(t.customerURLs(i), tok, 256, c, x.chat.peersUp)
-			c.setPeer(p)
-			p.run(runCtx)
-		}()
-	}
-	select {
-	case <-x.chat.acceptedCh:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(cfg.joinTimeout):
-	}
-	joined := time.Since(custStart)
+	customers, agentsUp, joined := jp.customers, jp.agentsUp, jp.took
 	accepted := int(x.chat.accepted.Load())
-	fmt.Fprintf(log, "customers: %d of %d accepted in %s\n", accepted, cfg.customers, joined.Round(time.Millisecond))
-	if tokenErr != nil {
-		res.fail("visitor tokens: %v", tokenErr)
+	if jp.tokenErr != nil {
+		res.fail("visitor tokens: %v", jp.tokenErr)
 	}
 	// The customer may see its chat accepted before the agent has the answer.
 	waitFor(ctx, 10*time.Second, func() bool { return len(x.readyChats(customers)) >= accepted })

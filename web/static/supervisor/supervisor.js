@@ -1,0 +1,130 @@
+// @ts-check
+// The supervisor console (/supervisor): the live floor (queues, chats,
+// agents) and the history, over the page's one connection. This file
+// starts the page: who is signed in, the connection, the tabs; each part
+// lives in its own module and is given a Ctx (types.js).
+
+import { Connection } from '../lib/parley.js';
+import { byId, el, setText } from '../lib/dom.js';
+import { errorText, STATE_TEXT } from '../lib/util.js';
+import { openChat } from './chat-pane.js';
+import { mountHistory } from './history.js';
+
+const LOGIN = '/login?next=' + encodeURIComponent('/supervisor');
+const STAFF_ROLES = ['supervisor', 'admin'];
+
+const whoami = byId('whoami');
+const connState = byId('conn-state');
+const noticesRoot = byId('notices');
+const signOut = /** @type {HTMLButtonElement} */ (byId('sign-out'));
+const tabs = {
+  live: { button: /** @type {HTMLButtonElement} */ (byId('tab-live')), view: byId('live') },
+  history: { button: /** @type {HTMLButtonElement} */ (byId('tab-history')), view: byId('history') },
+};
+
+const conn = new Connection({ client: 'supervisor/1' });
+let leaving = false;
+let mounted = false;
+
+/** @type {import('./types.js').Ctx} */
+const ctx = {
+  conn,
+  me: { id: 0, name: '', role: '' },
+  notices: (text) => {
+    const dismiss = el('button', { class: 'notice-dismiss', type: 'button', 'aria-label': 'Dismiss' }, '×');
+    const node = el('div', { class: 'toast notice-item', role: 'alert' }, el('p', { class: 'notice-text' }, text), dismiss);
+    dismiss.addEventListener('click', () => node.remove());
+    noticesRoot.append(node);
+  },
+  openChat: (id) => openChat(ctx, id),
+  panes: { chat: byId('chat-pane'), agent: byId('agent-pane') },
+};
+
+conn.onstate = (state) => {
+  setText(connState, STATE_TEXT[state]);
+  connState.dataset.state = state;
+};
+
+conn.onhello = (hello) => {
+  const p = hello.principal;
+  ctx.me = { id: Number(p.id), name: p.name, role: p.role };
+  whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
+  if (!mounted) {
+    mounted = true;
+    mountHistory(ctx, tabs.history.view);
+  }
+};
+
+conn.onclose = () => {
+  if (!leaving) void checkSession();
+};
+
+for (const [name, tab] of Object.entries(tabs)) {
+  tab.button.addEventListener('click', () => show(name));
+}
+
+/** @param {string} name */
+function show(name) {
+  for (const [n, tab] of Object.entries(tabs)) {
+    tab.button.setAttribute('aria-pressed', String(n === name));
+    tab.view.hidden = n !== name;
+  }
+}
+
+signOut.addEventListener('click', async () => {
+  signOut.disabled = true;
+  leaving = true;
+  try {
+    const res = await fetch('/api/logout', { method: 'POST' });
+    if (!res.ok && res.status !== 401) throw new Error(`HTTP ${res.status}`);
+  } catch (err) {
+    ctx.notices(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
+    leaving = false;
+    signOut.disabled = false;
+    return;
+  }
+  conn.close();
+  location.assign('/login');
+});
+
+start();
+
+async function start() {
+  const me = await checkSession();
+  if (!me) return;
+  if (!STAFF_ROLES.includes(me.role)) {
+    leaving = true;
+    tabs.live.view.replaceChildren(
+      el('p', { class: 'sup-refused', role: 'alert' }, 'The supervisor console is for supervisors and admins. '),
+      el('a', { href: '/desk' }, 'Go to the desk'),
+    );
+    return;
+  }
+  try {
+    await conn.connect();
+  } catch (err) {
+    if (conn.state === 'closed') ctx.notices(`Parley refused this console: ${errorText(err)}`);
+  }
+}
+
+/**
+ * Who is signed in; leaves for the sign-in page when nobody is.
+ * @returns {Promise<{role: string} | null>} null when leaving
+ */
+async function checkSession() {
+  try {
+    const res = await fetch('/api/me', { headers: { Accept: 'application/json' } });
+    if (res.status === 401) {
+      if (!leaving) {
+        leaving = true;
+        conn.close();
+        location.replace(LOGIN);
+      }
+      return null;
+    }
+    if (res.ok) return await res.json();
+  } catch {
+    // The server is unreachable; the connection says so and keeps trying.
+  }
+  return { role: ctx.me.role || 'supervisor' };
+}
