@@ -140,7 +140,7 @@ func fillDB(ctx context.Context, pool *pgxpool.Pool, s fillSettings) (filled, er
 	if _, err := pool.Exec(ctx, `SELECT setval('conversations_id_seq', $1)`, first+int64(s.conversations)); err != nil {
 		return f, err
 	}
-	indexes, err := dropIndexes(ctx, pool, "conversation_events_text", "conversations_contact")
+	indexes, err := dropIndexes(ctx, pool, "conversation_events_words", "conversations_contact")
 	if err != nil {
 		return f, err
 	}

@@ -73,7 +73,7 @@ func TestFillMakesAHistoryTheSearchFinds(t *testing.T) {
 		AND NOT EXISTS (SELECT 1 FROM conversation_agents a WHERE a.conversation_id = c.id AND a.user_id = c.agent_id)`, 0)
 	check("open conversations", `SELECT count(*) FROM conversations WHERE state <> 'closed'`, 2)
 	check("the indexes built again", `SELECT count(*) FROM pg_indexes
-		WHERE indexname IN ('conversation_events_text', 'conversations_contact')`, 2)
+		WHERE indexname IN ('conversation_events_words', 'conversations_contact')`, 2)
 
 	srch := search.New(pool)
 	f := fills[1]
