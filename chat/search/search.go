@@ -18,10 +18,13 @@ import (
 )
 
 // Searcher answers history searches over the chat tables.
-type Searcher struct{ pool *pgxpool.Pool }
+type Searcher struct {
+	pool   *pgxpool.Pool
+	window int // see find; tests make it small
+}
 
 // New makes a Searcher.
-func New(pool *pgxpool.Pool) *Searcher { return &Searcher{pool} }
+func New(pool *pgxpool.Pool) *Searcher { return &Searcher{pool, defaultWindow} }
 
 // Result is one conversation found, with what matched.
 type Result struct {
@@ -59,9 +62,9 @@ type Page struct {
 // e.text), stored, with a GIN index.
 const textSQL = `e.words`
 
-// contactSQL is a conversation c's contact words: the expression of
-// the GIN index conversations_contact.
-const contactSQL = `to_tsvector('simple', translate(c.customer_name || ' ' || c.customer_email, '@.-_+', '     '))`
+// contactSQL is a conversation c's contact words (0010_search.sql): its
+// customer's name and e-mail, stored, with a GIN index.
+const contactSQL = `c.contact_words`
 
 // Search finds the conversations p may see that match q, newest first
 // (by when they started), a page at a time.
@@ -74,12 +77,80 @@ func (s *Searcher) Search(ctx context.Context, p auth.Principal, q Query) (Page,
 	if err != nil {
 		return Page{}, err
 	}
-	var a args
-	where := []string{w.sql(&a)}
-	if f.text != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM conversation_events e WHERE e.conversation_id = c.id AND `+
-			textSQL+` @@ websearch_to_tsquery('simple', `+a.add(f.text)+`))`)
+	var page []cursor
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// A search is a few milliseconds of one core: a parallel worker's
+		// start, or JIT compiling, costs more than they save.
+		if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		page, err = find(ctx, tx, f, w, s.window)
+		return err
+	})
+	if err != nil {
+		return Page{}, err
 	}
+	var out Page
+	if len(page) > f.limit {
+		page = page[:f.limit]
+		out.Cursor = page[len(page)-1].String()
+	}
+	out.Results, err = s.results(ctx, page, f.text)
+	return out, err
+}
+
+// defaultWindow is how many of the newest conversations that pass the
+// other filters a text search tests one by one before it asks the text
+// index.
+const defaultWindow = 1000
+
+// find is the page's conversations and one more (is there a next page?).
+//
+// Without text, it is one walk of the conversations newest first. With
+// text, no one plan is quick for every word: a common word is found
+// soonest by testing the newest conversations' events one conversation
+// after the other, a rare one by asking the text index first; and
+// PostgreSQL's guess of how common words are is poor for phrases. So
+// find tests the newest window of conversations first; if that does not
+// fill the page, the words are rare there (fewer than a page in a
+// thousand), and it asks the index for the rest, older than the window.
+func find(ctx context.Context, tx pgx.Tx, f filter, w who, window int) ([]cursor, error) {
+	need := f.limit + 1
+	if f.text == "" {
+		var a args
+		return cursors(ctx, tx, `SELECT c.id, c.queued_at FROM conversations c WHERE `+filterSQL(f, w, f.after, &a)+
+			` ORDER BY c.queued_at DESC, c.id DESC LIMIT `+a.add(need), a)
+	}
+	var a args
+	inWindow := `SELECT c.id, c.queued_at FROM conversations c WHERE ` + filterSQL(f, w, f.after, &a) +
+		` ORDER BY c.queued_at DESC, c.id DESC LIMIT ` + a.add(window)
+	// A scalar subquery is run row by row, in the window's order, and stops
+	// at the page's end: never a join over every event with the words.
+	hits, err := cursors(ctx, tx, `SELECT id, queued_at FROM (`+inWindow+`) c
+		WHERE (SELECT true FROM conversation_events e WHERE e.conversation_id = c.id
+			AND `+textSQL+` @@ websearch_to_tsquery('simple', `+a.add(f.text)+`) LIMIT 1)
+		ORDER BY queued_at DESC, id DESC LIMIT `+a.add(need), a)
+	if err != nil || len(hits) == need {
+		return hits, err
+	}
+	a = nil
+	edge, err := cursors(ctx, tx, `SELECT c.id, c.queued_at FROM conversations c WHERE `+filterSQL(f, w, f.after, &a)+
+		` ORDER BY c.queued_at DESC, c.id DESC OFFSET `+a.add(window-1)+` LIMIT 1`, a)
+	if err != nil || len(edge) == 0 { // the window held every conversation left
+		return hits, err
+	}
+	a = nil
+	rest, err := cursors(ctx, tx, `SELECT c.id, c.queued_at FROM conversations c WHERE `+filterSQL(f, w, &edge[0], &a)+`
+		AND c.id IN (SELECT e.conversation_id FROM conversation_events e
+			WHERE `+textSQL+` @@ websearch_to_tsquery('simple', `+a.add(f.text)+`))
+		ORDER BY c.queued_at DESC, c.id DESC LIMIT `+a.add(need-len(hits)), a)
+	return append(hits, rest...), err
+}
+
+// filterSQL is the condition of every filter but the text, and of the rule
+// (who), on conversations c older than after (nil: all).
+func filterSQL(f filter, w who, after *cursor, a *args) string {
+	where := []string{w.sql(a)}
 	if f.contact != "" {
 		where = append(where, contactSQL+` @@ to_tsquery('simple', `+a.add(f.contact)+`)`)
 	}
@@ -109,26 +180,21 @@ func (s *Searcher) Search(ctx context.Context, p auth.Principal, q Query) (Page,
 	if f.important != nil {
 		where = append(where, `c.important = `+a.add(*f.important))
 	}
-	if f.after != nil {
-		where = append(where, `(c.queued_at, c.id) < (`+a.add(f.after.at)+`, `+a.add(f.after.id)+`)`)
+	if after != nil {
+		where = append(where, `(c.queued_at, c.id) < (`+a.add(after.at)+`, `+a.add(after.id)+`)`)
 	}
-	sql := `SELECT c.id, c.queued_at FROM conversations c WHERE ` + strings.Join(where, ` AND `) +
-		` ORDER BY c.queued_at DESC, c.id DESC LIMIT ` + a.add(f.limit+1)
-	rows, err := s.pool.Query(ctx, sql, a...)
+	return strings.Join(where, ` AND `)
+}
+
+// cursors runs a query of (id, queued_at) rows.
+func cursors(ctx context.Context, tx pgx.Tx, sql string, a args) ([]cursor, error) {
+	rows, err := tx.Query(ctx, sql, a...)
 	if err != nil {
-		return Page{}, err
+		return nil, err
 	}
-	var page []cursor
+	var out []cursor
 	var c cursor
-	if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.at}, func() error { page = append(page, c); return nil }); err != nil {
-		return Page{}, err
-	}
-	var out Page
-	if len(page) > f.limit {
-		page = page[:f.limit]
-		out.Cursor = page[len(page)-1].String()
-	}
-	out.Results, err = s.results(ctx, page, f.text)
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.at}, func() error { out = append(out, c); return nil })
 	return out, err
 }
 

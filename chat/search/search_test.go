@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -54,19 +55,24 @@ func TestEachFilterFindsItsConversations(t *testing.T) {
 		{"several filters", Query{Text: "parcel", Contact: "jo", Status: StatusClosed, QueueID: f.support, AgentID: f.alice.UserID},
 			[]conversation.ID{f.support2}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			page, err := f.s.Search(context.Background(), f.ada, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ids(page); !slices.Equal(got, tc.want) {
-				t.Fatalf("found %v, want %v", names(f, got), names(f, tc.want))
-			}
-			if page.Cursor != "" {
-				t.Fatalf("a cursor %q on the only page", page.Cursor)
-			}
-		})
+	// A window of 1 or 2 conversations makes the text searches test the
+	// newest and ask the index for the rest; 1000, test them all.
+	for _, window := range []int{1000, 2, 1} {
+		f.s.window = window
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s, window %d", tc.name, window), func(t *testing.T) {
+				page, err := f.s.Search(context.Background(), f.ada, tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(page); !slices.Equal(got, tc.want) {
+					t.Fatalf("found %v, want %v", names(f, got), names(f, tc.want))
+				}
+				if page.Cursor != "" {
+					t.Fatalf("a cursor %q on the only page", page.Cursor)
+				}
+			})
+		}
 	}
 }
 
@@ -136,6 +142,7 @@ func TestPagesFollowTheCursorAndNewConversationsDoNotShiftThem(t *testing.T) {
 	}
 	n := len(want)
 	want[n-2], want[n-1] = want[n-1], want[n-2]
+	f.s.window = 4 // the pages need the index past the newest four
 	var got []conversation.ID
 	q := Query{Text: "paging", Limit: ptr(10)}
 	for pages := 0; ; pages++ {
