@@ -80,8 +80,12 @@ func (s *Searcher) Search(ctx context.Context, p auth.Principal, q Query) (Page,
 	var page []cursor
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// A search is a few milliseconds of one core: a parallel worker's
-		// start, or JIT compiling, costs more than they save.
-		if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off`); err != nil {
+		// start, or JIT compiling, costs more than they save. And each
+		// statement is planned for its values: a plan made for any words
+		// (the generic plan of a prepared statement) cannot tell a common
+		// word from a rare one.
+		if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off;
+			SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 			return err
 		}
 		page, err = find(ctx, tx, f, w, s.window)
@@ -102,7 +106,7 @@ func (s *Searcher) Search(ctx context.Context, p auth.Principal, q Query) (Page,
 // defaultWindow is how many of the newest conversations that pass the
 // other filters a text search tests one by one before it asks the text
 // index.
-const defaultWindow = 1000
+const defaultWindow = 200
 
 // find is the page's conversations and one more (is there a next page?).
 //
