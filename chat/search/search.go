@@ -116,8 +116,8 @@ const defaultWindow = 200
 // after the other, a rare one by asking the text index first; and
 // PostgreSQL's guess of how common words are is poor for phrases. So
 // find tests the newest window of conversations first; if that does not
-// fill the page, the words are rare there (fewer than a page in a
-// thousand), and it asks the index for the rest, older than the window.
+// fill the page, the words are rare there (fewer than a page in the
+// window), and it asks the index for the rest, older than the window.
 func find(ctx context.Context, tx pgx.Tx, f filter, w who, window int) ([]cursor, error) {
 	need := f.limit + 1
 	if f.text == "" {
