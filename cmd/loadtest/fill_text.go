@@ -29,7 +29,6 @@ type generator struct {
 	step     time.Duration // between two conversations' starts
 	counts   []int         // messages of each conversation
 	convs    []genConv
-	i        int // the next conversation
 	ev       genEvents
 	events   int
 	messages int
