@@ -225,7 +225,7 @@ func (s *Searcher) results(ctx context.Context, page []cursor, text string) ([]R
 		return out, err
 	}
 	rows, err = s.pool.Query(ctx, `SELECT DISTINCT ON (e.conversation_id) e.conversation_id, e.seq, e.kind, e.private,
-			ts_headline('simple', e.text, query, 'MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=" … ", StartSel='
+			ts_headline('simple', e.text, query, 'MaxWords=24, MinWords=12, StartSel='
 				|| chr(1) || ', StopSel=' || chr(2))
 		FROM conversation_events e, websearch_to_tsquery('simple', $2) query
 		WHERE e.conversation_id = ANY ($1) AND `+textSQL+` @@ query
