@@ -1,123 +1,68 @@
 package main
 
 import (
-	"context"
-	"fmt"
+	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 )
 
-// history is a page of history.search as the tests read it.
-type history struct {
-	Results []struct {
-		Conversation conv `json:"conversation"`
-		Important    bool `json:"important"`
-		Match        *struct {
-			Seq     int  `json:"seq"`
-			Private bool `json:"private"`
-			Snippet []struct {
-				Text string `json:"text"`
-				Hit  bool   `json:"hit"`
-			} `json:"snippet"`
-		} `json:"match"`
-	} `json:"results"`
-	Cursor string `json:"cursor"`
-}
+// Point 3: a typed e-mail joins nothing; the same visitor's earlier chats
+// are joined within the agent's queues, their private rows only for whom
+// may read them.
+func TestHistoryJoinsOnlyTheSameVisitorWithinTheReadersQueues(t *testing.T) {
+	s := newChatServer(t, "")
+	other := s.addQueue(t, "", "bob")
+	bob := s.agent(t, "bob")
 
-func (h history) ids() []int64 {
-	var out []int64
-	for _, r := range h.Results {
-		out = append(out, r.Conversation.ID)
-	}
-	return out
-}
+	// A customer of the other queue, with the e-mail the next one types.
+	custB := s.customer(t, s.visitorTokenFor(t, other))
+	var b withEvents
+	request(t, custB, "chat.start", map[string]any{"name": "Vera", "email": "Vera@Example.com"}, &b)
+	waitEvent(t, bob, "chat.offer", offerOf(b.Conversation.ID))
+	request(t, bob, "chat.accept", map[string]any{"conversation_id": b.Conversation.ID}, nil)
+	send(t, bob, b.Conversation.ID, "b1", "other-queue secret", true)
+	request(t, bob, "chat.close", map[string]any{"conversation_id": b.Conversation.ID}, nil)
 
-// Over the websocket of a running server, by role: the customer is
-// refused the history; Alice, the chat's agent, finds it by a word of a
-// message it wrote and reads the private one; Bob, an agent of the same
-// queue but not of the chat, finds nothing and is told not_found; the
-// supervisor finds and marks it; given another queue only, the same
-// supervisor finds it no more.
-func TestHistoryOverTheWebsocketByRole(t *testing.T) {
-	tm := newTeam(t, "")
-	word := fmt.Sprintf("quokka%d", time.Now().UnixNano())
-	send := func(text string, private bool) {
-		request(t, tm.alice, "chat.send", tm.data("client_id", text[:12], "text", text, "private", private), nil)
-	}
-	send("Your "+word+" ships on Monday", false)
-	send("Staff only: the "+word+" is a gift", true)
-	sam := tm.agent(t, "sam")
-	search := map[string]any{"text": strings.ToUpper(word)}
+	// The same visitor's first chat in this queue, taken by bob.
+	tokenA := s.visitorToken(t, "")
+	custA := s.customer(t, tokenA)
+	a1 := startChat(t, custA, "Vera")
+	waitEvent(t, bob, "chat.offer", offerOf(a1.ID))
+	request(t, bob, "chat.accept", map[string]any{"conversation_id": a1.ID}, nil)
+	send(t, bob, a1.ID, "a1p", "bob's own note", true)
+	send(t, bob, a1.ID, "a1", "bob's public answer", false)
+	request(t, bob, "chat.close", map[string]any{"conversation_id": a1.ID, "status": "Resolved"}, nil)
+	request(t, bob, "agent.status", map[string]any{"status": "paused", "reason": "test"}, nil)
 
-	for typ, data := range map[string]any{"history.search": search, "history.get": tm.data(), "history.filters": map[string]any{},
-		"chat.mark": tm.data("important", true)} {
-		if code, msg := refusal(t, tm.cust, typ, data); code != "forbidden" {
-			t.Errorf("the customer's %s: %s %q, want forbidden", typ, code, msg)
-		}
-	}
+	// Its second chat, typing the other customer's e-mail, goes to alice.
+	alice := s.agent(t, "alice")
+	var a2 withEvents
+	request(t, custA, "chat.start", map[string]any{"name": "Vera", "email": "vera@example.com"}, &a2)
+	waitEvent(t, alice, "chat.offer", offerOf(a2.Conversation.ID))
+	request(t, alice, "chat.accept", map[string]any{"conversation_id": a2.Conversation.ID}, nil)
 
-	var h history
-	request(t, tm.alice, "history.search", search, &h)
-	if len(h.Results) != 1 || h.Results[0].Conversation.ID != tm.id || h.Results[0].Match == nil || h.Results[0].Match.Private {
-		t.Fatalf("Alice's search: %+v", h)
-	}
-	var hit []string
-	for _, p := range h.Results[0].Match.Snippet {
-		if p.Hit {
-			hit = append(hit, p.Text)
-		}
-	}
-	if len(hit) != 1 || hit[0] != word {
-		t.Fatalf("hits %v", hit)
-	}
-	var tr struct {
-		Events []struct {
-			Kind     string `json:"kind"`
-			Text     string `json:"text"`
-			Private  bool   `json:"private"`
-			OffsetMS *int64 `json:"offset_ms"`
-		} `json:"events"`
-		Feedback any `json:"feedback"`
-	}
-	request(t, tm.alice, "history.get", tm.data(), &tr)
-	last := tr.Events[len(tr.Events)-1]
-	if !last.Private || !strings.Contains(last.Text, "gift") || last.OffsetMS == nil || tr.Feedback != nil {
-		t.Fatalf("Alice's transcript ends with %+v", last)
-	}
-
-	request(t, tm.bob, "history.search", search, &h)
-	if len(h.Results) != 0 {
-		t.Fatalf("Bob found %v", h.ids())
-	}
-	for typ, data := range map[string]any{"history.get": tm.data(), "chat.mark": tm.data("important", true)} {
-		if code, msg := refusal(t, tm.bob, typ, data); code != "not_found" {
-			t.Errorf("Bob's %s: %s %q, want not_found", typ, code, msg)
-		}
-	}
-
-	request(t, sam, "chat.mark", tm.data("important", true), nil)
-	request(t, sam, "history.search", map[string]any{"text": word, "important": true, "status": "open"}, &h)
-	if len(h.Results) != 1 || !h.Results[0].Important {
-		t.Fatalf("Sam's search of the important: %+v", h)
-	}
-	if code, msg := refusal(t, sam, "history.search", map[string]any{"text": word, "limit": 0}); code != "bad_request" ||
-		!strings.Contains(msg, `"limit"`) {
-		t.Errorf("limit 0: %s %q", code, msg)
-	}
-
-	// Sam given another queue only.
-	other := tm.addQueue(t, "Elsewhere")
-	ctx := context.Background()
-	if _, err := tm.db.Exec(ctx, `INSERT INTO supervisor_queues (user_id, queue_id) VALUES ($1, $2)`, tm.users["sam"], other); err != nil {
+	raw, err := alice.Request(ctxFor(t), "chat.history", map[string]any{"conversation_id": a2.Conversation.ID})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { tm.db.Exec(context.Background(), `DELETE FROM supervisor_queues WHERE queue_id = $1`, other) }) //nolint:errcheck
-	request(t, sam, "history.search", search, &h)
-	if len(h.Results) != 0 {
-		t.Fatalf("Sam, given another queue, found %v", h.ids())
+	var h struct {
+		Conversations []withEvents `json:"conversations"`
 	}
-	if code, _ := refusal(t, sam, "history.get", tm.data()); code != "not_found" {
-		t.Errorf("Sam, given another queue, history.get: %s", code)
+	json.Unmarshal(raw, &h) //nolint:errcheck
+	if len(h.Conversations) != 1 || h.Conversations[0].Conversation.ID != a1.ID {
+		t.Fatalf("alice's history: %s; want only conversation %d", raw, a1.ID)
+	}
+	if strings.Contains(string(raw), "other-queue secret") || !strings.Contains(string(raw), "bob's public answer") ||
+		strings.Contains(string(raw), "bob's own note") {
+		t.Fatalf("alice's history shows the wrong rows: %s", raw)
+	}
+	// A supervisor reads every queue's private rows, still joined on the visitor only.
+	sam := s.agent(t, "sam")
+	raw, err = sam.Request(ctxFor(t), "chat.history", map[string]any{"conversation_id": a2.Conversation.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "other-queue secret") || !strings.Contains(string(raw), "bob's own note") {
+		t.Fatalf("the supervisor's history: %s", raw)
 	}
 }
