@@ -7,7 +7,7 @@
 #   auth, fault, store and bus sit under all of them; auth imports fault,
 #   and fault imports only store.
 #   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
-#   chat/routing ← chat.
+#   chat/routing ← chat, and chat/conversation ← chat/search ← chat.
 #
 # (chat does not import conference; rooms joins the two.) Each area below
 # lists the other parley areas it may import; an area may always import
@@ -44,7 +44,8 @@ declare -A allowed=(
 	[chat/queues]="auth fault store"
 	[chat/conversation]="chat/queues auth fault store bus"
 	[chat/routing]="chat/conversation chat/queues auth fault store bus"
-	[chat]="chat/routing chat/conversation chat/queues chat/schema auth fault store bus"
+	[chat/search]="chat/conversation chat/queues auth fault store"
+	[chat]="chat/routing chat/search chat/conversation chat/queues chat/schema auth fault store bus"
 	[rooms]="chat conference auth fault store bus cluster"
 	[staff]="auth fault store bus"
 	[signaling]="rooms chat staff conference auth fault store bus"

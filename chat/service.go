@@ -19,6 +19,7 @@ import (
 	"parley/chat/queues"
 	"parley/chat/routing"
 	"parley/chat/schema"
+	"parley/chat/search"
 )
 
 // Migrations are chat's tables (chat/schema). They refer to auth's users,
@@ -77,6 +78,7 @@ type Service struct {
 	queues     *queues.Store
 	conv       *conversation.Log
 	router     *routing.Router
+	search     *search.Searcher
 }
 
 // New makes the service. Call Run to route and write.
@@ -108,7 +110,8 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread,
 		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
-	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router}
+	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router,
+		search: search.New(pool)}
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s

@@ -29,6 +29,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	registerTeam(r, c, staff)
 	registerComments(r, c, staff)
 	registerSteer(r, c, staff)
+	registerSearch(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -12,6 +12,8 @@
 //	loadtest w1 --nodes 3            (subscribers' websockets on nodes 2 and 3, the room on node 1)
 //	loadtest t1 --customers 100 --agents 10 --transfers 200   (chats transferred while customers send)
 //	loadtest table go-bench.txt c1.json …   (one table of many runs, for make bench)
+//	loadtest fill --conversations 100000 --messages 1000000   (a history to search, with COPY)
+//	loadtest h1 --searches 500       (history searches on the filled database: p50, p95)
 //
 // The exit status is 0 when every check of the run passed, 1 when one
 // failed (a message lost or duplicated, a chat never accepted, …) and 2 on
@@ -53,6 +55,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	switch name {
+	case "fill":
+		return runFill(ctx, rest, stdout, stderr)
+	case "h1":
+		return runH1(ctx, rest, stdout, stderr)
 	}
 	w, ok := workloads[name]
 	if !ok {
@@ -122,5 +130,9 @@ Workloads:
 	}
 	fmt.Fprint(w, `
   table FILE…   one table of go test -bench output files and --json results
+  fill          fills a database with a history of conversations (COPY):
+                --conversations 100000 --messages 1000000 (fill.go)
+  h1            times history searches with filters on a filled database
+                and prints p50/p95; fails above --target (history.go)
 `)
 }
