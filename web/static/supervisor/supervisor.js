@@ -9,6 +9,10 @@ import { byId, el, setText } from '../lib/dom.js';
 import { errorText, STATE_TEXT } from '../lib/util.js';
 import { openChat } from './chat-pane.js';
 import { mountHistory } from './history.js';
+import { FloorView, tick } from './floor.js';
+import { renderFigures } from './figures.js';
+import { renderAgents, showAgent } from './agents.js';
+import { Lists } from './lists.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/supervisor');
 const STAFF_ROLES = ['supervisor', 'admin'];
@@ -40,6 +44,43 @@ const ctx = {
   panes: { chat: byId('chat-pane'), agent: byId('agent-pane') },
 };
 
+const view = new FloorView();
+const live = {
+  figures: byId('figures'),
+  lists: byId('lists'),
+  agents: byId('agents'),
+};
+/** @param {number} id */
+const chooseAgent = (id) => void showAgent(ctx, view, id);
+const lists = new Lists(ctx, live.lists, view, chooseAgent);
+
+/**
+ * Shows a snapshot of the floor (the answer to supervisor.floor, or its
+ * event).
+ * @param {import('./floor.js').Snapshot} snap
+ */
+function showFloor(snap) {
+  view.set(snap);
+  renderFigures(live.figures, view);
+  lists.render();
+  renderAgents(ctx, live.agents, view, chooseAgent);
+  tick(tabs.live.view, view);
+}
+
+/** Asks for the floor and its updates (again after a reconnect or a resync). */
+async function watchFloor() {
+  try {
+    showFloor(/** @type {import('./floor.js').Snapshot} */ (await conn.request('supervisor.floor')));
+  } catch (err) {
+    ctx.notices(`Could not load the floor: ${errorText(err)}`);
+  }
+}
+
+conn.on('supervisor.floor', (data) => showFloor(/** @type {import('./floor.js').Snapshot} */ (data)));
+conn.on('session.resync', () => void watchFloor());
+// Ages tick on the page; the server pushes only changes.
+setInterval(() => tick(tabs.live.view, view), 1000);
+
 conn.onstate = (state) => {
   setText(connState, STATE_TEXT[state]);
   connState.dataset.state = state;
@@ -53,6 +94,7 @@ conn.onhello = (hello) => {
     mounted = true;
     mountHistory(ctx, tabs.history.view);
   }
+  void watchFloor();
 };
 
 conn.onclose = () => {
