@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
-import { accept, done, newPerson, offerCard, openDesk, startDemoChat } from './people.mjs';
+import { accept, done, newPerson, offerCard, openDesk, saveQueue, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 10_000;
 
@@ -52,6 +52,9 @@ function figure(page, queue, col) {
 describe('the supervisor console, live', () => {
   test('a new chat appears under Waiting and in the figures, then under the agent who takes it', () =>
     explain(server, async () => {
+      // Short chat-time limits, so a chat turns amber after 2 s and red
+      // after 4 s, and an agent without a chat is idle after 4 s.
+      await saveQueue(server, 'demo', { chat_time_limits: [2, 4] });
       const sam = await person();
       await sam.page.goto('/login');
       await signInHere(sam.page, 'sam');
@@ -95,11 +98,17 @@ describe('the supervisor console, live', () => {
       await waitForText(figure(sam.page, 'Sales', 'answered'), '1');
       await waitForText(figure(sam.page, 'Total', 'longest'), '—');
 
-      // The agents table: Alice available, one chat of three, a green chip.
+      // The agents table: Alice available, one chat of three, its chip
+      // turning amber, then red with the chat's age; her desk's tab too.
       const aliceRow = sam.page.locator('#agents-table tr', { hasText: 'Alice Agent' });
       await waitForText(aliceRow.locator('td[data-col="load"]'), '1 / 3');
       await waitForText(aliceRow.locator('td[data-col="status"]'), 'Available');
-      await aliceRow.locator('.sup-chip[data-level="green"]', { hasText: 'Carol Customer' }).waitFor();
+      const chip = aliceRow.locator('.sup-chip', { hasText: 'Carol Customer' });
+      await chip.and(sam.page.locator('[data-level="amber"]')).waitFor();
+      await chip.and(sam.page.locator('[data-level="red"]')).waitFor();
+      assert.match((await chip.textContent() ?? '').replace(/\s+/g, ' '), /Carol Customer \d:\d\d \(too long\)/, 'the chip says its age and level');
+      await alice.page.locator('#chat-tabs .chat-tab[data-level="red"]', { hasText: 'Carol Customer' }).waitFor();
+      assert.equal(await aliceRow.locator('.sup-idle').isVisible(), false, 'an agent with a chat is not idle');
 
       // Choosing Alice shows her summary: answered today 1, the chat.
       await aliceRow.getByRole('button', { name: 'Alice Agent' }).click();
@@ -121,6 +130,8 @@ describe('the supervisor console, live', () => {
       await dialog.getByRole('button', { name: 'Close chat' }).click();
       await dialog.waitFor({ state: 'hidden' });
       await waitForText(aliceRow.locator('td[data-col="load"]'), '0 / 3');
+      // Without a chat for longer than the last limit, Alice is idle.
+      await aliceRow.locator('.sup-idle').waitFor({ state: 'visible' });
       await sam.page.getByRole('button', { name: 'Chats' }).click();
       await alicesGroup.waitFor({ state: 'detached' });
       assert.match(await figure(sam.page, 'Total', 'average-handling').innerText(), /^\d+:\d\d$/,
