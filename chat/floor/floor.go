@@ -14,7 +14,8 @@
 // parley_floor on every change of a chat's state, agent, queue or times,
 // of an agent's status, of a team, a queue or its members, whichever node
 // made it) and by the bus's staff.presence (a user's connections, on any
-// node).
+// node; read again an interval later, as this node's view of presence
+// may learn of it a moment after the event).
 package floor
 
 import (
@@ -85,8 +86,12 @@ type group struct {
 	scope    queues.Scope
 	watchers map[Watcher]struct{}
 	dirty    bool
-	last     time.Time // when its snapshot was last computed
-	sent     []byte    // the last pushed snapshot, without its time
+	// again computes it once more an interval after the next time: a
+	// connection told by staff.presence may reach this node's view of
+	// presence (cluster.presence, another subject) a moment later.
+	again bool
+	last  time.Time // when its snapshot was last computed
+	sent  []byte    // the last pushed snapshot, without its time
 }
 
 // New makes the floor; Run follows the changes and pushes.
@@ -185,11 +190,23 @@ func (f *Floor) Watching() int {
 // changed marks the groups whose scope has queue (every group when all)
 // as changed.
 func (f *Floor) changed(queue queues.QueueID, all bool) {
-	f.mu.Lock()
-	for _, g := range f.groups {
+	f.mark(func(g *group) {
 		if all || g.scope.Has(queue) {
 			g.dirty = true
 		}
+	})
+}
+
+// connected marks every group as changed, twice: now and an interval
+// later.
+func (f *Floor) connected() {
+	f.mark(func(g *group) { g.dirty, g.again = true, true })
+}
+
+func (f *Floor) mark(how func(*group)) {
+	f.mu.Lock()
+	for _, g := range f.groups {
+		how(g)
 	}
 	f.mu.Unlock()
 	select {
@@ -205,7 +222,7 @@ func (f *Floor) Run(ctx context.Context) {
 	defer wg.Wait()
 	wg.Add(1)
 	go func() { defer wg.Done(); f.listen(ctx) }()
-	if unsub, err := f.bus.Subscribe(chat.DirectorySubject, func([]byte) { f.changed(0, true) }); err != nil {
+	if unsub, err := f.bus.Subscribe(chat.DirectorySubject, func([]byte) { f.connected() }); err != nil {
 		f.log.Error("floor: following staff.presence: connections show at the next other change", "err", err)
 	} else {
 		defer unsub()
@@ -256,7 +273,10 @@ func (f *Floor) pushDue(ctx context.Context) time.Time {
 			}
 			continue
 		}
-		g.dirty, g.last = false, now
+		g.dirty, g.again, g.last = g.again, false, now
+		if g.dirty && (next.IsZero() || now.Add(f.opt.Interval).Before(next)) {
+			next = now.Add(f.opt.Interval)
+		}
 		due = append(due, g)
 	}
 	f.mu.Unlock()

@@ -135,8 +135,9 @@ func TestTheFloorsQueueSettingsAreSavedAndChecked(t *testing.T) {
 	}
 }
 
-// A chat started through one node reaches a supervisor watching through
-// another within a second, and so does an agent connecting there.
+// An agent connecting to one node (told by the bus's staff.presence) and
+// a chat started through it (told by the database) reach a supervisor
+// watching through another node within a second.
 func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 	d := startChatNodes(t, 2, "")
 	queue := d.on(0).queueID(t)
@@ -164,10 +165,6 @@ func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 			}
 		}
 	}
-	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
-	startChat(t, cust, "Vera")
-	await("the customer waiting", func(f floorOf) bool { return f.waiting(queue) == 1 })
-
 	var alice int64
 	if err := d.db.QueryRow(context.Background(), `SELECT id FROM users WHERE username = 'alice'`).Scan(&alice); err != nil {
 		t.Fatal(err)
@@ -181,4 +178,8 @@ func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 		}
 		return false
 	})
+	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
+	startChat(t, cust, "Vera")
+	await("the customer waiting", func(f floorOf) bool { return f.waiting(queue) == 1 })
+
 }
