@@ -243,9 +243,9 @@ func TestTheSupervisorPageIsForSupervisorsAndAdmins(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
 	for _, u := range []auth.NewUser{
-		{Username: "alice", Name: "Alice Agent", Role: auth.RoleAgent, Password: "demo"},
-		{Username: "sue", Name: "Sue Supervisor", Role: auth.RoleSupervisor, Password: "demo"},
-		{Username: "ada", Name: "Ada Admin", Role: auth.RoleAdmin, Password: "demo"},
+		{Username: "page-agent", Name: "Alice Agent", Role: auth.RoleAgent, Password: "demo"},
+		{Username: "page-supervisor", Name: "Sue Supervisor", Role: auth.RoleSupervisor, Password: "demo"},
+		{Username: "page-admin", Name: "Ada Admin", Role: auth.RoleAdmin, Password: "demo"},
 	} {
 		if _, err := s.auth.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -253,9 +253,9 @@ func TestTheSupervisorPageIsForSupervisorsAndAdmins(t *testing.T) {
 	}
 	for _, c := range []struct{ who, location string }{
 		{"", "/login?next=%2Fsupervisor"},
-		{"alice", "/desk"},
-		{"sue", ""},
-		{"ada", ""},
+		{"page-agent", "/desk"},
+		{"page-supervisor", ""},
+		{"page-admin", ""},
 	} {
 		header := map[string]string{}
 		if c.who != "" {
