@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +77,8 @@ type Floor struct {
 	stop     chan struct{} // closed when Run ends
 	stopOnce sync.Once
 	kick     chan struct{}
+
+	reads atomic.Int64 // snapshots read for pushes
 
 	mu     sync.Mutex
 	groups map[string]*group // by scope key
@@ -286,9 +289,14 @@ func (f *Floor) pushDue(ctx context.Context) time.Time {
 	return next
 }
 
+// Reads is how many snapshots this node read to push them: one per
+// watched scope per interval at most, none while nothing changes.
+func (f *Floor) Reads() int64 { return f.reads.Load() }
+
 // push computes g's snapshot and sends it to g's watchers if it differs
 // from the last one sent.
 func (f *Floor) push(ctx context.Context, g *group) {
+	f.reads.Add(1)
 	snap, err := f.Snapshot(ctx, g.scope)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,4 +442,70 @@ func TestPush(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// While changes keep coming, a scope is read and pushed once an interval
+// at most; a change the floor does not show (a message moves only
+// last_seq) reads and pushes nothing.
+func TestPushesAreRateLimited(t *testing.T) {
+	d := newDay(t)
+	const interval = 200 * time.Millisecond
+	f := floor.New(d.pool, bus.NewMemory(), d.presence, chattest.Quiet, floor.Options{Interval: interval})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w := &timedWatcher{chanWatcher: newChanWatcher()}
+	w.frames = make(chan floor.Snapshot, 1000)
+	if _, err := f.Watch(ctx, d.staff.Sue, w); err != nil {
+		t.Fatal(err)
+	}
+	// A chat every few milliseconds for a second: a hundred changes or more.
+	var last chat.ConversationID
+	n := 0
+	began, reads0 := time.Now(), f.Reads()
+	for ; time.Since(began) < time.Second; n++ {
+		last = d.chat(t, script{q: d.a, state: "queued", queued: time.Since(d.start)})
+	}
+	w.await(t, "every chat waiting", func(s floor.Snapshot) bool { return s.Total.Waiting == n })
+	elapsed, reads := time.Since(began), f.Reads()-reads0
+	w.mu.Lock()
+	pushes := len(w.sent)
+	w.mu.Unlock()
+	if max := int64(elapsed/interval) + 2; reads > max {
+		t.Errorf("%d changes in %v read the floor %d times, want one an interval (%v) at most: %d", n, elapsed, reads,
+			interval, max)
+	}
+	if int64(pushes) > reads {
+		t.Errorf("%d pushes of %d reads", pushes, reads)
+	}
+	t.Logf("%d changes in %v: %d reads, %d pushes", n, elapsed, reads, pushes)
+
+	// A message: nothing to read, nothing to push, for five intervals.
+	reads = f.Reads()
+	if _, err := d.pool.Exec(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1`, last); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.frames:
+		t.Error("a message pushed the floor")
+	case <-time.After(5 * interval):
+	}
+	if got := f.Reads(); got != reads {
+		t.Errorf("a message read the floor %d times", got-reads)
+	}
+}
+
+// timedWatcher notes when each push was sent.
+type timedWatcher struct {
+	*chanWatcher
+	mu   sync.Mutex
+	sent []time.Time
+}
+
+func (w *timedWatcher) Send(frame []byte) bool {
+	w.mu.Lock()
+	w.sent = append(w.sent, time.Now())
+	w.mu.Unlock()
+	return w.chanWatcher.Send(frame)
 }
