@@ -128,10 +128,19 @@ func scopeKey(s queues.Scope) string {
 	return strings.Join(parts, ",")
 }
 
+// Refuse answers forbidden unless p is a supervisor or an admin, the only
+// ones who see the floor.
+func Refuse(p auth.Principal) error {
+	if p.Kind != auth.KindUser || !p.Is(auth.RoleSupervisor, auth.RoleAdmin) {
+		return queues.Detail(queues.ErrForbidden, "only supervisors and admins see the floor")
+	}
+	return nil
+}
+
 // scope is p's scope; only supervisors and admins have one.
 func (f *Floor) scope(ctx context.Context, p auth.Principal) (queues.Scope, error) {
-	if p.Kind != auth.KindUser || !p.Is(auth.RoleSupervisor, auth.RoleAdmin) {
-		return queues.Scope{}, queues.Detail(queues.ErrForbidden, "only supervisors and admins see the floor")
+	if err := Refuse(p); err != nil {
+		return queues.Scope{}, err
 	}
 	return queues.Supervised(ctx, f.pool, p)
 }

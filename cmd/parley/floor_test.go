@@ -80,11 +80,20 @@ func TestTheFloorIsForSupervisorsAndAdmins(t *testing.T) {
 			got := ""
 			if e, ok := err.(*client.Error); ok {
 				got = e.Code
+				if e.Message != "only supervisors and admins see the floor" {
+					t.Errorf("%s %s: %q", who.name, typ, e.Message)
+				}
 			} else if err != nil {
 				got = err.Error()
 			}
 			if got != who.want {
 				t.Errorf("%s %s: %q, want %q", who.name, typ, got, who.want)
+			}
+			// Refused before the data is looked at.
+			if who.want != "" && typ != "supervisor.floor" {
+				if code := requestErr(t, c.(*client.Client), typ, map[string]any{"day": 7, "user_id": "x"}); code != who.want {
+					t.Errorf("%s %s with bad data: %s, want %s", who.name, typ, code, who.want)
+				}
 			}
 		}
 	}
