@@ -71,6 +71,7 @@ describe('the supervisor console, live', () => {
       await waiting.locator('.sup-chip', { hasText: 'Carol Customer' }).waitFor();
       await waitForText(waiting.locator('.sup-count'), '1');
       await waitForText(figure(sam.page, 'Sales', 'waiting'), '1');
+      await waitForText(sam.page.locator('#floor-status[role="status"]'), '1 customer waiting');
       await waitForText(figure(sam.page, 'Total', 'waiting'), '1');
       const row = sam.page.locator('#waiting-customers tr', { hasText: 'Carol Customer' });
       await waitForText(row.locator('td').nth(1), 'carol@example.com');
@@ -95,6 +96,7 @@ describe('the supervisor console, live', () => {
       await waitForText(alicesGroup.locator('.sup-count'), '1');
       await waitForText(figure(sam.page, 'Total', 'waiting'), '0');
       await waitForText(figure(sam.page, 'Total', 'answered'), '1');
+      await waitForText(sam.page.locator('#floor-status'), 'Nobody is waiting');
       await waitForText(figure(sam.page, 'Sales', 'answered'), '1');
       await waitForText(figure(sam.page, 'Total', 'longest'), '—');
 

@@ -45,6 +45,7 @@ const ctx = {
 };
 
 const view = new FloorView();
+const floorStatus = byId('floor-status');
 const live = {
   figures: byId('figures'),
   lists: byId('lists'),
@@ -60,7 +61,13 @@ const lists = new Lists(ctx, live.lists, view, chooseAgent);
  * @param {import('./floor.js').Snapshot} snap
  */
 function showFloor(snap) {
+  const before = view.snap;
   view.set(snap);
+  // Say what appeared: a customer waiting, or nobody any more.
+  if (before && before.total.waiting !== snap.total.waiting) {
+    const n = snap.total.waiting;
+    setText(floorStatus, n ? `${n} customer${n === 1 ? '' : 's'} waiting` : 'Nobody is waiting');
+  }
   renderFigures(live.figures, view);
   lists.render();
   renderAgents(ctx, live.agents, view, chooseAgent);
