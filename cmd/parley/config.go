@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // --time-zone works on a host without a zone database
 
 	"golang.org/x/crypto/bcrypt"
 

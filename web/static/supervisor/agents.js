@@ -3,7 +3,7 @@
 // coloured by its queue's chat-time limits with its age, and an idle
 // warning; choosing one shows a summary of their chats in the agent pane.
 
-import { el, setText } from '../lib/dom.js';
+import { el } from '../lib/dom.js';
 import { duration, errorText } from '../lib/util.js';
 import { ticking, tick } from './floor.js';
 import { renderAgentActions } from './agent-actions.js';
@@ -27,8 +27,7 @@ export function statusText(a) {
  * @param {LiveChat} c
  */
 export function chatChip(ctx, view, c) {
-  const chip = el('button', { type: 'button', class: 'sup-chip', 'data-conversation-id': c.conversation_id,
-    'aria-label': null },
+  const chip = el('button', { type: 'button', class: 'sup-chip', 'data-conversation-id': c.conversation_id },
   el('span', { class: 'sup-chip-name' }, c.customer_name), ' ',
   el('span', { class: 'age-text' }, ''),
   el('span', { class: 'age-level' }, ''),
@@ -127,5 +126,4 @@ export async function showAgent(ctx, view, id) {
   pane.replaceChildren(summary);
   renderAgentActions(ctx, { id: a.id, name: a.name }, actions);
   tick(pane, view);
-  setText(close, '×');
 }
