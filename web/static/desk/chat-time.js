@@ -25,7 +25,8 @@ export function colourChatTimes(chats, status, clock) {
         continue;
       }
       const age = clock.since(since);
-      const level = ageLevel(age, status.queues.find((q) => q.id === s.conv.queue.id)?.chat_time_limits);
+      const queue = /** @type {{chat_time_limits?: number[]} | undefined} */ (status.queues.find((q) => q.id === s.conv.queue.id));
+      const level = ageLevel(age, queue?.chat_time_limits);
       tab.dataset.level = level;
       tab.title = `Chat time ${duration(age)}${LEVEL_TEXT[level] ? ` (${LEVEL_TEXT[level]})` : ''}`;
     }

@@ -47,7 +47,7 @@
  * @property {string} deadline
  *
  * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string}} AgentStatus
- * @typedef {{id: number, name: string, capacity: number, statuses: string[], chat_time_limits?: number[]}} AgentQueue
+ * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
  * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number, offers?: Offer[]}} AgentState
  *
  * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source

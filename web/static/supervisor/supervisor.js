@@ -97,11 +97,11 @@ conn.onhello = (hello) => {
   const p = hello.principal;
   ctx.me = { id: Number(p.id), name: p.name, role: p.role };
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
+  void watchFloor(); // again after every reconnect: the floor and its updates
   if (!mounted) {
     mounted = true;
     mountHistory(ctx, tabs.history.view);
   }
-  void watchFloor();
 };
 
 conn.onclose = () => {
