@@ -46,9 +46,10 @@ declare -A allowed=(
 	[chat/routing]="chat/conversation chat/queues auth fault store bus"
 	[chat/search]="chat/conversation chat/queues auth fault store"
 	[chat]="chat/routing chat/search chat/conversation chat/queues chat/schema auth fault store bus"
+	[chat/floor]="chat chat/routing chat/queues auth fault store bus"
 	[rooms]="chat conference auth fault store bus cluster"
 	[staff]="auth fault store bus"
-	[signaling]="rooms chat staff conference auth fault store bus"
+	[signaling]="rooms chat chat/floor staff conference auth fault store bus"
 	[web]="chat conference auth fault store bus"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
 	[rtcpeer]="sfu signaling"

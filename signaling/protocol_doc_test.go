@@ -15,6 +15,7 @@ import (
 
 	"parley/bus"
 	"parley/chat"
+	"parley/chat/floor"
 	"parley/conference"
 	"parley/fault"
 	"parley/rooms"
@@ -37,6 +38,7 @@ func fullRouter(t *testing.T) *signaling.Router {
 	signaling.RegisterChat(r, hub, chatSvc)
 	signaling.RegisterStaff(r, chatSvc, staff.New(nil, b, quiet))
 	signaling.RegisterRooms(r, rooms.New(conference.New(nil, nil, b, nil, quiet, conference.Options{}), chatSvc, b, quiet))
+	signaling.RegisterFloor(r, floor.New(nil, b, chatSvc, quiet, floor.Options{}))
 	return r
 }
 

@@ -92,7 +92,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/desk") })
 	e.GET("/login", page(sub, "login.html"))
 	e.GET("/desk", page(sub, "desk.html"))
-	e.GET("/supervisor", page(sub, "supervisor.html"))
+	e.GET("/supervisor", a.supervisorPage(page(sub, "supervisor.html")))
 	e.GET("/external/conference", page(sub, "conference.html"))
 	e.GET("/external/conference/", page(sub, "conference.html"))
 	e.GET("/robots.txt", func(c echo.Context) error {
@@ -225,6 +225,23 @@ func (a *api) me(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, u)
+}
+
+// supervisorPage serves the supervisor console to supervisors and admins
+// only: an agent is sent to the desk, someone signed out to sign in.
+func (a *api) supervisorPage(serve echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
+			return c.Redirect(http.StatusFound, "/login?next="+url.QueryEscape("/supervisor"))
+		case err != nil:
+			return err
+		case !p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+			return c.Redirect(http.StatusFound, "/desk")
+		}
+		return serve(c)
+	}
 }
 
 // requireUser admits signed-in accounts (cookie or bearer token).

@@ -107,7 +107,6 @@ func TestThePagesAreServedWithTheirHeaders(t *testing.T) {
 	for _, c := range []struct{ path, contains string }{
 		{"/login", "<html"},
 		{"/desk", "<html"},
-		{"/supervisor", "<html"},
 		{"/external/conference", "<html"},
 		{"/external/conference/", "<html"},
 	} {
@@ -235,5 +234,44 @@ func TestSignInMeAndSignOut(t *testing.T) {
 	resp, body = fetch(t, browser, "GET", s.URL+"/api/me", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("me after signing out: %d %s", resp.StatusCode, body)
+	}
+}
+
+// /supervisor is for supervisors and admins: an agent is sent to the
+// desk, someone signed out to sign in and back.
+func TestTheSupervisorPageIsForSupervisorsAndAdmins(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	for _, u := range []auth.NewUser{
+		{Username: "page-agent", Name: "Alice Agent", Role: auth.RoleAgent, Password: "demo"},
+		{Username: "page-supervisor", Name: "Sue Supervisor", Role: auth.RoleSupervisor, Password: "demo"},
+		{Username: "page-admin", Name: "Ada Admin", Role: auth.RoleAdmin, Password: "demo"},
+	} {
+		if _, err := s.auth.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ who, location string }{
+		{"", "/login?next=%2Fsupervisor"},
+		{"page-agent", "/desk"},
+		{"page-supervisor", ""},
+		{"page-admin", ""},
+	} {
+		header := map[string]string{}
+		if c.who != "" {
+			sess, err := s.auth.Login(ctx, c.who, "demo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			header["Cookie"] = auth.CookieName + "=" + sess.Token
+		}
+		resp, body := fetch(t, noRedirect, "GET", s.URL+"/supervisor", "", header)
+		switch {
+		case c.location != "" && (resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != c.location):
+			t.Errorf("%q: %d to %q, want a redirect to %s", c.who, resp.StatusCode, resp.Header.Get("Location"), c.location)
+		case c.location == "" && (resp.StatusCode != http.StatusOK || !strings.Contains(body, "<html") ||
+			resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("X-Frame-Options") != "DENY"):
+			t.Errorf("%q: %d %.80q, want the page with its headers", c.who, resp.StatusCode, body)
+		}
 	}
 }

@@ -24,6 +24,14 @@ const MaxText = 4000
 // sets another.
 const DefaultWaitAlertSeconds = 60
 
+// DefaultServiceLevelSeconds is a queue's ServiceLevelSeconds unless its
+// admin sets another.
+const DefaultServiceLevelSeconds = 20
+
+// DefaultChatTimeLimits is a queue's ChatTimeLimits unless its admin
+// sets others: amber at 5 minutes, red at 10, over at 15.
+func DefaultChatTimeLimits() []int { return []int{300, 600, 900} }
+
 // Queue is a queue's full configuration.
 type Queue struct {
 	ID             QueueID  `json:"id"`
@@ -48,6 +56,14 @@ type Queue struct {
 	// WaitAlertSeconds is how long a chat may wait before supervisors are
 	// told (1–3600; default 60).
 	WaitAlertSeconds int `json:"wait_alert_seconds"`
+	// ServiceLevelSeconds is the service level's threshold: a chat
+	// answered within it counts as answered in time (1–3600; default 20).
+	ServiceLevelSeconds int `json:"service_level_seconds"`
+	// ChatTimeLimits are 2 or 3 ascending ages of a live chat, in seconds:
+	// from the first it shows amber, from the second red, from a third
+	// "over"; an agent without a chat for longer than the last is idle
+	// (default DefaultChatTimeLimits).
+	ChatTimeLimits []int `json:"chat_time_limits"`
 
 	// RRLast is, for round robin, the agent offered last (routing's).
 	RRLast *auth.UserID `json:"-"`

@@ -52,7 +52,8 @@ func (s *Store) Get(ctx context.Context, id QueueID) (Queue, error) {
 func (s *Store) Forget(id QueueID) { s.cache.Forget(id) }
 
 const queueColumns = `id, key, name, title, color, greeting, show_agent_name, agent_alias, email_mode,
-	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, wait_alert_seconds, rr_last_user`
+	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, wait_alert_seconds, rr_last_user,
+	service_level_seconds, chat_time_limits`
 
 // scanQueue reads queueColumns, then extra columns selected after them
 // into extra.
@@ -60,7 +61,8 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 	var q Queue
 	err := row.Scan(append([]any{&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
 		&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
-		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.WaitAlertSeconds, &q.RRLast}, extra...)...)
+		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.WaitAlertSeconds, &q.RRLast,
+		&q.ServiceLevelSeconds, &q.ChatTimeLimits}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, Detail(ErrNotFound, "no such queue")
 	}
@@ -84,11 +86,11 @@ func (s *Store) Create(ctx context.Context, q Queue, members ...auth.UserID) (Qu
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
-			wait_alert_seconds)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+			wait_alert_seconds, service_level_seconds, chat_time_limits)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
-			q.WaitAlertSeconds).Scan(&q.ID)
+			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits).Scan(&q.ID)
 		if err != nil {
 			return err
 		}
@@ -170,15 +172,16 @@ func (s *Store) Save(ctx context.Context, p auth.Principal, c QueueConfig) (Queu
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
-			wait_alert_seconds)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			wait_alert_seconds, service_level_seconds, chat_time_limits)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			ON CONFLICT (key) DO UPDATE SET name = $2, title = $3, color = $4, greeting = $5, show_agent_name = $6,
 				agent_alias = $7, email_mode = $8, extra_label = $9, extra_mode = $10, strategy = $11, capacity = $12,
-				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16, wait_alert_seconds = $17
+				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16, wait_alert_seconds = $17,
+				service_level_seconds = $18, chat_time_limits = $19
 			RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
-			q.WaitAlertSeconds).Scan(&q.ID)
+			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

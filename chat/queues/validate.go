@@ -54,6 +54,12 @@ func (q *Queue) validate() error {
 	if q.WaitAlertSeconds == 0 {
 		q.WaitAlertSeconds = DefaultWaitAlertSeconds
 	}
+	if q.ServiceLevelSeconds == 0 {
+		q.ServiceLevelSeconds = DefaultServiceLevelSeconds
+	}
+	if len(q.ChatTimeLimits) == 0 {
+		q.ChatTimeLimits = DefaultChatTimeLimits()
+	}
 	switch {
 	case !keyRE.MatchString(q.Key):
 		return Bad("key: 3–64 of A-Z a-z 0-9 _ -")
@@ -79,6 +85,11 @@ func (q *Queue) validate() error {
 		return Bad("answer_seconds: 1–600")
 	case q.WaitAlertSeconds < 1 || q.WaitAlertSeconds > 3600:
 		return Bad("wait_alert_seconds: 1–3600")
+	case q.ServiceLevelSeconds < 1 || q.ServiceLevelSeconds > 3600:
+		return Bad("service_level_seconds: 1–3600")
+	}
+	if err := checkLimits(q.ChatTimeLimits); err != nil {
+		return err
 	}
 	for _, o := range q.AllowedOrigins {
 		if strings.Contains(o, "*") {
@@ -100,6 +111,23 @@ func (q *Queue) validate() error {
 	}
 	if q.Statuses == nil {
 		q.Statuses = []string{}
+	}
+	return nil
+}
+
+// checkLimits checks chat_time_limits: 2 or 3 ascending ages, each 1 s to
+// a day.
+func checkLimits(limits []int) error {
+	if len(limits) < 2 || len(limits) > 3 {
+		return Bad("chat_time_limits: 2 or 3 ages in seconds (amber, red, and optionally over)")
+	}
+	for i, l := range limits {
+		if l < 1 || l > 86400 {
+			return Bad("chat_time_limits: each 1–86400 seconds")
+		}
+		if i > 0 && l <= limits[i-1] {
+			return Bad("chat_time_limits: each longer than the one before")
+		}
 	}
 	return nil
 }

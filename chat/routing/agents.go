@@ -36,6 +36,8 @@ type AgentQueue struct {
 	Name     string         `json:"name"`
 	Capacity int            `json:"capacity"`
 	Statuses []string       `json:"statuses"` // what a chat may be closed as
+	// ChatTimeLimits colour the agent's live chats by their age.
+	ChatTimeLimits []int `json:"chat_time_limits"`
 }
 
 // AgentState is everything the desk shows about the agent itself.
@@ -74,7 +76,7 @@ func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error
 	if byID != nil && byName != nil {
 		st.By = &Colleague{ID: *byID, Name: *byName}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses FROM queues q
+	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses, q.chat_time_limits FROM queues q
 		JOIN queue_members m ON m.queue_id = q.id WHERE m.user_id = $1 ORDER BY q.name`, p.UserID)
 	if err != nil {
 		return AgentState{}, err

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // --time-zone works on a host without a zone database
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -63,6 +64,9 @@ type Config struct {
 	// list of nats:// URLs of one cluster); empty, the default, keeps the
 	// bus in this process.
 	NATSURL string
+	// TimeZone is the zone of the supervisors' "today" (the floor's
+	// figures of the day, the closed chats' days). Default UTC.
+	TimeZone *time.Location
 	// NodeID names this node among the deployment's nodes (cluster_nodes);
 	// empty, the default, makes a unique one at start.
 	NodeID string
@@ -105,6 +109,7 @@ func defaults() Config {
 		DBTimeout:             web.DefaultLimits().DBTimeout,
 		MaxRequestsPerAddress: web.DefaultLimits().RequestsPerAddress,
 		MaxWSPerAddress:       web.DefaultLimits().WebsocketsPerAddress,
+		TimeZone:              time.UTC,
 	}
 }
 
@@ -152,6 +157,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"node-id", "`name` of this node among the deployment's nodes (empty: the host name and random digits, unique)", (*stringValue)(&c.NodeID)},
 		{"media", "run an SFU and host video rooms; false (with --nats-url) leaves the rooms to the nodes that run one", (*boolValue)(&c.Media)},
 		{"trusted-proxies", "`CIDRs` (comma-separated) of the load balancers in front of this node, whose X-Forwarded-For names the client (empty: the TCP peer is the client)", (*cidrList)(&c.TrustedProxies)},
+		{"time-zone", "IANA time `zone` of the supervisors' day (today's figures, the closed chats' days), such as Europe/Paris", zoneValue{&c.TimeZone}},
 		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
 	}
 	for _, s := range settings {
@@ -386,4 +392,23 @@ func (v *choice) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("want one of %s", strings.Join(v.allowed, ", "))
+}
+
+// zoneValue is an IANA time zone (UTC, Europe/Paris).
+type zoneValue struct{ loc **time.Location }
+
+func (v zoneValue) String() string {
+	if v.loc == nil || *v.loc == nil {
+		return "UTC"
+	}
+	return (*v.loc).String()
+}
+
+func (v zoneValue) Set(s string) error {
+	loc, err := time.LoadLocation(s)
+	if err != nil || s == "" || strings.EqualFold(s, "local") {
+		return fmt.Errorf("want an IANA time zone such as UTC or Europe/Paris")
+	}
+	*v.loc = loc
+	return nil
 }

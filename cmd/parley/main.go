@@ -24,6 +24,7 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat"
+	"parley/chat/floor"
 	"parley/cluster"
 	"parley/conference"
 	"parley/rooms"
@@ -140,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	resync.Store(hub)
 	signaling.RegisterChat(router, hub, chatSvc)
 	signaling.RegisterStaff(router, chatSvc, staff.New(pool, b, log.With("component", "staff")))
+	floorSvc := floor.New(pool, b, chatSvc, log.With("component", "floor"), floor.Options{Location: cfg.TimeZone,
+		DBTimeout: cfg.DBTimeout})
+	signaling.RegisterFloor(router, floorSvc)
 
 	var publicIPs []string
 	if cfg.PublicIP != "" {
@@ -175,6 +179,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	chatCtx, stopChat := context.WithCancel(context.Background())
 	chatDone := make(chan struct{})
 	go func() { defer close(chatDone); chatSvc.Run(chatCtx) }()
+	floorDone := make(chan struct{})
+	go func() { defer close(floorDone); floorSvc.Run(chatCtx) }()
+	defer func() { stopChat(); <-floorDone }()
 	defer func() { stopChat(); <-chatDone }()
 
 	ws := signaling.NewEndpoint(hub, authSvc, publicURL, nil)

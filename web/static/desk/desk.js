@@ -9,6 +9,7 @@ import { Connection } from '../lib/parley.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { Alerts } from './alerts.js';
 import { Chats } from './chats.js';
+import { colourChatTimes } from './chat-time.js';
 import { Notices } from './notices.js';
 import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
@@ -36,6 +37,7 @@ const notices = new Notices(byId('notices'));
 const alerts = new Alerts(/** @type {HTMLButtonElement} */ (byId('sound-toggle')));
 const status = new StatusControl(conn, notices);
 const chats = new Chats({ conn, notices, alerts, status });
+colourChatTimes(chats, status, clock);
 const rooms = new DeskRoom({
   conn,
   notices,

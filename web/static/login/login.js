@@ -31,7 +31,9 @@ form.addEventListener('submit', async (ev) => {
       body: JSON.stringify({ username: username.value.trim(), password: password.value }),
     });
     if (res.ok) {
-      location.assign(nextPath());
+      /** @type {{user?: {role?: string}}} */
+      const session = await res.json().catch(() => ({}));
+      location.assign(nextPath(session.user?.role ?? ''));
       return; // stay busy while the next page loads
     }
     const message = await serverMessage(res);
@@ -58,18 +60,22 @@ form.addEventListener('input', () => {
 
 /**
  * Where to go after signing in: ?next= when it is a path on this site,
- * else the desk. "//evil.example" and "/\evil.example" are other sites.
+ * else the role's home: the supervisor console for supervisors and
+ * admins, the desk for agents. "//evil.example" and "/\evil.example" are
+ * other sites.
+ * @param {string} role
  * @returns {string}
  */
-function nextPath() {
+function nextPath(role) {
+  const home = role === 'supervisor' || role === 'admin' ? '/supervisor' : '/desk';
   const next = new URLSearchParams(location.search).get('next');
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/desk';
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return home;
   try {
     const url = new URL(next, location.origin);
-    if (url.origin !== location.origin) return '/desk';
+    if (url.origin !== location.origin) return home;
     return url.pathname + url.search + url.hash;
   } catch {
-    return '/desk';
+    return home;
   }
 }
 

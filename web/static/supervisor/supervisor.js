@@ -9,6 +9,10 @@ import { byId, el, setText } from '../lib/dom.js';
 import { errorText, STATE_TEXT } from '../lib/util.js';
 import { openChat, openFromHash } from './chat-pane.js';
 import { mountHistory } from './history.js';
+import { FloorView, tick } from './floor.js';
+import { renderFigures } from './figures.js';
+import { renderAgents, showAgent } from './agents.js';
+import { Lists } from './lists.js';
 
 const LOGIN = '/login?next=' + encodeURIComponent('/supervisor');
 const STAFF_ROLES = ['supervisor', 'admin'];
@@ -40,6 +44,50 @@ const ctx = {
   panes: { chat: byId('chat-pane'), agent: byId('agent-pane') },
 };
 
+const view = new FloorView();
+const floorStatus = byId('floor-status');
+const live = {
+  figures: byId('figures'),
+  lists: byId('lists'),
+  agents: byId('agents'),
+};
+/** @param {number} id */
+const chooseAgent = (id) => void showAgent(ctx, view, id);
+const lists = new Lists(ctx, live.lists, view, chooseAgent);
+
+/**
+ * Shows a snapshot of the floor (the answer to supervisor.floor, or its
+ * event).
+ * @param {import('./floor.js').Snapshot} snap
+ */
+function showFloor(snap) {
+  const before = view.snap;
+  view.set(snap);
+  // Say what appeared: a customer waiting, or nobody any more.
+  if (before && before.total.waiting !== snap.total.waiting) {
+    const n = snap.total.waiting;
+    setText(floorStatus, n ? `${n} customer${n === 1 ? '' : 's'} waiting` : 'Nobody is waiting');
+  }
+  renderFigures(live.figures, view);
+  lists.render();
+  renderAgents(ctx, live.agents, view, chooseAgent);
+  tick(tabs.live.view, view);
+}
+
+/** Asks for the floor and its updates (again after a reconnect or a resync). */
+async function watchFloor() {
+  try {
+    showFloor(/** @type {import('./floor.js').Snapshot} */ (await conn.request('supervisor.floor')));
+  } catch (err) {
+    ctx.notices(`Could not load the floor: ${errorText(err)}`);
+  }
+}
+
+conn.on('supervisor.floor', (data) => showFloor(/** @type {import('./floor.js').Snapshot} */ (data)));
+conn.on('session.resync', () => void watchFloor());
+// Ages tick on the page; the server pushes only changes.
+setInterval(() => tick(tabs.live.view, view), 1000);
+
 conn.onstate = (state) => {
   setText(connState, STATE_TEXT[state]);
   connState.dataset.state = state;
@@ -49,6 +97,7 @@ conn.onhello = (hello) => {
   const p = hello.principal;
   ctx.me = { id: Number(p.id), name: p.name, role: p.role };
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
+  void watchFloor(); // again after every reconnect: the floor and its updates
   if (!mounted) {
     mounted = true;
     mountHistory(ctx, tabs.history.view);
