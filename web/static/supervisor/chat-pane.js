@@ -22,6 +22,7 @@ import { day, errorText, hhmm, isDisconnected, storageOf } from '../lib/util.js'
 import { group, renderEvent } from '../desk/render.js';
 import { CommentBox } from '../desk/comments.js';
 import { watchChatRoom } from './monitor.js';
+import { assignChat } from './assign.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[]}} Conversation
@@ -117,6 +118,7 @@ class Spy {
     this.facts = el('dl', { class: 'spy-facts' });
     this.status = el('p', { class: 'spy-status', role: 'status', 'aria-live': 'polite' }, 'Loading…');
     this.watchButton = el('button', { class: 'button', type: 'button', hidden: true }, 'Watch video');
+    this.assignButton = el('button', { class: 'button', type: 'button', hidden: true }, 'Assign…');
     this.closeButton = el('button', { class: 'button button-quiet', type: 'button', 'aria-label': 'Close the chat pane' }, 'Close');
     this.video = el('div', { class: 'spy-video' });
     this.events = el('div', { class: 'events' });
@@ -132,7 +134,7 @@ class Spy {
       el(
         'header',
         { class: 'spy-header' },
-        el('div', { class: 'spy-heading' }, this.title, el('div', { class: 'spy-actions' }, this.watchButton, this.closeButton)),
+        el('div', { class: 'spy-heading' }, this.title, el('div', { class: 'spy-actions' }, this.assignButton, this.watchButton, this.closeButton)),
         el('p', { class: 'spy-readonly' }, 'Read-only: you follow this chat unseen. The customer is not told.'),
         this.facts,
         this.status,
@@ -150,6 +152,7 @@ class Spy {
         this.watchButton.disabled = false;
       }
     });
+    this.assignButton.addEventListener('click', () => assignChat(ctx, this.conv ?? { id }));
     this.closeButton.addEventListener('click', () => {
       this.stop();
       if (current === this) current = null;
@@ -287,6 +290,7 @@ class Spy {
     const c = this.conv;
     if (!c) return;
     setText(this.title, `Chat with ${c.customer.name}`);
+    this.assignButton.hidden = c.state !== 'active'; // chat.assign takes a chat an agent has
     const agents = (c.agents?.length ? c.agents : c.agent ? [c.agent] : []).map((a) => a.name).join(', ');
     const online = c.state !== 'closed' && c.customer.online === true;
     const state = c.state === 'closed' ? `Closed${c.close_status ? ` — ${c.close_status}` : ''}` : c.wrap_up_due ? 'Wrap-up due' : capital(c.state);

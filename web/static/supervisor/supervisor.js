@@ -95,7 +95,8 @@ conn.onstate = (state) => {
 
 conn.onhello = (hello) => {
   const p = hello.principal;
-  ctx.me = { id: Number(p.id), name: p.name, role: p.role };
+  // principal.id is the principal's key, "user:3": the user id is its number.
+  ctx.me = { id: Number(String(p.id).replace(/^user:/, "")), name: p.name, role: p.role };
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
   void watchFloor(); // again after every reconnect: the floor and its updates
   if (!mounted) {
