@@ -5,9 +5,8 @@
 // checked where it is decoded (room.js receiveStats: framesDecoded keeps
 // rising) and where it is shown (the <video>'s videoWidth).
 //
-// Until the console's agents list and chat pane call them, the supervisor's
-// page drives monitor.js's askScreen and watchChatRoom through
-// page.evaluate, with a Ctx of its own over a connection of its own.
+// The supervisor asks from the agent's summary on the floor (Screen) and
+// watches a chat's room from the chat pane (Watch video), as a person would.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -36,8 +35,7 @@ const person = () =>
   newPerson(browser, server, { timeout: TIMEOUT, viewport: { width: 1400, height: 900 }, permissions: ['camera', 'microphone'] });
 
 /**
- * A supervisor on /supervisor, with the page's console modules driven
- * through a Ctx of the test's (window.__ctx).
+ * A supervisor on /supervisor, connected.
  * @param {string} username
  */
 async function supervisor(username) {
@@ -46,22 +44,18 @@ async function supervisor(username) {
   assert.equal(res.status(), 200, `${username} signs in`);
   await p.page.goto('/supervisor');
   await waitForText(p.page.locator('#conn-state'), 'Connected');
-  await p.page.evaluate(async () => {
-    const { Connection } = await import('/static/lib/parley.js');
-    const conn = new Connection({ client: 'e2e/supervisor' });
-    await conn.connect();
-    const p = /** @type {any} */ (conn).hello.principal;
-    const w = /** @type {any} */ (window);
-    w.__notices = [];
-    w.__ctx = {
-      conn,
-      me: { id: Number(String(p.id).replace('user:', '')), name: p.name, role: p.role },
-      notices: (/** @type {string} */ text) => w.__notices.push(text),
-      openChat: () => {},
-      panes: { chat: document.body, agent: document.body },
-    };
-  });
   return p;
+}
+
+/**
+ * The supervisor chooses the agent on the floor and asks for the screen.
+ * @param {Person} sam
+ * @param {number} id
+ * @param {string} name
+ */
+async function askScreen(sam, id, name) {
+  await sam.page.locator(`#agents-table tr[data-agent-id="${id}"]`).getByRole('button', { name }).click();
+  await sam.page.locator('#agent-pane').getByRole('button', { name: 'Screen' }).click();
 }
 
 /** @param {Person} p @param {string} username */
@@ -113,7 +107,7 @@ async function plays(video, what) {
 }
 
 /** @param {import('playwright-core').Page} page */
-const notices = (page) => page.evaluate(() => /** @type {string[]} */ (/** @type {any} */ (window).__notices));
+const notices = (page) => page.locator('#notices .notice-text').allInnerTexts();
 
 describe('screen monitoring', () => {
   test("a supervisor asks, the agent consents and shares, the supervisor sees the agent's screen, and each can stop it", () =>
@@ -124,10 +118,7 @@ describe('screen monitoring', () => {
       const desk = alice.page;
       try {
         const aliceId = await userId(alice, 'alice');
-        await sam.page.evaluate(async (id) => {
-          const { askScreen } = await import('/static/supervisor/monitor.js');
-          askScreen(/** @type {any} */ (window).__ctx, { id, name: 'Alice Agent' });
-        }, aliceId);
+        await askScreen(sam, aliceId, 'Alice Agent');
         const viewer = sam.page.locator('.screen-viewer');
         await waitForText(viewer.getByRole('status'), 'Waiting for Alice Agent to share their screen…');
 
@@ -154,10 +145,7 @@ describe('screen monitoring', () => {
         await waitUntil(() => desk.evaluate(() => /** @type {any} */ (window).__parleyRooms?.size === 0), "the agent's desk to leave the room");
 
         // Again; this time the agent stops it, and the supervisor is told.
-        await sam.page.evaluate(async (id) => {
-          const { askScreen } = await import('/static/supervisor/monitor.js');
-          askScreen(/** @type {any} */ (window).__ctx, { id, name: 'Alice Agent' });
-        }, aliceId);
+        await askScreen(sam, aliceId, 'Alice Agent');
         await ask.getByRole('button', { name: 'Share' }).click();
         await plays(viewer.locator('.room-tile-screen video'), "the agent's screen");
         await indicator.getByRole('button', { name: 'Stop' }).click();
@@ -166,10 +154,7 @@ describe('screen monitoring', () => {
         await waitUntil(async () => (await notices(sam.page)).includes('Alice Agent stopped sharing their screen.'), 'the supervisor to be told');
 
         // And declined: nothing is shared.
-        await sam.page.evaluate(async (id) => {
-          const { askScreen } = await import('/static/supervisor/monitor.js');
-          askScreen(/** @type {any} */ (window).__ctx, { id, name: 'Alice Agent' });
-        }, aliceId);
+        await askScreen(sam, aliceId, 'Alice Agent');
         await ask.getByRole('button', { name: 'Decline' }).click();
         await viewer.waitFor({ state: 'detached' });
         await waitUntil(async () => (await notices(sam.page)).includes('Alice Agent declined to share their screen.'), 'the supervisor to hear of the decline');
@@ -199,14 +184,10 @@ describe('screen monitoring', () => {
           "the agent's room",
         );
 
-        await sam.page.evaluate(async (id) => {
-          const { watchChatRoom } = await import('/static/supervisor/monitor.js');
-          const el = document.createElement('div');
-          el.id = 'e2e-watch';
-          document.body.append(el);
-          watchChatRoom(/** @type {any} */ (window).__ctx, id, el);
-        }, conversationId);
-        const watch = sam.page.locator('#e2e-watch');
+        // Sam opens the chat from the floor's list and watches its video.
+        await sam.page.locator(`#lists .sup-chip[data-conversation-id="${conversationId}"]`).click();
+        await sam.page.locator('#chat-pane').getByRole('button', { name: 'Watch video' }).click();
+        const watch = sam.page.locator('#chat-pane .spy-video');
         await waitForText(watch.getByRole('status').first(), 'Watching the chat’s video room. The customer is not told.');
         await videoFlows(sam.page, 'camera', 'the supervisor');
         await plays(watch.locator('.room-tile-camera:not([data-local]) video').first(), 'the call');

@@ -57,7 +57,9 @@ describe('spy and comments', () => {
         // Sam opens the chat in the console's chat pane.
         const res = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
         assert.equal(res.status(), 200, 'sam signs in');
-        await sam.page.goto(`/supervisor#chat=${id}`);
+        await sam.page.goto('/supervisor');
+        // In the floor's Chats list, under Alice: Sam clicks the chat.
+        await sam.page.locator(`#lists .sup-chip[data-conversation-id="${id}"]`).click();
         const pane = sam.page.locator('#chat-pane');
         await waitForText(pane.getByRole('heading', { level: 2 }), 'Chat with Vera');
         await waitForText(pane.locator('[data-fact="agents"]'), 'Alice Agent');

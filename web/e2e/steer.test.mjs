@@ -59,39 +59,13 @@ async function samsConsole() {
 }
 
 /**
- * Shows the actions on an agent in Sam's agent pane, as the console's
- * agents list does when Sam chooses the agent (supervisor/agents.js, the
- * floor's; until it calls renderAgentActions, the test calls it the same
- * way, with the page's modules and a connection of the page).
+ * Sam chooses an agent in the console's agents table: the agent's summary
+ * opens with the actions.
  * @param {Person} sam
  * @param {{id: number, name: string}} agent
  */
 async function chooseAgent(sam, agent) {
-  await sam.page.evaluate(async (a) => {
-    const { Connection } = await import('/static/lib/parley.js');
-    const { renderAgentActions } = await import('/static/supervisor/agent-actions.js');
-    const w = /** @type {any} */ (window);
-    if (!w.steerConn) {
-      w.steerConn = new Connection({ client: 'steer-test/1' });
-      await w.steerConn.connect();
-    }
-    const pane = /** @type {HTMLElement} */ (document.getElementById('agent-pane'));
-    const chat = /** @type {HTMLElement} */ (document.getElementById('chat-pane'));
-    pane.hidden = false;
-    const ctx = {
-      conn: w.steerConn,
-      me: { id: 0, name: 'Sam Supervisor', role: 'supervisor' },
-      notices: (/** @type {string} */ text) => {
-        const p = document.createElement('p');
-        p.className = 'notice-item';
-        p.textContent = text;
-        document.getElementById('notices')?.append(p);
-      },
-      openChat: () => {},
-      panes: { chat, agent: pane },
-    };
-    renderAgentActions(ctx, a, pane);
-  }, agent);
+  await sam.page.locator(`#agents-table tr[data-agent-id="${agent.id}"]`).getByRole('button', { name: agent.name }).click();
   await sam.page.locator(`#agent-pane .agent-actions[data-agent="${agent.id}"] .agent-actions-status`).filter({ hasNotText: 'Loading' }).waitFor();
 }
 
