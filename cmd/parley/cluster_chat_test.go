@@ -51,10 +51,13 @@ func (d *chatNodes) on(i int) *chatServer {
 func (d *chatNodes) router(t *testing.T) *node {
 	t.Helper()
 	var app string
+	// pg_locks lists the locks of every database of the cluster: other
+	// test packages' nodes hold the same keys in theirs.
 	err := d.db.QueryRow(context.Background(), `SELECT a.application_name FROM pg_locks l
 		JOIN pg_stat_activity a ON a.pid = l.pid
 		JOIN queues q ON q.key = $1 AND l.objid::bigint = q.id
-		WHERE l.locktype = 'advisory' AND l.classid = $2 AND l.objsubid = 2 AND l.granted`,
+		WHERE l.locktype = 'advisory' AND l.classid = $2 AND l.objsubid = 2 AND l.granted
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 		d.queue, 0x726f7574).Scan(&app)
 	if err == pgx.ErrNoRows {
 		return nil
