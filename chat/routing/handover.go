@@ -133,25 +133,8 @@ func (s *Router) moveToQueue(ctx context.Context, p auth.Principal, c conversati
 			return err
 		}
 		left = conversation.AgentsOf(c)
-		rows, err := tx.Query(ctx, `UPDATE offers o SET state = 'cancelled', ended_at = now() FROM users u
-			WHERE o.conversation_id = $1 AND o.state = 'pending' AND u.id = o.user_id
-			RETURNING o.user_id, u.display_name, o.kind`, id)
-		if err != nil {
+		if withdrawn, evs, err = withdrawPending(ctx, tx, id); err != nil {
 			return err
-		}
-		if withdrawn, err = pgx.CollectRows(rows, pgx.RowToStructByPos[withdrawnOffer]); err != nil {
-			return err
-		}
-		for _, w := range withdrawn {
-			ev := conversation.Event{ConversationID: id, Kind: conversation.KindInviteEnded, Private: true,
-				Author: conversation.AgentAuthor(w.Name, w.User), Status: "cancelled"}
-			if w.Kind == KindTransfer {
-				ev.Kind = conversation.KindTransferEnded
-			}
-			if err := conversation.Append(ctx, tx, &ev); err != nil {
-				return err
-			}
-			evs = append(evs, ev)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM conversation_agents WHERE conversation_id = $1`, id); err != nil {
 			return err
@@ -200,4 +183,33 @@ type withdrawnOffer struct {
 	User auth.UserID
 	Name string
 	Kind string
+}
+
+// withdrawPending cancels chat id's pending invitation or transfer, in
+// tx, and writes the private event that ends each: what was withdrawn and
+// those events.
+func withdrawPending(ctx context.Context, tx pgx.Tx, id conversation.ID) ([]withdrawnOffer, []conversation.Event, error) {
+	rows, err := tx.Query(ctx, `UPDATE offers o SET state = 'cancelled', ended_at = now() FROM users u
+		WHERE o.conversation_id = $1 AND o.state = 'pending' AND u.id = o.user_id
+		RETURNING o.user_id, u.display_name, o.kind`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	withdrawn, err := pgx.CollectRows(rows, pgx.RowToStructByPos[withdrawnOffer])
+	if err != nil {
+		return nil, nil, err
+	}
+	var evs []conversation.Event
+	for _, w := range withdrawn {
+		ev := conversation.Event{ConversationID: id, Kind: conversation.KindInviteEnded, Private: true,
+			Author: conversation.AgentAuthor(w.Name, w.User), Status: "cancelled"}
+		if w.Kind == KindTransfer {
+			ev.Kind = conversation.KindTransferEnded
+		}
+		if err := conversation.Append(ctx, tx, &ev); err != nil {
+			return nil, nil, err
+		}
+		evs = append(evs, ev)
+	}
+	return withdrawn, evs, nil
 }

@@ -127,25 +127,8 @@ func (s *Router) assignAgent(ctx context.Context, p auth.Principal, c conversati
 			return unavailable(k)
 		}
 		left = slices.DeleteFunc(conversation.AgentsOf(c), func(u auth.UserID) bool { return u == k.ID })
-		rows, err := tx.Query(ctx, `UPDATE offers o SET state = 'cancelled', ended_at = now() FROM users u
-			WHERE o.conversation_id = $1 AND o.state = 'pending' AND u.id = o.user_id
-			RETURNING o.user_id, u.display_name, o.kind`, id)
-		if err != nil {
+		if withdrawn, evs, err = withdrawPending(ctx, tx, id); err != nil {
 			return err
-		}
-		if withdrawn, err = pgx.CollectRows(rows, pgx.RowToStructByPos[withdrawnOffer]); err != nil {
-			return err
-		}
-		for _, w := range withdrawn {
-			ev := conversation.Event{ConversationID: id, Kind: conversation.KindInviteEnded, Private: true,
-				Author: conversation.AgentAuthor(w.Name, w.User), Status: "cancelled"}
-			if w.Kind == KindTransfer {
-				ev.Kind = conversation.KindTransferEnded
-			}
-			if err := conversation.Append(ctx, tx, &ev); err != nil {
-				return err
-			}
-			evs = append(evs, ev)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM conversation_agents WHERE conversation_id = $1 AND user_id <> $2`, id, k.ID); err != nil {
 			return err
