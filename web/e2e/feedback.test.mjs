@@ -3,7 +3,8 @@
 // Vera's widget asks "How was this chat?", she picks 4 of 5, writes a
 // note and sends; she is thanked and not asked again. Alice's desk, which
 // still shows the closed chat, shows the feedback as a staff-only line,
-// and the supervisor Sam reads it in the History transcript. Who may give
+// as does the supervisor Sam's chat pane, live; Sam then reads it in the
+// History transcript. Who may give
 // feedback, when and how often is proven by the Go tests
 // (cmd/parley/feedback_test.go).
 
@@ -40,6 +41,19 @@ describe('feedback', () => {
       const vera = await startDemoChat(await person(), 'Vera Stars', 'vera.stars@example.com');
       await accept(desk, 'Vera Stars');
       await vera.widget.getByText('Alice Agent joined the chat').waitFor();
+      const id = Number(await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]').getAttribute('data-conversation'));
+      assert.ok(id > 0, 'the chat has an id');
+
+      // Sam follows the chat in the console's chat pane.
+      const sam = await person();
+      const login = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
+      assert.equal(login.status(), 200, 'sam signs in');
+      const page = sam.page;
+      await page.goto('/supervisor');
+      await page.locator(`#lists .sup-chip[data-conversation-id="${id}"]`).click();
+      const pane = page.locator('#chat-pane');
+      await waitForText(pane.getByRole('heading', { level: 2 }), 'Chat with Vera Stars');
+
       // Not asked while the chat goes on.
       assert.equal(await vera.widget.getByText('How was this chat?').isVisible(), false, 'no question during the chat');
 
@@ -74,6 +88,9 @@ describe('feedback', () => {
       assert.equal(await w.getByText('How was this chat?').isVisible(), false, 'not asked again');
       assert.equal(await w.getByText(NOTE).count(), 0, 'the note is not in the customer\'s transcript');
 
+      // Sam's pane receives it live.
+      await waitForText(pane.locator('.system-feedback .system-text'), LINE);
+
       // Alice's desk still shows the closed chat: the feedback arrives, for staff only.
       const line = desk.locator('#transcript .system-feedback');
       await waitForText(line.locator('.system-text'), LINE);
@@ -81,12 +98,6 @@ describe('feedback', () => {
       await done(alice, vera);
 
       // Sam reads it in the History transcript: as the chat's feedback and as its event.
-      const sam = await person();
-      const login = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
-      assert.equal(login.status(), 200, 'sam signs in');
-      const page = sam.page;
-      await page.goto('/supervisor');
-      await waitForText(page.locator('#conn-state'), 'Connected');
       await page.getByRole('button', { name: 'History' }).click();
       const history = page.locator('#history');
       await history.getByRole('search').waitFor();
