@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,7 @@ func (in *FeedbackInput) validate() error {
 	if err := queues.BadText("comment", in.Comment); err != nil {
 		return err
 	}
+	in.Comment = strings.TrimSpace(in.Comment)
 	switch n := utf8.RuneCountInString(in.Comment); {
 	case in.ConversationID <= 0:
 		return queues.Bad(`"conversation_id" is required`)
