@@ -35,3 +35,18 @@ func (s *Service) Mentions(ctx context.Context, p auth.Principal) ([]MentionNote
 func (s *Service) MentionRead(ctx context.Context, p auth.Principal, id ConversationID, seq int) (int, error) {
 	return s.conv.MentionRead(ctx, p, id, seq)
 }
+
+// Feedback: the customer's rating of an ended chat
+// (chat/conversation's feedback.go).
+type (
+	FeedbackInput = conversation.FeedbackInput
+	Feedback      = conversation.Feedback
+)
+
+// KindFeedback is the private event kind of a customer's feedback.
+const KindFeedback = conversation.KindFeedback
+
+// GiveFeedback stores the rating of p's own ended chat.
+func (s *Service) GiveFeedback(ctx context.Context, p auth.Principal, in FeedbackInput) (Feedback, error) {
+	return s.conv.GiveFeedback(ctx, p, in)
+}

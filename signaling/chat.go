@@ -28,6 +28,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	r.Handle("agent.status", c.status, staff...)
 	registerTeam(r, c, staff)
 	registerComments(r, c, staff)
+	registerFeedback(r, c)
 	registerSteer(r, c, staff)
 	registerSearch(r, c, staff)
 	h.Observe(svc)

@@ -54,3 +54,20 @@ func (c chatHandlers) mentionRead(ctx context.Context, req *Request) (any, error
 	}
 	return map[string]any{"unread": n}, nil
 }
+
+// registerFeedback maps the customer's rating of an ended chat:
+// chat.feedback, for visitors.
+func registerFeedback(r *Router, c chatHandlers) {
+	r.Handle("chat.feedback", c.feedback, auth.RoleCustomer)
+}
+
+func (c chatHandlers) feedback(ctx context.Context, req *Request) (any, error) {
+	var in chat.FeedbackInput
+	if err := Bind(req.Data, &in); err != nil {
+		return nil, err
+	}
+	if in.ConversationID <= 0 {
+		return nil, BadRequest(`"conversation_id" is required`)
+	}
+	return c.svc.GiveFeedback(ctx, req.Principal(), in)
+}

@@ -20,7 +20,8 @@ const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_
 	c.last_seq, c.wrap_up_due, c.wait_alert_at, c.visitor, c.last_public_seq, coalesce(c.origin_queue_id, c.queue_id),
 	coalesce((SELECT json_agg(json_build_object('id', ca.user_id, 'name', au.display_name)
 		ORDER BY ca.user_id IS DISTINCT FROM c.agent_id, ca.joined_at, ca.user_id)
-		FROM conversation_agents ca JOIN users au ON au.id = ca.user_id WHERE ca.conversation_id = c.id), '[]')`
+		FROM conversation_agents ca JOIN users au ON au.id = ca.user_id WHERE ca.conversation_id = c.id), '[]'),
+	c.feedback_rating IS NOT NULL`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
 // q and its lead agent u (the set of agents is a subquery of Columns).
@@ -34,7 +35,7 @@ func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
 		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq, &c.originQueue,
-		&c.Agents}, extra...)...)
+		&c.Agents, &c.FeedbackGiven}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, queues.ErrNotFound
 	}

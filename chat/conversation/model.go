@@ -52,6 +52,9 @@ const (
 	// KindComment (private) is a staff comment on the chat (comments.go),
 	// which may mention staff (Mentions).
 	KindComment = "comment"
+	// KindFeedback (private) is the customer's rating of a closed chat
+	// (feedback.go): Rating 1–5, and its note as Text.
+	KindFeedback = "feedback"
 	// Room events (room_created, room_joined, …) take the kinds of
 	// conference.Activity and carry RoomID.
 )
@@ -98,6 +101,9 @@ type Conversation struct {
 	// WaitAlertAt (staff only): when supervisors were told the chat had
 	// waited longer than its queue's WaitAlertSeconds.
 	WaitAlertAt *time.Time `json:"wait_alert_at,omitempty"`
+	// FeedbackGiven: its customer has rated it (chat.feedback), so the
+	// widget does not ask again.
+	FeedbackGiven bool `json:"feedback_given,omitempty"`
 
 	visitor       string // the visitor's subject: who may read it as a customer
 	agentID       *auth.UserID
@@ -125,6 +131,7 @@ type Event struct {
 	RoomID         string    `json:"room_id,omitempty"`
 	Target         *Target   `json:"target,omitempty"`
 	Mentions       []Mention `json:"mentions,omitempty"` // a comment's (comments.go)
+	Rating         int       `json:"rating,omitempty"`   // a feedback's, 1–5 (feedback.go)
 	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with

@@ -53,6 +53,9 @@ type Queue struct {
 	// CustomerCalls lets the customer start an audio or video call from
 	// the chat window.
 	CustomerCalls bool `json:"customer_calls"`
+	// Feedback asks the customer to rate the chat (1–5, with an optional
+	// note) once it has ended (chat.feedback).
+	Feedback bool `json:"feedback"`
 	// WaitAlertSeconds is how long a chat may wait before supervisors are
 	// told (1–3600; default 60).
 	WaitAlertSeconds int `json:"wait_alert_seconds"`
@@ -85,6 +88,7 @@ type PublicSettings struct {
 	Color         string `json:"color"`
 	ShowAgentName bool   `json:"show_agent_name"`
 	CustomerCalls bool   `json:"customer_calls"`
+	Feedback      bool   `json:"feedback"`
 	Fields        struct {
 		Email string `json:"email"`
 		Extra struct {
@@ -98,7 +102,7 @@ type PublicSettings struct {
 func (q Queue) Public() PublicSettings {
 	var p PublicSettings
 	p.Key, p.Name, p.Title, p.Color, p.ShowAgentName = q.Key, q.Name, q.Title, q.Color, q.ShowAgentName
-	p.CustomerCalls = q.CustomerCalls
+	p.CustomerCalls, p.Feedback = q.CustomerCalls, q.Feedback
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

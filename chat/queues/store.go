@@ -53,7 +53,7 @@ func (s *Store) Forget(id QueueID) { s.cache.Forget(id) }
 
 const queueColumns = `id, key, name, title, color, greeting, show_agent_name, agent_alias, email_mode,
 	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, wait_alert_seconds, rr_last_user,
-	service_level_seconds, chat_time_limits`
+	service_level_seconds, chat_time_limits, feedback`
 
 // scanQueue reads queueColumns, then extra columns selected after them
 // into extra.
@@ -62,7 +62,7 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 	err := row.Scan(append([]any{&q.ID, &q.Key, &q.Name, &q.Title, &q.Color, &q.Greeting, &q.ShowAgentName, &q.AgentAlias,
 		&q.EmailMode, &q.ExtraLabel, &q.ExtraMode, &q.Strategy, &q.Capacity, &q.AnswerSeconds,
 		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.WaitAlertSeconds, &q.RRLast,
-		&q.ServiceLevelSeconds, &q.ChatTimeLimits}, extra...)...)
+		&q.ServiceLevelSeconds, &q.ChatTimeLimits, &q.Feedback}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, Detail(ErrNotFound, "no such queue")
 	}
@@ -86,11 +86,11 @@ func (s *Store) Create(ctx context.Context, q Queue, members ...auth.UserID) (Qu
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
-			wait_alert_seconds, service_level_seconds, chat_time_limits)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+			wait_alert_seconds, service_level_seconds, chat_time_limits, feedback)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
-			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits).Scan(&q.ID)
+			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits, q.Feedback).Scan(&q.ID)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (s *Store) EnsureDemo(ctx context.Context, origins []string, members ...aut
 		ShowAgentName: true, EmailMode: "optional", ExtraLabel: "Phone", ExtraMode: "optional",
 		Strategy: LongestIdle, Capacity: 3, AnswerSeconds: 30,
 		AllowedOrigins: origins, Statuses: []string{"Resolved", "Follow-up needed", "Spam"},
-		CustomerCalls: true,
+		CustomerCalls: true, Feedback: true,
 	}, members...)
 	return err == nil, err
 }
@@ -172,16 +172,16 @@ func (s *Store) Save(ctx context.Context, p auth.Principal, c QueueConfig) (Queu
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
-			wait_alert_seconds, service_level_seconds, chat_time_limits)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			wait_alert_seconds, service_level_seconds, chat_time_limits, feedback)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 			ON CONFLICT (key) DO UPDATE SET name = $2, title = $3, color = $4, greeting = $5, show_agent_name = $6,
 				agent_alias = $7, email_mode = $8, extra_label = $9, extra_mode = $10, strategy = $11, capacity = $12,
 				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16, wait_alert_seconds = $17,
-				service_level_seconds = $18, chat_time_limits = $19
+				service_level_seconds = $18, chat_time_limits = $19, feedback = $20
 			RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
-			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits).Scan(&q.ID)
+			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits, q.Feedback).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

@@ -17,10 +17,9 @@ type Transcript struct {
 	Conversation conversation.Conversation `json:"conversation"`
 	Important    bool                      `json:"important"`
 	Events       []Entry                   `json:"events"`
-	// Feedback is the customer's rating of the chat. It does not exist
-	// yet (issue 18): always null, kept here so that clients have its
-	// place.
-	Feedback any `json:"feedback"`
+	// Feedback is the customer's rating of the chat (chat.feedback), or
+	// null when none was given.
+	Feedback *conversation.Feedback `json:"feedback"`
 }
 
 // Entry is an event of a transcript and how long after the
@@ -49,6 +48,9 @@ func (s *Searcher) Get(ctx context.Context, p auth.Principal, id conversation.ID
 	}
 	evs, err := conversation.Transcript(ctx, s.pool, id)
 	if err != nil {
+		return Transcript{}, err
+	}
+	if t.Feedback, err = conversation.StoredFeedback(ctx, s.pool, id); err != nil {
 		return Transcript{}, err
 	}
 	t.Events = make([]Entry, len(evs))

@@ -130,7 +130,7 @@ func (pc *privateChat) seesNoNote(t *testing.T, path, raw string) {
 
 // staffKinds are the events that are private whoever writes them: the
 // router's offers and their ends, and the wrap-up.
-var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up"}
+var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback"}
 
 // gapless fails unless evs, once each by seq, are exactly the customer's
 // numbering 1…n (the same seq always the same event).

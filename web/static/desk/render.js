@@ -103,6 +103,9 @@ export function renderEvent(ev, conv) {
         true,
       ];
       break;
+    case 'feedback':
+      line = [feedbackText(ev.rating ?? 0, ev.text ?? ''), true];
+      break;
     case 'transferred': {
       const t = targetOf(ev);
       line = [t?.kind === 'queue' ? `The chat was transferred to ${t.name}` : `The chat was transferred to ${who}`, false];
@@ -120,6 +123,17 @@ export function renderEvent(ev, conv) {
     el('span', { class: 'system-text' }, text),
     ev.time ? el('time', { class: 'msg-time', datetime: ev.time }, hhmm(ev.time)) : null,
   );
+}
+
+/**
+ * The customer's feedback as staff read it: Feedback: ★★★★☆ 4/5 — “note”.
+ * @param {number} rating 1–5
+ * @param {string} comment the note, or ''
+ */
+export function feedbackText(rating, comment) {
+  const n = Math.max(0, Math.min(5, Math.round(rating)));
+  const stars = '★'.repeat(n) + '☆'.repeat(5 - n);
+  return `Feedback: ${stars} ${n}/5${comment ? ` — “${comment}”` : ''}`;
 }
 
 /**

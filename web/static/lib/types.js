@@ -23,6 +23,7 @@
  * @property {string | null} close_status
  * @property {boolean} [wrap_up_due] the customer ended it; its agent still owes a status
  * @property {string} [wait_alert_at] waited past its queue's alert threshold (supervisors are told)
+ * @property {boolean} [feedback_given] its customer rated it (chat.feedback)
  * @property {number} last_seq
  *
  * @typedef {{kind: string, name: string}} Author
@@ -37,6 +38,7 @@
  * @property {string} [client_id]
  * @property {string} [status]
  * @property {string} [room_id] room events: the room
+ * @property {number} [rating] feedback: the customer's rating, 1–5
  * @property {string} time
  *
  * @typedef {{conversation: Conversation, events: ChatEvent[]}} WithEvents

@@ -6,6 +6,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { day, clock, duration, errorText } from '../lib/util.js';
+import { feedbackText } from '../desk/render.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation & {agents?: {id: number, name: string}[]}} Conversation
@@ -14,7 +15,7 @@ import { day, clock, duration, errorText } from '../lib/util.js';
  * @typedef {{seq: number, kind: string, private: boolean, snippet: Part[]}} Match
  * @typedef {{conversation: Conversation, important: boolean, match: Match | null}} Result
  * @typedef {{results: Result[], cursor: string}} Page
- * @typedef {{conversation: Conversation, important: boolean, events: Entry[], feedback: unknown}} Transcript
+ * @typedef {{conversation: Conversation, important: boolean, events: Entry[], feedback: {rating: number, comment: string, time: string} | null}} Transcript
  * @typedef {{id: number, name: string}} Choice
  */
 
@@ -255,8 +256,8 @@ export function mountHistory(ctx, root) {
         mark,
       ),
       el('ol', { class: 'hist-events', 'aria-label': 'Events' }, ...t.events.map(eventItem)),
-      // The customer's feedback does not exist yet (issue 18): its place.
-      el('p', { class: 'hist-feedback' }, t.feedback ? 'Feedback: ' + JSON.stringify(t.feedback) : 'No feedback.'),
+      // The customer's rating of the chat (chat.feedback).
+      el('p', { class: 'hist-feedback' }, t.feedback ? feedbackText(t.feedback.rating, t.feedback.comment) : 'No feedback.'),
     );
   }
 
@@ -265,7 +266,7 @@ export function mountHistory(ctx, root) {
     const comment = e.kind === 'comment';
     const cls = ['hist-event', `hist-kind-${e.kind}`];
     if (e.private) cls.push('hist-private');
-    let body = e.text || KIND_TEXT[e.kind] || e.kind.replaceAll('_', ' ');
+    let body = e.kind === 'feedback' ? feedbackText(e.rating ?? 0, e.text ?? '') : e.text || KIND_TEXT[e.kind] || e.kind.replaceAll('_', ' ');
     if (e.status) body += ` (${e.status})`;
     if (e.target) body += ` → ${e.target.name}`;
     return el(

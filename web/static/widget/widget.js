@@ -32,6 +32,7 @@ import { followPositions } from '../lib/position.js';
 import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
+import { FeedbackForm } from './feedback.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 
@@ -78,6 +79,11 @@ const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
 const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose-error'));
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
+const feedback = new FeedbackForm(ended, async (rating, comment) => {
+  const c = conn;
+  if (!c || !c.ready || !conv) throw new ProtocolError('unavailable', 'not connected');
+  await c.request('chat.feedback', { conversation_id: conv.id, rating, comment });
+});
 const prechat = new Prechat(local, `parley.details.${key}`);
 // "Not you?": whoever is at this browser now is a new visitor. The visitor
 // token (whose subject ties chats together for the agents' history) and
@@ -426,6 +432,7 @@ function renderState() {
   compose.hidden = closed;
   ended.hidden = !closed;
   endButton.hidden = closed;
+  feedback.render(closed ? conv.id : null, settings?.feedback === true, conv.feedback_given === true);
   if (closed) {
     hideConfirm(false);
     typing.hide();
