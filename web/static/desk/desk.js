@@ -6,6 +6,7 @@
 // chat.mine and a chat.resume per open chat).
 
 import { Connection } from '../lib/parley.js';
+import { PageSession } from '../lib/session.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { Alerts } from './alerts.js';
 import { Chats } from './chats.js';
@@ -24,7 +25,6 @@ import { TeamActions } from './team-actions.js';
 import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
-const LOGIN = '/login?next=' + encodeURIComponent('/desk');
 const SYNC_KEY = 'sync';
 
 const whoami = byId('whoami');
@@ -78,7 +78,7 @@ const waiting = new Waiting({
   supervises: () => ['supervisor', 'admin'].includes(conn.hello?.principal.role ?? ''),
 });
 
-let leaving = false; // signing out: no more session checks or redirects
+const session = new PageSession(conn, '/desk');
 let syncGeneration = 0;
 
 conn.onstate = (state) => {
@@ -98,7 +98,7 @@ conn.onhello = (hello) => {
 // go to the sign-in page instead of retrying forever.
 conn.onclose = () => {
   chats.offline();
-  if (!leaving) void checkSession();
+  if (!session.leaving) void session.check();
 };
 
 // The server's bus may have lost events meant for this desk (offers, the
@@ -152,26 +152,12 @@ setInterval(() => {
   if (document.title !== title) document.title = title;
 }, 1000);
 
-signOut.addEventListener('click', async () => {
-  signOut.disabled = true;
-  leaving = true;
-  try {
-    const res = await fetch('/api/logout', { method: 'POST' });
-    if (!res.ok && res.status !== 401) throw new Error(`HTTP ${res.status}`);
-  } catch (err) {
-    notices.show(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
-    leaving = false;
-    signOut.disabled = false;
-    return;
-  }
-  conn.close();
-  location.assign('/login');
-});
+session.signOutWith(signOut, (message) => notices.show(message));
 
 start();
 
 async function start() {
-  if (!(await checkSession())) return;
+  if (!(await session.check())) return;
   try {
     await conn.connect();
   } catch (err) {
@@ -214,25 +200,4 @@ function sync(gen, attempt) {
       if (gen === syncGeneration && conn.ready) sync(gen, attempt + 1);
     }, backoff(attempt));
   });
-}
-
-/**
- * Asks whether we are still signed in; if not, leaves for the sign-in page.
- * @returns {Promise<boolean>} false when leaving
- */
-async function checkSession() {
-  try {
-    const res = await fetch('/api/me', { headers: { Accept: 'application/json' } });
-    if (res.status === 401) {
-      if (!leaving) {
-        leaving = true;
-        conn.close();
-        location.replace(LOGIN);
-      }
-      return false;
-    }
-  } catch {
-    // The server is unreachable; the connection says so and keeps trying.
-  }
-  return true;
 }

@@ -5,6 +5,7 @@
 // lives in its own module and is given a Ctx (types.js).
 
 import { Connection } from '../lib/parley.js';
+import { PageSession } from '../lib/session.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { errorText, STATE_TEXT } from '../lib/util.js';
 import { openChat, openFromHash } from './chat-pane.js';
@@ -14,7 +15,6 @@ import { renderFigures } from './figures.js';
 import { renderAgents, showAgent } from './agents.js';
 import { Lists } from './lists.js';
 
-const LOGIN = '/login?next=' + encodeURIComponent('/supervisor');
 const STAFF_ROLES = ['supervisor', 'admin'];
 
 const whoami = byId('whoami');
@@ -27,7 +27,7 @@ const tabs = {
 };
 
 const conn = new Connection({ client: 'supervisor/1' });
-let leaving = false;
+const session = new PageSession(conn, '/supervisor');
 let mounted = false;
 
 /** @type {import('./types.js').Ctx} */
@@ -107,7 +107,7 @@ conn.onhello = (hello) => {
 };
 
 conn.onclose = () => {
-  if (!leaving) void checkSession();
+  if (!session.leaving) void session.check();
 };
 
 for (const [name, tab] of Object.entries(tabs)) {
@@ -122,29 +122,15 @@ function show(name) {
   }
 }
 
-signOut.addEventListener('click', async () => {
-  signOut.disabled = true;
-  leaving = true;
-  try {
-    const res = await fetch('/api/logout', { method: 'POST' });
-    if (!res.ok && res.status !== 401) throw new Error(`HTTP ${res.status}`);
-  } catch (err) {
-    ctx.notices(`Could not sign out (${err instanceof Error ? err.message : err}). Try again.`);
-    leaving = false;
-    signOut.disabled = false;
-    return;
-  }
-  conn.close();
-  location.assign('/login');
-});
+session.signOutWith(signOut, (message) => ctx.notices(message));
 
 start();
 
 async function start() {
-  const me = await checkSession();
+  const me = await session.check();
   if (!me) return;
-  if (!STAFF_ROLES.includes(me.role)) {
-    leaving = true;
+  if (me.role && !STAFF_ROLES.includes(me.role)) {
+    session.leaving = true;
     tabs.live.view.replaceChildren(
       el('p', { class: 'sup-refused', role: 'alert' }, 'The supervisor console is for supervisors and admins. '),
       el('a', { href: '/desk' }, 'Go to the desk'),
@@ -156,26 +142,4 @@ async function start() {
   } catch (err) {
     if (conn.state === 'closed') ctx.notices(`Parley refused this console: ${errorText(err)}`);
   }
-}
-
-/**
- * Who is signed in; leaves for the sign-in page when nobody is.
- * @returns {Promise<{role: string} | null>} null when leaving
- */
-async function checkSession() {
-  try {
-    const res = await fetch('/api/me', { headers: { Accept: 'application/json' } });
-    if (res.status === 401) {
-      if (!leaving) {
-        leaving = true;
-        conn.close();
-        location.replace(LOGIN);
-      }
-      return null;
-    }
-    if (res.ok) return await res.json();
-  } catch {
-    // The server is unreachable; the connection says so and keeps trying.
-  }
-  return { role: ctx.me.role || 'supervisor' };
 }
