@@ -93,6 +93,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/login", page(sub, "login.html"))
 	e.GET("/desk", page(sub, "desk.html"))
 	e.GET("/supervisor", a.supervisorPage(page(sub, "supervisor.html")))
+	e.GET("/admin", a.adminPage(page(sub, "admin.html")))
 	e.GET("/external/conference", page(sub, "conference.html"))
 	e.GET("/external/conference/", page(sub, "conference.html"))
 	e.GET("/robots.txt", func(c echo.Context) error {
@@ -238,6 +239,26 @@ func (a *api) supervisorPage(serve echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			return err
 		case !p.Is(auth.RoleSupervisor, auth.RoleAdmin):
+			return c.Redirect(http.StatusFound, "/desk")
+		}
+		return serve(c)
+	}
+}
+
+// adminPage serves the admin console to admins only: a supervisor is
+// sent to the supervisor console, an agent to the desk, someone signed
+// out to sign in.
+func (a *api) adminPage(serve echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
+			return c.Redirect(http.StatusFound, "/login?next="+url.QueryEscape("/admin"))
+		case err != nil:
+			return err
+		case p.Is(auth.RoleSupervisor):
+			return c.Redirect(http.StatusFound, "/supervisor")
+		case !p.Is(auth.RoleAdmin):
 			return c.Redirect(http.StatusFound, "/desk")
 		}
 		return serve(c)

@@ -68,9 +68,49 @@ type Queue struct {
 	// (default DefaultChatTimeLimits).
 	ChatTimeLimits []int `json:"chat_time_limits"`
 
+	// Disabled takes the queue out of service: it keeps its history,
+	// nothing is routed, and the widget shows the offline state.
+	Disabled bool `json:"disabled"`
+	// TimeZone is the IANA zone of Hours and Holidays (default "UTC").
+	TimeZone string `json:"time_zone"`
+	// Hours are the opening hours per weekday; nil is always open.
+	Hours *Hours `json:"hours"`
+	// Holidays are dates on which the queue is closed all day.
+	Holidays []Holiday `json:"holidays"`
+	// OfflineMessage is what the widget says when the queue is closed
+	// (outside hours or disabled); UnavailableMessage when it is open but
+	// full (MaxWaiting) or a chat waited past MaxWaitSeconds.
+	OfflineMessage     string `json:"offline_message"`
+	UnavailableMessage string `json:"unavailable_message"`
+	// OfflineForm offers the customer a form (name, e-mail, message) when
+	// no chat can start; what they send is mailed to OfflineEmail (when
+	// set) and kept as an offline conversation.
+	OfflineForm  bool   `json:"offline_form"`
+	OfflineEmail string `json:"offline_email"`
+	// MaxWaiting is how many chats may wait at once (0: no limit);
+	// MaxWaitSeconds how long one may wait before it ends (0: no limit).
+	MaxWaiting     int `json:"max_waiting"`
+	MaxWaitSeconds int `json:"max_wait_seconds"`
+	// AutoFinishSeconds closes a chat whose customer left and did not
+	// come back within it (0: never).
+	AutoFinishSeconds int `json:"auto_finish_seconds"`
+	// MissedOffers is what missed offers do to the agent: MissedPause
+	// (default) pauses one who let MissesBeforePause expire in a row,
+	// MissedIgnore leaves them available.
+	MissedOffers string `json:"missed_offers"`
+	// VerifiedOnly refuses chats from customers whose identity the
+	// company's backend did not sign.
+	VerifiedOnly bool `json:"verified_only"`
+
 	// RRLast is, for round robin, the agent offered last (routing's).
 	RRLast *auth.UserID `json:"-"`
 }
+
+// What missed offers do (Queue.MissedOffers).
+const (
+	MissedPause  = "pause"
+	MissedIgnore = "ignore"
+)
 
 // Strategies of routing.
 const (
@@ -89,7 +129,15 @@ type PublicSettings struct {
 	ShowAgentName bool   `json:"show_agent_name"`
 	CustomerCalls bool   `json:"customer_calls"`
 	Feedback      bool   `json:"feedback"`
-	Fields        struct {
+	// Open is whether a chat can start now: enabled and within its hours
+	// (not whether an agent is free). OfflineMessage is shown when it is
+	// not, UnavailableMessage when a chat cannot start or wait longer.
+	Open               bool   `json:"open"`
+	OfflineMessage     string `json:"offline_message"`
+	UnavailableMessage string `json:"unavailable_message"`
+	OfflineForm        bool   `json:"offline_form"`
+	VerifiedOnly       bool   `json:"verified_only"`
+	Fields             struct {
 		Email string `json:"email"`
 		Extra struct {
 			Label string `json:"label"`
@@ -103,6 +151,9 @@ func (q Queue) Public() PublicSettings {
 	var p PublicSettings
 	p.Key, p.Name, p.Title, p.Color, p.ShowAgentName = q.Key, q.Name, q.Title, q.Color, q.ShowAgentName
 	p.CustomerCalls, p.Feedback = q.CustomerCalls, q.Feedback
+	p.Open = !q.Disabled
+	p.OfflineMessage, p.UnavailableMessage = q.OfflineMessage, q.UnavailableMessage
+	p.OfflineForm, p.VerifiedOnly = q.OfflineForm, q.VerifiedOnly
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

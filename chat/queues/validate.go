@@ -1,9 +1,11 @@
 package queues
 
 import (
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,7 +18,8 @@ var (
 func (q *Queue) validate() error {
 	if err := BadText("key", q.Key, "name", q.Name, "title", q.Title, "color", q.Color, "greeting", q.Greeting,
 		"agent_alias", q.AgentAlias, "email_mode", q.EmailMode, "extra_label", q.ExtraLabel, "extra_mode", q.ExtraMode,
-		"strategy", q.Strategy); err != nil {
+		"strategy", q.Strategy, "time_zone", q.TimeZone, "offline_message", q.OfflineMessage,
+		"unavailable_message", q.UnavailableMessage, "offline_email", q.OfflineEmail, "missed_offers", q.MissedOffers); err != nil {
 		return err
 	}
 	for _, list := range []struct {
@@ -91,6 +94,9 @@ func (q *Queue) validate() error {
 	if err := checkLimits(q.ChatTimeLimits); err != nil {
 		return err
 	}
+	if err := q.validateRules(); err != nil {
+		return err
+	}
 	for _, o := range q.AllowedOrigins {
 		if strings.Contains(o, "*") {
 			return Bad("allowed_origins: %q has a wildcard; list each web site's origin, such as https://www.example.com", o)
@@ -130,4 +136,81 @@ func checkLimits(limits []int) error {
 		}
 	}
 	return nil
+}
+
+// MaxMessage is the longest offline or unavailable message, in characters.
+const MaxMessage = 1000
+
+// validateRules checks the rules a queue enforces (hours, limits, the
+// offline messages) and fills their defaults.
+func (q *Queue) validateRules() error {
+	q.TimeZone = strings.TrimSpace(q.TimeZone)
+	if q.TimeZone == "" {
+		q.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(q.TimeZone); err != nil || q.TimeZone == "Local" {
+		return Bad("time_zone: %q is not a time zone such as Europe/Prague or UTC", q.TimeZone)
+	}
+	if q.Hours != nil {
+		if err := q.Hours.check(); err != nil {
+			return err
+		}
+	}
+	if len(q.Holidays) > 366 {
+		return Bad("holidays: at most 366")
+	}
+	seen := map[string]bool{}
+	for _, h := range q.Holidays {
+		if err := BadText("holidays", h.Name); err != nil {
+			return err
+		}
+		if _, err := time.Parse(time.DateOnly, h.Date); err != nil {
+			return Bad("holidays: %q is not a date such as 2026-12-24", h.Date)
+		}
+		if seen[h.Date] {
+			return Bad("holidays: %s is listed twice", h.Date)
+		}
+		seen[h.Date] = true
+		if utf8.RuneCountInString(h.Name) > 100 {
+			return Bad("holidays: a name is at most 100 characters")
+		}
+	}
+	if q.Holidays == nil {
+		q.Holidays = []Holiday{}
+	}
+	q.OfflineMessage, q.UnavailableMessage = strings.TrimSpace(q.OfflineMessage), strings.TrimSpace(q.UnavailableMessage)
+	if q.OfflineMessage == "" {
+		q.OfflineMessage = DefaultOfflineMessage
+	}
+	if q.UnavailableMessage == "" {
+		q.UnavailableMessage = DefaultUnavailableMessage
+	}
+	q.OfflineEmail = strings.TrimSpace(q.OfflineEmail)
+	switch {
+	case utf8.RuneCountInString(q.OfflineMessage) > MaxMessage:
+		return Bad("offline_message: at most %d characters", MaxMessage)
+	case utf8.RuneCountInString(q.UnavailableMessage) > MaxMessage:
+		return Bad("unavailable_message: at most %d characters", MaxMessage)
+	case q.OfflineEmail != "" && !plainAddress(q.OfflineEmail):
+		return Bad("offline_email: an e-mail address such as support@example.com")
+	case q.MaxWaiting < 0 || q.MaxWaiting > 100000:
+		return Bad("max_waiting: 0 (no limit) to 100000 chats")
+	case q.MaxWaitSeconds != 0 && (q.MaxWaitSeconds < 10 || q.MaxWaitSeconds > 86400):
+		return Bad("max_wait_seconds: 0 (no limit) or 10–86400")
+	case q.AutoFinishSeconds != 0 && (q.AutoFinishSeconds < 10 || q.AutoFinishSeconds > 86400):
+		return Bad("auto_finish_seconds: 0 (never) or 10–86400")
+	}
+	if q.MissedOffers == "" {
+		q.MissedOffers = MissedPause
+	}
+	if q.MissedOffers != MissedPause && q.MissedOffers != MissedIgnore {
+		return Bad("missed_offers: pause or ignore")
+	}
+	return nil
+}
+
+// plainAddress is whether s is one bare e-mail address (no display name).
+func plainAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
 }

@@ -7,7 +7,7 @@
 
 export class PageSession {
   /**
-   * @param {import('./parley.js').Connection} conn the page's connection, closed on leaving
+   * @param {import('./parley.js').Connection | null} conn the page's connection, closed on leaving (null for a page without one)
    * @param {string} path the page's own path, where the sign-in page sends the user back
    */
   constructor(conn, path) {
@@ -68,7 +68,7 @@ export class PageSession {
   leave(url, replace) {
     if (this.leaving && replace) return;
     this.leaving = true;
-    this.conn.close();
+    this.conn?.close();
     if (replace) location.replace(url);
     else location.assign(url);
   }

@@ -1,0 +1,10 @@
+// @ts-check
+// The admin console's outbox section: to be built (issue 17).
+
+/**
+ * @param {import('./types.js').Ctx} _ctx
+ * @param {HTMLElement} root
+ */
+export function mount(_ctx, root) {
+  root.textContent = 'Not built yet.';
+}
