@@ -5,7 +5,8 @@
 #   staff (staff messages) sits beside chat and rooms: under signaling,
 #   over auth, fault, store and bus only.
 #   auth, fault, store and bus sit under all of them; auth imports fault,
-#   and fault imports only store.
+#   and fault imports only store. mail (the e-mail outbox) imports only
+#   store; chat and chat/conversation write to it, cmd and web read it.
 #   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
 #   chat/routing ← chat, and chat/conversation ← chat/search ← chat.
 #
@@ -34,6 +35,7 @@ declare -A allowed=(
 	[sfu]=""
 	[bus]=""
 	[store]=""
+	[mail]="store"
 	[cluster]="store bus"
 	[fault]="store"
 	[auth]="fault store bus"
@@ -42,15 +44,15 @@ declare -A allowed=(
 	# what the chat packages' tests share; only tests import it
 	[chat/chattest]="chat/schema auth fault store"
 	[chat/queues]="auth fault store"
-	[chat/conversation]="chat/queues auth fault store bus"
+	[chat/conversation]="chat/queues auth fault store bus mail"
 	[chat/routing]="chat/conversation chat/queues auth fault store bus"
 	[chat/search]="chat/conversation chat/queues auth fault store"
-	[chat]="chat/routing chat/search chat/conversation chat/queues chat/schema auth fault store bus"
+	[chat]="chat/routing chat/search chat/conversation chat/queues chat/schema auth fault store bus mail"
 	[chat/floor]="chat chat/routing chat/queues auth fault store bus"
 	[rooms]="chat conference auth fault store bus cluster"
 	[staff]="auth fault store bus"
 	[signaling]="rooms chat chat/floor staff conference auth fault store bus"
-	[web]="chat conference auth fault store bus"
+	[web]="chat conference auth fault store bus mail"
 	# the rooms' WebRTC client: the SFU (its Signal) and the protocol's client
 	[rtcpeer]="sfu signaling"
 )

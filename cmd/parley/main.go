@@ -27,6 +27,7 @@ import (
 	"parley/chat/floor"
 	"parley/cluster"
 	"parley/conference"
+	"parley/mail"
 	"parley/rooms"
 	"parley/sfu"
 	"parley/signaling"
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations, mail.Migrations); err != nil {
 		return err
 	}
 	// This node's row among the deployment's nodes, renewed every second;
