@@ -1,0 +1,158 @@
+// The admin console's Queues tab, as an admin uses it: a new queue with a
+// new agent as its member, hours, a colour and a title, saved; a wrong
+// value shown at its field; the embed snippet copied into a company's
+// page, through which a customer chats with the new agent; the preview
+// matching the saved widget; the change log naming the admin.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { accept, done, newPerson, openDesk, say } from './people.mjs';
+
+/** @type {import('./harness.mjs').Server} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** the company's page: the snippet the admin copied, once there is one */
+let snippet = '';
+/** @type {import('node:http').Server} */
+let site;
+let siteOrigin = '';
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  site = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Shop</h1>\n${snippet}\n</body></html>`);
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const addr = site.address();
+  assert.ok(addr && typeof addr === 'object');
+  // Another origin than Parley's (127.0.0.1): localhost and its own port.
+  siteOrigin = `http://localhost:${addr.port}`;
+});
+
+after(async () => {
+  await Promise.all([browser?.close(), server?.stop(), new Promise((resolve) => site?.close(() => resolve(undefined)))]);
+});
+
+/**
+ * The header's colour and title of a widget frame.
+ * @param {import('playwright-core').FrameLocator} frame
+ */
+async function header(frame) {
+  const title = (await frame.locator('#parley-title').textContent())?.trim();
+  const color = await frame.locator('.header').evaluate((h) => getComputedStyle(h).backgroundColor);
+  return { title, color };
+}
+
+test('an admin sets up a queue in the console and a customer chats through its embed snippet', async () => {
+  await explain(server, async () => {
+    const admin = await newPerson(browser, server, { permissions: ['clipboard-read', 'clipboard-write'], viewport: { width: 1400, height: 900 } });
+    const agent = await newPerson(browser, server);
+    const customer = await newPerson(browser, server);
+    const page = admin.page;
+
+    // The admin signs in and creates an agent (the Accounts tab is another's).
+    assert.equal((await admin.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } })).status(), 200);
+    const created = await admin.context.request.post('/api/admin/users', {
+      data: { username: 'carol-q', name: 'Carol Queue', role: 'agent', password: 'demo' },
+    });
+    assert.equal(created.status(), 201, await created.text());
+
+    await page.goto('/admin#queues');
+    await page.getByRole('button', { name: 'New queue' }).click();
+    await waitForText(page.locator('#q-page-title'), 'New queue');
+    await page.getByLabel('Name', { exact: true }).fill('Support EU');
+    await page.getByLabel('Key', { exact: true }).fill('support-eu');
+    await page.getByLabel('Title', { exact: true }).fill('Talk to Support');
+    await page.getByLabel('Colour').fill('#aa3300');
+    await page.locator('#q-dirty').waitFor(); // "Unsaved changes"
+
+    // The preview follows the edits before anything is saved.
+    const preview = page.frameLocator('#q-preview');
+    await waitForText(preview.locator('#parley-title'), 'Talk to Support');
+    await page.waitForFunction(() => {
+      const f = /** @type {HTMLIFrameElement | null} */ (document.querySelector('#q-preview'));
+      const h = f?.contentDocument?.querySelector('.header');
+      return h && getComputedStyle(h).backgroundColor === 'rgb(170, 51, 0)';
+    });
+    await preview.locator('#parley-prechat').waitFor();
+
+    // The new agent, picked from the list.
+    await page.getByLabel('Search members').fill('Carol');
+    await page.getByRole('checkbox', { name: /Carol Queue/ }).check();
+
+    // Open every day, all day, in UTC: open now.
+    await page.getByLabel('Time zone').selectOption('UTC');
+    await page.getByLabel('Always open (no opening hours)').uncheck();
+    for (const day of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']) {
+      const from = page.getByLabel(`${day} from`, { exact: true });
+      if ((await from.count()) === 0) await page.getByRole('button', { name: `Add hours on ${day}` }).click();
+      await from.fill('00:00');
+      await page.getByLabel(`${day} to`, { exact: true }).fill('24:00');
+    }
+
+    // The company's site may embed it.
+    await page.getByRole('button', { name: 'Add allowed site' }).click();
+    await page.getByLabel('Allowed site 1', { exact: true }).fill(siteOrigin);
+
+    // A wrong value: the server's message at its field, which has the focus.
+    await page.getByLabel('Amber from, seconds').fill('600');
+    await page.getByLabel('Red from, seconds').fill('300');
+    await page.getByLabel('Over from, seconds (optional)').fill('');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('#q-chat_time_limits-error'), 'each longer than the one before');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'q-chat_time_limits', 'the field the message names has the focus');
+    await waitForText(page.locator('#q-status'), 'Not saved: chat_time_limits: each longer than the one before');
+    assert.equal(await page.locator('#q-chat_time_limits').getAttribute('aria-invalid'), 'true');
+
+    await page.getByLabel('Amber from, seconds').fill('300');
+    await page.getByLabel('Red from, seconds').fill('600');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('#q-status'), 'Saved');
+    await page.locator('#q-dirty').waitFor({ state: 'hidden' });
+    await page.locator('#q-chat_time_limits-error').waitFor({ state: 'hidden' });
+
+    // The embed snippet, copied.
+    const embed = page.getByRole('region', { name: 'Embed' });
+    await embed.getByRole('button', { name: 'Copy' }).click();
+    await waitForText(embed.getByRole('status'), 'Copied');
+    snippet = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(snippet, `<script src="${server.url}/widget.js" data-queue="support-eu" async></script>`);
+
+    // The new agent signs in; the customer chats on the company's page.
+    await openDesk(agent, 'carol-q');
+    await customer.page.goto(`${siteOrigin}/`);
+    const widget = customer.page.frameLocator('iframe[title="Chat"]');
+    await widget.getByRole('button', { name: 'Open chat' }).click();
+    await widget.getByLabel('Name').fill('Mia Shopper');
+    await widget.getByRole('button', { name: 'Start chat' }).click();
+    await widget.locator('#parley-transcript').waitFor();
+    await accept(agent.page, 'Mia Shopper');
+    await say(agent.page, 'Hello Mia, Carol here.');
+    await widget.locator('#parley-transcript .msg-agent .bubble', { hasText: 'Hello Mia, Carol here.' }).waitFor();
+
+    // The preview shows what the saved widget shows.
+    await page.getByLabel('Show', { exact: true }).selectOption('open');
+    const real = await header(widget);
+    assert.deepEqual(real, { title: 'Talk to Support', color: 'rgb(170, 51, 0)' });
+    assert.deepEqual(await header(preview), real, 'the preview matches the saved widget');
+
+    // One more change; the change log lists both saves with the admin's name.
+    await page.getByLabel('Title', { exact: true }).fill('Talk to Support EU');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('#q-status'), 'Saved');
+    const rows = page.locator('#q-changes tbody tr');
+    await waitForText(rows.first().locator('[data-field="title"]'), 'title: “Talk to Support” → “Talk to Support EU”');
+    assert.equal(await rows.count(), 2);
+    assert.equal((await rows.first().locator('.qc-who').textContent())?.trim(), 'Ada Admin');
+    const first = rows.nth(1);
+    await first.getByText('Created the queue', { exact: true }).waitFor();
+    await first.getByText('Members added: carol-q', { exact: true }).waitFor();
+    assert.equal((await first.locator('.qc-who').textContent())?.trim(), 'Ada Admin');
+
+    await done(admin, agent, customer);
+  });
+});
