@@ -53,6 +53,14 @@ test('an admin sets up a queue in the console and a customer chats through its e
     const agent = await newPerson(browser, server);
     const customer = await newPerson(browser, server);
     const page = admin.page;
+    // What the preview frame asks of the server: its page and files, never
+    // a queue's settings, a visitor token or a connection.
+    /** @type {string[]} */
+    const previewAsked = [];
+    page.on('request', (r) => {
+      if (r.frame().url().includes('/admin/widget-preview')) previewAsked.push(new URL(r.url()).pathname);
+    });
+    page.on('websocket', (ws) => previewAsked.push(`websocket ${ws.url()}`));
 
     // The admin signs in and creates an agent (the Accounts tab is another's).
     assert.equal((await admin.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } })).status(), 200);
@@ -152,6 +160,30 @@ test('an admin sets up a queue in the console and a customer chats through its e
     await first.getByText('Created the queue', { exact: true }).waitFor();
     await first.getByText('Members added: carol-q', { exact: true }).waitFor();
     assert.equal((await first.locator('.qc-who').textContent())?.trim(), 'Ada Admin');
+
+    // The offline state shows in the preview as the admin edits; leaving
+    // with the edit unsaved asks first, and leaving drops it.
+    await page.getByLabel('Show', { exact: true }).selectOption('now');
+    await page.getByRole('checkbox', { name: /Disabled: out of service/ }).check();
+    await waitForText(preview.locator('#parley-offline-message'), "We're away right now. Leave us a message and we'll get back to you.");
+    assert.equal(await preview.locator('#parley-prechat').isHidden(), true, 'no pre-chat form while closed');
+    await page.locator('#q-dirty').waitFor();
+    await page.getByRole('button', { name: '← All queues' }).click();
+    const ask = page.getByRole('dialog', { name: 'Unsaved changes' });
+    await ask.getByRole('button', { name: 'Stay' }).click();
+    await ask.waitFor({ state: 'hidden' });
+    assert.equal(await page.getByRole('checkbox', { name: /Disabled: out of service/ }).isChecked(), true, 'staying keeps the edit');
+    await page.getByRole('button', { name: '← All queues' }).click();
+    await ask.getByRole('button', { name: 'Leave without saving' }).click();
+    const listed = page.locator('#q-list tr[data-key="support-eu"]');
+    await waitForText(listed.locator('td').nth(0), 'Support EU');
+    await waitForText(listed.locator('td').nth(2), '1');
+    await waitForText(listed.locator('td').nth(3), 'Open');
+    await waitForText(listed.locator('td').nth(4), '—');
+
+    assert.ok(previewAsked.length > 0, 'the preview frame was seen loading');
+    assert.deepEqual(previewAsked.filter((p) => !p.startsWith('/static/') && p !== '/admin/widget-preview'), [],
+      'the preview asked for nothing but its page and files');
 
     await done(admin, agent, customer);
   });

@@ -164,6 +164,7 @@ async function backToList() {
   pageView.hidden = true;
   pageView.replaceChildren();
   listView.hidden = false;
+  renderList(); // with what this page saved, until the server's list comes
   await refresh();
 }
 
