@@ -67,3 +67,44 @@ func TestOnlyAdminsReadAQueuesChangeLog(t *testing.T) {
 		t.Errorf("an unknown queue: %d", code)
 	}
 }
+
+// The widget page in preview mode, which the Queues tab frames, is for
+// admins only, and only Parley's own pages may frame it.
+func TestTheWidgetPreviewIsForAdminsFramedByParleyOnly(t *testing.T) {
+	s := newChatServer(t, "")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct {
+		who   string
+		token string
+		want  int
+	}{
+		{"signed out", "", http.StatusFound},
+		{"customer", s.visitorToken(t, ""), http.StatusFound},
+		{"agent", s.login(t, "alice"), http.StatusFound},
+		{"supervisor", s.login(t, "sam"), http.StatusFound},
+		{"admin", s.login(t, "ada"), http.StatusOK},
+	} {
+		req, err := http.NewRequest("GET", s.base+"/admin/widget-preview", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: %d, want %d", c.who, resp.StatusCode, c.want)
+		}
+		if c.want == http.StatusOK {
+			csp := resp.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "frame-ancestors 'self' ") ||
+				resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+				t.Errorf("the preview's framing: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
+			}
+		}
+	}
+}
