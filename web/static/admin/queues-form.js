@@ -200,8 +200,11 @@ export class QueueForm {
     this.key.addEventListener('input', this.changed);
 
     const general = this.simple('general');
+    this.keyShown = el('code', { id: 'q-key-shown' });
     if (this.isNew) {
       general.splice(1, 0, this.wrap('key', 'Key', this.key, 'In the embed snippet; 3–64 of A–Z a–z 0–9 _ -. It cannot change later.'));
+    } else {
+      general.splice(1, 0, el('p', { class: 'qf-field' }, el('span', { class: 'qf-label' }, 'Key'), this.keyShown));
     }
 
     this.root = el(
@@ -317,6 +320,7 @@ export class QueueForm {
       else input.value = v === undefined || v === null ? '' : String(v);
     }
     this.key.value = q.key;
+    setText(this.keyShown, q.key);
     if (![...this.zone.options].some((o) => o.value === q.time_zone)) this.zone.append(el('option', { value: q.time_zone }, q.time_zone));
     this.zone.value = q.time_zone || 'UTC';
     this.hours.set(q.hours);
