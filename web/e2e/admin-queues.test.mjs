@@ -73,6 +73,10 @@ test('an admin sets up a queue in the console and a customer chats through its e
     await page.getByRole('button', { name: 'New queue' }).click();
     await waitForText(page.locator('#q-page-title'), 'New queue');
     await page.getByLabel('Name', { exact: true }).fill('Support EU');
+    // A new queue may not take an existing queue's key (a save would replace that queue).
+    await page.getByLabel('Key', { exact: true }).fill('demo');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('#q-key-error'), 'the queue “Sales” has this key');
     await page.getByLabel('Key', { exact: true }).fill('support-eu');
     await page.getByLabel('Title', { exact: true }).fill('Talk to Support');
     await page.getByLabel('Colour').fill('#aa3300');
@@ -118,6 +122,13 @@ test('an admin sets up a queue in the console and a customer chats through its e
 
     await page.getByLabel('Amber from, seconds').fill('300');
     await page.getByLabel('Red from, seconds').fill('600');
+    // Another: a span that ends before it starts, shown at the hours, on its day.
+    await page.getByLabel('Monday to', { exact: true }).fill('00:00');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('#q-hours-error'), 'mon: 00:00–00:00 ends before it starts');
+    await page.locator('#q-chat_time_limits-error').waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Monday from', 'Monday’s hours have the focus');
+    await page.getByLabel('Monday to', { exact: true }).fill('24:00');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await waitForText(page.locator('#q-status'), 'Saved');
     await page.locator('#q-dirty').waitFor({ state: 'hidden' });
@@ -150,10 +161,14 @@ test('an admin sets up a queue in the console and a customer chats through its e
 
     // One more change; the change log lists both saves with the admin's name.
     await page.getByLabel('Title', { exact: true }).fill('Talk to Support EU');
+    await page.getByRole('button', { name: 'Add status' }).click();
+    await page.getByLabel('Status 2', { exact: true }).fill('Follow-up');
+    await page.getByRole('button', { name: 'Move status 2 up' }).click();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await waitForText(page.locator('#q-status'), 'Saved');
     const rows = page.locator('#q-changes tbody tr');
     await waitForText(rows.first().locator('[data-field="title"]'), 'title: “Talk to Support” → “Talk to Support EU”');
+    await waitForText(rows.first().locator('[data-field="statuses"]'), 'statuses: “Resolved” → “Follow-up”, “Resolved”');
     assert.equal(await rows.count(), 2);
     assert.equal((await rows.first().locator('.qc-who').textContent())?.trim(), 'Ada Admin');
     const first = rows.nth(1);

@@ -275,8 +275,10 @@ class Editor {
   async save() {
     this.form.clearErrors();
     const q = this.form.value(this.saved);
-    if (this.isNew && !/^[A-Za-z0-9_-]{3,64}$/.test(q.key)) {
-      const message = 'key: 3–64 of A-Z a-z 0-9 _ -';
+    // PUT replaces a queue that has the key: a new one must not take an existing key.
+    const taken = this.isNew && queues.some((x) => x.key === q.key);
+    if (this.isNew && (taken || !/^[A-Za-z0-9_-]{3,64}$/.test(q.key))) {
+      const message = taken ? `key: the queue “${queues.find((x) => x.key === q.key)?.name}” has this key` : 'key: 3–64 of A-Z a-z 0-9 _ -';
       this.form.showError('key', message);
       setText(this.status, `Not saved: ${message}`);
       return;
