@@ -164,11 +164,15 @@ test('an admin sets up a queue in the console and a customer chats through its e
     await page.getByRole('button', { name: 'Add status' }).click();
     await page.getByLabel('Status 2', { exact: true }).fill('Follow-up');
     await page.getByRole('button', { name: 'Move status 2 up' }).click();
+    await page.getByRole('button', { name: 'Add holiday' }).click();
+    await page.getByLabel('Holiday 1 date').fill('2030-12-24');
+    await page.getByLabel('Holiday 1 name').fill('Christmas Eve');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await waitForText(page.locator('#q-status'), 'Saved');
     const rows = page.locator('#q-changes tbody tr');
     await waitForText(rows.first().locator('[data-field="title"]'), 'title: “Talk to Support” → “Talk to Support EU”');
     await waitForText(rows.first().locator('[data-field="statuses"]'), 'statuses: “Resolved” → “Follow-up”, “Resolved”');
+    await waitForText(rows.first().locator('[data-field="holidays"]'), 'holidays: (none) → 2030-12-24 Christmas Eve');
     assert.equal(await rows.count(), 2);
     assert.equal((await rows.first().locator('.qc-who').textContent())?.trim(), 'Ada Admin');
     const first = rows.nth(1);
