@@ -66,3 +66,9 @@ func (s *Service) queueChanged(ctx context.Context, id QueueID, removed []auth.U
 	s.conv.EndQueueAccess(ctx, id, removed)
 	s.router.Poke()
 }
+
+// QueueChanges is a page of queue key's change log, newest first, for
+// admins (queues.Store.Changes).
+func (s *Service) QueueChanges(ctx context.Context, p auth.Principal, key string, before int64, limit int) (queues.ChangePage, error) {
+	return s.queues.Changes(ctx, p, key, before, limit)
+}

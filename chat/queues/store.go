@@ -179,7 +179,11 @@ func (s *Store) Save(ctx context.Context, p auth.Principal, c QueueConfig) (Queu
 	q := c.Queue
 	var removed []auth.UserID
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
+		old, err := loadForSave(ctx, tx, q.Key) // the change log's "before"
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO queues (key, name, title, color, greeting, show_agent_name, agent_alias,
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
 			wait_alert_seconds, service_level_seconds, chat_time_limits, feedback, disabled, time_zone, hours, holidays,
 			offline_message, unavailable_message, offline_form, offline_email, max_waiting, max_wait_seconds,
@@ -225,7 +229,10 @@ func (s *Store) Save(ctx context.Context, p auth.Principal, c QueueConfig) (Queu
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO queue_members (queue_id, user_id) SELECT $1, unnest($2::bigint[])
 			ON CONFLICT DO NOTHING`, q.ID, ids)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordChange(ctx, tx, p, q.ID, old, QueueConfig{Queue: q, Members: c.Members})
 	})
 	var d detail
 	if errors.As(err, &d) {

@@ -35,6 +35,7 @@ import { WidgetRoom } from './room.js';
 import { FeedbackForm } from './feedback.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
+import { runPreview } from './preview.js';
 
 /**
  * @typedef {import('./api.js').Settings} Settings
@@ -154,6 +155,8 @@ main().catch((err) => {
 });
 
 async function main() {
+  // The admin console's preview: settings from the console, no connection (preview.js).
+  if (location.pathname === '/admin/widget-preview') return runPreview(applySettings);
   window.addEventListener('message', onParentMessage);
   wire();
   const loaded = await loadSettings(key);
