@@ -4,7 +4,8 @@
 // this test signs as the company's backend would (with the queue's secret,
 // read through the admin REST). A good token: the customer's form is
 // filled in and locked, and the agent sees the chat with the lock mark on
-// the customer's name and e-mail (and none on an anonymous customer's). A
+// the customer's name and e-mail (and none on an anonymous customer's),
+// and so does the supervisor in the console's chat pane. A
 // tampered token, an expired one, and no token on a verified-only queue:
 // the widget shows the refusal, and no chat starts.
 
@@ -160,6 +161,7 @@ describe('verified identity', () => {
       assert.equal(await other.getByRole('img', { name: 'verified' }).count(), 0, 'no lock on an anonymous customer');
 
       await accept(desk, 'Vera Verified');
+      const veraId = Number(await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]').getAttribute('data-conversation'));
       await desk.locator('#chat-name').getByRole('img', { name: 'verified' }).waitFor();
       await desk.locator('#chat-email').getByRole('img', { name: 'verified' }).waitFor();
       await waitForText(desk.locator('#chat-email'), 'vera@example.com');
@@ -169,8 +171,19 @@ describe('verified identity', () => {
       await waitForText(desk.locator('#chat-email'), 'nora@example.com');
       assert.equal(await desk.locator('.chat-header').getByRole('img', { name: 'verified' }).count(), 0,
         'the anonymous customer\'s header has no lock');
-      assert.deepEqual([...alice.errors, ...vera.errors, ...nora.errors].map(String), []);
-      await Promise.all([alice.context.close(), vera.context.close(), nora.context.close()]);
+
+      // The supervisor's chat pane says what was verified, with the lock.
+      const sam = await newPerson(browser, server);
+      const signedIn = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
+      assert.equal(signedIn.status(), 200, 'sam signs in');
+      await sam.page.goto('/supervisor');
+      await sam.page.locator(`#lists .sup-chip[data-conversation-id="${veraId}"]`).click();
+      const fact = sam.page.locator('#chat-pane [data-fact="identity"]');
+      await waitForText(fact, 'Verified: id c-1042, name, e-mail');
+      await fact.getByRole('img', { name: 'verified' }).waitFor();
+
+      assert.deepEqual([...alice.errors, ...vera.errors, ...nora.errors, ...sam.errors].map(String), []);
+      await Promise.all([alice.context.close(), vera.context.close(), nora.context.close(), sam.context.close()]);
     }));
 
   for (const c of [
