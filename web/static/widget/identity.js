@@ -86,6 +86,8 @@ export class Identity {
       this.locked.add(field);
     }
     if (this.locked.size === 0) return;
+    // The site says who the customer is: "Not you? Clear" does not apply.
+    prechat.returning.hidden = true;
     setText(this.note, `You’re signed in${c.name ? ` as ${c.name}` : ''}: your details come from your account.`);
     prechat.intro.after(this.note);
   }
