@@ -186,6 +186,27 @@ describe('verified identity', () => {
       await Promise.all([alice.context.close(), vera.context.close(), nora.context.close(), sam.context.close()]);
     }));
 
+  test('a customer who signs in without a page load is handed over when the page sets data-identity', () =>
+    explain(server, async () => {
+      const p = await visit(sitePage('/later', KEY));
+      const name = p.widget.getByLabel('Name');
+      assert.equal(await name.getAttribute('readonly'), null, 'anonymous: the name is the customer\'s to type');
+      const token = identityToken(KEY, { id: 'c-77', name: 'Lena Later' });
+      await p.page.evaluate((t) => {
+        const tag = /** @type {HTMLScriptElement} */ (document.querySelector('script[data-queue]'));
+        tag.dataset.identity = t;
+      }, token);
+      await waitForValue(name, 'Lena Later');
+      assert.equal(await name.getAttribute('readonly'), '', 'the signed name is read-only');
+      assert.equal(await p.widget.getByLabel('E-mail').getAttribute('readonly'), null, 'the e-mail was not signed');
+      // Signed out again: the form is the customer's once more.
+      await p.page.evaluate(() => document.querySelector('script[data-queue]')?.removeAttribute('data-identity'));
+      await waitForValue(name, '');
+      assert.equal(await name.getAttribute('readonly'), null);
+      assert.deepEqual(p.errors.map(String), []);
+      await p.context.close();
+    }));
+
   for (const c of [
     {
       name: 'a tampered attribute is refused',
