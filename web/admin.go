@@ -20,6 +20,7 @@ func (a *api) adminRoutes(e *echo.Echo) {
 	g.PUT("/users/:id/queues", a.supervise)
 	g.GET("/queues", a.listQueues)
 	g.PUT("/queues/:key", a.saveQueue)
+	a.identityRoutes(g)
 }
 
 func principal(c echo.Context) auth.Principal { return c.Get("principal").(auth.Principal) }

@@ -21,7 +21,8 @@ const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_
 	coalesce((SELECT json_agg(json_build_object('id', ca.user_id, 'name', au.display_name)
 		ORDER BY ca.user_id IS DISTINCT FROM c.agent_id, ca.joined_at, ca.user_id)
 		FROM conversation_agents ca JOIN users au ON au.id = ca.user_id WHERE ca.conversation_id = c.id), '[]'),
-	c.feedback_rating IS NOT NULL`
+	c.feedback_rating IS NOT NULL,
+	c.verified_id, c.verified_name, c.verified_email`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
 // q and its lead agent u (the set of agents is a subquery of Columns).
@@ -32,10 +33,14 @@ const From = ` FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN
 func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 	var c Conversation
 	var agentName string
+	var verifiedID *string
+	var verifiedName, verifiedEmail bool
 	err := row.Scan(append([]any{&c.ID, &c.Queue.ID, &c.Queue.Name, &c.State, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
 		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq, &c.originQueue,
-		&c.Agents, &c.FeedbackGiven}, extra...)...)
+		&c.Agents, &c.FeedbackGiven,
+		&verifiedID, &verifiedName, &verifiedEmail}, extra...)...)
+	c.scanVerified(verifiedID, verifiedName, verifiedEmail)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, queues.ErrNotFound
 	}
@@ -81,6 +86,9 @@ type StartInput struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
 	Extra string `json:"extra"`
+	// Identity is the company's signed token of who the customer is
+	// (identity.go); its name and e-mail replace Name and Email.
+	Identity string `json:"identity"`
 }
 
 func (in *StartInput) validate(q queues.Queue) error {
@@ -127,6 +135,10 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	} else if len(open) > 0 {
 		return s.Resume(ctx, p, open[0].ID, 0)
 	}
+	v, err := s.identify(ctx, q, &in)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
 	if err := in.validate(q); err != nil {
 		return Conversation{}, nil, err
 	}
@@ -135,6 +147,9 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state)
 			VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
+			return err
+		}
+		if err := v.save(ctx, tx, id); err != nil {
 			return err
 		}
 		ev = Event{ConversationID: id, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}

@@ -179,6 +179,7 @@ func customerView(q queues.Queue, ev Event) Event {
 // customerConversation is a conversation as its customer sees it.
 func customerConversation(q queues.Queue, c Conversation) Conversation {
 	c.Customer.Online = nil
+	c.Customer.ExternalID, c.Customer.Verified = "", nil // staff only
 	c.CloseStatus = nil
 	c.WrapUpDue = false
 	c.WaitAlertAt = nil

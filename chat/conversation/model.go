@@ -71,6 +71,11 @@ type Customer struct {
 	Email  string `json:"email"`
 	Extra  string `json:"extra"`
 	Online *bool  `json:"online,omitempty"` // staff view only
+	// ExternalID and Verified (staff only, identity.go): the customer's id
+	// in the company's systems and which attributes its backend signed;
+	// absent when nothing was.
+	ExternalID string    `json:"external_id,omitempty"`
+	Verified   *Verified `json:"verified,omitempty"`
 }
 
 // AgentRef is the agent of a conversation.

@@ -10,6 +10,13 @@
 // (larger while a video call is on); it
 // tells the frame how it is laid out ({parley: 'widget', layout}).
 //
+// A signed-in customer's identity (docs/protocol.md, "Verified identity"):
+// data-identity="TOKEN" on the tag, signed by the company's backend. It
+// goes to the frame with every layout message, addressed to Parley's
+// origin only ({parley: 'widget', layout, identity}), never in the frame's
+// URL (URLs land in logs); "" when the tag has none. Changing the
+// attribute later hands the new token over.
+//
 // A classic script, no globals, no inline styles (styles are set through
 // the CSSOM, which a strict CSP allows), idempotent when included twice.
 (function () {
@@ -104,7 +111,8 @@
         set('width', size.width + 'px');
         set('height', size.height + 'px');
       }
-      frame.contentWindow?.postMessage({ parley: 'widget', layout: full ? 'full' : 'float' }, origin);
+      const identity = (script?.dataset.identity ?? '').trim();
+      frame.contentWindow?.postMessage({ parley: 'widget', layout: full ? 'full' : 'float', identity }, origin);
     }
 
     window.addEventListener('message', (event) => {
@@ -117,6 +125,7 @@
       layout();
     });
     narrow.addEventListener('change', layout);
+    if (script) new MutationObserver(layout).observe(script, { attributes: true, attributeFilter: ['data-identity'] });
     frame.addEventListener('load', layout);
 
     layout();

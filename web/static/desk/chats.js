@@ -12,6 +12,7 @@ import { ComposeLimit } from '../lib/compose-limit.js';
 import { PrivateToggle } from './private.js';
 import { errorText, storageOf } from '../lib/util.js';
 import { followPositions } from '../lib/position.js';
+import { markVerified } from './identity.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -348,6 +349,7 @@ export class Chats {
     this.email.hidden = !c.customer.email;
     setText(this.extra, c.customer.extra);
     this.extra.hidden = !c.customer.extra;
+    markVerified(c, this.name, this.email);
     this.olderButton.hidden = !s.history.more;
     this.olderButton.disabled = s.history.loading;
     setText(this.olderButton, s.history.loading ? 'Loading…' : 'Load older messages');

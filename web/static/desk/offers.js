@@ -14,6 +14,7 @@
 import { el, setText } from '../lib/dom.js';
 import { duration, errorText, isDisconnected, storageOf } from '../lib/util.js';
 import { renderEvent, group } from './render.js';
+import { markOffer } from './identity.js';
 
 /**
  * @typedef {import('../lib/types.js').Offer & {kind?: 'route' | 'invite' | 'transfer' | string, by?: {id: number, name: string}}} Offer
@@ -165,6 +166,7 @@ export class Offers {
       preview,
       el('div', { class: 'offer-buttons' }, reject, accept),
     );
+    markOffer(node, c);
     /** @type {Card} */
     const card = { offer, node, waited, since, left, bar, accept, reject, total };
     accept.addEventListener('click', () => void this.accept(card));

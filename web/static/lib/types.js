@@ -9,6 +9,8 @@
  * @property {string} email
  * @property {string} extra
  * @property {boolean} [online] staff only
+ * @property {string} [external_id] staff only: the customer's id in the company's systems, when signed
+ * @property {{id: boolean, name: boolean, email: boolean}} [verified] staff only: which attributes the company's backend signed
  *
  * @typedef {object} Conversation
  * @property {number} id

@@ -23,6 +23,7 @@ import { group, renderEvent } from '../desk/render.js';
 import { CommentBox } from '../desk/comments.js';
 import { watchChatRoom } from './monitor.js';
 import { assignChat } from './assign.js';
+import { verifiedFact } from '../desk/identity.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[]}} Conversation
@@ -306,6 +307,7 @@ class Spy {
     if (c.closed_at) rows.push(['Closed', when(c.closed_at), 'closed']);
     this.facts.replaceChildren(
       ...rows.flatMap(([label, value, key]) => [el('dt', {}, label), el('dd', { 'data-fact': key }, value)]),
+      ...(verifiedFact(c) ?? []),
     );
     this.renderWatch();
   }

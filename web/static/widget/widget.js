@@ -36,6 +36,7 @@ import { FeedbackForm } from './feedback.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { runPreview } from './preview.js';
+import { Identity } from './identity.js';
 
 /**
  * @typedef {import('./api.js').Settings} Settings
@@ -94,6 +95,8 @@ prechat.onforget = () => {
   local.remove(SEEN_KEY);
   reconnect();
 };
+const identity = new Identity(); // the page's signed identity (identity.js)
+identity.onchange = () => (prechat.hidden ? undefined : identity.prefill(prechat));
 const transcript = new Transcript(byId('parley-transcript'));
 /** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
 const delivery = new Delivery({
@@ -341,11 +344,11 @@ async function startChat(e) {
   /** @type {WithEvents} */
   let answer;
   try {
-    answer = await c.request('chat.start', values);
+    answer = await c.request('chat.start', identity.startData(values));
   } catch (err) {
     if (gen === syncGeneration) held = null;
     prechat.busy(false);
-    prechat.failed(err);
+    if (!identity.refused(err, prechat)) prechat.failed(err);
     return;
   }
   prechat.busy(false);
@@ -406,6 +409,7 @@ function showForm() {
   setText(subtitle, settings?.name ?? '');
   prechat.busy(false);
   prechat.prefill();
+  identity.prefill(prechat);
   if (isOpen) prechat.focus();
 }
 
@@ -758,6 +762,7 @@ function setUnread(n) {
  */
 function onParentMessage(e) {
   if (window.parent === window || e.source !== window.parent) return;
+  identity.fromParent(e.data);
   const layout = e.data?.parley === 'widget' ? e.data.layout : undefined;
   if (layout === 'full' || layout === 'float') document.documentElement.dataset.layout = layout;
 }
