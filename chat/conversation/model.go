@@ -132,10 +132,7 @@ type Event struct {
 	Target         *Target   `json:"target,omitempty"`
 	Mentions       []Mention `json:"mentions,omitempty"` // a comment's (comments.go)
 	Rating         int       `json:"rating,omitempty"`   // a feedback's, 1–5 (feedback.go)
-	// Reason is why the system ended the chat (a closed event by
-	// author kind system): ReasonMaxWait, ReasonQueueClosed or
-	// ReasonAutoFinish (system_close.go).
-	Reason string `json:"reason,omitempty"`
+	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat (system_close.go)
 	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
