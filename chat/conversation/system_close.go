@@ -68,13 +68,13 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 			return err
 		}
 		waits := c.State == StateQueued || c.State == StateOffered
-		text, status := "", ""
+		text, status, limit := "", "", 0
 		switch reason {
 		case ReasonMaxWait:
 			if !waits || q.MaxWaitSeconds == 0 || now.Sub(c.QueuedAt) < time.Duration(q.MaxWaitSeconds)*time.Second {
 				return nil
 			}
-			text = orDefault(q.UnavailableMessage, queues.DefaultUnavailableMessage)
+			text, limit = orDefault(q.UnavailableMessage, queues.DefaultUnavailableMessage), q.MaxWaitSeconds
 		case ReasonQueueClosed:
 			if !waits || q.MaxWaitSeconds != 0 || q.OpenAt(now) {
 				return nil
@@ -91,7 +91,7 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 				_, err := tx.Exec(ctx, `UPDATE conversations SET customer_left_at = NULL WHERE id = $1`, id)
 				return err
 			}
-			status = StatusCustomerLeft
+			status, limit = StatusCustomerLeft, q.AutoFinishSeconds
 		default:
 			return queues.Bad("reason: %q is not a reason the system ends a chat", reason)
 		}
@@ -104,7 +104,8 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 			close_status = nullif($2, ''), wrap_up_due = $3, customer_left_at = NULL WHERE id = $1`, id, status, due); err != nil {
 			return err
 		}
-		ev = Event{ConversationID: id, Kind: KindClosed, Author: Author{Kind: "system"}, Status: status, Reason: reason, Text: text}
+		ev = Event{ConversationID: id, Kind: KindClosed, Author: Author{Kind: "system"}, Status: status, Reason: reason,
+			Text: text, LimitSeconds: limit}
 		ended = true
 		return Append(ctx, tx, &ev)
 	})

@@ -81,7 +81,8 @@ func TestTheSystemEndsAChatOnlyWhenItsRuleHolds(t *testing.T) {
 		t.Errorf("the row is %+v", r)
 	}
 	ev := f.lastEvent(t, waits)
-	if ev.Kind != KindClosed || ev.Author.Kind != "system" || ev.Reason != ReasonMaxWait || ev.Text != "All busy, sorry" || ev.Private {
+	if ev.Kind != KindClosed || ev.Author.Kind != "system" || ev.Reason != ReasonMaxWait || ev.Text != "All busy, sorry" ||
+		ev.LimitSeconds != 60 || ev.Private {
 		t.Errorf("the closed event is %+v", ev)
 	}
 	if ended, err := f.svc.SystemClose(ctx, waits, ReasonMaxWait); err != nil || ended {
@@ -155,7 +156,7 @@ func TestTheSystemEndsAChatOnlyWhenItsRuleHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := evs[len(evs)-1]
-	if last.Kind != KindClosed || last.Reason != ReasonAutoFinish || last.Status != "" || last.Author.Kind != "system" {
+	if last.Kind != KindClosed || last.Reason != ReasonAutoFinish || last.Status != "" || last.Author.Kind != "system" || last.LimitSeconds != 30 {
 		t.Errorf("the customer sees %+v", last)
 	}
 	// The agent wraps it up as after the customer's own end.

@@ -15,9 +15,11 @@ CREATE INDEX conversations_customer_left ON conversations (customer_left_at)
     WHERE customer_left_at IS NOT NULL AND state <> 'closed';
 
 -- Why the system ended a chat ('max_wait', 'queue_closed', 'auto_finish'),
--- on its closed event; NULL on every other event.
-ALTER TABLE conversation_events ADD COLUMN reason text
-    CHECK (reason IN ('max_wait', 'queue_closed', 'auto_finish'));
+-- on its closed event, and the rule's limit then (max_wait_seconds or
+-- auto_finish_seconds), which the desk says; NULL on every other event.
+ALTER TABLE conversation_events
+    ADD COLUMN reason text CHECK (reason IN ('max_wait', 'queue_closed', 'auto_finish')),
+    ADD COLUMN limit_seconds integer;
 
 -- The waiting chats by queue and age (max wait, hours' end) are
 -- conversations_waiting (queue_id, queued_at) of 0001.
