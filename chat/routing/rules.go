@@ -91,8 +91,8 @@ func (s *Router) endClosedQueues(ctx context.Context) error {
 // customer's connection stopped). Presence clears a mark when the customer
 // comes back, and SystemClose clears a stale one.
 func (s *Router) markCustomersGone(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT c.id, c.visitor FROM conversations c JOIN queues q ON q.id = c.queue_id
-		WHERE c.state <> 'closed' AND q.auto_finish_seconds > 0 AND c.customer_left_at IS NULL`)
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.visitor FROM queues q JOIN conversations c ON c.queue_id = q.id
+		WHERE q.auto_finish_seconds > 0 AND c.state <> 'closed' AND c.customer_left_at IS NULL`)
 	if err != nil {
 		return err
 	}

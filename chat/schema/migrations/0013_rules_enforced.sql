@@ -13,6 +13,9 @@ ALTER TABLE conversations ADD CONSTRAINT conversations_closed_by_check
 ALTER TABLE conversations ADD COLUMN customer_left_at timestamptz;
 CREATE INDEX conversations_customer_left ON conversations (customer_left_at)
     WHERE customer_left_at IS NOT NULL AND state <> 'closed';
+-- The open chats of a queue (auto finish marks those whose customer is not
+-- connected): the history's closed chats are not read.
+CREATE INDEX conversations_open ON conversations (queue_id) WHERE state <> 'closed';
 
 -- Why the system ended a chat ('max_wait', 'queue_closed', 'auto_finish'),
 -- on its closed event, and the rule's limit then (max_wait_seconds or
