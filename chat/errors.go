@@ -10,4 +10,7 @@ var (
 	ErrConflict  = queues.ErrConflict
 	ErrBadInput  = queues.ErrBadInput
 	ErrTooLong   = queues.ErrTooLong
+
+	ErrQueueClosed = queues.ErrQueueClosed
+	ErrQueueFull   = queues.ErrQueueFull
 )

@@ -71,6 +71,7 @@ func TestEverySentinelHasACodeOfTheTable(t *testing.T) {
 	for _, s := range []*fault.Error{
 		auth.ErrInvalidCredentials, auth.ErrUnauthenticated, auth.ErrForbidden, auth.ErrBadInput, auth.ErrExists, auth.ErrRateLimited,
 		chat.ErrNotFound, chat.ErrForbidden, chat.ErrConflict, chat.ErrBadInput, chat.ErrTooLong,
+		chat.ErrQueueClosed, chat.ErrQueueFull,
 		conference.ErrNotFound, conference.ErrEnded, conference.ErrForbidden, conference.ErrBadInput,
 	} {
 		if _, ok := fault.Lookup(s.Code()); !ok {

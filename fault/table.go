@@ -27,6 +27,10 @@ const (
 	TooManyConnections = "too_many_connections"
 	Unavailable        = "unavailable"
 	Internal           = "internal"
+	// QueueClosed and QueueFull refuse chat.start: the queue is disabled
+	// or outside its hours, or has as many chats waiting as it allows.
+	QueueClosed = "queue_closed"
+	QueueFull   = "queue_full"
 )
 
 // Socket is what a code is on the websocket.
@@ -70,6 +74,8 @@ var rules = map[string]Rule{
 	TooManyConnections: {http.StatusTooManyRequests, BeforeUpgrade},
 	Unavailable:        {http.StatusServiceUnavailable, Stays},
 	Internal:           {http.StatusInternalServerError, Stays},
+	QueueClosed:        {http.StatusConflict, Stays},
+	QueueFull:          {http.StatusConflict, Stays},
 }
 
 // Lookup is the rule of code; ok is false for a code not in the table.

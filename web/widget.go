@@ -106,7 +106,9 @@ func (w *widget) settings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, q.Public())
+	pub := q.Public()
+	pub.Open = q.OpenAt(time.Now()) // enabled and within its hours now (chat/queues/schedule.go)
+	return c.JSON(http.StatusOK, pub)
 }
 
 // visitor issues the widget's token. A still-valid token of the same queue

@@ -64,12 +64,7 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 			wrapUp = true
 			return wrapUpTx(ctx, tx, p, c, status, &ev)
 		}
-		rows, err := tx.Query(ctx, `UPDATE offers SET state = 'withdrawn', ended_at = now()
-			WHERE conversation_id = $1 AND state = 'pending' RETURNING user_id`, id)
-		if err != nil {
-			return err
-		}
-		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[auth.UserID]); err != nil {
+		if withdrawn, err = withdrawOffersTx(ctx, tx, id); err != nil {
 			return err
 		}
 		// Only a chat an agent is working on needs wrapping up.
@@ -93,23 +88,12 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 		s.afterLeave(ctx, p, q, ev)
 		return nil
 	}
-	s.Publish(q, ev)
 	if wrapUp {
+		s.Publish(q, ev)
 		s.hooks.WrappedUp(*c.agentID) // the agent has room again
 		return nil
 	}
-	s.EndAccess(ctx, id, withdrawn, "closed")
-	for _, u := range withdrawn {
-		s.PublishTo(auth.Principal{Kind: auth.KindUser, UserID: u}.Key(), "chat.offer_ended",
-			map[string]any{"conversation_id": id, "reason": "closed"})
-	}
-	if c.State == StateQueued || c.State == StateOffered {
-		s.PublishSubject(WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
-	}
-	s.hooks.Closed(id)
-	if s.closed != nil {
-		go s.closed(id) // not under the conversation's lock: it writes to it
-	}
+	s.tellClosed(ctx, q, c, ev, withdrawn)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -135,6 +136,9 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	} else if len(open) > 0 {
 		return s.Resume(ctx, p, open[0].ID, 0)
 	}
+	if err := admit(q, time.Now()); err != nil { // the queue's rules (admit.go)
+		return Conversation{}, nil, err
+	}
 	v, err := s.identify(ctx, q, &in)
 	if err != nil {
 		return Conversation{}, nil, err
@@ -145,6 +149,9 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	var id ID
 	var ev Event
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := admitWaitingTx(ctx, tx, q); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state)
 			VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
 			return err

@@ -137,6 +137,8 @@ type Event struct {
 	Target         *Target   `json:"target,omitempty"`
 	Mentions       []Mention `json:"mentions,omitempty"` // a comment's (comments.go)
 	Rating         int       `json:"rating,omitempty"`   // a feedback's, 1–5 (feedback.go)
+	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat, LimitSeconds by what limit (system_close.go)
+	LimitSeconds   int       `json:"limit_seconds,omitempty"`
 	Time           time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with

@@ -72,10 +72,12 @@ func (p *LocalPresence) Watch(f func(key string, online bool)) {
 
 // CustomerPresence tells the agents of the open conversations of the
 // visitor with subject (its principal's Subject, which is the visitor's
-// own; its key names no queue) that it came (online) or went.
+// own; its key names no queue) that it came (online) or went, and
+// records on them when it went (customer_left_at: auto finish).
 func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	s.markCustomerLeft(ctx, subject, online) // auto finish (system_close.go)
 	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state <> 'closed' ORDER BY id`, subject)
 	if err != nil {
 		s.log.Warn("presence: open conversations", "err", err)

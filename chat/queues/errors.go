@@ -15,6 +15,10 @@ var (
 	ErrConflict  = fault.New(fault.Conflict, "not possible in the current state")
 	ErrBadInput  = fault.New(fault.BadRequest, "bad input")
 	ErrTooLong   = fault.New(fault.TooLong, "the text is longer than the limit")
+	// ErrQueueClosed and ErrQueueFull refuse a chat.start; each refusal
+	// carries the queue's own message (Detail).
+	ErrQueueClosed = fault.New(fault.QueueClosed, DefaultOfflineMessage)
+	ErrQueueFull   = fault.New(fault.QueueFull, DefaultUnavailableMessage)
 )
 
 // detail is a sentinel with a message of its own: a fault.Detail that the

@@ -21,13 +21,17 @@ import (
 func (s *Router) routeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.Tick)
 	defer t.Stop()
-	var alerted time.Time
+	var alerted, enforced time.Time
 	for {
 		s.step(ctx, "expire offers", s.expireOffers)
 		s.step(ctx, "route", s.routeAll)
 		if time.Since(alerted) >= waitAlertEvery {
 			alerted = time.Now()
 			s.step(ctx, "wait alerts", s.alertWaiting)
+		}
+		if time.Since(enforced) >= rulesEvery {
+			enforced = time.Now()
+			s.step(ctx, "queue rules", s.enforceRules) // rules.go
 		}
 		select {
 		case <-ctx.Done():
@@ -110,6 +114,9 @@ func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 	q, err := s.queue(ctx, qid)
 	if err != nil {
 		return err
+	}
+	if q.Disabled {
+		return nil // out of service: nothing is routed (rules.go ends its waiting chats)
 	}
 	members, err := s.routable(ctx, qid)
 	if err != nil {

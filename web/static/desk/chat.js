@@ -290,10 +290,10 @@ export class ChatSession {
         this.conv = {
           ...this.conv,
           state: 'closed',
-          closed_by: ev.author.kind === 'customer' ? 'customer' : 'agent',
+          closed_by: ev.author.kind === 'customer' || ev.author.kind === 'system' ? ev.author.kind : 'agent',
           close_status: ev.status ?? null,
-          // The customer left a chat the agent had: a status is still owed.
-          wrap_up_due: ev.author.kind === 'customer' && (this.conv.state === 'active' || this.conv.wrap_up_due === true),
+          // The customer left a chat the agent had (or the system ended it): a status is still owed.
+          wrap_up_due: ev.author.kind !== 'agent' && (this.conv.state === 'active' || this.conv.wrap_up_due === true),
         };
         this.typingShown('');
         this.failOutbox('Not delivered: the chat has ended.');

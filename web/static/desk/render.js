@@ -64,7 +64,9 @@ export function renderEvent(ev, conv) {
       line =
         ev.author?.kind === 'customer'
           ? [`${who} ended the chat`, false]
-          : [ev.status ? `${who} closed the chat — ${ev.status}` : `${who} closed the chat`, false];
+          : ev.author?.kind === 'system'
+            ? [systemCloseText(ev), false]
+            : [ev.status ? `${who} closed the chat — ${ev.status}` : `${who} closed the chat`, false];
       break;
     case 'wrapped_up':
       line = [ev.status ? `${who} wrapped up the chat — ${ev.status}` : `${who} wrapped up the chat`, true];
@@ -201,7 +203,10 @@ export function group(node) {
  */
 export function renderEarlier(entry) {
   const c = entry.conversation;
-  const status = c.state !== 'closed' ? 'Open' : c.close_status || (c.closed_by === 'customer' ? 'Ended by the customer' : 'Closed');
+  const status =
+    c.state !== 'closed'
+      ? 'Open'
+      : c.close_status || (c.closed_by === 'customer' ? 'Ended by the customer' : c.closed_by === 'system' ? 'Ended by the system' : 'Closed');
   const section = el(
     'section',
     { class: 'earlier', 'data-conversation': c.id, 'aria-label': `Earlier conversation of ${day(c.queued_at)}` },
@@ -225,4 +230,35 @@ export function failed(node, why) {
   node.classList.add('failed');
   const state = node.querySelector('.msg-state') ?? node.appendChild(el('span', { class: 'msg-state' }));
   setText(state, why);
+}
+
+/**
+ * A chat the queue's rules ended (docs/protocol.md, the closed event's
+ * reason), as agents read it: "Ended by the system: the customer waited
+ * longer than 2 minutes".
+ * @param {ChatEvent} ev a closed event by the system
+ */
+export function systemCloseText(ev) {
+  const limit = ev.limit_seconds ?? 0;
+  switch (ev.reason) {
+    case 'max_wait':
+      return `Ended by the system: the customer waited longer than ${limitText(limit)}`;
+    case 'queue_closed':
+      return 'Ended by the system: the queue closed';
+    case 'auto_finish':
+      return `Ended by the system: the customer left and did not come back within ${limit} s`;
+    default:
+      return 'Ended by the system';
+  }
+}
+
+/**
+ * A rule's limit in words: "45 seconds", "2 minutes", "1 min 30 s".
+ * @param {number} s seconds
+ */
+function limitText(s) {
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (s % 60 !== 0) return `${m} min ${s % 60} s`;
+  return m === 1 ? '1 minute' : `${m} minutes`;
 }

@@ -21,7 +21,7 @@
  * @property {string} queued_at
  * @property {string | null} accepted_at
  * @property {string | null} closed_at
- * @property {string | null} closed_by customer or agent
+ * @property {string | null} closed_by customer, agent or system
  * @property {string | null} close_status
  * @property {boolean} [wrap_up_due] the customer ended it; its agent still owes a status
  * @property {string} [wait_alert_at] waited past its queue's alert threshold (supervisors are told)
@@ -41,6 +41,8 @@
  * @property {string} [status]
  * @property {string} [room_id] room events: the room
  * @property {number} [rating] feedback: the customer's rating, 1–5
+ * @property {string} [reason] closed by the system: max_wait, queue_closed or auto_finish
+ * @property {number} [limit_seconds] closed by the system: the limit of its rule (max_wait_seconds, auto_finish_seconds)
  * @property {string} time
  *
  * @typedef {{conversation: Conversation, events: ChatEvent[]}} WithEvents

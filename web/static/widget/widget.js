@@ -33,6 +33,7 @@ import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
 import { FeedbackForm } from './feedback.js';
+import { QueueRules } from './closed.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { runPreview } from './preview.js';
@@ -98,6 +99,7 @@ prechat.onforget = () => {
 const identity = new Identity(); // the page's signed identity (identity.js)
 identity.onchange = () => (prechat.hidden ? undefined : identity.prefill(prechat));
 const transcript = new Transcript(byId('parley-transcript'));
+const rules = new QueueRules(byId('parley-offline'), () => prechat.values()); // the queue closed or full (closed.js)
 /** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
 const delivery = new Delivery({
   store: session,
@@ -188,6 +190,7 @@ function applySettings(s) {
   setText(byId('parley-title'), heading);
   document.title = heading;
   prechat.configure(s.name, s.fields);
+  rules.configure(s);
   room.configure(s);
 }
 
@@ -348,7 +351,8 @@ async function startChat(e) {
   } catch (err) {
     if (gen === syncGeneration) held = null;
     prechat.busy(false);
-    if (!identity.refused(err, prechat)) prechat.failed(err);
+    if (rules.refused(err)) prechat.hidden = true; // the queue's offline panel instead
+    else if (!identity.refused(err, prechat)) prechat.failed(err);
     return;
   }
   prechat.busy(false);
@@ -410,6 +414,7 @@ function showForm() {
   prechat.busy(false);
   prechat.prefill();
   identity.prefill(prechat);
+  if (rules.closedInstead()) return void (prechat.hidden = true); // the queue is not open: its offline panel
   if (isOpen) prechat.focus();
 }
 
@@ -423,6 +428,7 @@ function showConversation(c) {
   conv = c;
   if (fresh) seenSeq = loadSeen(c.id);
   if (c.state !== 'closed') session.set(CONVERSATION_KEY, String(c.id));
+  if (c.state !== 'closed') rules.hide();
   statusLine.hidden = true;
   prechat.hidden = true;
   chatView.hidden = false;
@@ -525,7 +531,7 @@ function applyEvent(ev) {
       }
       break;
     case 'closed':
-      transcript.system(ev.seq, ev.author?.kind === 'customer' ? 'You ended the chat.' : 'The agent ended the chat.', ev.time);
+      transcript.system(ev.seq, rules.ended(ev) ?? (ev.author?.kind === 'customer' ? 'You ended the chat.' : 'The agent ended the chat.'), ev.time);
       conv.state = 'closed';
       session.remove(CONVERSATION_KEY);
       failOutbox();
