@@ -39,9 +39,12 @@ func TestOnlyAnAdminKeepsAccounts(t *testing.T) {
 	} {
 		tom := u["tom"].ID
 		for what, err := range map[string]error{
-			"list":       func() error { _, err := s.Accounts(ctx, who); return err }(),
-			"read":       func() error { _, err := s.Account(ctx, who, tom); return err }(),
-			"edit":       func() error { _, _, err := s.UpdateAccount(ctx, who, tom, auth.AccountChange{Name: &name, Role: &role}); return err }(),
+			"list": func() error { _, err := s.Accounts(ctx, who); return err }(),
+			"read": func() error { _, err := s.Account(ctx, who, tom); return err }(),
+			"edit": func() error {
+				_, _, err := s.UpdateAccount(ctx, who, tom, auth.AccountChange{Name: &name, Role: &role})
+				return err
+			}(),
 			"password":   s.SetPassword(ctx, who, tom, "forged-pw", ""),
 			"deactivate": func() error { _, err := s.Deactivate(ctx, who, tom); return err }(),
 			"reactivate": func() error { _, err := s.Reactivate(ctx, who, tom); return err }(),
@@ -56,8 +59,11 @@ func TestOnlyAnAdminKeepsAccounts(t *testing.T) {
 	}
 	admin := u["ann"].Principal()
 	for what, err := range map[string]error{
-		"read":       func() error { _, err := s.Account(ctx, admin, 999999); return err }(),
-		"edit":       func() error { _, _, err := s.UpdateAccount(ctx, admin, 999999, auth.AccountChange{Name: &name}); return err }(),
+		"read": func() error { _, err := s.Account(ctx, admin, 999999); return err }(),
+		"edit": func() error {
+			_, _, err := s.UpdateAccount(ctx, admin, 999999, auth.AccountChange{Name: &name})
+			return err
+		}(),
 		"password":   s.SetPassword(ctx, admin, 999999, "new-secret", ""),
 		"deactivate": func() error { _, err := s.Deactivate(ctx, admin, 999999); return err }(),
 		"reactivate": func() error { _, err := s.Reactivate(ctx, admin, 999999); return err }(),

@@ -109,7 +109,9 @@ func TestAccountChangesAreCheckedFieldByField(t *testing.T) {
 		{"POST", fmt.Sprintf("/api/admin/users/%d/deactivate", ada), ``, "conflict", "You cannot deactivate your own account"},
 	} {
 		code, body := call(t, c.method, s.base+c.path, admin, c.body)
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		json.Unmarshal([]byte(body), &e) //nolint:errcheck
 		if e.Error.Code != c.code || !strings.HasPrefix(e.Error.Message, c.prefix) {
 			t.Errorf("%s %s %s: %d %s, want %s starting %q", c.method, c.path, c.body, code, body, c.code, c.prefix)
