@@ -93,6 +93,9 @@ func (a *api) deactivate(c echo.Context) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
 	id, err := userID(c)
 	if err != nil {
 		return err
@@ -114,6 +117,9 @@ func (a *api) reactivate(c echo.Context) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
 	id, err := userID(c)
 	if err != nil {
 		return err
@@ -123,4 +129,12 @@ func (a *api) reactivate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, acc)
+}
+
+// noBody reads the body of a request that takes none (or {}), so that
+// one larger than the limit is refused as any body is, before anything
+// is done.
+func noBody(c echo.Context) error {
+	var none struct{}
+	return bind(c, &none, "send no body, or {}")
 }
