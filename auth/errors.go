@@ -21,3 +21,10 @@ var ErrExists = fault.New(fault.Conflict, "already exists")
 
 // ErrRateLimited is an attempt past its limit.
 var ErrRateLimited = fault.New(fault.RateLimited, "too many attempts; try again later")
+
+// ErrConflict is an account change that would leave the deployment
+// without an admin, or an admin deactivating itself.
+var ErrConflict = fault.New(fault.Conflict, "conflict")
+
+// ErrNoUser is an account id that does not exist.
+var ErrNoUser = fault.New(fault.NotFound, "there is no such user")

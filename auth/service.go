@@ -11,13 +11,13 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
+	"parley/fault"
 	"parley/store"
 )
 
@@ -99,15 +99,17 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	}
 	nu.Username = strings.ToLower(strings.TrimSpace(nu.Username))
 	nu.Name = strings.TrimSpace(nu.Name)
-	switch {
-	case !usernameRE.MatchString(nu.Username):
-		return User{}, fmt.Errorf("%w: username must be 2–64 of a-z 0-9 . _ -", ErrBadInput)
-	case nu.Name == "" || utf8.RuneCountInString(nu.Name) > 100:
-		return User{}, fmt.Errorf("%w: name must be 1–100 characters", ErrBadInput)
-	case !isAccountRole(nu.Role):
-		return User{}, fmt.Errorf("%w: role must be agent, supervisor or admin", ErrBadInput)
-	case len(nu.Password) < 4 || len(nu.Password) > 72:
-		return User{}, fmt.Errorf("%w: password must be 4–72 bytes", ErrBadInput)
+	if !usernameRE.MatchString(nu.Username) {
+		return User{}, bad("username: 2–64 characters, each a-z, 0-9, '.', '_' or '-'")
+	}
+	if err := checkName(nu.Name); err != nil {
+		return User{}, err
+	}
+	if err := checkRole(nu.Role); err != nil {
+		return User{}, err
+	}
+	if err := checkPassword(nu.Password); err != nil {
+		return User{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), s.opt.BcryptCost)
 	if err != nil {
@@ -118,7 +120,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 		VALUES ($1, $2, $3, $4) RETURNING id`, u.Username, u.Name, u.Role, hash).Scan(&u.ID)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
-		return User{}, fmt.Errorf("%w: username %q", ErrExists, u.Username)
+		return User{}, fault.Detailf(ErrExists, "username: %q is taken", u.Username)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user: %w", err)
@@ -164,8 +166,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (Session
 	}
 	token := sessionPrefix + randomToken()
 	expires := time.Now().Add(s.opt.SessionTTL).UTC().Truncate(time.Second)
-	if _, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`,
-		hashToken(token), u.ID, expires); err != nil {
+	// The session only while the account is still active (an admin may
+	// have deactivated it since it was read), and the sign-in's time.
+	tag, err := s.pool.Exec(ctx, `WITH u AS (UPDATE users SET last_sign_in_at = now() WHERE id = $2 AND NOT disabled RETURNING id)
+		INSERT INTO sessions (token_hash, user_id, expires_at) SELECT $1, id, $3 FROM u`,
+		hashToken(token), u.ID, expires)
+	if err == nil && tag.RowsAffected() == 0 {
+		return Session{}, ErrInvalidCredentials
+	}
+	if err != nil {
 		return Session{}, fmt.Errorf("auth: login: %w", err)
 	}
 	return Session{Token: token, User: u, Expires: expires}, nil
@@ -219,9 +228,10 @@ func (s *Service) UserByID(ctx context.Context, id UserID) (User, error) {
 	return u, err
 }
 
-// Users lists every account.
+// Users lists every active account (Accounts lists the deactivated
+// ones too).
 func (s *Service) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, username, display_name, role FROM users ORDER BY username`)
+	rows, err := s.pool.Query(ctx, `SELECT id, username, display_name, role FROM users WHERE NOT disabled ORDER BY username`)
 	if err != nil {
 		return nil, err
 	}

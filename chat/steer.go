@@ -65,3 +65,10 @@ type AgentInfo = routing.AgentInfo
 func (s *Service) AgentInfo(ctx context.Context, p auth.Principal, user auth.UserID) (AgentInfo, error) {
 	return s.router.Info(ctx, p, user)
 }
+
+// Deactivated takes away what user had once admin p deactivated its
+// account: status offline, offers withdrawn, its chats back to their
+// queues.
+func (s *Service) Deactivated(ctx context.Context, p auth.Principal, user auth.UserID) ([]LoggedOutChat, error) {
+	return s.router.Deactivated(ctx, p, user)
+}

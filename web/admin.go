@@ -16,6 +16,10 @@ func (a *api) adminRoutes(e *echo.Echo) {
 	g := e.Group("/api/admin", a.requireUser)
 	g.GET("/users", a.listUsers)
 	g.POST("/users", a.createUser)
+	g.PATCH("/users/:id", a.editUser)
+	g.POST("/users/:id/password", a.setPassword)
+	g.POST("/users/:id/deactivate", a.deactivate)
+	g.POST("/users/:id/reactivate", a.reactivate)
 	g.GET("/users/:id/queues", a.supervisorQueues)
 	g.PUT("/users/:id/queues", a.supervise)
 	g.GET("/queues", a.listQueues)
@@ -36,7 +40,7 @@ func (a *api) listUsers(c echo.Context) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	users, err := a.Auth.Users(c.Request().Context())
+	users, err := a.Auth.Accounts(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}

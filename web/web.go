@@ -55,6 +55,10 @@ type Deps struct {
 	// SignedOut, if set, is told of each user who signed out: it closes
 	// the user's websockets.
 	SignedOut func(auth.Principal)
+	// CloseUser, if set, closes every websocket of a user, on every node,
+	// with a close code and reason: an admin deactivated the account, set
+	// its password or changed its role (admin_users.go).
+	CloseUser func(user auth.UserID, code int, reason string)
 	// TrustedProxies are the load balancers in front of the node: from
 	// a peer in one of these networks the client's address is the
 	// nearest one in X-Forwarded-For that is not a trusted proxy. None:

@@ -98,6 +98,7 @@ conn.onhello = (hello) => {
   // principal.id is the principal's key, "user:3": the user id is its number.
   ctx.me = { id: Number(String(p.id).replace(/^user:/, "")), name: p.name, role: p.role };
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
+  byId('admin-link').hidden = p.role !== 'admin'; // the admin console, for admins only
   void watchFloor(); // again after every reconnect: the floor and its updates
   if (!mounted) {
     mounted = true;
