@@ -85,3 +85,79 @@ describe('the place in line', () => {
       await done(ann, ben, cat, alice);
     }));
 });
+
+/**
+ * The offer card's time to answer, in seconds: the length of its bar.
+ * @param {import('playwright-core').Page} desk
+ * @param {string} name
+ */
+async function answerSeconds(desk, name) {
+  const card = offerCard(desk, name);
+  await card.waitFor();
+  return Number(await card.locator('.offer-bar').getAttribute('max'));
+}
+
+describe('queue settings, saved while people work', () => {
+  test('answer_seconds, chat_time_limits and service_level_seconds change the desk and the console without a reload', () =>
+    explain(server, async () => {
+      // Alice may still have the chats of the test before: room for more.
+      await saveQueue(server, 'set', { name: 'Settings', members: ['alice'], answer_seconds: 90, capacity: 10 });
+      const sam = await person();
+      const login = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
+      assert.equal(login.status(), 200, 'sam signs in');
+      await sam.page.goto('/supervisor');
+      await waitForText(sam.page.locator('#conn-state'), 'Connected');
+      const level = sam.page.locator('#queue-figures th', { hasText: 'Settings' }).locator('.sup-muted');
+      await waitForText(level, '· 20 s');
+
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const dot = await startChatIn(await person(), 'set', 'Dot Customer');
+      assert.equal(await answerSeconds(alice.page, 'Dot Customer'), 90, 'the offer counts down from answer_seconds');
+      assert.match(await offerCard(alice.page, 'Dot Customer').locator('.offer-left').innerText(), /^(9\d|8\d) s left$/);
+      await accept(alice.page, 'Dot Customer');
+      const tab = alice.page.locator('#chat-tabs .chat-tab', { hasText: 'Dot Customer' });
+      await tab.and(alice.page.locator('[data-level="green"]')).waitFor();
+      const aliceRow = sam.page.locator('#agents-table tr', { hasText: 'Alice Agent' });
+      const chip = aliceRow.locator('.sup-chip', { hasText: 'Dot Customer' });
+      await chip.waitFor();
+
+      // Short limits: the live chat turns red within two seconds, in the
+      // desk and in the console, neither reloaded; the service level
+      // threshold changes on the console.
+      await saveQueue(server, 'set', { chat_time_limits: [1, 2], service_level_seconds: 45 });
+      await tab.and(alice.page.locator('[data-level="red"]')).waitFor();
+      await chip.and(sam.page.locator('[data-level="red"]')).waitFor();
+      await waitForText(level, '· 45 s');
+
+      // A shorter time to answer: the next offer counts down from it.
+      await saveQueue(server, 'set', { answer_seconds: 20 });
+      const eve = await startChatIn(await person(), 'set', 'Eve Customer');
+      assert.equal(await answerSeconds(alice.page, 'Eve Customer'), 20, 'the next offer counts down from the new answer_seconds');
+      await done(sam, alice, dot, eve);
+    }));
+
+  test('missed offers leave the agent available when the queue ignores them, and pause them when it says so', () =>
+    explain(server, async () => {
+      await saveQueue(server, 'solo', { name: 'Solo', members: ['bob'], capacity: 3, answer_seconds: 2, missed_offers: 'ignore' });
+      const bob = await person();
+      await openDesk(bob, 'bob');
+      const fay = await startChatIn(await person(), 'solo', 'Fay Customer');
+      const gus = await startChatIn(await person(), 'solo', 'Gus Customer');
+      // Two offers run out in a row.
+      for (const name of ['Fay Customer', 'Gus Customer']) await offerCard(bob.page, name).waitFor();
+      for (const name of ['Fay Customer', 'Gus Customer']) await offerCard(bob.page, name).waitFor({ state: 'detached' });
+      // Bob is still available: the next chat is offered to him.
+      const hal = await startChatIn(await person(), 'solo', 'Hal Customer');
+      await offerCard(bob.page, 'Hal Customer').waitFor();
+      assert.equal(await bob.page.locator('#agent-status').inputValue(), 'available', 'missed offers ignored: Bob stays available');
+      assert.equal(await bob.page.locator('#status-reason').isVisible(), false, 'no reason to show');
+
+      // Now the queue pauses for missed offers: Hal's offer runs out too,
+      // the third in a row, and Bob is paused.
+      await saveQueue(server, 'solo', { missed_offers: 'pause' });
+      await bob.page.locator('#status-control[data-status="paused"]').waitFor();
+      await bob.page.locator('#status-reason', { hasText: /^Missed an offer · since \d\d:\d\d$/ }).waitFor();
+      await done(bob, fay, gus, hal);
+    }));
+});
