@@ -102,6 +102,12 @@ func (p *positions) take() ([]conversation.ID, []queues.QueueID) {
 	return cs, qs
 }
 
+// positionGap is the least time between two tellings of this node: the
+// changes of a busy queue within it make one telling (each sends a frame
+// to every waiting customer of the queue), at the cost of a place told
+// this much later.
+const positionGap = 200 * time.Millisecond
+
 // positionLoop tells waiting customers their place when their queue's
 // waiting list changed (marked by this node: whichever node a chat was
 // queued, taken or closed on tells, over the bus, every node's
@@ -110,6 +116,8 @@ func (p *positions) take() ([]conversation.ID, []queues.QueueID) {
 func (s *Router) positionLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.PositionRefresh)
 	defer t.Stop()
+	gap := time.NewTimer(0)
+	defer gap.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -118,7 +126,13 @@ func (s *Router) positionLoop(ctx context.Context) {
 		case <-t.C:
 			s.step(ctx, "queue positions: the queues routed here", s.markRouted)
 		}
+		select { // what comes meanwhile waits for this telling
+		case <-ctx.Done():
+			return
+		case <-gap.C:
+		}
 		s.step(ctx, "queue positions", s.tellPositions)
+		gap.Reset(positionGap)
 	}
 }
 

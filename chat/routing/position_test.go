@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"parley/auth"
+	"parley/chat/chattest"
 	"parley/chat/conversation"
 	"parley/chat/queues"
 )
@@ -246,4 +247,32 @@ func TestOnlyTheChatsCustomerIsToldItsPlace(t *testing.T) {
 func chatCustomer(f *fixture, t *testing.T) auth.Principal {
 	p, _ := f.customer(t, "Dan")
 	return p
+}
+
+func TestAChatTransferredToAQueueTakesItsPlaceByTheTimeItWasFirstQueued(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.conv.SetHooks(f.svc)
+	other, err := f.qs.Create(ctx, queues.Queue{Key: f.q.Key + "-other", Name: "Other"}, f.alice.UserID, f.bob.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, moved := f.teamChat(t) // queued first, then taken by Alice
+	ben := chattest.Visitor("Ben", other.Key)
+	c, _, err := f.conv.Start(ctx, ben, conversation.StartInput{Name: "Ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.follow(t, c.ID, moved)
+	f.tell(t)
+	if got := w.next(); got[c.ID] != 1 {
+		t.Fatalf("Ben alone in the other queue told %v, want 1", got)
+	}
+	if _, err := f.svc.Transfer(ctx, f.alice, moved, Target{QueueID: other.ID}); err != nil {
+		t.Fatal(err)
+	}
+	f.tell(t)
+	if got := w.next(); got[moved] != 1 || got[c.ID] != 2 {
+		t.Fatalf("after the transfer told %v, want the transferred chat 1 (it waited longer), Ben 2", got)
+	}
 }
