@@ -139,15 +139,18 @@ describe('queue settings, saved while people work', () => {
 
   test('missed offers leave the agent available when the queue ignores them, and pause them when it says so', () =>
     explain(server, async () => {
-      await saveQueue(server, 'solo', { name: 'Solo', members: ['bob'], capacity: 3, answer_seconds: 2, missed_offers: 'ignore' });
-      const bob = await person();
-      await openDesk(bob, 'bob');
+      await saveQueue(server, 'solo', { name: 'Solo', members: ['bob'], capacity: 3, answer_seconds: 4, missed_offers: 'ignore' });
       const fay = await startChatIn(await person(), 'solo', 'Fay Customer');
       const gus = await startChatIn(await person(), 'solo', 'Gus Customer');
-      // Two offers run out in a row.
+      // Bob comes on duty: both chats are offered to him at once, and
+      // both offers run out.
+      const bob = await person();
+      await openDesk(bob, 'bob');
       for (const name of ['Fay Customer', 'Gus Customer']) await offerCard(bob.page, name).waitFor();
       for (const name of ['Fay Customer', 'Gus Customer']) await offerCard(bob.page, name).waitFor({ state: 'detached' });
-      // Bob is still available: the next chat is offered to him.
+      // Bob is still available: the next chat is offered to him (with
+      // time enough to change the queue before it runs out).
+      await saveQueue(server, 'solo', { answer_seconds: 10 });
       const hal = await startChatIn(await person(), 'solo', 'Hal Customer');
       await offerCard(bob.page, 'Hal Customer').waitFor();
       assert.equal(await bob.page.locator('#agent-status').inputValue(), 'available', 'missed offers ignored: Bob stays available');
