@@ -159,7 +159,7 @@ describe('queue settings, saved while people work', () => {
       // Now the queue pauses for missed offers: Hal's offer runs out too,
       // the third in a row, and Bob is paused.
       await saveQueue(server, 'solo', { missed_offers: 'pause' });
-      await bob.page.locator('#status-control[data-status="paused"]').waitFor();
+      await bob.page.locator('#status-control[data-status="paused"]').waitFor({ timeout: 20_000 }); // Hal's 10 s run out
       await bob.page.locator('#status-reason', { hasText: /^Missed an offer · since \d\d:\d\d$/ }).waitFor();
       await done(bob, fay, gus, hal);
     }));
