@@ -64,6 +64,7 @@ func (s *Service) SaveQueue(ctx context.Context, p auth.Principal, c QueueConfig
 // waiting chats through.
 func (s *Service) queueChanged(ctx context.Context, id QueueID, removed []auth.UserID) {
 	s.conv.EndQueueAccess(ctx, id, removed)
+	s.router.QueueSaved(ctx, id) // its members' desks, its customers' places
 	s.router.Poke()
 }
 

@@ -29,6 +29,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	registerTeam(r, c, staff)
 	registerComments(r, c, staff)
 	registerFeedback(r, c)
+	registerWait(r, c)
 	registerSteer(r, c, staff)
 	registerSearch(r, c, staff)
 	h.Observe(svc)

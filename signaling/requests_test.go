@@ -237,6 +237,7 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"chat.transfer_targets": {false, `{"conversation_id": %d}`, unavailable},
 		"chat.comment":          {false, `{"conversation_id": %d, "client_id": "k", "text": "hi"}`, unavailable},
 		"chat.feedback":         {true, `{"conversation_id": %d, "rating": 4}`, unavailable},
+		"chat.queue_position":   {true, `{"conversation_id": %d}`, unavailable},
 		"chat.mentions":         {false, `{}`, unavailable},
 		"chat.mention_read":     {false, `{"conversation_id": %d}`, unavailable},
 		"chat.assign":           {false, `{"conversation_id": %d, "user_id": 1}`, signaling.CodeForbidden}, // an agent: no database

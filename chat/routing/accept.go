@@ -140,6 +140,7 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 	s.conv.PublishTo(p.Key(), "chat.offer_ended", map[string]any{"conversation_id": id, "reason": "accepted"})
 	if wasWaiting {
 		s.conv.PublishSubject(conversation.WaitingSubject(q.ID), "queue.entry_removed", map[string]any{"conversation_id": id})
+		s.pos.queue(q.ID) // the customers behind it move up
 	}
 	s.Poke()
 	return s.conv.Resume(ctx, p, id, 0)

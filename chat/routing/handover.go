@@ -173,6 +173,7 @@ func (s *Router) moveToQueue(ctx context.Context, p auth.Principal, c conversati
 	}
 	s.conv.EndAccess(ctx, id, ended, "transferred")
 	s.conv.PublishWaiting(tq, c)
+	s.pos.queue(tq.ID) // the chat joins the new queue's line
 	s.Poke()
 	return QueueTransfer{Queue: conversation.QueueRef{ID: tq.ID, Name: tq.Name}}, nil
 }

@@ -161,7 +161,9 @@ var teamEndStatus = map[string]string{"rejected": "declined", "expired": "timeou
 
 // endOffer ends user's pending offer of conversation id as rejected,
 // expired or (invitations and transfers) cancelled. The agent's
-// MissesBeforePause-th expired route offer in a row pauses the agent.
+// MissesBeforePause-th expired route offer in a row pauses the agent,
+// unless the chat's queue says missed offers are ignored
+// (queues.MissedIgnore): then the agent stays available.
 func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.UserID, how string) error {
 	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
@@ -218,6 +220,8 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 		kind := conversation.KindRejected
 		if how == "expired" {
 			kind = conversation.KindMissed
+		}
+		if how == "expired" && q.MissedOffers != queues.MissedIgnore {
 			// The agent's last answers: accepted and rejected offers end a
 			// run of misses; taken and withdrawn ones were not the agent's
 			// to answer.

@@ -43,6 +43,9 @@ type Options struct {
 	// queue now may not be the one where its chat arrived or its agent
 	// freed a place. It must not block.
 	Spread func()
+	// PositionRefresh is how often the node that routes a queue tells its
+	// waiting customers their place again. Default DefaultPositionRefresh.
+	PositionRefresh time.Duration
 }
 
 // Router routes the chats of the conversation log conv over the queues
@@ -52,6 +55,7 @@ type Router struct {
 	log  *slog.Logger
 	opt  Options
 	kick chan struct{}
+	pos  *positions
 
 	presence conversation.Presence
 	queues   *queues.Store
@@ -77,17 +81,25 @@ func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversat
 	if opt.Turn == nil {
 		opt.Turn = LocalTurn{}
 	}
+	if opt.PositionRefresh <= 0 {
+		opt.PositionRefresh = DefaultPositionRefresh
+	}
 	if opt.OnStatus == nil {
 		opt.OnStatus = func(auth.UserID) {}
 	}
 	if opt.EndSessions == nil {
 		opt.EndSessions = func(context.Context, auth.UserID) error { return nil }
 	}
-	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), presence: opt.Presence, queues: qs, conv: conv}
+	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), pos: newPositions(), presence: opt.Presence, queues: qs, conv: conv}
 }
 
-// Run routes until ctx ends.
-func (s *Router) Run(ctx context.Context) { s.routeLoop(ctx) }
+// Run routes, and tells waiting customers their place, until ctx ends.
+func (s *Router) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { defer close(done); s.positionLoop(ctx) }()
+	s.routeLoop(ctx)
+	<-done
+}
 
 // Poke asks the router to look again soon, here and (Options.Spread) on
 // the other nodes: a chat arrived, an agent freed up or came back.
@@ -107,12 +119,21 @@ func (s *Router) Wake() {
 	}
 }
 
-// Queued implements conversation.Hooks: a new chat waits.
-func (s *Router) Queued(conversation.ID) { s.Poke() }
+// Queued implements conversation.Hooks: a new chat waits, and its
+// queue's customers learn their place.
+func (s *Router) Queued(id conversation.ID) {
+	s.pos.chat(id)
+	s.Poke()
+}
 
 // Closed implements conversation.Hooks: a closed chat's offers were
 // withdrawn, and its agent may have room.
-func (s *Router) Closed(conversation.ID) { s.Poke() }
+// The customers waiting in its queue learn their place (it may have been
+// one of them, and an agent with room changes the estimate).
+func (s *Router) Closed(id conversation.ID) {
+	s.pos.chat(id)
+	s.Poke()
+}
 
 // WrappedUp implements conversation.Hooks: the agent has room again.
 func (s *Router) WrappedUp(auth.UserID) { s.Poke() }

@@ -122,6 +122,7 @@ conn.on('queue.access_ended', (/** @type {{queue_id: number}} */ data) => waitin
 conn.on('queue.entry', (data) => waiting.upsert(data.conversation));
 conn.on('queue.entry_removed', (data) => waiting.remove(data.conversation_id));
 conn.on('agent.status', (data) => status.apply(data));
+conn.on('queue.settings', (data) => status.settings(data.queue));
 conn.on('room.opened', (data) => rooms.opened(data));
 new Invites({ conn, notices, alerts }); // after conn.onhello is set: it chains it
 new DeskMonitor({ conn, notices, alerts, root: byId('monitor') });

@@ -72,6 +72,18 @@ export class StatusControl {
   }
 
   /**
+   * A queue an admin saved (queue.settings): its entry replaced, so its
+   * chat time colours and closing statuses apply without a reload.
+   * @param {AgentQueue} q
+   */
+  settings(q) {
+    const i = this.queues.findIndex((x) => x.id === q.id);
+    if (i >= 0) this.queues[i] = q;
+    else this.queues.push(q);
+    this.renderQueues();
+  }
+
+  /**
    * The statuses a chat of the queue is closed with.
    * @param {number} queueId
    * @returns {string[] | null} null when this agent's queues do not say

@@ -38,6 +38,7 @@ import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '.
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { runPreview } from './preview.js';
 import { Identity } from './identity.js';
+import { QueuePlace } from './queue-position.js';
 
 /**
  * @typedef {import('./api.js').Settings} Settings
@@ -76,6 +77,9 @@ const statusLine = byId('parley-status');
 const chatView = byId('parley-chat');
 const waiting = byId('parley-waiting');
 const waitTime = byId('parley-wait');
+const place = new QueuePlace(waiting);
+/** the conversation waiting on screen, for its place in line */
+const waitingId = () => (conv && (conv.state === 'queued' || conv.state === 'offered') ? conv.id : null);
 const compose = /** @type {HTMLFormElement} */ (byId('parley-compose'));
 const input = /** @type {HTMLTextAreaElement} */ (byId('parley-input'));
 const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
@@ -242,6 +246,13 @@ async function connect() {
   c.on('room.opened', (data) => {
     if (c === conn) room.opened(data);
   });
+  c.on('chat.queue_position', (data) => {
+    if (c === conn) place.show(waitingId(), data);
+  });
+  c.on('session.resync', () => {
+    const id = waitingId();
+    if (c === conn && id !== null) place.ask(c, id, waitingId);
+  });
   positions?.stop();
   positions = followPositions(
     c,
@@ -328,6 +339,7 @@ async function resume(c, id) {
   for (const ev of live) applyEvent(ev);
   synced = true;
   flushOutbox();
+  askPlace(c);
 }
 
 /** @param {SubmitEvent} e */
@@ -366,6 +378,16 @@ async function startChat(e) {
   for (const ev of live) applyEvent(ev);
   synced = true;
   flushOutbox();
+  askPlace(c);
+}
+
+/**
+ * Asks where the chat on screen stands in line, if it waits.
+ * @param {Connection} c
+ */
+function askPlace(c) {
+  const id = waitingId();
+  if (id !== null) place.ask(c, id, waitingId);
 }
 
 /** @param {Connection} c */
@@ -459,6 +481,7 @@ function renderState() {
     clearInterval(waitTimer);
     waitTimer = null;
   }
+  if (!queued) place.clear();
 }
 
 function updateWait() {
@@ -474,6 +497,7 @@ function forgetConversation() {
   own.clear();
   transcript.clear();
   typing.reset();
+  place.clear();
   if (waitTimer !== null) clearInterval(waitTimer);
   waitTimer = null;
 }
