@@ -1,0 +1,353 @@
+package mail_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/mail"
+	"parley/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// received is one message the test's SMTP server accepted.
+type received struct {
+	From string
+	To   []string
+	Data string
+}
+
+// smtpServer is a real SMTP server (go-smtp) that records what it
+// accepts. refuse, when set, answers each DATA with the error it returns
+// (nil accepts).
+type smtpServer struct {
+	addr string
+	port int
+
+	mu      sync.Mutex
+	got     []received
+	tries   int
+	refuse  func(try int) error
+	changed chan struct{}
+}
+
+func newSMTPServer(t *testing.T) *smtpServer {
+	t.Helper()
+	s := &smtpServer{changed: make(chan struct{}, 1)}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = "127.0.0.1"
+	s.port = ln.Addr().(*net.TCPAddr).Port
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+type session struct {
+	srv  *smtpServer
+	from string
+	to   []string
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	srv := s.srv
+	srv.mu.Lock()
+	defer func() {
+		srv.mu.Unlock()
+		select {
+		case srv.changed <- struct{}{}:
+		default:
+		}
+	}()
+	srv.tries++
+	if srv.refuse != nil {
+		if err := srv.refuse(srv.tries); err != nil {
+			return err
+		}
+	}
+	srv.got = append(srv.got, received{From: s.from, To: s.to, Data: string(b)})
+	return nil
+}
+
+func (s *smtpServer) setRefuse(f func(try int) error) {
+	s.mu.Lock()
+	s.refuse = f
+	s.mu.Unlock()
+}
+
+func (s *smtpServer) received() []received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.got...)
+}
+
+func (s *smtpServer) attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tries
+}
+
+// waitFor waits (with a deadline) until cond holds, looking again each
+// time the server receives something and every 50 ms (for the database).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+func fresh(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool := storetest.Pool(t, mail.Migrations)
+	if _, err := pool.Exec(context.Background(), `TRUNCATE mail_outbox`); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func startSender(t *testing.T, pool *pgxpool.Pool, srv *smtpServer, opt mail.Options) func() {
+	t.Helper()
+	s, err := mail.NewSender(pool, mail.Settings{Host: srv.addr, Port: srv.port, TLS: mail.TLSNone, From: "desk@example.com"},
+		slog.New(slog.DiscardHandler), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+func enqueue(t *testing.T, pool *pgxpool.Pool, m mail.Message) int64 {
+	t.Helper()
+	var id int64
+	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
+		var err error
+		id, err = mail.Enqueue(context.Background(), tx, m)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func entry(t *testing.T, pool *pgxpool.Pool, id int64) mail.Entry {
+	t.Helper()
+	es, _, err := mail.List(context.Background(), pool, "", id+1, 1)
+	if err != nil || len(es) != 1 || es[0].ID != id {
+		t.Fatalf("outbox entry %d: %v %v", id, es, err)
+	}
+	return es[0]
+}
+
+func TestAnEnqueuedMessageIsSentOnceAtOnce(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	// A long tick: only the commit's NOTIFY can wake the sender in time.
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
+	id := enqueue(t, pool, mail.Message{To: []string{"sales@example.com"}, ReplyTo: "ann@example.org",
+		Subject: "Offline message from Ann", Body: "Do you ship to Mars?", Cause: "offline", CauseID: 7})
+	waitFor(t, "the message", func() bool { return len(srv.received()) == 1 })
+	got := srv.received()[0]
+	if got.From != "desk@example.com" || len(got.To) != 1 || got.To[0] != "sales@example.com" {
+		t.Fatalf("envelope %q → %q", got.From, got.To)
+	}
+	for _, want := range []string{"Subject: Offline message from Ann", "Reply-To: <ann@example.org>", "Do you ship to Mars?",
+		"Message-ID: <parley.outbox."} {
+		if !strings.Contains(got.Data, want) {
+			t.Errorf("the message lacks %q:\n%s", want, got.Data)
+		}
+	}
+	waitFor(t, "marked sent", func() bool { return entry(t, pool, id).State == "sent" })
+	e := entry(t, pool, id)
+	if e.Attempts != 1 || e.SentAt == nil || e.LastError != "" {
+		t.Fatalf("entry after sending: %+v", e)
+	}
+	// Nothing more is sent: a poke finds nothing due.
+	enqueue(t, pool, mail.Message{To: []string{"b@example.com"}, Subject: "second", Body: "b"})
+	waitFor(t, "the second message", func() bool { return len(srv.received()) == 2 })
+	if n := srv.attempts(); n != 2 {
+		t.Fatalf("the server was sent %d messages, want 2", n)
+	}
+}
+
+func TestAMessageRolledBackIsNeverSent(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mail.Enqueue(ctx, tx, mail.Message{To: []string{"x@example.com"}, Subject: "never", Body: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback(ctx) //nolint:errcheck
+	enqueue(t, pool, mail.Message{To: []string{"y@example.com"}, Subject: "kept", Body: "y"})
+	waitFor(t, "the kept message", func() bool { return len(srv.received()) == 1 })
+	if got := srv.received(); !strings.Contains(got[0].Data, "Subject: kept") {
+		t.Fatalf("sent %q", got[0].Data)
+	}
+}
+
+func TestATemporaryRefusalIsRetriedWithBackoffAndDeliveredLater(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	srv.setRefuse(func(try int) error {
+		if try <= 2 {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+		return nil
+	})
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour, Backoff: 200 * time.Millisecond})
+	start := time.Now()
+	id := enqueue(t, pool, mail.Message{To: []string{"sales@example.com"}, Subject: "retry me", Body: "b"})
+	waitFor(t, "a first refusal recorded", func() bool { e := entry(t, pool, id); return e.LastError != "" })
+	e := entry(t, pool, id)
+	if e.State != "pending" || !strings.Contains(e.LastError, "try again later") {
+		t.Fatalf("after a refusal: %+v", e)
+	}
+	waitFor(t, "the delivery", func() bool { return len(srv.received()) == 1 })
+	// 200 ms after the first refusal, then 400 ms after the second.
+	if took := time.Since(start); took < 600*time.Millisecond {
+		t.Fatalf("delivered after %v: the retries did not back off", took)
+	}
+	waitFor(t, "marked sent", func() bool { return entry(t, pool, id).State == "sent" })
+	if e := entry(t, pool, id); e.Attempts != 3 || srv.attempts() != 3 {
+		t.Fatalf("attempts %d in the outbox, %d at the server; want 3", e.Attempts, srv.attempts())
+	}
+}
+
+func TestRefusalsMarkTheMessageFailedAfterTheAttemptsAndSendAgainRetriesIt(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	srv.setRefuse(func(int) error {
+		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy"}
+	})
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour, Backoff: 20 * time.Millisecond, MaxAttempts: 3})
+	id := enqueue(t, pool, mail.Message{To: []string{"sales@example.com"}, Subject: "doomed", Body: "b"})
+	waitFor(t, "failed", func() bool { return entry(t, pool, id).State == "failed" })
+	if e := entry(t, pool, id); e.Attempts != 3 || !strings.Contains(e.LastError, "mailbox busy") || srv.attempts() != 3 {
+		t.Fatalf("failed after %d attempts (server: %d): %+v", e.Attempts, srv.attempts(), e)
+	}
+	failed, _, err := mail.List(context.Background(), pool, "failed", 0, 10)
+	if err != nil || len(failed) != 1 {
+		t.Fatalf("failed list %v %v", failed, err)
+	}
+
+	srv.setRefuse(nil)
+	if _, err := mail.Retry(context.Background(), pool, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "sent again", func() bool { return len(srv.received()) == 1 })
+	waitFor(t, "marked sent", func() bool { return entry(t, pool, id).State == "sent" })
+	if _, err := mail.Retry(context.Background(), pool, id); err != mail.ErrNotFailed {
+		t.Fatalf("retry of a sent message: %v, want ErrNotFailed", err)
+	}
+	if _, err := mail.Retry(context.Background(), pool, id+1000); err != mail.ErrNotFound {
+		t.Fatalf("retry of no message: %v, want ErrNotFound", err)
+	}
+}
+
+func TestAPermanentRefusalFailsAtOnce(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	srv.setRefuse(func(int) error {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	})
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour, Backoff: 20 * time.Millisecond})
+	id := enqueue(t, pool, mail.Message{To: []string{"nobody@example.com"}, Subject: "bounce", Body: "b"})
+	waitFor(t, "failed", func() bool { return entry(t, pool, id).State == "failed" })
+	if e := entry(t, pool, id); e.Attempts != 1 || !strings.Contains(e.LastError, "no such user") {
+		t.Fatalf("after a permanent refusal: %+v", e)
+	}
+}
+
+func TestARestartedSenderSendsNothingTwice(t *testing.T) {
+	pool := fresh(t)
+	srv := newSMTPServer(t)
+	stop := startSender(t, pool, srv, mail.Options{Tick: time.Hour})
+	first := enqueue(t, pool, mail.Message{To: []string{"a@example.com"}, Subject: "first", Body: "1"})
+	waitFor(t, "marked sent", func() bool { return entry(t, pool, first).State == "sent" })
+	stop()
+
+	// A message claimed by a sender that stopped before sending it (a
+	// crash between claim and mark) waits out its lease; it is not sent
+	// at once by the next sender.
+	claimed := enqueue(t, pool, mail.Message{To: []string{"c@example.com"}, Subject: "claimed", Body: "c"})
+	if _, err := pool.Exec(context.Background(), `UPDATE mail_outbox SET attempts = 1, next_at = now() + interval '1 hour' WHERE id = $1`, claimed); err != nil {
+		t.Fatal(err)
+	}
+	// Two senders over the same database, as two nodes.
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
+	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
+	var ids []int64
+	for i := range 10 {
+		ids = append(ids, enqueue(t, pool, mail.Message{To: []string{"b@example.com"}, Subject: "after " + string(rune('a'+i)), Body: "2"}))
+	}
+	waitFor(t, "all marked sent", func() bool {
+		for _, id := range ids {
+			if entry(t, pool, id).State != "sent" {
+				return false
+			}
+		}
+		return true
+	})
+	got := srv.received()
+	seen := map[string]int{}
+	for _, r := range got {
+		for _, line := range strings.Split(r.Data, "\r\n") {
+			if strings.HasPrefix(line, "Subject: ") {
+				seen[line]++
+			}
+		}
+	}
+	if len(got) != 11 || seen["Subject: first"] != 1 || seen["Subject: claimed"] != 0 {
+		t.Fatalf("received %d messages, by subject %v; want 11, each once, none claimed", len(got), seen)
+	}
+	for s, n := range seen {
+		if n != 1 {
+			t.Errorf("%s received %d times", s, n)
+		}
+	}
+}
