@@ -2,11 +2,8 @@ package mail_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,106 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/mail"
+	"parley/mail/mailtest"
 	"parley/store/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
-
-// received is one message the test's SMTP server accepted.
-type received struct {
-	From string
-	To   []string
-	Data string
-}
-
-// smtpServer is a real SMTP server (go-smtp) that records what it
-// accepts. refuse, when set, answers each DATA with the error it returns
-// (nil accepts).
-type smtpServer struct {
-	addr string
-	port int
-
-	mu      sync.Mutex
-	got     []received
-	tries   int
-	refuse  func(try int) error
-	changed chan struct{}
-}
-
-func newSMTPServer(t *testing.T) *smtpServer {
-	t.Helper()
-	s := &smtpServer{changed: make(chan struct{}, 1)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = "127.0.0.1"
-	s.port = ln.Addr().(*net.TCPAddr).Port
-	go srv.Serve(ln) //nolint:errcheck // ends with Close
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-type session struct {
-	srv  *smtpServer
-	from string
-	to   []string
-}
-
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	srv := s.srv
-	srv.mu.Lock()
-	defer func() {
-		srv.mu.Unlock()
-		select {
-		case srv.changed <- struct{}{}:
-		default:
-		}
-	}()
-	srv.tries++
-	if srv.refuse != nil {
-		if err := srv.refuse(srv.tries); err != nil {
-			return err
-		}
-	}
-	srv.got = append(srv.got, received{From: s.from, To: s.to, Data: string(b)})
-	return nil
-}
-
-func (s *smtpServer) setRefuse(f func(try int) error) {
-	s.mu.Lock()
-	s.refuse = f
-	s.mu.Unlock()
-}
-
-func (s *smtpServer) received() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.got...)
-}
-
-func (s *smtpServer) attempts() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tries
-}
 
 // waitFor waits (with a deadline) until cond holds, looking again each
 // time the server receives something and every 50 ms (for the database).
@@ -141,9 +43,9 @@ func fresh(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-func startSender(t *testing.T, pool *pgxpool.Pool, srv *smtpServer, opt mail.Options) func() {
+func startSender(t *testing.T, pool *pgxpool.Pool, srv *mailtest.Server, opt mail.Options) func() {
 	t.Helper()
-	s, err := mail.NewSender(pool, mail.Settings{Host: srv.addr, Port: srv.port, TLS: mail.TLSNone, From: "desk@example.com"},
+	s, err := mail.NewSender(pool, mail.Settings{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone, From: "desk@example.com"},
 		slog.New(slog.DiscardHandler), opt)
 	if err != nil {
 		t.Fatal(err)
@@ -181,13 +83,13 @@ func entry(t *testing.T, pool *pgxpool.Pool, id int64) mail.Entry {
 
 func TestAnEnqueuedMessageIsSentOnceAtOnce(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
+	srv := mailtest.Start(t)
 	// A long tick: only the commit's NOTIFY can wake the sender in time.
 	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
 	id := enqueue(t, pool, mail.Message{To: []string{"sales@example.com"}, ReplyTo: "ann@example.org",
 		Subject: "Offline message from Ann", Body: "Do you ship to Mars?", Cause: "offline", CauseID: 7})
-	waitFor(t, "the message", func() bool { return len(srv.received()) == 1 })
-	got := srv.received()[0]
+	waitFor(t, "the message", func() bool { return len(srv.Received()) == 1 })
+	got := srv.Received()[0]
 	if got.From != "desk@example.com" || len(got.To) != 1 || got.To[0] != "sales@example.com" {
 		t.Fatalf("envelope %q → %q", got.From, got.To)
 	}
@@ -204,15 +106,15 @@ func TestAnEnqueuedMessageIsSentOnceAtOnce(t *testing.T) {
 	}
 	// Nothing more is sent: a poke finds nothing due.
 	enqueue(t, pool, mail.Message{To: []string{"b@example.com"}, Subject: "second", Body: "b"})
-	waitFor(t, "the second message", func() bool { return len(srv.received()) == 2 })
-	if n := srv.attempts(); n != 2 {
+	waitFor(t, "the second message", func() bool { return len(srv.Received()) == 2 })
+	if n := srv.Tries(); n != 2 {
 		t.Fatalf("the server was sent %d messages, want 2", n)
 	}
 }
 
 func TestAMessageRolledBackIsNeverSent(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
+	srv := mailtest.Start(t)
 	startSender(t, pool, srv, mail.Options{Tick: time.Hour})
 	ctx := context.Background()
 	tx, err := pool.Begin(ctx)
@@ -224,16 +126,16 @@ func TestAMessageRolledBackIsNeverSent(t *testing.T) {
 	}
 	tx.Rollback(ctx) //nolint:errcheck
 	enqueue(t, pool, mail.Message{To: []string{"y@example.com"}, Subject: "kept", Body: "y"})
-	waitFor(t, "the kept message", func() bool { return len(srv.received()) == 1 })
-	if got := srv.received(); !strings.Contains(got[0].Data, "Subject: kept") {
+	waitFor(t, "the kept message", func() bool { return len(srv.Received()) == 1 })
+	if got := srv.Received(); !strings.Contains(got[0].Data, "Subject: kept") {
 		t.Fatalf("sent %q", got[0].Data)
 	}
 }
 
 func TestATemporaryRefusalIsRetriedWithBackoffAndDeliveredLater(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
-	srv.setRefuse(func(try int) error {
+	srv := mailtest.Start(t)
+	srv.Refuse(func(try int) error {
 		if try <= 2 {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 		}
@@ -247,39 +149,39 @@ func TestATemporaryRefusalIsRetriedWithBackoffAndDeliveredLater(t *testing.T) {
 	if e.State != "pending" || !strings.Contains(e.LastError, "try again later") {
 		t.Fatalf("after a refusal: %+v", e)
 	}
-	waitFor(t, "the delivery", func() bool { return len(srv.received()) == 1 })
+	waitFor(t, "the delivery", func() bool { return len(srv.Received()) == 1 })
 	// 200 ms after the first refusal, then 400 ms after the second.
 	if took := time.Since(start); took < 600*time.Millisecond {
 		t.Fatalf("delivered after %v: the retries did not back off", took)
 	}
 	waitFor(t, "marked sent", func() bool { return entry(t, pool, id).State == "sent" })
-	if e := entry(t, pool, id); e.Attempts != 3 || srv.attempts() != 3 {
-		t.Fatalf("attempts %d in the outbox, %d at the server; want 3", e.Attempts, srv.attempts())
+	if e := entry(t, pool, id); e.Attempts != 3 || srv.Tries() != 3 {
+		t.Fatalf("attempts %d in the outbox, %d at the server; want 3", e.Attempts, srv.Tries())
 	}
 }
 
 func TestRefusalsMarkTheMessageFailedAfterTheAttemptsAndSendAgainRetriesIt(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
-	srv.setRefuse(func(int) error {
+	srv := mailtest.Start(t)
+	srv.Refuse(func(int) error {
 		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy"}
 	})
 	startSender(t, pool, srv, mail.Options{Tick: time.Hour, Backoff: 20 * time.Millisecond, MaxAttempts: 3})
 	id := enqueue(t, pool, mail.Message{To: []string{"sales@example.com"}, Subject: "doomed", Body: "b"})
 	waitFor(t, "failed", func() bool { return entry(t, pool, id).State == "failed" })
-	if e := entry(t, pool, id); e.Attempts != 3 || !strings.Contains(e.LastError, "mailbox busy") || srv.attempts() != 3 {
-		t.Fatalf("failed after %d attempts (server: %d): %+v", e.Attempts, srv.attempts(), e)
+	if e := entry(t, pool, id); e.Attempts != 3 || !strings.Contains(e.LastError, "mailbox busy") || srv.Tries() != 3 {
+		t.Fatalf("failed after %d attempts (server: %d): %+v", e.Attempts, srv.Tries(), e)
 	}
 	failed, _, err := mail.List(context.Background(), pool, "failed", 0, 10)
 	if err != nil || len(failed) != 1 {
 		t.Fatalf("failed list %v %v", failed, err)
 	}
 
-	srv.setRefuse(nil)
+	srv.Refuse(nil)
 	if _, err := mail.Retry(context.Background(), pool, id); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "sent again", func() bool { return len(srv.received()) == 1 })
+	waitFor(t, "sent again", func() bool { return len(srv.Received()) == 1 })
 	waitFor(t, "marked sent", func() bool { return entry(t, pool, id).State == "sent" })
 	if _, err := mail.Retry(context.Background(), pool, id); err != mail.ErrNotFailed {
 		t.Fatalf("retry of a sent message: %v, want ErrNotFailed", err)
@@ -291,8 +193,8 @@ func TestRefusalsMarkTheMessageFailedAfterTheAttemptsAndSendAgainRetriesIt(t *te
 
 func TestAPermanentRefusalFailsAtOnce(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
-	srv.setRefuse(func(int) error {
+	srv := mailtest.Start(t)
+	srv.Refuse(func(int) error {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 	})
 	startSender(t, pool, srv, mail.Options{Tick: time.Hour, Backoff: 20 * time.Millisecond})
@@ -305,7 +207,7 @@ func TestAPermanentRefusalFailsAtOnce(t *testing.T) {
 
 func TestARestartedSenderSendsNothingTwice(t *testing.T) {
 	pool := fresh(t)
-	srv := newSMTPServer(t)
+	srv := mailtest.Start(t)
 	stop := startSender(t, pool, srv, mail.Options{Tick: time.Hour})
 	first := enqueue(t, pool, mail.Message{To: []string{"a@example.com"}, Subject: "first", Body: "1"})
 	waitFor(t, "marked sent", func() bool { return entry(t, pool, first).State == "sent" })
@@ -333,7 +235,7 @@ func TestARestartedSenderSendsNothingTwice(t *testing.T) {
 		}
 		return true
 	})
-	got := srv.received()
+	got := srv.Received()
 	seen := map[string]int{}
 	for _, r := range got {
 		for _, line := range strings.Split(r.Data, "\r\n") {

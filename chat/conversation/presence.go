@@ -76,7 +76,7 @@ func (p *LocalPresence) Watch(f func(key string, online bool)) {
 func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state <> 'closed' ORDER BY id`, subject)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state NOT IN ('closed', 'offline') ORDER BY id`, subject)
 	if err != nil {
 		s.log.Warn("presence: open conversations", "err", err)
 		return
