@@ -18,9 +18,20 @@ const outboxPage = 50
 // The admin console's E-mail tab: the outbox, newest first, and "Send
 // again" for a failed message. Admins only.
 func (a *api) outboxRoutes(e *echo.Echo) {
-	g := e.Group("/api/admin/outbox", a.requireUser)
+	g := e.Group("/api/admin/outbox", a.requireUser, a.requireOutbox)
 	g.GET("", a.listOutbox)
 	g.POST("/:id/retry", a.retryMail)
+}
+
+// requireOutbox answers not_found where there is no outbox (a web
+// surface made without a database, in tests).
+func (a *api) requireOutbox(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a.Outbox == nil {
+			return apiError(http.StatusNotFound, "not_found", "there is no outbox")
+		}
+		return next(c)
+	}
 }
 
 // smtpStatus is what the console says of the sender: whether mail is
