@@ -33,6 +33,7 @@ import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
 import { FeedbackForm } from './feedback.js';
+import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 
@@ -85,6 +86,7 @@ const feedback = new FeedbackForm(ended, async (rating, comment) => {
   await c.request('chat.feedback', { conversation_id: conv.id, rating, comment });
 });
 const prechat = new Prechat(local, `parley.details.${key}`);
+const offline = new OfflinePanel(byId('parley-offline'));
 // "Not you?": whoever is at this browser now is a new visitor. The visitor
 // token (whose subject ties chats together for the agents' history) and
 // what was seen are dropped, and the connection starts over with a new token.
@@ -386,6 +388,7 @@ function reconnect() {
 
 /** @param {string} text */
 function showStatus(text) {
+  offline.hide();
   setText(statusLine, text);
   statusLine.hidden = false;
   prechat.hidden = true;
@@ -395,6 +398,11 @@ function showStatus(text) {
 }
 
 function showForm() {
+  if (settings?.open === false) {
+    showOffline();
+    return;
+  }
+  offline.hide();
   statusLine.hidden = true;
   chatView.hidden = true;
   prechat.hidden = false;
@@ -407,6 +415,26 @@ function showForm() {
 }
 
 /**
+ * No chat can start (the queue is closed or disabled): the queue's offline
+ * message, and its offline form when it has one, instead of the pre-chat
+ * form.
+ */
+function showOffline() {
+  statusLine.hidden = true;
+  chatView.hidden = true;
+  prechat.hidden = true;
+  endButton.hidden = true;
+  hideConfirm(false);
+  setText(subtitle, settings?.name ?? '');
+  const known = prechat.remembered();
+  offline.show({
+    message: settings?.offline_message ?? '',
+    form: settings?.offline_form === true,
+    prefill: known ? { name: known.name, email: known.email } : undefined,
+  });
+}
+
+/**
  * Puts a conversation on screen: a new one, or the same again after a
  * resume, with its current state.
  * @param {Conversation} c
@@ -414,6 +442,7 @@ function showForm() {
 function showConversation(c) {
   const fresh = !conv || conv.id !== c.id;
   conv = c;
+  offline.hide();
   if (fresh) seenSeq = loadSeen(c.id);
   if (c.state !== 'closed') session.set(CONVERSATION_KEY, String(c.id));
   statusLine.hidden = true;
