@@ -278,7 +278,9 @@ func TestTheOfflineFormChecksItsFieldsAndLimitsEachVisitor(t *testing.T) {
 		{`not json`, `{"name", "email", "message"}`},
 	} {
 		code, body := s.sendOffline(t, token, c.body)
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		json.Unmarshal([]byte(body), &e) //nolint:errcheck
 		if code != http.StatusBadRequest || e.Error.Code != "bad_request" || !strings.Contains(e.Error.Message, c.field) {
 			t.Errorf("%.60s: %d %s, want bad_request naming %s", c.body, code, body, c.field)
