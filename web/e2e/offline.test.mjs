@@ -6,7 +6,10 @@
 // e-mail left empty says so at the field; filled in, it thanks her naming
 // her address. The SMTP server receives the mail to the offline address
 // with her message; the admin's E-mail tab shows it sent; the supervisor
-// finds it in the History as an offline message and reads it. Roles and
+// finds it in the History as an offline message and reads it. A second
+// message, which the SMTP server refuses for good, shows failed in the
+// E-mail tab with its error; the admin's "Send again" delivers it once the
+// server takes mail again. Roles and
 // bad input of the REST are proven by the Go tests
 // (cmd/parley/offline_test.go).
 
@@ -22,17 +25,20 @@ const MESSAGE = 'Do you ship parcels to Reykjavik? I need two boxes by Friday.';
 
 /**
  * @typedef {{from: string, to: string[], data: string}} Mail
- * @typedef {{port: number, mails: Mail[], close: () => Promise<void>}} SMTPServer
+ * @typedef {{port: number, mails: Mail[], refuse: string, close: () => Promise<void>}} SMTPServer
  */
 
 /**
  * A tiny SMTP server on 127.0.0.1 that accepts every message (plain text,
- * no authentication) and keeps it.
+ * no authentication) and keeps it; while its refuse is set, it answers
+ * each message's data with that reply instead.
  * @returns {Promise<SMTPServer>}
  */
 async function startSMTP() {
   /** @type {Mail[]} */
   const mails = [];
+  /** @type {SMTPServer} */
+  const out = { port: 0, mails, refuse: '', close: async () => {} };
   /** @type {Set<import('node:net').Socket>} */
   const sockets = new Set();
   const server = createServer((sock) => {
@@ -54,9 +60,12 @@ async function startSMTP() {
           mail.data = buf.slice(0, end).replace(/^\.\./gm, '.');
           buf = buf.slice(end + 5);
           inData = false;
-          mails.push(mail);
+          if (out.refuse) say(out.refuse);
+          else {
+            mails.push(mail);
+            say('250 2.0.0 OK queued');
+          }
           mail = { from: '', to: [], data: '' };
-          say('250 2.0.0 OK queued');
           continue;
         }
         const nl = buf.indexOf('\r\n');
@@ -85,15 +94,13 @@ async function startSMTP() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('the SMTP server has no port');
-  return {
-    port: addr.port,
-    mails,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  out.port = addr.port;
+  out.close = () =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return out;
 }
 
 /**
@@ -143,6 +150,36 @@ after(async () => {
 });
 
 const person = () => newPerson(browser, server, { timeout: TIMEOUT });
+
+/**
+ * A customer opens the demo page's widget and sends the offline form.
+ * @param {string} name
+ * @param {string} email
+ * @param {string} message
+ */
+async function leaveMessage(name, email, message) {
+  const p = await person();
+  await p.page.goto('/demo');
+  const w = p.page.frameLocator('iframe[title="Chat"]');
+  await w.getByRole('button', { name: 'Open chat' }).click();
+  const form = w.getByRole('form', { name: 'Leave us a message' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('E-mail').fill(email);
+  await form.getByLabel('Message').fill(message);
+  await form.getByRole('button', { name: 'Send' }).click();
+  await waitForText(w.locator('#parley-offline-thanks'), `Thanks — we got your message and will reply to ${email}.`);
+  return p;
+}
+
+/** The admin Ada, signed in, on the admin console's E-mail tab. */
+async function emailTab() {
+  const ada = await person();
+  const login = await ada.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } });
+  assert.equal(login.status(), 200, 'ada signs in');
+  await ada.page.goto('/admin');
+  await ada.page.getByRole('button', { name: 'E-mail' }).click();
+  return { ada, tab: ada.page.locator('#section-email') };
+}
 
 describe('offline form', () => {
   test('a customer leaves a message while the queue is closed; it is mailed, listed sent, and found in the history', () =>
@@ -196,12 +233,7 @@ describe('offline form', () => {
       assert.ok(text.includes('E-mail: ann@example.org'), 'and the address');
 
       // The admin's E-mail tab lists it, sent.
-      const ada = await person();
-      const login = await ada.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } });
-      assert.equal(login.status(), 200, 'ada signs in');
-      await ada.page.goto('/admin');
-      await ada.page.getByRole('button', { name: 'E-mail' }).click();
-      const tab = ada.page.locator('#section-email');
+      const { ada, tab } = await emailTab();
       await waitForText(tab.locator('#outbox-smtp'), `Mail is sent through 127.0.0.1:${smtp.port} (no TLS) from desk@example.com.`);
       const row = tab.locator('.outbox-row', { hasText: 'Offline message from Ann Lee via Sales' });
       await waitForText(row.locator('.outbox-state'), 'Sent');
@@ -232,5 +264,30 @@ describe('offline form', () => {
       await transcript.locator('.hist-event', { hasText: MESSAGE }).waitFor();
 
       await done(ann, ada, sam);
+    }));
+
+  test('a message the SMTP server refuses shows failed in the E-mail tab; Send again delivers it', () =>
+    explain(server, async () => {
+      smtp.refuse = '550 5.2.1 mailbox unavailable';
+      const before = smtp.mails.length;
+      const bo = await leaveMessage('Bo Brown', 'bo@example.org', 'Please call me back about the Tourer GT.');
+
+      const { ada, tab } = await emailTab();
+      const row = tab.locator('.outbox-row', { hasText: 'Offline message from Bo Brown via Sales' });
+      // Listed while it waits; the list is read again until it has failed.
+      await waitForText(row.locator('.outbox-state'), 'Failed: gave up');
+      assert.ok(await row.evaluate((r) => r.classList.contains('outbox-failed')), 'the failed row is marked');
+      assert.match((await row.locator('.outbox-error').textContent()) ?? '', /mailbox unavailable/, 'the last error shows');
+      assert.equal(smtp.mails.length, before, 'nothing was delivered');
+
+      // The SMTP server takes mail again; the admin sends it again.
+      smtp.refuse = '';
+      await row.getByRole('button', { name: 'Send again' }).click();
+      await waitForText(row.locator('.outbox-state'), 'Sent');
+      assert.equal(await row.getByRole('button', { name: 'Send again' }).count(), 0, 'no Send again once sent');
+      await waitUntil(() => smtp.mails.length === before + 1, 'the mail sent again at the SMTP server');
+      assert.equal(header(smtp.mails[before].data, 'Subject'), 'Offline message from Bo Brown via Sales');
+
+      await done(bo, ada);
     }));
 });
