@@ -209,15 +209,7 @@ func TestWithoutSMTPTheMailWaitsInTheOutbox(t *testing.T) {
 func TestWhoMaySendTheOfflineForm(t *testing.T) {
 	s := newChatServer(t, offlineQueue)
 	other := newQueueOn(t, s, "offline_form = true")
-	alice := s.agent(t, "alice")
-	var conf struct{ Room roomInfo }
-	request(t, alice, "room.create", map[string]any{"name": "Offline"}, &conf)
-	resp, gbody := post(t, s.base+"/api/conference/guest", `{"number":"`+*conf.Room.Number+`","name":"Gita"}`)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("guest: %d %s", resp.StatusCode, gbody)
-	}
-	var g struct{ Token string }
-	json.Unmarshal(gbody, &g) //nolint:errcheck
+	guest := guestToken(t, s)
 	good := `{"name":"Ann","email":"ann@example.org","message":"Hello"}`
 	for _, c := range []struct {
 		who   string
@@ -226,7 +218,7 @@ func TestWhoMaySendTheOfflineForm(t *testing.T) {
 	}{
 		{"nobody", "", http.StatusUnauthorized},
 		{"a customer of another queue", other, http.StatusForbidden},
-		{"a guest", g.Token, http.StatusForbidden},
+		{"a guest", guest, http.StatusForbidden},
 		{"an agent", s.login(t, "alice"), http.StatusForbidden},
 		{"a supervisor", s.login(t, "sam"), http.StatusForbidden},
 		{"an admin", s.login(t, "ada"), http.StatusForbidden},
@@ -245,6 +237,20 @@ func TestWhoMaySendTheOfflineForm(t *testing.T) {
 	if code, body := s.sendOffline(t, s.visitorToken(t, ""), good); code != http.StatusForbidden || !strings.Contains(body, "offline") {
 		t.Fatalf("a queue without the form: %d %s", code, body)
 	}
+}
+
+// guestToken answers the token of a guest of a conference room Alice made.
+func guestToken(t *testing.T, s *chatServer) string {
+	t.Helper()
+	var conf struct{ Room roomInfo }
+	request(t, s.agent(t, "alice"), "room.create", map[string]any{"name": "Offline"}, &conf)
+	resp, body := post(t, s.base+"/api/conference/guest", `{"number":"`+*conf.Room.Number+`","name":"Gita"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("guest: %d %s", resp.StatusCode, body)
+	}
+	var g struct{ Token string }
+	json.Unmarshal(body, &g) //nolint:errcheck
+	return g.Token
 }
 
 // newQueueOn adds another queue to s's database and answers a visitor
@@ -332,6 +338,7 @@ func TestWhoMayReadTheOutboxAndSendAgain(t *testing.T) {
 	}{
 		{"nobody", "", http.StatusUnauthorized},
 		{"a customer", visitor, http.StatusForbidden},
+		{"a guest", guestToken(t, s), http.StatusForbidden},
 		{"an agent", s.login(t, "alice"), http.StatusForbidden},
 		{"a supervisor", s.login(t, "sam"), http.StatusForbidden},
 	} {
