@@ -115,8 +115,9 @@ export class OfflinePanel {
       this.button,
     );
     this.thanks = el('p', { class: 'offline-thanks', id: 'parley-offline-thanks', role: 'status', hidden: true });
-    this.root.replaceChildren(this.text, this.form, this.thanks);
-    this.form.hidden = true;
+    // The form is in the page only while it is shown: the pre-chat form's
+    // fields are then the only ones of their names.
+    this.root.replaceChildren(this.text);
     for (const name of FIELDS) this.fields[name].addEventListener('input', () => this.clearError(name));
     this.fields.message.addEventListener('input', () => this.counted());
     this.form.addEventListener('submit', (e) => {
@@ -134,7 +135,7 @@ export class OfflinePanel {
   show(what) {
     setText(this.text, what.message);
     const sent = !this.thanks.hidden;
-    this.form.hidden = !what.form || sent;
+    this.root.replaceChildren(this.text, ...(what.form && !sent ? [this.form] : []), this.thanks);
     if (what.form && !sent) {
       this.clearErrors();
       for (const name of /** @type {('name' | 'email')[]} */ (['name', 'email'])) {
@@ -148,6 +149,7 @@ export class OfflinePanel {
 
   hide() {
     this.root.hidden = true;
+    this.root.replaceChildren(this.text);
   }
 
   /** @returns {OfflineValues} what was typed, trimmed */
@@ -171,7 +173,7 @@ export class OfflinePanel {
       this.failed(err);
       return;
     }
-    this.form.hidden = true;
+    this.form.remove();
     setText(this.thanks, `Thanks — we got your message and will reply to ${v.email}.`);
     this.thanks.hidden = false;
   }
