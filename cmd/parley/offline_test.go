@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 
+	"parley/mail"
 	"parley/mail/mailtest"
 	"parley/store/storetest"
 )
@@ -373,5 +375,25 @@ func TestWhoMayReadTheOutboxAndSendAgain(t *testing.T) {
 	s.waitOutbox(t, admin, "?state=sent", func(p outboxPage) bool { return len(p.Messages) == 1 })
 	if code, body := call(t, "POST", s.base+"/api/admin/outbox/"+id+"/retry", admin, ""); code != http.StatusConflict {
 		t.Fatalf("sending a sent message again: %d %s, want 409", code, body)
+	}
+}
+
+func TestSMTPSettingsHaveDefaultsAndComeFromTheEnvironment(t *testing.T) {
+	c, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Configured() || c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || c.SMTP.From != "parley@localhost" {
+		t.Fatalf("defaults: %+v", c.SMTP)
+	}
+	env := map[string]string{"PARLEY_SMTP_HOST": "smtp.example.com", "PARLEY_SMTP_PORT": "465", "PARLEY_SMTP_TLS": "tls",
+		"PARLEY_SMTP_USER": "parley", "PARLEY_SMTP_PASSWORD": "secret", "PARLEY_MAIL_FROM": "desk@example.com"}
+	c, err = parseConfig([]string{"--smtp-port", "2525"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mail.Settings{Host: "smtp.example.com", Port: 2525, TLS: "tls", User: "parley", Password: "secret", From: "desk@example.com"}
+	if c.SMTP != want {
+		t.Fatalf("got %+v, want %+v", c.SMTP, want)
 	}
 }
