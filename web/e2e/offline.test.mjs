@@ -9,7 +9,8 @@
 // finds it in the History as an offline message and reads it. A second
 // message, which the SMTP server refuses for good, shows failed in the
 // E-mail tab with its error; the admin's "Send again" delivers it once the
-// server takes mail again. Roles and
+// server takes mail again. A server without SMTP settings keeps the
+// mail, and its E-mail tab says SMTP is not configured. Roles and
 // bad input of the REST are proven by the Go tests
 // (cmd/parley/offline_test.go).
 
@@ -149,16 +150,18 @@ after(async () => {
   await Promise.all([browser?.close(), server?.stop(), smtp?.close()]);
 });
 
-const person = () => newPerson(browser, server, { timeout: TIMEOUT });
+/** @param {import('./harness.mjs').Server} [on] the server, by default the one with SMTP */
+const person = (on = server) => newPerson(browser, on, { timeout: TIMEOUT });
 
 /**
  * A customer opens the demo page's widget and sends the offline form.
  * @param {string} name
  * @param {string} email
  * @param {string} message
+ * @param {import('./harness.mjs').Server} [on]
  */
-async function leaveMessage(name, email, message) {
-  const p = await person();
+async function leaveMessage(name, email, message, on = server) {
+  const p = await person(on);
   await p.page.goto('/demo');
   const w = p.page.frameLocator('iframe[title="Chat"]');
   await w.getByRole('button', { name: 'Open chat' }).click();
@@ -171,9 +174,12 @@ async function leaveMessage(name, email, message) {
   return p;
 }
 
-/** The admin Ada, signed in, on the admin console's E-mail tab. */
-async function emailTab() {
-  const ada = await person();
+/**
+ * The admin Ada, signed in, on the admin console's E-mail tab.
+ * @param {import('./harness.mjs').Server} [on]
+ */
+async function emailTab(on = server) {
+  const ada = await person(on);
   const login = await ada.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } });
   assert.equal(login.status(), 200, 'ada signs in');
   await ada.page.goto('/admin');
@@ -290,4 +296,25 @@ describe('offline form', () => {
 
       await done(bo, ada);
     }));
+
+  test('without SMTP settings the message waits, and the E-mail tab says SMTP is not configured', async () => {
+    const plain = await startServer();
+    try {
+      await explain(plain, async () => {
+        await saveQueue(plain, 'demo', { disabled: true, offline_form: true, offline_email: 'sales@example.com' });
+        const cy = await leaveMessage('Cy Young', 'cy@example.org', 'Is the Cargo in stock?', plain);
+        const { ada, tab } = await emailTab(plain);
+        await waitForText(
+          tab.locator('#outbox-smtp'),
+          'SMTP is not configured: mail waits here, not sent, until the server is started with --smtp-host.',
+        );
+        const row = tab.locator('.outbox-row', { hasText: 'Offline message from Cy Young via Sales' });
+        await waitForText(row.locator('.outbox-state'), 'Not sent: SMTP is not configured');
+        assert.ok(await row.evaluate((r) => r.classList.contains('outbox-pending')), 'the waiting row is marked');
+        await done(cy, ada);
+      });
+    } finally {
+      await plain.stop();
+    }
+  });
 });
