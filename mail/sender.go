@@ -226,7 +226,11 @@ func (s *Sender) pass(ctx context.Context) (next time.Time, ok bool) {
 			s.log.Warn("mail: claiming the outbox", "err", err)
 			return time.Now().Add(time.Second), true
 		}
-		for _, m := range batch {
+		for i, m := range batch {
+			if ctx.Err() != nil {
+				s.release(batch[i:])
+				return time.Time{}, false
+			}
 			s.deliver(ctx, m)
 		}
 		if len(batch) < s.opt.Batch {
@@ -268,6 +272,21 @@ func (s *Sender) claim(ctx context.Context) ([]claimed, error) {
 		err := r.Scan(&c.id, &c.attempts, &c.msg.To, &c.msg.ReplyTo, &c.msg.Subject, &c.msg.Body, &c.msg.Cause, &c.msg.CauseID)
 		return c, err
 	})
+}
+
+// release gives back messages claimed but not tried, when the sender
+// stops: due at once, their attempt not counted, for the next sender.
+func (s *Sender) release(cs []claimed) {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.id
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opt.DBTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts - 1, next_at = now()
+		WHERE id = ANY($1) AND state = 'pending'`, ids); err != nil {
+		s.log.Warn("mail: giving back unsent messages; they wait out their lease", "err", err)
+	}
 }
 
 // deliver sends one claimed message and records what came of it.

@@ -253,3 +253,42 @@ func TestARestartedSenderSendsNothingTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestAStoppingSenderGivesBackWhatItHasNotTried(t *testing.T) {
+	pool := fresh(t)
+	srv := mailtest.Start(t)
+	unblock := make(chan struct{})
+	srv.Refuse(func(try int) error {
+		if try == 1 {
+			<-unblock // the first message is being sent when the sender is told to stop
+		}
+		return nil
+	})
+	s, err := mail.NewSender(pool, mail.Settings{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone}, slog.New(slog.DiscardHandler),
+		mail.Options{Tick: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three messages claimed together, before the sender runs.
+	var ids []int64
+	for _, subject := range []string{"one", "two", "three"} {
+		ids = append(ids, enqueue(t, pool, mail.Message{To: []string{"a@example.com"}, Subject: subject, Body: "b"}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	waitFor(t, "the first message at the server", func() bool { return srv.Tries() == 1 })
+	cancel()
+	close(unblock)
+	<-done
+
+	if e := entry(t, pool, ids[0]); e.State != "sent" {
+		t.Fatalf("the message being sent: %+v", e)
+	}
+	for _, id := range ids[1:] {
+		e := entry(t, pool, id)
+		if e.State != "pending" || e.Attempts != 0 || e.LastError != "" || e.NextAt.After(time.Now()) {
+			t.Fatalf("a message not tried: %+v, want pending, due, no attempt", e)
+		}
+	}
+}

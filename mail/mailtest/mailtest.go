@@ -64,7 +64,8 @@ func Start(t testing.TB) *Server {
 
 // Refuse answers each message's DATA with what f returns for its try
 // (counted from 1 over the server's life): an *smtp.SMTPError refuses,
-// nil accepts. Refuse(nil) accepts everything again.
+// nil accepts. f may wait, holding the sender in the middle of a send.
+// Refuse(nil) accepts everything again.
 func (s *Server) Refuse(f func(try int) error) {
 	s.mu.Lock()
 	s.refuse = f
@@ -131,14 +132,18 @@ func (s *session) Data(r io.Reader) error {
 	}
 	srv := s.srv
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	defer func() { close(srv.changed); srv.changed = make(chan struct{}) }()
 	srv.tries++
-	if srv.refuse != nil {
-		if err := srv.refuse(srv.tries); err != nil {
-			return err
-		}
+	try, refuse := srv.tries, srv.refuse
+	srv.mu.Unlock()
+	if refuse != nil {
+		err = refuse(try) // outside the lock: it may wait
 	}
-	srv.got = append(srv.got, Received{From: s.from, To: s.to, Data: string(b)})
-	return nil
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if err == nil {
+		srv.got = append(srv.got, Received{From: s.from, To: s.to, Data: string(b)})
+	}
+	close(srv.changed)
+	srv.changed = make(chan struct{})
+	return err
 }
