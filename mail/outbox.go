@@ -47,6 +47,7 @@ var ErrNoRecipient = errors.New("mail: a message needs at least one recipient")
 
 // Enqueue writes m to the outbox inside tx: it is sent once tx commits,
 // and never if tx rolls back. It answers the message's id.
+// The commit wakes the senders (NOTIFY on Channel).
 func Enqueue(ctx context.Context, tx pgx.Tx, m Message) (int64, error) {
 	if len(m.To) == 0 {
 		return 0, ErrNoRecipient
@@ -58,5 +59,11 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m Message) (int64, error) {
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO mail_outbox (cause, cause_id, to_addrs, reply_to, subject, body)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, m.Cause, causeID, m.To, m.ReplyTo, m.Subject, m.Body).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	// Delivered to the listeners when tx commits, never if it rolls back:
+	// every node's Sender wakes at once.
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, Channel)
 	return id, err
 }

@@ -22,6 +22,7 @@ import (
 	"parley/auth"
 	"parley/chat"
 	"parley/conference"
+	"parley/mail"
 )
 
 //go:embed static
@@ -64,6 +65,14 @@ type Deps struct {
 	// nearest one in X-Forwarded-For that is not a trusted proxy. None:
 	// the TCP peer is the client, whatever the header says.
 	TrustedProxies []*net.IPNet
+	// Outbox is the database of the e-mail outbox (the pool), which the
+	// admin console lists; SMTP is the sender's settings, of which the
+	// console says whether mail is sent at all.
+	Outbox mail.Querier
+	SMTP   mail.Settings
+	// OfflineLimit limits the offline form's messages per visitor; nil:
+	// 3 at once, then one every 5 minutes.
+	OfflineLimit auth.RateLimit
 }
 
 // New builds the echo instance with every route.
@@ -111,6 +120,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/api/conversations/:id/transcript", a.transcript)
 	a.adminRoutes(e)
 	a.adminQueueRoutes(e, sub)
+	a.outboxRoutes(e)
 	if d.Conference != nil {
 		ca := &conferenceAPI{api: a, conf: d.Conference, wrong: d.RoomNumberLimit}
 		if ca.wrong == nil {
@@ -123,6 +133,10 @@ func New(d Deps) *echo.Echo {
 	}
 	w := &widget{chat: d.Chat, auth: d.Auth, files: sub, tokens: auth.NewLimiter(time.Second, 60), wrong: d.KeyLimit}
 	w.routes(e)
+	if d.OfflineLimit == nil {
+		d.OfflineLimit = auth.NewLimiter(5*time.Minute, 3)
+	}
+	(&offlineForm{widget: w, limit: d.OfflineLimit}).routes(e)
 	return e
 }
 

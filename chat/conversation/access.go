@@ -91,7 +91,7 @@ func Decide(p auth.Principal, r Relation) Access {
 	case p.Is(auth.RoleAgent, auth.RoleSupervisor):
 		a.Read = slices.Contains(r.Offered, p.UserID)
 	}
-	a.Write = a.Read && r.State != StateClosed
+	a.Write = a.Read && r.State != StateClosed && r.State != StateOffline
 	a.ReadPrivate = a.Read && p.IsStaff()
 	a.Take = p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) &&
 		(slices.Contains(r.Offered, p.UserID) || slices.Contains(r.Members, p.UserID))

@@ -188,7 +188,7 @@ func (s *Log) openOf(ctx context.Context, p auth.Principal) ([]Conversation, err
 	case p.Kind == auth.KindVisitor:
 		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
 			JOIN queues oq ON oq.id = coalesce(c.origin_queue_id, c.queue_id)
-			WHERE c.visitor = $1 AND oq.key = $2 AND c.state <> 'closed' ORDER BY c.id`, p.Subject, p.Scope)
+			WHERE c.visitor = $1 AND oq.key = $2 AND c.state NOT IN ('closed', 'offline') ORDER BY c.id`, p.Subject, p.Scope)
 	case p.IsStaff():
 		rows, err = s.pool.Query(ctx, `SELECT `+Columns+From+`
 			JOIN conversation_agents ca ON ca.conversation_id = c.id AND ca.user_id = $1

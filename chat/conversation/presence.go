@@ -78,7 +78,7 @@ func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.markCustomerLeft(ctx, subject, online) // auto finish (system_close.go)
-	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state <> 'closed' ORDER BY id`, subject)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state NOT IN ('closed', 'offline') ORDER BY id`, subject)
 	if err != nil {
 		s.log.Warn("presence: open conversations", "err", err)
 		return

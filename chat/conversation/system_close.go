@@ -81,7 +81,7 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 			}
 			text = orDefault(q.OfflineMessage, queues.DefaultOfflineMessage)
 		case ReasonAutoFinish:
-			if c.State == StateClosed || q.AutoFinishSeconds == 0 || leftAt == nil ||
+			if c.State == StateClosed || c.State == StateOffline || q.AutoFinishSeconds == 0 || leftAt == nil ||
 				now.Sub(*leftAt) < time.Duration(q.AutoFinishSeconds)*time.Second {
 				return nil
 			}
@@ -155,10 +155,10 @@ func (s *Log) markCustomerLeft(ctx context.Context, subject string, online bool)
 	var err error
 	if online {
 		_, err = s.pool.Exec(ctx, `UPDATE conversations SET customer_left_at = NULL
-			WHERE visitor = $1 AND state <> 'closed' AND customer_left_at IS NOT NULL`, subject)
+			WHERE visitor = $1 AND state <> 'closed' AND state <> 'offline' AND customer_left_at IS NOT NULL`, subject)
 	} else {
 		_, err = s.pool.Exec(ctx, `UPDATE conversations SET customer_left_at = now()
-			WHERE visitor = $1 AND state <> 'closed' AND customer_left_at IS NULL`, subject)
+			WHERE visitor = $1 AND state <> 'closed' AND state <> 'offline' AND customer_left_at IS NULL`, subject)
 	}
 	if err != nil {
 		s.log.Warn("presence: mark the customer's chats", "online", online, "err", err)

@@ -52,7 +52,7 @@ const storeSQL = `WITH i AS (
 		LEFT JOIN LATERAL (SELECT seq, public_seq, created_at FROM conversation_events d
 			WHERE d.conversation_id = i.conv AND d.author_key = i.author_key AND d.client_id = i.client_id LIMIT 1) d ON true
 	), m AS (
-		SELECT *, allowed AND dup_seq IS NULL AND state <> 'closed' AS fresh FROM checked
+		SELECT *, allowed AND dup_seq IS NULL AND state NOT IN ('closed', 'offline') AS fresh FROM checked
 	), fresh AS (
 		SELECT * FROM m WHERE fresh
 	), num AS (
@@ -61,7 +61,7 @@ const storeSQL = `WITH i AS (
 		FROM (SELECT conv, count(*) AS n, count(*) FILTER (WHERE NOT private) AS np,
 				bool_or(author_kind = 'agent' AND NOT private) AS responds
 			FROM fresh GROUP BY conv) f
-		WHERE c.id = f.conv AND c.state <> 'closed'
+		WHERE c.id = f.conv AND c.state NOT IN ('closed', 'offline')
 		RETURNING c.id, c.last_seq - f.n AS base, c.last_public_seq - f.np AS public_base
 	), ins AS (
 		INSERT INTO conversation_events

@@ -92,7 +92,7 @@ func (s *Router) endClosedQueues(ctx context.Context) error {
 // comes back, and SystemClose clears a stale one.
 func (s *Router) markCustomersGone(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT c.id, c.visitor FROM queues q JOIN conversations c ON c.queue_id = q.id
-		WHERE q.auto_finish_seconds > 0 AND c.state <> 'closed' AND c.customer_left_at IS NULL`)
+		WHERE q.auto_finish_seconds > 0 AND c.state <> 'closed' AND c.state <> 'offline' AND c.customer_left_at IS NULL`)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Router) markCustomersGone(ctx context.Context) error {
 		return nil
 	}
 	_, err = s.pool.Exec(ctx, `UPDATE conversations SET customer_left_at = now()
-		WHERE id = ANY ($1) AND state <> 'closed' AND customer_left_at IS NULL`, gone)
+		WHERE id = ANY ($1) AND state <> 'closed' AND state <> 'offline' AND customer_left_at IS NULL`, gone)
 	return err
 }
 
@@ -122,7 +122,7 @@ func (s *Router) markCustomersGone(ctx context.Context) error {
 // than their queue's auto_finish_seconds.
 func (s *Router) endCustomersGone(ctx context.Context) error {
 	return s.systemClose(ctx, conversation.ReasonAutoFinish, `SELECT c.id FROM conversations c JOIN queues q ON q.id = c.queue_id
-		WHERE c.customer_left_at IS NOT NULL AND c.state <> 'closed' AND q.auto_finish_seconds > 0
+		WHERE c.customer_left_at IS NOT NULL AND c.state <> 'closed' AND c.state <> 'offline' AND q.auto_finish_seconds > 0
 			AND c.customer_left_at <= now() - make_interval(secs => q.auto_finish_seconds)
 		ORDER BY c.customer_left_at LIMIT $1`, rulesBatch)
 }

@@ -64,6 +64,8 @@ func TestTheRouterEndsChatsByTheirQueuesRules(t *testing.T) {
 		{"active, the customer gone not long enough", `auto_finish_seconds = 30`, "active", `customer_left_at = now() - interval '29 seconds'`, false, ""},
 		{"active, the customer gone, auto finish off", `auto_finish_seconds = 0`, "active", `customer_left_at = now() - interval '1 hour'`, false, ""},
 		{"active, the customer back with a stale mark", `auto_finish_seconds = 30`, "active", `customer_left_at = now() - interval '31 seconds'`, true, ""},
+		{"an offline message, the customer gone past auto finish", `auto_finish_seconds = 30`, "queued", `state = 'offline', customer_left_at = now() - interval '31 seconds'`, false, ""},
+		{"an offline message, the customer never marked gone", `auto_finish_seconds = 30`, "queued", `state = 'offline'`, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

@@ -45,6 +45,9 @@ type Query struct {
 const (
 	StatusOpen   = "open"   // waiting, offered or with an agent
 	StatusClosed = "closed" // closed
+	// StatusOffline: a message left with the offline form
+	// (conversation.StateOffline).
+	StatusOffline = "offline"
 )
 
 // filter is a checked Query.
@@ -118,9 +121,9 @@ func (q Query) check() (filter, error) {
 		return f, queues.Bad(`"from" (%s) is not before "to" (%s)`, q.From, q.To)
 	}
 	switch q.Status {
-	case "", StatusOpen, StatusClosed:
+	case "", StatusOpen, StatusClosed, StatusOffline:
 	default:
-		return f, queues.Bad(`"status" must be "open" or "closed" (or left out), not %q`, q.Status)
+		return f, queues.Bad(`"status" must be "open", "closed" or "offline" (or left out), not %q`, q.Status)
 	}
 	f.closeStatus = strings.TrimSpace(q.CloseStatus)
 	if n := utf8.RuneCountInString(f.closeStatus); n > maxText {

@@ -174,9 +174,11 @@ func filterSQL(f filter, w who, after *cursor, a *args) string {
 	}
 	switch f.status {
 	case StatusOpen:
-		where = append(where, `c.state <> 'closed'`)
+		where = append(where, `c.state NOT IN ('closed', 'offline')`)
 	case StatusClosed:
 		where = append(where, `c.state = 'closed'`)
+	case StatusOffline:
+		where = append(where, `c.state = 'offline'`)
 	}
 	if f.closeStatus != "" {
 		where = append(where, `c.close_status = `+a.add(f.closeStatus))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"parley/mail"
 	"parley/web"
 )
 
@@ -78,6 +80,10 @@ type Config struct {
 	// the client's address is read from X-Forwarded-For. Empty, the
 	// default, believes only the TCP peer.
 	TrustedProxies string
+	// SMTP is the server the e-mail outbox is sent through, and the
+	// From address. Without a host the sender does not run: mail waits
+	// in the outbox, and the admin console says SMTP is not configured.
+	SMTP mail.Settings
 }
 
 // defaults is the configuration of a fresh machine: `make run` needs none
@@ -110,6 +116,7 @@ func defaults() Config {
 		MaxRequestsPerAddress: web.DefaultLimits().RequestsPerAddress,
 		MaxWSPerAddress:       web.DefaultLimits().WebsocketsPerAddress,
 		TimeZone:              time.UTC,
+		SMTP:                  mail.Settings{Port: 587, TLS: mail.TLSStartTLS, From: "parley@localhost"},
 	}
 }
 
@@ -159,6 +166,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"trusted-proxies", "`CIDRs` (comma-separated) of the load balancers in front of this node, whose X-Forwarded-For names the client (empty: the TCP peer is the client)", (*cidrList)(&c.TrustedProxies)},
 		{"time-zone", "IANA time `zone` of the supervisors' day (today's figures, the closed chats' days), such as Europe/Paris", zoneValue{&c.TimeZone}},
 		{"nats-url", "NATS server `URLs` (comma-separated) to carry events between nodes (empty: in-process, one node)", (*natsURL)(&c.NATSURL)},
+		{"smtp-host", "SMTP `host` the e-mail outbox is sent through (empty: no mail is sent; it waits in the outbox)", (*stringValue)(&c.SMTP.Host)},
+		{"smtp-port", "SMTP `port`", &intValue{&c.SMTP.Port, 1, 65535}},
+		{"smtp-tls", "SMTP `mode`: none, starttls (required STARTTLS) or tls (TLS from the start, usually port 465)", &choice{&c.SMTP.TLS, []string{mail.TLSNone, mail.TLSStartTLS, mail.TLSImplicit}}},
+		{"smtp-user", "SMTP `user` name (empty: no authentication)", (*stringValue)(&c.SMTP.User)},
+		{"smtp-password", "SMTP `password`", (*stringValue)(&c.SMTP.Password)},
+		{"mail-from", "`address` Parley's e-mail comes from", (*mailAddress)(&c.SMTP.From)},
 	}
 	for _, s := range settings {
 		fs.Var(s.value, s.name, s.usage+" (env "+envName(s.name)+")")
@@ -203,6 +216,19 @@ func envName(flagName string) string {
 }
 
 type stringValue string
+
+// mailAddress is an e-mail address, such as parley@example.com.
+type mailAddress string
+
+func (v *mailAddress) String() string { return string(*v) }
+func (v *mailAddress) Set(s string) error {
+	a, err := netmail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return fmt.Errorf("want an e-mail address, such as parley@example.com")
+	}
+	*v = mailAddress(s)
+	return nil
+}
 
 func (v *stringValue) String() string     { return string(*v) }
 func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }

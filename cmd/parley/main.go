@@ -184,6 +184,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(floorDone); floorSvc.Run(chatCtx) }()
 	defer func() { stopChat(); <-floorDone }()
 	defer func() { stopChat(); <-chatDone }()
+	// The e-mail outbox's sender, on every node that has SMTP settings
+	// (each claims its own messages); without them mail waits.
+	if cfg.SMTP.Configured() {
+		sender, err := mail.NewSender(pool, cfg.SMTP, log.With("component", "mail"), mail.Options{DBTimeout: cfg.DBTimeout})
+		if err != nil {
+			return err
+		}
+		mailDone := make(chan struct{})
+		go func() { defer close(mailDone); sender.Run(chatCtx) }()
+		defer func() { stopChat(); <-mailDone }()
+	} else {
+		log.Info("SMTP is not configured (--smtp-host): e-mail waits in the outbox")
+	}
 
 	ws := signaling.NewEndpoint(hub, authSvc, publicURL, nil)
 	ws.CheckTimeout = cfg.DBTimeout
@@ -208,6 +221,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies:  trusted,
 		LoginLimit:      shared.logins,
 		RoomNumberLimit: shared.lookups,
+		Outbox:          pool,
+		SMTP:            cfg.SMTP,
+		OfflineLimit:    shared.offline,
 	})
 
 	if cfg.DebugAddr != "" {

@@ -240,6 +240,9 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 		{[]string{"--nats-url", "http://127.0.0.1:1"}, nil, "-nats-url: want nats://"},
 		{nil, map[string]string{"PARLEY_NATS_URL": "nats://127.0.0.1:1,nope"}, "PARLEY_NATS_URL=\"nats://127.0.0.1:1,nope\": want nats://"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1"}, nil, "(set --nats-url or PARLEY_NATS_URL)"}, // nothing listens there
+		{[]string{"--smtp-tls", "ssl"}, nil, "-smtp-tls"},
+		{[]string{"--smtp-port", "0"}, nil, "-smtp-port"},
+		{nil, map[string]string{"PARLEY_MAIL_FROM": "Parley <parley@example.com>"}, "PARLEY_MAIL_FROM"},
 	}
 	for _, tc := range cases {
 		var out bytes.Buffer

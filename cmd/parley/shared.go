@@ -24,6 +24,7 @@ type sharedState struct {
 	logins      auth.RateLimit // sign-ins per address (web)
 	lookups     auth.RateLimit // wrong room numbers per address (web's conference API)
 	roomNumbers auth.RateLimit // wrong room numbers per principal (room.get)
+	offline     auth.RateLimit // offline messages per visitor (web); nil on one node
 	stop        func()
 }
 
@@ -50,6 +51,7 @@ func newShared(ctx context.Context, cfg Config, pool *pgxpool.Pool, b bus.Bus, n
 		logins:      auth.NewPGLimiter(pool, limits, "login", 6*time.Second, 10),
 		lookups:     auth.NewPGLimiter(pool, limits, "room-lookup", 30*time.Second, 10),
 		roomNumbers: auth.NewPGLimiter(pool, limits, "room-number", 30*time.Second, 10),
+		offline:     auth.NewPGLimiter(pool, limits, "offline", 5*time.Minute, 3),
 		stop:        func() { turn.Close(); presence.Stop() },
 	}, nil
 }

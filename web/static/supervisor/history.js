@@ -48,6 +48,7 @@ const STATE_LABEL = /** @type {Record<string, string>} */ ({
   offered: 'Offered',
   active: 'Open',
   closed: 'Closed',
+  offline: 'Offline message',
 });
 
 /**
@@ -74,6 +75,7 @@ export function mountHistory(ctx, root) {
     el('option', { value: '' }, 'Any'),
     el('option', { value: 'open' }, 'Open'),
     el('option', { value: 'closed' }, 'Closed'),
+    el('option', { value: 'offline' }, 'Offline message'),
   );
   const closeStatus = el('input', { type: 'text', placeholder: 'e.g. Resolved', autocomplete: 'off' });
   const important = el(

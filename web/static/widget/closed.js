@@ -10,9 +10,9 @@
 // it has one.
 
 import { ProtocolError } from '../lib/parley.js';
-import { OfflinePanel } from './offline.js';
 
 /**
+ * @typedef {import('./offline.js').OfflinePanel} OfflinePanel
  * @typedef {import('./api.js').Settings & {open?: boolean, offline_message?: string, unavailable_message?: string, offline_form?: boolean}} RuleSettings
  * @typedef {import('../lib/types.js').ChatEvent & {reason?: string}} ClosedEvent
  */
@@ -22,35 +22,22 @@ const PANEL_REASONS = ['max_wait', 'queue_closed'];
 
 export class QueueRules {
   /**
-   * @param {HTMLElement} root the offline panel's element (#parley-offline)
+   * @param {OfflinePanel} panel the widget's one offline panel (#parley-offline)
    * @param {() => {name?: string, email?: string}} prefill what the customer already told us
    */
-  constructor(root, prefill) {
-    this.panel = new OfflinePanel(root);
+  constructor(panel, prefill) {
+    this.panel = panel;
     this.prefill = prefill;
     /** @type {RuleSettings | null} */
     this.settings = null;
-    /** the queue closed while this page was open: its settings still say open */
+    /** the queue closed while this page was open (its settings still say
+     * open): the widget shows the offline panel where the form would be */
     this.closedSince = false;
   }
 
   /** @param {RuleSettings} settings */
   configure(settings) {
     this.settings = settings;
-  }
-
-  /**
-   * Where the pre-chat form would show: the panel instead when the queue
-   * is not open. Returns whether it showed.
-   */
-  closedInstead() {
-    const s = this.settings;
-    if (!s || (s.open !== false && !this.closedSince)) {
-      this.panel.hide();
-      return false;
-    }
-    this.show(s.offline_message ?? '');
-    return true;
   }
 
   /**

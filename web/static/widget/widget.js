@@ -34,6 +34,7 @@ import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
 import { FeedbackForm } from './feedback.js';
 import { QueueRules } from './closed.js';
+import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { runPreview } from './preview.js';
@@ -92,6 +93,7 @@ const feedback = new FeedbackForm(ended, async (rating, comment) => {
   await c.request('chat.feedback', { conversation_id: conv.id, rating, comment });
 });
 const prechat = new Prechat(local, `parley.details.${key}`);
+const offline = new OfflinePanel(byId('parley-offline'));
 // "Not you?": whoever is at this browser now is a new visitor. The visitor
 // token (whose subject ties chats together for the agents' history) and
 // what was seen are dropped, and the connection starts over with a new token.
@@ -103,7 +105,7 @@ prechat.onforget = () => {
 const identity = new Identity(); // the page's signed identity (identity.js)
 identity.onchange = () => (prechat.hidden ? undefined : identity.prefill(prechat));
 const transcript = new Transcript(byId('parley-transcript'));
-const rules = new QueueRules(byId('parley-offline'), () => prechat.values()); // the queue closed or full (closed.js)
+const rules = new QueueRules(offline, () => prechat.values()); // the queue closed or full (closed.js)
 /** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
 const delivery = new Delivery({
   store: session,
@@ -418,6 +420,7 @@ function reconnect() {
 
 /** @param {string} text */
 function showStatus(text) {
+  offline.hide();
   setText(statusLine, text);
   statusLine.hidden = false;
   prechat.hidden = true;
@@ -427,6 +430,11 @@ function showStatus(text) {
 }
 
 function showForm() {
+  if (settings?.open === false || rules.closedSince) {
+    showOffline();
+    return;
+  }
+  offline.hide();
   statusLine.hidden = true;
   chatView.hidden = true;
   prechat.hidden = false;
@@ -436,8 +444,27 @@ function showForm() {
   prechat.busy(false);
   prechat.prefill();
   identity.prefill(prechat);
-  if (rules.closedInstead()) return void (prechat.hidden = true); // the queue is not open: its offline panel
   if (isOpen) prechat.focus();
+}
+
+/**
+ * No chat can start (the queue is closed or disabled): the queue's offline
+ * message, and its offline form when it has one, instead of the pre-chat
+ * form.
+ */
+function showOffline() {
+  statusLine.hidden = true;
+  chatView.hidden = true;
+  prechat.hidden = true;
+  endButton.hidden = true;
+  hideConfirm(false);
+  setText(subtitle, settings?.name ?? '');
+  const known = prechat.remembered();
+  offline.show({
+    message: settings?.offline_message ?? '',
+    form: settings?.offline_form === true,
+    prefill: known ? { name: known.name, email: known.email } : undefined,
+  });
 }
 
 /**
@@ -448,6 +475,7 @@ function showForm() {
 function showConversation(c) {
   const fresh = !conv || conv.id !== c.id;
   conv = c;
+  offline.hide();
   if (fresh) seenSeq = loadSeen(c.id);
   if (c.state !== 'closed') session.set(CONVERSATION_KEY, String(c.id));
   if (c.state !== 'closed') rules.hide();
