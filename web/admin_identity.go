@@ -23,6 +23,9 @@ func (a *api) queueSecret(c echo.Context) error {
 }
 
 func (a *api) rotateQueueSecret(c echo.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
 	s, err := a.Chat.RotateQueueSecret(c.Request().Context(), principal(c), c.Param("key"))
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ func (a *api) retryMail(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return apiError(http.StatusNotFound, "not_found", "there is no such message")
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
 	m, err := mail.Retry(c.Request().Context(), a.Outbox, id)
 	switch {
 	case errors.Is(err, mail.ErrNotFound):
