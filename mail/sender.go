@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/store"
 )
 
 // Channel is the PostgreSQL channel Enqueue notifies when its
@@ -159,7 +161,12 @@ func (s *Sender) Poke() {
 // least every Tick.
 func (s *Sender) Run(ctx context.Context) {
 	done := make(chan struct{})
-	go func() { defer close(done); s.listen(ctx) }()
+	go func() {
+		defer close(done)
+		// Poked on each notification, and on listening (anything enqueued
+		// while it was not).
+		store.Listen(ctx, s.pool, Channel, s.log, s.Poke, func(string) { s.Poke() })
+	}()
 	defer func() { <-done }()
 	for {
 		wait := s.opt.Tick
@@ -175,45 +182,6 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Stop()
-	}
-}
-
-// listen pokes the sender on each notification of Channel, connecting
-// again a second after the connection is lost.
-func (s *Sender) listen(ctx context.Context) {
-	for {
-		err := s.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("mail: following the outbox", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (s *Sender) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return err
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		conn.Close(ctx) //nolint:errcheck // the connection is being dropped
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	s.Poke() // anything enqueued while not listening
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		s.Poke()
 	}
 }
 

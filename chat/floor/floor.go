@@ -29,13 +29,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/auth"
 	"parley/bus"
 	"parley/chat"
 	"parley/chat/queues"
+	"parley/store"
 )
 
 // Channel is the PostgreSQL channel the chat tables' triggers notify.
@@ -233,7 +233,12 @@ func (f *Floor) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
-	go func() { defer wg.Done(); f.listen(ctx) }()
+	go func() {
+		defer wg.Done()
+		// On listening every group changed: a change may have been
+		// missed while the connection was lost.
+		store.Listen(ctx, f.pool, Channel, f.log, func() { f.changed(0, true) }, f.notified)
+	}()
 	if unsub, err := f.bus.Subscribe(chat.DirectorySubject, func([]byte) { f.connected() }); err != nil {
 		f.log.Error("floor: following staff.presence: connections show at the next other change", "err", err)
 	} else {
@@ -345,47 +350,12 @@ func (f *Floor) push(ctx context.Context, g *group) {
 	}
 }
 
-// listen follows parley_floor on a connection of its own, and comes back
-// after losing it (telling every group it changed: a change may have
-// been missed meanwhile).
-func (f *Floor) listen(ctx context.Context) {
-	for {
-		err := f.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		f.log.Warn("floor: following the database's changes", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (f *Floor) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, f.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return err
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		conn.Close(ctx) //nolint:errcheck // the connection is being dropped
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	f.changed(0, true)
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if id, err := strconv.ParseInt(strings.TrimPrefix(n.Payload, "q"), 10, 64); err == nil && n.Payload != "*" {
-			f.changed(queues.QueueID(id), false)
-		} else {
-			f.changed(0, true)
-		}
+// notified takes a parley_floor payload: the queue a chat is in ("q"
+// and its id), or "*" (anything else the floor shows).
+func (f *Floor) notified(payload string) {
+	if id, err := strconv.ParseInt(strings.TrimPrefix(payload, "q"), 10, 64); err == nil && payload != "*" {
+		f.changed(queues.QueueID(id), false)
+	} else {
+		f.changed(0, true)
 	}
 }
