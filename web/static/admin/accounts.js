@@ -8,6 +8,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { errorText, sentence } from '../lib/util.js';
+import { formDialog } from '../lib/form-dialog.js';
 import { api, ApiError } from './api.js';
 
 /**
@@ -105,8 +106,9 @@ function showError(err, fields, other) {
 }
 
 /**
- * A modal dialog with a form: title, text, fields, an error line, Cancel
- * and a confirm button. onSubmit throws to show its error and stay open.
+ * The account dialogs' form dialog (lib/form-dialog.js): an error shown at
+ * its field, or a 401 (api.js is leaving for the sign-in page), leaves the
+ * error line empty.
  * @param {string} title
  * @param {string} text
  * @param {string} confirm
@@ -114,53 +116,15 @@ function showError(err, fields, other) {
  * @param {boolean} [danger]
  */
 function dialog(title, text, confirm, fields, danger = false) {
-  const titleId = `acc-dialog-${Math.random().toString(36).slice(2, 8)}`;
-  const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
-  const cancel = el('button', { class: 'button button-quiet', type: 'button' }, 'Cancel');
-  const ok = el('button', { class: `button ${danger ? 'button-danger' : 'button-primary'}`, type: 'submit' }, confirm);
-  const form = el(
-    'form',
-    { method: 'dialog', class: 'dialog-form', novalidate: true },
-    el('h2', { class: 'dialog-title', id: titleId }, title),
-    text ? el('p', { class: 'dialog-text' }, text) : null,
-    ...fields,
-    error,
-    el('div', { class: 'dialog-buttons' }, cancel, ok),
-  );
-  const node = el('dialog', { class: 'dialog acc-dialog', 'aria-labelledby': titleId }, form);
-  const d = {
-    /** @type {() => Promise<void>} */
-    onSubmit: async () => {},
-    /** @param {string} message */
-    fail: (message) => {
-      setText(error, message);
-      error.hidden = false;
-    },
-    /** @param {HTMLElement | null} focus */
-    show: (focus) => {
-      document.body.append(node);
-      node.showModal();
-      (focus ?? ok).focus();
-    },
-  };
-  cancel.addEventListener('click', () => node.close('cancel'));
-  node.addEventListener('close', () => node.remove());
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    if (ok.disabled) return;
-    ok.disabled = true;
-    error.hidden = true;
-    try {
-      await d.onSubmit();
-      node.close('done');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return; // api.js is leaving for the sign-in page
-      if (!(err instanceof FieldShown)) d.fail(errorText(err));
-    } finally {
-      ok.disabled = false;
-    }
+  return formDialog({
+    title,
+    text,
+    confirm,
+    fields,
+    danger,
+    className: 'acc-dialog',
+    shownElsewhere: (err) => (err instanceof ApiError && err.status === 401) || err instanceof FieldShown,
   });
-  return d;
 }
 
 /** Thrown when the error already shows at its field. */

@@ -7,6 +7,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
+import { formDialog } from '../lib/form-dialog.js';
 import { assignChat } from './assign.js';
 
 /**
@@ -202,59 +203,15 @@ class AgentActions {
 }
 
 /**
- * A modal dialog with a form: title, text, fields, an error line, Cancel
- * and a confirm button. onSubmit throws to show the error and stay;
- * answers "stay" to stay open after success.
+ * The agent actions' form dialog (lib/form-dialog.js), dismissed with
+ * Close, the focus on it.
  * @param {string} title
  * @param {string} text
  * @param {string} confirm
  * @param {HTMLElement[]} fields
  */
 function dialog(title, text, confirm, fields) {
-  const titleId = `sup-dialog-${Math.random().toString(36).slice(2, 8)}`;
-  const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
-  const cancel = el('button', { class: 'button button-quiet', type: 'button' }, 'Close');
-  const ok = /** @type {HTMLButtonElement} */ (el('button', { class: 'button button-primary', type: 'submit' }, confirm));
-  const form = el('form', { method: 'dialog', class: 'dialog-form', novalidate: true },
-    el('h2', { class: 'dialog-title', id: titleId }, title),
-    el('p', { class: 'dialog-text' }, text),
-    ...fields,
-    error,
-    el('div', { class: 'dialog-buttons' }, cancel, ok),
-  );
-  const node = /** @type {HTMLDialogElement} */ (el('dialog', { class: 'dialog sup-dialog', 'aria-labelledby': titleId }, form));
-  const d = {
-    dialog: node,
-    /** @type {() => Promise<string | void>} */
-    onSubmit: async () => {},
-    /** @param {string} message */
-    fail: (message) => {
-      setText(error, message);
-      error.hidden = false;
-    },
-    /** @param {HTMLElement | null} focus */
-    show: (focus) => {
-      document.body.append(node);
-      node.showModal();
-      (focus ?? cancel).focus();
-    },
-  };
-  cancel.addEventListener('click', () => node.close('cancel'));
-  node.addEventListener('close', () => node.remove());
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    if (ok.disabled) return;
-    ok.disabled = true;
-    error.hidden = true;
-    try {
-      if ((await d.onSubmit()) !== 'stay') node.close('done');
-    } catch (err) {
-      d.fail(errorText(err));
-    } finally {
-      ok.disabled = false;
-    }
-  });
-  return d;
+  return formDialog({ title, text, confirm, fields, dismiss: 'Close', focus: 'dismiss', className: 'sup-dialog' });
 }
 
 /** @param {Status} st */
