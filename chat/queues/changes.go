@@ -145,6 +145,9 @@ func recordChange(ctx context.Context, tx pgx.Tx, p auth.Principal, id QueueID, 
 	if p.UserID != 0 {
 		by = &p.UserID
 	}
+	if fields == nil { // the members alone changed
+		fields = []FieldChange{}
+	}
 	if added == nil {
 		added = []string{}
 	}

@@ -257,3 +257,21 @@ func TestOnlyAdminsReadTheChangeLog(t *testing.T) {
 		}
 	}
 }
+
+// A save that changes only the members is recorded with no fields.
+func TestASaveOfMembersAloneIsRecorded(t *testing.T) {
+	f := newChangeFixture(t)
+	carla, dan := f.member(t, "carla"), f.member(t, "dan")
+	key := chattest.Unique("members")
+	c := queues.QueueConfig{Queue: queues.Queue{Key: key, Name: "Support"}, Members: []string{carla}}
+	f.save(t, c)
+	c.Members = []string{carla, dan}
+	f.save(t, c)
+	log := f.log(t, key)
+	if len(log) != 2 {
+		t.Fatalf("%d entries, want 2 (the creation and the members): %+v", len(log), log)
+	}
+	if len(log[0].Fields) != 0 || len(log[0].MembersAdded) != 1 || log[0].MembersAdded[0] != dan {
+		t.Errorf("the newest entry has fields %v and members added %v; want no field and %s added", fieldsOf(log[0]), log[0].MembersAdded, dan)
+	}
+}
