@@ -188,10 +188,17 @@ async function emailTab(on = server) {
 }
 
 describe('offline form', () => {
-  test('a customer leaves a message while the queue is closed; it is mailed, listed sent, and found in the history', () =>
+  test('a customer leaves a message outside the queue\'s hours; it is mailed, listed sent, and found in the history', () =>
     explain(server, async () => {
+      // Open all day every day but today (UTC): now is outside its hours.
+      const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+      const today = days[new Date().getUTCDay()];
+      /** @type {Record<string, {from: string, to: string}[]>} */
+      const hours = {};
+      for (const d of days) if (d !== today) hours[d] = [{ from: '00:00', to: '24:00' }];
       await saveQueue(server, 'demo', {
-        disabled: true,
+        time_zone: 'UTC',
+        hours,
         offline_form: true,
         offline_email: 'sales@example.com',
         offline_message: AWAY,

@@ -77,7 +77,7 @@ describe('queue rules', () => {
       assert.ok(Date.now() - asked < 3000, 'the refusal comes at once, not after a wait');
       assert.equal(await w2.locator('#parley-prechat').isHidden(), true, 'the pre-chat form gives way to the panel');
       assert.equal(await w2.locator('#parley-chat').isHidden(), true, 'no chat was started');
-      assert.equal(await panel.getAttribute('aria-live'), 'polite', 'the message is announced');
+      assert.equal(await w2.locator('#parley-offline-message').getAttribute('role'), 'status', 'the message is announced');
       // The first customer still waits.
       assert.equal(await w1.getByText("You're in the queue").isVisible(), true, 'the first customer still waits');
       await done(first, second);
