@@ -62,12 +62,19 @@ test('an admin sets up a queue in the console and a customer chats through its e
     });
     page.on('websocket', (ws) => previewAsked.push(`websocket ${ws.url()}`));
 
-    // The admin signs in and creates an agent (the Accounts tab is another's).
+    // The admin signs in and creates an agent in the Accounts tab, in a
+    // browser tab of its own.
     assert.equal((await admin.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } })).status(), 200);
-    const created = await admin.context.request.post('/api/admin/users', {
-      data: { username: 'carol-q', name: 'Carol Queue', role: 'agent', password: 'demo' },
-    });
-    assert.equal(created.status(), 201, await created.text());
+    const accounts = await admin.context.newPage();
+    await accounts.goto('/admin#accounts');
+    const account = accounts.getByRole('form', { name: 'New account' });
+    await account.getByLabel('Username').fill('carol-q');
+    await account.getByLabel('Name', { exact: true }).fill('Carol Queue');
+    await account.getByLabel('Role').selectOption('agent');
+    await account.getByLabel('Password').fill('demo');
+    await account.getByRole('button', { name: 'Create account' }).click();
+    await waitForText(accounts.locator('#accounts-status'), 'Created Carol Queue (carol-q), agent.');
+    await accounts.close();
 
     await page.goto('/admin#queues');
     await page.getByRole('button', { name: 'New queue' }).click();
