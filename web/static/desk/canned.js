@@ -90,6 +90,7 @@ export class CannedMenu {
   /** The reply changed: "/query" at its start opens or filters the list; anything else closes a "/" list. */
   slash() {
     const m = /^\/([^\n]*)$/.exec(this.compose.value);
+    if (this.compose.value.length <= 1) this.dismissed = false; // a "/" typed afresh (the box may have been emptied by a send)
     if (!m) {
       this.dismissed = false;
       if (this.mode === 'slash') this.close(false);
@@ -216,7 +217,7 @@ export class CannedMenu {
     this.close(false);
     box.focus();
     box.setSelectionRange(start + c.text.length, start + c.text.length);
-    this.dismissed = true; // a text that starts with "/" does not open the list again
+    this.dismissed = c.text.startsWith('/'); // such a text does not open the list again
     box.dispatchEvent(new Event('input', { bubbles: true })); // the draft, the counter, typing
     setText(this.status, `Inserted “${c.title}”.`);
   }
