@@ -20,7 +20,7 @@ export class CannedMenu {
    * @param {object} deps
    * @param {import('../lib/parley.js').Connection} deps.conn
    * @param {HTMLTextAreaElement} deps.compose the reply
-   * @param {HTMLFormElement} deps.form the compose form; the button goes in its .compose-bar
+   * @param {HTMLFormElement} deps.form the compose form; the button goes in its .compose-bar, before the hint
    * @param {() => number | null} deps.queueOf the active chat's queue id
    */
   constructor(deps) {
@@ -50,8 +50,9 @@ export class CannedMenu {
     this.status = el('p', { class: 'canned-status', id: 'canned-status', role: 'status', 'aria-live': 'polite' });
     this.menu = el('div', { class: 'canned-menu', id: 'canned-menu', hidden: true }, this.searchField, this.list, this.status);
 
+    // After the eye (the reply's next control stays the eye), before the hint.
     const bar = this.form.querySelector('.compose-bar');
-    if (bar) bar.prepend(this.button);
+    bar?.insertBefore(this.button, bar.querySelector('.compose-hint'));
     this.form.prepend(this.menu);
     this.wire();
   }
