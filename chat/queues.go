@@ -73,3 +73,12 @@ func (s *Service) queueChanged(ctx context.Context, id QueueID, removed []auth.U
 func (s *Service) QueueChanges(ctx context.Context, p auth.Principal, key string, before int64, limit int) (queues.ChangePage, error) {
 	return s.queues.Changes(ctx, p, key, before, limit)
 }
+
+// Canned responses are chat/queues' (canned.go); these are their names
+// for chat's callers.
+type (
+	Canned      = queues.Canned
+	CannedID    = queues.CannedID
+	CannedItem  = queues.CannedItem
+	CannedInput = queues.CannedInput
+)

@@ -32,6 +32,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	registerWait(r, c)
 	registerSteer(r, c, staff)
 	registerSearch(r, c, staff)
+	registerCanned(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -249,6 +249,7 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"history.search":        {false, `{"text": "parcel"}`, unavailable},
 		"history.get":           {false, `{"conversation_id": %d}`, unavailable},
 		"history.filters":       {false, `{}`, unavailable},
+		"canned.list":           {false, `{}`, unavailable},
 		"chat.mark":             {false, `{"conversation_id": %d, "important": true}`, unavailable},
 		"agent.state":           {false, `{}`, unavailable},
 		"agent.status":          {false, `{"status": "available"}`, unavailable},

@@ -120,6 +120,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/api/conversations/:id/transcript", a.transcript)
 	a.adminRoutes(e)
 	a.adminQueueRoutes(e, sub)
+	a.adminCannedRoutes(e)
 	a.outboxRoutes(e)
 	if d.Conference != nil {
 		ca := &conferenceAPI{api: a, conf: d.Conference, wrong: d.RoomNumberLimit}

@@ -14,6 +14,7 @@ import { errorText } from '../lib/util.js';
 import { api, ApiError } from './api.js';
 import { newQueue, QueueForm } from './queues-form.js';
 import { ChangeLog } from './queues-changes.js';
+import { CannedEditor } from './queues-canned.js';
 import { Embed, Secret } from './queues-embed.js';
 import { Preview } from './preview.js';
 import { openAt } from './queues-hours.js';
@@ -210,6 +211,7 @@ class Editor {
     this.embed = new Embed();
     this.secret = new Secret();
     this.changes = new ChangeLog();
+    this.canned = new CannedEditor();
     this.preview = new Preview();
     this.form = new QueueForm({ isNew: this.isNew, changed: () => this.changed(), extra: { secret: this.secret.root } });
 
@@ -236,6 +238,7 @@ class Editor {
           el('section', { class: 'qf-section', 'aria-labelledby': 'q-sec-preview' }, el('h3', { class: 'qf-section-title', id: 'q-sec-preview' }, 'Preview'), this.preview.root),
         ),
       ),
+      el('section', { class: 'qf-section', 'aria-labelledby': 'q-sec-canned' }, el('h3', { class: 'qf-section-title', id: 'q-sec-canned' }, 'Canned responses'), this.canned.root),
       el('section', { class: 'qf-section', 'aria-labelledby': 'q-sec-changes' }, el('h3', { class: 'qf-section-title', id: 'q-sec-changes' }, 'Change log'), this.changes.root),
     );
   }
@@ -249,6 +252,7 @@ class Editor {
     void this.secret.show(this.saved.key, !this.isNew);
     if (this.isNew) this.changes.root.hidden = true;
     else void this.changes.show(this.saved.key);
+    void this.canned.show(this.saved.key, !this.isNew);
     this.changed();
   }
 
