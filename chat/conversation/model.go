@@ -144,7 +144,7 @@ type Event struct {
 	Options  []Option  `json:"options,omitempty"`
 	Answered *Answered `json:"answered,omitempty"`
 	Choice   *Choice   `json:"choice,omitempty"`
-	Time           time.Time `json:"time"`
+	Time     time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.

@@ -248,7 +248,7 @@ func TestWhoMayAskAndAnswer(t *testing.T) {
 	request(t, alice, "chat.send", ask(id, "first", "Yes", "No"), nil)
 	var first event
 	json.Unmarshal(waitEvent(t, cust, "chat.event", messageEvent(id, "first")), &first) //nolint:errcheck
-	question := first.Seq // in the customer's numbering
+	question := first.Seq                                                               // in the customer's numbering
 	for i, r := range []struct {
 		name         string
 		c            *client.Client
