@@ -139,12 +139,13 @@ type Event struct {
 	Rating         int       `json:"rating,omitempty"`   // a feedback's, 1–5 (feedback.go)
 	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat, LimitSeconds by what limit (system_close.go)
 	LimitSeconds   int       `json:"limit_seconds,omitempty"`
+	Time           time.Time `json:"time"`
+
 	// A question's options, its answer once answered, and an answer's
 	// link to its question (options.go).
 	Options  []Option  `json:"options,omitempty"`
 	Answered *Answered `json:"answered,omitempty"`
 	Choice   *Choice   `json:"choice,omitempty"`
-	Time     time.Time `json:"time"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.

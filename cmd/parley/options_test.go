@@ -246,9 +246,10 @@ func TestWhoMayAskAndAnswer(t *testing.T) {
 
 	settle(t, cust)
 	request(t, alice, "chat.send", ask(id, "first", "Yes", "No"), nil)
+	// The question's seq in the customer's numbering.
 	var first event
 	json.Unmarshal(waitEvent(t, cust, "chat.event", messageEvent(id, "first")), &first) //nolint:errcheck
-	question := first.Seq                                                               // in the customer's numbering
+	question := first.Seq
 	for i, r := range []struct {
 		name         string
 		c            *client.Client
