@@ -10,6 +10,7 @@ import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { PrivateToggle } from './private.js';
+import { OptionsComposer } from './options.js';
 import { errorText, storageOf } from '../lib/util.js';
 import { followPositions } from '../lib/position.js';
 import { markVerified } from './identity.js';
@@ -76,6 +77,16 @@ export class Chats {
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
     this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
     this.privateNote = new PrivateToggle((on) => this.active?.setPrivate(on));
+    this.options = new OptionsComposer({
+      conn,
+      compose: this.compose,
+      active: () => this.active,
+      sent: () => {
+        this.compose.value = '';
+        this.limit.update();
+        if (this.active) this.active.draft = '';
+      },
+    });
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));
