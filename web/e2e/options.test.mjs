@@ -4,7 +4,8 @@
 // Phone / E-mail / Chat (adding and removing an input on the way) and
 // sends the question; Vera's widget shows it with three buttons; she
 // clicks E-mail. Her reply "E-mail" appears on both sides, Alice sees
-// E-mail marked as chosen, Vera's buttons are disabled with E-mail
+// E-mail marked as chosen (as does Sam, a supervisor following the chat in
+// the console), Vera's buttons are disabled with E-mail
 // pressed, and after a reload of the widget they stay so. A choice the
 // server refuses (the chat has ended) enables the buttons again and says
 // why. Who may ask and answer, and the bounds, are proven by the Go tests
@@ -61,6 +62,16 @@ describe('options', () => {
       const vera = await startDemoChat(await person(), 'Vera Options', 'vera.options@example.com');
       await accept(desk, 'Vera Options');
       await vera.widget.getByText('Alice Agent joined the chat').waitFor();
+      const id = Number(await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]').getAttribute('data-conversation'));
+
+      // Sam, a supervisor, follows the chat in the console's chat pane.
+      const sam = await person();
+      const login = await sam.context.request.post('/api/login', { data: { username: 'sam', password: 'demo' } });
+      assert.equal(login.status(), 200, 'sam signs in');
+      await sam.page.goto('/supervisor');
+      await sam.page.locator(`#lists .sup-chip[data-conversation-id="${id}"]`).click();
+      const pane = sam.page.locator('#chat-pane');
+      await waitForText(pane.getByRole('heading', { level: 2 }), 'Chat with Vera Options');
 
       // The form: two inputs to start, one more added, a fourth added and
       // removed; remove is off at two and add at six.
@@ -117,6 +128,8 @@ describe('options', () => {
         );
       };
       await chosenInWidget('after the click');
+      // Sam sees the choice too, live.
+      await waitForText(pane.locator('.msg-option-chosen'), 'E-mail — chosen by the customer');
 
       // After a reload of the widget, from the resumed chat.
       await vera.page.reload();
@@ -126,7 +139,7 @@ describe('options', () => {
       // And in Alice's desk after a reload.
       await desk.reload();
       await waitForText(desk.locator('#transcript .msg-agent', { hasText: QUESTION }).locator('.msg-option-chosen'), 'E-mail — chosen by the customer');
-      await done(alice, vera);
+      await done(alice, vera, sam);
     }));
 
   test('a choice the server refuses enables the buttons again and says why', () =>
