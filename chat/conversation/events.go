@@ -103,7 +103,7 @@ func (s *Log) events(ctx context.Context, id ID, after int, staff bool) ([]Event
 	if err != nil {
 		return nil, err
 	}
-	return evs, nil
+	return evs, withOptions(ctx, s.pool, id, evs)
 }
 
 // Publish sends committed events to the conversation's subjects: all
@@ -173,6 +173,7 @@ func customerView(q queues.Queue, ev Event) Event {
 	}
 	ev.Status = "" // the close status is the agents' business
 	ev.Seq = ev.publicSeq
+	ev.Choice, ev.Answered = ev.Choice.public(), ev.Answered.public()
 	return ev
 }
 

@@ -141,6 +141,12 @@ type Event struct {
 	LimitSeconds   int       `json:"limit_seconds,omitempty"`
 	Time           time.Time `json:"time"`
 
+	// A question's options, its answer once answered, and an answer's
+	// link to its question (options.go).
+	Options  []Option  `json:"options,omitempty"`
+	Answered *Answered `json:"answered,omitempty"`
+	Choice   *Choice   `json:"choice,omitempty"`
+
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
 	publicSeq int

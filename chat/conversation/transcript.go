@@ -15,5 +15,9 @@ func Transcript(ctx context.Context, db Querier, id ID) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+	if err != nil {
+		return nil, err
+	}
+	return evs, withOptions(ctx, db, id, evs)
 }

@@ -21,6 +21,10 @@ type SendInput struct {
 	ClientID       string `json:"client_id"`
 	Text           string `json:"text"`
 	Private        bool   `json:"private"`
+	// Options makes the message a question, Choice the customer's
+	// answer to one (options.go).
+	Options []string     `json:"options,omitempty"`
+	Choice  *ChoiceInput `json:"choice,omitempty"`
 }
 
 // SendResult is the acknowledgement of a committed message.
@@ -51,6 +55,9 @@ type sendReq struct {
 // invalidate over the bus); only the stripes that order publishing are
 // per node, as for every other event.
 func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendResult, error) {
+	if structured(in) {
+		return s.sendStructured(ctx, p, in)
+	}
 	r, err := newSendReq(p, in)
 	if err != nil {
 		return SendResult{}, err

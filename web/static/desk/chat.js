@@ -18,6 +18,7 @@ import { failed, group, renderEarlier, renderEvent, renderMessage } from './rend
 import { day, errorText, hhmm, isDisconnected } from '../lib/util.js';
 import { newClientId } from '../lib/util.js';
 import { Delivery, RETRY_CODES } from '../lib/delivery.js';
+import { markChosen } from './options.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -266,6 +267,7 @@ export class ChatSession {
     }
     const node = renderEvent(ev, this.conv);
     if (node) this.place(node);
+    markChosen(this.events, ev);
     switch (ev.kind) {
       case 'accepted':
         if (this.conv.state !== 'closed') this.conv = { ...this.conv, state: 'active', agent: { name: ev.author.name } };

@@ -11,6 +11,7 @@ import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { PrivateToggle } from './private.js';
 import { CannedMenu } from './canned.js';
+import { OptionsComposer } from './options.js';
 import { errorText, storageOf } from '../lib/util.js';
 import { followPositions } from '../lib/position.js';
 import { markVerified } from './identity.js';
@@ -78,6 +79,16 @@ export class Chats {
     this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
     this.privateNote = new PrivateToggle((on) => this.active?.setPrivate(on));
     this.canned = new CannedMenu({ conn, compose: this.compose, form: this.composeForm, queueOf: () => this.active?.conv.queue.id ?? null });
+    this.options = new OptionsComposer({
+      conn,
+      compose: this.compose,
+      active: () => this.active,
+      sent: () => {
+        this.compose.value = '';
+        this.limit.update();
+        if (this.active) this.active.draft = '';
+      },
+    });
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));

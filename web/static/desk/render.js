@@ -6,6 +6,7 @@
 import { el, setText } from '../lib/dom.js';
 import { day, hhmm } from '../lib/util.js';
 import { renderComment } from './comments.js';
+import { renderOptions } from './options.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -175,6 +176,7 @@ export function renderMessage(ev) {
       el('time', { class: 'msg-time', datetime: ev.time || null }, ev.time ? hhmm(ev.time) : ''),
     ),
     el('div', { class: 'msg-text' }, ev.text ?? ''),
+    renderOptions(ev),
   );
   if (ev.client_id) node.dataset.clientId = ev.client_id;
   return node;

@@ -20,6 +20,7 @@ import { el, setText } from '../lib/dom.js';
 import { Delivery } from '../lib/delivery.js';
 import { day, errorText, hhmm, isDisconnected, storageOf } from '../lib/util.js';
 import { group, renderEvent } from '../desk/render.js';
+import { markChosen } from '../desk/options.js';
 import { CommentBox } from '../desk/comments.js';
 import { watchChatRoom } from './monitor.js';
 import { assignChat } from './assign.js';
@@ -233,6 +234,7 @@ class Spy {
       group(node);
       if (near) this.log.scrollTop = this.log.scrollHeight;
     }
+    markChosen(this.events, ev);
     if (ev.kind === 'message') this.typed(ev.author?.kind === 'customer' ? 'customer' : `agent:${ev.author?.name}`, null);
     if (ev.kind === 'room_created' && ev.room_id) this.roomId = ev.room_id;
     if ((ev.kind === 'room_ended' && (!ev.room_id || ev.room_id === this.roomId)) || ev.kind === 'closed') this.roomId = null;

@@ -40,6 +40,7 @@ import { ComposeLimit } from '../lib/compose-limit.js';
 import { runPreview } from './preview.js';
 import { Identity } from './identity.js';
 import { QueuePlace } from './queue-position.js';
+import { WidgetOptions } from './options.js';
 
 /**
  * @typedef {import('./api.js').Settings} Settings
@@ -105,6 +106,10 @@ prechat.onforget = () => {
 const identity = new Identity(); // the page's signed identity (identity.js)
 identity.onchange = () => (prechat.hidden ? undefined : identity.prefill(prechat));
 const transcript = new Transcript(byId('parley-transcript'));
+// Questions with options: their buttons, and the choice sent (options.js).
+const options = new WidgetOptions(byId('parley-transcript'), (data) =>
+  conn?.ready ? conn.request('chat.send', data) : Promise.reject(new ProtocolError('disconnected', 'not connected')),
+);
 const rules = new QueueRules(offline, () => prechat.values()); // the queue closed or full (closed.js)
 /** @type {Delivery<Outgoing>} the conversation on screen: events in seq order once each; the customer's messages not yet acknowledged */
 const delivery = new Delivery({
@@ -559,6 +564,7 @@ function applyEvent(ev) {
       } else {
         typing.hide();
         transcript.agent(ev.seq, who, ev.text ?? '', ev.time);
+        options.question(ev);
         if (!isOpen && ev.seq > seenSeq) setUnread(unread + 1);
       }
       break;
@@ -632,6 +638,7 @@ function ownEvent(ev) {
     if (id) own.set(id, node);
   }
   transcript.markSent(node, ev.seq, ev.time);
+  options.answered(ev);
 }
 
 // ----------------------------------------------------------------- sending
