@@ -3,8 +3,9 @@
 // run in the page; then Alice and Vera write *bold*, _italic_, a link and
 // an <img onerror> to each other: each side sees formatting, a safe link,
 // and the tag as text; a private note and the supervisor's chat pane and
-// History transcript render the same. Last, the emoji picker of the desk
-// and of the widget, by mouse and by keyboard.
+// History transcript render the same, as do staff messages (the Team
+// panel). Last, the emoji picker of the desk and of the widget, by mouse
+// and by keyboard.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -148,6 +149,26 @@ describe('message markup', () => {
       for (const m of await messages.all()) await checkRich(m);
       await waitForText(transcript.locator('.hist-kind-message.hist-private .hist-text strong'), 'only');
       await done(sam);
+    }));
+});
+
+describe('staff messages', () => {
+  test('a staff message renders the same markup', () =>
+    explain(server, async () => {
+      const sam = await person();
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      await openDesk(sam, 'sam');
+      const team = (/** @type {import('playwright-core').Page} */ desk, /** @type {string} */ name) =>
+        desk.locator('#team-list .team-row').filter({ has: desk.locator('.team-name', { hasText: name }) }).getByRole('button');
+      await team(sam.page, 'Alice Agent').click();
+      const box = sam.page.getByLabel('Message', { exact: true });
+      await box.fill(RICH);
+      await box.press('Enter');
+      await checkRich(sam.page.locator('#team-thread .team-msg-own:not(.pending) .msg-text', { hasText: 'italic' }));
+      await team(alice.page, 'Sam Supervisor').click();
+      await checkRich(alice.page.locator('#team-thread .team-msg-theirs .msg-text', { hasText: 'italic' }));
+      await done(sam, alice);
     }));
 });
 
