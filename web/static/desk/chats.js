@@ -9,6 +9,7 @@
 import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
+import { EmojiPicker } from '../lib/emoji.js';
 import { PrivateToggle } from './private.js';
 import { CannedMenu } from './canned.js';
 import { OptionsComposer } from './options.js';
@@ -77,6 +78,7 @@ export class Chats {
     this.composeForm = /** @type {HTMLFormElement} */ (byId('compose-form'));
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
     this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
+    byId('private-toggle').after(new EmojiPicker(this.compose).root);
     this.privateNote = new PrivateToggle((on) => this.active?.setPrivate(on));
     this.canned = new CannedMenu({ conn, compose: this.compose, form: this.composeForm, queueOf: () => this.active?.conv.queue.id ?? null });
     this.options = new OptionsComposer({

@@ -5,6 +5,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { day, hhmm } from '../lib/util.js';
+import { renderMarkup } from '../lib/markup.js';
 import { renderComment } from './comments.js';
 import { renderOptions } from './options.js';
 
@@ -175,7 +176,7 @@ export function renderMessage(ev) {
       ev.private ? el('span', { class: 'msg-private-label', title: 'Private note: only staff see this' }, el('span', { class: 'eye', 'aria-hidden': 'true' }), 'Private') : null,
       el('time', { class: 'msg-time', datetime: ev.time || null }, ev.time ? hhmm(ev.time) : ''),
     ),
-    el('div', { class: 'msg-text' }, ev.text ?? ''),
+    el('div', { class: 'msg-text' }, renderMarkup(ev.text ?? '')),
     renderOptions(ev),
   );
   if (ev.client_id) node.dataset.clientId = ev.client_id;

@@ -12,6 +12,7 @@
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { Delivery } from '../lib/delivery.js';
 import { byId, el, setText } from '../lib/dom.js';
+import { renderMarkup } from '../lib/markup.js';
 import { clock, day, errorText, isDisconnected, newClientId, storageOf } from '../lib/util.js';
 
 /**
@@ -544,6 +545,6 @@ function renderMessage(own, author, text, time, state) {
     'div',
     { class: `msg team-msg ${own ? 'team-msg-own' : 'team-msg-theirs'} ${state === 'sent' ? '' : state}`.trim(), 'data-state': state },
     meta,
-    el('p', { class: 'msg-text' }, text),
+    el('p', { class: 'msg-text' }, renderMarkup(text)),
   );
 }

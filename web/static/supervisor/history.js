@@ -6,6 +6,7 @@
 
 import { el, setText } from '../lib/dom.js';
 import { day, clock, duration, errorText } from '../lib/util.js';
+import { renderMarkup } from '../lib/markup.js';
 import { feedbackText } from '../desk/render.js';
 
 /**
@@ -278,7 +279,7 @@ export function mountHistory(ctx, root) {
       el('span', { class: 'hist-offset', title: 'after the start' }, `+${duration(e.offset_ms)}`),
       el('span', { class: 'hist-author' }, e.author.name || e.author.kind),
       e.private ? el('span', { class: 'hist-tag' }, comment ? 'Comment' : 'Private') : null,
-      el('span', { class: e.text ? 'hist-text' : 'hist-note' }, body),
+      el('span', { class: e.text ? 'hist-text' : 'hist-note' }, e.kind === 'message' ? renderMarkup(body) : body),
     );
   }
 }

@@ -4,6 +4,7 @@
 // and stay at the end until they are.
 
 import { el, setText } from '../lib/dom.js';
+import { renderMarkup } from '../lib/markup.js';
 import { clock } from '../lib/util.js';
 
 /**
@@ -68,7 +69,7 @@ export class Transcript {
       'div',
       { class: 'msg msg-agent', 'data-seq': seq, 'data-author': name },
       el('span', { class: 'msg-author' }, name),
-      el('div', { class: 'bubble', title: clock(time) }, text),
+      el('div', { class: 'bubble', title: clock(time) }, renderMarkup(text)),
     );
     this.place(node, seq);
     const prev = node.previousElementSibling;
@@ -88,7 +89,7 @@ export class Transcript {
     const node = el(
       'div',
       { class: 'msg msg-own pending', 'data-client-id': clientId || null },
-      el('div', { class: 'bubble' }, text),
+      el('div', { class: 'bubble' }, renderMarkup(text)),
       el('span', { class: 'msg-state' }, 'Sending…'),
     );
     this.place(node, null);

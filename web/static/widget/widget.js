@@ -37,6 +37,7 @@ import { QueueRules } from './closed.js';
 import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
+import { EmojiPicker } from '../lib/emoji.js';
 import { runPreview } from './preview.js';
 import { Identity } from './identity.js';
 import { QueuePlace } from './queue-position.js';
@@ -86,6 +87,7 @@ const compose = /** @type {HTMLFormElement} */ (byId('parley-compose'));
 const input = /** @type {HTMLTextAreaElement} */ (byId('parley-input'));
 const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
 const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose-error'));
+input.after(new EmojiPicker(input, { align: 'end' }).root);
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const feedback = new FeedbackForm(ended, async (rating, comment) => {
