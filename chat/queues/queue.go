@@ -157,7 +157,7 @@ type PublicSettings struct {
 	// before uploading; the server checks again).
 	FileMaxBytes int64    `json:"file_max_bytes"`
 	FileTypes    []string `json:"file_types"`
-	Fields             struct {
+	Fields       struct {
 		Email string `json:"email"`
 		Extra struct {
 			Label string `json:"label"`
