@@ -10,6 +10,7 @@ import { byId, el, setText } from '../lib/dom.js';
 import { ChatSession } from './chat.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { PrivateToggle } from './private.js';
+import { deskAttachments } from './attach.js';
 import { errorText, storageOf } from '../lib/util.js';
 import { followPositions } from '../lib/position.js';
 import { markVerified } from './identity.js';
@@ -76,6 +77,7 @@ export class Chats {
     this.compose = /** @type {HTMLTextAreaElement} */ (byId('compose'));
     this.limit = new ComposeLimit(this.compose, byId('compose-count'), byId('compose-error'));
     this.privateNote = new PrivateToggle((on) => this.active?.setPrivate(on));
+    this.attachments = deskAttachments(this.composeForm, () => (this.active && !this.active.closed ? this.active.id : null));
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));
@@ -238,6 +240,7 @@ export class Chats {
       this.slot.replaceChildren(s.log);
       s.attached();
       this.compose.value = s.draft;
+      this.attachments.clear();
       this.limit.update();
       this.privateNote.show(s.privateNote);
     }
@@ -394,11 +397,19 @@ export class Chats {
     const s = this.active;
     if (!s || s.closed) return;
     const text = this.compose.value.trim();
-    if (!text || !this.limit.check()) return;
+    const blocked = this.attachments.blocked();
+    if (blocked) {
+      setText(this.limit.error, blocked);
+      this.limit.error.hidden = false;
+      return;
+    }
+    const files = this.attachments.refs();
+    if ((!text && files.length === 0) || !this.limit.check()) return;
     this.compose.value = '';
     this.limit.update();
     s.draft = '';
-    s.send(text, s.privateNote);
+    this.attachments.clear();
+    s.send(text, s.privateNote, files);
     this.compose.focus();
   }
 
