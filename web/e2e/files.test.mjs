@@ -1,0 +1,121 @@
+// Files in messages in Chromium, against the real server (docs/protocol.md,
+// "Files (HTTP)"): Alice drags a PDF and an image onto the desk's compose
+// area, watches them upload, and sends them with a line of text; Vera's
+// widget shows the image as a thumbnail and the PDF as a card, and she
+// downloads both, byte for byte. With the queue's limit lowered, a file
+// too big is refused at the file and the message does not go without it.
+// The refusals, who may fetch what and the memory bound are proven by the
+// Go tests (web/files_test.go, cmd/parley/files_test.go).
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { accept, done, newPerson, openDesk, saveQueue, startDemoChat } from './people.mjs';
+
+const TIMEOUT = 10_000;
+// A 1×1 PNG and a small PDF, as bytes.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'.repeat(40));
+
+/** @type {import('./harness.mjs').Server} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+after(async () => {
+  await Promise.all([browser?.close(), server?.stop()]);
+});
+
+const person = () => newPerson(browser, server, { timeout: TIMEOUT });
+
+/**
+ * Drops files onto the desk's compose area, as a person dragging them
+ * from their file manager would.
+ * @param {import('playwright-core').Page} page
+ * @param {{name: string, type: string, bytes: Buffer}[]} files
+ */
+async function dropFiles(page, files) {
+  const dt = await page.evaluateHandle((list) => {
+    const t = new DataTransfer();
+    for (const f of list) {
+      const bin = atob(f.b64);
+      t.items.add(new File([Uint8Array.from(bin, (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    }
+    return t;
+  }, files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') })));
+  const area = page.locator('#compose-form');
+  await area.dispatchEvent('dragover', { dataTransfer: dt });
+  await area.dispatchEvent('drop', { dataTransfer: dt });
+}
+
+describe('files', () => {
+  test('an agent drops a PDF and an image into the desk; the customer sees and downloads both; a file too big is refused at the file', () =>
+    explain(server, async () => {
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const desk = alice.page;
+      const vera = await startDemoChat(await person(), 'Vera Files', 'vera.files@example.com');
+      await accept(desk, 'Vera Files');
+      await vera.widget.getByText('Alice Agent joined the chat').waitFor();
+
+      await dropFiles(desk, [
+        { name: 'invoice.pdf', type: 'application/pdf', bytes: PDF },
+        { name: 'cat.png', type: 'image/png', bytes: PNG },
+      ]);
+      const list = desk.getByRole('list', { name: 'Attached files' });
+      await list.getByRole('progressbar', { name: 'invoice.pdf uploaded' }).waitFor();
+      await list.getByRole('progressbar', { name: 'cat.png uploaded' }).waitFor();
+      await desk.locator('#compose').fill('Here are your documents');
+      await desk.getByRole('button', { name: 'Send', exact: true }).click();
+      const mine = desk.locator('#transcript .msg:not(.pending)', { hasText: 'Here are your documents' });
+      await mine.waitFor();
+      assert.equal(await mine.locator('.msg-file').count(), 2, 'the desk shows the message with its two files');
+      await list.waitFor({ state: 'hidden' });
+
+      // Vera sees the image as a thumbnail and the PDF as a card.
+      const w = vera.widget;
+      const msg = w.locator('.msg-agent', { hasText: 'Here are your documents' });
+      await msg.waitFor();
+      const thumb = msg.getByRole('img', { name: 'cat.png' });
+      await thumb.waitFor();
+      await w.locator('img.file-thumb[src^="blob:"]').waitFor();
+      const width = await thumb.evaluate(async (node) => {
+        const img = /** @type {HTMLImageElement} */ (node);
+        await img.decode();
+        return img.naturalWidth;
+      });
+      assert.equal(width, 1, 'the thumbnail shows the image');
+      const card = msg.locator('.msg-file', { hasText: 'invoice.pdf' });
+      await waitForText(card.locator('.file-size'), `${Math.round(PDF.length / 1024)} KB`);
+
+      // She downloads both.
+      for (const [name, bytes] of /** @type {[string, Buffer][]} */ ([['invoice.pdf', PDF], ['cat.png', PNG]])) {
+        const [download] = await Promise.all([
+          vera.page.waitForEvent('download'),
+          msg.getByRole('button', { name: `Download ${name}` }).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), name);
+        const path = await download.path();
+        assert.ok(path, 'the download is saved');
+        assert.deepEqual(await readFile(path), bytes, `${name} arrives byte for byte`);
+      }
+
+      // The queue takes files up to 1 KiB now: a bigger one is refused at the file.
+      await saveQueue(server, 'demo', { file_max_bytes: 1024 });
+      await dropFiles(desk, [{ name: 'big.pdf', type: 'application/pdf', bytes: PDF }]);
+      const big = list.locator('.attachment', { hasText: 'big.pdf' });
+      await waitForText(big.getByRole('alert'), `${PDF.length} bytes, this queue takes files up to 1024 bytes`);
+      await desk.locator('#compose').fill('And the big one');
+      await desk.getByRole('button', { name: 'Send', exact: true }).click();
+      await waitForText(desk.locator('#compose-error'), 'Remove the files that could not be attached first.');
+      assert.equal(await desk.locator('#transcript .msg', { hasText: 'And the big one' }).count(), 0, 'the message is not sent without its file');
+      await big.getByRole('button', { name: 'Remove big.pdf' }).click();
+      await list.waitFor({ state: 'hidden' });
+      await done(alice, vera);
+    }));
+});
