@@ -32,6 +32,25 @@ after(async () => {
 });
 
 const person = () => newPerson(browser, server, { timeout: TIMEOUT });
+const withMicrophone = () => newPerson(browser, server, { timeout: TIMEOUT, permissions: ['microphone'] });
+
+/**
+ * Plays an audio element (after a click, a person's gesture) and resolves
+ * with its position once it has advanced.
+ * @param {import('playwright-core').Locator} audio
+ */
+async function plays(audio) {
+  await audio.click();
+  return audio.evaluate(
+    (node) =>
+      new Promise((resolve, reject) => {
+        const a = /** @type {HTMLAudioElement} */ (node);
+        a.addEventListener('timeupdate', () => a.currentTime > 0 && resolve(a.currentTime));
+        a.addEventListener('error', () => reject(new Error(`the audio cannot play: ${a.error?.message}`)));
+        a.play().catch(reject);
+      }),
+  );
+}
 
 /**
  * Drops files onto the desk's compose area, as a person dragging them
@@ -118,4 +137,41 @@ describe('files', () => {
       await list.waitFor({ state: 'hidden' });
       await done(alice, vera);
     }));
+
+  test('the customer records a voice message that plays in the desk', () =>
+    explain(server, async () => {
+      await saveQueue(server, 'demo', { file_max_bytes: 20 * 1024 * 1024 });
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const desk = alice.page;
+      const vera = await startDemoChat(await withMicrophone(), 'Vera Voice', 'vera.voice@example.com');
+      await accept(desk, 'Vera Voice');
+      const w = vera.widget;
+      await w.getByText('Alice Agent joined the chat').waitFor();
+
+      await w.getByRole('button', { name: 'Record a voice message' }).click();
+      const bar = w.getByRole('group', { name: 'Recording a voice message' });
+      await bar.waitFor();
+      // The timer runs; a second of the fake microphone's tone is recorded.
+      await waitForText(bar.getByRole('timer'), '0:01', 5000);
+      await bar.getByRole('button', { name: 'Send voice message' }).click();
+      await bar.waitFor({ state: 'hidden' });
+
+      // It plays in the customer's widget and in the desk.
+      const mine = w.locator('.msg-own:not(.pending) audio.file-audio[src^="blob:"]');
+      await mine.waitFor();
+      const heard = desk.locator('#transcript .msg-customer audio.file-audio[src^="blob:"]');
+      await heard.waitFor();
+      assert.ok((await plays(heard)) > 0, 'the voice message plays in the desk');
+      assert.ok((await plays(mine)) > 0, 'and in the widget');
+
+      // Cancel records nothing.
+      await w.getByRole('button', { name: 'Record a voice message' }).click();
+      await bar.waitFor();
+      await bar.getByRole('button', { name: 'Cancel' }).click();
+      await waitForText(w.locator('.voice-status'), 'Voice message discarded.');
+      assert.equal(await desk.locator('#transcript .msg-customer audio').count(), 1, 'one voice message only');
+      await done(alice, vera);
+    }));
 });
+

@@ -8,6 +8,9 @@ import { Attachments, filePicker, fileFetcher, renderFiles } from '../lib/files.
 /** @type {string | null} the visitor token, set when the widget connects */
 let token = null;
 
+/** The visitor token, for the voice recorder's uploads. */
+export const fileToken = () => token;
+
 /** @param {string} t */
 export function setFileToken(t) {
   token = t;

@@ -37,7 +37,8 @@ import { QueueRules } from './closed.js';
 import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
-import { setFileToken, showFiles, widgetAttachments } from './attach.js';
+import { fileToken, setFileToken, showFiles, widgetAttachments } from './attach.js';
+import { voiceRecorder } from './voice.js';
 import { runPreview } from './preview.js';
 import { Identity } from './identity.js';
 import { QueuePlace } from './queue-position.js';
@@ -87,6 +88,7 @@ const input = /** @type {HTMLTextAreaElement} */ (byId('parley-input'));
 const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
 const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose-error'));
 const attachments = widgetAttachments(compose, () => (conv && conv.state !== 'closed' ? conv.id : null), () => settings?.file_max_bytes ?? 0);
+voiceRecorder(compose, { conversation: () => (conv && conv.state !== 'closed' ? conv.id : null), token: fileToken, maxBytes: () => settings?.file_max_bytes ?? 0, send: (files) => sendMessage('', files) });
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const feedback = new FeedbackForm(ended, async (rating, comment) => {
