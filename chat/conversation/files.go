@@ -228,7 +228,7 @@ func (s *Log) pendingFiles(ctx context.Context, p auth.Principal, id ID, ids []F
 	for _, f := range ids {
 		i := slices.IndexFunc(found, func(r FileRef) bool { return r.ID == f })
 		if i < 0 {
-			return nil, queues.Bad("files: file %d is not one of your uploads in this chat", f)
+			return nil, queues.Detail(queues.ErrNotFound, fmt.Sprintf("files: file %d is not one of your uploads in this chat", f))
 		}
 		out = append(out, found[i])
 	}
