@@ -173,5 +173,35 @@ describe('files', () => {
       assert.equal(await desk.locator('#transcript .msg-customer audio').count(), 1, 'one voice message only');
       await done(alice, vera);
     }));
+
+  test('the admin sets a queue’s largest file and kinds of file in the console', () =>
+    explain(server, async () => {
+      const ada = await person();
+      const login = await ada.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } });
+      assert.equal(login.status(), 200, 'ada signs in');
+      const page = ada.page;
+      await page.goto('/admin#queues');
+      await page.getByRole('button', { name: 'New queue' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Files EU');
+      await page.getByLabel('Key', { exact: true }).fill('files-eu');
+      const files = page.getByRole('region', { name: 'Files' });
+      assert.equal(await files.getByLabel('Largest file, MiB').inputValue(), '20', 'the default is 20 MiB');
+      for (const kind of ['Images', 'PDF', 'Text', 'Office documents', 'Audio (voice messages too)', 'Video']) {
+        assert.ok(await files.getByLabel(kind, { exact: true }).isChecked(), `${kind} is taken by default`);
+      }
+      // Too big: the server's refusal shows at the field.
+      await files.getByLabel('Largest file, MiB').fill('200');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await waitForText(page.locator('#q-file_max_bytes-error'), '1024–104857600 bytes (1 KiB–100 MiB)');
+      await files.getByLabel('Largest file, MiB').fill('5');
+      await files.getByLabel('Video', { exact: true }).uncheck();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await waitForText(page.locator('#q-status'), 'Saved');
+      const res = await ada.context.request.get('/api/widget/files-eu');
+      const saved = await res.json();
+      assert.equal(saved.file_max_bytes, 5 * 1024 * 1024, 'saved as bytes');
+      assert.deepEqual(saved.file_types, ['images', 'pdf', 'text', 'office', 'audio'], 'video is no longer taken');
+      await done(ada);
+    }));
 });
 
