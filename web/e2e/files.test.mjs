@@ -138,6 +138,30 @@ describe('files', () => {
       await done(alice, vera);
     }));
 
+  test('the customer attaches a file with the picker; the agent downloads it', () =>
+    explain(server, async () => {
+      await saveQueue(server, 'demo', { file_max_bytes: 20 * 1024 * 1024 });
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const desk = alice.page;
+      const vera = await startDemoChat(await person(), 'Vera Picker', 'vera.picker@example.com');
+      await accept(desk, 'Vera Picker');
+      const w = vera.widget;
+      await w.getByText('Alice Agent joined the chat').waitFor();
+      const [chooser] = await Promise.all([vera.page.waitForEvent('filechooser'), w.getByRole('button', { name: 'Attach files' }).click()]);
+      await chooser.setFiles({ name: 'receipt.pdf', mimeType: 'application/pdf', buffer: PDF });
+      await w.getByRole('progressbar', { name: 'receipt.pdf uploaded' }).waitFor();
+      await w.locator('#parley-input').fill('My receipt');
+      await w.getByRole('button', { name: 'Send', exact: true }).click();
+      await w.locator('.msg-own:not(.pending)', { hasText: 'My receipt' }).locator('.msg-file', { hasText: 'receipt.pdf' }).waitFor();
+      const msg = desk.locator('#transcript .msg-customer', { hasText: 'My receipt' });
+      const [download] = await Promise.all([desk.waitForEvent('download'), msg.getByRole('button', { name: 'Download receipt.pdf' }).click()]);
+      const path = await download.path();
+      assert.ok(path, 'the download is saved');
+      assert.deepEqual(await readFile(path), PDF, 'the agent gets the customer\'s file byte for byte');
+      await done(alice, vera);
+    }));
+
   test('the customer records a voice message that plays in the desk', () =>
     explain(server, async () => {
       await saveQueue(server, 'demo', { file_max_bytes: 20 * 1024 * 1024 });
