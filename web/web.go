@@ -87,8 +87,9 @@ func New(d Deps) *echo.Echo {
 	lim := d.Limits.withDefaults()
 	requests := newPerAddress(lim.RequestsPerAddress, "requests in progress")
 	websockets := newPerAddress(lim.WebsocketsPerAddress, "websockets open")
-	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), secureHeaders, limitBody(lim.MaxBody),
-		skipping("/ws", requests.middleware), skipping("/ws", dbDeadline(lim.DBTimeout)),
+	e.Use(recoverJSON(d.Log), observe(d.Log, d.Metrics), secureHeaders, skipping(uploadRoute, limitBody(lim.MaxBody)),
+		skipping("/ws", requests.middleware),
+		skipping("/ws", skipping(uploadRoute, skipping(downloadRoute, dbDeadline(lim.DBTimeout)))),
 		sameOriginWrites(d.PublicURL))
 
 	a := &api{Deps: d}
@@ -118,6 +119,7 @@ func New(d Deps) *echo.Echo {
 	})
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{sub})))))
 	e.GET("/api/conversations/:id/transcript", a.transcript)
+	a.fileRoutes(e)
 	a.adminRoutes(e)
 	a.adminQueueRoutes(e, sub)
 	a.adminCannedRoutes(e)

@@ -87,7 +87,7 @@ func (w *widget) frame(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Del("X-Frame-Options")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; connect-src 'self'; style-src 'self'; frame-ancestors "+strings.Join(ancestors, " "))
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; frame-ancestors "+strings.Join(ancestors, " "))
 	h.Set("Cache-Control", "no-cache")
 	return c.HTMLBlob(http.StatusOK, b)
 }

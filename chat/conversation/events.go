@@ -73,13 +73,13 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 }
 
 const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0), target_kind, target_name, mentions, coalesce(rating, 0), coalesce(reason, ''), coalesce(limit_seconds, 0)`
+	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0), target_kind, target_name, mentions, coalesce(rating, 0), coalesce(reason, ''), coalesce(limit_seconds, 0), files`
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var ev Event
 	var targetKind, targetName *string
 	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq, &targetKind, &targetName, &ev.Mentions, &ev.Rating, &ev.Reason, &ev.LimitSeconds)
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq, &targetKind, &targetName, &ev.Mentions, &ev.Rating, &ev.Reason, &ev.LimitSeconds, &ev.Files)
 	if targetKind != nil && targetName != nil {
 		ev.Target = &Target{Kind: *targetKind, Name: *targetName}
 	}

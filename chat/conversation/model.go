@@ -139,6 +139,7 @@ type Event struct {
 	Rating         int       `json:"rating,omitempty"`   // a feedback's, 1–5 (feedback.go)
 	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat, LimitSeconds by what limit (system_close.go)
 	LimitSeconds   int       `json:"limit_seconds,omitempty"`
+	Files          []FileRef `json:"files,omitempty"` // a message's files (files.go)
 	Time           time.Time `json:"time"`
 
 	// A question's options, its answer once answered, and an answer's

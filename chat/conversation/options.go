@@ -96,6 +96,9 @@ func checkStructured(p auth.Principal, in *SendInput) ([]Option, error) {
 	if in.ClientID == "" || len(in.ClientID) > 64 {
 		return nil, queues.Bad("client_id: 1–64 characters, unique per message")
 	}
+	if len(in.Files) > 0 {
+		return nil, queues.Bad("files: a question or an answer carries no files; send them in a message of their own")
+	}
 	if in.Choice != nil {
 		switch {
 		case in.Options != nil:

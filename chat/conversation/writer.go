@@ -25,6 +25,9 @@ type SendInput struct {
 	// answer to one (options.go).
 	Options []string     `json:"options,omitempty"`
 	Choice  *ChoiceInput `json:"choice,omitempty"`
+	// Files are the message's files: up to MaxFilesPerMessage of the
+	// sender's pending uploads in this conversation (files.go).
+	Files []FileID `json:"files,omitempty"`
 }
 
 // SendResult is the acknowledgement of a committed message.
@@ -62,6 +65,11 @@ func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendRes
 	if err != nil {
 		return SendResult{}, err
 	}
+	if len(in.Files) > 0 {
+		if r.ev.Files, err = s.pendingFiles(ctx, p, in.ConversationID, in.Files); err != nil {
+			return SendResult{}, err
+		}
+	}
 	select {
 	case s.sends[uint64(in.ConversationID)%uint64(len(s.sends))] <- r:
 	case <-ctx.Done():
@@ -87,7 +95,7 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	switch {
 	case in.ClientID == "" || len(in.ClientID) > 64:
 		return nil, queues.Bad("client_id: 1–64 characters, unique per message")
-	case strings.TrimSpace(in.Text) == "":
+	case strings.TrimSpace(in.Text) == "" && len(in.Files) == 0:
 		return nil, queues.Bad("text: the message is empty")
 	case utf8.RuneCountInString(in.Text) > queues.MaxText:
 		return nil, queues.Detail(queues.ErrTooLong, fmt.Sprintf("text: %d characters, at most %d", utf8.RuneCountInString(in.Text), queues.MaxText))

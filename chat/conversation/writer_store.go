@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"parley/chat/queues"
 	"time"
@@ -37,22 +38,25 @@ import (
 // row, and hash-joins the CTEs instead of looping over them.
 const storeSQL = `WITH i AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-			$7::text[], $8::text[], $9::boolean[], $10::text[])
-			WITH ORDINALITY AS t(conv, sender, subject, scope, user_id, author_key, client_id, author_name, private, text, ord)
+			$7::text[], $8::text[], $9::boolean[], $10::text[], $11::jsonb[])
+			WITH ORDINALITY AS t(conv, sender, subject, scope, user_id, author_key, client_id, author_name, private, text, files, ord)
 	), checked AS (
-		SELECT i.ord, i.conv, i.author_key, i.client_id, i.private, i.text, c.state, c.queue_id,
+		SELECT i.ord, i.conv, i.author_key, i.client_id, i.private, i.text, i.files, c.state, c.queue_id,
 			q.name AS queue_name, q.show_agent_name, q.agent_alias,
 			CASE WHEN i.sender = 'customer' THEN 'customer' ELSE 'agent' END AS author_kind,
 			CASE WHEN i.sender = 'customer' THEN c.customer_name ELSE i.author_name END AS author_name,
 			` + readSQL + ` AS allowed,
-			d.seq AS dup_seq, d.public_seq AS dup_public_seq, d.created_at AS dup_at
+			d.seq AS dup_seq, d.public_seq AS dup_public_seq, d.created_at AS dup_at,
+			NOT EXISTS (SELECT 1 FROM jsonb_array_elements(i.files) fe WHERE NOT EXISTS (SELECT 1 FROM chat_files f
+				WHERE f.id = (fe->>'id')::bigint AND f.conversation_id = i.conv AND f.owner_key = i.author_key
+				AND f.seq IS NULL)) AS files_ok
 		FROM i
 		LEFT JOIN LATERAL (SELECT * FROM conversations c WHERE c.id = i.conv LIMIT 1) c ON true
 		LEFT JOIN queues q ON q.id = c.queue_id
 		LEFT JOIN LATERAL (SELECT seq, public_seq, created_at FROM conversation_events d
 			WHERE d.conversation_id = i.conv AND d.author_key = i.author_key AND d.client_id = i.client_id LIMIT 1) d ON true
 	), m AS (
-		SELECT *, allowed AND dup_seq IS NULL AND state NOT IN ('closed', 'offline') AS fresh FROM checked
+		SELECT *, allowed AND dup_seq IS NULL AND files_ok AND state NOT IN ('closed', 'offline') AS fresh FROM checked
 	), fresh AS (
 		SELECT * FROM m WHERE fresh
 	), num AS (
@@ -65,15 +69,20 @@ const storeSQL = `WITH i AS (
 		RETURNING c.id, c.last_seq - f.n AS base, c.last_public_seq - f.np AS public_base
 	), ins AS (
 		INSERT INTO conversation_events
-			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, public_seq)
+			(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, public_seq, files)
 		SELECT f.conv, num.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord), 'message', f.author_kind,
 			f.author_key, f.author_name, f.private, f.text, f.client_id, '',
-			CASE WHEN NOT f.private THEN num.public_base + row_number() OVER (PARTITION BY f.conv, f.private ORDER BY f.ord) END
+			CASE WHEN NOT f.private THEN num.public_base + row_number() OVER (PARTITION BY f.conv, f.private ORDER BY f.ord) END,
+			f.files
 		FROM fresh f JOIN num ON num.id = f.conv
-		RETURNING conversation_id, author_key, client_id, seq, public_seq, created_at
+		RETURNING conversation_id, author_key, client_id, seq, public_seq, created_at, files, private
+	), att AS (
+		UPDATE chat_files cf SET seq = ins.seq, private = ins.private
+		FROM ins, jsonb_array_elements(ins.files) fe
+		WHERE ins.files IS NOT NULL AND cf.id = (fe->>'id')::bigint AND cf.seq IS NULL
 	)
 	SELECT m.ord,
-		CASE WHEN NOT m.allowed THEN 'n' WHEN m.dup_seq IS NOT NULL THEN 'd' WHEN ins.seq IS NULL THEN 'c' ELSE 'i' END,
+		CASE WHEN NOT m.allowed THEN 'n' WHEN m.dup_seq IS NOT NULL THEN 'd' WHEN NOT m.files_ok THEN 'f' WHEN ins.seq IS NULL THEN 'c' ELSE 'i' END,
 		coalesce(m.dup_seq, ins.seq, 0), coalesce(m.dup_public_seq, ins.public_seq, 0),
 		coalesce(m.dup_at, ins.created_at, now()), coalesce(m.author_name, ''),
 		coalesce(m.queue_id, 0), coalesce(m.queue_name, ''), coalesce(m.show_agent_name, false), coalesce(m.agent_alias, '')
@@ -92,6 +101,7 @@ type batchWriter struct {
 	conv, user                                               []int64
 	sender, subject, scope, authorKey, clientID, name, texts []string
 	private                                                  []bool
+	files                                                    [][]byte // JSON of each message's files, nil for none
 }
 
 // messageKey is what makes a message unique (the index
@@ -153,7 +163,7 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 		return err
 	}
 	rows, err := db.Query(ctx, storeSQL, w.conv, w.sender, w.subject, w.scope, w.user, w.authorKey, w.clientID,
-		w.name, w.private, w.texts)
+		w.name, w.private, w.texts, w.files)
 	if err != nil {
 		return err
 	}
@@ -201,6 +211,7 @@ func (w *batchWriter) arrays(batch []*sendReq) {
 	w.conv, w.user, w.private = w.conv[:0], w.user[:0], w.private[:0]
 	w.sender, w.subject, w.scope, w.authorKey = w.sender[:0], w.subject[:0], w.scope[:0], w.authorKey[:0]
 	w.clientID, w.name, w.texts = w.clientID[:0], w.name[:0], w.texts[:0]
+	w.files = w.files[:0]
 	for _, r := range batch {
 		r.res, r.err, r.first = SendResult{}, nil, nil
 		k := messageKey{r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID}
@@ -220,6 +231,7 @@ func (w *batchWriter) arrays(batch []*sendReq) {
 		w.name = append(w.name, r.ev.Author.Name)
 		w.private = append(w.private, r.ev.Private)
 		w.texts = append(w.texts, r.ev.Text)
+		w.files = append(w.files, filesJSON(r.ev.Files))
 	}
 }
 
@@ -235,10 +247,21 @@ func (r *sendReq) stored(outcome string, seq, publicSeq int, at time.Time, autho
 		r.err = queues.ErrNotFound
 	case "c":
 		r.err = queues.Conflict("the chat is closed")
+	case "f":
+		r.err = queues.Conflict("files: a file of this message went with another one already")
 	case "d":
 		r.res = SendResult{Seq: answer, Time: at, Duplicate: true}
 	default:
 		r.res = SendResult{Seq: answer, Time: at}
 		r.ev.Seq, r.ev.publicSeq, r.ev.Time, r.ev.Author.Name, r.queue = seq, publicSeq, at, author, q
 	}
+}
+
+// filesJSON is a message's files as storeSQL takes them: nil for none.
+func filesJSON(files []FileRef) []byte {
+	if len(files) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(files) // plain fields: never fails
+	return b
 }

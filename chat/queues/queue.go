@@ -101,10 +101,26 @@ type Queue struct {
 	// VerifiedOnly refuses chats from customers whose identity the
 	// company's backend did not sign.
 	VerifiedOnly bool `json:"verified_only"`
+	// FileMaxBytes is the largest file a message may carry (1 KiB–100 MiB;
+	// default DefaultFileMaxBytes), FileTypes the kinds of file allowed
+	// (FileCategories; default all), judged by content (chat/conversation/files.go).
+	FileMaxBytes int64    `json:"file_max_bytes"`
+	FileTypes    []string `json:"file_types"`
 
 	// RRLast is, for round robin, the agent offered last (routing's).
 	RRLast *auth.UserID `json:"-"`
 }
+
+// DefaultFileMaxBytes is a queue's FileMaxBytes unless its admin sets
+// another; MaxFileBytes the most it may be.
+const (
+	DefaultFileMaxBytes int64 = 20 << 20
+	MinFileBytes        int64 = 1 << 10
+	MaxFileBytes        int64 = 100 << 20
+)
+
+// FileCategories are the kinds of file a queue may allow (FileTypes).
+func FileCategories() []string { return []string{"images", "pdf", "text", "office", "audio", "video"} }
 
 // What missed offers do (Queue.MissedOffers).
 const (
@@ -137,7 +153,11 @@ type PublicSettings struct {
 	UnavailableMessage string `json:"unavailable_message"`
 	OfflineForm        bool   `json:"offline_form"`
 	VerifiedOnly       bool   `json:"verified_only"`
-	Fields             struct {
+	// FileMaxBytes and FileTypes: what a file may be (the pages check
+	// before uploading; the server checks again).
+	FileMaxBytes int64    `json:"file_max_bytes"`
+	FileTypes    []string `json:"file_types"`
+	Fields       struct {
 		Email string `json:"email"`
 		Extra struct {
 			Label string `json:"label"`
@@ -154,6 +174,7 @@ func (q Queue) Public() PublicSettings {
 	p.Open = !q.Disabled
 	p.OfflineMessage, p.UnavailableMessage = q.OfflineMessage, q.UnavailableMessage
 	p.OfflineForm, p.VerifiedOnly = q.OfflineForm, q.VerifiedOnly
+	p.FileMaxBytes, p.FileTypes = q.FileMaxBytes, q.FileTypes
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -117,6 +118,31 @@ func (q *Queue) validate() error {
 	}
 	if q.Statuses == nil {
 		q.Statuses = []string{}
+	}
+	return q.validateFiles()
+}
+
+// validateFiles checks file_max_bytes and file_types and fills their
+// defaults: 20 MiB, every category.
+func (q *Queue) validateFiles() error {
+	if q.FileMaxBytes == 0 {
+		q.FileMaxBytes = DefaultFileMaxBytes
+	}
+	if q.FileMaxBytes < MinFileBytes || q.FileMaxBytes > MaxFileBytes {
+		return Bad("file_max_bytes: %d–%d bytes (1 KiB–100 MiB)", MinFileBytes, MaxFileBytes)
+	}
+	if q.FileTypes == nil {
+		q.FileTypes = FileCategories()
+	}
+	seen := map[string]bool{}
+	for _, t := range q.FileTypes {
+		if !slices.Contains(FileCategories(), t) {
+			return Bad("file_types: %q is not one of %s", t, strings.Join(FileCategories(), ", "))
+		}
+		if seen[t] {
+			return Bad("file_types: %q is listed twice", t)
+		}
+		seen[t] = true
 	}
 	return nil
 }

@@ -10,6 +10,7 @@
 import { el, setText } from '../lib/dom.js';
 import { HoursEditor, HolidaysEditor, timeZones } from './queues-hours.js';
 import { MembersPicker } from './queues-members.js';
+import { FilesEditor } from './queues-files.js';
 
 /**
  * A queue as the admin API has it.
@@ -48,6 +49,8 @@ import { MembersPicker } from './queues-members.js';
  * @property {number} auto_finish_seconds
  * @property {string} missed_offers
  * @property {boolean} verified_only
+ * @property {number} file_max_bytes
+ * @property {string[]} file_types
  * @property {string[]} members
  */
 
@@ -150,6 +153,8 @@ export function newQueue() {
     auto_finish_seconds: 0,
     missed_offers: 'pause',
     verified_only: false,
+    file_max_bytes: 20 * 1024 * 1024,
+    file_types: ['images', 'pdf', 'text', 'office', 'audio', 'video'],
     members: [],
   };
   return q;
@@ -175,6 +180,7 @@ export class QueueForm {
     this.hours = new HoursEditor(this.changed);
     this.holidays = new HolidaysEditor(this.changed);
     this.members = new MembersPicker(this.changed);
+    this.files = new FilesEditor(this.changed);
     this.limits = [0, 1, 2].map(
       (i) =>
         /** @type {HTMLInputElement} */ (
@@ -257,6 +263,12 @@ export class QueueForm {
         this.wrap('statuses', 'Statuses', this.statuses.root, 'What an agent closes a chat as. None: no status asked.', () => this.statuses.focusTarget()),
       ),
       section('Identity', 'q-sec-identity', ...this.simple('identity'), opts.extra.secret),
+      section(
+        'Files',
+        'q-sec-files',
+        this.wrap('file_max_bytes', 'Largest file, MiB', this.files.max, '1 KiB (0.001) to 100 MiB; default 20.'),
+        this.wrap('file_types', 'Kinds of file', this.files.types, 'Checked by content, not by name. None: no files.', () => this.files.firstType()),
+      ),
     );
   }
 
@@ -329,6 +341,7 @@ export class QueueForm {
     this.limits.forEach((l, i) => (l.value = q.chat_time_limits?.[i] === undefined ? '' : String(q.chat_time_limits[i])));
     this.origins.set(q.allowed_origins);
     this.statuses.set(q.statuses);
+    this.files.set(q);
   }
 
   /**
@@ -352,6 +365,7 @@ export class QueueForm {
     q.chat_time_limits = this.limits.map((l) => l.value.trim()).filter((v) => v !== '').map(Number);
     q.allowed_origins = this.origins.value();
     q.statuses = this.statuses.value();
+    this.files.fill(q);
     return q;
   }
 

@@ -25,7 +25,7 @@ import { markChosen } from './options.js';
  * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
  * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('../lib/util.js').Store} Store
- * @typedef {{client_id: string, text: string, private: boolean}} Outgoing
+ * @typedef {{client_id: string, text: string, private: boolean, files?: import('../lib/files.js').FileRef[]}} Outgoing
  *
  * @typedef {object} Host what a chat needs from the desk around it
  * @property {import('../lib/parley.js').Connection} conn
@@ -330,10 +330,11 @@ export class ChatSession {
    * The agent sends a message from the compose box.
    * @param {string} text
    * @param {boolean} isPrivate
+   * @param {import('../lib/files.js').FileRef[]} [files]
    */
-  send(text, isPrivate) {
+  send(text, isPrivate, files) {
     if (this.closed) return;
-    const item = { client_id: newClientId('d'), text, private: isPrivate };
+    const item = { client_id: newClientId('d'), text, private: isPrivate, files };
     this.delivery.add(item);
     this.placePending(item);
     this.stuck = true;
@@ -352,6 +353,7 @@ export class ChatSession {
       text: item.text,
       private: item.private,
       client_id: item.client_id,
+      files: item.files,
       time: '',
     });
     node.classList.add('msg-own', 'pending');
@@ -367,7 +369,7 @@ export class ChatSession {
     const conn = this.host.conn;
     if (!conn.ready || !this.synced || this.closed) return;
     this.delivery.resend({
-      send: (item) => conn.request('chat.send', { conversation_id: this.id, client_id: item.client_id, text: item.text, private: item.private }),
+      send: (item) => conn.request('chat.send', { conversation_id: this.id, client_id: item.client_id, text: item.text, private: item.private, files: item.files?.map((f) => f.id) }),
       sent: (item, ack) => {
         const node = this.own.get(item.client_id);
         if (node) this.sent(node, item.client_id, ack.seq, ack.time);

@@ -13,6 +13,7 @@ import { EmojiPicker } from '../lib/emoji.js';
 import { PrivateToggle } from './private.js';
 import { CannedMenu } from './canned.js';
 import { OptionsComposer } from './options.js';
+import { deskAttachments } from './attach.js';
 import { errorText, storageOf } from '../lib/util.js';
 import { followPositions } from '../lib/position.js';
 import { markVerified } from './identity.js';
@@ -91,6 +92,7 @@ export class Chats {
         if (this.active) this.active.draft = '';
       },
     });
+    this.attachments = deskAttachments(this.composeForm, () => (this.active && !this.active.closed ? this.active.id : null));
     this.closedBar = byId('chat-closed');
     this.closedDetail = byId('chat-closed-detail');
     this.dismissButton = /** @type {HTMLButtonElement} */ (byId('dismiss-chat'));
@@ -253,6 +255,7 @@ export class Chats {
       this.slot.replaceChildren(s.log);
       s.attached();
       this.compose.value = s.draft;
+      this.attachments.clear();
       this.limit.update();
       this.privateNote.show(s.privateNote);
     }
@@ -409,11 +412,19 @@ export class Chats {
     const s = this.active;
     if (!s || s.closed) return;
     const text = this.compose.value.trim();
-    if (!text || !this.limit.check()) return;
+    const blocked = this.attachments.blocked();
+    if (blocked) {
+      setText(this.limit.error, blocked);
+      this.limit.error.hidden = false;
+      return;
+    }
+    const files = this.attachments.refs();
+    if ((!text && files.length === 0) || !this.limit.check()) return;
     this.compose.value = '';
     this.limit.update();
     s.draft = '';
-    s.send(text, s.privateNote);
+    this.attachments.clear();
+    s.send(text, s.privateNote, files);
     this.compose.focus();
   }
 

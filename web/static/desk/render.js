@@ -3,6 +3,7 @@
 // the left, agents' on the right, private ones marked), system lines, and
 // earlier conversations under their dividers. Everything as text (dom.js).
 
+import { fileFetcher, renderFiles } from '../lib/files.js';
 import { el, setText } from '../lib/dom.js';
 import { day, hhmm } from '../lib/util.js';
 import { renderMarkup } from '../lib/markup.js';
@@ -158,6 +159,9 @@ function targetOf(ev) {
   return /** @type {ChatEvent & {target?: {kind: string, name: string}}} */ (ev).target;
 }
 
+/** Files are fetched with the session cookie. */
+const cookieFiles = fileFetcher(() => null);
+
 /**
  * A message: the customer's on the left, agents' on the right with their
  * name; a private one in the private colour with the eye and "Private".
@@ -180,6 +184,7 @@ export function renderMessage(ev) {
     renderOptions(ev),
   );
   if (ev.client_id) node.dataset.clientId = ev.client_id;
+  node.append(renderFiles(ev.files, cookieFiles) ?? '');
   return node;
 }
 

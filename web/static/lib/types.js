@@ -38,6 +38,7 @@
  * @property {string} [text]
  * @property {boolean} [private]
  * @property {string} [client_id]
+ * @property {import('./files.js').FileRef[]} [files] a message's files
  * @property {string} [status]
  * @property {string} [room_id] room events: the room
  * @property {number} [rating] feedback: the customer's rating, 1–5

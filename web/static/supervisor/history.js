@@ -4,6 +4,7 @@
 // (history.get), private messages and comments marked; mark it important
 // (chat.mark). docs/protocol.md, "History (staff)".
 
+import { fileFetcher, renderFiles } from '../lib/files.js';
 import { el, setText } from '../lib/dom.js';
 import { day, clock, duration, errorText } from '../lib/util.js';
 import { renderMarkup } from '../lib/markup.js';
@@ -280,9 +281,13 @@ export function mountHistory(ctx, root) {
       el('span', { class: 'hist-author' }, e.author.name || e.author.kind),
       e.private ? el('span', { class: 'hist-tag' }, comment ? 'Comment' : 'Private') : null,
       el('span', { class: e.text ? 'hist-text' : 'hist-note' }, e.kind === 'message' ? renderMarkup(body) : body),
+      renderFiles(e.files, historyFiles),
     );
   }
 }
+
+/** A file in a transcript is fetched with the session cookie. */
+const historyFiles = fileFetcher(() => null);
 
 /** @param {Conversation} c */
 function agentNames(c) {

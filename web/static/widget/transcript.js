@@ -63,6 +63,7 @@ export class Transcript {
    * @param {string} name as the server gives it (masked per queue settings)
    * @param {string} text
    * @param {string} time
+   * @returns {HTMLElement}
    */
   agent(seq, name, text, time) {
     const node = el(
@@ -76,6 +77,7 @@ export class Transcript {
     if (prev instanceof HTMLElement && prev.classList.contains('msg-agent') && prev.dataset.author === name) {
       node.querySelector('.msg-author')?.remove();
     }
+    return node;
   }
 
   /**

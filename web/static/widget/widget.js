@@ -38,6 +38,8 @@ import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
 import { ComposeLimit } from '../lib/compose-limit.js';
 import { EmojiPicker } from '../lib/emoji.js';
+import { fileToken, setFileToken, showFiles, widgetAttachments } from './attach.js';
+import { voiceRecorder } from './voice.js';
 import { runPreview } from './preview.js';
 import { Identity } from './identity.js';
 import { QueuePlace } from './queue-position.js';
@@ -49,7 +51,7 @@ import { WidgetOptions } from './options.js';
  * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
  * @typedef {import('../lib/types.js').Conversation} Conversation
  * @typedef {import('../lib/types.js').WithEvents} WithEvents
- * @typedef {{client_id: string, conversation_id: number, text: string}} Outgoing
+ * @typedef {{client_id: string, conversation_id: number, text: string, files?: import('../lib/files.js').FileRef[]}} Outgoing
  */
 
 const CLIENT = 'widget/1';
@@ -88,6 +90,8 @@ const input = /** @type {HTMLTextAreaElement} */ (byId('parley-input'));
 const sendButton = /** @type {HTMLButtonElement} */ (byId('parley-send'));
 const limit = new ComposeLimit(input, byId('parley-count'), byId('parley-compose-error'));
 input.after(new EmojiPicker(input, { align: 'end' }).root);
+const attachments = widgetAttachments(compose, () => (conv && conv.state !== 'closed' ? conv.id : null), () => settings?.file_max_bytes ?? 0);
+voiceRecorder(compose, { conversation: () => (conv && conv.state !== 'closed' ? conv.id : null), token: fileToken, maxBytes: () => settings?.file_max_bytes ?? 0, send: (files) => sendMessage('', files) });
 const ended = byId('parley-ended');
 const newChatButton = /** @type {HTMLButtonElement} */ (byId('parley-new'));
 const feedback = new FeedbackForm(ended, async (rating, comment) => {
@@ -215,6 +219,7 @@ async function connect() {
     if (!conv && prechat.hidden) showStatus(message);
   });
   const c = new Connection({ token, client: CLIENT });
+  setFileToken(token);
   conn = c;
   c.onstate = (state) => {
     if (c !== conn) return;
@@ -565,7 +570,7 @@ function applyEvent(ev) {
         ownEvent(ev);
       } else {
         typing.hide();
-        transcript.agent(ev.seq, who, ev.text ?? '', ev.time);
+        showFiles(transcript.agent(ev.seq, who, ev.text ?? '', ev.time), ev.files);
         options.question(ev);
         if (!isOpen && ev.seq > seenSeq) setUnread(unread + 1);
       }
@@ -639,18 +644,23 @@ function ownEvent(ev) {
     node = transcript.own(ev.text ?? '', id);
     if (id) own.set(id, node);
   }
+  showFiles(node, ev.files);
   transcript.markSent(node, ev.seq, ev.time);
   options.answered(ev);
 }
 
 // ----------------------------------------------------------------- sending
 
-/** @param {string} text */
-function sendMessage(text) {
+/**
+ * @param {string} text
+ * @param {import('../lib/files.js').FileRef[]} [files]
+ */
+function sendMessage(text, files) {
   if (!conv || conv.state === 'closed') return;
-  const item = { client_id: newClientId('m'), conversation_id: conv.id, text };
+  const item = { client_id: newClientId('m'), conversation_id: conv.id, text, files };
   delivery.add(item);
   own.set(item.client_id, transcript.own(text, item.client_id));
+  showFiles(own.get(item.client_id), files);
   flushOutbox();
 }
 
@@ -682,7 +692,7 @@ function flushOutbox() {
     {
       // A refusal on a connection given up counts as lost: the message goes again on the current one.
       send: (item) =>
-        c.request('chat.send', { conversation_id: item.conversation_id, client_id: item.client_id, text: item.text }).catch((err) => {
+        c.request('chat.send', { conversation_id: item.conversation_id, client_id: item.client_id, text: item.text, files: item.files?.map((f) => f.id) }).catch((err) => {
           throw c === conn ? err : new ProtocolError('disconnected', 'the connection was replaced');
         }),
       sent: (item, ack) => {
@@ -856,11 +866,19 @@ function wire() {
   compose.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text || !limit.check()) return;
+    const blocked = attachments.blocked();
+    if (blocked) {
+      setText(limit.error, blocked);
+      limit.error.hidden = false;
+      return;
+    }
+    const files = attachments.refs();
+    if ((!text && files.length === 0) || !limit.check()) return;
     input.value = '';
     limit.update();
     typing.stop();
-    sendMessage(text);
+    attachments.clear();
+    sendMessage(text, files);
     input.focus();
   });
   input.addEventListener('keydown', (e) => {
