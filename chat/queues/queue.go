@@ -101,6 +101,12 @@ type Queue struct {
 	// VerifiedOnly refuses chats from customers whose identity the
 	// company's backend did not sign.
 	VerifiedOnly bool `json:"verified_only"`
+	// TranscriptEmail is when the customer gets the chat's public
+	// transcript by e-mail: TranscriptOff (default), TranscriptAsk (the
+	// widget offers it after the chat ends: chat.transcript_email) or
+	// TranscriptAlways (sent when the chat ends, to the e-mail the
+	// customer gave).
+	TranscriptEmail string `json:"transcript_email"`
 
 	// RRLast is, for round robin, the agent offered last (routing's).
 	RRLast *auth.UserID `json:"-"`
@@ -110,6 +116,13 @@ type Queue struct {
 const (
 	MissedPause  = "pause"
 	MissedIgnore = "ignore"
+)
+
+// When the transcript is e-mailed (Queue.TranscriptEmail).
+const (
+	TranscriptOff    = "off"
+	TranscriptAsk    = "ask"
+	TranscriptAlways = "always"
 )
 
 // Strategies of routing.
@@ -137,7 +150,10 @@ type PublicSettings struct {
 	UnavailableMessage string `json:"unavailable_message"`
 	OfflineForm        bool   `json:"offline_form"`
 	VerifiedOnly       bool   `json:"verified_only"`
-	Fields             struct {
+	// TranscriptEmail: "ask" when the widget offers the transcript by
+	// e-mail after the chat ends.
+	TranscriptEmail string `json:"transcript_email"`
+	Fields          struct {
 		Email string `json:"email"`
 		Extra struct {
 			Label string `json:"label"`
@@ -154,6 +170,7 @@ func (q Queue) Public() PublicSettings {
 	p.Open = !q.Disabled
 	p.OfflineMessage, p.UnavailableMessage = q.OfflineMessage, q.UnavailableMessage
 	p.OfflineForm, p.VerifiedOnly = q.OfflineForm, q.VerifiedOnly
+	p.TranscriptEmail = q.TranscriptEmail
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

@@ -48,6 +48,7 @@ import { MembersPicker } from './queues-members.js';
  * @property {number} auto_finish_seconds
  * @property {string} missed_offers
  * @property {boolean} verified_only
+ * @property {string} transcript_email
  * @property {string[]} members
  */
 
@@ -109,6 +110,12 @@ const SIMPLE = {
     { name: 'agent_alias', label: 'Agents’ name when hidden', kind: 'text', hint: 'Empty: the queue’s name.' },
     { name: 'customer_calls', label: 'Customers may start audio and video calls', kind: 'checkbox' },
     { name: 'feedback', label: 'Ask for feedback when a chat ends', kind: 'checkbox' },
+    {
+      name: 'transcript_email',
+      label: 'Transcript by e-mail',
+      kind: 'select',
+      options: [['off', 'Off'], ['ask', 'Offer it when the chat ends'], ['always', 'Always send it to the customer’s e-mail']],
+    },
   ],
   identity: [{ name: 'verified_only', label: 'Verified only: refuse customers whose identity your site did not sign', kind: 'checkbox' }],
 };
@@ -150,6 +157,7 @@ export function newQueue() {
     auto_finish_seconds: 0,
     missed_offers: 'pause',
     verified_only: false,
+    transcript_email: 'off',
     members: [],
   };
   return q;
