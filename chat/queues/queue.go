@@ -150,16 +150,16 @@ type PublicSettings struct {
 	UnavailableMessage string `json:"unavailable_message"`
 	OfflineForm        bool   `json:"offline_form"`
 	VerifiedOnly       bool   `json:"verified_only"`
-	// TranscriptEmail: "ask" when the widget offers the transcript by
-	// e-mail after the chat ends.
-	TranscriptEmail string `json:"transcript_email"`
-	Fields          struct {
+	Fields             struct {
 		Email string `json:"email"`
 		Extra struct {
 			Label string `json:"label"`
 			Mode  string `json:"mode"`
 		} `json:"extra"`
 	} `json:"fields"`
+	// TranscriptEmail: "ask" when the widget offers the transcript by
+	// e-mail after the chat ends.
+	TranscriptEmail string `json:"transcript_email"`
 }
 
 // Public returns the settings the widget may see.
