@@ -26,9 +26,10 @@ const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_
 	c.verified_id, c.verified_name, c.verified_email,
 	c.important,
 	(SELECT min(te.created_at) FROM conversation_events te WHERE te.conversation_id = c.id AND te.kind = 'message'
-		AND NOT te.private AND te.author_kind = 'agent'),
+		AND NOT te.private AND te.author_kind = 'agent' AND te.client_id IS NOT NULL),
 	(SELECT CASE WHEN te.author_kind = 'customer' THEN te.created_at END FROM conversation_events te
-		WHERE te.conversation_id = c.id AND te.kind = 'message' AND NOT te.private ORDER BY te.seq DESC LIMIT 1)`
+		WHERE te.conversation_id = c.id AND te.kind = 'message' AND NOT te.private
+			AND (te.author_kind = 'customer' OR te.client_id IS NOT NULL) ORDER BY te.seq DESC LIMIT 1)`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
 // q and its lead agent u (the set of agents is a subquery of Columns).

@@ -29,7 +29,9 @@ import { duration, errorText } from '../lib/util.js';
  */
 export function noteEvent(conv, ev) {
   if (ev.kind !== 'message' || ev.private) return;
-  if (ev.author.kind === 'agent') {
+  // The queue's greeting, sent for the agent at the accept, has no
+  // client_id: it is no response.
+  if (ev.author.kind === 'agent' && ev.client_id) {
     if (!conv.first_response_at) conv.first_response_at = ev.time;
     conv.awaiting_reply_since = null;
   } else if (ev.author.kind === 'customer') {

@@ -27,10 +27,10 @@ export class TranscriptMailForm {
     this.email = /** @type {HTMLInputElement} */ (
       el('input', { id: 'parley-transcript-email', class: 'transcript-mail-email', type: 'email', autocomplete: 'email', required: true })
     );
-    const label = el('label', { for: 'parley-transcript-email', class: 'feedback-label' }, 'Your e-mail');
+    const label = el('label', { for: 'parley-transcript-email', class: 'feedback-label' }, 'Send the transcript to');
     this.error = el('p', { class: 'feedback-error', role: 'alert' });
     this.submit = /** @type {HTMLButtonElement} */ (el('button', { class: 'button transcript-mail-send', type: 'submit' }, 'E-mail me the transcript'));
-    this.form = el('form', { class: 'transcript-mail', 'aria-label': 'E-mail me the transcript', novalidate: true }, label, this.email, this.error, this.submit);
+    this.form = el('form', { class: 'transcript-mail', 'aria-label': 'Get the transcript', novalidate: true }, label, this.email, this.error, this.submit);
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.sendNow().catch((err) => console.error('parley widget: transcript', err));
