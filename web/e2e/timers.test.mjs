@@ -1,7 +1,8 @@
 // The chat timers, the important mark and the transcript by e-mail in
 // Chromium, against the real server with its SMTP settings pointing at an
-// SMTP server this test runs (./smtp.mjs). The demo queue offers the
-// transcript ("ask") and has a 2-second service level. Vera waits; Alice
+// SMTP server this test runs (./smtp.mjs). The demo queue has a 2-second
+// service level, and the admin Ada offers the transcript by e-mail
+// ("ask") in the console's Queues page. Vera waits; Alice
 // accepts: the hold time stands at the top of the chat ("Waited … before
 // an agent answered"); the first response counts and turns red past the
 // service level; Vera writes and "to reply" counts; Alice answers: the
@@ -86,7 +87,17 @@ async function waitChange(t, from) {
 describe('timers', () => {
   test('the desk counts first response, time to reply and chat time; the agent marks the chat important; the customer gets the transcript by e-mail without the private note', () =>
     explain(server, async () => {
-      await saveQueue(server, 'demo', { transcript_email: 'ask', service_level_seconds: 2, chat_time_limits: [300, 600, 900] });
+      await saveQueue(server, 'demo', { service_level_seconds: 2, chat_time_limits: [300, 600, 900] });
+      // Ada offers the transcript by e-mail in the console's Queues page.
+      const ada = await person();
+      assert.equal((await ada.context.request.post('/api/login', { data: { username: 'ada', password: 'demo' } })).status(), 200);
+      await ada.page.goto('/admin#queues');
+      await ada.page.locator('.ql-open', { hasText: 'Sales' }).click();
+      const select = ada.page.getByLabel('Transcript by e-mail');
+      assert.equal(await select.inputValue(), 'off', 'off by default');
+      await select.selectOption('ask');
+      await ada.page.getByRole('button', { name: 'Save', exact: true }).click();
+      await waitForText(ada.page.locator('#q-status'), 'Saved');
       const alice = await person();
       await openDesk(alice, 'alice');
       const desk = alice.page;
@@ -194,6 +205,6 @@ describe('timers', () => {
       const transcript = history.getByRole('region', { name: 'Transcript' });
       assert.match((await transcript.locator('.hist-hold').textContent()) ?? '', /^Waited \d+:\d\d before an agent answered$/);
       await waitForText(transcript.getByRole('button', { name: '★ Important' }), '★ Important');
-      await done(alice, vera, sam);
+      await done(alice, vera, sam, ada);
     }));
 });
