@@ -50,3 +50,14 @@ const KindFeedback = conversation.KindFeedback
 func (s *Service) GiveFeedback(ctx context.Context, p auth.Principal, in FeedbackInput) (Feedback, error) {
 	return s.conv.GiveFeedback(ctx, p, in)
 }
+
+// The transcript by e-mail (chat/conversation's transcript_mail.go).
+type (
+	TranscriptMailInput = conversation.TranscriptMailInput
+	TranscriptMailed    = conversation.TranscriptMailed
+)
+
+// MailTranscript mails the public transcript of p's own ended chat, once.
+func (s *Service) MailTranscript(ctx context.Context, p auth.Principal, in TranscriptMailInput) (TranscriptMailed, error) {
+	return s.conv.MailTranscript(ctx, p, in)
+}

@@ -59,6 +59,7 @@ func (c chatHandlers) mentionRead(ctx context.Context, req *Request) (any, error
 // chat.feedback, for visitors.
 func registerFeedback(r *Router, c chatHandlers) {
 	r.Handle("chat.feedback", c.feedback, auth.RoleCustomer)
+	r.Handle("chat.transcript_email", c.transcriptEmail, auth.RoleCustomer)
 }
 
 func (c chatHandlers) feedback(ctx context.Context, req *Request) (any, error) {
@@ -70,4 +71,17 @@ func (c chatHandlers) feedback(ctx context.Context, req *Request) (any, error) {
 		return nil, BadRequest(`"conversation_id" is required`)
 	}
 	return c.svc.GiveFeedback(ctx, req.Principal(), in)
+}
+
+// transcriptEmail: chat.transcript_email, the customer asks for its
+// ended chat's transcript by e-mail.
+func (c chatHandlers) transcriptEmail(ctx context.Context, req *Request) (any, error) {
+	var in chat.TranscriptMailInput
+	if err := Bind(req.Data, &in); err != nil {
+		return nil, err
+	}
+	if in.ConversationID <= 0 {
+		return nil, BadRequest(`"conversation_id" is required`)
+	}
+	return c.svc.MailTranscript(ctx, req.Principal(), in)
 }

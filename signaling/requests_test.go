@@ -237,6 +237,7 @@ func TestEveryRequestTypeAnswersInTimeWhenTheDatabaseHangs(t *testing.T) {
 		"chat.transfer_targets": {false, `{"conversation_id": %d}`, unavailable},
 		"chat.comment":          {false, `{"conversation_id": %d, "client_id": "k", "text": "hi"}`, unavailable},
 		"chat.feedback":         {true, `{"conversation_id": %d, "rating": 4}`, unavailable},
+		"chat.transcript_email": {true, `{"conversation_id": %d, "email": "v@example.com"}`, unavailable},
 		"chat.queue_position":   {true, `{"conversation_id": %d}`, unavailable},
 		"chat.mentions":         {false, `{}`, unavailable},
 		"chat.mention_read":     {false, `{"conversation_id": %d}`, unavailable},

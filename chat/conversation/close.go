@@ -79,7 +79,10 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 			}
 		}
 		ev = Event{ConversationID: id, Kind: KindClosed, Author: AuthorOf(p, c), Status: status}
-		return Append(ctx, tx, &ev)
+		if err := Append(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return s.mailTranscriptOnCloseTx(ctx, tx, q, c)
 	})
 	if err != nil {
 		return err

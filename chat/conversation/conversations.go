@@ -23,7 +23,13 @@ const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_
 		ORDER BY ca.user_id IS DISTINCT FROM c.agent_id, ca.joined_at, ca.user_id)
 		FROM conversation_agents ca JOIN users au ON au.id = ca.user_id WHERE ca.conversation_id = c.id), '[]'),
 	c.feedback_rating IS NOT NULL,
-	c.verified_id, c.verified_name, c.verified_email`
+	c.verified_id, c.verified_name, c.verified_email,
+	c.important,
+	(SELECT min(te.created_at) FROM conversation_events te WHERE te.conversation_id = c.id AND te.kind = 'message'
+		AND NOT te.private AND te.author_kind = 'agent' AND te.client_id IS NOT NULL),
+	(SELECT CASE WHEN te.author_kind = 'customer' THEN te.created_at END FROM conversation_events te
+		WHERE te.conversation_id = c.id AND te.kind = 'message' AND NOT te.private
+			AND (te.author_kind = 'customer' OR te.client_id IS NOT NULL) ORDER BY te.seq DESC LIMIT 1)`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
 // q and its lead agent u (the set of agents is a subquery of Columns).
@@ -40,7 +46,8 @@ func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 		&c.Customer.Extra, &c.agentID, &agentName, &c.QueuedAt, &c.AcceptedAt, &c.ClosedAt, &c.ClosedBy,
 		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq, &c.originQueue,
 		&c.Agents, &c.FeedbackGiven,
-		&verifiedID, &verifiedName, &verifiedEmail}, extra...)...)
+		&verifiedID, &verifiedName, &verifiedEmail,
+		&c.Important, &c.FirstResponseAt, &c.AwaitingReplySince}, extra...)...)
 	c.scanVerified(verifiedID, verifiedName, verifiedEmail)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, queues.ErrNotFound

@@ -186,6 +186,7 @@ func customerConversation(q queues.Queue, c Conversation) Conversation {
 	c.WaitAlertAt = nil
 	c.LastSeq = c.lastPublicSeq
 	c.Agents = nil // staff only
+	c.Important, c.FirstResponseAt, c.AwaitingReplySince = false, nil, nil
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {

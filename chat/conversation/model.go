@@ -109,6 +109,15 @@ type Conversation struct {
 	// FeedbackGiven: its customer has rated it (chat.feedback), so the
 	// widget does not ask again.
 	FeedbackGiven bool `json:"feedback_given,omitempty"`
+	// Timers (staff only; see docs/protocol.md): Important is the chat's important
+	// mark (chat.mark); FirstResponseAt the time of the first public
+	// message an agent wrote (null before it; the queue's greeting, which
+	// has no client_id, is not one); AwaitingReplySince the time of the
+	// customer's last public message when no public message an agent
+	// wrote came after it (null otherwise).
+	Important          bool       `json:"important,omitempty"`
+	FirstResponseAt    *time.Time `json:"first_response_at,omitempty"`
+	AwaitingReplySince *time.Time `json:"awaiting_reply_since,omitempty"`
 
 	visitor       string // the visitor's subject: who may read it as a customer
 	agentID       *auth.UserID

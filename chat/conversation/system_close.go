@@ -107,7 +107,10 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 		ev = Event{ConversationID: id, Kind: KindClosed, Author: Author{Kind: "system"}, Status: status, Reason: reason,
 			Text: text, LimitSeconds: limit}
 		ended = true
-		return Append(ctx, tx, &ev)
+		if err := Append(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return s.mailTranscriptOnCloseTx(ctx, tx, q, c)
 	})
 	if err != nil || !ended {
 		return false, err

@@ -106,6 +106,12 @@ type Queue struct {
 	// (FileCategories; default all), judged by content (chat/conversation/files.go).
 	FileMaxBytes int64    `json:"file_max_bytes"`
 	FileTypes    []string `json:"file_types"`
+	// TranscriptEmail is when the customer gets the chat's public
+	// transcript by e-mail: TranscriptOff (default), TranscriptAsk (the
+	// widget offers it after the chat ends: chat.transcript_email) or
+	// TranscriptAlways (sent when the chat ends, to the e-mail the
+	// customer gave).
+	TranscriptEmail string `json:"transcript_email"`
 
 	// RRLast is, for round robin, the agent offered last (routing's).
 	RRLast *auth.UserID `json:"-"`
@@ -126,6 +132,13 @@ func FileCategories() []string { return []string{"images", "pdf", "text", "offic
 const (
 	MissedPause  = "pause"
 	MissedIgnore = "ignore"
+)
+
+// When the transcript is e-mailed (Queue.TranscriptEmail).
+const (
+	TranscriptOff    = "off"
+	TranscriptAsk    = "ask"
+	TranscriptAlways = "always"
 )
 
 // Strategies of routing.
@@ -164,6 +177,9 @@ type PublicSettings struct {
 			Mode  string `json:"mode"`
 		} `json:"extra"`
 	} `json:"fields"`
+	// TranscriptEmail: "ask" when the widget offers the transcript by
+	// e-mail after the chat ends.
+	TranscriptEmail string `json:"transcript_email"`
 }
 
 // Public returns the settings the widget may see.
@@ -175,6 +191,7 @@ func (q Queue) Public() PublicSettings {
 	p.OfflineMessage, p.UnavailableMessage = q.OfflineMessage, q.UnavailableMessage
 	p.OfflineForm, p.VerifiedOnly = q.OfflineForm, q.VerifiedOnly
 	p.FileMaxBytes, p.FileTypes = q.FileMaxBytes, q.FileTypes
+	p.TranscriptEmail = q.TranscriptEmail
 	p.Fields.Email = q.EmailMode
 	p.Fields.Extra.Label, p.Fields.Extra.Mode = q.ExtraLabel, q.ExtraMode
 	return p

@@ -55,7 +55,7 @@ const queueColumns = `id, key, name, title, color, greeting, show_agent_name, ag
 	extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls, wait_alert_seconds, rr_last_user,
 	service_level_seconds, chat_time_limits, feedback, disabled, time_zone, hours, holidays, offline_message,
 	unavailable_message, offline_form, offline_email, max_waiting, max_wait_seconds, auto_finish_seconds,
-	missed_offers, verified_only, file_max_bytes, file_types`
+	missed_offers, verified_only, file_max_bytes, file_types, transcript_email`
 
 // scanQueue reads queueColumns, then extra columns selected after them
 // into extra.
@@ -66,7 +66,7 @@ func scanQueue(row pgx.Row, extra ...any) (Queue, error) {
 		&q.AllowedOrigins, &q.Statuses, &q.CustomerCalls, &q.WaitAlertSeconds, &q.RRLast,
 		&q.ServiceLevelSeconds, &q.ChatTimeLimits, &q.Feedback, &q.Disabled, &q.TimeZone, &q.Hours, &q.Holidays,
 		&q.OfflineMessage, &q.UnavailableMessage, &q.OfflineForm, &q.OfflineEmail, &q.MaxWaiting, &q.MaxWaitSeconds,
-		&q.AutoFinishSeconds, &q.MissedOffers, &q.VerifiedOnly, &q.FileMaxBytes, &q.FileTypes}, extra...)...)
+		&q.AutoFinishSeconds, &q.MissedOffers, &q.VerifiedOnly, &q.FileMaxBytes, &q.FileTypes, &q.TranscriptEmail}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return q, Detail(ErrNotFound, "no such queue")
 	}
@@ -92,14 +92,14 @@ func (s *Store) Create(ctx context.Context, q Queue, members ...auth.UserID) (Qu
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
 			wait_alert_seconds, service_level_seconds, chat_time_limits, feedback, disabled, time_zone, hours, holidays,
 			offline_message, unavailable_message, offline_form, offline_email, max_waiting, max_wait_seconds,
-			auto_finish_seconds, missed_offers, verified_only, file_max_bytes, file_types)
+			auto_finish_seconds, missed_offers, verified_only, file_max_bytes, file_types, transcript_email)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-				$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id`,
+				$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
 			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits, q.Feedback, q.Disabled, q.TimeZone, q.Hours,
 			q.Holidays, q.OfflineMessage, q.UnavailableMessage, q.OfflineForm, q.OfflineEmail, q.MaxWaiting,
-			q.MaxWaitSeconds, q.AutoFinishSeconds, q.MissedOffers, q.VerifiedOnly, q.FileMaxBytes, q.FileTypes).Scan(&q.ID)
+			q.MaxWaitSeconds, q.AutoFinishSeconds, q.MissedOffers, q.VerifiedOnly, q.FileMaxBytes, q.FileTypes, q.TranscriptEmail).Scan(&q.ID)
 		if err != nil {
 			return err
 		}
@@ -187,22 +187,22 @@ func (s *Store) Save(ctx context.Context, p auth.Principal, c QueueConfig) (Queu
 			email_mode, extra_label, extra_mode, strategy, capacity, answer_seconds, allowed_origins, statuses, customer_calls,
 			wait_alert_seconds, service_level_seconds, chat_time_limits, feedback, disabled, time_zone, hours, holidays,
 			offline_message, unavailable_message, offline_form, offline_email, max_waiting, max_wait_seconds,
-			auto_finish_seconds, missed_offers, verified_only, file_max_bytes, file_types)
+			auto_finish_seconds, missed_offers, verified_only, file_max_bytes, file_types, transcript_email)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-				$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
+				$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)
 			ON CONFLICT (key) DO UPDATE SET name = $2, title = $3, color = $4, greeting = $5, show_agent_name = $6,
 				agent_alias = $7, email_mode = $8, extra_label = $9, extra_mode = $10, strategy = $11, capacity = $12,
 				answer_seconds = $13, allowed_origins = $14, statuses = $15, customer_calls = $16, wait_alert_seconds = $17,
 				service_level_seconds = $18, chat_time_limits = $19, feedback = $20, disabled = $21, time_zone = $22,
 				hours = $23, holidays = $24, offline_message = $25, unavailable_message = $26, offline_form = $27,
 				offline_email = $28, max_waiting = $29, max_wait_seconds = $30, auto_finish_seconds = $31,
-				missed_offers = $32, verified_only = $33, file_max_bytes = $34, file_types = $35
+				missed_offers = $32, verified_only = $33, file_max_bytes = $34, file_types = $35, transcript_email = $36
 			RETURNING id`,
 			q.Key, q.Name, q.Title, q.Color, q.Greeting, q.ShowAgentName, q.AgentAlias, q.EmailMode, q.ExtraLabel,
 			q.ExtraMode, q.Strategy, q.Capacity, q.AnswerSeconds, q.AllowedOrigins, q.Statuses, q.CustomerCalls,
 			q.WaitAlertSeconds, q.ServiceLevelSeconds, q.ChatTimeLimits, q.Feedback, q.Disabled, q.TimeZone, q.Hours,
 			q.Holidays, q.OfflineMessage, q.UnavailableMessage, q.OfflineForm, q.OfflineEmail, q.MaxWaiting,
-			q.MaxWaitSeconds, q.AutoFinishSeconds, q.MissedOffers, q.VerifiedOnly, q.FileMaxBytes, q.FileTypes).Scan(&q.ID)
+			q.MaxWaitSeconds, q.AutoFinishSeconds, q.MissedOffers, q.VerifiedOnly, q.FileMaxBytes, q.FileTypes, q.TranscriptEmail).Scan(&q.ID)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,8 @@ func (q *Queue) validate() error {
 	if err := BadText("key", q.Key, "name", q.Name, "title", q.Title, "color", q.Color, "greeting", q.Greeting,
 		"agent_alias", q.AgentAlias, "email_mode", q.EmailMode, "extra_label", q.ExtraLabel, "extra_mode", q.ExtraMode,
 		"strategy", q.Strategy, "time_zone", q.TimeZone, "offline_message", q.OfflineMessage,
-		"unavailable_message", q.UnavailableMessage, "offline_email", q.OfflineEmail, "missed_offers", q.MissedOffers); err != nil {
+		"unavailable_message", q.UnavailableMessage, "offline_email", q.OfflineEmail, "missed_offers", q.MissedOffers,
+		"transcript_email", q.TranscriptEmail); err != nil {
 		return err
 	}
 	for _, list := range []struct {
@@ -64,6 +65,9 @@ func (q *Queue) validate() error {
 	if len(q.ChatTimeLimits) == 0 {
 		q.ChatTimeLimits = DefaultChatTimeLimits()
 	}
+	if q.TranscriptEmail == "" {
+		q.TranscriptEmail = TranscriptOff
+	}
 	switch {
 	case !keyRE.MatchString(q.Key):
 		return Bad("key: 3–64 of A-Z a-z 0-9 _ -")
@@ -91,6 +95,8 @@ func (q *Queue) validate() error {
 		return Bad("wait_alert_seconds: 1–3600")
 	case q.ServiceLevelSeconds < 1 || q.ServiceLevelSeconds > 3600:
 		return Bad("service_level_seconds: 1–3600")
+	case q.TranscriptEmail != TranscriptOff && q.TranscriptEmail != TranscriptAsk && q.TranscriptEmail != TranscriptAlways:
+		return Bad("transcript_email: off, ask or always")
 	}
 	if err := checkLimits(q.ChatTimeLimits); err != nil {
 		return err

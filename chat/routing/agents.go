@@ -38,6 +38,8 @@ type AgentQueue struct {
 	Statuses []string       `json:"statuses"` // what a chat may be closed as
 	// ChatTimeLimits colour the agent's live chats by their age.
 	ChatTimeLimits []int `json:"chat_time_limits"`
+	// ServiceLevelSeconds colours a live chat's time to first response.
+	ServiceLevelSeconds int `json:"service_level_seconds"`
 }
 
 // AgentState is everything the desk shows about the agent itself.
@@ -76,7 +78,7 @@ func (s *Router) State(ctx context.Context, p auth.Principal) (AgentState, error
 	if byID != nil && byName != nil {
 		st.By = &Colleague{ID: *byID, Name: *byName}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses, q.chat_time_limits FROM queues q
+	rows, err := s.pool.Query(ctx, `SELECT q.id, q.name, q.capacity, q.statuses, q.chat_time_limits, q.service_level_seconds FROM queues q
 		JOIN queue_members m ON m.queue_id = q.id WHERE m.user_id = $1 ORDER BY q.name`, p.UserID)
 	if err != nil {
 		return AgentState{}, err

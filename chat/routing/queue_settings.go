@@ -26,8 +26,8 @@ func (s *Router) QueueSaved(ctx context.Context, id queues.QueueID) {
 
 func (s *Router) tellSettings(ctx context.Context, id queues.QueueID) error {
 	var q AgentQueue
-	err := s.pool.QueryRow(ctx, `SELECT id, name, capacity, statuses, chat_time_limits FROM queues WHERE id = $1`, id).
-		Scan(&q.ID, &q.Name, &q.Capacity, &q.Statuses, &q.ChatTimeLimits)
+	err := s.pool.QueryRow(ctx, `SELECT id, name, capacity, statuses, chat_time_limits, service_level_seconds FROM queues WHERE id = $1`, id).
+		Scan(&q.ID, &q.Name, &q.Capacity, &q.Statuses, &q.ChatTimeLimits, &q.ServiceLevelSeconds)
 	if err != nil {
 		return err
 	}

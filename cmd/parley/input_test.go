@@ -247,7 +247,8 @@ func noErrorLogged(t *testing.T, s *server) {
 
 // customerTypes are the requests only a customer may make: the sweep
 // sends them as one (anyone else is refused before the fields are read).
-var customerTypes = map[string]bool{"chat.start": true, "chat.feedback": true, "chat.queue_position": true}
+var customerTypes = map[string]bool{"chat.start": true, "chat.feedback": true, "chat.queue_position": true,
+	"chat.transcript_email": true}
 
 func TestEveryRequestFieldRefusesBadTextAndWrongTypesWithTheDocumentedCode(t *testing.T) {
 	s := start(t, storetest.URL(), "--ws-rate", "100000", "--ws-burst", "100000")

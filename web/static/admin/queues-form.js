@@ -51,6 +51,7 @@ import { FilesEditor } from './queues-files.js';
  * @property {boolean} verified_only
  * @property {number} file_max_bytes
  * @property {string[]} file_types
+ * @property {string} transcript_email
  * @property {string[]} members
  */
 
@@ -112,6 +113,12 @@ const SIMPLE = {
     { name: 'agent_alias', label: 'Agents’ name when hidden', kind: 'text', hint: 'Empty: the queue’s name.' },
     { name: 'customer_calls', label: 'Customers may start audio and video calls', kind: 'checkbox' },
     { name: 'feedback', label: 'Ask for feedback when a chat ends', kind: 'checkbox' },
+    {
+      name: 'transcript_email',
+      label: 'Transcript by e-mail',
+      kind: 'select',
+      options: [['off', 'Off'], ['ask', 'Offer it when the chat ends'], ['always', 'Always send it to the customer’s e-mail']],
+    },
   ],
   identity: [{ name: 'verified_only', label: 'Verified only: refuse customers whose identity your site did not sign', kind: 'checkbox' }],
 };
@@ -155,6 +162,7 @@ export function newQueue() {
     verified_only: false,
     file_max_bytes: 20 * 1024 * 1024,
     file_types: ['images', 'pdf', 'text', 'office', 'audio', 'video'],
+    transcript_email: 'off',
     members: [],
   };
   return q;

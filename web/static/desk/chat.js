@@ -19,6 +19,7 @@ import { day, errorText, hhmm, isDisconnected } from '../lib/util.js';
 import { newClientId } from '../lib/util.js';
 import { Delivery, RETRY_CODES } from '../lib/delivery.js';
 import { markChosen } from './options.js';
+import { noteEvent } from './timers.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation} Conversation
@@ -258,6 +259,7 @@ export class ChatSession {
    */
   show(ev) {
     const news = this.loaded;
+    noteEvent(this.conv, ev);
     if (ev.kind === 'message' && ev.client_id && this.own.has(ev.client_id)) {
       const node = /** @type {HTMLElement} */ (this.own.get(ev.client_id));
       this.sent(node, ev.client_id, ev.seq, ev.time);

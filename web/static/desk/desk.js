@@ -11,6 +11,7 @@ import { byId, el, setText } from '../lib/dom.js';
 import { Alerts } from './alerts.js';
 import { Chats } from './chats.js';
 import { colourChatTimes } from './chat-time.js';
+import { DeskTimers } from './timers.js';
 import { Notices } from './notices.js';
 import { Offers } from './offers.js';
 import { DeskRoom } from './room.js';
@@ -38,6 +39,7 @@ const alerts = new Alerts(/** @type {HTMLButtonElement} */ (byId('sound-toggle')
 const status = new StatusControl(conn, notices);
 const chats = new Chats({ conn, notices, alerts, status });
 colourChatTimes(chats, status, clock);
+new DeskTimers(chats, status, clock);
 const rooms = new DeskRoom({
   conn,
   notices,

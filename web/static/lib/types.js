@@ -26,6 +26,9 @@
  * @property {boolean} [wrap_up_due] the customer ended it; its agent still owes a status
  * @property {string} [wait_alert_at] waited past its queue's alert threshold (supervisors are told)
  * @property {boolean} [feedback_given] its customer rated it (chat.feedback)
+ * @property {boolean} [important] staff: marked important (chat.mark)
+ * @property {string | null} [first_response_at] staff: the first public message of an agent
+ * @property {string | null} [awaiting_reply_since] staff: the customer's last public message, while no agent answered it
  * @property {number} last_seq
  *
  * @typedef {{kind: string, name: string}} Author
@@ -54,7 +57,7 @@
  * @property {string} deadline
  *
  * @typedef {{status: 'available' | 'paused' | 'offline', reason: string, since: string, by?: {id: number, name: string}}} AgentStatus
- * @typedef {{id: number, name: string, capacity: number, statuses: string[]}} AgentQueue
+ * @typedef {{id: number, name: string, capacity: number, statuses: string[], chat_time_limits?: number[], service_level_seconds?: number}} AgentQueue
  * @typedef {AgentStatus & {queues: AgentQueue[], open_chats: number, offers?: Offer[]}} AgentState
  *
  * @typedef {'camera' | 'microphone' | 'screen' | 'screen-audio'} Source

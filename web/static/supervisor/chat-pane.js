@@ -25,6 +25,7 @@ import { CommentBox } from '../desk/comments.js';
 import { watchChatRoom } from './monitor.js';
 import { assignChat } from './assign.js';
 import { verifiedFact } from '../desk/identity.js';
+import { holdText } from '../lib/hold-time.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[]}} Conversation
@@ -307,6 +308,8 @@ class Spy {
       ['Accepted', c.accepted_at ? when(c.accepted_at) : '—', 'accepted'],
     ];
     if (c.closed_at) rows.push(['Closed', when(c.closed_at), 'closed']);
+    if (c.accepted_at) rows.push(['Hold time', holdText(c), 'hold']);
+    if (c.important) rows.push(['Important', '★ Marked important', 'important']);
     this.facts.replaceChildren(
       ...rows.flatMap(([label, value, key]) => [el('dt', {}, label), el('dd', { 'data-fact': key }, value)]),
       ...(verifiedFact(c) ?? []),

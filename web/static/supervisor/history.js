@@ -9,6 +9,7 @@ import { el, setText } from '../lib/dom.js';
 import { day, clock, duration, errorText } from '../lib/util.js';
 import { renderMarkup } from '../lib/markup.js';
 import { feedbackText } from '../desk/render.js';
+import { holdText } from '../lib/hold-time.js';
 
 /**
  * @typedef {import('../lib/types.js').Conversation & {agents?: {id: number, name: string}[]}} Conversation
@@ -257,6 +258,7 @@ export function mountHistory(ctx, root) {
         el('h3', {}, `${c.customer.name}${c.customer.email ? ` <${c.customer.email}>` : ''}`),
         el('p', { class: 'hist-t-meta' }, `${c.queue.name} · ${agentNames(c) || 'no agent'} · ${stateText(c)}`),
         el('p', { class: 'hist-t-meta' }, times.join(', ')),
+        c.accepted_at ? el('p', { class: 'hist-t-meta hist-hold' }, holdText(c)) : null,
         mark,
       ),
       el('ol', { class: 'hist-events', 'aria-label': 'Events' }, ...t.events.map(eventItem)),

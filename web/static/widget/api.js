@@ -6,7 +6,7 @@ import { backoff, sleep } from '../lib/util.js';
 
 /**
  * @typedef {import('./form.js').Fields} Fields
- * @typedef {{key: string, name: string, title: string, color: string, show_agent_name: boolean, fields: Fields, customer_calls?: boolean, feedback?: boolean, open?: boolean, offline_message?: string, unavailable_message?: string, offline_form?: boolean, file_max_bytes?: number, file_types?: string[]}} Settings
+ * @typedef {{key: string, name: string, title: string, color: string, show_agent_name: boolean, fields: Fields, customer_calls?: boolean, feedback?: boolean, open?: boolean, offline_message?: string, unavailable_message?: string, offline_form?: boolean, file_max_bytes?: number, file_types?: string[], transcript_email?: string}} Settings
  * @typedef {import('../lib/util.js').Store} Store
  */
 

@@ -33,6 +33,7 @@ import { teamLine, Transcript } from './transcript.js';
 import { Typing } from './typing.js';
 import { WidgetRoom } from './room.js';
 import { FeedbackForm } from './feedback.js';
+import { TranscriptMailForm } from './transcript-mail.js';
 import { QueueRules } from './closed.js';
 import { OfflinePanel } from './offline.js';
 import { backoff, clock, duration, newClientId, ServerClock, storageOf } from '../lib/util.js';
@@ -98,6 +99,11 @@ const feedback = new FeedbackForm(ended, async (rating, comment) => {
   const c = conn;
   if (!c || !c.ready || !conv) throw new ProtocolError('unavailable', 'not connected');
   await c.request('chat.feedback', { conversation_id: conv.id, rating, comment });
+});
+const transcriptMail = new TranscriptMailForm(ended, async (email) => {
+  const c = conn;
+  if (!c || !c.ready || !conv) throw new ProtocolError('unavailable', 'not connected');
+  await c.request('chat.transcript_email', { conversation_id: conv.id, email });
 });
 const prechat = new Prechat(local, `parley.details.${key}`);
 const offline = new OfflinePanel(byId('parley-offline'));
@@ -508,6 +514,7 @@ function renderState() {
   ended.hidden = !closed;
   endButton.hidden = closed;
   feedback.render(closed ? conv.id : null, settings?.feedback === true, conv.feedback_given === true);
+  transcriptMail.render(closed ? conv.id : null, settings?.transcript_email === 'ask', conv.customer.email ?? '');
   if (closed) {
     hideConfirm(false);
     typing.hide();
