@@ -1,6 +1,6 @@
 // The offline form in Chromium, against the real server with its SMTP
 // settings pointing at an SMTP server this test runs (a small listener
-// speaking SMTP, below). The admin disables the demo queue and turns its
+// speaking SMTP, smtp.mjs). The admin disables the demo queue and turns its
 // offline form on, with an offline address. The customer opens the
 // widget: it shows the queue's offline message and the form; Send with the
 // e-mail left empty says so at the field; filled in, it thanks her naming
@@ -15,114 +15,16 @@
 // (cmd/parley/offline_test.go).
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
 import { done, newPerson, saveQueue } from './people.mjs';
+import { bodyText, header, startSMTP } from './smtp.mjs';
 
 const TIMEOUT = 10_000;
 const AWAY = 'We are closed for the holidays. Leave us a message.';
 const MESSAGE = 'Do you ship parcels to Reykjavik? I need two boxes by Friday.';
 
-/**
- * @typedef {{from: string, to: string[], data: string}} Mail
- * @typedef {{port: number, mails: Mail[], refuse: string, close: () => Promise<void>}} SMTPServer
- */
-
-/**
- * A tiny SMTP server on 127.0.0.1 that accepts every message (plain text,
- * no authentication) and keeps it; while its refuse is set, it answers
- * each message's data with that reply instead.
- * @returns {Promise<SMTPServer>}
- */
-async function startSMTP() {
-  /** @type {Mail[]} */
-  const mails = [];
-  /** @type {SMTPServer} */
-  const out = { port: 0, mails, refuse: '', close: async () => {} };
-  /** @type {Set<import('node:net').Socket>} */
-  const sockets = new Set();
-  const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = '';
-    let inData = false;
-    /** @type {Mail} */
-    let mail = { from: '', to: [], data: '' };
-    const say = (/** @type {string} */ line) => sock.write(`${line}\r\n`);
-    say('220 localhost ESMTP test');
-    sock.on('data', (chunk) => {
-      buf += chunk.toString('utf8');
-      for (;;) {
-        if (inData) {
-          const end = buf.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          mail.data = buf.slice(0, end).replace(/^\.\./gm, '.');
-          buf = buf.slice(end + 5);
-          inData = false;
-          if (out.refuse) say(out.refuse);
-          else {
-            mails.push(mail);
-            say('250 2.0.0 OK queued');
-          }
-          mail = { from: '', to: [], data: '' };
-          continue;
-        }
-        const nl = buf.indexOf('\r\n');
-        if (nl < 0) return;
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') sock.write('250-localhost\r\n250 8BITMIME\r\n');
-        else if (verb === 'HELO') say('250 localhost');
-        else if (verb === 'MAIL') {
-          mail.from = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          say('250 2.1.0 OK');
-        } else if (verb === 'RCPT') {
-          mail.to.push(/<([^>]*)>/.exec(line)?.[1] ?? '');
-          say('250 2.1.5 OK');
-        } else if (verb === 'DATA') {
-          inData = true;
-          say('354 End data with <CR><LF>.<CR><LF>');
-        } else if (verb === 'QUIT') {
-          say('221 2.0.0 Bye');
-          sock.end();
-        } else say('250 OK'); // RSET, NOOP
-      }
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const addr = server.address();
-  if (!addr || typeof addr === 'string') throw new Error('the SMTP server has no port');
-  out.port = addr.port;
-  out.close = () =>
-    new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  return out;
-}
-
-/**
- * A mail's body as text: quoted-printable soft breaks and escapes undone.
- * @param {string} data
- */
-function bodyText(data) {
-  const body = data.slice(data.indexOf('\r\n\r\n') + 4);
-  return body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-}
-
-/**
- * A mail's header, unfolded.
- * @param {string} data
- * @param {string} name
- */
-function header(data, name) {
-  const head = data.slice(0, data.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
-  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line ? line.slice(name.length + 1).trim() : '';
-}
+/** @typedef {import('./smtp.mjs').SMTPServer} SMTPServer */
 
 /** @type {SMTPServer} */
 let smtp;

@@ -1,6 +1,6 @@
-// A tiny SMTP server for browser tests (the same as offline.test.mjs's,
-// shared so that other tests need no copy): it accepts every message and
-// keeps it, and decodes a mail's body and headers.
+// A tiny SMTP server for the browser tests that read what Parley mails
+// (offline.test.mjs, timers.test.mjs): it accepts every message and keeps
+// it, and decodes a mail's body and headers.
 
 import { createServer } from 'node:net';
 
