@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"mime"
 	"net/http"
 	"strconv"
@@ -35,7 +36,11 @@ func (a *api) filePrincipal(c echo.Context) (auth.Principal, int64, error) {
 		return auth.Principal{}, 0, apiError(http.StatusBadRequest, "bad_request",
 			"send the token as the header Authorization: Bearer TOKEN; only /ws takes ?token=")
 	}
-	p, err := a.Auth.Authenticate(c.Request().Context(), auth.RequestToken(c.Request(), false))
+	// These routes have no request deadline (a file takes its time), so
+	// the session check has one of its own.
+	ctx, cancel := context.WithTimeout(c.Request().Context(), a.Limits.withDefaults().DBTimeout)
+	defer cancel()
+	p, err := a.Auth.Authenticate(ctx, auth.RequestToken(c.Request(), false))
 	if err != nil {
 		return p, 0, err
 	}

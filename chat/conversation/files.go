@@ -118,7 +118,13 @@ func (s *Log) Upload(ctx context.Context, p auth.Principal, id ID, name string, 
 	if err != nil {
 		return FileRef{}, err
 	}
-	_, q, acc, err := s.readable(ctx, p, id)
+	// The request has no deadline (a large file takes its time), so each
+	// step with the database has one of its own: a database that hangs
+	// fails the upload within DBTimeout, with nothing stored.
+	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, s.opt.DBTimeout) }
+	rctx, cancel := step()
+	_, q, acc, err := s.readable(rctx, p, id)
+	cancel()
 	if err != nil {
 		return FileRef{}, err
 	}
@@ -151,9 +157,26 @@ func (s *Log) Upload(ctx context.Context, p auth.Principal, id ID, name string, 
 			ref.Type, takes(q.FileTypes))
 	}
 	last := err != nil // the first read reached the end
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO chat_files (conversation_id, owner_key, name, size, type, image)
-			VALUES ($1, $2, $3, 0, $4, $5) RETURNING id`, id, p.Key(), ref.Name, ref.Type, ref.Image).Scan(&ref.ID); err != nil {
+	bctx, cancel := step()
+	tx, err := s.pool.Begin(bctx)
+	cancel()
+	if err != nil {
+		return FileRef{}, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after a commit it does nothing
+	// exec runs one statement of the upload's transaction within DBTimeout.
+	exec := func(sql string, args ...any) error {
+		sctx, cancel := step()
+		defer cancel()
+		_, err := tx.Exec(sctx, sql, args...)
+		return err
+	}
+	err = func() error {
+		sctx, cancel := step()
+		err := tx.QueryRow(sctx, `INSERT INTO chat_files (conversation_id, owner_key, name, size, type, image)
+			VALUES ($1, $2, $3, 0, $4, $5) RETURNING id`, id, p.Key(), ref.Name, ref.Type, ref.Image).Scan(&ref.ID)
+		cancel()
+		if err != nil {
 			return err
 		}
 		for chunk := 0; ; chunk++ {
@@ -161,8 +184,7 @@ func (s *Log) Upload(ctx context.Context, p auth.Principal, id ID, name string, 
 			if ref.Size > q.FileMaxBytes {
 				return queues.Detail(ErrFileTooLarge, fmt.Sprintf("file: over %d bytes, the most this queue takes", q.FileMaxBytes))
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO chat_file_chunks (file_id, n, data) VALUES ($1, $2, $3)`,
-				ref.ID, chunk, buf[:n]); err != nil {
+			if err := exec(`INSERT INTO chat_file_chunks (file_id, n, data) VALUES ($1, $2, $3)`, ref.ID, chunk, buf[:n]); err != nil {
 				return err
 			}
 			if last {
@@ -180,9 +202,13 @@ func (s *Log) Upload(ctx context.Context, p auth.Principal, id ID, name string, 
 		if declared >= 0 && ref.Size != declared {
 			return cutOff(io.ErrUnexpectedEOF)
 		}
-		_, err := tx.Exec(ctx, `UPDATE chat_files SET size = $2 WHERE id = $1`, ref.ID, ref.Size)
-		return err
-	})
+		if err := exec(`UPDATE chat_files SET size = $2 WHERE id = $1`, ref.ID, ref.Size); err != nil {
+			return err
+		}
+		cctx, cancel := step()
+		defer cancel()
+		return tx.Commit(cctx)
+	}()
 	if err != nil {
 		return FileRef{}, err
 	}
@@ -246,6 +272,9 @@ type File struct {
 // for a private message's file only staff who may read its private rows.
 // Anyone else, and an id that does not exist, get not_found.
 func (s *Log) OpenFile(ctx context.Context, p auth.Principal, fid FileID) (File, error) {
+	// The download has no request deadline (see Upload): the checks have one.
+	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
+	defer cancel()
 	var f File
 	var owner string
 	var seq *int
@@ -280,7 +309,9 @@ func (s *Log) OpenFile(ctx context.Context, p auth.Principal, fid FileID) (File,
 func (s *Log) CopyFile(ctx context.Context, f File, w io.Writer) error {
 	var data []byte
 	for n := 0; ; n++ {
-		err := s.pool.QueryRow(ctx, `SELECT data FROM chat_file_chunks WHERE file_id = $1 AND n = $2`, f.ID, n).Scan(&data)
+		qctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout) // each chunk: a hung database ends the download
+		err := s.pool.QueryRow(qctx, `SELECT data FROM chat_file_chunks WHERE file_id = $1 AND n = $2`, f.ID, n).Scan(&data)
+		cancel()
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}

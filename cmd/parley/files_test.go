@@ -47,7 +47,11 @@ func TestA100MiBUploadLeavesTheServersMemoryAlone(t *testing.T) {
 		t.Skip("uploads 100 MiB")
 	}
 	const size = 100 << 20
-	const limit = 40 << 20 // far below the file's 100 MiB
+	// What the upload may add to the server's RSS: far below the file's
+	// 100 MiB. It is the growth that counts: the server's RSS before the
+	// upload depends on how the binary was built (-race) and on the
+	// machine.
+	const limit = 32 << 20
 	t.Setenv("GOMEMLIMIT", "32MiB")
 	base, pid := startProcess(t, storetest.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -122,8 +126,9 @@ func TestA100MiBUploadLeavesTheServersMemoryAlone(t *testing.T) {
 	}
 	t.Logf("upload of 100 MiB: %.1f s, %.1f MB/s; server RSS %d MiB before, at most %d MiB during",
 		upTime.Seconds(), float64(size)/1e6/upTime.Seconds(), before>>20, peak.Load()>>20)
-	if peak.Load() >= limit {
-		t.Errorf("the server's RSS reached %d MiB uploading 100 MiB (limit %d MiB)", peak.Load()>>20, limit>>20)
+	if grew := peak.Load() - before; grew >= limit {
+		t.Errorf("the server's RSS grew by %d MiB (from %d to %d MiB) uploading 100 MiB; want under %d MiB",
+			grew>>20, before>>20, peak.Load()>>20, limit>>20)
 	}
 
 	get, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/files/%d", base, out.File.ID), nil)
