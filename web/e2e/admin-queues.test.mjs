@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 import { accept, done, newPerson, openDesk, say } from './people.mjs';
 
 /** @type {import('./harness.mjs').Server} */
@@ -21,7 +21,7 @@ let site;
 let siteOrigin = '';
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
   site = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Shop</h1>\n${snippet}\n</body></html>`);

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitUntil } from './harness.mjs';
+import { explain, startServerAndBrowser, waitUntil } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Server} */
 let server;
@@ -14,7 +14,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

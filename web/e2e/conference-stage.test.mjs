@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 
 const TIMEOUT = 15_000;
 const MEDIA_TIMEOUT = 45_000;
@@ -18,7 +18,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

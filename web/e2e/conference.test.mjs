@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServer, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 
 const TIMEOUT = 15_000;
 const MEDIA_TIMEOUT = 30_000;
@@ -30,7 +30,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer } from './harness.mjs';
+import { startServerAndBrowser } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Server} */
 let server;
@@ -16,7 +16,7 @@ let browser;
 let page;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
   const context = await browser.newContext({ baseURL: server.url });
   page = await context.newPage();
   await page.goto('/login');

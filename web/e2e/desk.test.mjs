@@ -1,7 +1,7 @@
 // The desk against the real server's websocket.
 
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Server} */
 let server;
@@ -9,7 +9,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

@@ -43,10 +43,10 @@ const LOG_LIMIT = 2000; // lines of server output kept for a failure report
  */
 export async function startServer(opts = {}) {
   const bin = parleyBin();
-  const port = await freePort();
+  let port = await freePort();
   const ownDatabase = !opts.database;
   const database = opts.database ?? `parley_e2e_${randomBytes(6).toString('hex')}`;
-  const url = `http://127.0.0.1:${port}`;
+  let url = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
     PARLEY_LISTEN: `127.0.0.1:${port}`,
@@ -137,11 +137,25 @@ export async function startServer(opts = {}) {
     await launch();
   };
 
-  try {
-    await launch();
-  } catch (err) {
-    await stop();
-    throw err;
+  // The free port was free when asked; another process (a parallel test
+  // binary) may take it before the server binds it. Then another port,
+  // up to three times; a restart later keeps the port the server has.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt < 3 && /address already in use/.test(String(err))) {
+        port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        env.PARLEY_LISTEN = `127.0.0.1:${port}`;
+        env.PARLEY_PUBLIC_URL = url;
+        keep(`--- harness: the port was taken; again on ${port} ---`);
+        continue;
+      }
+      await stop();
+      throw err;
+    }
   }
   return { url, database, logs, restart, stop, terminate, kill };
 }
@@ -286,6 +300,21 @@ export async function launchBrowser() {
       '--auto-select-desktop-capture-source=Entire screen',
     ],
   });
+}
+
+/**
+ * A server and a browser, started together. When one of them fails to
+ * start, the other is stopped before the error is thrown: a browser left
+ * open would keep the test file's process alive until its timeout.
+ * @param {ServerOptions} [opts]
+ * @returns {Promise<[Server, import('playwright-core').Browser]>}
+ */
+export async function startServerAndBrowser(opts = {}) {
+  const [server, browser] = await Promise.allSettled([startServer(opts), launchBrowser()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') return [server.value, browser.value];
+  if (server.status === 'fulfilled') await server.value.stop();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw server.status === 'rejected' ? server.reason : /** @type {PromiseRejectedResult} */ (browser).reason;
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 import { aliceHasAChat, done, invite, newPerson, offerCard, saveQueue, say } from './people.mjs';
 
 const TIMEOUT = 10_000;
@@ -18,7 +18,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
   // Each test leaves its chats open: room enough for all of them.
   await saveQueue(server, 'demo', { capacity: 20 });
 });

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, openDesk, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 15_000;
@@ -21,7 +21,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {
@@ -210,7 +210,7 @@ describe('pages', () => {
         await desk.getByRole('button', { name: 'Join video room' }).waitFor({ state: 'hidden' });
         const pane = await desk.locator('#chat-pane').boundingBox();
         const buttons = await desk.locator('.chat-actions .button:visible').all();
-        assert.deepEqual(await Promise.all(buttons.map((b) => b.innerText())), ['Load older messages', 'Invite', 'Transfer', 'Close chat']);
+        assert.deepEqual(await Promise.all(buttons.map((b) => b.innerText())), ['Load older messages', 'Invite', 'Transfer', '☆ Mark important', 'Close chat']);
         for (const button of buttons) {
           const box = await button.boundingBox();
           assert.ok(pane && box && box.x >= pane.x && box.x + box.width <= pane.x + pane.width + 0.5,

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat, wrapUp } from './people.mjs';
 
 /** How long a page may take to find a lost event after session.resync:
@@ -22,7 +22,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 import { done, newPerson, openDesk } from './people.mjs';
 
 /** @type {import('./harness.mjs').Server} */
@@ -14,7 +14,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
 });
 
 after(async () => {

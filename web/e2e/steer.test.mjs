@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 import { aliceHasAChat, done, newPerson, saveQueue } from './people.mjs';
 
 const TIMEOUT = 10_000;
@@ -17,7 +17,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
   await saveQueue(server, 'demo', { capacity: 20 });
 });
 

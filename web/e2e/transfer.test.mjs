@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
 import {
   accept,
   aliceHasAChat,
@@ -33,7 +33,7 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [server, browser] = await startServerAndBrowser();
   // Each test leaves its chats open: room enough for all of them.
   await saveQueue(server, 'demo', { capacity: 20 });
   await saveQueue(server, 'support', { name: 'Support', members: ['bob'], capacity: 20, show_agent_name: true });
