@@ -15,6 +15,9 @@ export function deskAttachments(form, conversation) {
   const attachments = new Attachments({ conversation, token: () => null });
   const picker = filePicker(form, attachments, () => conversation() !== null);
   form.querySelector('textarea')?.after(attachments.list);
-  form.querySelector('.compose-bar')?.prepend(picker);
+  // After the eye: Tab from the reply reaches the Private toggle first.
+  const eye = form.querySelector('#private-toggle');
+  if (eye) eye.after(picker);
+  else form.querySelector('.compose-bar')?.prepend(picker);
   return attachments;
 }
