@@ -153,6 +153,9 @@ func (d *day) script(t *testing.T) {
 	// B2: all of it yesterday: counts nowhere.
 	d.chat(t, script{q: d.b, state: "closed", agent: &bob, queued: -3 * h, accepted: at(-3*h + time.Second),
 		closed: at(-2 * h), closedBy: "customer"})
+	// B4: ended by the system today (it waited past the maximum, or the
+	// queue closed) before anyone accepted it: abandoned.
+	d.chat(t, script{q: d.b, state: "closed", queued: 10 * h, closed: at(10*h + 2*time.Minute), closedBy: "system"})
 	// B3: abandoned yesterday: counts nowhere.
 	d.chat(t, script{q: d.b, state: "closed", queued: -3 * h, closed: at(-2 * h), closedBy: "customer"})
 }
@@ -200,15 +203,15 @@ func TestFigures(t *testing.T) {
 	if a.LongestWaitSince == nil || !a.LongestWaitSince.Equal(d.start.Add(12*time.Hour)) {
 		t.Errorf("A longest wait since %v, want 12:00", a.LongestWaitSince)
 	}
-	counts(t, "B", b.Figures, 0, 1, 1, 0)
-	near(t, "B service level", b.ServiceLevel, 1)
+	counts(t, "B", b.Figures, 0, 1, 1, 1)
+	near(t, "B service level", b.ServiceLevel, 1.0/2)
 	near(t, "B average wait", b.AverageWaitSeconds, 50)
 	near(t, "B average handling", b.AverageHandlingSeconds, 600)
 	if b.LongestWaitSince != nil || len(b.ChatTimeLimits) != 2 || b.ChatTimeLimits[1] != 120 {
 		t.Errorf("B: longest wait %v, limits %v", b.LongestWaitSince, b.ChatTimeLimits)
 	}
-	counts(t, "total", snap.Total, 2, 4, 2, 1)
-	near(t, "total service level", snap.Total.ServiceLevel, 2.0/5)
+	counts(t, "total", snap.Total, 2, 4, 2, 2)
+	near(t, "total service level", snap.Total.ServiceLevel, 2.0/6)
 	near(t, "total average wait", snap.Total.AverageWaitSeconds, (10+30+90+50)/4.0)
 	near(t, "total average handling", snap.Total.AverageHandlingSeconds, (300+600+5400+600)/4.0)
 	if len(snap.Waiting) != 2 || snap.Waiting[0].State != "queued" || snap.Waiting[1].State != "offered" ||
@@ -251,7 +254,7 @@ func TestScope(t *testing.T) {
 	if len(snap.Queues) != 1 || snap.Queues[0].ID != d.b.ID {
 		t.Fatalf("Sam sees queues %+v, want B alone", snap.Queues)
 	}
-	counts(t, "Sam's total", snap.Total, 0, 1, 1, 0)
+	counts(t, "Sam's total", snap.Total, 0, 1, 1, 1)
 	if len(snap.Waiting) != 0 || len(snap.Agents) != 1 || snap.Agents[0].ID != d.staff.Bob.UserID {
 		t.Errorf("Sam sees waiting %+v, agents %+v", snap.Waiting, snap.Agents)
 	}
@@ -263,19 +266,19 @@ func TestScope(t *testing.T) {
 		t.Errorf("Sam asks for Bob: %+v %v", info, err)
 	}
 	closed, err := d.floor.Closed(ctx, sam, "", 0)
-	if err != nil || len(closed.Chats) != 1 || closed.Chats[0].QueueID != d.b.ID {
-		t.Errorf("Sam's closed today: %+v %v, want B1 alone", closed, err)
+	if err != nil || len(closed.Chats) != 2 || closed.Chats[0].QueueID != d.b.ID || closed.Chats[1].QueueID != d.b.ID {
+		t.Errorf("Sam's closed today: %+v %v, want B1 and B4", closed, err)
 	}
 	all, err := d.floor.Closed(ctx, d.staff.Sue, "", 0)
-	if err != nil || len(all.Chats) != 6 {
-		t.Errorf("Sue's closed today: %d %v, want 6 (A1 A3 A4 A5 A6 B1)", len(all.Chats), err)
+	if err != nil || len(all.Chats) != 7 {
+		t.Errorf("Sue's closed today: %d %v, want 7 (A1 A3 A4 A5 A6 B1 B4)", len(all.Chats), err)
 	}
 	byAgent := map[string]int{}
 	for _, a := range all.Agents {
 		byAgent[a.AgentName] += a.Count
 	}
-	if byAgent["Alice"] != 3 || byAgent["Bob"] != 1 || byAgent[""] != 2 {
-		t.Errorf("Sue's closed today by agent: %+v, want Alice 3, Bob 1, nobody 2", all.Agents)
+	if byAgent["Alice"] != 3 || byAgent["Bob"] != 1 || byAgent[""] != 3 {
+		t.Errorf("Sue's closed today by agent: %+v, want Alice 3, Bob 1, nobody 3", all.Agents)
 	}
 	yesterday, err := d.floor.Closed(ctx, d.staff.Sue, d.start.AddDate(0, 0, -1).Format(time.DateOnly), 0)
 	if err != nil || len(yesterday.Chats) != 2 {

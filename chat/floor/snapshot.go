@@ -157,7 +157,7 @@ func (f *Floor) figures(ctx context.Context, tx pgx.Tx, sc []queues.QueueID, sta
 				count(*) FILTER (WHERE c.accepted_at >= $2 AND c.accepted_at < $3
 					AND c.accepted_at - c.queued_at <= make_interval(secs => q.service_level_seconds)) AS in_time,
 				count(*) FILTER (WHERE c.closed_at >= $2 AND c.closed_at < $3 AND c.accepted_at IS NULL
-					AND c.closed_by = 'customer') AS abandoned,
+					AND c.closed_by IN ('customer', 'system')) AS abandoned,
 				sum(extract(epoch FROM c.accepted_at - c.queued_at))
 					FILTER (WHERE c.accepted_at >= $2 AND c.accepted_at < $3) AS wait_sum,
 				count(*) FILTER (WHERE c.closed_at >= $2 AND c.closed_at < $3 AND c.accepted_at IS NOT NULL) AS handled,
