@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -322,4 +323,21 @@ func (s *Log) CopyFile(ctx context.Context, f File, w io.Writer) error {
 			return err
 		}
 	}
+}
+
+// PendingUploadTTL is how long an upload may wait to be sent with a
+// message: SweepUploads deletes it after that.
+const PendingUploadTTL = 24 * time.Hour
+
+// SweepUploads deletes the uploads that were never sent with a message
+// and are older than ttl, with their content, and answers how many. A
+// sender who comes back after that is told the file is not one of their
+// uploads (chat.send's not_found) and uploads it again.
+func (s *Log) SweepUploads(ctx context.Context, ttl time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM chat_files WHERE seq IS NULL AND created_at < now() - make_interval(secs => $1)`,
+		ttl.Seconds())
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
 }

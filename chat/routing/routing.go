@@ -21,7 +21,7 @@ import (
 func (s *Router) routeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.Tick)
 	defer t.Stop()
-	var alerted, enforced time.Time
+	var alerted, enforced, swept time.Time
 	for {
 		s.step(ctx, "expire offers", s.expireOffers)
 		s.step(ctx, "route", s.routeAll)
@@ -33,6 +33,10 @@ func (s *Router) routeLoop(ctx context.Context) {
 			enforced = time.Now()
 			s.step(ctx, "queue rules", s.enforceRules) // rules.go
 		}
+		if time.Since(swept) >= sweepEvery {
+			swept = time.Now()
+			s.step(ctx, "sweep uploads", s.sweepUploads)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -40,6 +44,19 @@ func (s *Router) routeLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepEvery is how often the router deletes the uploads never sent
+// (conversation.SweepUploads): a DELETE on every node, which needs no
+// Turn (each row is deleted once).
+const sweepEvery = time.Minute
+
+func (s *Router) sweepUploads(ctx context.Context) error {
+	n, err := s.conv.SweepUploads(ctx, conversation.PendingUploadTTL)
+	if n > 0 {
+		s.log.Info("deleted uploads never sent", "files", n, "older than", conversation.PendingUploadTTL)
+	}
+	return err
 }
 
 // step runs one of the router's steps within DBTimeout, and logs its
