@@ -7,8 +7,9 @@
 #   auth, fault, store and bus sit under all of them; auth imports fault,
 #   and fault imports only store. mail (the e-mail outbox) imports only
 #   store; chat and chat/conversation write to it, cmd and web read it.
-#   Inside chat: chat/schema ← chat/queues ← chat/conversation ←
-#   chat/routing ← chat, and chat/conversation ← chat/search ← chat.
+#   Inside chat: chat/schema ← chat/queues ← chat/crm ←
+#   chat/conversation ← chat/routing ← chat, and chat/conversation ←
+#   chat/search ← chat.
 #
 # (chat does not import conference; rooms joins the two.) Each area below
 # lists the other parley areas it may import; an area may always import
@@ -44,11 +45,12 @@ declare -A allowed=(
 	# what the chat packages' tests share; only tests import it
 	[chat/chattest]="chat/schema auth fault store"
 	[chat/queues]="auth fault store"
-	[chat/conversation]="chat/queues auth fault store bus mail"
-	[chat/routing]="chat/conversation chat/queues auth fault store bus"
-	[chat/search]="chat/conversation chat/queues auth fault store"
-	[chat]="chat/routing chat/search chat/conversation chat/queues chat/schema auth fault store bus mail"
-	[chat/floor]="chat chat/routing chat/queues auth fault store bus"
+	[chat/crm]="chat/queues auth fault store bus mail"
+	[chat/conversation]="chat/crm chat/queues auth fault store bus mail"
+	[chat/routing]="chat/conversation chat/crm chat/queues auth fault store bus"
+	[chat/search]="chat/conversation chat/crm chat/queues auth fault store"
+	[chat]="chat/routing chat/search chat/conversation chat/crm chat/queues chat/schema auth fault store bus mail"
+	[chat/floor]="chat chat/routing chat/crm chat/queues auth fault store bus"
 	[rooms]="chat conference auth fault store bus cluster"
 	[staff]="auth fault store bus"
 	[signaling]="rooms chat chat/floor staff conference auth fault store bus"

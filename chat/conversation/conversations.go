@@ -29,7 +29,11 @@ const Columns = `c.id, c.queue_id, q.name, c.state, c.customer_name, c.customer_
 		AND NOT te.private AND te.author_kind = 'agent' AND te.client_id IS NOT NULL),
 	(SELECT CASE WHEN te.author_kind = 'customer' THEN te.created_at END FROM conversation_events te
 		WHERE te.conversation_id = c.id AND te.kind = 'message' AND NOT te.private
-			AND (te.author_kind = 'customer' OR te.client_id IS NOT NULL) ORDER BY te.seq DESC LIMIT 1)`
+			AND (te.author_kind = 'customer' OR te.client_id IS NOT NULL) ORDER BY te.seq DESC LIMIT 1),
+	(SELECT json_build_object('id', ct.id, 'name', ct.name, 'paired_by', c.contact_paired_by)
+		FROM contacts ct WHERE ct.id = c.contact_id),
+	(SELECT json_build_object('id', tk.id, 'title', tk.title, 'state', tk.state, 'priority', tk.priority)
+		FROM tickets tk WHERE tk.id = c.ticket_id)`
 
 // From is the FROM clause that Columns name: a conversation c, its queue
 // q and its lead agent u (the set of agents is a subquery of Columns).
@@ -47,7 +51,7 @@ func Scan(row pgx.Row, extra ...any) (Conversation, error) {
 		&c.CloseStatus, &c.LastSeq, &c.WrapUpDue, &c.WaitAlertAt, &c.visitor, &c.lastPublicSeq, &c.originQueue,
 		&c.Agents, &c.FeedbackGiven,
 		&verifiedID, &verifiedName, &verifiedEmail,
-		&c.Important, &c.FirstResponseAt, &c.AwaitingReplySince}, extra...)...)
+		&c.Important, &c.FirstResponseAt, &c.AwaitingReplySince, &c.Contact, &c.Ticket}, extra...)...)
 	c.scanVerified(verifiedID, verifiedName, verifiedEmail)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, queues.ErrNotFound

@@ -187,6 +187,7 @@ func customerConversation(q queues.Queue, c Conversation) Conversation {
 	c.LastSeq = c.lastPublicSeq
 	c.Agents = nil // staff only
 	c.Important, c.FirstResponseAt, c.AwaitingReplySince = false, nil, nil
+	c.Contact, c.Ticket = nil, nil // staff only
 	if c.Agent != nil {
 		a := AgentRef{Name: c.Agent.Name}
 		if !q.ShowAgentName {

@@ -118,11 +118,31 @@ type Conversation struct {
 	Important          bool       `json:"important,omitempty"`
 	FirstResponseAt    *time.Time `json:"first_response_at,omitempty"`
 	AwaitingReplySince *time.Time `json:"awaiting_reply_since,omitempty"`
+	// Contact (staff only) is the contact the chat is paired with, nil
+	// when unpaired; Ticket (staff only) the ticket linked to it (chat/crm).
+	Contact *ContactRef `json:"contact,omitempty"`
+	Ticket  *TicketRef  `json:"ticket,omitempty"`
 
 	visitor       string // the visitor's subject: who may read it as a customer
 	agentID       *auth.UserID
 	originQueue   queues.QueueID // the widget's queue, whose key a visitor token names
 	lastPublicSeq int            // the customer's LastSeq: public events only
+}
+
+// ContactRef names the contact a chat is paired with, and how it was
+// paired: external_id, email or visitor (at the start), staff (by hand).
+type ContactRef struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	PairedBy string `json:"paired_by"`
+}
+
+// TicketRef names the ticket linked to a chat.
+type TicketRef struct {
+	ID       int64  `json:"id"`
+	Title    string `json:"title"`
+	State    string `json:"state"`
+	Priority string `json:"priority"`
 }
 
 // Author of an event.
