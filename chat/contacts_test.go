@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"parley/auth"
 	"parley/chat/chattest"
 	"parley/chat/crm"
