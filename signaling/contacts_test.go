@@ -92,3 +92,57 @@ func TestContactRequestsAreForStaffOnly(t *testing.T) {
 		}
 	}
 }
+
+// A pairing by hand reaches every staff connection following the chat
+// live, as a private chat.event with the contact, and the Conversation
+// read after it carries the contact.
+func TestAPairingReachesStaffFollowingTheChatLive(t *testing.T) {
+	f := newFullEnv(t, signaling.DefaultConfig())
+	conv := startChat(t, f.customer(t))
+	watcher, pairer := f.connect(t, f.super), f.connect(t, f.super)
+	if _, err := watcher.Request(ctxT(t), "chat.resume", map[string]any{"conversation_id": conv, "after_seq": 0}); err != nil {
+		t.Fatal(err)
+	}
+	var made struct {
+		ID int64 `json:"id"`
+	}
+	raw, err := pairer.Request(ctxT(t), "contact.create", map[string]any{"name": "Vera Visitor", "conversation_id": conv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode(t, raw, &made)
+	for {
+		var ev struct {
+			Kind    string `json:"kind"`
+			Private bool   `json:"private"`
+			Contact *struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+			} `json:"contact"`
+		}
+		decode(t, nextEvent(t, watcher, "chat.event").Data, &ev)
+		if ev.Kind != "contact_paired" {
+			continue
+		}
+		if !ev.Private || ev.Contact == nil || ev.Contact.ID != made.ID || ev.Contact.Name != "Vera Visitor" {
+			t.Fatalf("the watcher got %+v", ev)
+		}
+		break
+	}
+	raw, err = watcher.Request(ctxT(t), "chat.resume", map[string]any{"conversation_id": conv, "after_seq": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Conversation struct {
+			Contact *struct {
+				ID       int64  `json:"id"`
+				PairedBy string `json:"paired_by"`
+			} `json:"contact"`
+		} `json:"conversation"`
+	}
+	decode(t, raw, &got)
+	if c := got.Conversation.Contact; c == nil || c.ID != made.ID || c.PairedBy != "staff" {
+		t.Fatalf("the chat's contact after the pairing: %+v", c)
+	}
+}
