@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"parley/auth"
 	"parley/chat/chattest"
@@ -279,5 +280,46 @@ func TestANewContactFromAChatIsPairedWithIt(t *testing.T) {
 	}
 	if c, _, _ = f.svc.Resume(ctx, f.sup, id, 0); c.Contact.ID != int64(made.ID) || len(staffSubj.list()) != before {
 		t.Fatalf("after a refused create: paired %+v", c.Contact)
+	}
+}
+
+// Two chats starting at once with the same new external id make one
+// contact (the unique external id), and both are paired with it.
+func TestChatsStartingAtOnceWithANewIdentityShareOneContact(t *testing.T) {
+	f := newContactsFixture(t)
+	ctx := context.Background()
+	secret, err := f.svc.QueueSecret(ctx, f.adminQueue, f.q.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := chattest.Unique("same")
+	const n = 6
+	got := make([]Conversation, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			token := SignIdentity(secret.Secret, Identity{Queue: f.q.Key, ID: id, Name: "Vera", Exp: time.Now().Add(time.Hour).Unix()})
+			c, _, err := f.svc.Start(ctx, chattest.Visitor("v", f.q.Key), StartInput{Name: "Vera", Identity: token})
+			if err == nil {
+				c, _, err = f.svc.Resume(ctx, f.sup, c.ID, 0)
+			}
+			got[i], errs[i] = c, err
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if got[i].Contact == nil || got[i].Contact.ID != got[0].Contact.ID {
+			t.Fatalf("chat %d paired with %+v, chat 0 with %+v", i, got[i].Contact, got[0].Contact)
+		}
+	}
+	var contacts int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE external_id = $1`, id).Scan(&contacts); err != nil || contacts != 1 {
+		t.Fatalf("%d contacts of the id, %v", contacts, err)
 	}
 }
