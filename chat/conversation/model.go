@@ -169,13 +169,20 @@ type Event struct {
 	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat, LimitSeconds by what limit (system_close.go)
 	LimitSeconds   int       `json:"limit_seconds,omitempty"`
 	Files          []FileRef `json:"files,omitempty"` // a message's files (files.go)
-	Time           time.Time `json:"time"`
+	// Ticket (a private ticket_linked's): the ticket linked to the chat,
+	// nil when it was unlinked (ticket_link.go).
+	Ticket *EventTicket `json:"ticket,omitempty"`
+	Time   time.Time    `json:"time"`
 
 	// A question's options, its answer once answered, and an answer's
 	// link to its question (options.go).
 	Options  []Option  `json:"options,omitempty"`
 	Answered *Answered `json:"answered,omitempty"`
 	Choice   *Choice   `json:"choice,omitempty"`
+
+	// Contact (private contact_paired): the contact the chat was paired
+	// with by hand (pairing.go).
+	Contact *ContactName `json:"contact,omitempty"`
 
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
