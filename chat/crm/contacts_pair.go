@@ -17,14 +17,15 @@ import (
 //  2. else a verified e-mail pairs with the oldest contact that has that
 //     address;
 //  3. else, when the customer came with a verified identity, a contact is
-//     made from it (its external id, its signed name and e-mail, marked
-//     verified) and the chat paired with it;
+//     made from it (its external id, its name, and its e-mail only if
+//     signed; what was signed marked verified) and the chat paired with it;
 //  4. else the chat pairs with the contact of the same visitor's latest
 //     earlier paired chat.
 //
-// An e-mail the customer only typed never pairs: anyone can type anyone's
-// address, and pairing by it would show them that person's contact and
-// history to the agent as theirs, and tie the impostor's chat to it.
+// An e-mail the customer only typed never pairs, nor goes on a contact the
+// system makes: anyone can type anyone's address, and pairing by it
+// would show the agent that person's contact and history as the typist's,
+// and tie the impostor's chat (and what the agent tells them) to it.
 
 // How a chat was paired (conversations.contact_paired_by).
 const (
@@ -96,11 +97,11 @@ func oneID(row pgx.Row) (ContactID, error) {
 // (the external id is unique).
 func fromIdentity(ctx context.Context, tx pgx.Tx, id Identity) (ContactID, error) {
 	c := Contact{Name: id.Name, Emails: []string{}, ExternalID: id.ExternalID, Verified: Verified{ExternalID: true, Name: id.NameVerified}}
-	if id.Email != "" && ValidEmail(id.Email) {
+	// Only a signed address goes on the contact: a typed one would pair
+	// the chats of whoever verifies it later with this contact (rule 2).
+	if id.EmailVerified && ValidEmail(id.Email) {
 		c.Emails = []string{strings.ToLower(id.Email)}
-		if id.EmailVerified {
-			c.Verified.Emails = c.Emails
-		}
+		c.Verified.Emails = c.Emails
 	}
 	var made ContactID
 	err := tx.QueryRow(ctx, `INSERT INTO contacts (name, emails, external_id, verified, search)

@@ -33,6 +33,7 @@ type privateChat struct {
 	token      string // the customer's visitor token
 	id         int64
 	note       string // what every private note contains
+	contact    string // the name of the contact staff pair the chat with
 	// start are the events of the customer's chat.start answer, and live
 	// every chat.event the customer received, in order, until the last
 	// public reply arrived.
@@ -46,6 +47,7 @@ func newPrivateChat(t *testing.T, settings string) *privateChat {
 	s := newChatServer(t, settings)
 	pc := &privateChat{s: s, alice: s.agent(t, "alice"), token: s.visitorToken(t, ""),
 		note: fmt.Sprintf("staff-only %d", time.Now().UnixNano())}
+	pc.contact = "Contact of " + pc.note[len("staff-only "):]
 	pc.cust = s.customer(t, pc.token)
 	var started withEvents
 	request(t, pc.cust, "chat.start", map[string]any{"name": "Vera"}, &started)
@@ -72,6 +74,14 @@ func (pc *privateChat) talk(t *testing.T) {
 	// A staff comment, mentioning alice, is private like a note.
 	request(t, pc.sam, "chat.comment", map[string]any{"conversation_id": pc.id, "client_id": "k1",
 		"text": "@alice " + pc.note + " 4 (a comment)"}, nil)
+	// Pairing with a contact, by hand, is private too (seesNoNote looks for
+	// the contact's name).
+	var made struct {
+		ID int64 `json:"id"`
+	}
+	request(t, pc.alice, "contact.create", map[string]any{"conversation_id": pc.id, "name": pc.contact}, &made)
+	request(t, pc.sam, "chat.unpair", map[string]any{"conversation_id": pc.id}, nil)
+	request(t, pc.alice, "chat.pair", map[string]any{"conversation_id": pc.id, "contact_id": made.ID}, nil)
 	pc.custAck = send(t, pc.cust, pc.id, "c1", "the customer writes", false)
 	typing(true)
 	send(t, pc.alice, pc.id, "n3", pc.note+" 3", true)
@@ -123,14 +133,18 @@ func (pc *privateChat) seesNoNote(t *testing.T, path, raw string) {
 	if strings.Contains(raw, pc.note) {
 		t.Errorf("%s: the customer received a private note: %s", path, raw)
 	}
+	if strings.Contains(raw, pc.contact) {
+		t.Errorf("%s: the customer received the chat's contact: %s", path, raw)
+	}
 	if strings.Contains(raw, `"private":true`) {
 		t.Errorf("%s: the customer received a private event: %s", path, raw)
 	}
 }
 
 // staffKinds are the events that are private whoever writes them: the
-// router's offers and their ends, and the wrap-up.
-var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback"}
+// router's offers and their ends, the wrap-up, the feedback and the
+// pairing with a contact by hand.
+var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback", "contact_paired", "contact_unpaired"}
 
 // gapless fails unless evs, once each by seq, are exactly the customer's
 // numbering 1…n (the same seq always the same event).
