@@ -169,6 +169,14 @@ describe('the contact card', () => {
       await dialog.getByRole('button', { name: 'Close' }).click();
       await dialog.waitFor({ state: 'detached' });
 
+      // On a narrow screen the card goes under the chat.
+      await desk.setViewportSize({ width: 700, height: 900 });
+      await waitUntil(async () => {
+        const [chatBox, sideBox] = [await desk.locator('.desk-chats').boundingBox(), await desk.locator('#customer-side').boundingBox()];
+        return chatBox && sideBox && sideBox.y >= chatBox.y + chatBox.height - 1 && Math.abs(sideBox.x - chatBox.x) < 1;
+      }, 'the customer side under the chat');
+      await desk.setViewportSize({ width: 1280, height: 800 });
+
       await closeChat(desk); // a place of Alice's free for the next test
       await done(alice, first, second);
     }));
@@ -272,6 +280,15 @@ describe('the contact card', () => {
       const change = c.getByRole('list', { name: 'Changes' }).getByRole('listitem').first();
       await change.locator('.contact-change-head', { hasText: 'Alice Agent changed' }).waitFor();
       await waitForText(change.locator('.contact-change-fields li'), 'Phone: (none) → +420 777 000 111');
+      // A verified field edited loses its lock; the others keep theirs.
+      await c.getByRole('button', { name: 'Edit contact' }).click();
+      const again = desk.getByRole('dialog', { name: 'Edit Olga Owner' });
+      await again.getByLabel('Name').fill('Olga Smith');
+      await again.getByRole('button', { name: 'Save' }).click();
+      await again.waitFor({ state: 'detached' });
+      await waitForText(c.getByRole('heading', { level: 3 }), 'Olga Smith');
+      assert.equal(await c.getByRole('heading', { level: 3 }).getByRole('img', { name: 'verified' }).count(), 0, 'the name edited is no longer verified');
+      await c.locator('[data-field="emails"]').getByRole('img', { name: 'verified' }).waitFor();
 
       // Unpair: both tabs say so.
       await c.getByRole('button', { name: 'Unpair' }).click();
@@ -282,12 +299,12 @@ describe('the contact card', () => {
       // Pair again, found by a part of the phone.
       await c.getByRole('button', { name: 'Pair with a contact' }).click();
       await c.getByRole('searchbox', { name: 'Find a contact' }).fill('777 000');
-      await c.getByRole('button', { name: /^Pair with Olga Owner/ }).click();
-      await waitForText(c.getByRole('heading', { level: 3 }), 'Olga Owner');
+      await c.getByRole('button', { name: /^Pair with Olga Smith/ }).click();
+      await waitForText(c.getByRole('heading', { level: 3 }), 'Olga Smith');
       await waitForText(c.locator('.contact-paired-by'), 'Paired by staff');
-      await waitForText(c2.getByRole('heading', { level: 3 }), 'Olga Owner');
+      await waitForText(c2.getByRole('heading', { level: 3 }), 'Olga Smith');
       await waitForText(c2.locator('[data-field="phone"]'), '+420 777 000 111');
-      await tab2.locator('#transcript .system', { hasText: 'Alice Agent paired the chat with Olga Owner' }).waitFor();
+      await tab2.locator('#transcript .system', { hasText: 'Alice Agent paired the chat with Olga Smith' }).waitFor();
       await olga.widget.getByText('About my invoice').waitFor();
       assert.ok(!(await olga.widget.locator('body').innerText()).includes('paired'), 'the customer sees no pairing');
 
