@@ -219,6 +219,10 @@ describe('the contact card', () => {
       await waitForText(c.locator('.contact-paired-by'), 'Paired by staff');
       assert.equal(await c.getByRole('img', { name: 'verified' }).count(), 0, 'nothing of it is verified');
       await edited(c, 'Alice Agent');
+      await c.locator('.contact-log summary').click();
+      const made = c.getByRole('list', { name: 'Changes' }).getByRole('listitem').first();
+      await made.locator('.contact-change-head', { hasText: 'Alice Agent created the contact' }).waitFor();
+      await waitForText(made.locator('.contact-change-fields li').filter({ hasText: 'Company' }), 'Company: Mallory Ltd');
 
       // The customer's page: her own chat, nothing of Karl, no contact at all.
       await m.widget.getByText('Show me my orders').waitFor();

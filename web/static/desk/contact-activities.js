@@ -49,7 +49,10 @@ export function renderChanges(changes) {
               'ul',
               { class: 'contact-change-fields' },
               ...ch.fields.map((f) =>
-                el('li', {}, `${FIELD_LABEL[f.field] ?? f.field}: `, el('del', {}, valueText(f.old)), ' → ', el('ins', {}, valueText(f.new))),
+                // Made: what it was made with; changed: from what to what.
+                ch.created
+                  ? el('li', {}, `${FIELD_LABEL[f.field] ?? f.field}: `, valueText(f.new))
+                  : el('li', {}, `${FIELD_LABEL[f.field] ?? f.field}: `, el('del', {}, valueText(f.old)), ' → ', el('ins', {}, valueText(f.new))),
               ),
             )
           : null,
