@@ -101,9 +101,9 @@ type ContactPage struct {
 
 // Activity is a conversation paired with a contact or a ticket of it.
 type Activity struct {
-	Kind         string             `json:"kind"` // conversation or ticket
-	Conversation *Conversation      `json:"conversation,omitempty"`
-	Ticket       *crm.ContactTicket `json:"ticket,omitempty"`
+	Kind         string        `json:"kind"` // conversation or ticket
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Ticket       *crm.Ticket   `json:"ticket,omitempty"`
 	key          activityKey
 }
 
@@ -197,7 +197,7 @@ func (s *Service) GetContact(ctx context.Context, p auth.Principal, in ContactGe
 	}
 	for i := range tickets {
 		acts = append(acts, Activity{Kind: "ticket", Ticket: &tickets[i],
-			key: activityKey{tickets[i].CreatedAt, 0, tickets[i].ID}})
+			key: activityKey{tickets[i].CreatedAt, 0, int64(tickets[i].ID)}})
 	}
 	slices.SortFunc(acts, func(a, b Activity) int { return b.key.compare(a.key) })
 	page := ContactPage{Contact: c, Changes: changes, Activities: acts}
