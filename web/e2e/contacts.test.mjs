@@ -2,8 +2,8 @@
 // Chromium against the real server. A company's page, served by this test
 // on an origin of its own, embeds the widget with a signed identity (as
 // identity.test.mjs does): a verified customer's chats are paired with
-// their contact, and the second shows the first among the contact's
-// activities, readable. A customer who only types a known contact's e-mail
+// their contact, and the second shows the first, and the first's ticket,
+// among the contact's activities, the chat readable. A customer who only types a known contact's e-mail
 // is not paired, and their page learns nothing of the contact, not even
 // after the agent makes a new contact from the chat. An agent edits a
 // contact (a wrong field is refused at the field; the change log says
@@ -150,6 +150,15 @@ describe('the contact card', () => {
       await desk.locator('#transcript .msg-customer', { hasText: 'My parcel never came' }).waitFor();
       await closeChat(desk);
       await desk.getByRole('button', { name: 'Dismiss' }).click();
+      // A ticket of the first chat (made over Alice's own connection: the
+      // ticket widget is another test's).
+      await desk.evaluate(async (id) => {
+        const { Connection } = await import('/static/lib/parley.js');
+        const conn = new Connection({ client: 'test/1' });
+        await conn.connect();
+        await conn.request('ticket.create', { conversation_id: id, title: 'Parcel never came', priority: 'high' });
+        conn.close();
+      }, firstId);
 
       const second = await verifiedChat(vera, 'Me again about the parcel');
       await offerCard(desk, vera.name).waitFor();
@@ -158,8 +167,12 @@ describe('the contact card', () => {
       const earlier = activities.locator(`[data-conversation="${firstId}"]`);
       await earlier.waitFor();
       await waitForText(activities.locator('.contact-activity-chat').first().locator('.contact-activity-kind'), 'This chat');
-      assert.equal(await activities.locator('.contact-activity-chat').count(), 2, 'both chats, newest first');
-      await waitForText(activities.locator('.contact-activity-chat').nth(1).locator('.contact-activity-kind'), 'Chat');
+      await activities.locator('.contact-activity-ticket', { hasText: 'Parcel never came' }).waitFor();
+      assert.deepEqual(
+        await activities.locator('.contact-activity').evaluateAll((nodes) => nodes.map((n) => n.querySelector('.contact-activity-kind')?.textContent)),
+        ['This chat', 'Ticket', 'Chat'],
+        'the chats and the ticket, newest first',
+      );
 
       // The first chat opens read-only: its transcript, no reply box.
       await earlier.getByRole('button').click();
