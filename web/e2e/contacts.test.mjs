@@ -167,7 +167,7 @@ describe('the contact card', () => {
       const earlier = activities.locator(`[data-conversation="${firstId}"]`);
       await earlier.waitFor();
       await waitForText(activities.locator('.contact-activity-chat').first().locator('.contact-activity-kind'), 'This chat');
-      await activities.locator('.contact-activity-ticket', { hasText: 'Parcel never came' }).waitFor();
+      await activities.locator('[data-ticket]', { hasText: 'Parcel never came' }).waitFor();
       assert.deepEqual(
         await activities.locator('.contact-activity').evaluateAll((nodes) => nodes.map((n) => n.querySelector('.contact-activity-kind')?.textContent)),
         ['This chat', 'Ticket', 'Chat'],

@@ -81,9 +81,11 @@ export class Activities {
    * @param {number} o.contactId
    * @param {number} o.current the chat the desk shows (marked "This chat")
    * @param {ContactDetails} o.first contact.get's first page
+   * @param {((id: number) => void) | null} [o.openTicket] opens a ticket (the desk's tickets); null: tickets are only listed
    */
-  constructor({ conn, contactId, current, first }) {
+  constructor({ conn, contactId, current, first, openTicket = null }) {
     this.conn = conn;
+    this.openTicket = openTicket;
     this.contactId = contactId;
     this.current = current;
     this.cursor = first.cursor;
@@ -130,9 +132,7 @@ export class Activities {
   item(a) {
     if (a.kind === 'ticket') {
       const t = a.ticket;
-      return el(
-        'li',
-        { class: 'contact-activity contact-activity-ticket', 'data-ticket': t.id },
+      const parts = [
         el('span', { class: 'contact-activity-kind' }, 'Ticket'),
         el('span', { class: 'contact-activity-title' }, `#${t.id} ${t.title}`),
         el(
@@ -140,7 +140,12 @@ export class Activities {
           { class: 'contact-activity-meta' },
           `${day(t.created_at)} · ${STATE_TEXT[t.state] ?? t.state}${t.assignee ? ` (${t.assignee.name})` : ''} · ${t.priority}`,
         ),
-      );
+      ];
+      const open = this.openTicket;
+      if (!open) return el('li', { class: 'contact-activity contact-activity-ticket', 'data-ticket': t.id }, ...parts);
+      const button = el('button', { type: 'button', class: 'contact-activity-open', 'aria-label': `Open the ticket #${t.id} ${t.title}` }, ...parts);
+      button.addEventListener('click', () => open(t.id));
+      return el('li', { class: 'contact-activity contact-activity-ticket-link', 'data-ticket': t.id }, button);
     }
     const c = a.conversation;
     const current = c.id === this.current;

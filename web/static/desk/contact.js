@@ -64,9 +64,11 @@ export class ContactCard {
    * @param {object} deps
    * @param {import('../lib/parley.js').Connection} deps.conn
    * @param {import('./notices.js').Notices} deps.notices
+   * @param {((id: number) => void) | null} [deps.openTicket] opens a ticket of the activities (the desk's tickets)
    */
-  constructor({ conn, notices }) {
+  constructor({ conn, notices, openTicket = null }) {
     this.conn = conn;
+    this.openTicket = openTicket;
     this.notices = notices;
     this.main = byId('desk-main');
     this.side = byId('customer-side');
@@ -231,7 +233,7 @@ export class ContactCard {
       el('summary', {}, `Change log (${d.changes.length})`),
       d.changes.length ? renderChanges(d.changes) : el('p', { class: 'panel-empty' }, 'No changes recorded.'),
     );
-    const activities = new Activities({ conn: this.conn, contactId: c.id, current: s.id, first: d });
+    const activities = new Activities({ conn: this.conn, contactId: c.id, current: s.id, first: d, openTicket: this.openTicket });
     this.body.replaceChildren(
       el('h3', { class: 'contact-name', 'data-field': 'name' }, c.name, v.name ? lockMark(VERIFIED) : null),
       this.pairedBy,
