@@ -118,13 +118,11 @@ export class ContactCard {
    */
   event(s, ev) {
     if (ev.kind !== 'contact_paired' && ev.kind !== 'contact_unpaired') return;
+    // A pairing told by an event was made by staff (chat.pair, or
+    // contact.create with the chat).
     const c = /** @type {ContactEvent} */ (ev).contact;
-    const now = contactOf(s.conv);
-    if (ev.kind === 'contact_paired' && c) {
-      if (now?.id !== c.id) setContact(s, { id: c.id, name: c.name, paired_by: 'staff' });
-    } else if (ev.kind === 'contact_unpaired') {
-      setContact(s, null);
-    }
+    if (ev.kind === 'contact_paired' && c) setContact(s, { id: c.id, name: c.name, paired_by: 'staff' });
+    else if (ev.kind === 'contact_unpaired') setContact(s, null);
     if (s === this.session) this.show(s);
   }
 
