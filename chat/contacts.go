@@ -163,6 +163,9 @@ func (k activityKey) before(rank int) (time.Time, int64) {
 // GetContact reads a contact, its change log and a page of its
 // activities: the conversations and tickets of it p may find.
 func (s *Service) GetContact(ctx context.Context, p auth.Principal, in ContactGetInput) (ContactPage, error) {
+	if err := crm.Staff(p); err != nil {
+		return ContactPage{}, err
+	}
 	switch {
 	case in.Limit == 0:
 		in.Limit = crm.DefaultContactLimit

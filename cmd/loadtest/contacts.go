@@ -73,15 +73,27 @@ func runFillContacts(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer pool.Close()
 	start := time.Now()
-	if err := store.Migrate(ctx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations,
-		staff.Migrations); err != nil {
+	if err := fillContacts(ctx, pool, *n); err != nil {
 		fmt.Fprintln(stderr, "loadtest fill-contacts:", err)
 		return 1
+	}
+	res := newResult("fill-contacts", fmt.Sprintf("fill-contacts: %d contacts into %s", *n, redact(*dbURL)))
+	res.add("total", "%s", time.Since(start).Round(time.Millisecond))
+	res.print(stdout)
+	return 0
+}
+
+// fillContacts migrates the database as the server would and adds n
+// contacts with COPY.
+func fillContacts(ctx context.Context, pool *pgxpool.Pool, n int) error {
+	if err := store.Migrate(ctx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations,
+		staff.Migrations); err != nil {
+		return err
 	}
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36) // this fill's external ids are its own
 	k := 0
 	rows := pgx.CopyFromFunc(func() ([]any, error) {
-		if k == *n {
+		if k == n {
 			return nil, nil
 		}
 		c := fakeContact(k, run)
@@ -91,17 +103,10 @@ func runFillContacts(ctx context.Context, args []string, stdout, stderr io.Write
 	})
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"name", "emails", "phone", "company",
 		"external_id", "search"}, rows); err != nil {
-		fmt.Fprintln(stderr, "loadtest fill-contacts:", err)
-		return 1
+		return err
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE contacts`); err != nil {
-		fmt.Fprintln(stderr, "loadtest fill-contacts:", err)
-		return 1
-	}
-	res := newResult("fill-contacts", fmt.Sprintf("fill-contacts: %d contacts into %s", *n, redact(*dbURL)))
-	res.add("total", "%s", time.Since(start).Round(time.Millisecond))
-	res.print(stdout)
-	return 0
+	_, err := pool.Exec(ctx, `ANALYZE contacts`)
+	return err
 }
 
 // k1Queries are the kinds of contact.search an agent types: a part of a
