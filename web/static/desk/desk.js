@@ -10,6 +10,7 @@ import { PageSession } from '../lib/session.js';
 import { byId, el, setText } from '../lib/dom.js';
 import { Alerts } from './alerts.js';
 import { Chats } from './chats.js';
+import { ContactCard } from './contact.js';
 import { colourChatTimes } from './chat-time.js';
 import { DeskTimers } from './timers.js';
 import { Notices } from './notices.js';
@@ -53,11 +54,16 @@ const teamActions = new TeamActions({
   active: () => chats.active,
   chat: (id) => chats.sessions.get(id),
 });
+const contacts = new ContactCard({ conn, notices });
 chats.onpane = (s) => {
   rooms.render(s);
   teamActions.render(s);
+  contacts.show(s);
 };
-chats.onshown = (s, ev, news) => teamActions.event(s, ev, news);
+chats.onshown = (s, ev, news) => {
+  teamActions.event(s, ev, news);
+  contacts.event(s, ev);
+};
 const offers = new Offers({
   conn,
   root: byId('offers'),

@@ -111,6 +111,12 @@ export function renderEvent(ev, conv) {
     case 'feedback':
       line = [feedbackText(ev.rating ?? 0, ev.text ?? ''), true];
       break;
+    case 'contact_paired':
+      line = [`${who} paired the chat with ${/** @type {ChatEvent & {contact?: {name: string}}} */ (ev).contact?.name ?? 'a contact'}`, true];
+      break;
+    case 'contact_unpaired':
+      line = [`${who} unpaired the chat from its contact`, true];
+      break;
     case 'transferred': {
       const t = targetOf(ev);
       line = [t?.kind === 'queue' ? `The chat was transferred to ${t.name}` : `The chat was transferred to ${who}`, false];

@@ -88,4 +88,41 @@
  * @typedef {{room_id: string, reason: 'ended' | 'empty' | string}} Ended room.ended
  */
 
+// Contacts (staff): docs/protocol.md, "Contacts (staff)".
+
+/**
+ * @typedef {{id: number, name: string, paired_by: 'external_id' | 'email' | 'visitor' | 'staff' | string}} ContactRef a chat's contact, and how it was paired
+ * @typedef {{external_id?: boolean, name?: boolean, emails?: string[]}} ContactVerified what came signed and was not edited since
+ *
+ * @typedef {object} Contact
+ * @property {number} id
+ * @property {string} name
+ * @property {string[]} emails lower-cased; the first is where a ticket's e-mail goes
+ * @property {string} phone
+ * @property {string} company
+ * @property {string} notes
+ * @property {string} external_id '' when none
+ * @property {ContactVerified} verified
+ * @property {string} created_at
+ * @property {string} updated_at
+ * @property {{id: number, name: string} | null} updated_by null: the system
+ *
+ * @typedef {{field: string, old: unknown, new: unknown}} ContactFieldChange
+ * @typedef {{at: string, user: {id: number, name: string} | null, created: boolean, fields: ContactFieldChange[]}} ContactChange
+ *
+ * @typedef {object} ContactTicket a ticket as a contact's activities list it
+ * @property {number} id
+ * @property {string} title
+ * @property {string} state unassigned, assigned or closed
+ * @property {string} priority
+ * @property {{id: number, name: string} | null} assignee
+ * @property {string} created_at
+ * @property {string} updated_at
+ *
+ * @typedef {{kind: 'conversation', conversation: Conversation} | {kind: 'ticket', ticket: ContactTicket}} ContactActivity
+ * @typedef {Conversation & {contact?: ContactRef}} PairedConversation the staff's Conversation with its contact (absent: unpaired)
+ * @typedef {ChatEvent & {contact?: {id: number, name: string}}} ContactEvent contact_paired carries the contact
+ * @typedef {{contact: Contact, changes: ContactChange[], activities: ContactActivity[], cursor: string}} ContactDetails contact.get's answer
+ */
+
 export {};
