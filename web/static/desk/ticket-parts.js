@@ -109,16 +109,25 @@ export function ticketRow(conn, t, o) {
 }
 
 /**
+ * The caller's user id (the hello's principal is "user:1"), or null.
+ * @param {Connection} conn
+ */
+export function myId(conn) {
+  const m = /^user:(\d+)$/.exec(conn.hello?.principal.id ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/**
  * Whether a ticket (as ticket.changed tells it) belongs in a list of this
  * filter, as far as the desk can tell: company is the contact's, which
  * the ticket does not carry, so a list filtered by it asks again instead.
  * @param {Ticket} t
  * @param {TicketFilter} f
- * @param {string} me the caller's user id
+ * @param {number | null} me the caller's user id
  */
 export function matches(t, f, me) {
   if (f.state === 'open' ? t.state === 'closed' : f.state && t.state !== f.state) return false;
-  if (f.mine && String(t.assignee?.id) !== me) return false;
+  if (f.mine && (me === null || t.assignee?.id !== me)) return false;
   if (f.favourites && !t.favourite) return false;
   if (f.contact_id && t.contact?.id !== f.contact_id) return false;
   if (f.text) {
@@ -137,9 +146,10 @@ export function matches(t, f, me) {
  */
 export async function colleagues(conn) {
   const me = conn.hello?.principal;
+  const id = myId(conn);
   const { users } = /** @type {{users: {id: number, name: string, role: string}[]}} */ (await conn.request('staff.directory'));
   const rest = users.filter((u) => u.role !== 'customer').map((u) => ({ id: u.id, name: u.name }));
-  return me ? [{ id: Number(me.id), name: `${me.name} (me)` }, ...rest] : rest;
+  return me && id !== null ? [{ id, name: `${me.name} (me)` }, ...rest.filter((u) => u.id !== id)] : rest;
 }
 
 /**

@@ -9,7 +9,7 @@
 import { el, setText } from '../lib/dom.js';
 import { day, errorText, hhmm } from '../lib/util.js';
 import { group, renderEvent } from './render.js';
-import { assigneeSelect, colleagues, PRIORITY_TEXT, say, SOURCE_TEXT, STATE_TEXT, starButton, ticketTags } from './ticket-parts.js';
+import { assigneeSelect, colleagues, myId, PRIORITY_TEXT, say, SOURCE_TEXT, STATE_TEXT, starButton, ticketTags } from './ticket-parts.js';
 
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
@@ -161,10 +161,10 @@ export class TicketThreadView {
 
   /** @param {Ticket} t */
   renderActions(t) {
-    const me = this.conn.hello?.principal.id ?? '';
+    const me = myId(this.conn);
     /** @type {HTMLElement[]} */
     const buttons = [];
-    if (t.state !== 'closed' && String(t.assignee?.id) !== me) buttons.push(this.button('Take', () => this.assign(Number(me))));
+    if (me !== null && t.state !== 'closed' && t.assignee?.id !== me) buttons.push(this.button('Take', () => this.assign(me)));
     const pick = assigneeSelect('ticket-assignee', this.people ?? (t.assignee ? [t.assignee] : []), 'Nobody');
     pick.value = t.assignee ? String(t.assignee.id) : '';
     if (!this.people) {
@@ -331,6 +331,8 @@ function ticketLine(ev, who) {
       return `${who} reopened it`;
     case 'linked':
       return `${who} linked a chat to it`;
+    case 'unlinked':
+      return `${who} unlinked a chat from it`;
     case 'changed':
       return `${who} changed ${(ev.data?.fields ?? []).map((f) => `the ${f.field} from “${label(f.field, f.old)}” to “${label(f.field, f.new)}”`).join(', ') || 'it'}`;
     default:

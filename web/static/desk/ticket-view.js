@@ -7,7 +7,7 @@
 
 import { byId } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { matches, say, ticketRow } from './ticket-parts.js';
+import { matches, myId, say, ticketRow } from './ticket-parts.js';
 import { TicketThreadView } from './ticket-thread.js';
 
 /**
@@ -123,7 +123,7 @@ export class TicketsView {
     if (!this.loaded) return;
     const row = this.list.querySelector(`[data-ticket="${t.id}"]`);
     row?.remove();
-    if (matches(t, this.filter, this.conn.hello?.principal.id ?? '')) this.list.prepend(this.row(t));
+    if (matches(t, this.filter, myId(this.conn))) this.list.prepend(this.row(t));
     this.renderState();
   }
 

@@ -6,13 +6,13 @@
 // this company, each found ticket with its star and "Link to this chat".
 //
 // Which ticket a chat has comes with its Conversation (`ticket`) and then
-// from its private ticket_linked / ticket_unlinked events, which every
+// from its private ticket_linked events (without a ticket: unlinked), which every
 // staff member following the chat sees; a ticket's details stay live by
 // ticket.changed.
 
 import { byId, el } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { createTicket, matches, say, ticketRow, ticketTags } from './ticket-parts.js';
+import { createTicket, matches, myId, say, ticketRow, ticketTags } from './ticket-parts.js';
 
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
@@ -139,7 +139,8 @@ export class TicketWidget {
       const known = this.tickets.get(ev.ticket.id);
       this.linked.set(s.id, { id: ev.ticket.id, title: ev.ticket.title, state: known?.state ?? 'assigned', priority: known?.priority ?? 'normal' });
       if (!known) void this.fetch(ev.ticket.id);
-    } else if (ev.kind === 'ticket_unlinked') {
+    } else if (ev.kind === 'ticket_linked') {
+      // Without a ticket: the chat was unlinked.
       this.linked.set(s.id, null);
     } else return;
     if (s === this.chat) {
@@ -158,7 +159,7 @@ export class TicketWidget {
     for (const [conv, ref] of this.linked) if (ref?.id === t.id) this.linked.set(conv, { id: t.id, title: t.title, state: t.state, priority: t.priority });
     if (this.linkedId() === t.id) this.renderCurrent();
     const row = this.results.querySelector(`[data-ticket="${t.id}"]`);
-    const fits = !this.shownFilter.company && matches(t, this.shownFilter, this.me());
+    const fits = !this.shownFilter.company && matches(t, this.shownFilter, myId(this.conn));
     if (row && fits) row.replaceWith(this.row(t));
     else if (row) {
       row.remove();
@@ -237,8 +238,10 @@ export class TicketWidget {
     const s = this.chat;
     if (!s) return;
     try {
-      const conv = /** @type {TicketedConversation} */ (await this.conn.request('ticket.link', { conversation_id: s.id, ticket_id: t ? t.id : null }));
-      this.linked.set(s.id, conv.ticket ?? null);
+      const { conversation } = /** @type {{conversation: TicketedConversation}} */ (
+        await this.conn.request('ticket.link', { conversation_id: s.id, ticket_id: t ? t.id : null })
+      );
+      this.linked.set(s.id, conversation.ticket ?? null);
     } catch (err) {
       this.notices.show(t ? `Could not link ticket #${t.id} to the chat: ${errorText(err)}` : `Could not unlink the ticket: ${errorText(err)}`);
       return;
@@ -260,11 +263,6 @@ export class TicketWidget {
   contactOf(s) {
     const c = /** @type {{contact?: {id: number} | null}} */ (s.conv).contact;
     return c ? c.id : null;
-  }
-
-  /** The caller's user id. */
-  me() {
-    return this.conn.hello?.principal.id ?? '';
   }
 
   /** Searches with the filters chosen; the newest answer is shown. */
