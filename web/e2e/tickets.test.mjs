@@ -98,10 +98,13 @@ describe('tickets in the desk', () => {
       await waitForText(card.locator('.ticket-state'), 'Assigned');
       await waitForText(card.locator('.ticket-priority'), 'High');
       await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Alice Agent');
+      // The chat's private line says so.
+      await desk.locator('#transcript .system-ticket_linked.system-muted', { hasText: `Alice Agent linked the chat to ticket #${id} “Parcel never arrived”` }).waitFor();
 
       // Unlink, find it, star it, link it again.
       await card.getByRole('button', { name: 'Unlink' }).click();
       await waitForText(panel.locator('.ticket-none'), 'No ticket is linked to this chat.');
+      await desk.locator('#transcript .system-ticket_linked', { hasText: 'Alice Agent unlinked the chat from its ticket' }).waitFor();
       await panel.getByLabel('Search tickets').fill('parcel never');
       const found = panel.getByRole('list', { name: 'Tickets found' }).locator(`[data-ticket="${id}"]`);
       await found.waitFor();
@@ -166,6 +169,12 @@ describe('tickets in the desk', () => {
       // The customer saw nothing of it.
       assert.equal(await customer.widget.getByText(/ticket/i).count(), 0, 'the customer sees no ticket');
       assert.equal(await customer.widget.getByText(NOTE).count(), 0, 'nor the note');
+
+      // A reload of the desk shows the chat's ticket again (the Conversation carries it).
+      await desk.reload();
+      await waitForText(desk.locator('#chat-name'), 'Vera Parcel');
+      await waitForText(card.locator('.ticket-card-title'), `#${id} Parcel never arrived`);
+      await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Alice Agent');
 
       // Bob, of the same queue, sees it among the unassigned once Alice unassigns it, live; he takes it.
       const bob = await person();
