@@ -152,6 +152,7 @@ export class TicketThreadView {
       ['Came from', SOURCE_TEXT[t.source] ?? t.source],
       ['Opened', `${day(t.created_at)} ${hhmm(t.created_at)}`],
     ];
+    if (th.chats.length) rows.push(['Linked chats', th.chats.map((c) => `${c.customer.name}, ${day(c.queued_at)} ${hhmm(c.queued_at)}${c.state === 'closed' ? '' : ' (open)'}`).join('; ')]);
     this.meta.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     this.renderActions(t);
     this.renderLog(th);
