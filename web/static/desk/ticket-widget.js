@@ -44,6 +44,8 @@ export class TicketWidget {
     this.linked = new Map();
     /** @type {Map<number, Ticket>} tickets as last read or told */
     this.tickets = new Map();
+    /** @type {Map<number, number | null>} each chat's contact, as its events last said */
+    this.contacts = new Map();
     /** @type {Map<number, string>} each contact's company */
     this.companies = new Map();
     /** answers older than the newest search asked are dropped */
@@ -135,6 +137,12 @@ export class TicketWidget {
    * @param {TicketChatEvent} ev
    */
   event(s, ev) {
+    if (ev.kind === 'contact_paired' || ev.kind === 'contact_unpaired') {
+      const c = /** @type {{contact?: {id: number}}} */ (ev).contact;
+      this.contacts.set(s.id, ev.kind === 'contact_paired' && c ? c.id : null);
+      if (s === this.chat) this.show(s);
+      return;
+    }
     if (ev.kind === 'ticket_linked' && ev.ticket) {
       const known = this.tickets.get(ev.ticket.id);
       this.linked.set(s.id, { id: ev.ticket.id, title: ev.ticket.title, state: known?.state ?? 'assigned', priority: known?.priority ?? 'normal' });
@@ -259,8 +267,14 @@ export class TicketWidget {
     this.timer = setTimeout(() => this.search(), SEARCH_DELAY_MS);
   }
 
-  /** The contact of the chat shown, or null. @param {ChatSession} s */
+  /**
+   * The contact of a chat, or null: as its contact_paired and
+   * contact_unpaired events last said, else as its Conversation did.
+   * @param {ChatSession} s
+   */
   contactOf(s) {
+    const told = this.contacts.get(s.id);
+    if (told !== undefined) return told;
     const c = /** @type {{contact?: {id: number} | null}} */ (s.conv).contact;
     return c ? c.id : null;
   }
