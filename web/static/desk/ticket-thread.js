@@ -41,7 +41,27 @@ export class TicketThreadView {
     this.title = el('h3', { id: 'ticket-detail-title', class: 'ticket-detail-title', tabindex: -1 });
     this.head = el('div', { class: 'ticket-detail-head' });
     this.meta = el('dl', { class: 'ticket-detail-meta' });
-    this.actions = el('div', { class: 'ticket-detail-actions', role: 'group', 'aria-label': 'Ticket actions' });
+    this.take = this.button('Take', () => this.assign(myId(conn)));
+    this.pick = /** @type {HTMLSelectElement} */ (el('select', { id: 'ticket-assignee', class: 'text-input' }));
+    /** which ticket and assignee the choice was last set for */
+    this.pickFor = '';
+    this.peopleLoading = false;
+    this.close = this.button('Close ticket', () => this.act('ticket.close'));
+    this.reopen = this.button('Reopen', () => this.act('ticket.reopen'));
+    this.actions = el(
+      'div',
+      { class: 'ticket-detail-actions', role: 'group', 'aria-label': 'Ticket actions' },
+      this.take,
+      el(
+        'span',
+        { class: 'ticket-assign' },
+        el('label', { for: this.pick.id, class: 'visually-hidden' }, 'Assign to'),
+        this.pick,
+        this.button('Assign', () => this.assign(this.pick.value ? Number(this.pick.value) : null)),
+      ),
+      this.close,
+      this.reopen,
+    );
     this.error = el('p', { class: 'form-error', role: 'alert', hidden: true });
     this.log = el('div', { class: 'transcript ticket-thread', role: 'log', 'aria-label': 'Thread', tabindex: 0 });
 
@@ -160,24 +180,34 @@ export class TicketThreadView {
     this.replyTo.placeholder = t.email || 'customer@example.com';
   }
 
-  /** @param {Ticket} t */
+  /**
+   * The actions: Take (when someone else or nobody has it), the assignee
+   * choice, Close or Reopen. The choice is one element that keeps what the
+   * agent picked while the ticket's assignee stays the same.
+   * @param {Ticket} t
+   */
   renderActions(t) {
     const me = myId(this.conn);
-    /** @type {HTMLElement[]} */
-    const buttons = [];
-    if (me !== null && t.state !== 'closed' && t.assignee?.id !== me) buttons.push(this.button('Take', () => this.assign(me)));
-    const pick = assigneeSelect('ticket-assignee', this.people ?? (t.assignee ? [t.assignee] : []), 'Nobody');
-    pick.value = t.assignee ? String(t.assignee.id) : '';
-    if (!this.people) {
-      void colleagues(this.conn).then((people) => {
-        this.people = people;
-        if (this.thread?.ticket.id === t.id) this.renderActions(this.thread.ticket);
-      }, () => {});
+    this.take.hidden = me === null || t.state === 'closed' || t.assignee?.id === me;
+    this.close.hidden = t.state === 'closed';
+    this.reopen.hidden = t.state !== 'closed';
+    const people = [...(this.people ?? [])];
+    if (t.assignee && !people.some((p) => p.id === t.assignee?.id)) people.push(t.assignee);
+    const assigned = `${t.id}:${t.assignee?.id ?? ''}`;
+    const kept = this.pickFor === assigned ? this.pick.value : null;
+    this.pick.replaceChildren(...assigneeSelect('', people, 'Nobody').children);
+    this.pick.value = kept ?? String(t.assignee?.id ?? '');
+    this.pickFor = assigned;
+    if (this.people === null && !this.peopleLoading) {
+      this.peopleLoading = true;
+      colleagues(this.conn).then(
+        (list) => {
+          this.people = list;
+          if (this.thread) this.renderActions(this.thread.ticket);
+        },
+        () => {},
+      ).finally(() => (this.peopleLoading = false));
     }
-    const assign = this.button('Assign', () => this.assign(pick.value ? Number(pick.value) : null));
-    buttons.push(el('span', { class: 'ticket-assign' }, el('label', { for: pick.id, class: 'visually-hidden' }, 'Assign to'), pick, assign));
-    buttons.push(t.state === 'closed' ? this.button('Reopen', () => this.act('ticket.reopen')) : this.button('Close ticket', () => this.act('ticket.close')));
-    this.actions.replaceChildren(...buttons);
   }
 
   /**
