@@ -32,9 +32,10 @@ export class TicketWidget {
    * @param {object} deps
    * @param {import('../lib/parley.js').Connection} deps.conn
    * @param {import('./notices.js').Notices} deps.notices
+   * @param {import('./chats.js').Chats} deps.chats whose onpane and onshown it chains
    * @param {(id: number) => void} deps.open opens a ticket in the tickets view
    */
-  constructor({ conn, notices, open }) {
+  constructor({ conn, notices, chats, open }) {
     this.conn = conn;
     this.notices = notices;
     this.openTicket = open;
@@ -88,6 +89,16 @@ export class TicketWidget {
       this.resultState,
     );
     this.wire();
+    const pane = chats.onpane;
+    chats.onpane = (s) => {
+      pane?.(s);
+      this.show(s);
+    };
+    const shown = chats.onshown;
+    chats.onshown = (s, ev, news) => {
+      shown?.(s, ev, news);
+      this.event(s, ev);
+    };
   }
 
   wire() {
