@@ -110,6 +110,15 @@ export class TicketWidget {
     this.text.addEventListener('input', () => this.searchSoon());
     for (const b of [this.mine, this.favourites, this.contact, this.company]) b.input.addEventListener('change', () => this.search());
     this.conn.on('ticket.changed', (/** @type {{ticket: Ticket}} */ data) => this.changed(data.ticket));
+    // What was told while the socket was down is read again.
+    const hello = this.conn.onhello;
+    this.conn.onhello = (h) => {
+      hello?.(h);
+      this.tickets.clear();
+      if (!this.chat) return;
+      this.renderCurrent();
+      void this.search();
+    };
   }
 
   // ------------------------------------------------------------ from chats
@@ -362,7 +371,7 @@ export class TicketWidget {
     /** @type {HTMLElement[]} */
     const extra = [];
     if (t.id !== this.linkedId()) {
-      const link = el('button', { class: 'button button-small', type: 'button', 'aria-label': `Link ticket #${t.id} to this chat` }, 'Link to this chat');
+      const link = el('button', { class: 'button ticket-small', type: 'button', 'aria-label': `Link ticket #${t.id} to this chat` }, 'Link to this chat');
       link.addEventListener('click', () => void this.link(t));
       extra.push(link);
     } else extra.push(el('span', { class: 'ticket-linked-mark' }, 'Linked to this chat'));
