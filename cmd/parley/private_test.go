@@ -72,6 +72,14 @@ func (pc *privateChat) talk(t *testing.T) {
 	// A staff comment, mentioning alice, is private like a note.
 	request(t, pc.sam, "chat.comment", map[string]any{"conversation_id": pc.id, "client_id": "k1",
 		"text": "@alice " + pc.note + " 4 (a comment)"}, nil)
+	// Pairing with a contact, by hand, is private too: the contact is
+	// named with the note, so its name reaching the customer is caught.
+	var made struct {
+		ID int64 `json:"id"`
+	}
+	request(t, pc.alice, "contact.create", map[string]any{"conversation_id": pc.id, "name": pc.note + " 5 (a contact)"}, &made)
+	request(t, pc.sam, "chat.unpair", map[string]any{"conversation_id": pc.id}, nil)
+	request(t, pc.alice, "chat.pair", map[string]any{"conversation_id": pc.id, "contact_id": made.ID}, nil)
 	pc.custAck = send(t, pc.cust, pc.id, "c1", "the customer writes", false)
 	typing(true)
 	send(t, pc.alice, pc.id, "n3", pc.note+" 3", true)
@@ -129,8 +137,9 @@ func (pc *privateChat) seesNoNote(t *testing.T, path, raw string) {
 }
 
 // staffKinds are the events that are private whoever writes them: the
-// router's offers and their ends, and the wrap-up.
-var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback"}
+// router's offers and their ends, the wrap-up, the feedback and the
+// pairing with a contact by hand.
+var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback", "contact_paired", "contact_unpaired"}
 
 // gapless fails unless evs, once each by seq, are exactly the customer's
 // numbering 1…n (the same seq always the same event).
