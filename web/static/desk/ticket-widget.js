@@ -12,7 +12,7 @@
 
 import { byId, el } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { createTicket, matches, myId, say, ticketRow, ticketTags } from './ticket-parts.js';
+import { createTicket, matches, myId, newer, say, ticketRow, ticketTags } from './ticket-parts.js';
 
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
@@ -183,6 +183,7 @@ export class TicketWidget {
    * @param {Ticket} t
    */
   changed(t) {
+    if (!newer(t, this.tickets.get(t.id))) return;
     this.tickets.set(t.id, t);
     for (const [conv, ref] of this.linked) if (ref?.id === t.id) this.linked.set(conv, { id: t.id, title: t.title, state: t.state, priority: t.priority });
     if (this.linkedId() === t.id) this.renderCurrent();
