@@ -12,8 +12,10 @@
 // She closes the ticket: it leaves her list of open tickets live and the
 // widget says Closed; she reopens it. Bob, an agent of the same queue,
 // sees the ticket appear in his "Unassigned in my queues" list, live, when
-// Alice unassigns it, and takes it. Who may see which ticket is proven by
-// the Go tests (chat/crm).
+// Alice unassigns it, and takes it. The widget's filters: two customers of
+// one company, each paired with a contact, each with a ticket; this
+// contact finds one, this company both, mine and favourites narrow them.
+// Who may see which ticket is proven by the Go tests (chat/crm).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
