@@ -41,7 +41,10 @@ export class TicketThreadView {
     this.title = el('h3', { id: 'ticket-detail-title', class: 'ticket-detail-title', tabindex: -1 });
     this.head = el('div', { class: 'ticket-detail-head' });
     this.meta = el('dl', { class: 'ticket-detail-meta' });
-    this.take = this.button('Take', () => this.assign(myId(conn)));
+    this.take = this.button('Take', async () => {
+      const me = myId(conn);
+      if (me !== null) await this.assign(me);
+    });
     this.pick = /** @type {HTMLSelectElement} */ (el('select', { id: 'ticket-assignee', class: 'text-input' }));
     /** which ticket and assignee the choice was last set for */
     this.pickFor = '';

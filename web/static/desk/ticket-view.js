@@ -67,7 +67,7 @@ export class TicketsView {
     if (!this.dialog.open) this.dialog.showModal();
     if (!this.loaded) void this.load();
     if (id !== null) {
-      void this.thread.open(id);
+      this.pick(id);
       this.thread.title.focus();
     } else this.scope.focus();
   }
