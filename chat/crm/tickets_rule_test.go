@@ -119,6 +119,7 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 		do   func(p auth.Principal, tk Ticket) error
 	}
 	alice := f.alice.UserID
+	// Each op runs on a ticket of its own, in each relation, by everyone.
 	ops := []op{
 		{"get", "", func(p auth.Principal, tk Ticket) error { _, err := f.tk.Get(ctx, p, tk.ID); return err }},
 		{"update", "", func(p auth.Principal, tk Ticket) error {
@@ -127,7 +128,11 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 			return err
 		}},
 		{"assign", "", func(p auth.Principal, tk Ticket) error {
-			_, err := f.tk.Assign(ctx, p, tk.ID, &alice) // Alice is of Sales, every ticket's queue here
+			to := alice // an agent of the ticket's queue
+			if tk.queueID() == f.support {
+				to = f.bob.UserID
+			}
+			_, err := f.tk.Assign(ctx, p, tk.ID, &to)
 			return err
 		}},
 		{"unassign", "", func(p auth.Principal, tk Ticket) error { _, err := f.tk.Assign(ctx, p, tk.ID, nil); return err }},
@@ -153,6 +158,8 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 			[]auth.Principal{f.ada, f.sue, f.alice}},
 		{"of Sales, assigned to Carl of no queue", func(title string) Ticket { return f.assignedTo(t, f.sales, f.carl, title) },
 			[]auth.Principal{f.ada, f.sue, f.alice, f.carl}},
+		{"of Support, unassigned", func(title string) Ticket { return f.ticket(t, f.support, title) },
+			[]auth.Principal{f.ada, f.sue, f.sam, f.bob}},
 	}
 	everyone := append(f.staff(), f.customer, f.guest)
 	for _, o := range ops {
