@@ -211,6 +211,11 @@ describe('tickets in the desk', () => {
       await view.getByRole('button', { name: 'Add note' }).click();
       await thread.locator('.ticket-note', { hasText: 'Courier says it was delivered' }).waitFor();
 
+      // Its priority, changed here, changes beside the chat too.
+      await view.getByLabel('Priority', { exact: true }).selectOption('urgent');
+      await thread.locator('.ticket-line', { hasText: 'Alice Agent changed the priority from “High” to “Urgent”' }).waitFor();
+      await waitForText(card.locator('.ticket-priority'), 'Urgent');
+
       // Her open tickets list it; closing it takes it off, live.
       const list = view.getByRole('list', { name: 'Ticket list' });
       await list.locator(`[data-ticket="${id}"]`).waitFor();
