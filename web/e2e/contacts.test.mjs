@@ -174,6 +174,13 @@ describe('the contact card', () => {
         'the chats and the ticket, newest first',
       );
 
+      // The ticket opens in the desk's ticket view, at its thread.
+      await activities.locator('[data-ticket]').getByRole('button').click();
+      const tickets = desk.getByRole('dialog', { name: 'Tickets' });
+      await tickets.locator('#ticket-detail-title', { hasText: 'Parcel never came' }).waitFor();
+      await tickets.getByRole('button', { name: 'Close', exact: true }).first().click();
+      await tickets.waitFor({ state: 'hidden' });
+
       // The first chat opens read-only: its transcript, no reply box.
       await earlier.getByRole('button').click();
       const dialog = desk.getByRole('dialog', { name: `Chat with ${vera.name}` });

@@ -56,7 +56,8 @@ const teamActions = new TeamActions({
   active: () => chats.active,
   chat: (id) => chats.sessions.get(id),
 });
-const contacts = new ContactCard({ conn, notices });
+// ticketsView is made further down; the card opens tickets only once the page runs.
+const contacts = new ContactCard({ conn, notices, openTicket: (id) => ticketsView.show(id) });
 chats.onpane = (s) => {
   rooms.render(s);
   teamActions.render(s);
