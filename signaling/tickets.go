@@ -84,9 +84,6 @@ func (c chatHandlers) ticketAssign(ctx context.Context, req *Request) (any, erro
 	if err := bindTicket(req, &in, &in.TicketID); err != nil {
 		return nil, err
 	}
-	if !in.AssigneeID.Set {
-		return nil, BadRequest(`"assignee_id" is required: a user id, or null to unassign`)
-	}
 	return c.svc.AssignTicket(ctx, req.Principal(), in.TicketID, in.AssigneeID.Value)
 }
 
@@ -151,11 +148,8 @@ func (c chatHandlers) ticketLink(ctx context.Context, req *Request) (any, error)
 	if err := Bind(req.Data, &in); err != nil {
 		return nil, err
 	}
-	if !in.TicketID.Set {
-		return nil, BadRequest(`"ticket_id" is required: a ticket id, or null to unlink`)
-	}
 	if v := in.TicketID.Value; v != nil && *v <= 0 {
-		return nil, BadRequest(`"ticket_id" must be a ticket id (a positive number), or null to unlink`)
+		return nil, BadRequest(`"ticket_id" must be a ticket id (a positive number), or left out to unlink`)
 	}
 	conv, err := c.svc.LinkTicket(ctx, req.Principal(), in.ConversationID, in.TicketID.Value)
 	if err != nil {

@@ -149,10 +149,9 @@ func TestTicketFieldsOfTheWrongTypeAreNamed(t *testing.T) {
 		field string
 	}{
 		{"ticket.assign", map[string]any{"ticket_id": 1, "assignee_id": "bob"}, `"assignee_id"`},
-		{"ticket.assign", map[string]any{"ticket_id": 1}, `"assignee_id"`},
 		{"ticket.link", map[string]any{"conversation_id": 1, "ticket_id": "seven"}, `"ticket_id"`},
-		{"ticket.link", map[string]any{"conversation_id": 1}, `"ticket_id"`},
 		{"ticket.update", map[string]any{"ticket_id": 1, "contact_id": "x"}, `"contact_id"`},
+		{"ticket.update", map[string]any{"ticket_id": 1, "contact_id": -1}, `"contact_id"`},
 		{"ticket.get", map[string]any{}, `"ticket_id"`},
 		{"ticket.search", map[string]any{"limit": "ten"}, `"limit"`},
 		{"ticket.favourite", map[string]any{"ticket_id": 1}, `"favourite"`},

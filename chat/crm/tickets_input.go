@@ -18,21 +18,21 @@ const (
 	MaxText  = 10000
 )
 
-// Nullable is a JSON field that may be absent (Set false), null (Value
-// nil) or a value: "assignee_id": null unassigns, where leaving it out
-// would change nothing.
+// Nullable is a JSON field that may be given (Set, Value its value) or
+// not. A field set to null is the same as the field left out
+// (docs/protocol.md, "Envelopes"), so null leaves Set false.
 type Nullable[T any] struct {
 	Set   bool
 	Value *T
 }
 
-// UnmarshalJSON reads null or a value.
+// UnmarshalJSON reads null (as if the field were left out) or a value.
 func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
-	n.Set = true
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		n.Value = nil
+		n.Set, n.Value = false, nil
 		return nil
 	}
+	n.Set = true
 	var v T
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -73,7 +73,7 @@ func (in *CreateInput) check() error {
 		return err
 	}
 	if in.AssigneeID != nil && *in.AssigneeID <= 0 {
-		return queues.Bad(`"assignee_id" must be a user id (a positive number) or null`)
+		return queues.Bad(`"assignee_id" must be a user id (a positive number), or left out for nobody`)
 	}
 	if n := utf8.RuneCountInString(in.Text); n > MaxText {
 		return queues.Bad(`"text" is %d characters, at most %d`, n, MaxText)
@@ -130,8 +130,11 @@ func (in *UpdateInput) check() error {
 			return err
 		}
 	}
-	if in.ContactID.Value != nil && *in.ContactID.Value <= 0 {
-		return queues.Bad(`"contact_id" must be a contact id (a positive number) or null`)
+	if in.ContactID.Value != nil && *in.ContactID.Value < 0 {
+		return queues.Bad(`"contact_id" must be a contact id (a positive number), or 0 for no contact`)
+	}
+	if in.ContactID.Value != nil && *in.ContactID.Value == 0 {
+		in.ContactID.Value = nil // 0: the ticket's contact is taken away
 	}
 	if in.Title == nil && in.Priority == nil && in.Email == nil && !in.ContactID.Set {
 		return queues.Bad(`nothing to change: give "title", "priority", "email" or "contact_id"`)

@@ -465,3 +465,38 @@ func TestSearchFiltersPagesAndCounts(t *testing.T) {
 		t.Errorf("Alice's counts %+v", c)
 	}
 }
+
+// A field set to null is the same as one left out (docs/protocol.md,
+// "Envelopes"): ticket.update's "contact_id": null keeps the contact, and
+// 0 takes it away.
+func TestUpdateKeepsTheContactOnNullAndDropsItOnZero(t *testing.T) {
+	ctx := context.Background()
+	f := newTicketFixture(t)
+	var contact int64
+	if err := f.pool.QueryRow(ctx, `INSERT INTO contacts (name) VALUES ('Vera') RETURNING id`).Scan(&contact); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := f.tk.Create(ctx, f.ada, CreateInput{QueueID: f.sales, Title: "Parcel", ContactID: &contact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(body string) Ticket {
+		t.Helper()
+		var in UpdateInput
+		if err := json.Unmarshal([]byte(body), &in); err != nil {
+			t.Fatal(err)
+		}
+		in.TicketID = tk.ID
+		got, err := f.tk.Update(ctx, f.ada, in)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		return got
+	}
+	if got := update(`{"contact_id": null, "priority": "high"}`); got.Contact == nil || got.Contact.ID != contact {
+		t.Errorf(`"contact_id": null took the contact away: %+v`, got.Contact)
+	}
+	if got := update(`{"contact_id": 0}`); got.Contact != nil {
+		t.Errorf(`"contact_id": 0 kept the contact: %+v`, got.Contact)
+	}
+}

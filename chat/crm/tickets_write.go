@@ -295,7 +295,7 @@ func (s *Tickets) Assign(ctx context.Context, p auth.Principal, id TicketID, use
 		return Ticket{}, err
 	}
 	if user != nil && *user <= 0 {
-		return Ticket{}, queues.Bad(`"assignee_id" must be a user id (a positive number) or null`)
+		return Ticket{}, queues.Bad(`"assignee_id" must be a user id (a positive number), or left out for nobody`)
 	}
 	return s.change(ctx, p, id, func(tx pgx.Tx, t Ticket) error {
 		if user == nil {
