@@ -28,15 +28,24 @@ import { verifiedFact } from '../desk/identity.js';
 import { holdText } from '../lib/hold-time.js';
 
 /**
- * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[]}} Conversation
+ * @typedef {{id: number, name: string, paired_by: string}} PairedContact the contact a chat is paired with (staff)
+ * @typedef {{id: number, title: string, state: string, priority: string}} LinkedTicket the ticket a chat is linked to (staff)
+ * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[], contact?: PairedContact | null, ticket?: LinkedTicket | null}} Conversation
  * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
  * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('./types.js').Ctx} Ctx
  */
 
-/** Kinds after which the header is read again (agents, state, times). */
-const HEADER_KINDS = new Set(['accepted', 'joined', 'left', 'transferred', 'closed', 'wrapped_up']);
+/** Kinds after which the header is read again (agents, state, times, contact, ticket). */
+const HEADER_KINDS = new Set(['accepted', 'joined', 'left', 'transferred', 'closed', 'wrapped_up', 'contact_paired', 'contact_unpaired', 'ticket_linked', 'ticket_unlinked']);
 const TYPING_SHOWN_MS = 6000;
+/** How a chat came to be paired with its contact (docs/protocol.md, "Contacts (staff)"). */
+const PAIRED_TEXT = /** @type {Record<string, string>} */ ({
+  external_id: 'by the verified id',
+  email: 'by the verified e-mail',
+  visitor: 'the same visitor',
+  staff: 'paired by staff',
+});
 const STYLES = ['/static/desk/chat.css', '/static/desk/comments.css', '/static/supervisor/chat-pane.css'];
 
 /** @type {Spy | null} the chat open in the pane */
@@ -310,6 +319,8 @@ class Spy {
     if (c.closed_at) rows.push(['Closed', when(c.closed_at), 'closed']);
     if (c.accepted_at) rows.push(['Hold time', holdText(c), 'hold']);
     if (c.important) rows.push(['Important', '★ Marked important', 'important']);
+    rows.push(['Contact', c.contact ? `${c.contact.name} (${PAIRED_TEXT[c.contact.paired_by] ?? c.contact.paired_by})` : 'Not paired', 'contact']);
+    if (c.ticket) rows.push(['Ticket', `#${c.ticket.id} ${c.ticket.title} (${c.ticket.state})`, 'ticket']);
     this.facts.replaceChildren(
       ...rows.flatMap(([label, value, key]) => [el('dt', {}, label), el('dd', { 'data-fact': key }, value)]),
       ...(verifiedFact(c) ?? []),
