@@ -81,6 +81,8 @@ export class TicketsList {
   /** Loads what is shown again (after a reconnect: changes may have been missed). */
   reload() {
     if (!this.started || !this.ctx.conn.ready) return;
+    // What was kept may have changed unseen: each state is read afresh.
+    this.tickets.clear();
     this.cursors.clear();
     void this.countAgainSoon();
     void this.load(this.state);
