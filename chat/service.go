@@ -16,6 +16,7 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat/conversation"
+	"parley/chat/crm"
 	"parley/chat/queues"
 	"parley/chat/routing"
 	"parley/chat/schema"
@@ -79,6 +80,8 @@ type Service struct {
 	conv       *conversation.Log
 	router     *routing.Router
 	search     *search.Searcher
+	pool       *pgxpool.Pool
+	tickets    *crm.Tickets
 }
 
 // New makes the service. Call Run to route and write.
@@ -111,7 +114,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
 	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router,
-		search: search.New(pool)}
+		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log)}
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s

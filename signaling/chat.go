@@ -33,6 +33,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	registerSteer(r, c, staff)
 	registerSearch(r, c, staff)
 	registerCanned(r, c, staff)
+	registerTickets(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -169,7 +169,10 @@ type Event struct {
 	Reason         string    `json:"reason,omitempty"`   // why the system ended the chat, LimitSeconds by what limit (system_close.go)
 	LimitSeconds   int       `json:"limit_seconds,omitempty"`
 	Files          []FileRef `json:"files,omitempty"` // a message's files (files.go)
-	Time           time.Time `json:"time"`
+	// Ticket (a private ticket_linked's): the ticket linked to the chat,
+	// nil when it was unlinked (ticket_link.go).
+	Ticket *EventTicket `json:"ticket,omitempty"`
+	Time   time.Time    `json:"time"`
 
 	// A question's options, its answer once answered, and an answer's
 	// link to its question (options.go).

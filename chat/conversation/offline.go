@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/crm"
 	"parley/chat/queues"
 	"parley/mail"
 )
@@ -73,7 +74,8 @@ func (s *Log) Offline(ctx context.Context, p auth.Principal, in OfflineInput) (C
 		name = in.Email
 	}
 	var id ID
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var ticket crm.TicketID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
 		var at time.Time
 		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, state)
 			VALUES ($1, $2, $3, $4, 'offline') RETURNING id, queued_at`, q.ID, p.Subject, name, in.Email).Scan(&id, &at); err != nil {
@@ -84,15 +86,20 @@ func (s *Log) Offline(ctx context.Context, p auth.Principal, in OfflineInput) (C
 		if err := Append(ctx, tx, &ev); err != nil {
 			return err
 		}
+		// An unassigned ticket of the queue, so the message is worked.
+		if ticket, _, err = crm.SystemTx(ctx, tx, int64(id), crm.SourceOffline, offlineTitle(name, in.Message)); err != nil {
+			return err
+		}
 		if q.OfflineEmail == "" {
 			return nil
 		}
-		_, err := mail.Enqueue(ctx, tx, offlineMail(q, in, name, id, at))
+		_, err = mail.Enqueue(ctx, tx, offlineMail(q, in, name, id, at))
 		return err
 	})
 	if err != nil {
 		return Conversation{}, err
 	}
+	crm.NewTickets(s.pool, s.bus, s.log).Tell(ctx, ticket)
 	c, err := Get(ctx, s.pool, id, false)
 	if err != nil {
 		return Conversation{}, err
@@ -115,4 +122,18 @@ func offlineMail(q queues.Queue, in OfflineInput, name string, id ID, at time.Ti
 		Cause:   "offline",
 		CauseID: int64(id),
 	}
+}
+
+// offlineTitle is the title of an offline message's ticket: its first
+// line, cut to fit.
+func offlineTitle(name, message string) string {
+	line, _, _ := strings.Cut(message, "\n")
+	line = strings.TrimSpace(line)
+	if r := []rune(line); len(r) > 80 {
+		line = string(r[:79]) + "…"
+	}
+	if line == "" {
+		return "Offline message from " + name
+	}
+	return line
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/crm"
 	"parley/chat/queues"
 )
 
@@ -55,6 +56,7 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 	var q queues.Queue
 	var ev Event
 	var withdrawn []auth.UserID
+	var ticket crm.TicketID
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if c, err = Get(ctx, tx, id, true); err != nil {
 			return err
@@ -110,14 +112,34 @@ func (s *Log) SystemClose(ctx context.Context, id ID, reason string) (ended bool
 		if err := Append(ctx, tx, &ev); err != nil {
 			return err
 		}
+		// A chat nobody answered becomes an unassigned ticket of its queue,
+		// so the customer is not lost.
+		if (reason == ReasonMaxWait || reason == ReasonQueueClosed) && c.AcceptedAt == nil {
+			if ticket, _, err = crm.SystemTx(ctx, tx, int64(id), reason, unansweredTitle(c, reason)); err != nil {
+				return err
+			}
+		}
 		return s.mailTranscriptOnCloseTx(ctx, tx, q, c)
 	})
 	if err != nil || !ended {
 		return false, err
 	}
+	if ticket != 0 {
+		crm.NewTickets(s.pool, s.bus, s.log).Tell(ctx, ticket)
+	}
 	s.log.Info("the system ended a chat", "conversation", id, "queue", q.ID, "reason", reason)
 	s.tellClosed(ctx, q, c, ev, withdrawn)
 	return true, nil
+}
+
+// unansweredTitle is the title of the ticket of chat c, which the system
+// ended for reason before anyone answered it.
+func unansweredTitle(c Conversation, reason string) string {
+	why := "waited too long"
+	if reason == ReasonQueueClosed {
+		why = "the queue closed"
+	}
+	return "Chat with " + c.Customer.Name + " not answered (" + why + ")"
 }
 
 // withdrawOffersTx withdraws chat id's pending offers inside tx, and

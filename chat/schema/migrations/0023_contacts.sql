@@ -58,4 +58,4 @@ ALTER TABLE conversations
     -- How it was paired: external_id, email, visitor (automatically, at
     -- the start) or staff (by hand).
     ADD COLUMN contact_paired_by text CHECK (contact_paired_by IN ('external_id', 'email', 'visitor', 'staff'));
-CREATE INDEX conversations_contact ON conversations (contact_id, id DESC) WHERE contact_id IS NOT NULL;
+CREATE INDEX conversations_contact_id ON conversations (contact_id, id DESC) WHERE contact_id IS NOT NULL;
