@@ -23,6 +23,8 @@ import { StatusControl } from './status.js';
 import { Team } from './team.js';
 import { Supervised } from './supervised.js';
 import { TeamActions } from './team-actions.js';
+import { TicketsView } from './ticket-view.js';
+import { TicketWidget } from './ticket-widget.js';
 import { backoff, errorText, isDisconnected, ServerClock, STATE_TEXT } from '../lib/util.js';
 import { Waiting } from './waiting.js';
 
@@ -56,8 +58,12 @@ const teamActions = new TeamActions({
 chats.onpane = (s) => {
   rooms.render(s);
   teamActions.render(s);
+  ticketWidget.show(s);
 };
-chats.onshown = (s, ev, news) => teamActions.event(s, ev, news);
+chats.onshown = (s, ev, news) => {
+  teamActions.event(s, ev, news);
+  ticketWidget.event(s, ev);
+};
 const offers = new Offers({
   conn,
   root: byId('offers'),
@@ -142,6 +148,8 @@ const mentions = new Mentions({
 byId('comment-slot').append(new CommentBox({ conn, conversation: () => chats.active?.id ?? null }).form);
 const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
 const supervised = new Supervised({ conn, notices, adopt: (id) => chats.adopt(id) }); // chains conn.onclose
+const ticketsView = new TicketsView({ conn, notices }); // chains conn.onhello
+const ticketWidget = new TicketWidget({ conn, notices, open: (id) => ticketsView.show(id) });
 
 // Every second: the live times, and the count of what waits for the agent
 // (offers, unread messages) in the page's title, seen from other tabs.

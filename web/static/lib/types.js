@@ -88,4 +88,49 @@
  * @typedef {{room_id: string, reason: 'ended' | 'empty' | string}} Ended room.ended
  */
 
+/**
+ * Tickets (docs/protocol.md, "Tickets (staff)").
+ *
+ * @typedef {{id: number, name: string}} TicketPerson
+ *
+ * @typedef {object} Ticket
+ * @property {number} id
+ * @property {string} title
+ * @property {'unassigned' | 'assigned' | 'closed'} state
+ * @property {'low' | 'normal' | 'high' | 'urgent'} priority
+ * @property {TicketPerson} queue
+ * @property {TicketPerson | null} contact
+ * @property {TicketPerson | null} assignee
+ * @property {number | null} conversation_id the chat it came from
+ * @property {'agent' | 'manual' | 'offline' | 'max_wait' | 'queue_closed'} source
+ * @property {string} email where a reply goes, '' when none is known
+ * @property {string} customer_name
+ * @property {boolean} favourite the caller's own star
+ * @property {string} created_at
+ * @property {string} updated_at
+ * @property {string | null} closed_at
+ * @property {number} last_seq
+ *
+ * @typedef {object} TicketEvent one entry of a ticket's thread after its chat
+ * @property {number} ticket_id
+ * @property {number} seq
+ * @property {'created' | 'reply' | 'note' | 'assigned' | 'unassigned' | 'closed' | 'reopened' | 'linked' | 'changed' | string} kind
+ * @property {string} [channel] reply: email
+ * @property {'out' | 'in' | ''} [direction] reply: to or from the customer
+ * @property {Author} author
+ * @property {string} [text]
+ * @property {{source?: string, to?: string, assignee?: TicketPerson, conversation_id?: number, fields?: {field: string, old: string, new: string}[]}} [data]
+ * @property {string} time
+ *
+ * @typedef {object} TicketThread the answer of ticket.get
+ * @property {Ticket} ticket
+ * @property {Conversation | null} conversation the chat it came from
+ * @property {ChatEvent[]} transcript that chat's events, private ones too
+ * @property {TicketEvent[]} events
+ * @property {Conversation[]} chats the chats linked to it
+ *
+ * @typedef {{id: number, title: string, state: Ticket['state'], priority: Ticket['priority']}} TicketRef a staff Conversation's `ticket`
+ * @typedef {Conversation & {ticket?: TicketRef | null}} TicketedConversation
+ */
+
 export {};

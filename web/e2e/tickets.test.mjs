@@ -1,0 +1,200 @@
+// Tickets in the desk, in Chromium, against the real server with its SMTP
+// settings pointing at an SMTP server this test runs (./smtp.mjs). A
+// customer who gave her e-mail starts a chat; Alice takes it and leaves a
+// private note. Beside the chat, the ticket widget says no ticket is
+// linked; Alice creates one from the chat (title, priority, assignee): the
+// widget shows its title, state, priority and assignee. She unlinks it,
+// finds it by searching, stars it (the Favourites filter finds it), and
+// links it to the chat again. Opening it shows its thread: the chat's
+// transcript, her private note included, then the ticket's events. She
+// replies by e-mail: the SMTP server receives the reply at the customer's
+// address, under the ticket's number and title, without the private note.
+// She closes the ticket: it leaves her list of open tickets live and the
+// widget says Closed; she reopens it. Bob, an agent of the same queue,
+// sees the ticket appear in his "Unassigned in my queues" list, live, when
+// Alice unassigns it, and takes it. Who may see which ticket is proven by
+// the Go tests (chat/crm).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
+import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat } from './people.mjs';
+import { bodyText, header, startSMTP } from './smtp.mjs';
+
+const TIMEOUT = 10_000;
+const NOTE = 'VIP: refund code 4711, never tell the customer';
+const REPLY = 'We have sent the parcel again; it arrives on Friday.';
+
+/** @type {import('./smtp.mjs').SMTPServer} */
+let smtp;
+/** @type {import('./harness.mjs').Server} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  smtp = await startSMTP();
+  [server, browser] = await startServerAndBrowser({
+    env: {
+      PARLEY_SMTP_HOST: '127.0.0.1',
+      PARLEY_SMTP_PORT: String(smtp.port),
+      PARLEY_SMTP_TLS: 'none',
+      PARLEY_MAIL_FROM: 'desk@example.com',
+    },
+  });
+});
+
+after(async () => {
+  await Promise.all([browser?.close(), server?.stop(), smtp?.close()]);
+});
+
+const person = () => newPerson(browser, server, { timeout: TIMEOUT });
+
+/**
+ * Alice takes a chat of a customer who gave her e-mail.
+ * @param {string} name
+ * @param {string} email
+ */
+async function aliceTakesAChat(name, email) {
+  const alice = await person();
+  await openDesk(alice, 'alice');
+  const customer = await startDemoChat(await person(), name, email);
+  await customer.widget.locator('#parley-input').fill('My parcel never arrived.');
+  await customer.widget.locator('#parley-input').press('Enter');
+  await offerCard(alice.page, name).waitFor();
+  await accept(alice.page, name);
+  await alice.page.locator('#transcript .msg-customer', { hasText: 'My parcel never arrived.' }).waitFor();
+  return { alice, customer };
+}
+
+describe('tickets in the desk', () => {
+  test('an agent creates a ticket from a chat and links it; the chat shows it; she replies by e-mail without the private notes; closes and reopens it', () =>
+    explain(server, async () => {
+      const { alice, customer } = await aliceTakesAChat('Vera Parcel', 'vera.parcel@example.com');
+      const desk = alice.page;
+      await say(desk, NOTE, { private: true });
+      await say(desk, 'Let me look into it.');
+
+      // The widget beside the chat: no ticket yet.
+      const panel = desk.getByRole('region', { name: 'Tickets' });
+      await waitForText(panel.locator('.ticket-none'), 'No ticket is linked to this chat.');
+
+      // Create ticket: title, priority, assignee (herself, proposed).
+      await panel.getByRole('button', { name: 'Create ticket' }).click();
+      const create = desk.getByRole('dialog', { name: 'Create ticket' });
+      await create.getByRole('button', { name: 'Create ticket' }).click();
+      await waitForText(create.getByRole('alert'), 'Give the ticket a title.');
+      await create.getByLabel('Title').fill('Parcel never arrived');
+      await create.getByLabel('Priority').selectOption('high');
+      assert.equal(await create.getByLabel('Assignee').locator('option:checked').textContent(), 'Alice Agent (me)', 'she is proposed');
+      await create.getByRole('button', { name: 'Create ticket' }).click();
+      await create.waitFor({ state: 'detached' });
+
+      // The chat shows the ticket: title, state, priority, assignee.
+      const card = panel.locator('.ticket-card');
+      await card.getByRole('button', { name: /Parcel never arrived/ }).waitFor();
+      const id = Number(await card.getAttribute('data-ticket'));
+      assert.ok(id > 0, 'the card names the ticket');
+      await waitForText(card.locator('.ticket-state'), 'Assigned');
+      await waitForText(card.locator('.ticket-priority'), 'High');
+      await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Alice Agent');
+      // The chat's private line says so.
+      await desk.locator('#transcript .system-ticket_linked.system-muted', { hasText: `Alice Agent linked the chat to ticket #${id} “Parcel never arrived”` }).waitFor();
+
+      // Unlink, find it, star it, link it again.
+      await card.getByRole('button', { name: 'Unlink' }).click();
+      await waitForText(panel.locator('.ticket-none'), 'No ticket is linked to this chat.');
+      await desk.locator('#transcript .system-ticket_linked', { hasText: 'Alice Agent unlinked the chat from its ticket' }).waitFor();
+      await panel.getByLabel('Search tickets').fill('parcel never');
+      const found = panel.getByRole('list', { name: 'Tickets found' }).locator(`[data-ticket="${id}"]`);
+      await found.waitFor();
+      await found.getByRole('button', { name: `Favourite ticket #${id}` }).click();
+      await found.locator('.ticket-star[aria-pressed="true"]').waitFor();
+      await panel.getByLabel('Search tickets').fill('');
+      await panel.getByLabel('Favourites').check();
+      await panel.getByRole('list', { name: 'Tickets found' }).locator(`[data-ticket="${id}"]`).waitFor();
+      await panel.getByLabel('Favourites').uncheck();
+      await panel.getByLabel('Mine').check();
+      await panel.getByRole('button', { name: `Link ticket #${id} to this chat` }).click();
+      await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Alice Agent');
+      await panel.locator(`[data-ticket="${id}"] .ticket-linked-mark`).waitFor();
+
+      // Its thread: the chat's transcript (the private note too), then the ticket's events.
+      await card.getByRole('button', { name: /Parcel never arrived/ }).click();
+      const view = desk.getByRole('dialog', { name: 'Tickets' });
+      await waitForText(view.locator('#ticket-detail-title'), `#${id} Parcel never arrived`);
+      const thread = view.getByRole('log', { name: 'Thread' });
+      await thread.locator('.ticket-chat .msg-customer', { hasText: 'My parcel never arrived.' }).waitFor();
+      await thread.locator('.ticket-chat .msg-private', { hasText: NOTE }).waitFor();
+      await thread.locator('.ticket-events .ticket-line', { hasText: 'Alice Agent made the ticket' }).waitFor();
+
+      // A reply by e-mail, to the customer's address.
+      assert.equal(await view.getByLabel('To', { exact: true }).inputValue(), 'vera.parcel@example.com', 'the reply goes to the customer');
+      await view.getByRole('button', { name: 'Send e-mail' }).click();
+      await waitForText(view.getByRole('form', { name: 'Reply by e-mail' }).getByRole('alert'), 'Write the reply first.');
+      await view.getByLabel('Reply to the customer', { exact: true }).fill(REPLY);
+      await view.getByRole('button', { name: 'Send e-mail' }).click();
+      await thread.locator('.ticket-reply', { hasText: REPLY }).waitFor();
+      assert.equal(await view.getByLabel('Reply to the customer', { exact: true }).inputValue(), '', 'the reply box is emptied');
+      const mail = await waitUntil(() => smtp.mails.find((m) => m.to.includes('vera.parcel@example.com')), 'the reply mail');
+      assert.equal(header(mail.data, 'Subject'), `[#${id}] Parcel never arrived`);
+      const body = bodyText(mail.data);
+      assert.ok(body.includes(REPLY), `the mail has the reply: ${body}`);
+      assert.ok(!body.includes('4711'), `the mail has none of the private note: ${body}`);
+
+      // A note for staff.
+      await view.getByRole('textbox', { name: /Note for staff/ }).fill('Courier says it was delivered');
+      await view.getByRole('button', { name: 'Add note' }).click();
+      await thread.locator('.ticket-note', { hasText: 'Courier says it was delivered' }).waitFor();
+
+      // Her open tickets list it; closing it takes it off, live.
+      const list = view.getByRole('list', { name: 'Ticket list' });
+      await list.locator(`[data-ticket="${id}"]`).waitFor();
+      await view.getByRole('button', { name: 'Close ticket' }).click();
+      await waitForText(view.locator('.ticket-detail-head .ticket-state'), 'Closed');
+      await thread.locator('.ticket-line', { hasText: 'Alice Agent closed it' }).waitFor();
+      await list.locator(`[data-ticket="${id}"]`).waitFor({ state: 'detached' });
+      await view.getByLabel('State', { exact: true }).selectOption('closed');
+      await list.locator(`[data-ticket="${id}"][data-state="closed"]`).waitFor();
+
+      // Reopen: assigned again (it has an assignee).
+      await view.getByRole('button', { name: 'Reopen' }).click();
+      await waitForText(view.locator('.ticket-detail-head .ticket-state'), 'Assigned');
+      await thread.locator('.ticket-line', { hasText: 'Alice Agent reopened it' }).waitFor();
+      await list.locator(`[data-ticket="${id}"]`).waitFor({ state: 'detached' });
+      await view.getByRole('button', { name: 'Close', exact: true }).click();
+      await view.waitFor({ state: 'hidden' });
+      await waitForText(card.locator('.ticket-state'), 'Assigned');
+
+      // The customer saw nothing of it.
+      assert.equal(await customer.widget.getByText(/ticket/i).count(), 0, 'the customer sees no ticket');
+      assert.equal(await customer.widget.getByText(NOTE).count(), 0, 'nor the note');
+
+      // A reload of the desk shows the chat's ticket again (the Conversation carries it).
+      await desk.reload();
+      await waitForText(desk.locator('#chat-name'), 'Vera Parcel');
+      await waitForText(card.locator('.ticket-card-title'), `#${id} Parcel never arrived`);
+      await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Alice Agent');
+
+      // Bob, of the same queue, sees it among the unassigned once Alice unassigns it, live; he takes it.
+      const bob = await person();
+      await openDesk(bob, 'bob');
+      await bob.page.getByRole('button', { name: 'Tickets', exact: true }).click();
+      const bobView = bob.page.getByRole('dialog', { name: 'Tickets' });
+      await bobView.getByLabel('Show', { exact: true }).selectOption('unassigned');
+      await waitForText(bobView.locator('#tickets-list-state'), 'No tickets here.');
+      await card.getByRole('button', { name: /Parcel never arrived/ }).click();
+      await view.getByLabel('Assign to', { exact: true }).selectOption({ label: 'Nobody' });
+      await view.getByRole('button', { name: 'Assign' }).click();
+      await waitForText(view.locator('.ticket-detail-head .ticket-state'), 'Unassigned');
+      const bobs = bobView.getByRole('list', { name: 'Ticket list' }).locator(`[data-ticket="${id}"]`);
+      await bobs.getByRole('button', { name: /Parcel never arrived/ }).click();
+      await bobView.getByRole('button', { name: 'Take' }).click();
+      await bobs.waitFor({ state: 'detached' });
+      await waitForText(bobView.locator('.ticket-detail-meta dd').nth(1), 'Bob Agent');
+      // Alice's widget follows (ticket.changed): Bob has it now.
+      await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Bob Agent');
+
+      await done(alice, customer, bob);
+    }));
+});

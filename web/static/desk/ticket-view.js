@@ -1,0 +1,143 @@
+// @ts-check
+// The agent's tickets (the top bar's "Tickets" opens them; docs/protocol.md,
+// "Tickets (staff)"): a list of those assigned to the agent, those of the
+// agent's queues nobody has, or all the agent may see, by state, newest
+// change first; kept live by ticket.changed. Choosing one opens its thread
+// beside the list (ticket-thread.js).
+
+import { byId } from '../lib/dom.js';
+import { errorText, isDisconnected } from '../lib/util.js';
+import { matches, myId, say, ticketRow } from './ticket-parts.js';
+import { TicketThreadView } from './ticket-thread.js';
+
+/**
+ * @typedef {import('../lib/types.js').Ticket} Ticket
+ * @typedef {import('./ticket-parts.js').TicketFilter} TicketFilter
+ */
+
+const PAGE = 30;
+
+export class TicketsView {
+  /**
+   * @param {object} deps
+   * @param {import('../lib/parley.js').Connection} deps.conn
+   * @param {import('./notices.js').Notices} deps.notices
+   */
+  constructor({ conn, notices }) {
+    this.conn = conn;
+    this.notices = notices;
+    this.dialog = /** @type {HTMLDialogElement} */ (byId('tickets-view'));
+    this.openButton = byId('tickets-open');
+    this.scope = /** @type {HTMLSelectElement} */ (byId('tickets-scope'));
+    this.state = /** @type {HTMLSelectElement} */ (byId('tickets-state'));
+    this.list = byId('tickets-list');
+    this.listState = byId('tickets-list-state');
+    this.more = /** @type {HTMLButtonElement} */ (byId('tickets-more'));
+    this.thread = new TicketThreadView({ conn, root: byId('ticket-detail') });
+    /** @type {TicketFilter} the filter of the list shown */
+    this.filter = {};
+    this.cursor = '';
+    this.asked = 0;
+    /** the list was read on this connection */
+    this.loaded = false;
+
+    this.openButton.addEventListener('click', () => this.show(null));
+    byId('tickets-close').addEventListener('click', () => this.dialog.close());
+    this.scope.addEventListener('change', () => void this.load());
+    this.state.addEventListener('change', () => void this.load());
+    this.more.addEventListener('click', () => void this.load(this.cursor));
+    conn.on('ticket.changed', (/** @type {{ticket: Ticket}} */ data) => this.changed(data.ticket));
+    const hello = conn.onhello;
+    conn.onhello = (h) => {
+      hello?.(h);
+      if (this.dialog.open) {
+        void this.load();
+        void this.thread.reload();
+      } else this.loaded = false;
+    };
+  }
+
+  /**
+   * Opens the view, on a ticket when one is given.
+   * @param {number | null} id
+   */
+  show(id) {
+    if (!this.dialog.open) this.dialog.showModal();
+    if (!this.loaded) void this.load();
+    if (id !== null) {
+      void this.thread.open(id);
+      this.thread.title.focus();
+    } else this.scope.focus();
+  }
+
+  /** The filter the controls say. @returns {TicketFilter} */
+  chosen() {
+    const state = /** @type {TicketFilter['state'] | ''} */ (this.state.value);
+    switch (this.scope.value) {
+      case 'unassigned':
+        return { state: 'unassigned' };
+      case 'mine':
+        return state ? { mine: true, state } : { mine: true };
+      default:
+        return state ? { state } : {};
+    }
+  }
+
+  /**
+   * Reads the list from its start, or the next page after cursor.
+   * @param {string} [cursor]
+   */
+  async load(cursor = '') {
+    const f = this.chosen();
+    this.state.disabled = this.scope.value === 'unassigned';
+    const n = ++this.asked;
+    if (!cursor) say(this.listState, 'Loading…');
+    try {
+      const page = /** @type {{tickets: Ticket[], cursor: string}} */ (await this.conn.request('ticket.search', { ...f, limit: PAGE, cursor }));
+      if (n !== this.asked) return;
+      this.filter = f;
+      this.loaded = true;
+      const rows = page.tickets.map((t) => this.row(t));
+      if (cursor) this.list.append(...rows);
+      else this.list.replaceChildren(...rows);
+      this.cursor = page.cursor;
+      this.more.hidden = !page.cursor;
+      this.renderState();
+    } catch (err) {
+      if (n !== this.asked) return;
+      if (!isDisconnected(err)) say(this.listState, `Could not read the tickets: ${errorText(err)}`);
+    }
+  }
+
+  renderState() {
+    say(this.listState, this.list.children.length ? '' : 'No tickets here.');
+  }
+
+  /**
+   * ticket.changed: the ticket moves to the top of the list when it belongs
+   * there (newest change first), leaves it when it no longer does.
+   * @param {Ticket} t
+   */
+  changed(t) {
+    this.thread.changed(t);
+    if (!this.loaded) return;
+    const row = this.list.querySelector(`[data-ticket="${t.id}"]`);
+    row?.remove();
+    if (matches(t, this.filter, myId(this.conn))) this.list.prepend(this.row(t));
+    this.renderState();
+  }
+
+  /** @param {Ticket} t */
+  row(t) {
+    const r = ticketRow(this.conn, t, { open: (x) => this.pick(x.id), error: (m) => this.notices.show(m) });
+    if (t.id === this.thread.id) r.setAttribute('aria-current', 'true');
+    return r;
+  }
+
+  /** @param {number} id */
+  pick(id) {
+    for (const r of this.list.querySelectorAll('[aria-current]')) r.removeAttribute('aria-current');
+    this.list.querySelector(`[data-ticket="${id}"]`)?.setAttribute('aria-current', 'true');
+    void this.thread.open(id);
+  }
+}
