@@ -5,8 +5,9 @@
 // it and ends, and becomes an unassigned ticket, which appears live in the
 // supervisor's Tickets tab. The supervisor reads it (the chat's
 // transcript, then the ticket's thread) and assigns it to an agent of its
-// queue from the list (the picker offers only those); the agent answers it
-// by e-mail from the desk; the SMTP server receives the mail and the
+// queue from the list (the picker offers only those); the agent, on duty
+// once the chat has ended, sees it arrive in the desk's Tickets view and
+// answers it by e-mail there; the SMTP server receives the mail and the
 // supervisor sees the reply in the thread; the supervisor closes it (it
 // moves to Closed, under the agent, counted) and reopens it (back under
 // the agent in Assigned). Who may see and do what is proven by the Go
@@ -89,28 +90,14 @@ async function customerWrites(key, name, email) {
 }
 
 /**
- * The agent answers the ticket by e-mail from the desk's ticket view.
+ * The agent opens the desk's Tickets view (their open tickets).
  * @param {import('playwright-core').Page} desk
- * @param {number} id the ticket's
- * @param {string} text
  */
-async function replyByEmail(desk, id, text) {
-  // The desk's ticket view is desktickets' part; until it is merged, the
-  // agent's reply goes through the page's own connection, as the desk's
-  // would (docs/protocol.md, ticket.reply).
-  await desk.evaluate(
-    async ([ticket, body]) => {
-      const { Connection } = await import('/static/lib/parley.js');
-      const conn = new Connection({ client: 'e2e/1' });
-      await conn.connect();
-      try {
-        await conn.request('ticket.reply', { ticket_id: ticket, text: body });
-      } finally {
-        conn.close();
-      }
-    },
-    /** @type {[number, string]} */ ([id, text]),
-  );
+async function deskTickets(desk) {
+  await desk.getByRole('button', { name: 'Tickets', exact: true }).click();
+  const view = desk.getByRole('dialog', { name: 'Tickets' });
+  await view.waitFor();
+  return view;
 }
 
 describe('tickets in the supervisor console', () => {
@@ -156,6 +143,13 @@ describe('tickets in the supervisor console', () => {
       const thread = pane.getByRole('list', { name: 'Thread' });
       await thread.locator('.sup-ticket-kind-created').waitFor();
 
+      // Bob comes on duty (the chat has ended: nothing is offered to him)
+      // and looks at his tickets: none yet.
+      const bob = await person();
+      await openDesk(bob, 'bob');
+      const bobsView = await deskTickets(bob.page);
+      await waitForText(bobsView.locator('#tickets-list-state'), 'No tickets here.');
+
       // Assign from the list: the picker offers the agents of Parcels
       // only (Bob, not Alice, who is on the floor for the demo queue).
       await row.getByRole('button', { name: `Assign #${id} ` }).click();
@@ -181,10 +175,16 @@ describe('tickets in the supervisor console', () => {
       await waitForText(pane.locator('[data-fact="assignee"]'), 'Bob Agent');
       await thread.locator('.sup-ticket-kind-assigned', { hasText: 'assigned it to Bob Agent' }).waitFor();
 
-      // Bob answers by e-mail; the customer's address receives it.
-      const bob = await person();
-      await openDesk(bob, 'bob');
-      await replyByEmail(bob.page, id, REPLY);
+      // Bob has it in the desk's Tickets view, live, and answers by
+      // e-mail; the customer's address receives it.
+      const mine = bobsView.getByRole('list', { name: 'Ticket list' }).locator(`[data-ticket="${id}"]`);
+      await mine.getByRole('button', { name: /Tina Ticket/ }).click();
+      await bobsView.locator('#ticket-detail-title', { hasText: `#${id} ` }).waitFor();
+      const to = bobsView.getByLabel('To', { exact: true });
+      await waitUntil(async () => (await to.inputValue()) === 'tina@example.com', 'the reply to go to Tina', 5000);
+      await bobsView.getByLabel('Reply to the customer', { exact: true }).fill(REPLY);
+      await bobsView.getByRole('button', { name: 'Send e-mail' }).click();
+      await bobsView.getByRole('log', { name: 'Thread' }).locator('.ticket-reply', { hasText: REPLY }).waitFor();
       await waitUntil(() => smtp.mails.some((m) => m.to.includes('tina@example.com')), 'the reply is mailed to Tina', 20_000);
       const mail = smtp.mails.find((m) => m.to.includes('tina@example.com'));
       assert.ok(mail);
