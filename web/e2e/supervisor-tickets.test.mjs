@@ -11,7 +11,7 @@
 // supervisor sees the reply in the thread; the supervisor closes it (it
 // moves to Closed, under the agent, counted) and reopens it (back under
 // the agent in Assigned). Who may see and do what is proven by the Go
-// tests (cmd/parley's ticket tests).
+// tests (chat/crm, signaling/tickets_test.go).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -152,7 +152,7 @@ describe('tickets in the supervisor console', () => {
 
       // Assign from the list: the picker offers the agents of Parcels
       // only (Bob, not Alice, who is on the floor for the demo queue).
-      await row.getByRole('button', { name: `Assign #${id} ` }).click();
+      await row.getByRole('button', { name: `Assign ticket #${id} ` }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByRole('heading', { name: `Assign ticket #${id} ` }).waitFor();
       await dialog.getByRole('radio', { name: /Bob Agent/ }).waitFor();
@@ -199,7 +199,7 @@ describe('tickets in the supervisor console', () => {
       await waitForText(reply.locator('.hist-author'), 'Bob Agent');
 
       // Close from the list: it moves to Closed, under Bob, counted today.
-      await assigned.getByRole('button', { name: `Close #${id} ` }).click();
+      await assigned.getByRole('button', { name: `Close ticket #${id} ` }).click();
       await assigned.waitFor({ state: 'detached' });
       await waitForText(states.assigned.locator('.sup-count'), '0');
       await waitForText(states.closed.locator('.sup-count'), '1');
@@ -211,7 +211,7 @@ describe('tickets in the supervisor console', () => {
       await closed.waitFor();
 
       // Reopen: it is Bob's again, in Assigned.
-      await closed.getByRole('button', { name: `Reopen #${id} ` }).click();
+      await closed.getByRole('button', { name: `Reopen ticket #${id} ` }).click();
       await closed.waitFor({ state: 'detached' });
       await waitForText(states.closed.locator('.sup-count'), '0');
       await waitForText(states.assigned.locator('.sup-count'), '1');

@@ -114,8 +114,9 @@ export async function closeOrReopen(ctx, t, changed) {
 }
 
 /**
- * The buttons of a ticket's actions: Assign…, and Close or Reopen. Their
- * names say which ticket, for a screen reader going through the list.
+ * The buttons of a ticket's actions: Assign…, and Close ticket or Reopen
+ * ticket. Their names say which ticket, for a screen reader going through
+ * the list.
  * @param {Ctx} ctx
  * @param {FloorView} view
  * @param {Ticket} t
@@ -123,11 +124,11 @@ export async function closeOrReopen(ctx, t, changed) {
  */
 export function ticketButtons(ctx, view, t, changed) {
   const name = ticketName(t);
-  const assign = el('button', { type: 'button', class: 'button button-quiet', 'aria-label': `Assign ${name}…`, 'data-action': 'assign' },
+  const assign = el('button', { type: 'button', class: 'button button-quiet', 'aria-label': `Assign ticket ${name}…`, 'data-action': 'assign' },
     'Assign…');
-  const reopen = t.state === 'closed';
-  const state = el('button', { type: 'button', class: 'button button-quiet', 'aria-label': `${reopen ? 'Reopen' : 'Close'} ${name}`,
-    'data-action': reopen ? 'reopen' : 'close' }, reopen ? 'Reopen' : 'Close');
+  const verb = t.state === 'closed' ? 'Reopen' : 'Close';
+  const state = el('button', { type: 'button', class: 'button button-quiet', 'aria-label': `${verb} ticket ${name}`,
+    'data-action': verb.toLowerCase() }, `${verb} ticket`);
   assign.addEventListener('click', async () => {
     assign.disabled = true;
     try {
