@@ -4,7 +4,8 @@
 // as rules.test.mjs does) and nobody on duty: a customer's chat waits past
 // it and ends, and becomes an unassigned ticket, which appears live in the
 // supervisor's Tickets tab. The supervisor reads it (the chat's
-// transcript, then the ticket's thread) and assigns it to an agent of its
+// transcript, then the ticket's thread; the chat, opened from it, names
+// the ticket and no contact in its facts) and assigns it to an agent of its
 // queue from the list (the picker offers only those); the agent, on duty
 // once the chat has ended, sees it arrive in the desk's Tickets view and
 // answers it by e-mail there; the SMTP server receives the mail and the
@@ -135,13 +136,22 @@ describe('tickets in the supervisor console', () => {
       // The supervisor reads it: the chat, then the ticket's thread.
       await row.locator('.sup-ticket-open').click();
       const pane = page.locator('#ticket-pane');
-      await pane.getByRole('heading', { name: new RegExp(`^Ticket #${id} `) }).waitFor();
+      const title = (await row.locator('.sup-ticket-open').innerText()).replace(`#${id} `, '');
+      await pane.getByRole('heading', { name: `Ticket #${id} ${title}` }).waitFor();
       await waitForText(pane.locator('[data-fact="state"]'), 'Unassigned');
       await waitForText(pane.locator('[data-fact="customer"]'), 'Tina Ticket · tina@example.com');
       await waitForText(pane.locator('[data-fact="source"]'), 'a chat nobody answered in time');
       await pane.getByRole('list', { name: 'The chat' }).locator('.hist-event', { hasText: QUESTION }).waitFor();
       const thread = pane.getByRole('list', { name: 'Thread' });
       await thread.locator('.sup-ticket-kind-created').waitFor();
+
+      // Its chat, opened from the ticket, names the ticket in its facts
+      // (the Conversation's ticket) and no contact (Tina is unverified).
+      await pane.getByRole('button', { name: 'Open the chat' }).click();
+      const chat = page.locator('#chat-pane');
+      await waitForText(chat.locator('[data-fact="ticket"]'), `#${id} ${title} (unassigned)`);
+      await waitForText(chat.locator('[data-fact="contact"]'), 'Not paired');
+      await chat.getByRole('button', { name: 'Close the chat pane' }).click();
 
       // Bob comes on duty (the chat has ended: nothing is offered to him)
       // and looks at his tickets: none yet.
