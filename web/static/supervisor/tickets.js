@@ -173,7 +173,16 @@ export class TicketsList {
     if (!shown.length && this.cursors.has(this.state)) {
       sections.push(el('p', { class: 'sup-muted sup-empty' }, `No ${this.state} tickets.`));
     }
+    // A change redraws the list: the focus stays on the same ticket's same
+    // control when it is still there.
+    const focused = document.activeElement;
+    const row = focused instanceof HTMLElement && this.groups.contains(focused) ? focused.closest('[data-ticket-id]') : null;
+    const control = focused instanceof HTMLElement ? focused.dataset.action ?? 'open' : '';
     this.groups.replaceChildren(...sections);
+    if (row) {
+      const again = this.groups.querySelector(`[data-ticket-id="${row.getAttribute('data-ticket-id')}"]`);
+      /** @type {HTMLElement | null | undefined} */ (again?.querySelector(control === 'open' ? '.sup-ticket-open' : `[data-action="${control}"]`))?.focus();
+    }
     this.more.hidden = !this.cursors.get(this.state);
   }
 
