@@ -82,6 +82,7 @@ type Service struct {
 	search     *search.Searcher
 	pool       *pgxpool.Pool
 	tickets    *crm.Tickets
+	contacts   *crm.Contacts
 }
 
 // New makes the service. Call Run to route and write.
@@ -114,7 +115,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
 	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router,
-		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log)}
+		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log), contacts: crm.NewContacts(pool)}
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s

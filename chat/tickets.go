@@ -22,6 +22,9 @@ type (
 	TicketReplyInput  = crm.ReplyInput
 )
 
+// Nullable is a JSON field that may be absent, null or a value.
+type Nullable[T any] = crm.Nullable[T]
+
 // TicketThread is ticket.get's answer: the ticket, the chat it came from
 // with its whole transcript (as history.get gives it), the ticket's own
 // events, and the chats linked to it.

@@ -34,6 +34,7 @@ func RegisterChat(r *Router, h *Hub, svc *chat.Service) {
 	registerSearch(r, c, staff)
 	registerCanned(r, c, staff)
 	registerTickets(r, c, staff)
+	registerContacts(r, c, staff)
 	h.Observe(svc)
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"parley/auth"
 	"parley/chat"
-	"parley/chat/crm"
 )
 
 // registerTickets maps the ticket.* requests (docs/protocol.md, "Tickets
@@ -80,7 +79,7 @@ func (c chatHandlers) ticketUpdate(ctx context.Context, req *Request) (any, erro
 func (c chatHandlers) ticketAssign(ctx context.Context, req *Request) (any, error) {
 	var in struct {
 		ticketRef
-		AssigneeID crm.Nullable[auth.UserID] `json:"assignee_id"`
+		AssigneeID chat.Nullable[auth.UserID] `json:"assignee_id"`
 	}
 	if err := bindTicket(req, &in, &in.TicketID); err != nil {
 		return nil, err
@@ -144,7 +143,7 @@ func (c chatHandlers) ticketFavourite(ctx context.Context, req *Request) (any, e
 func (c chatHandlers) ticketLink(ctx context.Context, req *Request) (any, error) {
 	var in struct {
 		conversationRef
-		TicketID crm.Nullable[chat.TicketID] `json:"ticket_id"`
+		TicketID chat.Nullable[chat.TicketID] `json:"ticket_id"`
 	}
 	if err := bindRef(req, &in.conversationRef); err != nil {
 		return nil, err

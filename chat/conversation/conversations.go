@@ -170,6 +170,9 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 		if err := v.save(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := pairAtStart(ctx, tx, p, id, v, in); err != nil { // pairing.go
+			return err
+		}
 		ev = Event{ConversationID: id, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
 		return Append(ctx, tx, &ev)
 	})

@@ -66,20 +66,23 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	}
 	return tx.QueryRow(ctx, `INSERT INTO conversation_events
 		(conversation_id, seq, kind, author_kind, author_key, author_name, private, text, client_id, status, room_id,
-		public_seq, target_kind, target_name, mentions, rating, reason, limit_seconds, ticket)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0), $13, $14, $15, nullif($16, 0), nullif($17, ''), nullif($18, 0), $19) RETURNING created_at`,
+		public_seq, target_kind, target_name, mentions, rating, reason, limit_seconds, contact, ticket)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''), nullif($12, 0), $13, $14, $15, nullif($16, 0), nullif($17, ''), nullif($18, 0), $19, $20) RETURNING created_at`,
 		ev.ConversationID, ev.Seq, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name, ev.Private,
-		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq, targetKind, targetName, mentionsValue(ev.Mentions), ev.Rating, ev.Reason, ev.LimitSeconds, ev.Ticket).Scan(&ev.Time)
+		ev.Text, clientID, ev.Status, ev.RoomID, ev.publicSeq, targetKind, targetName, mentionsValue(ev.Mentions), ev.Rating, ev.Reason, ev.LimitSeconds,
+		ev.Contact, ev.Ticket).Scan(&ev.Time)
 }
 
 const eventColumns = `conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
-	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0), target_kind, target_name, mentions, coalesce(rating, 0), coalesce(reason, ''), coalesce(limit_seconds, 0), files, ticket`
+	coalesce(client_id, ''), status, coalesce(room_id, ''), created_at, coalesce(public_seq, 0), target_kind, target_name, mentions, coalesce(rating, 0), coalesce(reason, ''), coalesce(limit_seconds, 0), files,
+	contact, ticket`
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var ev Event
 	var targetKind, targetName *string
 	err := row.Scan(&ev.ConversationID, &ev.Seq, &ev.Kind, &ev.Author.Kind, &ev.Author.key, &ev.Author.Name,
-		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq, &targetKind, &targetName, &ev.Mentions, &ev.Rating, &ev.Reason, &ev.LimitSeconds, &ev.Files, &ev.Ticket)
+		&ev.Private, &ev.Text, &ev.ClientID, &ev.Status, &ev.RoomID, &ev.Time, &ev.publicSeq, &targetKind, &targetName, &ev.Mentions, &ev.Rating, &ev.Reason, &ev.LimitSeconds, &ev.Files,
+		&ev.Contact, &ev.Ticket)
 	if targetKind != nil && targetName != nil {
 		ev.Target = &Target{Kind: *targetKind, Name: *targetName}
 	}

@@ -180,6 +180,10 @@ type Event struct {
 	Answered *Answered `json:"answered,omitempty"`
 	Choice   *Choice   `json:"choice,omitempty"`
 
+	// Contact (private contact_paired): the contact the chat was paired
+	// with by hand (pairing.go).
+	Contact *ContactName `json:"contact,omitempty"`
+
 	// publicSeq numbers the events that are not private, 1, 2, 3… with
 	// no gaps: the customer sees it as Seq. 0 for a private event.
 	publicSeq int

@@ -36,7 +36,7 @@ func (s *Log) CreateTicket(ctx context.Context, p auth.Principal, in crm.CreateI
 		return 0, queues.Detail(queues.ErrForbidden, "tickets are for staff")
 	}
 	id := ID(in.ConversationID)
-	var tid crm.TicketID
+	var tid, moved crm.TicketID
 	err := s.withTicket(ctx, p, id, func(tx pgx.Tx, c Conversation) (*Event, error) {
 		var err error
 		origin := &crm.Origin{ConversationID: int64(c.ID), QueueID: c.Queue.ID, CustomerName: c.Customer.Name,
@@ -47,6 +47,11 @@ func (s *Log) CreateTicket(ctx context.Context, p auth.Principal, in crm.CreateI
 		if tid, err = crm.CreateTx(ctx, tx, p, in, origin); err != nil {
 			return nil, err
 		}
+		if c.Ticket != nil { // the ticket it had loses it
+			if moved, err = unlinkOld(ctx, tx, p, c); err != nil {
+				return nil, err
+			}
+		}
 		ev := Event{ConversationID: id, Kind: KindTicketLinked, Author: AuthorOf(p, c), Private: true,
 			Ticket: &EventTicket{int64(tid), in.Title}}
 		_, err = tx.Exec(ctx, `UPDATE conversations SET ticket_id = $2 WHERE id = $1`, id, tid)
@@ -55,7 +60,11 @@ func (s *Log) CreateTicket(ctx context.Context, p auth.Principal, in crm.CreateI
 	if err != nil {
 		return 0, err
 	}
-	crm.NewTickets(s.pool, s.bus, s.log).Tell(ctx, tid)
+	tickets := crm.NewTickets(s.pool, s.bus, s.log)
+	tickets.Tell(ctx, tid)
+	if moved != 0 {
+		tickets.Tell(ctx, moved)
+	}
 	return tid, nil
 }
 
@@ -73,17 +82,26 @@ func (s *Log) LinkTicket(ctx context.Context, p auth.Principal, id ID, ticket *c
 			if c.Ticket == nil {
 				return nil, nil
 			}
-			old := crm.TicketID(c.Ticket.ID)
-			if _, err := crm.LinkTx(ctx, tx, p, old, int64(id), false); err != nil && !errors.Is(err, crm.ErrNoTicket) {
+			old, err := unlinkOld(ctx, tx, p, c)
+			if err != nil {
 				return nil, err
 			}
-			told = append(told, old)
+			if old != 0 {
+				told = append(told, old)
+			}
 			ev := Event{ConversationID: id, Kind: KindTicketLinked, Author: AuthorOf(p, c), Private: true}
-			_, err := tx.Exec(ctx, `UPDATE conversations SET ticket_id = NULL WHERE id = $1`, id)
+			_, err = tx.Exec(ctx, `UPDATE conversations SET ticket_id = NULL WHERE id = $1`, id)
 			return &ev, err
 		}
 		if c.Ticket != nil && c.Ticket.ID == int64(*ticket) {
 			return nil, queues.Conflict("the chat is already linked to ticket %d", *ticket)
+		}
+		if c.Ticket != nil {
+			// Both tickets' rows, in the order of their ids, so that two
+			// chats moving between the same tickets cannot deadlock.
+			if err := crm.LockTx(ctx, tx, *ticket, crm.TicketID(c.Ticket.ID)); err != nil {
+				return nil, err
+			}
 		}
 		t, err := crm.LinkTx(ctx, tx, p, *ticket, int64(id), true)
 		if err != nil {
@@ -91,12 +109,12 @@ func (s *Log) LinkTicket(ctx context.Context, p auth.Principal, id ID, ticket *c
 		}
 		told = append(told, *ticket)
 		if c.Ticket != nil {
-			// The ticket it had loses it: its thread says so, if p sees it.
-			old := crm.TicketID(c.Ticket.ID)
-			if _, err := crm.LinkTx(ctx, tx, p, old, int64(id), false); err == nil {
-				told = append(told, old)
-			} else if !errors.Is(err, crm.ErrNoTicket) {
+			old, err := unlinkOld(ctx, tx, p, c)
+			if err != nil {
 				return nil, err
+			}
+			if old != 0 {
+				told = append(told, old)
 			}
 		}
 		ev := Event{ConversationID: id, Kind: KindTicketLinked, Author: AuthorOf(p, c), Private: true,
@@ -117,6 +135,21 @@ func (s *Log) LinkTicket(ctx context.Context, p auth.Principal, id ID, ticket *c
 	}
 	c, _ = s.View(p, q, c, nil)
 	return c, nil
+}
+
+// unlinkOld writes in the thread of chat c's ticket, inside tx, that the
+// chat left it, when p sees that ticket; it answers the ticket, 0 when p
+// does not see it (the chat still leaves it, without a word there).
+func unlinkOld(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation) (crm.TicketID, error) {
+	old := crm.TicketID(c.Ticket.ID)
+	_, err := crm.LinkTx(ctx, tx, p, old, int64(c.ID), false)
+	switch {
+	case errors.Is(err, crm.ErrNoTicket):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	return old, nil
 }
 
 // withTicket runs f on chat id, which p must read with its private

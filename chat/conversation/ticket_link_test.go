@@ -231,6 +231,20 @@ func TestATicketFromAChatAndLinkingIt(t *testing.T) {
 			t.Errorf("ticket %d's events %v, want %v", tk, kinds, want)
 		}
 	}
+	// A ticket made from a chat that has one takes the chat from it.
+	if _, err := f.svc.LinkTicket(ctx, f.alice, id, &other.ID); err != nil {
+		t.Fatal(err)
+	}
+	third, err := f.svc.CreateTicket(ctx, f.alice, crm.CreateInput{ConversationID: int64(id), Title: "Third"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Get(ctx, f.svc.pool, id, false); err != nil || c.Ticket == nil || c.Ticket.ID != int64(third) {
+		t.Fatalf("the chat carries %+v (%v)", c.Ticket, err)
+	}
+	if th, err := tickets.Get(ctx, f.alice, other.ID); err != nil || th.Events[len(th.Events)-1].Kind != crm.EventUnlinked {
+		t.Fatalf("the ticket the chat left: %+v, %v", th.Events, err)
+	}
 	// Bob, of the queue but not in the chat, may not link it; its
 	// customer is forbidden.
 	if _, err := f.svc.LinkTicket(ctx, f.bob, id, &other.ID); !isCode(err, "not_found") {

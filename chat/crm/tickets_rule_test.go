@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/auth"
+	"parley/chat/queues"
 )
 
 // The rule in Go (sees), in SQL (sql, as ticket.search and ticket.counts
@@ -48,6 +49,23 @@ func TestTheTicketRuleInGoAndInSQLAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The contacts' activities take the rule as ticketSeenSQL
+		// (contacts_tickets.go): it must agree too.
+		var supervised []queues.QueueID
+		if scope, err := queues.Supervised(ctx, f.pool, p); err != nil {
+			t.Fatal(err)
+		} else if !scope.All {
+			supervised = append([]queues.QueueID{}, scope.Queues...)
+		}
+		rows, err = f.pool.Query(ctx, `SELECT t.id FROM tickets t WHERE t.id = ANY ($3) AND `+ticketSeenSQL+` ORDER BY t.id`,
+			p.UserID, supervised, []TicketID{sales.ID, support.ID, carls.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inContacts, err := pgx.CollectRows(rows, pgx.RowTo[TicketID])
+		if err != nil {
+			t.Fatal(err)
+		}
 		var watched []TicketID
 		for _, tk := range tickets {
 			if slices.Contains(watchers(t, f, tk.ID), p.UserID) {
@@ -55,8 +73,9 @@ func TestTheTicketRuleInGoAndInSQLAgree(t *testing.T) {
 			}
 		}
 		w := want[p.Name]
-		if !slices.Equal(inGo, w) || !slices.Equal(inSQL, w) || !slices.Equal(watched, w) {
-			t.Errorf("%s sees %v in Go, %v in SQL, is told of %v; want %v", p.Name, inGo, inSQL, watched, w)
+		if !slices.Equal(inGo, w) || !slices.Equal(inSQL, w) || !slices.Equal(watched, w) || !slices.Equal(inContacts, w) {
+			t.Errorf("%s sees %v in Go, %v in SQL, %v in the contacts' SQL, is told of %v; want %v", p.Name, inGo, inSQL,
+				inContacts, watched, w)
 		}
 	}
 	for _, p := range []auth.Principal{f.customer, f.guest} {
@@ -100,6 +119,7 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 		do   func(p auth.Principal, tk Ticket) error
 	}
 	alice := f.alice.UserID
+	// Each op runs on a ticket of its own, in each relation, by everyone.
 	ops := []op{
 		{"get", "", func(p auth.Principal, tk Ticket) error { _, err := f.tk.Get(ctx, p, tk.ID); return err }},
 		{"update", "", func(p auth.Principal, tk Ticket) error {
@@ -108,7 +128,11 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 			return err
 		}},
 		{"assign", "", func(p auth.Principal, tk Ticket) error {
-			_, err := f.tk.Assign(ctx, p, tk.ID, &alice) // Alice is of Sales, every ticket's queue here
+			to := alice // an agent of the ticket's queue
+			if tk.queueID() == f.support {
+				to = f.bob.UserID
+			}
+			_, err := f.tk.Assign(ctx, p, tk.ID, &to)
 			return err
 		}},
 		{"unassign", "", func(p auth.Principal, tk Ticket) error { _, err := f.tk.Assign(ctx, p, tk.ID, nil); return err }},
@@ -134,6 +158,8 @@ func TestEveryTicketRequestByEveryRoleAndRelation(t *testing.T) {
 			[]auth.Principal{f.ada, f.sue, f.alice}},
 		{"of Sales, assigned to Carl of no queue", func(title string) Ticket { return f.assignedTo(t, f.sales, f.carl, title) },
 			[]auth.Principal{f.ada, f.sue, f.alice, f.carl}},
+		{"of Support, unassigned", func(title string) Ticket { return f.ticket(t, f.support, title) },
+			[]auth.Principal{f.ada, f.sue, f.sam, f.bob}},
 	}
 	everyone := append(f.staff(), f.customer, f.guest)
 	for _, o := range ops {

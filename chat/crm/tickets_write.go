@@ -465,6 +465,14 @@ func (s *Tickets) Favourite(ctx context.Context, p auth.Principal, id TicketID, 
 	return out, err
 }
 
+// LockTx locks the rows of tickets ids inside tx, in the order of their
+// ids: a caller that changes several locks them first, so that two such
+// callers cannot deadlock.
+func LockTx(ctx context.Context, tx pgx.Tx, ids ...TicketID) error {
+	_, err := tx.Exec(ctx, `SELECT 1 FROM tickets WHERE id = ANY ($1) ORDER BY id FOR UPDATE`, ids)
+	return err
+}
+
 // LinkTx records in ticket id's thread, inside tx, that conversation
 // conv was linked to it (linked) or unlinked from it (unlinked), when p
 // may see the ticket; the chat's own row and event are the caller's.

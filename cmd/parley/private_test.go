@@ -33,6 +33,10 @@ type privateChat struct {
 	token      string // the customer's visitor token
 	id         int64
 	note       string // what every private note contains
+	// staffData is in what staff see of the chat outside its events (a
+	// contact's name, a ticket's title): another agent may see it, the
+	// customer never.
+	staffData string
 	// start are the events of the customer's chat.start answer, and live
 	// every chat.event the customer received, in order, until the last
 	// public reply arrived.
@@ -45,7 +49,7 @@ func newPrivateChat(t *testing.T, settings string) *privateChat {
 	t.Helper()
 	s := newChatServer(t, settings)
 	pc := &privateChat{s: s, alice: s.agent(t, "alice"), token: s.visitorToken(t, ""),
-		note: fmt.Sprintf("staff-only %d", time.Now().UnixNano())}
+		note: fmt.Sprintf("staff-only %d", time.Now().UnixNano()), staffData: fmt.Sprintf("staff-data %d", time.Now().UnixNano())}
 	pc.cust = s.customer(t, pc.token)
 	var started withEvents
 	request(t, pc.cust, "chat.start", map[string]any{"name": "Vera"}, &started)
@@ -72,6 +76,22 @@ func (pc *privateChat) talk(t *testing.T) {
 	// A staff comment, mentioning alice, is private like a note.
 	request(t, pc.sam, "chat.comment", map[string]any{"conversation_id": pc.id, "client_id": "k1",
 		"text": "@alice " + pc.note + " 4 (a comment)"}, nil)
+	// Pairing with a contact, by hand, is private too: the contact is
+	// named with staffData, so its name reaching the customer is caught.
+	var made struct {
+		ID int64 `json:"id"`
+	}
+	request(t, pc.alice, "contact.create", map[string]any{"conversation_id": pc.id, "name": pc.staffData + " (a contact)"}, &made)
+	request(t, pc.sam, "chat.unpair", map[string]any{"conversation_id": pc.id}, nil)
+	request(t, pc.alice, "chat.pair", map[string]any{"conversation_id": pc.id, "contact_id": made.ID}, nil)
+	// So is a ticket made from the chat, unlinked and linked again: its
+	// title carries staffData.
+	var ticket struct {
+		ID int64 `json:"id"`
+	}
+	request(t, pc.alice, "ticket.create", map[string]any{"conversation_id": pc.id, "title": pc.staffData + " (a ticket)"}, &ticket)
+	request(t, pc.sam, "ticket.link", map[string]any{"conversation_id": pc.id, "ticket_id": nil}, nil)
+	request(t, pc.alice, "ticket.link", map[string]any{"conversation_id": pc.id, "ticket_id": ticket.ID}, nil)
 	pc.custAck = send(t, pc.cust, pc.id, "c1", "the customer writes", false)
 	typing(true)
 	send(t, pc.alice, pc.id, "n3", pc.note+" 3", true)
@@ -123,14 +143,19 @@ func (pc *privateChat) seesNoNote(t *testing.T, path, raw string) {
 	if strings.Contains(raw, pc.note) {
 		t.Errorf("%s: the customer received a private note: %s", path, raw)
 	}
+	if strings.Contains(raw, pc.staffData) {
+		t.Errorf("%s: the customer received the staff's data (a contact, a ticket): %s", path, raw)
+	}
 	if strings.Contains(raw, `"private":true`) {
 		t.Errorf("%s: the customer received a private event: %s", path, raw)
 	}
 }
 
 // staffKinds are the events that are private whoever writes them: the
-// router's offers and their ends, and the wrap-up.
-var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback"}
+// router's offers and their ends, the wrap-up, the feedback and the
+// pairing with a contact by hand, the ticket linked to the chat.
+var staffKinds = []string{"offered", "rejected", "missed", "wrapped_up", "feedback", "contact_paired", "contact_unpaired",
+	"ticket_linked"}
 
 // gapless fails unless evs, once each by seq, are exactly the customer's
 // numbering 1…n (the same seq always the same event).
