@@ -12,8 +12,10 @@
 // She closes the ticket: it leaves her list of open tickets live and the
 // widget says Closed; she reopens it. Bob, an agent of the same queue,
 // sees the ticket appear in his "Unassigned in my queues" list, live, when
-// Alice unassigns it, and takes it. Who may see which ticket is proven by
-// the Go tests (chat/crm).
+// Alice unassigns it, and takes it. The widget's filters: two customers of
+// one company, each paired with a contact, each with a ticket; this
+// contact finds one, this company both, mine and favourites narrow them.
+// Who may see which ticket is proven by the Go tests (chat/crm).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -65,6 +67,68 @@ async function aliceTakesAChat(name, email) {
   await accept(alice.page, name);
   await alice.page.locator('#transcript .msg-customer', { hasText: 'My parcel never arrived.' }).waitFor();
   return { alice, customer };
+}
+
+/**
+ * Pairs the chat with a new contact as the contact card's "New contact"
+ * would (contact.create with the chat), over a websocket of the desk's
+ * page: the card itself is another file's test (contacts.test.mjs).
+ * @param {import('playwright-core').Page} desk
+ * @param {number} conversationId
+ * @param {{name: string, company: string}} contact
+ */
+async function pair(desk, conversationId, contact) {
+  const answer = await desk.evaluate(
+    async ({ id, c }) => {
+      const ws = new WebSocket(`ws://${location.host}/ws`);
+      await new Promise((resolve, reject) => {
+        ws.addEventListener('open', resolve);
+        ws.addEventListener('error', reject);
+      });
+      /** @param {{type: string, id: string, data: object}} m */
+      const ask = (m) =>
+        new Promise((resolve) => {
+          ws.addEventListener('message', (e) => {
+            const d = JSON.parse(e.data);
+            if (d.re === m.id) resolve(d);
+          });
+          ws.send(JSON.stringify(m));
+        });
+      await ask({ type: 'session.hello', id: '1', data: { version: 1, client: 'tickets.test' } });
+      const a = await ask({ type: 'contact.create', id: '2', data: { name: c.name, company: c.company, conversation_id: id } });
+      ws.close();
+      return a;
+    },
+    { id: conversationId, c: contact },
+  );
+  assert.equal(/** @type {{error?: unknown}} */ (answer).error, undefined, `the chat is paired: ${JSON.stringify(answer)}`);
+}
+
+/**
+ * The id of the chat whose tab is selected.
+ * @param {import('playwright-core').Page} desk
+ */
+async function shownChat(desk) {
+  return Number(await desk.locator('#chat-tabs .chat-tab[aria-selected="true"]').getAttribute('data-conversation'));
+}
+
+/**
+ * Creates a ticket from the chat shown with the widget's dialog.
+ * @param {import('playwright-core').Page} desk
+ * @param {string} title
+ * @param {string} assignee the choice's label
+ */
+async function createFromChat(desk, title, assignee) {
+  const panel = desk.getByRole('region', { name: 'Tickets' });
+  await panel.getByRole('button', { name: 'Create ticket' }).click();
+  const create = desk.getByRole('dialog', { name: 'Create ticket' });
+  await create.getByLabel('Title').fill(title);
+  await create.getByLabel('Assignee').selectOption({ label: assignee });
+  await create.getByRole('button', { name: 'Create ticket' }).click();
+  await create.waitFor({ state: 'detached' });
+  const card = panel.locator('.ticket-card');
+  await card.getByRole('button', { name: new RegExp(title) }).waitFor();
+  return Number(await card.getAttribute('data-ticket'));
 }
 
 describe('tickets in the desk', () => {
@@ -196,5 +260,65 @@ describe('tickets in the desk', () => {
       await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Bob Agent');
 
       await done(alice, customer, bob);
+    }));
+
+  test('the widget finds tickets by this contact, this company, mine and favourites', () =>
+    explain(server, async () => {
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const desk = alice.page;
+      const panel = desk.getByRole('region', { name: 'Tickets' });
+      const found = panel.getByRole('list', { name: 'Tickets found' });
+      /** @type {import('./people.mjs').Customer[]} */
+      const customers = [];
+      /** @type {Record<string, number>} */
+      const tickets = {};
+      // Two customers of one company, each paired with a contact; a ticket from each chat.
+      for (const [name, title, assignee] of [
+        ['Olga Orders', 'Invoice is wrong', 'Alice Agent (me)'],
+        ['Oskar Orders', 'Invoice never came', 'Nobody (unassigned)'],
+      ]) {
+        const customer = await startDemoChat(await person(), name);
+        customers.push(customer);
+        await customer.widget.locator('#parley-input').fill('About my invoice');
+        await customer.widget.locator('#parley-input').press('Enter');
+        await offerCard(desk, name).waitFor();
+        await accept(desk, name);
+        assert.equal(await panel.getByLabel('This contact').isDisabled(), true, 'an unpaired chat has no contact to filter by');
+        await pair(desk, await shownChat(desk), { name, company: 'Orders Unlimited s.r.o.' });
+        // The contact_paired event turns the contact's filters on.
+        await panel.getByLabel('This contact').and(desk.locator(':enabled')).waitFor();
+        tickets[name] = await createFromChat(desk, title, assignee);
+      }
+      const shows = async (/** @type {string[]} */ names) => {
+        const want = names.map((n) => String(tickets[n])).sort();
+        await waitUntil(async () => {
+          const ids = await found.locator('.ticket-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-ticket') ?? ''));
+          return JSON.stringify(ids.sort()) === JSON.stringify(want) && (await panel.locator('.ticket-list-state').textContent()) !== 'Searching…';
+        }, `the tickets of ${names.join(', ') || 'nobody'}`);
+      };
+
+      // Oskar's chat is shown: this contact is his ticket; this company both; mine with it Olga's.
+      await panel.getByLabel('This contact').check();
+      await shows(['Oskar Orders']);
+      await panel.getByLabel('This contact').uncheck();
+      await panel.getByLabel('This company').check();
+      await shows(['Olga Orders', 'Oskar Orders']);
+      await panel.getByLabel('Mine').check();
+      await shows(['Olga Orders']);
+      await panel.getByLabel('Mine').uncheck();
+      // Favourites of the company: none until one is starred.
+      await panel.getByLabel('Favourites').check();
+      await waitForText(panel.locator('.ticket-list-state'), 'No tickets found.');
+      await panel.getByLabel('Favourites').uncheck();
+      await panel.getByLabel('Search tickets').fill('never came');
+      await shows(['Oskar Orders']);
+      await found.getByRole('button', { name: `Favourite ticket #${tickets['Oskar Orders']}` }).click();
+      await found.locator('.ticket-star[aria-pressed="true"]').waitFor();
+      await panel.getByLabel('Search tickets').fill('');
+      await panel.getByLabel('Favourites').check();
+      await shows(['Oskar Orders']);
+
+      await done(alice, ...customers);
     }));
 });

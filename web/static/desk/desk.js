@@ -58,12 +58,8 @@ const teamActions = new TeamActions({
 chats.onpane = (s) => {
   rooms.render(s);
   teamActions.render(s);
-  ticketWidget.show(s);
 };
-chats.onshown = (s, ev, news) => {
-  teamActions.event(s, ev, news);
-  ticketWidget.event(s, ev);
-};
+chats.onshown = (s, ev, news) => teamActions.event(s, ev, news);
 const offers = new Offers({
   conn,
   root: byId('offers'),
@@ -149,7 +145,7 @@ byId('comment-slot').append(new CommentBox({ conn, conversation: () => chats.act
 const team = new Team({ conn, notices, alerts }); // chains conn.onhello and conn.onclose too
 const supervised = new Supervised({ conn, notices, adopt: (id) => chats.adopt(id) }); // chains conn.onclose
 const ticketsView = new TicketsView({ conn, notices }); // chains conn.onhello
-const ticketWidget = new TicketWidget({ conn, notices, open: (id) => ticketsView.show(id) });
+new TicketWidget({ conn, notices, chats, open: (id) => ticketsView.show(id) }); // chains chats.onpane, chats.onshown, conn.onhello
 
 // Every second: the live times, and the count of what waits for the agent
 // (offers, unread messages) in the page's title, seen from other tabs.

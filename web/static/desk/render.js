@@ -111,15 +111,15 @@ export function renderEvent(ev, conv) {
     case 'feedback':
       line = [feedbackText(ev.rating ?? 0, ev.text ?? ''), true];
       break;
+    case 'transferred': {
+      const t = targetOf(ev);
+      line = [t?.kind === 'queue' ? `The chat was transferred to ${t.name}` : `The chat was transferred to ${who}`, false];
+      break;
+    }
     case 'ticket_linked': {
       // Without a ticket: the chat was unlinked (docs/protocol.md, ticket.link).
       const t = /** @type {ChatEvent & {ticket?: {id: number, title: string}}} */ (ev).ticket;
       line = [t ? `${who} linked the chat to ticket #${t.id} “${t.title}”` : `${who} unlinked the chat from its ticket`, true];
-      break;
-    }
-    case 'transferred': {
-      const t = targetOf(ev);
-      line = [t?.kind === 'queue' ? `The chat was transferred to ${t.name}` : `The chat was transferred to ${who}`, false];
       break;
     }
     default:

@@ -109,6 +109,17 @@ export function ticketRow(conn, t, o) {
 }
 
 /**
+ * Whether a ticket told by ticket.changed is news beside the one known:
+ * two changes close together may be told out of order, and the one with
+ * the higher last_seq is the later (docs/protocol.md, ticket.changed).
+ * @param {Ticket} told
+ * @param {Ticket | undefined} known
+ */
+export function newer(told, known) {
+  return !known || told.last_seq >= known.last_seq;
+}
+
+/**
  * The caller's user id (the hello's principal is "user:1"), or null.
  * @param {Connection} conn
  */

@@ -152,7 +152,7 @@ export class TicketThreadView {
    */
   changed(t) {
     if (t.id !== this.id || !this.thread) return;
-    if (t.last_seq !== this.thread.ticket.last_seq || t.updated_at !== this.thread.ticket.updated_at) void this.reload();
+    if (t.last_seq > this.thread.ticket.last_seq || (t.last_seq === this.thread.ticket.last_seq && t.updated_at !== this.thread.ticket.updated_at)) void this.reload();
   }
 
   // ----------------------------------------------------------------- draw

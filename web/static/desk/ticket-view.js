@@ -7,7 +7,7 @@
 
 import { byId } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { matches, myId, say, ticketRow } from './ticket-parts.js';
+import { matches, myId, newer, say, ticketRow } from './ticket-parts.js';
 import { TicketThreadView } from './ticket-thread.js';
 
 /**
@@ -38,6 +38,8 @@ export class TicketsView {
     this.filter = {};
     this.cursor = '';
     this.asked = 0;
+    /** @type {Map<number, Ticket>} the newest told or read of each ticket */
+    this.shown = new Map();
     /** the list was read on this connection */
     this.loaded = false;
 
@@ -97,6 +99,7 @@ export class TicketsView {
       if (n !== this.asked) return;
       this.filter = f;
       this.loaded = true;
+      for (const t of page.tickets) if (newer(t, this.shown.get(t.id))) this.shown.set(t.id, t);
       const rows = page.tickets.map((t) => this.row(t));
       if (cursor) this.list.append(...rows);
       else this.list.replaceChildren(...rows);
@@ -121,6 +124,9 @@ export class TicketsView {
   changed(t) {
     this.thread.changed(t);
     if (!this.loaded) return;
+    const known = this.shown.get(t.id);
+    if (!newer(t, known)) return;
+    this.shown.set(t.id, t);
     const row = this.list.querySelector(`[data-ticket="${t.id}"]`);
     row?.remove();
     if (matches(t, this.filter, myId(this.conn))) this.list.prepend(this.row(t));

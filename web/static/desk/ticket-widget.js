@@ -12,7 +12,7 @@
 
 import { byId, el } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { createTicket, matches, myId, say, ticketRow, ticketTags } from './ticket-parts.js';
+import { createTicket, matches, myId, newer, say, ticketRow, ticketTags } from './ticket-parts.js';
 
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
@@ -32,9 +32,10 @@ export class TicketWidget {
    * @param {object} deps
    * @param {import('../lib/parley.js').Connection} deps.conn
    * @param {import('./notices.js').Notices} deps.notices
+   * @param {import('./chats.js').Chats} deps.chats whose onpane and onshown it chains
    * @param {(id: number) => void} deps.open opens a ticket in the tickets view
    */
-  constructor({ conn, notices, open }) {
+  constructor({ conn, notices, chats, open }) {
     this.conn = conn;
     this.notices = notices;
     this.openTicket = open;
@@ -88,6 +89,16 @@ export class TicketWidget {
       this.resultState,
     );
     this.wire();
+    const pane = chats.onpane;
+    chats.onpane = (s) => {
+      pane?.(s);
+      this.show(s);
+    };
+    const shown = chats.onshown;
+    chats.onshown = (s, ev, news) => {
+      shown?.(s, ev, news);
+      this.event(s, ev);
+    };
   }
 
   wire() {
@@ -99,6 +110,15 @@ export class TicketWidget {
     this.text.addEventListener('input', () => this.searchSoon());
     for (const b of [this.mine, this.favourites, this.contact, this.company]) b.input.addEventListener('change', () => this.search());
     this.conn.on('ticket.changed', (/** @type {{ticket: Ticket}} */ data) => this.changed(data.ticket));
+    // What was told while the socket was down is read again.
+    const hello = this.conn.onhello;
+    this.conn.onhello = (h) => {
+      hello?.(h);
+      this.tickets.clear();
+      if (!this.chat) return;
+      this.renderCurrent();
+      void this.search();
+    };
   }
 
   // ------------------------------------------------------------ from chats
@@ -163,6 +183,7 @@ export class TicketWidget {
    * @param {Ticket} t
    */
   changed(t) {
+    if (!newer(t, this.tickets.get(t.id))) return;
     this.tickets.set(t.id, t);
     for (const [conv, ref] of this.linked) if (ref?.id === t.id) this.linked.set(conv, { id: t.id, title: t.title, state: t.state, priority: t.priority });
     if (this.linkedId() === t.id) this.renderCurrent();
@@ -351,7 +372,7 @@ export class TicketWidget {
     /** @type {HTMLElement[]} */
     const extra = [];
     if (t.id !== this.linkedId()) {
-      const link = el('button', { class: 'button button-small', type: 'button', 'aria-label': `Link ticket #${t.id} to this chat` }, 'Link to this chat');
+      const link = el('button', { class: 'button ticket-small', type: 'button', 'aria-label': `Link ticket #${t.id} to this chat` }, 'Link to this chat');
       link.addEventListener('click', () => void this.link(t));
       extra.push(link);
     } else extra.push(el('span', { class: 'ticket-linked-mark' }, 'Linked to this chat'));

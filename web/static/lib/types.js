@@ -88,6 +88,8 @@
  * @typedef {{room_id: string, reason: 'ended' | 'empty' | string}} Ended room.ended
  */
 
+export {};
+
 /**
  * Tickets (docs/protocol.md, "Tickets (staff)").
  *
@@ -133,4 +135,3 @@
  * @typedef {Conversation & {ticket?: TicketRef | null}} TicketedConversation
  */
 
-export {};
