@@ -77,7 +77,8 @@ export class TicketPane {
    * @param {Ticket} t
    */
   changed(t) {
-    if (t.id !== this.id || !this.shown) return;
+    // Changes may be told out of order: an older one is no news.
+    if (t.id !== this.id || !this.shown || t.last_seq < this.shown.last_seq) return;
     if (t.last_seq !== this.shown.last_seq || t.state !== this.shown.state || t.updated_at !== this.shown.updated_at) void this.read();
   }
 
@@ -203,7 +204,9 @@ function eventText(e) {
     case 'reopened':
       return 'reopened it';
     case 'linked':
-      return d.conversation_id ? `linked chat ${d.conversation_id}` : 'unlinked a chat';
+      return `linked chat ${d.conversation_id ?? ''}`.trim();
+    case 'unlinked':
+      return `unlinked chat ${d.conversation_id ?? ''}`.trim();
     case 'changed':
       return `changed ${(d.fields ?? []).map((/** @type {{field: string, old: unknown, new: unknown}} */ f) => `${f.field} from ${f.old || '—'} to ${f.new || '—'}`).join(', ')}`;
     default:

@@ -117,7 +117,8 @@ export class TicketsList {
   }
 
   /**
-   * Keeps t unless a later version of it is kept already.
+   * Keeps t unless a later version of it is kept already (changes may be
+   * told out of order: the higher last_seq wins).
    * @param {Ticket} t
    */
   keep(t) {

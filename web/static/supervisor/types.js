@@ -37,7 +37,7 @@
  * @typedef {object} TicketEvent
  * @property {number} ticket_id
  * @property {number} seq
- * @property {'created' | 'reply' | 'note' | 'assigned' | 'unassigned' | 'closed' | 'reopened' | 'linked' | 'changed' | string} kind
+ * @property {'created' | 'reply' | 'note' | 'assigned' | 'unassigned' | 'closed' | 'reopened' | 'linked' | 'unlinked' | 'changed' | string} kind
  * @property {string} [channel] a reply's: email
  * @property {'out' | 'in'} [direction] a reply's: to the customer, or from them
  * @property {{kind: string, name: string}} author
