@@ -11,7 +11,8 @@
 // answers it by e-mail there; the SMTP server receives the mail and the
 // supervisor sees the reply in the thread; the supervisor closes it (it
 // moves to Closed, under the agent, counted) and reopens it (back under
-// the agent in Assigned). Who may see and do what is proven by the Go
+// the agent in Assigned); the agent closes it in the desk, and the
+// console follows live. Who may see and do what is proven by the Go
 // tests (chat/crm, signaling/tickets_test.go).
 
 import assert from 'node:assert/strict';
@@ -228,7 +229,15 @@ describe('tickets in the supervisor console', () => {
       await waitForText(pane.locator('[data-fact="state"]'), 'Assigned');
       await thread.locator('.sup-ticket-kind-reopened').waitFor();
       await states.assigned.click();
-      await bobs.locator(`.sup-ticket[data-ticket-id="${id}"]`).waitFor();
+      const again = bobs.locator(`.sup-ticket[data-ticket-id="${id}"]`);
+      await again.waitFor();
+
+      // Bob closes it in the desk: the console follows, live.
+      await bobsView.getByRole('button', { name: 'Close ticket' }).click();
+      await again.waitFor({ state: 'detached' });
+      await waitForText(states.assigned.locator('.sup-count'), '0');
+      await waitForText(states.closed.locator('.sup-count'), '1');
+      await thread.locator('.sup-ticket-kind-closed', { hasText: 'Bob Agent closed it' }).waitFor();
 
       await done(sam, tina, bob);
     }));
