@@ -12,7 +12,8 @@
 // supervisor sees the reply in the thread; the supervisor closes it (it
 // moves to Closed, under the agent, counted) and reopens it (back under
 // the agent in Assigned); the agent closes it in the desk, and the
-// console follows live. Who may see and do what is proven by the Go
+// console follows live; reopened from the ticket's pane and assigned to
+// nobody, it is unassigned again. Who may see and do what is proven by the Go
 // tests (chat/crm, signaling/tickets_test.go).
 
 import assert from 'node:assert/strict';
@@ -238,6 +239,18 @@ describe('tickets in the supervisor console', () => {
       await waitForText(states.assigned.locator('.sup-count'), '0');
       await waitForText(states.closed.locator('.sup-count'), '1');
       await thread.locator('.sup-ticket-kind-closed', { hasText: 'Bob Agent closed it' }).waitFor();
+
+      // Reopened from the pane and given back to nobody: Unassigned again.
+      await pane.getByRole('button', { name: `Reopen ticket #${id} ` }).click();
+      await waitForText(pane.locator('[data-fact="state"]'), 'Assigned');
+      await pane.getByRole('button', { name: `Assign ticket #${id} ` }).click();
+      await dialog.getByRole('radio', { name: /Nobody/ }).check();
+      await dialog.getByRole('button', { name: 'Assign', exact: true }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await waitForText(pane.locator('[data-fact="assignee"]'), 'Nobody');
+      await waitForText(states.unassigned.locator('.sup-count'), '1');
+      await states.unassigned.click();
+      await groups.locator(`[data-group="unassigned"] .sup-ticket[data-ticket-id="${id}"]`).waitFor();
 
       await done(sam, tina, bob);
     }));
