@@ -13,8 +13,8 @@
 // moves to Closed, under the agent, counted) and reopens it (back under
 // the agent in Assigned); the agent closes it in the desk, and the
 // console follows live; reopened from the ticket's pane and assigned to
-// nobody, it is unassigned again. Who may see and do what is proven by the Go
-// tests (chat/crm, signaling/tickets_test.go).
+// nobody, it is unassigned again. Who may see and do what is proven by
+// the Go tests (chat/crm, signaling/tickets_test.go).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
