@@ -140,6 +140,7 @@ describe('tickets in the supervisor console', () => {
       const pane = page.locator('#ticket-pane');
       const title = (await row.locator('.sup-ticket-open').innerText()).replace(`#${id} `, '');
       await pane.getByRole('heading', { name: `Ticket #${id} ${title}` }).waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), `ticket-title-${id}`, 'the ticket opened has the focus');
       await waitForText(pane.locator('[data-fact="state"]'), 'Unassigned');
       await waitForText(pane.locator('[data-fact="customer"]'), 'Tina Ticket · tina@example.com');
       await waitForText(pane.locator('[data-fact="source"]'), 'a chat nobody answered in time');

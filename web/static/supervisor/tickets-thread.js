@@ -47,6 +47,8 @@ export class TicketPane {
     this.shown = null;
     this.reading = false;
     this.readAgain = false;
+    /** the title takes the focus once the ticket opened is drawn (which scrolls it into view) */
+    this.focusTitle = false;
   }
 
   /** @param {number} id */
@@ -54,6 +56,7 @@ export class TicketPane {
     const pane = this.ctx.panes.ticket;
     this.id = id;
     this.shown = null;
+    this.focusTitle = true;
     pane.hidden = false;
     pane.dataset.ticket = String(id);
     pane.replaceChildren(el('h2', { class: 'sup-ticket-title' }, `Ticket #${id}`), el('p', { role: 'status' }, 'Loading…'));
@@ -143,7 +146,7 @@ export class TicketPane {
     openChat?.addEventListener('click', () => chat && this.ctx.openChat(chat.id));
     pane.replaceChildren(
       el('header', { class: 'sup-ticket-pane-head' },
-        el('div', { class: 'sup-pane-head' }, el('h2', { class: 'sup-ticket-title', id: titleId }, `Ticket ${ticketName(t)}`), this.closeButton()),
+        el('div', { class: 'sup-pane-head' }, el('h2', { class: 'sup-ticket-title', id: titleId, tabindex: -1 }, `Ticket ${ticketName(t)}`), this.closeButton()),
         el('dl', { class: 'sup-ticket-facts' }, ...rows.flatMap(([label, value, key]) => [el('dt', {}, label), el('dd', { 'data-fact': key }, value)])),
         el('div', { class: 'sup-ticket-actions' }, ...ticketButtons(this.ctx, this.view, t, this.tell), openChat)),
       el('section', { class: 'sup-ticket-chat', 'aria-labelledby': `${titleId}-chat` },
@@ -163,6 +166,10 @@ export class TicketPane {
             return el('li', {}, b);
           }))),
     );
+    if (this.focusTitle) {
+      this.focusTitle = false;
+      /** @type {HTMLElement | null} */ (pane.querySelector(`#${titleId}`))?.focus();
+    }
   }
 }
 
