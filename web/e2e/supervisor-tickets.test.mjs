@@ -134,6 +134,8 @@ describe('tickets in the supervisor console', () => {
       assert.match(await row.locator('.sup-ticket-meta').innerText(), /Tina Ticket · Parcels/);
       const id = Number(await row.getAttribute('data-ticket-id'));
       assert.ok(id > 0, 'the row names its ticket');
+      // A screen reader is told of it (the list itself is redrawn silently).
+      await page.locator('#list-tickets-panel [role="status"]', { hasText: new RegExp(`^#${id} .*Tina Ticket.*: unassigned\\.$`) }).waitFor();
 
       // The supervisor reads it: the chat, then the ticket's thread.
       await row.locator('.sup-ticket-open').click();

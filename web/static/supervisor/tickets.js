@@ -60,13 +60,21 @@ export class TicketsList {
       this.switches.set(state, { button, count });
     }
     this.status = el('p', { class: 'sup-muted', role: 'status', 'aria-live': 'polite' });
-    this.groups = el('div', { id: 'tickets-groups', 'aria-live': 'polite' });
+    // The list is redrawn on every change: the status line, not the list,
+    // tells a screen reader what moved.
+    this.groups = el('div', { id: 'tickets-groups' });
     this.more = el('button', { type: 'button', class: 'button button-quiet', hidden: true }, 'Show more');
     this.more.addEventListener('click', () => void this.load(this.state, this.cursors.get(this.state)));
     panel.replaceChildren(el('h3', { class: 'visually-hidden' }, 'Tickets'), bar, this.status, this.groups, this.more);
 
     ctx.conn.on('ticket.changed', (d) => {
-      if (this.started) this.changed(/** @type {{ticket: Ticket}} */ (d).ticket);
+      if (!this.started) return;
+      const t = /** @type {{ticket: Ticket}} */ (d).ticket;
+      const old = this.tickets.get(t.id);
+      if (!old || (old.state !== t.state && old.last_seq < t.last_seq)) {
+        setText(this.status, `${ticketName(t)}: ${t.state === 'assigned' && t.assignee ? `assigned to ${t.assignee.name}` : t.state}.`);
+      }
+      this.changed(t);
     });
     ctx.conn.on('session.resync', () => this.reload());
   }
