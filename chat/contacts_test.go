@@ -294,6 +294,27 @@ func TestSearchFindsAPartOfTheNameAnEmailThePhoneOrTheCompany(t *testing.T) {
 	if i, j := slices.Index(names(got), "Vera "+tag), slices.Index(names(got), "Averan "+tag); err != nil || i < 0 || j < i {
 		t.Errorf("vera found %v, %v; want Vera before Averan", names(got), err)
 	}
+	// Two characters: the contacts with a word that starts with them.
+	got, err = f.svc.SearchContacts(ctx, f.alice, "Ab", 50)
+	if err != nil || !slices.Contains(names(got), "Abc "+tag) {
+		t.Errorf("ab found %v, %v; want Abc %s among them", names(got), err, tag)
+	}
+	for _, c := range got {
+		if s := " " + crm.SearchText(c.Name, c.Emails, c.Phone, c.Company); !strings.Contains(s, " ab") {
+			t.Errorf("ab found %q, which has no word starting with it", s)
+		}
+	}
+	// More than a few matches: the nearest first, from the GiST index.
+	word := strings.ReplaceAll(tag, "-", "")
+	if _, err := f.pool.Exec(ctx, `INSERT INTO contacts (name, search)
+		SELECT 'Many ' || $1 || 'xyz ' || g, 'many ' || $1 || 'xyz ' || g FROM generate_series(1, 250) g`, word); err != nil {
+		t.Fatal(err)
+	}
+	exact := f.create(t, ContactInput{Name: ptr("Exact " + word)})
+	got, err = f.svc.SearchContacts(ctx, f.alice, word, 20)
+	if err != nil || len(got) != 20 || got[0].ID != exact.ID {
+		t.Errorf("%s among 251 found %d, first %v, %v; want 20, Exact first", word, len(got), names(got[:min(1, len(got))]), err)
+	}
 	// The search column follows an edit.
 	if _, err := f.svc.UpdateContact(ctx, f.alice, mia.ID, ContactInput{Company: ptr("Globex " + tag)}); err != nil {
 		t.Fatal(err)

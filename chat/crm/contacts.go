@@ -143,9 +143,9 @@ func ValidEmail(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
 }
 
-// searchText is what contact.search looks in (contacts.search): the name,
+// SearchText is what contact.search looks in (contacts.search): the name,
 // the e-mails, the phone and the company, lower-cased.
-func searchText(name string, emails []string, phone, company string) string {
+func SearchText(name string, emails []string, phone, company string) string {
 	parts := append([]string{name}, emails...)
 	return strings.ToLower(strings.Join(append(parts, phone, company), " "))
 }
@@ -239,8 +239,9 @@ const (
 )
 
 // Search finds the contacts whose name, an e-mail, the phone or the
-// company contains query (case-insensitive), best matches first: by the
-// trigram index on contacts.search.
+// company contains query (case-insensitive; a query of two characters:
+// has a word that starts with it), best matches first (by pg_trgm's word
+// similarity: those with a word most like the query).
 func (s *Contacts) Search(ctx context.Context, p auth.Principal, query string, limit int) ([]Contact, error) {
 	if err := Staff(p); err != nil {
 		return nil, err
@@ -261,14 +262,69 @@ func (s *Contacts) Search(ctx context.Context, p auth.Principal, query string, l
 	case limit < 1 || limit > MaxContactLimit:
 		return nil, queues.Bad("limit: 1–%d, not %d", MaxContactLimit, limit)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+contactFrom+`
-		WHERE ct.search LIKE '%' || $1 || '%'
-		ORDER BY ct.search LIKE $1 || '%' DESC, similarity(ct.search, $2) DESC, ct.id DESC LIMIT $3`,
-		likeEscape(q), q, limit)
-	if err != nil {
+	return s.search(ctx, q, limit)
+}
+
+// fewMatches is how many matches a search ranks all of; past it, it asks
+// for the nearest ones only.
+const fewMatches = 200
+
+// search finds the contacts whose search column contains q, best first.
+// No one plan is quick for every query over 100,000 contacts
+// (docs/benchmarks.md, "Contact search"): a query most contacts do not
+// match is found soonest by the GIN trigram index (contacts.search, chat
+// 0023), whose matches are then ranked; one that thousands match (a first
+// name) by the GiST index (lower(search), chat 0025), which gives the
+// matches nearest the query first and stops at the limit, where ranking
+// them all took 50–150 ms. So search asks the GIN index for a few more
+// than fewMatches, ranks them if that was all, and else asks the GiST
+// index. Two characters hold no trigram, so "contains" could only be a
+// scan of every contact: they find the contacts with a word (of the name,
+// the e-mails, the phone, the company) that starts with them, which the
+// GIN index finds (a word's start is a trigram), newest first.
+func (s *Contacts) search(ctx context.Context, q string, limit int) ([]Contact, error) {
+	var out []Contact
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// Each statement is planned for its values (as history.search's
+		// are): a plan made for any query (the generic plan of a prepared
+		// statement) cannot tell a query that matches thousands from one
+		// that matches none, and a scan of every contact costs 50–200 ms.
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off;
+			SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+			return err
+		}
+		var err error
+		out, err = searchIn(ctx, tx, q, limit)
+		return err
+	})
+	return out, err
+}
+
+// searchIn is search's statements, in tx.
+func searchIn(ctx context.Context, tx pgx.Tx, q string, limit int) ([]Contact, error) {
+	like := "%" + likeEscape(q) + "%"
+	collect := func(rows pgx.Rows, err error) ([]Contact, error) {
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) { return scanContact(r) })
+	}
+	if utf8.RuneCountInString(q) < 3 {
+		word := likeEscape(q) + "%"
+		return collect(tx.Query(ctx, `SELECT `+contactColumns+contactFrom+`
+			WHERE ct.search LIKE $1 OR ct.search LIKE '% ' || $1 ORDER BY ct.id DESC LIMIT $2`, word, limit))
+	}
+	var ids []ContactID
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(id), '{}') FROM
+		(SELECT id FROM contacts WHERE search LIKE $1 LIMIT $2) m`, like, fewMatches+1).Scan(&ids); err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) { return scanContact(r) })
+	if len(ids) <= fewMatches {
+		return collect(tx.Query(ctx, `SELECT `+contactColumns+contactFrom+`
+			WHERE ct.id = ANY ($1) ORDER BY ct.search <->> $2::text, ct.id DESC LIMIT $3`, ids, q, limit))
+	}
+	return collect(tx.Query(ctx, `SELECT `+contactColumns+contactFrom+`
+		WHERE lower(ct.search) LIKE $1 ORDER BY lower(ct.search) <->> $2::text LIMIT $3`, like, q, limit))
 }
 
 // likeEscape escapes LIKE's wildcards (and its escape character) in s.
@@ -313,7 +369,7 @@ func insertContact(ctx context.Context, tx pgx.Tx, c Contact, user *auth.UserID)
 			created_by, updated_by, search)
 		VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7, $8, $8, $9) RETURNING id`,
 		c.Name, c.Emails, c.Phone, c.Company, c.Notes, c.ExternalID, c.Verified, user,
-		searchText(c.Name, c.Emails, c.Phone, c.Company)).Scan(&id)
+		SearchText(c.Name, c.Emails, c.Phone, c.Company)).Scan(&id)
 	return id, takenExternalID(err)
 }
 
@@ -382,7 +438,7 @@ func (s *Contacts) Update(ctx context.Context, p auth.Principal, id ContactID, i
 		if _, err := tx.Exec(ctx, `UPDATE contacts SET name = $2, emails = $3, phone = $4, company = $5, notes = $6,
 				external_id = nullif($7, ''), verified = $8, updated_at = now(), updated_by = $9, search = $10
 			WHERE id = $1`, id, c.Name, c.Emails, c.Phone, c.Company, c.Notes, c.ExternalID, c.Verified, p.UserID,
-			searchText(c.Name, c.Emails, c.Phone, c.Company)); err != nil {
+			SearchText(c.Name, c.Emails, c.Phone, c.Company)); err != nil {
 			return takenExternalID(err)
 		}
 		if err := logChange(ctx, tx, id, &p.UserID, false, fields); err != nil {

@@ -106,7 +106,7 @@ func fromIdentity(ctx context.Context, tx pgx.Tx, id Identity) (ContactID, error
 	var made ContactID
 	err := tx.QueryRow(ctx, `INSERT INTO contacts (name, emails, external_id, verified, search)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (external_id) DO NOTHING RETURNING id`,
-		c.Name, c.Emails, c.ExternalID, c.Verified, searchText(c.Name, c.Emails, "", "")).Scan(&made)
+		c.Name, c.Emails, c.ExternalID, c.Verified, SearchText(c.Name, c.Emails, "", "")).Scan(&made)
 	if errors.Is(err, pgx.ErrNoRows) { // made meanwhile by another start, now committed
 		return oneID(tx.QueryRow(ctx, `SELECT id FROM contacts WHERE external_id = $1`, id.ExternalID))
 	}

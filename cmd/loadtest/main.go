@@ -14,6 +14,7 @@
 //	loadtest table go-bench.txt c1.json …   (one table of many runs, for make bench)
 //	loadtest fill --conversations 100000 --messages 1000000   (a history to search, with COPY)
 //	loadtest h1 --searches 500       (history searches on the filled database: p50, p95)
+//	loadtest fill-contacts --contacts 100000, then loadtest k1 --searches 500 (contact search: p50, p95)
 //
 // The exit status is 0 when every check of the run passed, 1 when one
 // failed (a message lost or duplicated, a chat never accepted, …) and 2 on
@@ -61,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runFill(ctx, rest, stdout, stderr)
 	case "h1":
 		return runH1(ctx, rest, stdout, stderr)
+	case "fill-contacts":
+		return runFillContacts(ctx, rest, stdout, stderr)
+	case "k1":
+		return runK1(ctx, rest, stdout, stderr)
 	}
 	w, ok := workloads[name]
 	if !ok {
@@ -134,5 +139,8 @@ Workloads:
                 --conversations 100000 --messages 1000000 (fill.go)
   h1            times history searches with filters on a filled database
                 and prints p50/p95; fails above --target (history.go)
+  fill-contacts fills a database with contacts (COPY): --contacts 100000
+  k1            times contact searches on it and prints p50/p95; fails
+                above --target, 50ms (contacts.go)
 `)
 }

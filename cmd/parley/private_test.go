@@ -33,10 +33,8 @@ type privateChat struct {
 	token      string // the customer's visitor token
 	id         int64
 	note       string // what every private note contains
-	// staffData is in what staff see of the chat outside its events (a
-	// contact's name, a ticket's title): another agent may see it, the
-	// customer never.
-	staffData string
+	contact    string // the name of the contact staff pair the chat with
+	ticket     string // the title of the ticket made from the chat
 	// start are the events of the customer's chat.start answer, and live
 	// every chat.event the customer received, in order, until the last
 	// public reply arrived.
@@ -49,7 +47,9 @@ func newPrivateChat(t *testing.T, settings string) *privateChat {
 	t.Helper()
 	s := newChatServer(t, settings)
 	pc := &privateChat{s: s, alice: s.agent(t, "alice"), token: s.visitorToken(t, ""),
-		note: fmt.Sprintf("staff-only %d", time.Now().UnixNano()), staffData: fmt.Sprintf("staff-data %d", time.Now().UnixNano())}
+		note: fmt.Sprintf("staff-only %d", time.Now().UnixNano())}
+	pc.contact = "Contact of " + pc.note[len("staff-only "):]
+	pc.ticket = "Ticket of " + pc.note[len("staff-only "):]
 	pc.cust = s.customer(t, pc.token)
 	var started withEvents
 	request(t, pc.cust, "chat.start", map[string]any{"name": "Vera"}, &started)
@@ -76,20 +76,20 @@ func (pc *privateChat) talk(t *testing.T) {
 	// A staff comment, mentioning alice, is private like a note.
 	request(t, pc.sam, "chat.comment", map[string]any{"conversation_id": pc.id, "client_id": "k1",
 		"text": "@alice " + pc.note + " 4 (a comment)"}, nil)
-	// Pairing with a contact, by hand, is private too: the contact is
-	// named with staffData, so its name reaching the customer is caught.
+	// Pairing with a contact, by hand, is private too (seesNoNote looks for
+	// the contact's name).
 	var made struct {
 		ID int64 `json:"id"`
 	}
-	request(t, pc.alice, "contact.create", map[string]any{"conversation_id": pc.id, "name": pc.staffData + " (a contact)"}, &made)
+	request(t, pc.alice, "contact.create", map[string]any{"conversation_id": pc.id, "name": pc.contact}, &made)
 	request(t, pc.sam, "chat.unpair", map[string]any{"conversation_id": pc.id}, nil)
 	request(t, pc.alice, "chat.pair", map[string]any{"conversation_id": pc.id, "contact_id": made.ID}, nil)
-	// So is a ticket made from the chat, unlinked and linked again: its
-	// title carries staffData.
+	// So is a ticket made from the chat, unlinked and linked again
+	// (seesNoNote looks for its title).
 	var ticket struct {
 		ID int64 `json:"id"`
 	}
-	request(t, pc.alice, "ticket.create", map[string]any{"conversation_id": pc.id, "title": pc.staffData + " (a ticket)"}, &ticket)
+	request(t, pc.alice, "ticket.create", map[string]any{"conversation_id": pc.id, "title": pc.ticket}, &ticket)
 	request(t, pc.sam, "ticket.link", map[string]any{"conversation_id": pc.id, "ticket_id": nil}, nil)
 	request(t, pc.alice, "ticket.link", map[string]any{"conversation_id": pc.id, "ticket_id": ticket.ID}, nil)
 	pc.custAck = send(t, pc.cust, pc.id, "c1", "the customer writes", false)
@@ -143,8 +143,11 @@ func (pc *privateChat) seesNoNote(t *testing.T, path, raw string) {
 	if strings.Contains(raw, pc.note) {
 		t.Errorf("%s: the customer received a private note: %s", path, raw)
 	}
-	if strings.Contains(raw, pc.staffData) {
-		t.Errorf("%s: the customer received the staff's data (a contact, a ticket): %s", path, raw)
+	if strings.Contains(raw, pc.contact) {
+		t.Errorf("%s: the customer received the chat's contact: %s", path, raw)
+	}
+	if strings.Contains(raw, pc.ticket) {
+		t.Errorf("%s: the customer received the chat's ticket: %s", path, raw)
 	}
 	if strings.Contains(raw, `"private":true`) {
 		t.Errorf("%s: the customer received a private event: %s", path, raw)
