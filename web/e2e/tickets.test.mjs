@@ -211,6 +211,11 @@ describe('tickets in the desk', () => {
       await view.getByRole('button', { name: 'Add note' }).click();
       await thread.locator('.ticket-note', { hasText: 'Courier says it was delivered' }).waitFor();
 
+      // Its priority, changed here, changes beside the chat too.
+      await view.getByLabel('Priority', { exact: true }).selectOption('urgent');
+      await thread.locator('.ticket-line', { hasText: 'Alice Agent changed the priority from “High” to “Urgent”' }).waitFor();
+      await waitForText(card.locator('.ticket-priority'), 'Urgent');
+
       // Her open tickets list it; closing it takes it off, live.
       const list = view.getByRole('list', { name: 'Ticket list' });
       await list.locator(`[data-ticket="${id}"]`).waitFor();
@@ -243,7 +248,9 @@ describe('tickets in the desk', () => {
       // Bob, of the same queue, sees it among the unassigned once Alice unassigns it, live; he takes it.
       const bob = await person();
       await openDesk(bob, 'bob');
-      await bob.page.getByRole('button', { name: 'Tickets', exact: true }).click();
+      // His top bar counts it with what waits for him once nobody has it.
+      const bobsButton = bob.page.locator('#tickets-open');
+      await bobsButton.click();
       const bobView = bob.page.getByRole('dialog', { name: 'Tickets' });
       await bobView.getByLabel('Show', { exact: true }).selectOption('unassigned');
       await waitForText(bobView.locator('#tickets-list-state'), 'No tickets here.');
@@ -251,11 +258,13 @@ describe('tickets in the desk', () => {
       await view.getByLabel('Assign to', { exact: true }).selectOption({ label: 'Nobody' });
       await view.getByRole('button', { name: 'Assign' }).click();
       await waitForText(view.locator('.ticket-detail-head .ticket-state'), 'Unassigned');
+      await bob.page.locator('#tickets-open[aria-label="Tickets: 0 assigned to you, 1 unassigned"]').waitFor({ state: 'attached' });
       const bobs = bobView.getByRole('list', { name: 'Ticket list' }).locator(`[data-ticket="${id}"]`);
       await bobs.getByRole('button', { name: /Parcel never arrived/ }).click();
       await bobView.getByRole('button', { name: 'Take' }).click();
       await bobs.waitFor({ state: 'detached' });
       await waitForText(bobView.locator('.ticket-detail-meta dd').nth(1), 'Bob Agent');
+      await bob.page.locator('#tickets-open[aria-label="Tickets: 1 assigned to you, 0 unassigned"]').waitFor({ state: 'attached' });
       // Alice's widget follows (ticket.changed): Bob has it now.
       await waitForText(card.locator('.ticket-card-assignee'), 'Assigned to Bob Agent');
 

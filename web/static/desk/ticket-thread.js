@@ -3,13 +3,13 @@
 // docs/protocol.md, ticket.get): its title, state, priority, customer and
 // assignee; its thread, the chat it came from (the desk's own rendering of
 // events, render.js) and then the ticket's events; a reply by e-mail to
-// the customer, a note for staff; take, assign, close and reopen. A change
-// told by ticket.changed reads the thread again.
+// the customer, a note for staff; take, assign, its priority, close and
+// reopen. A change told by ticket.changed reads the thread again.
 
 import { el, setText } from '../lib/dom.js';
 import { day, errorText, hhmm } from '../lib/util.js';
 import { group, renderEvent } from './render.js';
-import { assigneeSelect, colleagues, myId, PRIORITY_TEXT, say, SOURCE_TEXT, STATE_TEXT, starButton, ticketTags } from './ticket-parts.js';
+import { assigneeSelect, colleagues, myId, PRIORITY_TEXT, prioritySelect, say, SOURCE_TEXT, STATE_TEXT, starButton, ticketTags } from './ticket-parts.js';
 
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
@@ -41,11 +41,29 @@ export class TicketThreadView {
     this.title = el('h3', { id: 'ticket-detail-title', class: 'ticket-detail-title', tabindex: -1 });
     this.head = el('div', { class: 'ticket-detail-head' });
     this.meta = el('dl', { class: 'ticket-detail-meta' });
-    this.take = this.button('Take', () => this.assign(myId(conn)));
+    this.take = this.button('Take', async () => {
+      const me = myId(conn);
+      if (me !== null) await this.assign(me);
+    });
     this.pick = /** @type {HTMLSelectElement} */ (el('select', { id: 'ticket-assignee', class: 'text-input' }));
     /** which ticket and assignee the choice was last set for */
     this.pickFor = '';
     this.peopleLoading = false;
+    this.priority = prioritySelect('ticket-priority', 'normal');
+    this.priority.addEventListener('change', async () => {
+      const id = this.id;
+      if (id === null) return;
+      this.priority.disabled = true;
+      say(this.error, '');
+      try {
+        this.changed(/** @type {Ticket} */ (await conn.request('ticket.update', { ticket_id: id, priority: this.priority.value })));
+      } catch (err) {
+        say(this.error, `The priority stays: ${errorText(err)}`);
+        if (this.thread) this.priority.value = this.thread.ticket.priority;
+      } finally {
+        this.priority.disabled = false;
+      }
+    });
     this.close = this.button('Close ticket', () => this.act('ticket.close'));
     this.reopen = this.button('Reopen', () => this.act('ticket.reopen'));
     this.actions = el(
@@ -59,6 +77,7 @@ export class TicketThreadView {
         this.pick,
         this.button('Assign', () => this.assign(this.pick.value ? Number(this.pick.value) : null)),
       ),
+      el('span', { class: 'ticket-assign' }, el('label', { for: this.priority.id, class: 'visually-hidden' }, 'Priority'), this.priority),
       this.close,
       this.reopen,
     );
@@ -191,6 +210,7 @@ export class TicketThreadView {
     this.take.hidden = me === null || t.state === 'closed' || t.assignee?.id === me;
     this.close.hidden = t.state === 'closed';
     this.reopen.hidden = t.state !== 'closed';
+    if (!this.priority.disabled) this.priority.value = t.priority;
     const people = [...(this.people ?? [])];
     if (t.assignee && !people.some((p) => p.id === t.assignee?.id)) people.push(t.assignee);
     const assigned = `${t.id}:${t.assignee?.id ?? ''}`;

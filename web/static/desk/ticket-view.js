@@ -3,9 +3,11 @@
 // "Tickets (staff)"): a list of those assigned to the agent, those of the
 // agent's queues nobody has, or all the agent may see, by state, newest
 // change first; kept live by ticket.changed. Choosing one opens its thread
-// beside the list (ticket-thread.js).
+// beside the list (ticket-thread.js). The top bar's button counts what
+// waits for the agent: the open tickets assigned to them and those of
+// their queues nobody has (ticket.counts, asked again after a change).
 
-import { byId } from '../lib/dom.js';
+import { byId, setText } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
 import { matches, myId, newer, say, ticketRow } from './ticket-parts.js';
 import { TicketThreadView } from './ticket-thread.js';
@@ -16,6 +18,7 @@ import { TicketThreadView } from './ticket-thread.js';
  */
 
 const PAGE = 30;
+const COUNT_DELAY_MS = 500;
 
 export class TicketsView {
   /**
@@ -33,6 +36,9 @@ export class TicketsView {
     this.list = byId('tickets-list');
     this.listState = byId('tickets-list-state');
     this.more = /** @type {HTMLButtonElement} */ (byId('tickets-more'));
+    this.badge = byId('tickets-count');
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.countTimer = null;
     this.thread = new TicketThreadView({ conn, root: byId('ticket-detail') });
     /** @type {TicketFilter} the filter of the list shown */
     this.filter = {};
@@ -52,6 +58,7 @@ export class TicketsView {
     const hello = conn.onhello;
     conn.onhello = (h) => {
       hello?.(h);
+      void this.count();
       if (this.dialog.open) {
         void this.load();
         void this.thread.reload();
@@ -67,7 +74,7 @@ export class TicketsView {
     if (!this.dialog.open) this.dialog.showModal();
     if (!this.loaded) void this.load();
     if (id !== null) {
-      void this.thread.open(id);
+      this.pick(id);
       this.thread.title.focus();
     } else this.scope.focus();
   }
@@ -123,6 +130,7 @@ export class TicketsView {
    */
   changed(t) {
     this.thread.changed(t);
+    this.countSoon();
     if (!this.loaded) return;
     const known = this.shown.get(t.id);
     if (!newer(t, known)) return;
@@ -131,6 +139,27 @@ export class TicketsView {
     row?.remove();
     if (matches(t, this.filter, myId(this.conn))) this.list.prepend(this.row(t));
     this.renderState();
+  }
+
+  countSoon() {
+    if (this.countTimer) clearTimeout(this.countTimer);
+    this.countTimer = setTimeout(() => void this.count(), COUNT_DELAY_MS);
+  }
+
+  /** The button's count: the agent's open tickets and the unassigned ones of their queues. */
+  async count() {
+    this.countTimer = null;
+    try {
+      const c = /** @type {{unassigned: number, assigned: {agent: {id: number} | null, count: number}[]}} */ (await this.conn.request('ticket.counts'));
+      const me = myId(this.conn);
+      const mine = c.assigned.find((a) => a.agent?.id === me)?.count ?? 0;
+      const n = mine + c.unassigned;
+      setText(this.badge, String(n));
+      this.badge.hidden = n === 0;
+      this.openButton.setAttribute('aria-label', n ? `Tickets: ${mine} assigned to you, ${c.unassigned} unassigned` : 'Tickets');
+    } catch (err) {
+      if (!isDisconnected(err)) console.warn('parley desk: could not count the tickets', err);
+    }
   }
 
   /** @param {Ticket} t */

@@ -53,6 +53,10 @@ export class TicketWidget {
     this.asked = 0;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
+    /** @type {number | null} the chat's contact when the results were asked for */
+    this.searchedContact = null;
+    /** what the chat's ticket was last drawn from, so that an unchanged one is not drawn again */
+    this.drawn = '';
     /** @type {TicketFilter} the filter of the results shown */
     this.shownFilter = {};
 
@@ -140,15 +144,15 @@ export class TicketWidget {
     // events shown since then say better.
     if (!this.linked.has(s.id) && conv.ticket !== undefined) this.linked.set(s.id, conv.ticket ?? null);
     this.renderCurrent();
-    const paired = this.contactOf(s) !== null;
-    const unpairedNow = !paired && (this.contact.input.checked || this.company.input.checked);
-    this.contact.input.disabled = !paired;
-    this.company.input.disabled = !paired;
-    if (!paired) {
+    const contact = this.contactOf(s);
+    this.contact.input.disabled = contact === null;
+    this.company.input.disabled = contact === null;
+    if (contact === null) {
       this.contact.input.checked = false;
       this.company.input.checked = false;
     }
-    if (before?.id !== s.id || unpairedNow) this.search();
+    // Another chat, or another contact of this one: the results were another's.
+    if (before?.id !== s.id || contact !== this.searchedContact) this.search();
   }
 
   /**
@@ -187,8 +191,13 @@ export class TicketWidget {
     this.tickets.set(t.id, t);
     for (const [conv, ref] of this.linked) if (ref?.id === t.id) this.linked.set(conv, { id: t.id, title: t.title, state: t.state, priority: t.priority });
     if (this.linkedId() === t.id) this.renderCurrent();
+    if (this.shownFilter.company) {
+      // Whether it is of the company is the contact's to say: ask again.
+      if (this.chat) this.searchSoon();
+      return;
+    }
     const row = this.results.querySelector(`[data-ticket="${t.id}"]`);
-    const fits = !this.shownFilter.company && matches(t, this.shownFilter, myId(this.conn));
+    const fits = matches(t, this.shownFilter, myId(this.conn));
     if (row && fits) row.replaceWith(this.row(t));
     else if (row) {
       row.remove();
@@ -227,6 +236,9 @@ export class TicketWidget {
     }
     const t = this.tickets.get(ref.id);
     if (!t) void this.fetch(ref.id);
+    const key = JSON.stringify([s.id, ref, t?.title, t?.state, t?.priority, t?.assignee]);
+    if (key === this.drawn && this.current.firstElementChild?.classList.contains('ticket-card')) return;
+    this.drawn = key;
     const open = el('button', { class: 'ticket-open', type: 'button' }, el('span', { class: 'ticket-number' }, `#${ref.id}`), ' ', t?.title ?? ref.title);
     open.addEventListener('click', () => this.openTicket(ref.id));
     const unlink = el('button', { class: 'button button-quiet', type: 'button' }, 'Unlink');
@@ -307,6 +319,7 @@ export class TicketWidget {
     const s = this.chat;
     if (!s) return;
     const n = ++this.asked;
+    this.searchedContact = this.contactOf(s);
     /** @type {TicketFilter} */
     const f = {};
     const text = this.text.value.trim();
