@@ -97,7 +97,7 @@ async function customerWrites(key, name, email) {
  * @param {import('playwright-core').Page} desk
  */
 async function deskTickets(desk) {
-  await desk.getByRole('button', { name: 'Tickets', exact: true }).click();
+  await desk.locator('#tickets-open').click();
   const view = desk.getByRole('dialog', { name: 'Tickets' });
   await view.waitFor();
   return view;
