@@ -156,7 +156,6 @@ describe('tickets in the supervisor console', () => {
       const chat = page.locator('#chat-pane');
       await waitForText(chat.locator('[data-fact="ticket"]'), `#${id} ${title} (unassigned)`);
       await waitForText(chat.locator('[data-fact="contact"]'), 'Not paired');
-      await chat.getByRole('button', { name: 'Close the chat pane' }).click();
 
       // Bob comes on duty (the chat has ended: nothing is offered to him)
       // and looks at his tickets: none yet.
@@ -188,6 +187,8 @@ describe('tickets in the supervisor console', () => {
       const assigned = bobs.locator(`.sup-ticket[data-ticket-id="${id}"]`);
       await assigned.waitFor();
       await waitForText(pane.locator('[data-fact="assignee"]'), 'Bob Agent');
+      await waitForText(chat.locator('[data-fact="ticket"]'), `#${id} ${title} (assigned)`);
+      await chat.getByRole('button', { name: 'Close the chat pane' }).click();
       await thread.locator('.sup-ticket-kind-assigned', { hasText: 'assigned it to Bob Agent' }).waitFor();
 
       // Bob has it in the desk's Tickets view, live, and answers by

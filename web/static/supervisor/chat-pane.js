@@ -1,6 +1,7 @@
 // @ts-check
 // The chat pane ("Spy"): one conversation, live and read-only. A header
-// (customer, queue, agents, state, times), every event as it happens
+// (customer, queue, agents, state, times, its contact and its ticket, the
+// ticket's state following ticket.changed), every event as it happens
 // (messages, private notes marked, comments, room and team events), who is
 // typing on either side, a "Watch video" button while the chat has a live
 // room, and the staff comments box. There is no message box: nothing here
@@ -95,6 +96,7 @@ function wire(ctx) {
   conn.on('chat.typing', (d) => current?.typing(d));
   conn.on('chat.presence', (d) => current?.presence(d));
   conn.on('room.opened', (d) => current?.roomOpened(d));
+  conn.on('ticket.changed', (d) => current?.ticketChanged(d.ticket));
   conn.on('session.resync', () => void current?.resume());
   conn.on('chat.access_ended', (d) => {
     if (d.conversation_id === current?.id) current?.notice('You can no longer follow this chat.');
@@ -279,6 +281,17 @@ class Spy {
   presence(d) {
     if (this.stopped || d.conversation_id !== this.id || !this.conv) return;
     this.conv = { ...this.conv, customer: { ...this.conv.customer, online: d.customer_online } };
+    this.header();
+  }
+
+  /**
+   * A ticket changed: the chat's Ticket fact follows its own.
+   * @param {LinkedTicket} t
+   */
+  ticketChanged(t) {
+    const c = this.conv;
+    if (this.stopped || !c?.ticket || c.ticket.id !== t.id) return;
+    this.conv = { ...c, ticket: { id: t.id, title: t.title, state: t.state, priority: t.priority } };
     this.header();
   }
 
