@@ -181,6 +181,8 @@ describe('verified identity', () => {
       const fact = sam.page.locator('#chat-pane [data-fact="identity"]');
       await waitForText(fact, 'Verified: id c-1042, name, e-mail');
       await fact.getByRole('img', { name: 'verified' }).waitFor();
+      // Paired at the start with the contact of her verified id.
+      await waitForText(sam.page.locator('#chat-pane [data-fact="contact"]'), 'Vera Verified (by the verified id)');
 
       assert.deepEqual([...alice.errors, ...vera.errors, ...nora.errors, ...sam.errors].map(String), []);
       await Promise.all([alice.context.close(), vera.context.close(), nora.context.close(), sam.context.close()]);

@@ -1,6 +1,7 @@
 // @ts-check
 // The chat pane ("Spy"): one conversation, live and read-only. A header
-// (customer, queue, agents, state, times), every event as it happens
+// (customer, queue, agents, state, times, its contact and its ticket, the
+// ticket's state following ticket.changed), every event as it happens
 // (messages, private notes marked, comments, room and team events), who is
 // typing on either side, a "Watch video" button while the chat has a live
 // room, and the staff comments box. There is no message box: nothing here
@@ -28,15 +29,24 @@ import { verifiedFact } from '../desk/identity.js';
 import { holdText } from '../lib/hold-time.js';
 
 /**
- * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[]}} Conversation
+ * @typedef {{id: number, name: string, paired_by: string}} PairedContact the contact a chat is paired with (staff)
+ * @typedef {{id: number, title: string, state: string, priority: string}} LinkedTicket the ticket a chat is linked to (staff)
+ * @typedef {import('../lib/types.js').Conversation & {agents?: {id?: number, name: string}[], contact?: PairedContact | null, ticket?: LinkedTicket | null}} Conversation
  * @typedef {import('../lib/types.js').ChatEvent} ChatEvent
  * @typedef {import('../lib/types.js').WithEvents} WithEvents
  * @typedef {import('./types.js').Ctx} Ctx
  */
 
-/** Kinds after which the header is read again (agents, state, times). */
-const HEADER_KINDS = new Set(['accepted', 'joined', 'left', 'transferred', 'closed', 'wrapped_up']);
+/** Kinds after which the header is read again (agents, state, times, contact, ticket). */
+const HEADER_KINDS = new Set(['accepted', 'joined', 'left', 'transferred', 'closed', 'wrapped_up', 'contact_paired', 'contact_unpaired', 'ticket_linked', 'ticket_unlinked']);
 const TYPING_SHOWN_MS = 6000;
+/** How a chat came to be paired with its contact (docs/protocol.md, "Contacts (staff)"). */
+const PAIRED_TEXT = /** @type {Record<string, string>} */ ({
+  external_id: 'by the verified id',
+  email: 'by the verified e-mail',
+  visitor: 'the same visitor',
+  staff: 'paired by staff',
+});
 const STYLES = ['/static/desk/chat.css', '/static/desk/comments.css', '/static/supervisor/chat-pane.css'];
 
 /** @type {Spy | null} the chat open in the pane */
@@ -86,6 +96,7 @@ function wire(ctx) {
   conn.on('chat.typing', (d) => current?.typing(d));
   conn.on('chat.presence', (d) => current?.presence(d));
   conn.on('room.opened', (d) => current?.roomOpened(d));
+  conn.on('ticket.changed', (d) => current?.ticketChanged(d.ticket));
   conn.on('session.resync', () => void current?.resume());
   conn.on('chat.access_ended', (d) => {
     if (d.conversation_id === current?.id) current?.notice('You can no longer follow this chat.');
@@ -273,6 +284,17 @@ class Spy {
     this.header();
   }
 
+  /**
+   * A ticket changed: the chat's Ticket fact follows its own.
+   * @param {LinkedTicket} t
+   */
+  ticketChanged(t) {
+    const c = this.conv;
+    if (this.stopped || !c?.ticket || c.ticket.id !== t.id) return;
+    this.conv = { ...c, ticket: { id: t.id, title: t.title, state: t.state, priority: t.priority } };
+    this.header();
+  }
+
   /** @param {{room: {id: string, conversation_id?: number | null}}} d */
   roomOpened(d) {
     if (this.stopped || d.room?.conversation_id !== this.id) return;
@@ -310,6 +332,8 @@ class Spy {
     if (c.closed_at) rows.push(['Closed', when(c.closed_at), 'closed']);
     if (c.accepted_at) rows.push(['Hold time', holdText(c), 'hold']);
     if (c.important) rows.push(['Important', '★ Marked important', 'important']);
+    rows.push(['Contact', c.contact ? `${c.contact.name} (${PAIRED_TEXT[c.contact.paired_by] ?? c.contact.paired_by})` : 'Not paired', 'contact']);
+    if (c.ticket) rows.push(['Ticket', `#${c.ticket.id} ${c.ticket.title} (${c.ticket.state})`, 'ticket']);
     this.facts.replaceChildren(
       ...rows.flatMap(([label, value, key]) => [el('dt', {}, label), el('dd', { 'data-fact': key }, value)]),
       ...(verifiedFact(c) ?? []),

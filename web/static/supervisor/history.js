@@ -261,31 +261,35 @@ export function mountHistory(ctx, root) {
         c.accepted_at ? el('p', { class: 'hist-t-meta hist-hold' }, holdText(c)) : null,
         mark,
       ),
-      el('ol', { class: 'hist-events', 'aria-label': 'Events' }, ...t.events.map(eventItem)),
+      el('ol', { class: 'hist-events', 'aria-label': 'Events' }, ...t.events.map(transcriptItem)),
       // The customer's rating of the chat (chat.feedback).
       el('p', { class: 'hist-feedback' }, t.feedback ? feedbackText(t.feedback.rating, t.feedback.comment) : 'No feedback.'),
     );
   }
+}
 
-  /** @param {Entry} e */
-  function eventItem(e) {
-    const comment = e.kind === 'comment';
-    const cls = ['hist-event', `hist-kind-${e.kind}`];
-    if (e.private) cls.push('hist-private');
-    let body = e.kind === 'feedback' ? feedbackText(e.rating ?? 0, e.text ?? '') : e.text || KIND_TEXT[e.kind] || e.kind.replaceAll('_', ' ');
-    if (e.status) body += ` (${e.status})`;
-    if (e.target) body += ` → ${e.target.name}`;
-    return el(
-      'li',
-      { class: cls.join(' '), 'data-seq': e.seq },
-      el('time', { class: 'hist-time', datetime: e.time }, clock(e.time)),
-      el('span', { class: 'hist-offset', title: 'after the start' }, `+${duration(e.offset_ms)}`),
-      el('span', { class: 'hist-author' }, e.author.name || e.author.kind),
-      e.private ? el('span', { class: 'hist-tag' }, comment ? 'Comment' : 'Private') : null,
-      el('span', { class: e.text ? 'hist-text' : 'hist-note' }, e.kind === 'message' ? renderMarkup(body) : body),
-      renderFiles(e.files, historyFiles),
-    );
-  }
+/**
+ * One event of a transcript (history.get's, ticket.get's), as a list item:
+ * time, offset from the start, author, private or comment marked, text.
+ * @param {Entry} e
+ */
+export function transcriptItem(e) {
+  const comment = e.kind === 'comment';
+  const cls = ['hist-event', `hist-kind-${e.kind}`];
+  if (e.private) cls.push('hist-private');
+  let body = e.kind === 'feedback' ? feedbackText(e.rating ?? 0, e.text ?? '') : e.text || KIND_TEXT[e.kind] || e.kind.replaceAll('_', ' ');
+  if (e.status) body += ` (${e.status})`;
+  if (e.target) body += ` → ${e.target.name}`;
+  return el(
+    'li',
+    { class: cls.join(' '), 'data-seq': e.seq },
+    el('time', { class: 'hist-time', datetime: e.time }, clock(e.time)),
+    el('span', { class: 'hist-offset', title: 'after the start' }, `+${duration(e.offset_ms)}`),
+    el('span', { class: 'hist-author' }, e.author.name || e.author.kind),
+    e.private ? el('span', { class: 'hist-tag' }, comment ? 'Comment' : 'Private') : null,
+    el('span', { class: e.text ? 'hist-text' : 'hist-note' }, e.kind === 'message' ? renderMarkup(body) : body),
+    renderFiles(e.files, historyFiles),
+  );
 }
 
 /** A file in a transcript is fetched with the session cookie. */

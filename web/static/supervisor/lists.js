@@ -1,12 +1,13 @@
 // @ts-check
 // The lists: Chats (open, under "Waiting" and by agent, with a count
 // each), Closed (a day's, by agent, pageable to earlier days) and
-// Tickets (not yet: tickets arrive with issue 19).
+// Tickets (unassigned, assigned and closed, by agent: tickets.js).
 
 import { el, setText } from '../lib/dom.js';
 import { clock, errorText } from '../lib/util.js';
 import { ticking } from './floor.js';
 import { chatChip } from './agents.js';
+import { TicketsList } from './tickets.js';
 
 /** @typedef {import('./floor.js').FloorView} FloorView */
 
@@ -64,8 +65,7 @@ export class Lists {
       panels.append(panel);
       this.tabs[name] = { button, panel };
     }
-    this.tabs.tickets.panel.append(el('p', { class: 'sup-muted sup-empty' },
-      'No tickets yet: tickets arrive with issue 19.'));
+    this.tickets = new TicketsList(ctx, this.tabs.tickets.panel, view);
     this.day = el('input', { type: 'date', id: 'closed-day' });
     this.closedList = el('div', { id: 'closed-list', 'aria-live': 'polite' });
     const earlier = el('button', { type: 'button', class: 'button button-quiet' }, 'Earlier day');
@@ -85,6 +85,7 @@ export class Lists {
       t.panel.hidden = n !== name;
     }
     if (name === 'closed') void this.loadClosed();
+    if (name === 'tickets') this.tickets.shown();
   }
 
   /** Renders the open chats of the last snapshot. */

@@ -41,7 +41,7 @@ const ctx = {
     noticesRoot.append(node);
   },
   openChat: (id) => openChat(ctx, id),
-  panes: { chat: byId('chat-pane'), agent: byId('agent-pane') },
+  panes: { chat: byId('chat-pane'), agent: byId('agent-pane'), ticket: byId('ticket-pane') },
 };
 
 const view = new FloorView();
@@ -100,6 +100,7 @@ conn.onhello = (hello) => {
   whoami.replaceChildren(el('span', { class: 'whoami-name' }, p.name), el('span', { class: 'role' }, p.role));
   byId('admin-link').hidden = p.role !== 'admin'; // the admin console, for admins only
   void watchFloor(); // again after every reconnect: the floor and its updates
+  lists.tickets.reload(); // the tickets too, once shown: changes may have been missed
   if (!mounted) {
     mounted = true;
     mountHistory(ctx, tabs.history.view);
