@@ -179,9 +179,8 @@ export class TicketsView {
         return;
       }
       const t = await createTicket(this.conn, { queues });
-      if (!t) return;
-      this.changed(t);
-      this.pick(t.id);
+      // The list follows by its ticket.changed, as for every change.
+      if (t) this.pick(t.id);
     } catch (err) {
       this.notices.show(`Could not open the new ticket form: ${errorText(err)}`);
     } finally {
