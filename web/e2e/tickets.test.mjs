@@ -15,6 +15,10 @@
 // Alice unassigns it, and takes it. The widget's filters: two customers of
 // one company, each paired with a contact, each with a ticket; this
 // contact finds one, this company both, mine and favourites narrow them.
+// A ticket made by hand in the Tickets view ("New ticket"), for a contact
+// found by search whose address fills the e-mail: a refused e-mail shows
+// at its field; the ticket opens, her list follows, her reply reaches the
+// contact by e-mail.
 // Who may see which ticket is proven by the Go tests (chat/crm).
 
 import assert from 'node:assert/strict';
