@@ -15,6 +15,10 @@
 // Alice unassigns it, and takes it. The widget's filters: two customers of
 // one company, each paired with a contact, each with a ticket; this
 // contact finds one, this company both, mine and favourites narrow them.
+// A ticket made by hand in the Tickets view ("New ticket"), for a contact
+// found by search whose address fills the e-mail: a refused e-mail shows
+// at its field; the ticket opens, her list follows, her reply reaches the
+// contact by e-mail.
 // Who may see which ticket is proven by the Go tests (chat/crm).
 
 import assert from 'node:assert/strict';
@@ -129,6 +133,41 @@ async function createFromChat(desk, title, assignee) {
   const card = panel.locator('.ticket-card');
   await card.getByRole('button', { name: new RegExp(title) }).waitFor();
   return Number(await card.getAttribute('data-ticket'));
+}
+
+/**
+ * Makes a contact (contact.create without a chat) over a websocket of the
+ * desk's page, as the contact card's "New contact" would; the card itself
+ * is another file's test (contacts.test.mjs).
+ * @param {import('playwright-core').Page} desk
+ * @param {{name: string, emails: string[], company: string}} contact
+ * @returns {Promise<number>} its id
+ */
+async function makeContact(desk, contact) {
+  const answer = /** @type {{error?: unknown, data?: {id: number}}} */ (
+    await desk.evaluate(async (c) => {
+      const ws = new WebSocket(`ws://${location.host}/ws`);
+      await new Promise((resolve, reject) => {
+        ws.addEventListener('open', resolve);
+        ws.addEventListener('error', reject);
+      });
+      /** @param {{type: string, id: string, data: object}} m */
+      const ask = (m) =>
+        new Promise((resolve) => {
+          ws.addEventListener('message', (e) => {
+            const d = JSON.parse(e.data);
+            if (d.re === m.id) resolve(d);
+          });
+          ws.send(JSON.stringify(m));
+        });
+      await ask({ type: 'session.hello', id: '1', data: { version: 1, client: 'tickets.test' } });
+      const a = await ask({ type: 'contact.create', id: '2', data: c });
+      ws.close();
+      return a;
+    }, contact)
+  );
+  assert.equal(answer.error, undefined, `the contact is made: ${JSON.stringify(answer)}`);
+  return /** @type {{id: number}} */ (answer.data).id;
 }
 
 describe('tickets in the desk', () => {
@@ -329,5 +368,69 @@ describe('tickets in the desk', () => {
       await shows(['Oskar Orders']);
 
       await done(alice, ...customers);
+    }));
+
+  test('an agent makes a ticket by hand for a contact found by search; it opens, the list follows, and her e-mail reply reaches the contact', () =>
+    explain(server, async () => {
+      const alice = await person();
+      await openDesk(alice, 'alice');
+      const desk = alice.page;
+      await makeContact(desk, { name: 'Nadia Handmade', emails: ['nadia.handmade@example.com'], company: 'Handmade Parcels s.r.o.' });
+
+      await desk.locator('#tickets-open').click();
+      const view = desk.getByRole('dialog', { name: 'Tickets' });
+      const list = view.getByRole('list', { name: 'Ticket list' });
+      // The list is read before the ticket is made: it follows the new one.
+      await waitUntil(async () => (await view.locator('#tickets-list-state').textContent()) !== 'Loading…', 'her list');
+      await view.getByRole('button', { name: 'New ticket' }).click();
+      const form = desk.getByRole('dialog', { name: 'New ticket' });
+      await form.waitFor();
+
+      // Her queues to choose from; she is the proposed assignee.
+      assert.ok((await form.getByLabel('Queue', { exact: true }).locator('option').count()) > 0, 'her queues are offered');
+      assert.equal(await form.getByLabel('Assignee').locator('option:checked').textContent(), 'Alice Agent (me)', 'she is proposed');
+      await form.getByLabel('Title').fill('Parcel made by hand');
+      await form.getByLabel('Priority').selectOption('high');
+
+      // The contact, found by search: picking it fills the e-mail.
+      await form.getByLabel('Contact', { exact: true }).fill('handmade');
+      await form.getByRole('button', { name: /^Choose Nadia Handmade/ }).click();
+      await waitForText(form.locator('.ticket-contact-picked .ticket-contact-name'), 'Nadia Handmade <nadia.handmade@example.com>');
+      const email = form.getByLabel('Customer’s e-mail');
+      assert.equal(await email.inputValue(), 'nadia.handmade@example.com', 'the contact’s first address is proposed');
+
+      // The server's refusal shows at its field.
+      await email.fill('nadia');
+      await form.getByRole('button', { name: 'Create ticket' }).click();
+      const emailError = form.locator(`#${await email.getAttribute('aria-describedby')}`);
+      await waitForText(emailError, '"email" must be an e-mail address (vera@example.com), not "nadia"');
+      assert.equal(await email.getAttribute('aria-invalid'), 'true', 'the field is marked');
+      assert.equal(await form.locator('.form-error[role="alert"]').isHidden(), true, 'the form-wide error line stays empty');
+      await email.fill('nadia.handmade@example.com');
+      await form.getByLabel('First note').fill('Called about a parcel; wants it by mail.');
+      await form.getByRole('button', { name: 'Create ticket' }).click();
+      await form.waitFor({ state: 'detached' });
+
+      // It opens in the thread; her list (assigned to her, open) shows it.
+      await view.locator('#ticket-detail-title').filter({ hasText: /^#\d+ Parcel made by hand$/ }).waitFor();
+      const id = Number((await view.locator('#ticket-detail-title').textContent())?.match(/^#(\d+)/)?.[1]);
+      await list.locator(`[data-ticket="${id}"][aria-current="true"]`).waitFor();
+      await waitForText(view.locator('.ticket-detail-head .ticket-priority'), 'High');
+      const meta = await view.locator('.ticket-detail-meta').textContent();
+      assert.ok(meta?.includes('Nadia Handmade') && meta.includes('Alice Agent') && meta.includes('made by hand'), `the contact, assignee and source: ${meta}`);
+      const thread = view.getByRole('log', { name: 'Thread' });
+      await thread.locator('.ticket-line', { hasText: 'Alice Agent made the ticket' }).waitFor();
+      await thread.locator('.ticket-note', { hasText: 'Called about a parcel; wants it by mail.' }).waitFor();
+
+      // A reply by e-mail goes to the contact's address.
+      assert.equal(await view.getByLabel('To', { exact: true }).inputValue(), 'nadia.handmade@example.com', 'the reply goes to the contact');
+      await view.getByLabel('Reply to the customer', { exact: true }).fill('Your parcel is on its way.');
+      await view.getByRole('button', { name: 'Send e-mail' }).click();
+      await thread.locator('.ticket-reply', { hasText: 'Your parcel is on its way.' }).waitFor();
+      const mail = await waitUntil(() => smtp.mails.find((m) => m.to.includes('nadia.handmade@example.com')), 'the reply mail');
+      assert.equal(header(mail.data, 'Subject'), `[#${id}] Parcel made by hand`);
+      assert.ok(bodyText(mail.data).includes('Your parcel is on its way.'), 'the mail has the reply');
+
+      await done(alice);
     }));
 });

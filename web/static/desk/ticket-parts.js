@@ -3,7 +3,8 @@
 // (ticket-view.js) share (docs/protocol.md, "Tickets (staff)"): the words
 // for a ticket's state, priority and source, a ticket as a list row with
 // its star, the filter a list keeps live by (ticket.changed), the choice of
-// an assignee, and the "Create ticket" dialog.
+// an assignee, and the ticket dialog: "Create ticket" from a chat, "New
+// ticket" by hand.
 
 import { el, setText } from '../lib/dom.js';
 import { day, errorText, hhmm } from '../lib/util.js';
@@ -12,6 +13,7 @@ import { formDialog } from '../lib/form-dialog.js';
 /**
  * @typedef {import('../lib/types.js').Ticket} Ticket
  * @typedef {import('../lib/types.js').TicketPerson} TicketPerson
+ * @typedef {import('../lib/types.js').Contact} Contact
  * @typedef {import('../lib/parley.js').Connection} Connection
  *
  * @typedef {object} TicketFilter what a ticket list shows; absent fields do not filter
@@ -198,15 +200,27 @@ export function assigneeSelect(id, people, nobody) {
 let dialogs = 0;
 
 /**
- * The "Create ticket" dialog for a chat: title (the customer's name
- * proposed), priority, assignee (the caller proposed). Resolves with the
+ * @typedef {{conversation_id: number, customer: string}} FromChat a ticket made from a chat
+ * @typedef {{queues: {id: number, name: string}[]}} ByHand a ticket made by hand, in one of these queues
+ */
+
+/** The wire's field names, as a refusal names them first, and the form's. */
+const FIELDS = /** @type {const} */ (['title', 'priority', 'assignee_id', 'queue_id', 'email', 'contact_id', 'text']);
+
+/**
+ * The ticket dialog: "Create ticket" from a chat (title with the chat
+ * linked, priority, assignee) or "New ticket" by hand (queue, title,
+ * priority, the customer's e-mail, a contact found by search, assignee,
+ * first note). The caller is the proposed assignee. A refusal that names
+ * its field ("\"email\" must be …") shows at that field. Resolves with the
  * ticket made, or null when cancelled.
  * @param {Connection} conn
- * @param {{conversation_id: number, customer: string}} chat
+ * @param {FromChat | ByHand} from
  * @returns {Promise<Ticket | null>}
  */
-export async function createTicket(conn, chat) {
+export async function createTicket(conn, from) {
   const n = ++dialogs;
+  const chat = 'conversation_id' in from ? from : null;
   const title = /** @type {HTMLInputElement} */ (
     el('input', { id: `ticket-new-title-${n}`, class: 'text-input', type: 'text', maxlength: 200, required: true, autocomplete: 'off' })
   );
@@ -214,16 +228,91 @@ export async function createTicket(conn, chat) {
   const people = await colleagues(conn).catch(() => /** @type {TicketPerson[]} */ ([]));
   const assignee = assigneeSelect(`ticket-new-assignee-${n}`, people, 'Nobody (unassigned)');
   if (people.length) assignee.value = String(people[0].id);
+  /** @type {Map<string, {input: HTMLElement, error: HTMLElement}>} */
+  const at = new Map();
+  /**
+   * A field that shows the server's refusal of it.
+   * @param {typeof FIELDS[number]} name
+   * @param {string} label
+   * @param {HTMLElement} input with its id set
+   * @param {HTMLElement[]} [more] shown under the input
+   */
+  const named = (name, label, input, more = []) => {
+    const error = el('p', { id: `${input.id}-error`, class: 'form-error ticket-field-error', hidden: true });
+    input.setAttribute('aria-describedby', error.id);
+    at.set(name, { input, error });
+    const f = field(label, input);
+    f.append(...more, error);
+    return f;
+  };
+  /** @type {HTMLElement[]} */
+  let fields;
+  /** @type {() => Record<string, unknown>} */
+  let where;
+  if (chat) {
+    fields = [named('title', 'Title', title), named('priority', 'Priority', priority), named('assignee_id', 'Assignee', assignee)];
+    where = () => ({ conversation_id: chat.conversation_id });
+  } else {
+    const { queues } = /** @type {ByHand} */ (from);
+    const queue = /** @type {HTMLSelectElement} */ (
+      el('select', { id: `ticket-new-queue-${n}`, class: 'text-input' }, ...queues.map((q) => el('option', { value: q.id }, q.name)))
+    );
+    const email = /** @type {HTMLInputElement} */ (
+      el('input', { id: `ticket-new-email-${n}`, class: 'text-input', type: 'email', maxlength: 254, autocomplete: 'off', placeholder: 'customer@example.com' })
+    );
+    const contact = new ContactChoice(conn, `ticket-new-contact-${n}`, (c) => {
+      if (c?.emails.length) email.value = c.emails[0];
+    });
+    const note = /** @type {HTMLTextAreaElement} */ (el('textarea', { id: `ticket-new-text-${n}`, class: 'text-input', rows: 3, maxlength: 10000 }));
+    fields = [
+      named('queue_id', 'Queue', queue),
+      named('title', 'Title', title),
+      named('priority', 'Priority', priority),
+      named('contact_id', 'Contact', contact.input, contact.more),
+      named('email', 'Customer’s e-mail', email),
+      named('assignee_id', 'Assignee', assignee),
+      named('text', 'First note', note),
+    ];
+    where = () => ({
+      queue_id: Number(queue.value),
+      contact_id: contact.chosen?.id ?? null,
+      email: email.value.trim(),
+      text: note.value.trim(),
+    });
+  }
+  /** Hides every field's refusal. */
+  const clear = () => {
+    for (const f of at.values()) {
+      f.error.hidden = true;
+      f.input.removeAttribute('aria-invalid');
+    }
+  };
+  /**
+   * Shows a refusal at the field it names first, if it names one.
+   * @param {unknown} err
+   */
+  const atField = (err) => {
+    const message = err instanceof Error ? err.message : '';
+    const f = at.get(/^"([a-z_]+)"/.exec(message)?.[1] ?? '');
+    if (!f) return false;
+    setText(f.error, message);
+    f.error.hidden = false;
+    f.input.setAttribute('aria-invalid', 'true');
+    f.input.focus();
+    return true;
+  };
   const d = formDialog({
-    title: 'Create ticket',
-    text: `From the chat with ${chat.customer}: the chat is linked to it.`,
+    title: chat ? 'Create ticket' : 'New ticket',
+    text: chat ? `From the chat with ${chat.customer}: the chat is linked to it.` : '',
     confirm: 'Create ticket',
-    fields: [field('Title', title), field('Priority', priority), field('Assignee', assignee)],
+    fields,
     className: 'ticket-dialog',
+    shownElsewhere: atField,
   });
   /** @type {Ticket | null} */
   let made = null;
   d.onSubmit = async () => {
+    clear();
     const text = title.value.trim();
     if (!text) {
       title.focus();
@@ -231,7 +320,7 @@ export async function createTicket(conn, chat) {
     }
     made = /** @type {Ticket} */ (
       await conn.request('ticket.create', {
-        conversation_id: chat.conversation_id,
+        ...where(),
         title: text,
         priority: priority.value,
         assignee_id: assignee.value ? Number(assignee.value) : null,
@@ -240,8 +329,104 @@ export async function createTicket(conn, chat) {
   };
   return new Promise((resolve) => {
     d.dialog.addEventListener('close', () => resolve(made));
-    d.show(title);
+    d.show(chat ? title : null);
   });
+}
+
+const TYPING_PAUSE_MS = 250;
+const MIN_QUERY = 2;
+
+/**
+ * The new ticket's contact, found by search (contact.search from two
+ * characters, only the newest answer shown): a search box and the
+ * contacts found; the one picked shows instead, with a button to remove it.
+ */
+class ContactChoice {
+  /**
+   * @param {Connection} conn
+   * @param {string} id the search box's id
+   * @param {(c: Contact | null) => void} picked
+   */
+  constructor(conn, id, picked) {
+    this.conn = conn;
+    /** @type {Contact | null} */
+    this.chosen = null;
+    this.input = /** @type {HTMLInputElement} */ (
+      el('input', { id, type: 'search', class: 'text-input', autocomplete: 'off', placeholder: 'Find by name, e-mail, phone or company' })
+    );
+    this.summary = el('p', { class: 'ticket-contact-summary', role: 'status', 'aria-live': 'polite', hidden: true });
+    this.list = el('ul', { class: 'ticket-contact-results', 'aria-label': 'Contacts found' });
+    this.name = el('span', { class: 'ticket-contact-name' });
+    const remove = el('button', { type: 'button', class: 'button button-quiet' }, 'Remove');
+    this.picked = el('p', { class: 'ticket-contact-picked', hidden: true }, this.name, ' ', remove);
+    /** what shows under the search box */
+    this.more = [this.summary, this.list, this.picked];
+    this.asked = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.input.addEventListener('input', () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.search(), TYPING_PAUSE_MS);
+    });
+    // Enter in the box searches now; it does not send the form.
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      clearTimeout(this.timer);
+      void this.search();
+    });
+    remove.addEventListener('click', () => {
+      this.choose(null);
+      picked(null);
+      this.input.focus();
+    });
+    this.onpick = picked;
+  }
+
+  /** @param {Contact | null} c */
+  choose(c) {
+    this.chosen = c;
+    setText(this.name, c ? `${c.name}${c.emails[0] ? ` <${c.emails[0]}>` : ''}` : '');
+    this.picked.hidden = !c;
+    this.input.hidden = !!c;
+    this.list.replaceChildren();
+    say(this.summary, '');
+  }
+
+  async search() {
+    const query = this.input.value.trim();
+    const asked = ++this.asked;
+    if ([...query].length < MIN_QUERY) {
+      this.list.replaceChildren();
+      say(this.summary, query ? `Type at least ${MIN_QUERY} characters.` : '');
+      return;
+    }
+    say(this.summary, 'Searching…');
+    try {
+      const { contacts } = /** @type {{contacts: Contact[]}} */ (await this.conn.request('contact.search', { query, limit: 10 }));
+      if (asked !== this.asked) return;
+      this.list.replaceChildren(...contacts.map((c) => this.item(c)));
+      say(this.summary, contacts.length === 0 ? `No contact matches “${query}”.` : `${contacts.length} found.`);
+    } catch (err) {
+      if (asked === this.asked) say(this.summary, `Could not search: ${errorText(err)}`);
+    }
+  }
+
+  /** @param {Contact} c */
+  item(c) {
+    const details = [c.emails[0] ?? '', c.company].filter(Boolean).join(' · ');
+    const b = el(
+      'button',
+      { type: 'button', class: 'ticket-contact-result', 'data-contact': c.id, 'aria-label': `Choose ${c.name}${details ? `, ${details}` : ''}` },
+      el('span', { class: 'ticket-contact-name' }, c.name),
+      details ? el('span', { class: 'ticket-contact-details' }, details) : null,
+    );
+    b.addEventListener('click', () => {
+      this.choose(c);
+      this.onpick(c);
+    });
+    return el('li', {}, b);
+  }
 }
 
 /**

@@ -6,10 +6,12 @@
 // beside the list (ticket-thread.js). The top bar's button counts what
 // waits for the agent: the open tickets assigned to them and those of
 // their queues nobody has (ticket.counts, asked again after a change).
+// "New ticket" makes one by hand in one of the agent's queues (the dialog
+// of ticket-parts.js); it opens in the thread, and the list follows.
 
 import { byId, setText } from '../lib/dom.js';
 import { errorText, isDisconnected } from '../lib/util.js';
-import { matches, myId, newer, say, ticketRow } from './ticket-parts.js';
+import { createTicket, matches, myId, newer, say, ticketRow } from './ticket-parts.js';
 import { TicketThreadView } from './ticket-thread.js';
 
 /**
@@ -50,6 +52,8 @@ export class TicketsView {
     this.loaded = false;
 
     this.openButton.addEventListener('click', () => this.show(null));
+    this.newButton = /** @type {HTMLButtonElement} */ (byId('tickets-new'));
+    this.newButton.addEventListener('click', () => void this.create());
     byId('tickets-close').addEventListener('click', () => this.dialog.close());
     this.scope.addEventListener('change', () => void this.load());
     this.state.addEventListener('change', () => void this.load());
@@ -159,6 +163,28 @@ export class TicketsView {
       this.openButton.setAttribute('aria-label', n ? `Tickets: ${mine} assigned to you, ${c.unassigned} unassigned` : 'Tickets');
     } catch (err) {
       if (!isDisconnected(err)) console.warn('parley desk: could not count the tickets', err);
+    }
+  }
+
+  /**
+   * "New ticket": the dialog offers the agent's queues (agent.state, asked
+   * now so a queue joined since the hello is there); the ticket made opens.
+   */
+  async create() {
+    this.newButton.disabled = true;
+    try {
+      const { queues } = /** @type {import('../lib/types.js').AgentState} */ (await this.conn.request('agent.state'));
+      if (!queues?.length) {
+        this.notices.show('You are a member of no queue, so there is none to make a ticket in.');
+        return;
+      }
+      const t = await createTicket(this.conn, { queues });
+      // The list follows by its ticket.changed, as for every change.
+      if (t) this.pick(t.id);
+    } catch (err) {
+      this.notices.show(`Could not open the new ticket form: ${errorText(err)}`);
+    } finally {
+      this.newButton.disabled = false;
     }
   }
 
