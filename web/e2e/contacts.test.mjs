@@ -12,16 +12,15 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, launchBrowser, startServer, startSite, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, offerCard, openDesk, startDemoChat } from './people.mjs';
 
 /** @type {import('./harness.mjs').Server} */
 let server;
 /** @type {import('playwright-core').Browser} */
 let browser;
-/** @type {import('node:http').Server} the company's site */
+/** @type {import('./harness.mjs').Site} the company's site */
 let site;
 let siteOrigin = '';
 /** @type {Map<string, string>} the site's pages by path */
@@ -33,14 +32,8 @@ let secret = '';
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  site = createServer((req, res) => {
-    const html = pages.get(req.url ?? '');
-    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(html ?? 'not found');
-  });
-  await new Promise((resolve) => site.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const addr = site.address();
-  siteOrigin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  site = await startSite(pages);
+  siteOrigin = site.origin;
 
   const admin = await login('ada');
   const saved = await rest(admin, 'PUT', `/api/admin/queues/${KEY}`, {
@@ -53,7 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([browser?.close(), server?.stop(), new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)))]);
+  await Promise.all([browser?.close(), server?.stop(), site?.stop()]);
 });
 
 /** @param {string} username @returns {Promise<string>} a bearer token */

@@ -4,6 +4,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer as createHTTPServer } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -315,6 +316,31 @@ export async function startServerAndBrowser(opts = {}) {
   if (server.status === 'fulfilled') await server.value.stop();
   if (browser.status === 'fulfilled') await browser.value.close();
   throw server.status === 'rejected' ? server.reason : /** @type {PromiseRejectedResult} */ (browser).reason;
+}
+
+/**
+ * @typedef {{origin: string, stop: () => Promise<void>}} Site
+ */
+
+/**
+ * A company's web site for the tests that embed the widget: an HTTP server
+ * on an origin of its own (another port of 127.0.0.1) that serves the HTML
+ * of pages by path, as the test sets them, and 404 for the rest.
+ * @param {Map<string, string>} pages
+ * @returns {Promise<Site>}
+ */
+export async function startSite(pages) {
+  const site = createHTTPServer((req, res) => {
+    const html = pages.get(req.url ?? '');
+    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html ?? 'not found');
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const addr = site.address();
+  return {
+    origin: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    stop: () => new Promise((resolve) => site.close(() => resolve(undefined))),
+  };
 }
 
 /**

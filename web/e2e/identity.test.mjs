@@ -11,16 +11,15 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, launchBrowser, startServer, startSite, waitForText, waitUntil } from './harness.mjs';
 import { accept, newPerson, offerCard, openDesk } from './people.mjs';
 
 /** @type {import('./harness.mjs').Server} */
 let server;
 /** @type {import('playwright-core').Browser} */
 let browser;
-/** @type {import('node:http').Server} the company's site */
+/** @type {import('./harness.mjs').Site} the company's site */
 let site;
 /** the company's site's origin, e.g. http://127.0.0.1:41235 */
 let siteOrigin = '';
@@ -34,14 +33,8 @@ let secret = '';
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  site = createServer((req, res) => {
-    const html = pages.get(req.url ?? '');
-    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(html ?? 'not found');
-  });
-  await new Promise((resolve) => site.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const addr = site.address();
-  siteOrigin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  site = await startSite(pages);
+  siteOrigin = site.origin;
 
   const admin = await login('ada');
   for (const [key, verifiedOnly] of [[KEY, false], [STRICT, true]]) {
@@ -58,7 +51,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([browser?.close(), server?.stop(), new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)))]);
+  await Promise.all([browser?.close(), server?.stop(), site?.stop()]);
 });
 
 /**

@@ -16,9 +16,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServer, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 import { done, newPerson, saveQueue } from './people.mjs';
-import { bodyText, header, startSMTP } from './smtp.mjs';
+import { bodyText, header, mailEnv, startSMTP } from './smtp.mjs';
 
 const TIMEOUT = 10_000;
 const AWAY = 'We are closed for the holidays. Leave us a message.';
@@ -35,17 +35,7 @@ let browser;
 
 before(async () => {
   smtp = await startSMTP();
-  [server, browser] = await Promise.all([
-    startServer({
-      env: {
-        PARLEY_SMTP_HOST: '127.0.0.1',
-        PARLEY_SMTP_PORT: String(smtp.port),
-        PARLEY_SMTP_TLS: 'none',
-        PARLEY_MAIL_FROM: 'desk@example.com',
-      },
-    }),
-    launchBrowser(),
-  ]);
+  [server, browser] = await startServerAndBrowser({ env: mailEnv(smtp) });
 });
 
 after(async () => {

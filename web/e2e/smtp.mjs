@@ -1,5 +1,5 @@
 // A tiny SMTP server for the browser tests that read what Parley mails
-// (offline.test.mjs, timers.test.mjs): it accepts every message and keeps
+// (offline, timers, tickets, supervisor-tickets): it accepts every message and keeps
 // it, and decodes a mail's body and headers.
 
 import { createServer } from 'node:net';
@@ -8,6 +8,21 @@ import { createServer } from 'node:net';
  * @typedef {{from: string, to: string[], data: string}} Mail
  * @typedef {{port: number, mails: Mail[], refuse: string, close: () => Promise<void>}} SMTPServer
  */
+
+/**
+ * What startServer's env takes for the server to send its mail to smtp:
+ * plain SMTP on 127.0.0.1, from desk@example.com.
+ * @param {SMTPServer} smtp
+ * @returns {Record<string, string>}
+ */
+export function mailEnv(smtp) {
+  return {
+    PARLEY_SMTP_HOST: '127.0.0.1',
+    PARLEY_SMTP_PORT: String(smtp.port),
+    PARLEY_SMTP_TLS: 'none',
+    PARLEY_MAIL_FROM: 'desk@example.com',
+  };
+}
 
 /**
  * A tiny SMTP server on 127.0.0.1 that accepts every message (plain text,

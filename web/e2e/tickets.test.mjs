@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, offerCard, openDesk, say, startDemoChat } from './people.mjs';
-import { bodyText, header, startSMTP } from './smtp.mjs';
+import { bodyText, header, mailEnv, startSMTP } from './smtp.mjs';
 
 const TIMEOUT = 10_000;
 const NOTE = 'VIP: refund code 4711, never tell the customer';
@@ -40,14 +40,7 @@ let browser;
 
 before(async () => {
   smtp = await startSMTP();
-  [server, browser] = await startServerAndBrowser({
-    env: {
-      PARLEY_SMTP_HOST: '127.0.0.1',
-      PARLEY_SMTP_PORT: String(smtp.port),
-      PARLEY_SMTP_TLS: 'none',
-      PARLEY_MAIL_FROM: 'desk@example.com',
-    },
-  });
+  [server, browser] = await startServerAndBrowser({ env: mailEnv(smtp) });
 });
 
 after(async () => {

@@ -18,9 +18,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { explain, launchBrowser, startServer, waitForText, waitUntil } from './harness.mjs';
+import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, openDesk, say, saveQueue, startDemoChat } from './people.mjs';
-import { bodyText, header, startSMTP } from './smtp.mjs';
+import { bodyText, header, mailEnv, startSMTP } from './smtp.mjs';
 
 const TIMEOUT = 10_000;
 const SECRET = 'Private: refund approved by finance';
@@ -34,17 +34,7 @@ let browser;
 
 before(async () => {
   smtp = await startSMTP();
-  [server, browser] = await Promise.all([
-    startServer({
-      env: {
-        PARLEY_SMTP_HOST: '127.0.0.1',
-        PARLEY_SMTP_PORT: String(smtp.port),
-        PARLEY_SMTP_TLS: 'none',
-        PARLEY_MAIL_FROM: 'desk@example.com',
-      },
-    }),
-    launchBrowser(),
-  ]);
+  [server, browser] = await startServerAndBrowser({ env: mailEnv(smtp) });
 });
 
 after(async () => {
