@@ -79,6 +79,7 @@ func printTable(w io.Writer, files []string) error {
 	for _, f := range failures {
 		rows = append(rows, row{"go test", f})
 	}
+	rows = append(rows, capacityRows(runs)...)
 
 	width := 0
 	for _, r := range rows {
@@ -189,4 +190,26 @@ func tidyFigures(s string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// capacity is what one node carries, each row from a cap-* workload's
+// search (LiveKit publishes the same kind of table for its SFU). A row no
+// run measured still shows, with the command that measures it.
+var capacity = []struct{ key, name string }{
+	{"cap-rooms", "capacity: contact-center rooms (W4) at < 1 % loss, < 80 % CPU"},
+	{"cap-chats", "capacity: chats at 1 message per 10 s each side"},
+	{"cap-joins", "capacity: new chats per second, queued → offer p99 < 100 ms"},
+	{"cap-idle", "capacity: idle connections per GiB"},
+}
+
+func capacityRows(runs map[string]*result) []row {
+	rows := make([]row, 0, len(capacity))
+	for _, c := range capacity {
+		if r := runs[c.key]; r != nil {
+			rows = append(rows, row{c.name, r.Summary})
+		} else {
+			rows = append(rows, row{c.name, "not measured in this run (loadtest " + c.key + " --json FILE)"})
+		}
+	}
+	return rows
 }
