@@ -28,20 +28,20 @@ func (s *Router) Take(ctx context.Context, p auth.Principal, id conversation.ID)
 	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
 		return queues.Detail(queues.ErrForbidden, "only agents accept chats")
 	}
+	// The queue is read before the transaction: read inside it, a miss
+	// of the queue cache would wait for a second connection of the pool
+	// while holding one, and enough accepts at once would hold them all.
+	c, q, err := s.conv.WithQueue(ctx, id)
+	if err != nil {
+		return err
+	}
 	unlock := s.conv.Lock(id)
-	var c conversation.Conversation
-	var q queues.Queue
 	var evs []conversation.Event
 	var others []auth.UserID
 	var team *joined
 	wasWaiting := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err = conversation.Get(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		q, err = s.queue(ctx, c.Queue.ID) // the chat's queue now, read under its lock
 		if err != nil {
 			return err
 		}
