@@ -53,6 +53,12 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id ConversationI
 	return s.router.Accept(ctx, p, id)
 }
 
+// Take is Accept without reading the chat back: the caller subscribes
+// to the chat, then reads it (Resume), so that nothing falls between.
+func (s *Service) Take(ctx context.Context, p auth.Principal, id ConversationID) error {
+	return s.router.Take(ctx, p, id)
+}
+
 // Reject declines p's offer of conversation id.
 func (s *Service) Reject(ctx context.Context, p auth.Principal, id ConversationID) error {
 	return s.router.Reject(ctx, p, id)

@@ -185,11 +185,12 @@ func (c chatHandlers) accept(ctx context.Context, req *Request) (any, error) {
 	if err := bindRef(req, &in); err != nil {
 		return nil, err
 	}
-	conv, _, err := c.svc.Accept(ctx, req.Principal(), in.ConversationID)
-	if err != nil {
+	// Taken, then followed and read: what happens between is in the
+	// answer or arrives live.
+	if err := c.svc.Take(ctx, req.Principal(), in.ConversationID); err != nil {
 		return nil, err
 	}
-	return c.followAndRead(ctx, req, conv.ID)
+	return c.followAndRead(ctx, req, in.ConversationID)
 }
 
 func (c chatHandlers) reject(ctx context.Context, req *Request) (any, error) {

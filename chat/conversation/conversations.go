@@ -163,8 +163,12 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 		if err := admitWaitingTx(ctx, tx, q); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state)
-			VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
+		// The chat is born with its first event's seq taken (queued, seq 1
+		// and public seq 1: nothing else is appended before it), so the
+		// event is inserted without Append's UPDATE of the new row.
+		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state,
+				last_seq, last_public_seq)
+			VALUES ($1, $2, $3, $4, $5, 'queued', 1, 1) RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
 			return err
 		}
 		if err := v.save(ctx, tx, id); err != nil {
@@ -173,8 +177,8 @@ func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 		if err := pairAtStart(ctx, tx, p, id, v, in); err != nil { // pairing.go
 			return err
 		}
-		ev = Event{ConversationID: id, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
-		return Append(ctx, tx, &ev)
+		ev = Event{ConversationID: id, Seq: 1, publicSeq: 1, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
+		return insertEvent(ctx, tx, &ev)
 	})
 	if err != nil {
 		return Conversation{}, nil, err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Presence counts the open connections of each principal (by its key).
@@ -77,13 +75,7 @@ func (p *LocalPresence) Watch(f func(key string, online bool)) {
 func (s *Log) CustomerPresence(subject string, online bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.markCustomerLeft(ctx, subject, online) // auto finish (system_close.go)
-	rows, err := s.pool.Query(ctx, `SELECT id FROM conversations WHERE visitor = $1 AND state NOT IN ('closed', 'offline') ORDER BY id`, subject)
-	if err != nil {
-		s.log.Warn("presence: open conversations", "err", err)
-		return
-	}
-	open, err := pgx.CollectRows(rows, pgx.RowTo[ID])
+	open, err := s.markCustomerLeft(ctx, subject, online) // auto finish (system_close.go)
 	if err != nil {
 		s.log.Warn("presence: open conversations", "err", err)
 		return

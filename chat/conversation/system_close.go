@@ -175,19 +175,22 @@ func (s *Log) tellClosed(ctx context.Context, q queues.Queue, c Conversation, ev
 
 // markCustomerLeft records on the visitor's open chats when its last
 // connection ended (online false), or clears it when one comes back:
-// auto finish reads customer_left_at, so a restart forgets nothing.
-func (s *Log) markCustomerLeft(ctx context.Context, subject string, online bool) {
-	var err error
-	if online {
-		_, err = s.pool.Exec(ctx, `UPDATE conversations SET customer_left_at = NULL
-			WHERE visitor = $1 AND state <> 'closed' AND state <> 'offline' AND customer_left_at IS NOT NULL`, subject)
-	} else {
-		_, err = s.pool.Exec(ctx, `UPDATE conversations SET customer_left_at = now()
-			WHERE visitor = $1 AND state <> 'closed' AND state <> 'offline' AND customer_left_at IS NULL`, subject)
-	}
+// auto finish reads customer_left_at, so a restart forgets nothing. It
+// returns those open chats (by id), whose agents hear of it: one
+// statement for both, as every customer's connection and disconnection
+// runs it.
+func (s *Log) markCustomerLeft(ctx context.Context, subject string, online bool) ([]ID, error) {
+	rows, err := s.pool.Query(ctx, `WITH open AS (
+			SELECT id, customer_left_at FROM conversations WHERE visitor = $1 AND state NOT IN ('closed', 'offline')
+		), marked AS (
+			UPDATE conversations c SET customer_left_at = CASE WHEN $2 THEN NULL ELSE now() END
+			FROM open WHERE c.id = open.id AND (open.customer_left_at IS NULL) <> $2
+		)
+		SELECT id FROM open ORDER BY id`, subject, online)
 	if err != nil {
-		s.log.Warn("presence: mark the customer's chats", "online", online, "err", err)
+		return nil, err
 	}
+	return pgx.CollectRows(rows, pgx.RowTo[ID])
 }
 
 func orDefault(s, def string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,6 +17,10 @@ import (
 type Store struct {
 	pool  *pgxpool.Pool
 	cache Cache
+	// keys maps a queue's public key to its id, so that ByKey (every
+	// visitor token, every chat.start) reads the settings from cache as
+	// Get does. It is only a hint: what it points at is checked.
+	keys sync.Map // string → QueueID
 
 	// changed, when set, is told of each queue an admin saved, with the
 	// members it lost.
@@ -78,7 +83,20 @@ func (s *Store) ByKey(ctx context.Context, key string) (Queue, error) {
 	if err := BadText("key", key); err != nil {
 		return Queue{}, err
 	}
-	return scanQueue(s.pool.QueryRow(ctx, `SELECT `+queueColumns+` FROM queues WHERE key = $1`, key))
+	if id, ok := s.keys.Load(key); ok {
+		// The cached queue is the one Get would answer; a queue renamed
+		// or deleted since no longer matches, and is read again.
+		if q, ok := s.cache.Get(id.(QueueID)); ok && q.Key == key {
+			return q, nil
+		}
+	}
+	q, err := scanQueue(s.pool.QueryRow(ctx, `SELECT `+queueColumns+` FROM queues WHERE key = $1`, key))
+	if err != nil {
+		return q, err
+	}
+	s.cache.Put(q)
+	s.keys.Store(key, q.ID)
+	return q, nil
 }
 
 // Create adds a queue with its members. Settings are checked and

@@ -15,12 +15,25 @@ import (
 // invitation or a transfer lets p into the chat its agents have
 // (joinTx).
 func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.ID) (conversation.Conversation, []conversation.Event, error) {
-	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
-		return conversation.Conversation{}, nil, queues.Detail(queues.ErrForbidden, "only agents accept chats")
+	if err := s.Take(ctx, p, id); err != nil {
+		return conversation.Conversation{}, nil, err
 	}
+	return s.conv.Resume(ctx, p, id, 0)
+}
+
+// Take is Accept without reading the chat back, for a caller that
+// subscribes to the chat and then reads it itself (signaling's
+// chat.accept): a read before the subscription would be thrown away.
+func (s *Router) Take(ctx context.Context, p auth.Principal, id conversation.ID) error {
+	if !p.Is(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin) {
+		return queues.Detail(queues.ErrForbidden, "only agents accept chats")
+	}
+	// The queue is read before the transaction: read inside it, a miss
+	// of the queue cache would wait for a second connection of the pool
+	// while holding one, and enough accepts at once would hold them all.
 	c, q, err := s.conv.WithQueue(ctx, id)
 	if err != nil {
-		return conversation.Conversation{}, nil, err
+		return err
 	}
 	unlock := s.conv.Lock(id)
 	var evs []conversation.Event
@@ -35,11 +48,14 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 		var member bool
 		var kind *string
 		var by *auth.UserID
+		var load int // open chats and other pending offers, against the queue's capacity
 		if err := tx.QueryRow(ctx, `SELECT
 				EXISTS (SELECT 1 FROM queue_members WHERE queue_id = $1 AND user_id = $2),
 				(SELECT kind FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending'),
-				(SELECT by_user_id FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending')`,
-			c.Queue.ID, p.UserID, id).Scan(&member, &kind, &by); err != nil {
+				(SELECT by_user_id FROM offers WHERE conversation_id = $3 AND user_id = $2 AND state = 'pending'),
+				`+OpenChatsOf("$2")+`
+				+ (SELECT count(*) FROM offers WHERE user_id = $2 AND state = 'pending' AND conversation_id <> $3)`,
+			c.Queue.ID, p.UserID, id).Scan(&member, &kind, &by, &load); err != nil {
 			return err
 		}
 		r := conversation.Relation{State: c.State}
@@ -66,14 +82,6 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 			return queues.Conflict("the customer has left; the chat is closed")
 		}
 		wasWaiting = true
-		// Room: open chats and other pending offers, against the queue's capacity.
-		var load int
-		if err := tx.QueryRow(ctx, `SELECT
-				`+OpenChatsOf("$1")+`
-				+ (SELECT count(*) FROM offers WHERE user_id = $1 AND state = 'pending' AND conversation_id <> $2)`,
-			p.UserID, id).Scan(&load); err != nil {
-			return err
-		}
 		if load >= q.Capacity {
 			return queues.Conflict("you already have %d chats, the most this queue allows; close or wrap up one first", load)
 		}
@@ -126,11 +134,11 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 	}
 	unlock()
 	if err != nil {
-		return conversation.Conversation{}, nil, err
+		return err
 	}
 	if team != nil {
 		s.afterJoin(ctx, p, id, team)
-		return s.conv.Resume(ctx, p, id, 0)
+		return nil
 	}
 	s.conv.EndAccess(ctx, id, others, "taken")
 	for _, u := range others {
@@ -143,5 +151,5 @@ func (s *Router) Accept(ctx context.Context, p auth.Principal, id conversation.I
 		s.pos.queue(q.ID) // the customers behind it move up
 	}
 	s.Poke()
-	return s.conv.Resume(ctx, p, id, 0)
+	return nil
 }

@@ -18,8 +18,11 @@ type plannedOffer struct {
 	agents []auth.UserID
 }
 
-// offerChunk is the most offers committed in one transaction.
-const offerChunk = 32
+// offerChunk is the most chats offered in one transaction. A chunk
+// costs the same five statements however many chats it holds
+// (offerChunkTx), so it is large; it is bounded so that a pass over a
+// long queue commits, and tells, its first offers early.
+const offerChunk = 128
 
 // madeOffer is an offer committed, to be told.
 type madeOffer struct {
@@ -41,16 +44,10 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 	deadline := time.Now().Add(time.Duration(q.AnswerSeconds) * time.Second)
 	var made []madeOffer
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		made = made[:0]
-		for _, p := range plan {
-			o, err := offerTx(ctx, tx, p, deadline)
-			if errors.Is(err, errStale) {
-				continue // someone else moved it
-			}
-			if err != nil {
-				return err
-			}
-			made = append(made, o)
+		var err error
+		made, err = offerChunkTx(ctx, tx, plan, deadline)
+		if err != nil {
+			return err
 		}
 		if q.Strategy == queues.RoundRobin && len(made) > 0 {
 			last := made[len(made)-1].agents[0]
@@ -80,37 +77,96 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 	return nil
 }
 
-// offerTx offers one chat inside tx, or answers errStale when it is no
-// longer queued.
-func offerTx(ctx context.Context, tx pgx.Tx, p plannedOffer, deadline time.Time) (madeOffer, error) {
-	o := madeOffer{agents: p.agents}
-	var err error
-	o.c, err = conversation.Get(ctx, tx, p.id, true)
+// offerChunkTx offers the chats of plan inside tx, leaving out those no
+// longer queued (someone else moved them), in a fixed number of
+// statements: lock and read the chats, insert the offers, read the
+// agents' names, append the offered events (conversation.AppendPrivate),
+// mark the chats offered. It returns the offers made, in plan's order.
+func offerChunkTx(ctx context.Context, tx pgx.Tx, plan []plannedOffer, deadline time.Time) ([]madeOffer, error) {
+	ids := make([]conversation.ID, len(plan))
+	for i, p := range plan {
+		ids[i] = p.id
+	}
+	// By id, so that two transactions lock the chats they share in one order.
+	rows, err := tx.Query(ctx, `SELECT `+conversation.Columns+conversation.From+` WHERE c.id = ANY($1) ORDER BY c.id FOR UPDATE OF c`, ids)
 	if err != nil {
-		return o, err
+		return nil, err
 	}
-	if o.c.State != conversation.StateQueued {
-		return o, errStale
+	convs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (conversation.Conversation, error) { return conversation.Scan(r) })
+	if err != nil {
+		return nil, err
 	}
-	for _, a := range p.agents {
-		if err := tx.QueryRow(ctx, `INSERT INTO offers (conversation_id, user_id, state, deadline)
-			VALUES ($1, $2, 'pending', $3) RETURNING offered_at`, p.id, a, deadline).Scan(&o.offeredAt); err != nil {
-			return o, err
+	byID := make(map[conversation.ID]conversation.Conversation, len(convs))
+	for _, c := range convs {
+		if c.State == conversation.StateQueued {
+			byID[c.ID] = c
 		}
-		name, err := userName(ctx, tx, a)
-		if err != nil {
-			return o, err
-		}
-		ev := conversation.Event{ConversationID: p.id, Kind: conversation.KindOffered, Private: true,
-			Author: conversation.AgentAuthor(name, a)}
-		if err := conversation.Append(ctx, tx, &ev); err != nil {
-			return o, err
-		}
-		o.evs = append(o.evs, ev)
 	}
-	_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = $1`, p.id)
-	o.c.State = conversation.StateOffered
-	return o, err
+	var made []madeOffer
+	var offerConvs []conversation.ID
+	var offerUsers []auth.UserID
+	for _, p := range plan {
+		c, ok := byID[p.id]
+		if !ok {
+			continue // no longer queued
+		}
+		delete(byID, p.id) // a chat is planned once; were it twice, it is offered once
+		c.State = conversation.StateOffered
+		made = append(made, madeOffer{c: c, agents: p.agents})
+		for _, a := range p.agents {
+			offerConvs = append(offerConvs, p.id)
+			offerUsers = append(offerUsers, a)
+		}
+	}
+	if len(made) == 0 {
+		return nil, nil
+	}
+	var offeredAt time.Time // now(): the same for every row of the transaction
+	if err := tx.QueryRow(ctx, `WITH o AS (INSERT INTO offers (conversation_id, user_id, state, deadline)
+			SELECT c, u, 'pending', $3 FROM unnest($1::bigint[], $2::bigint[]) AS p(c, u) RETURNING offered_at)
+		SELECT min(offered_at) FROM o`, offerConvs, offerUsers, deadline).Scan(&offeredAt); err != nil {
+		return nil, err
+	}
+	names, err := userNames(ctx, tx, offerUsers)
+	if err != nil {
+		return nil, err
+	}
+	var evs []*conversation.Event
+	for i := range made {
+		o := &made[i]
+		o.offeredAt = offeredAt
+		o.evs = make([]conversation.Event, len(o.agents))
+		for j, a := range o.agents {
+			o.evs[j] = conversation.Event{ConversationID: o.c.ID, Kind: conversation.KindOffered, Private: true,
+				Author: conversation.AgentAuthor(names[a], a)}
+			evs = append(evs, &o.evs[j])
+		}
+	}
+	if err := conversation.AppendPrivate(ctx, tx, evs); err != nil {
+		return nil, err
+	}
+	offered := make([]conversation.ID, len(made))
+	for i, o := range made {
+		offered[i] = o.c.ID
+	}
+	_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = ANY($1)`, offered)
+	return made, err
+}
+
+// userNames reads the display names of users ids.
+func userNames(ctx context.Context, tx pgx.Tx, ids []auth.UserID) (map[auth.UserID]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id, display_name FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[auth.UserID]string)
+	var id auth.UserID
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		names[id] = name
+		return nil
+	})
+	return names, err
 }
 
 var errStale = errors.New("chat: conversation moved on")

@@ -132,3 +132,38 @@ func TestANodeOffersAndExpiresOnlyTheQueuesItsTurnGivesIt(t *testing.T) {
 		t.Fatalf("the offer past its deadline is still pending to %v", p)
 	}
 }
+
+// An agent's open chats take places of the capacity as its pending
+// offers do: with one chat open of two places, alice is offered one more.
+func TestAPassCountsEachAgentsOpenChatsAgainstTheCapacity(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.pool.Exec(ctx, `UPDATE queues SET capacity = 2 WHERE id = $1`, f.q.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.forgetQueue(f.q.ID)
+	f.connect(f.alice)
+	_, open := f.customer(t, "Ann")
+	if _, _, err := f.svc.Accept(ctx, f.alice, open); err != nil {
+		t.Fatal(err)
+	}
+	var chats []conversation.ID
+	for _, name := range []string{"Ben", "Cat"} {
+		_, id := f.customer(t, name)
+		chats = append(chats, id)
+	}
+	if err := f.svc.routeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var offered []conversation.ID
+	rows, err := f.svc.pool.Query(ctx, `SELECT conversation_id FROM offers WHERE user_id = $1 AND state = 'pending' ORDER BY conversation_id`, f.alice.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if offered, err = pgx.CollectRows(rows, pgx.RowTo[conversation.ID]); err != nil {
+		t.Fatal(err)
+	}
+	if want := chats[:1]; !reflect.DeepEqual(offered, want) {
+		t.Fatalf("alice was offered %v, want %v (one chat open, capacity two)", offered, want)
+	}
+}

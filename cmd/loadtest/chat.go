@@ -142,6 +142,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		peers.Wait()
 	}()
 	// Agents sign in, connect and go available; customers start chats.
+	selfJoin0, _ := selfSampler()
 	joinWin := mon.begin()
 	var agents []*agent
 	jp, err := joinPhase{t: t, run: r, usernames: usernames, customers: cfg.customers, queue: cfg.queue,
@@ -157,6 +158,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		return nil, err
 	}
 	joinWin.end()
+	selfJoin1, _ := selfSampler()
 	customers, agentsUp, joined := jp.customers, jp.agentsUp, jp.took
 	if jp.tokenErr != nil {
 		res.fail("visitor tokens: %v", jp.tokenErr)
@@ -209,6 +211,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		ackedInWindow: ackedInWindow, selfCPU: self1.cpu - self0.cpu, machineCPU: busy1 - busy0, outage: outage, reconnects: reconnects(agents, customers), moved: moved(agents, customers), nodes: t.describe(),
 		fromProc: t.proc != nil, goroutines: gostats["go_goroutines"], heapInuse: gostats["go_memstats_heap_inuse_bytes"],
 	})
+	chatJoinFigures(res, r, cfg, joinWin, selfJoin1.cpu-selfJoin0.cpu)
 	if tf.url != "" {
 		closeChats(ctx, agents) // after the report: these closings are not news
 	}
@@ -438,4 +441,19 @@ func clientError(err error) string {
 		return ce.Code
 	}
 	return ""
+}
+
+// chatJoinFigures adds the join phase's figures to res: queued → offer, and
+// the CPU each joined connection cost the server and the load tester
+// (which shares the machine).
+func chatJoinFigures(res *result, r *chatRun, cfg chatConfig, join *window, tester time.Duration) {
+	conns := float64(max(cfg.customers+cfg.agents, 1))
+	offer := r.offerLat.summary()
+	res.Figures["offer_p50_ms"] = msf(offer.P50)
+	res.Figures["offer_p99_ms"] = msf(offer.P99)
+	res.Figures["offer_max_ms"] = msf(offer.Max)
+	res.Figures["join_server_cpu_us_conn"] = float64(join.cpu.Microseconds()) / conns
+	res.Figures["join_tester_cpu_us_conn"] = float64(tester.Microseconds()) / conns
+	res.add("load tester, joins", "%.2f s of CPU to join %d connections = %.0f µs per connection",
+		tester.Seconds(), int(conns), float64(tester.Microseconds())/conns)
 }
