@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -57,5 +58,42 @@ func TestFrameIsAnEnvelope(t *testing.T) {
 	}
 	if _, err := Frame("x.y", func() {}); err == nil {
 		t.Fatal("a function was encoded")
+	}
+}
+
+func TestMemoryBusPublishSeesSubscribeAndUnsubscribe(t *testing.T) {
+	b := NewMemory()
+	var got []string
+	unsubA, _ := b.Subscribe("s", func([]byte) { got = append(got, "a") })
+	b.Publish("s", nil)
+	b.Subscribe("s", func([]byte) { got = append(got, "b") }) //nolint:errcheck
+	b.Publish("s", nil)
+	unsubA()
+	b.Publish("s", nil)
+	a, bs := 0, 0
+	for _, g := range got {
+		if g == "a" {
+			a++
+		} else {
+			bs++
+		}
+	}
+	if a != 2 || bs != 2 {
+		t.Errorf("a called %d times, b %d; want 2 and 2 (%v)", a, bs, got)
+	}
+}
+
+// BenchmarkMemoryBusPublish is a message's publish on a node with many
+// subjects: a conversation's staff subject with its agent's two tabs.
+func BenchmarkMemoryBusPublish(b *testing.B) {
+	bus := NewMemory()
+	for i := range 10000 {
+		bus.Subscribe(fmt.Sprintf("conv.%d", i), func([]byte) {}) //nolint:errcheck
+	}
+	bus.Subscribe("conv.42", func([]byte) {}) //nolint:errcheck
+	frame := []byte("x")
+	b.ReportAllocs()
+	for b.Loop() {
+		bus.Publish("conv.42", frame)
 	}
 }

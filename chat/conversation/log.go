@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -56,6 +57,11 @@ type Log struct {
 
 	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
 
+	// positions takes chat.position checks to the one loop that reads
+	// them in batches (position.go), while positionsRunning says it runs.
+	positions        chan *posReq
+	positionsRunning atomic.Bool
+
 	// stripes serialise commit-then-publish per conversation, so the
 	// events of one conversation leave this node in seq order.
 	stripes [stripeCount]sync.Mutex
@@ -90,7 +96,8 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, qs *queues.Store, opt 
 	for i := range sends {
 		sends[i] = make(chan *sendReq, 4096)
 	}
-	return &Log{pool: pool, bus: b, log: log, opt: opt, sends: sends, presence: opt.Presence, queues: qs, hooks: noHooks{}}
+	return &Log{pool: pool, bus: b, log: log, opt: opt, sends: sends, presence: opt.Presence, queues: qs, hooks: noHooks{},
+		positions: make(chan *posReq, 1024)}
 }
 
 // SetHooks sets who is told what the router counts; call it before the
@@ -101,14 +108,21 @@ func (s *Log) SetHooks(h Hooks) { s.hooks = h }
 // before the log is used.
 func (s *Log) OnClose(f func(ID)) { s.closed = f }
 
-// Run writes messages until ctx ends.
+// Run writes messages and reads positions until ctx ends. Checks of
+// positions made while it does not run are read one by one.
 func (s *Log) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(len(s.sends))
+	wg.Add(len(s.sends) + 1)
 	for _, in := range s.sends {
 		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
 	}
+	s.positionsRunning.Store(true)
+	go func() {
+		defer wg.Done()
+		s.positionLoop(ctx)
+	}()
 	wg.Wait()
+	s.positionsRunning.Store(false)
 }
 
 // queue returns queue id's settings, cached.

@@ -71,8 +71,8 @@ func (c *capJoinsConfig) check() error {
 
 func (c *capJoinsConfig) customers(rate float64) int { return max(1, int(rate*c.seconds)) }
 
-// capStep is one rate tried.
-type capStep struct {
+// joinStep is one join rate tried.
+type joinStep struct {
 	rate      float64
 	customers int
 	p50, p99  float64 // queued → offer, ms
@@ -88,7 +88,7 @@ func runCapJoins(ctx context.Context, tf *targetFlags, cfg capJoinsConfig, log i
 	}
 	res := newResult("cap-joins", fmt.Sprintf("cap-joins: new chats a second on one node with queued → offer p99 under %s, %d agents × capacity %d",
 		cfg.limit, cfg.agents, cfg.capacity))
-	var steps []capStep
+	var steps []joinStep
 	best := 0.0
 	for _, rate := range cfg.rateList {
 		s, err := capJoinStep(ctx, tf, cfg, rate, log)
@@ -128,7 +128,7 @@ func runCapJoins(ctx context.Context, tf *targetFlags, cfg capJoinsConfig, log i
 	return res, nil
 }
 
-func verdict(s capStep) string {
+func verdict(s joinStep) string {
 	if s.pass {
 		return "met"
 	}
@@ -138,13 +138,13 @@ func verdict(s capStep) string {
 // capJoinStep runs C1's join phase at rate on a fresh server, with a
 // short steady window so that the run's own checks (every chat accepted,
 // nothing lost) still hold.
-func capJoinStep(ctx context.Context, tf *targetFlags, cfg capJoinsConfig, rate float64, log io.Writer) (capStep, error) {
+func capJoinStep(ctx context.Context, tf *targetFlags, cfg capJoinsConfig, rate float64, log io.Writer) (joinStep, error) {
 	cc := chatConfig{
 		customers: cfg.customers(rate), agents: cfg.agents, capacity: cfg.capacity,
 		interval: 10 * time.Second, duration: 2 * time.Second, joinRate: rate,
 		joinTimeout: 30 * time.Second, drain: 10 * time.Second, textSize: 80, queue: "loadtest",
 	}
-	s := capStep{rate: rate, customers: cc.customers}
+	s := joinStep{rate: rate, customers: cc.customers}
 	res, err := runChat(ctx, tf, cc, io.Discard)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

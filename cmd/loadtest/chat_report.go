@@ -146,6 +146,12 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 		"rss_per_conn_kb":    perConn / (1 << 10),
 		"reconnects":         float64(in.reconnects),
 		"moved":              float64(in.moved),
+		"window_s":           in.steady.wall.Seconds(),
+	}
+	if in.machineCPU > 0 && in.fromProc {
+		// PostgreSQL and whatever else ran: what the server's chats cost
+		// the machine besides the server (cap-chats reads it).
+		res.Figures["machine_rest_cpu_s"] = (in.machineCPU - in.selfCPU - in.steady.cpu).Seconds()
 	}
 	if o := in.outage; o != nil {
 		res.Figures["resumed_s"] = o.resumed.Seconds()
