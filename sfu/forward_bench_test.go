@@ -68,8 +68,9 @@ func BenchmarkForwardBarePion(b *testing.B) { benchEndToEnd(b, newBareServer) }
 // it carries (its timers, its RTCP, its keep-alives) is spread over the
 // packets as in a real room. W1 is the load tester's W1: one publisher at
 // ~210 packets/s, 10 subscribers, 2,100 packets/s out. Each also reports
-// idle-µs/s: the server's CPU per second over two seconds with every
-// connection up and no media.
+// idle-µs/s and idle-switches/s: the server's CPU and its threads'
+// context switches per second over two seconds with every connection up
+// and no media.
 var pacedCases = []struct {
 	name string
 	n    int // subscribers
@@ -92,10 +93,12 @@ func benchEndToEnd(b *testing.B, newServer func(testing.TB) benchServer) {
 				// sleeps are spans of time to measure, not waits for
 				// an event.
 				time.Sleep(time.Second)
-				idle := cpuTime()
+				idle, sw := cpuTime(), switches()
 				start := time.Now()
 				time.Sleep(2 * time.Second)
-				r.idle = float64((cpuTime() - idle).Microseconds()) / time.Since(start).Seconds()
+				secs := time.Since(start).Seconds()
+				r.idle = float64((cpuTime() - idle).Microseconds()) / secs
+				r.idleWakeups = float64(switches()-sw) / secs
 			}
 			r.expect += uint64(b.N)
 			cmd := r.encode(benchMsg{Op: "send", N: b.N, Target: r.expect, Pace: c.rate})
@@ -104,6 +107,7 @@ func benchEndToEnd(b *testing.B, newServer func(testing.TB) benchServer) {
 				r.await(b)
 			})
 			b.ReportMetric(r.idle, "idle-µs/s")
+			b.ReportMetric(r.idleWakeups, "idle-switches/s")
 		})
 		if r != nil {
 			r.close(b)
@@ -214,6 +218,16 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// switches counts the context switches of every thread of the process,
+// voluntary (it parked) and not.
+func switches() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Nvcsw + ru.Nivcsw
 }
 
 // loopbackSettings keep every connection of the benchmarks on 127.0.0.1.
@@ -367,6 +381,10 @@ type rig struct {
 	pkt     rtp.Packet
 	closed  bool
 	idle    float64 // server CPU µs per second with no media (paced cases)
+	// the server's threads' context switches per second then: each is
+	// a thread that parked and was woken, for a timer, a packet or a
+	// hand-off between goroutines on different threads
+	idleWakeups float64
 }
 
 // benchServer is the forwarder under test.
