@@ -13,7 +13,8 @@ import (
 //
 // The down connection numbers its packets transport-wide (TWCC) and
 // estimates its bandwidth from the client's feedback (gcc.go): the target
-// bitrate is what we may send. A ticker per subscriber shares that out
+// bitrate is what we may send. Every allocTicks of the shared clock
+// (clock.go), each subscriber's allocator shares that out
 // among the subscriptions and caps the layer each may receive
 // (downTrack.allowed); the switch itself happens on a keyframe, in
 // downTrack.write.
@@ -25,8 +26,9 @@ const (
 	// seconds. A link that cannot take this shows delay and loss within
 	// a second or two, and the estimate falls.
 	initialEstimate = 3_000_000
-	// allocInterval is how often a subscriber's layers are chosen.
-	allocInterval = 250 * time.Millisecond
+	// allocTicks is how often a subscriber's layers are chosen, in ticks
+	// of the shared clock: 250 ms.
+	allocTicks = 5
 	// rateInterval is how often a layer's bitrate is sampled.
 	rateInterval = 500 * time.Millisecond
 	// rateSmoothing weighs a new sample: keyframes make single samples
@@ -48,11 +50,11 @@ func upCost(rate int) int { return rate * 6 / 5 }
 func keepCost(rate int) int { return rate * 4 / 5 }
 
 // startBWE is given the down connection's estimator while the connection
-// is built, before p is shared. The allocator it starts ends when the
-// connection closes.
+// is built, before p is shared. The allocator it puts on the shared clock
+// leaves it when the connection closes.
 func (p *Participant) startBWE(e *estimator) {
 	p.bwe = e
-	go p.allocate(e)
+	sharedClock.add(&allocator{p: p, e: e})
 }
 
 // EstimatedBitrate is what the down connection may carry now, in bits/s:
@@ -64,26 +66,33 @@ func (p *Participant) EstimatedBitrate() int {
 	return p.bwe.GetTargetBitrate()
 }
 
-// allocate chooses p's layers every allocInterval until the down
+// allocator chooses p's layers every allocTicks until the down
 // connection closes.
-func (p *Participant) allocate(e *estimator) {
-	tick := time.NewTicker(allocInterval)
-	defer tick.Stop()
-	var subs []*downTrack
-	for {
-		select {
-		case <-e.closed:
-			return
-		case now := <-tick.C:
-			p.mu.Lock()
-			subs = subs[:0]
-			for _, d := range p.subs {
-				subs = append(subs, d)
-			}
-			p.mu.Unlock()
-			allocateLayers(subs, e.GetTargetBitrate(), now)
-		}
+type allocator struct {
+	p     *Participant
+	e     *estimator
+	ticks int
+	subs  []*downTrack // reused
+}
+
+func (a *allocator) tick(now time.Time) bool {
+	select {
+	case <-a.e.closed:
+		return false
+	default:
 	}
+	if a.ticks++; a.ticks%allocTicks != 0 {
+		return true
+	}
+	a.p.mu.Lock()
+	a.subs = a.subs[:0]
+	for _, d := range a.p.subs {
+		a.subs = append(a.subs, d)
+	}
+	a.p.mu.Unlock()
+	allocateLayers(a.subs, a.e.GetTargetBitrate(), now)
+	clear(a.subs)
+	return true
 }
 
 // allocateLayers shares budget (bits/s) among one subscriber's

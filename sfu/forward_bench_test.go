@@ -63,7 +63,56 @@ func BenchmarkForward(b *testing.B) { benchEndToEnd(b, newParleyServer) }
 // every subscriber, Pion's default codecs and interceptors.
 func BenchmarkForwardBarePion(b *testing.B) { benchEndToEnd(b, newBareServer) }
 
+// The paced cases hold the publisher to a real rate instead of as fast as
+// the window allows, so that what a connection costs per second whatever
+// it carries (its timers, its RTCP, its keep-alives) is spread over the
+// packets as in a real room. W1 is the load tester's W1: one publisher at
+// ~210 packets/s, 10 subscribers, 2,100 packets/s out. Each also reports
+// idle-µs/s and idle-switches/s: the server's CPU and its threads'
+// context switches per second over two seconds with every connection up
+// and no media.
+var pacedCases = []struct {
+	name string
+	n    int // subscribers
+	rate int // packets/s in
+}{
+	{"W1", 10, 210},
+	{"N=10,rate=50", 10, 50},
+	{"N=10,rate=1000", 10, 1000},
+	{"N=1,rate=50", 1, 50},
+}
+
 func benchEndToEnd(b *testing.B, newServer func(testing.TB) benchServer) {
+	for _, c := range pacedCases {
+		var r *rig
+		b.Run(c.name, func(b *testing.B) {
+			if r == nil {
+				r = startPacedRig(b, newServer, c.n, c.rate)
+				// Idle: a second for the setup's aftermath (the last
+				// handshakes, its garbage), then two of nothing. The
+				// sleeps are spans of time to measure, not waits for
+				// an event.
+				time.Sleep(time.Second)
+				idle, sw := cpuTime(), switches()
+				start := time.Now()
+				time.Sleep(2 * time.Second)
+				secs := time.Since(start).Seconds()
+				r.idle = float64((cpuTime() - idle).Microseconds()) / secs
+				r.idleWakeups = float64(switches()-sw) / secs
+			}
+			r.expect += uint64(b.N)
+			cmd := r.encode(benchMsg{Op: "send", N: b.N, Target: r.expect, Pace: c.rate})
+			measure(b, c.n, func() {
+				r.sendRaw(cmd)
+				r.await(b)
+			})
+			b.ReportMetric(r.idle, "idle-µs/s")
+			b.ReportMetric(r.idleWakeups, "idle-switches/s")
+		})
+		if r != nil {
+			r.close(b)
+		}
+	}
 	for _, n := range []int{1, 10, 50} {
 		var r *rig // one for every b.N the sub-benchmark is run with
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
@@ -171,6 +220,16 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// switches counts the context switches of every thread of the process,
+// voluntary (it parked) and not.
+func switches() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
+
 // loopbackSettings keep every connection of the benchmarks on 127.0.0.1.
 func loopbackSettings() webrtc.SettingEngine {
 	var se webrtc.SettingEngine
@@ -201,6 +260,7 @@ type benchMsg struct {
 	Cand   *webrtc.ICECandidateInit   `json:"cand,omitempty"`
 	N      int                        `json:"n,omitempty"`
 	Target uint64                     `json:"target,omitempty"` // packets the subscribers are to have received
+	Pace   int                        `json:"pace,omitempty"`   // packets/s to send at; 0: as fast as the window allows
 	Err    string                     `json:"err,omitempty"`
 }
 
@@ -320,6 +380,11 @@ type rig struct {
 	before  int // goroutines before the rig
 	pkt     rtp.Packet
 	closed  bool
+	idle    float64 // server CPU µs per second with no media (paced cases)
+	// the server's threads' context switches per second then: each is
+	// a thread that parked and was woken, for a timer, a packet or a
+	// hand-off between goroutines on different threads
+	idleWakeups float64
 }
 
 // benchServer is the forwarder under test.
@@ -335,6 +400,14 @@ type benchServer interface {
 // subscribers, and waits until every subscriber receives the publisher's
 // video. The caller closes the rig.
 func startRig(tb testing.TB, newServer func(testing.TB) benchServer, n int) *rig {
+	tb.Helper()
+	return startPacedRig(tb, newServer, n, 0)
+}
+
+// startPacedRig starts a rig whose publisher is to send pace packets a
+// second (0: as fast as the window allows): its subscribers send TWCC
+// feedback every 100 ms then, as Pion and Chrome do at such rates.
+func startPacedRig(tb testing.TB, newServer func(testing.TB) benchServer, n, pace int) *rig {
 	tb.Helper()
 	r := &rig{n: n, got: newProgress(), warmed: make(chan struct{}), errc: make(chan error, 1),
 		before: runtime.NumGoroutine()}
@@ -380,7 +453,7 @@ func startRig(tb testing.TB, newServer func(testing.TB) benchServer, n int) *rig
 	if err := r.srv.join("pub", rigSignal{r, "pub"}, true); err != nil {
 		tb.Fatal(err)
 	}
-	r.send(benchMsg{Op: "start", N: n})
+	r.send(benchMsg{Op: "start", N: n, Pace: pace})
 	r.send(benchMsg{Op: "warm"}) // keyframes until every subscriber, yet to join, has media
 	r.waitFor(tb, "the published track", r.srv.published())
 	for i := range n {
@@ -832,8 +905,13 @@ func TestForwardingBenchmarkClients(t *testing.T) {
 // 100,000/n packets a second here: a report then covers a few hundred, as
 // a browser's does, and fits a datagram; Pion's 100 ms one at n=1 would
 // not, and the server would drop it unread. The reports cost the server
-// the same per second at every n.
-func clientAPI(n int) (*webrtc.API, error) {
+// the same per second at every n. A paced rig's subscribers (pace > 0)
+// send it every 100 ms, as at a real rate.
+func clientAPI(n, pace int) (*webrtc.API, error) {
+	interval := min(time.Duration(n)*2*time.Millisecond, 100*time.Millisecond)
+	if pace > 0 {
+		interval = 100 * time.Millisecond
+	}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -851,7 +929,7 @@ func clientAPI(n int) (*webrtc.API, error) {
 	if err := webrtc.ConfigureStatsInterceptor(reg); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.SendInterval(min(time.Duration(n)*2*time.Millisecond, 100*time.Millisecond))); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.SendInterval(interval)); err != nil {
 		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
@@ -892,7 +970,7 @@ func (c *clients) send(m benchMsg) {
 func (c *clients) handle(m benchMsg) error {
 	switch m.Op {
 	case "start":
-		return c.start(m.N)
+		return c.start(m.N, m.Pace)
 	case "answer":
 		return c.setRemote(m.ID, *m.SDP)
 	case "offer":
@@ -917,16 +995,16 @@ func (c *clients) handle(m benchMsg) error {
 		c.run(c.warm)
 	case "send":
 		c.setTarget(m.Target)
-		c.run(func() { c.publish(m.N) })
+		c.run(func() { c.publish(m.N, m.Pace) })
 	case "expect":
 		c.setTarget(m.Target)
 	}
 	return nil
 }
 
-func (c *clients) start(n int) error {
+func (c *clients) start(n, pace int) error {
 	var err error
-	if c.api, err = clientAPI(n); err != nil {
+	if c.api, err = clientAPI(n, pace); err != nil {
 		return err
 	}
 	c.n, c.step = n, benchWindow/4
@@ -1075,11 +1153,18 @@ func (c *clients) warm() {
 	c.send(benchMsg{Op: "warm", N: int(c.pkt.SequenceNumber)})
 }
 
-// publish sends count delta frames as fast as the window allows.
-func (c *clients) publish(count int) {
-	for range count {
+// publish sends count delta frames, pace a second or, with pace 0, as
+// fast as the window allows.
+func (c *clients) publish(count, pace int) {
+	start := time.Now()
+	for i := range count {
 		if c.closed.Load() {
 			return
+		}
+		if pace > 0 {
+			// Pacing, not waiting for an event: the packet's time on a
+			// fixed schedule, so that a late one does not slow the rest.
+			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(pace))))
 		}
 		c.win.next()
 		c.write(false, phaseBench)

@@ -15,8 +15,9 @@ import (
 const (
 	// upTick is how often an up connection sends what a receiver owes
 	// its sender: NACKs on every tick, TWCC feedback every twccTicks,
-	// receiver reports every reportTicks.
-	upTick      = 50 * time.Millisecond
+	// receiver reports every reportTicks. It is the shared clock's
+	// period (clock.go).
+	upTick      = tickPeriod
 	twccTicks   = 2  // 100 ms, as Pion and Chrome send it
 	reportTicks = 20 // 1 s
 	// nackTries is how often one lost packet is asked for (Chrome: 10),
@@ -28,7 +29,7 @@ const (
 	// remembered, a power of two that divides 65536: about a second of a
 	// 500 packets/s layer. Nothing older is asked for.
 	recvLogSize = 512
-	// rtcpMTU bounds each compound RTCP packet the ticker writes.
+	// rtcpMTU bounds each compound RTCP packet a tick writes.
 	rtcpMTU = 1200
 )
 
@@ -36,11 +37,11 @@ const (
 // receiver owes the client that publishes: it asks for lost video packets
 // (NACK), reports reception every second and sends transport-wide
 // congestion control feedback. It notes each packet inline as the
-// track's read loop reads it, allocating nothing, and one ticker per
-// connection sends the RTCP. Pion's NACK generator, receiver report and
-// TWCC sender interceptors, which it replaces, each made a map and a
-// header per packet, and the TWCC sender handed every packet to a
-// goroutine of its own: a wake-up per packet.
+// track's read loop reads it, allocating nothing, and sends the RTCP on
+// the shared clock (clock.go), not on a ticker of its own. Pion's NACK
+// generator, receiver report and TWCC sender interceptors, which it
+// replaces, each made a map and a header per packet, and the TWCC sender
+// handed every packet to a goroutine of its own: a wake-up per packet.
 type upReader struct {
 	interceptor.NoOp
 	ssrc  uint32    // ours, as the sender of our RTCP
@@ -49,10 +50,11 @@ type upReader struct {
 	mu      sync.Mutex
 	streams map[uint32]*inStream // by SSRC
 	out     interceptor.RTCPWriter
-	running bool // the ticker has started
+	running bool // it is on the clock
 	closed  bool
-	done    chan struct{} // closed by Close: the ticker ends
-	wg      sync.WaitGroup
+	clock   *clock
+	ticks   uint32      // ticks since it went on the clock; only the clock touches it
+	owing   []*inStream // the streams of a tick, reused; only the clock touches it
 
 	// twccMu guards the recorder: every stream's read loop records in it.
 	twccMu sync.Mutex
@@ -71,12 +73,12 @@ func (upReaderFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
 func newUpReader() *upReader {
 	ssrc := rand.Uint32() //nolint:gosec // an SSRC, not a secret
 	return &upReader{ssrc: ssrc, epoch: time.Now(), streams: map[uint32]*inStream{},
-		done: make(chan struct{}), twcc: twcc.NewRecorder(ssrc)}
+		clock: sharedClock, twcc: twcc.NewRecorder(ssrc)}
 }
 
 // inStream is one stream the client publishes. Pion reads it from one
 // goroutine at a time (the track's read loop); mu orders that with the
-// ticker and the RTCP reader.
+// clock's tick and the RTCP reader.
 type inStream struct {
 	up     *upReader
 	next   interceptor.RTPReader
@@ -96,7 +98,7 @@ type inStream struct {
 }
 
 // BindRTCPWriter is called by Pion once per connection: the writer is
-// what the ticker sends on.
+// what the tick sends on.
 func (u *upReader) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
 	u.mu.Lock()
 	u.out = w
@@ -145,27 +147,28 @@ func (u *upReader) BindRTCPReader(r interceptor.RTCPReader) interceptor.RTCPRead
 	})
 }
 
-// Close stops the ticker and waits for it.
+// Close takes it off the clock, and returns once no tick is sending for
+// it.
 func (u *upReader) Close() error {
 	u.mu.Lock()
-	if !u.closed {
-		u.closed = true
-		close(u.done)
-	}
+	running := u.running
+	u.closed = true
 	u.mu.Unlock()
-	u.wg.Wait()
+	if running {
+		u.clock.remove(u)
+	}
 	return nil
 }
 
-// startLocked starts the ticker once there is a writer and a stream: a
-// connection that publishes nothing yet costs no wake-ups. u.mu is held.
+// startLocked puts it on the clock once there is a writer and a stream:
+// a connection that publishes nothing yet costs nothing on a tick. u.mu
+// is held.
 func (u *upReader) startLocked() {
 	if u.running || u.closed || u.out == nil || len(u.streams) == 0 {
 		return
 	}
 	u.running = true
-	u.wg.Add(1)
-	go u.run(u.out)
+	u.clock.add(u)
 }
 
 // Read reads a packet and notes it: in the receive log and the reception
@@ -261,26 +264,24 @@ func (u *upReader) senderReports(b []byte, now time.Time) {
 	}
 }
 
-// run is the connection's ticker: it sends what is owed until Close.
-func (u *upReader) run(out interceptor.RTCPWriter) {
-	defer u.wg.Done()
-	t := time.NewTicker(upTick)
-	defer t.Stop()
-	var streams []*inStream
-	for n := uint32(1); ; n++ {
-		select {
-		case <-u.done:
-			return
-		case <-t.C:
-		}
-		u.mu.Lock()
-		streams = streams[:0]
-		for _, s := range u.streams {
-			streams = append(streams, s)
-		}
+// tick sends what is owed on the connection's next tick. The clock
+// calls it until Close.
+func (u *upReader) tick(now time.Time) bool {
+	u.ticks++
+	u.mu.Lock()
+	if u.closed {
 		u.mu.Unlock()
-		writeCompound(out, u.owed(n, time.Now(), streams))
+		return false
 	}
+	out := u.out
+	u.owing = u.owing[:0]
+	for _, s := range u.streams {
+		u.owing = append(u.owing, s)
+	}
+	u.mu.Unlock()
+	writeCompound(out, u.owed(u.ticks, now, u.owing))
+	clear(u.owing)
+	return true
 }
 
 // owed is what to send on tick n: receiver reports first, as a compound

@@ -155,6 +155,47 @@ func TestAPublisherHearsWhichOfItsPacketsArrivedInTransportWideFeedback(t *testi
 	pub.closing.Store(true)
 }
 
+// Two publishers, each in a room of its own on one SFU, so that both up
+// connections tick on the one shared clock: each still hears TWCC
+// feedback every 100 ms and a receiver report on each stream every
+// second. The window is three seconds; the bounds leave room for a busy
+// machine delaying ticks, not for a rate halved or doubled.
+func TestEveryPublisherHearsFeedbackAndReportsAtTheirRatesOnTheSharedClock(t *testing.T) {
+	s := newSFU(t)
+	var ups []*upstream
+	for _, room := range []string{"rates-a", "rates-b"} {
+		link := newLossyUplink(t, 1000)
+		pub := newPeerWith(t, publisherAPI(t, link))
+		pub.join(t, s.Room(room), "pub", sfu.JoinOptions{})
+		up := startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
+		ups = append(ups, up)
+		t.Cleanup(func() { pub.closing.Store(true) })
+	}
+	for _, up := range ups {
+		eventually(t, "feedback and reports on both streams", func() bool {
+			return len(up.feedbackSoFar()) > 0 && len(up.reportsOn(up.ssrc[0])) > 0 && len(up.reportsOn(up.ssrc[1])) > 0
+		})
+	}
+	type counts struct{ feedback, cam, mic int }
+	count := func(up *upstream) counts {
+		return counts{len(up.feedbackSoFar()), len(up.reportsOn(up.ssrc[0])), len(up.reportsOn(up.ssrc[1]))}
+	}
+	before := []counts{count(ups[0]), count(ups[1])}
+	const window = 3 * time.Second
+	time.Sleep(window) // the span the rates are counted over, not a wait for an event
+	for i, up := range ups {
+		got := count(up)
+		if n := got.feedback - before[i].feedback; n < 20 || n > 40 {
+			t.Errorf("publisher %d: %d TWCC feedback packets in %v, want about 30", i, n, window)
+		}
+		for _, n := range []int{got.cam - before[i].cam, got.mic - before[i].mic} {
+			if n < 2 || n > 4 {
+				t.Errorf("publisher %d: %d receiver reports on a stream in %v, want about 3", i, n, window)
+			}
+		}
+	}
+}
+
 // publishCameraAndMic joins a publisher of a camera and a microphone to
 // a room of a new SFU, over a lossyUplink that, once told to, loses every
 // every-th packet of a stream.

@@ -162,7 +162,8 @@ func (s *SFU) forget(r *Room) {
 // on, whether it has anything to do or not):
 //
 //   - up, where the client publishes: upReader (reader.go) alone, which
-//     notes every packet inline as it is read and, on one ticker, asks for
+//     notes every packet inline as it is read and, on the shared clock
+//     (clock.go), asks for
 //     lost packets (NACK), reports reception and sends TWCC feedback;
 //   - down, where the client receives: sender reports and, first on the
 //     way out, downWriter (writer.go), which numbers packets for TWCC,
