@@ -1,11 +1,8 @@
 package signaling
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -49,12 +46,11 @@ type Endpoint struct {
 func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
 	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra, CheckTimeout: 5 * time.Second}
 	h.upgrader = websocket.Upgrader{
-		// Memory per idle connection: a small read buffer of gorilla's
-		// own (slimHijacker lets the HTTP server's 4 KiB ones go; frames
-		// larger than it are read straight into the message). gorilla's
-		// write buffer is never used (write.go frames and writes
-		// itself); with a pool it is not even made.
-		ReadBufferSize:  readBufferSize,
+		// Memory per idle connection: the read buffer is the HTTP
+		// server's own (4 KiB, kept after the upgrade). gorilla's write
+		// buffer is never used (write.go frames and writes itself); with
+		// a pool it is not even made.
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
 		// The origin was checked, with the principal, before Upgrade.
@@ -83,7 +79,7 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, "forbidden_origin", "connections from "+r.Header.Get("Origin")+" are not allowed")
 		return
 	}
-	ws, err := h.upgrader.Upgrade(slimHijacker{w}, r, nil)
+	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
@@ -101,39 +97,6 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.workers.Wait() // requests still running end with the connection's context
 	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
-}
-
-// readBufferSize is each connection's read buffer: a request of the
-// browser's (a few hundred bytes) is read with one system call.
-const readBufferSize = 512
-
-// slimHijacker hands gorilla the hijacked connection with the HTTP
-// server's buffers shrunk. The handler goroutine runs as long as the
-// websocket does (the per-address limits of web count it), so net/http's
-// connection and its 4 KiB bufio.Reader and Writer stay reachable all
-// that time, although after a hijack net/http never uses them again and
-// gorilla reads through a buffer of its own and writes none (write.go).
-// Hijack hands out those very two, so they are replaced here by minimal
-// ones: 8 KiB less per connection. A reader holding bytes already is
-// left alone, and gorilla refuses the upgrade (data before the handshake).
-type slimHijacker struct{ http.ResponseWriter }
-
-func (w slimHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("the response does not implement http.Hijacker")
-	}
-	nc, brw, err := h.Hijack()
-	if err != nil || brw == nil {
-		return nc, brw, err
-	}
-	if brw.Reader.Buffered() == 0 {
-		*brw.Reader = *bufio.NewReaderSize(nc, 16)
-	}
-	if brw.Writer.Buffered() == 0 {
-		*brw.Writer = *bufio.NewWriterSize(nc, 16)
-	}
-	return nc, brw, nil
 }
 
 // originAllowed admits no Origin (not a browser: no ambient credentials

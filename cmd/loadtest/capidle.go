@@ -193,6 +193,8 @@ func runCapIdle(ctx context.Context, tf *targetFlags, cfg capIdleConfig, log io.
 	perGiB := float64(1<<30) / max(perConn, 1)
 	heapIdle := gostats["go_memstats_heap_inuse_bytes"]
 	res.add("connections", "%d up (%d waiting customers, %d signed-in), opened in %s", conns, cfg.customers, cfg.signedIn, joined.Round(time.Millisecond))
+	res.add("server CPU while joining", "%.1f s over %s (%.0f µs per connection)", joinWin.cpu.Seconds(), joinWin.wall.Round(time.Millisecond),
+		float64(joinWin.cpu.Microseconds())/float64(max(conns, 1)))
 	res.add("server RSS", "%s before, %s with the connections idle: %s per connection", mb(idle.endRSS), mb(win.endRSS), kb(perConn))
 	if heapIdle > 0 {
 		res.add("server heap in use", "%s (%s per connection, start-up included)", mb(int64(heapIdle)), kb(heapIdle/float64(max(conns, 1))))
