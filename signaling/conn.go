@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -22,25 +21,34 @@ import (
 // a bounded number at a time. Everyone else only enqueues frames with
 // Send; the queue is bounded by frames and by bytes, and a connection
 // that cannot keep up is closed, never waited on.
+//
+// The writer runs only while there is something to write (write.go): an
+// idle connection holds one goroutine, its reader, and no queue.
 type Conn struct {
 	id        string
 	principal auth.Principal
 	ws        *websocket.Conn
+	nc        net.Conn // the socket under ws, written by write.go alone
 	hub       *Hub
 	cfg       Config
 	log       *slog.Logger
+	pingSlot  uint32 // which tick of the hub's ping schedule pings it
 
-	send     chan []byte
-	queued   atomic.Int64 // bytes in send
-	closeReq chan closeFrame
+	qmu      sync.Mutex
+	queue    []outFrame // waiting for the writer; nil while empty
+	qbytes   int        // bytes of the text frames in queue
+	writing  bool       // a writer goroutine runs (or the connection is closing)
+	closeReq *closeFrame
+
+	wmu       sync.Mutex // held while a frame or batch is written to nc
+	closeSent bool       // under wmu: a close frame went out; nothing follows it
+
 	done     chan struct{} // closed when the connection ends
 	readDone chan struct{} // closed when the reader has stopped reading
 	ctx      context.Context
 	cancel   context.CancelFunc
 
 	endOnce  sync.Once
-	closeMu  sync.Mutex
-	closing  bool
 	closedAs closeFrame
 
 	// Reader-goroutine state, touched by nothing else.
@@ -67,15 +75,14 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := hub.cfg
 	setSocketBuffer(ws.NetConn(), cfg.SocketBuffer)
-	return &Conn{
+	c := &Conn{
 		id:        id,
 		principal: p,
 		ws:        ws,
+		nc:        ws.NetConn(),
 		hub:       hub,
 		cfg:       cfg,
 		log:       hub.log.With("conn", id, "principal", p.Key()),
-		send:      make(chan []byte, cfg.SendQueue),
-		closeReq:  make(chan closeFrame, 1),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		ctx:       ctx,
@@ -86,6 +93,17 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		lines:     make(map[string]*line),
 		subs:      make(map[string]struct{}),
 	}
+	// gorilla answers pings and close frames by writing from the reader;
+	// here every frame goes through write.go, so they are queued instead.
+	ws.SetPingHandler(func(data string) error {
+		c.enqueueControl(websocket.PongMessage, []byte(data))
+		return nil
+	})
+	ws.SetCloseHandler(func(code int, _ string) error {
+		c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), abortCloseTimeout)
+		return nil
+	})
+	return c
 }
 
 // setSocketBuffer sets the kernel's send buffer of the socket under nc to
@@ -115,32 +133,6 @@ func (c *Conn) Principal() auth.Principal { return c.principal }
 
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
-
-// Send enqueues a frame without blocking. If the queue is full, by frames
-// (SendQueue) or by bytes (SendQueueBytes), the client is too slow: it is
-// disconnected with the reason "slow consumer" and Send reports false. An
-// empty queue takes a frame of any size.
-func (c *Conn) Send(frame []byte) bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	n := int64(len(frame))
-	if before := c.queued.Add(n) - n; before > 0 && c.cfg.SendQueueBytes > 0 && before+n > int64(c.cfg.SendQueueBytes) {
-		c.queued.Add(-n)
-		c.slow("send queue full", "bytes", before)
-		return false
-	}
-	select {
-	case c.send <- frame:
-		return true
-	default:
-		c.queued.Add(-n)
-		c.slow("send queue full", "frames", cap(c.send))
-		return false
-	}
-}
 
 // slow disconnects a client that does not read fast enough.
 func (c *Conn) slow(msg string, args ...any) {
@@ -178,22 +170,11 @@ func (c *Conn) Unsubscribe(subject string) {
 	}
 }
 
-// Close sends what is queued, then a close frame, then ends the connection.
-func (c *Conn) Close(code int, reason string) {
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.closing {
-		return
-	}
-	c.closing = true
-	c.closeReq <- closeFrame{code, reason}
-}
-
 // abort ends the connection now, from any goroutine, without waiting on
-// the network: the close frame is written (gorilla allows WriteControl
-// beside the writer) from a goroutine of its own with a short deadline, so
-// a peer whose buffers are full cannot hold up the caller. Such a peer may
-// see only the TCP close; the reason is logged and counted.
+// the network: the close frame is written from a goroutine of its own
+// with a short deadline, so a peer whose buffers are full cannot hold up
+// the caller. Such a peer may see only the TCP close; the reason is
+// logged and counted.
 func (c *Conn) abort(cf closeFrame) {
 	if c.end(cf) {
 		go c.writeClose(cf, abortCloseTimeout)
@@ -214,70 +195,6 @@ func (c *Conn) end(cf closeFrame) bool {
 	return ended
 }
 
-// writeClose writes the close frame, then closes the socket.
-func (c *Conn) writeClose(cf closeFrame, timeout time.Duration) {
-	msg := websocket.FormatCloseMessage(cf.code, cf.reason)
-	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(timeout)) //nolint:errcheck // best effort
-	c.ws.Close()
-}
-
-// closeHandshake writes the close frame, then waits, at most WriteTimeout,
-// for the reader to see the client's answer before it closes the socket.
-// Closed at once, a socket with requests still unread in its buffer
-// resets the connection, and the client's kernel may drop what it had
-// received and not yet read: the last answers and the close frame itself.
-func (c *Conn) closeHandshake(cf closeFrame) {
-	msg := websocket.FormatCloseMessage(cf.code, cf.reason)
-	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // best effort
-	linger := time.NewTimer(c.cfg.WriteTimeout)
-	defer linger.Stop()
-	select {
-	case <-c.readDone:
-	case <-linger.C:
-	}
-	c.ws.Close()
-}
-
-// writeLoop is the only goroutine that writes data frames.
-func (c *Conn) writeLoop() {
-	ping := time.NewTicker(c.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case frame := <-c.send:
-			c.queued.Add(-int64(len(frame)))
-			if err := c.write(websocket.TextMessage, frame); err != nil {
-				c.writeFailed(err, "write failed")
-				return
-			}
-		case <-ping.C:
-			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.writeFailed(err, "ping failed")
-				return
-			}
-		case cf := <-c.closeReq:
-			// Flush what was queued before the close, then say goodbye.
-			for flushed := false; !flushed; {
-				select {
-				case frame := <-c.send:
-					c.queued.Add(-int64(len(frame)))
-					if c.write(websocket.TextMessage, frame) != nil {
-						flushed = true
-					}
-				default:
-					flushed = true
-				}
-			}
-			if c.end(cf) {
-				c.closeHandshake(cf)
-			}
-			return
-		case <-c.done:
-			return
-		}
-	}
-}
-
 // writeFailed ends the connection after a failed write. A write that ran
 // out of time means the peer stopped reading: it is a slow consumer. Its
 // buffers are full, so no close frame is tried; the socket is closed.
@@ -292,12 +209,6 @@ func (c *Conn) writeFailed(err error, reason string) {
 		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
 	}
 	c.ws.Close()
-}
-
-// write writes one frame within WriteTimeout.
-func (c *Conn) write(kind int, frame []byte) error {
-	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // error surfaces on write
-	return c.ws.WriteMessage(kind, frame)
 }
 
 // readLoop reads and answers requests until the connection ends.

@@ -76,6 +76,8 @@ type Hub struct {
 	byKey    map[string]map[*Conn]struct{} // the connections of each principal, by its key
 	subjects map[string]*subject
 	closing  bool
+	pinging  bool           // the ping schedule runs (ping.go)
+	nextSlot uint32         // the ping slot of the next connection
 	wg       sync.WaitGroup // one per live connection
 	watchers []Observer
 }
@@ -157,6 +159,9 @@ func (h *Hub) add(c *Conn) bool {
 		h.byKey[key] = make(map[*Conn]struct{})
 	}
 	h.byKey[key][c] = struct{}{}
+	c.pingSlot = h.nextSlot % pingSlots
+	h.nextSlot++
+	h.startPingingLocked()
 	h.wg.Add(1)
 	h.mu.Unlock()
 	h.metrics.conns.Inc()

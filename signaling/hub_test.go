@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"parley/auth"
 	"parley/bus"
 )
@@ -112,7 +114,9 @@ func heldHub(t *testing.T) (*Hub, *heldBus) {
 func joined(t *testing.T, h *Hub, name string) *Conn {
 	t.Helper()
 	c := &Conn{id: name, principal: auth.Principal{Kind: auth.KindVisitor, Subject: name}, hub: h, cfg: h.cfg,
-		log: h.log, send: make(chan []byte, 16), done: make(chan struct{}), subs: make(map[string]struct{})}
+		log: h.log, done: make(chan struct{}), subs: make(map[string]struct{}),
+		writing: true} // no writer starts: frames stay queued
+
 	if !h.add(c) {
 		t.Fatal("the hub refused a connection")
 	}
@@ -121,15 +125,16 @@ func joined(t *testing.T, h *Hub, name string) *Conn {
 
 // frames is how many frames c has been sent and not read; it reads them.
 func frames(c *Conn) int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	n := 0
-	for {
-		select {
-		case <-c.send:
+	for _, f := range c.queue {
+		if f.op == websocket.TextMessage { // not the pings of the schedule
 			n++
-		default:
-			return n
 		}
 	}
+	c.queue, c.qbytes = nil, 0
+	return n
 }
 
 // publish publishes an event on the held subject. The memory bus delivers

@@ -47,8 +47,9 @@ func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPoli
 	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra, CheckTimeout: 5 * time.Second}
 	h.upgrader = websocket.Upgrader{
 		// Memory per idle connection: the read buffer is the HTTP
-		// server's own (4 KiB, kept after the upgrade), and a write
-		// buffer is taken from a pool only while a message is written.
+		// server's own (4 KiB, kept after the upgrade). gorilla's write
+		// buffer is never used (write.go frames and writes itself); with
+		// a pool it is not even made.
 		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
@@ -88,7 +89,6 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.hub.remove(c)
-	go c.writeLoop()
 	c.log.Info("connected", "remote", r.RemoteAddr)
 	c.readLoop()
 	close(c.readDone)
