@@ -37,7 +37,7 @@ func (c *capRoomsConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.maxLoss, "max-loss", 1, "a step fails when this `percent` of forwarded packets or more is lost")
 	fs.DurationVar(&c.step, "step", 8*time.Second, "each step's steady window")
 	fs.Float64Var(&c.joinRate, "join-rate", 20, "participants joining per second in each step")
-	fs.DurationVar(&c.budget, "budget", 150*time.Second, "start no step after this long; the figure is then the last step that passed")
+	fs.DurationVar(&c.budget, "budget", 100*time.Second, "start no step after this long; the figure is then the last step that passed")
 }
 
 func init() {
