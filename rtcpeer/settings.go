@@ -6,10 +6,12 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// CheckTick is how often a peer's ICE agent runs while connecting, as
-// often as a browser's checks (Chromium's are about 50 ms apart), not
-// Pion's 200 ms.
-const CheckTick = 50 * time.Millisecond
+// CheckTick is how often a peer's ICE agent runs while connecting, not
+// Pion's 200 ms. Chromium against the lite server went from its first
+// check to connected in 25 ms at the median (docs/benchmarks.md); at
+// 50 ms the Pion peers took twice that, and the synthetic publisher's
+// keyframe pacing on top brought W1's first picture to 151 ms in one run.
+const CheckTick = 20 * time.Millisecond
 
 // Settings is the SettingEngine a peer's connections start from. The
 // server is an ICE-lite agent, so the client is the controlling side of
@@ -24,7 +26,7 @@ const CheckTick = 50 * time.Millisecond
 // next packet does (media and RTCP keep a working one connected; nothing
 // here acts on "disconnected"); the agent keeps ticking at that rate
 // once connected; and, as Pion sends a consent check on every tick once
-// connected (20 a second per connection to the server, which would count
+// connected (50 a second per connection to the server, which would count
 // in the server's CPU), keep-alives are off: the client's RTCP and media
 // are what the server hears from it (a browser's consent checks, one
 // every few seconds, cost the server nothing measurable). Failure is
