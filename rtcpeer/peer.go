@@ -43,7 +43,7 @@ type Track struct {
 type Options struct {
 	// Config configures both connections (ICE servers, relay only).
 	Config webrtc.Configuration
-	// API makes the API of each connection; nil uses Pion's defaults. It
+	// API makes the API of each connection; nil uses DefaultAPI. It
 	// is called once per connection, so each may have a network of its own.
 	API func() *webrtc.API
 	// OnTrack is called on its own goroutine for each track received on
@@ -114,7 +114,7 @@ func New(server Server, opt Options) (*Peer, error) {
 }
 
 func (p *Peer) newPC(target sfu.Target) (*webrtc.PeerConnection, error) {
-	api := webrtc.NewAPI()
+	api := DefaultAPI()
 	if p.opt.API != nil {
 		api = p.opt.API()
 	}

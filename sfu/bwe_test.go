@@ -89,7 +89,7 @@ const nackRetries = 10
 // again and fill it.
 func slowAPI(t *testing.T, link *bottleneck) *webrtc.API {
 	t.Helper()
-	var se webrtc.SettingEngine
+	se := rtcpeer.Settings()
 	se.SetNet(link)
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {

@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"context"
 	"net"
 	"runtime"
 	"slices"
@@ -285,7 +286,7 @@ func relayOnly(t *testing.T, s *sfu.SFU, user string) webrtc.Configuration {
 // works, as browsers do, instead of Pion's two seconds' wait for a better
 // one.
 func nominateAtOnce() webrtc.SettingEngine {
-	var se webrtc.SettingEngine
+	se := rtcpeer.Settings()
 	se.SetRelayAcceptanceMinWait(0)
 	return se
 }
@@ -433,7 +434,7 @@ func (n *cutNet) settings(t *testing.T) func() webrtc.SettingEngine {
 		n.mu.Lock()
 		n.muxes = append(n.muxes, mux)
 		n.mu.Unlock()
-		var se webrtc.SettingEngine
+		se := rtcpeer.Settings()
 		se.SetICEUDPMux(mux)
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -571,4 +572,93 @@ func TestLeavingAndClosingWithTURNEndsEveryGoroutine(t *testing.T) {
 	pub.close()
 	sub.close()
 	goroutinesBackTo(t, before)
+}
+
+// tcpOnly is a client whose UDP is blocked: it has only ICE over TCP.
+func tcpOnly() webrtc.SettingEngine {
+	se := rtcpeer.Settings()
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	se.SetIncludeLoopbackCandidate(true)
+	return se
+}
+
+// A client that can reach the SFU only over TCP, the fallback, publishes
+// and receives through the TCP mux: the (ICE-lite) server's passive TCP
+// host candidates are what its active ones reach.
+func TestATCPOnlyClientExchangesMediaThroughTheTCPMux(t *testing.T) {
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", TCPPort: 0, TURNPort: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	room := s.Room("tcp")
+	pub, sub := newNetPeer(t, webrtc.Configuration{}, tcpOnly), newNetPeer(t, webrtc.Configuration{}, tcpOnly)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{})
+	media := pub.publishMedia(t, vp8Track(t, "cam"))
+	eventually(t, "video reaches the subscriber", func() bool { return sub.count("cam") > 30 })
+	for name, pc := range map[string]*webrtc.PeerConnection{"publisher's up": pub.up, "subscriber's down": sub.down} {
+		pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			t.Fatalf("%s connection: no selected candidate pair (%v)", name, err)
+		}
+		if pair.Remote.Protocol != webrtc.ICEProtocolTCP || pair.Remote.Port != uint16(s.TCPAddr().(*net.TCPAddr).Port) {
+			t.Errorf("%s connection: selected pair's server end is %s %s:%d, want the TCP mux %s",
+				name, pair.Remote.Protocol, pair.Remote.Address, pair.Remote.Port, s.TCPAddr())
+		}
+	}
+	media.halt()
+	for _, c := range []*netPeer{pub, sub} {
+		c.closing.Store(true)
+		c.participant().Leave()
+	}
+}
+
+// A client whose network drops out comes back as room.js brings it back:
+// once its connections are down it asks for an ICE restart of the down
+// connection (rtc.restart) and offers up with an ICE restart itself. With
+// the server ICE-lite, the client nominates on the new credentials of
+// both connections, and media flows both ways again.
+func TestAClientWhoseNetworkDropsOutComesBackByICERestarts(t *testing.T) {
+	network := &cutNet{}
+	defer network.close()
+	s := newSFU(t)
+	room := s.Room("comeback")
+	stay, mover := newNetPeer(t, webrtc.Configuration{}, nil), newNetPeer(t, webrtc.Configuration{}, network.settings(t))
+	stay.join(t, room, "stay", sfu.JoinOptions{})
+	mover.join(t, room, "mover", sfu.JoinOptions{})
+	media := []*sending{stay.publishMedia(t, vp8Track(t, "stay-cam")), mover.publishMedia(t, vp8Track(t, "mover-cam"))}
+	eventually(t, "mover receives stay", func() bool { return mover.count("stay-cam") > 20 })
+	eventually(t, "stay receives mover", func() bool { return stay.count("mover-cam") > 20 })
+	oldDown, oldUp := rtcpeer.ICEUfrag(mover.down.RemoteDescription().SDP), rtcpeer.ICEUfrag(mover.up.LocalDescription().SDP)
+
+	network.cut.Store(true)
+	eventually(t, "mover's connections see the network gone", func() bool {
+		return mover.down.ICEConnectionState() != webrtc.ICEConnectionStateConnected &&
+			mover.up.ICEConnectionState() != webrtc.ICEConnectionStateConnected
+	})
+	network.cut.Store(false)
+	mover.participant().Restart()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := mover.OfferUp(ctx, &webrtc.OfferOptions{ICERestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both connections restarted on new credentials", func() bool {
+		return rtcpeer.ICEUfrag(mover.down.RemoteDescription().SDP) != oldDown &&
+			rtcpeer.ICEUfrag(mover.up.LocalDescription().SDP) != oldUp
+	})
+	got, sent := mover.count("stay-cam"), stay.count("mover-cam")
+	eventually(t, "media flows both ways on connected connections", func() bool {
+		return mover.count("stay-cam") > got+50 && stay.count("mover-cam") > sent+50 &&
+			mover.down.ConnectionState() == webrtc.PeerConnectionStateConnected &&
+			mover.up.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	for _, m := range media {
+		m.halt()
+	}
+	for _, c := range []*netPeer{stay, mover} {
+		c.closing.Store(true)
+		c.participant().Leave()
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
 
+	"parley/rtcpeer"
 	"parley/sfu"
 )
 
@@ -472,7 +473,7 @@ func publisherAPI(t *testing.T, link *lossyUplink) *webrtc.API {
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		t.Fatal(err)
 	}
-	var se webrtc.SettingEngine
+	se := rtcpeer.Settings()
 	se.SetNet(link)
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg))
 }

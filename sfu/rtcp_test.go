@@ -23,7 +23,7 @@ func TestALostPacketIsSentAgainWhenTheSubscriberNacksIt(t *testing.T) {
 	s := newSFU(t)
 	room := s.Room("nack")
 	loss := newOneLoss(t, 20)
-	var se webrtc.SettingEngine
+	se := rtcpeer.Settings()
 	se.SetNet(loss)
 	pub, sub := newPeer(t), newPeerWith(t, webrtc.NewAPI(webrtc.WithSettingEngine(se)))
 

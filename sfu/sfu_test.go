@@ -96,7 +96,7 @@ const headHeaders = 64
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
-	return newPeerWith(t, webrtc.NewAPI())
+	return newPeerWith(t, rtcpeer.DefaultAPI())
 }
 
 // newPeerWith makes a peer whose connections come from api (one on a slow

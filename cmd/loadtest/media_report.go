@@ -162,6 +162,8 @@ func (r *mediaRun) report(in reportMedia) *result {
 		"join_p95_ms":       p95.Seconds() * 1000,
 		"cpu_us_per_packet": cpuPerPkt,
 		"cpu_seconds":       in.steady.cpu.Seconds(),
+		"cpu_cores":         in.steady.share(),
+		"self_cpu_cores":    in.selfCPU.Seconds() / max(in.steady.wall.Seconds(), 1e-9),
 		"forwarded_packets": float64(forwarded),
 		"peak_rss_bytes":    float64(in.steady.peakRSS),
 		"idle_rss_bytes":    float64(in.idle.endRSS),
