@@ -76,11 +76,13 @@ postgres:
 # ratios), then a short C1 run of the load tester against a server it
 # starts (a fresh database, free ports; about 45 s), then one table of all
 # of it (docs/benchmarks.md), after the media workloads W1, W2, W3 and W4 (about
-# 22 s each; BENCH_MEDIA= leaves them out).
+# 22 s each; BENCH_MEDIA= leaves them out) and the capacity searches, what one
+# node carries (about 2 minutes each; BENCH_CAPACITY= leaves them out).
 # Any failing part fails the target.
 BENCH_DIR   := bin/bench
 BENCH_C1    ?= --customers 2000 --agents 80 --capacity 25 --interval 4s --duration 30s
 BENCH_MEDIA ?= w1 w2 w3 w4
+BENCH_CAPACITY ?= cap-rooms cap-chats cap-joins cap-idle
 bench: postgres build
 	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_DIR)/*.json
 	$(GO) build -o bin/loadtest ./cmd/loadtest
@@ -90,6 +92,9 @@ bench: postgres build
 	./bin/loadtest c1 --parley $(BIN) $(BENCH_C1) --json $(BENCH_DIR)/c1.json || status=1; \
 	for w in $(BENCH_MEDIA); do \
 		./bin/loadtest $$w --parley $(BIN) --duration 20s --json $(BENCH_DIR)/$$w.json || status=1; \
+	done; \
+	for c in $(BENCH_CAPACITY); do \
+		./bin/loadtest $$c --parley $(BIN) --json $(BENCH_DIR)/$$c.json || status=1; \
 	done; \
 	./bin/loadtest table $(BENCH_DIR)/go.txt $$(ls $(BENCH_DIR)/*.json 2>/dev/null) || status=1; \
 	exit $$status
