@@ -46,11 +46,13 @@ type Endpoint struct {
 func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
 	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra, CheckTimeout: 5 * time.Second}
 	h.upgrader = websocket.Upgrader{
-		// Memory per idle connection: the read buffer is the HTTP
-		// server's own (4 KiB, kept after the upgrade). gorilla's write
-		// buffer is never used (write.go frames and writes itself); with
-		// a pool it is not even made.
-		ReadBufferSize:  0,
+		// Memory per idle connection: a read buffer of its own, small,
+		// rather than the HTTP server's 4 KiB one (which 0 would keep for
+		// the connection's life). Requests are small; a frame larger than
+		// the buffer is read straight into the reader's slice, past it.
+		// gorilla's write buffer is never used (write.go frames and
+		// writes itself); with a pool it is not even made.
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
 		// The origin was checked, with the principal, before Upgrade.
