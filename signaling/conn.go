@@ -15,8 +15,8 @@ import (
 	"parley/auth"
 )
 
-// Conn is one websocket connection: an actor with one reader (the HTTP
-// handler's goroutine) and one writer. The reader answers what needs no
+// Conn is one websocket connection: an actor with one reader (a goroutine
+// of its own, started once the upgrade is done) and one writer. The reader answers what needs no
 // I/O itself and hands the rest to the connection's lines (dispatch.go),
 // a bounded number at a time. Everyone else only enqueues frames with
 // Send; the queue is bounded by frames and by bytes, and a connection
@@ -209,6 +209,37 @@ func (c *Conn) writeFailed(err error, reason string) {
 		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
 	}
 	c.ws.Close()
+}
+
+// serve runs the connection on a goroutine of its own, started after the
+// upgrade (server.go), until it ends; then ended, if not nil. Nothing deep
+// runs here before the read loop, so its stack stays small while idle.
+func (c *Conn) serve(ended func()) {
+	c.readLoopRecovered()
+	close(c.readDone)
+	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
+		c.ws.Close()
+	}
+	c.workers.Wait() // requests still running end with the connection's context
+	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
+	c.hub.remove(c)
+	if ended != nil {
+		ended()
+	}
+}
+
+// readLoopRecovered is readLoop with a panic in a request the reader
+// answers itself ending only this connection, as net/http's and web's
+// recovery did while the reader ran on the handler's goroutine.
+func (c *Conn) readLoopRecovered() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("panic in the reader", "panic", r)
+			c.end(closeFrame{websocket.CloseInternalServerErr, "internal error"})
+			c.ws.Close()
+		}
+	}()
+	c.readLoop()
 }
 
 // readLoop reads and answers requests until the connection ends.

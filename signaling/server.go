@@ -46,11 +46,13 @@ type Endpoint struct {
 func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPolicy) *Endpoint {
 	h := &Endpoint{hub: hub, auth: a, publicURL: publicURL, origins: extra, CheckTimeout: 5 * time.Second}
 	h.upgrader = websocket.Upgrader{
-		// Memory per idle connection: the read buffer is the HTTP
-		// server's own (4 KiB, kept after the upgrade). gorilla's write
-		// buffer is never used (write.go frames and writes itself); with
-		// a pool it is not even made.
-		ReadBufferSize:  0,
+		// Memory per idle connection: a read buffer of its own, small,
+		// rather than the HTTP server's 4 KiB one (which 0 would keep for
+		// the connection's life). Requests are small; a frame larger than
+		// the buffer is read straight into the reader's slice, past it.
+		// gorilla's write buffer is never used (write.go frames and
+		// writes itself); with a pool it is not even made.
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
 		// The origin was checked, with the principal, before Upgrade.
@@ -60,8 +62,24 @@ func NewEndpoint(hub *Hub, a Authenticator, publicURL *url.URL, extra OriginPoli
 }
 
 func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The request's context lives as long as the connection: the checks
-	// get a deadline of their own.
+	h.ServeWebsocket(w, r, nil)
+}
+
+// ServeWebsocket is ServeHTTP for a caller that must know when the
+// websocket ends (web's per-address limit): it returns as soon as the
+// connection is upgraded, with kept true, and ended (if not nil) runs
+// once the connection has ended and its last request finished. When it
+// returns false there was no connection (refused, or the upgrade failed)
+// and ended is never run.
+//
+// Returning at once lets net/http drop its per-connection goroutine and
+// what it holds (the request, its headers, the hijacked buffered writer),
+// and the connection's reader starts on a fresh goroutine with a small
+// stack instead of the handler's, grown deep by the checks and the
+// upgrade: together about half an idle connection's memory.
+func (h *Endpoint) ServeWebsocket(w http.ResponseWriter, r *http.Request, ended func()) (kept bool) {
+	// The checks get a deadline of their own: a database that does not
+	// answer must not hold the handshake.
 	ctx, cancel := context.WithTimeout(r.Context(), h.CheckTimeout)
 	p, err := h.auth.Authenticate(ctx, auth.RequestToken(r, true))
 	allowed := err == nil && h.originAllowed(ctx, r, p)
@@ -70,33 +88,27 @@ func (h *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case store.IsUnavailable(err) || unavailable:
 		httpError(w, http.StatusServiceUnavailable, CodeUnavailable, "the database is not answering; try again in a moment")
-		return
+		return false
 	case err != nil:
 		httpError(w, http.StatusUnauthorized, CodeUnauthenticated, "sign in first, or send a valid token")
-		return
+		return false
 	}
 	if !allowed {
 		httpError(w, http.StatusForbidden, "forbidden_origin", "connections from "+r.Header.Get("Origin")+" are not allowed")
-		return
+		return false
 	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		return // the upgrader has answered
+		return false // the upgrader has answered
 	}
 	c := newConn(ws, newConnID(), p, h.hub)
 	if !h.hub.add(c) {
 		c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
-		return
+		return false
 	}
-	defer h.hub.remove(c)
 	c.log.Info("connected", "remote", r.RemoteAddr)
-	c.readLoop()
-	close(c.readDone)
-	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
-		c.ws.Close()
-	}
-	c.workers.Wait() // requests still running end with the connection's context
-	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
+	go c.serve(ended)
+	return true
 }
 
 // originAllowed admits no Origin (not a browser: no ambient credentials

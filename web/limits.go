@@ -157,15 +157,49 @@ func (p *perAddress) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		addr := c.RealIP()
 		if !p.acquire(addr) {
-			// Close after the answer: waiting for the body of a refused
-			// request would hold the very connection refused.
-			c.Response().Header().Set("Connection", "close")
-			c.Response().Header().Set("Retry-After", "1")
-			return apiError(http.StatusTooManyRequests, "too_many_connections",
-				"Your address has "+strconv.Itoa(p.max)+" "+p.what+" already, the most allowed; close some and try again.")
+			return p.refuse(c)
 		}
 		defer p.release(addr)
 		return next(c)
+	}
+}
+
+func (p *perAddress) refuse(c echo.Context) error {
+	// Close after the answer: waiting for the body of a refused request
+	// would hold the very connection refused.
+	c.Response().Header().Set("Connection", "close")
+	c.Response().Header().Set("Retry-After", "1")
+	return apiError(http.StatusTooManyRequests, "too_many_connections",
+		"Your address has "+strconv.Itoa(p.max)+" "+p.what+" already, the most allowed; close some and try again.")
+}
+
+// websocketServer is a /ws handler that returns once the connection is
+// upgraded and keeps it after (signaling.Endpoint): it runs ended when the
+// websocket ends, if it reported kept.
+type websocketServer interface {
+	ServeWebsocket(w http.ResponseWriter, r *http.Request, ended func()) (kept bool)
+}
+
+// websockets serves /ws through h, counting each websocket against its
+// address until the websocket ends, which may be long after the handler
+// returns. A handler that is only an http.Handler is counted until it
+// returns.
+func (p *perAddress) websockets(h http.Handler) echo.HandlerFunc {
+	ws, _ := h.(websocketServer)
+	return func(c echo.Context) error {
+		addr := c.RealIP()
+		if !p.acquire(addr) {
+			return p.refuse(c)
+		}
+		if ws == nil {
+			defer p.release(addr)
+			h.ServeHTTP(c.Response(), c.Request())
+			return nil
+		}
+		if !ws.ServeWebsocket(c.Response(), c.Request(), func() { p.release(addr) }) {
+			p.release(addr)
+		}
+		return nil
 	}
 }
 

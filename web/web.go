@@ -97,7 +97,7 @@ func New(d Deps) *echo.Echo {
 	e.POST("/api/logout", a.logout)
 	e.GET("/api/me", a.me, a.requireUser)
 	e.GET("/healthz", a.healthz)
-	e.GET("/ws", echo.WrapHandler(d.WS), websockets.middleware)
+	e.GET("/ws", websockets.websockets(d.WS))
 
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
