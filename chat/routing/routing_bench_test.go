@@ -136,8 +136,16 @@ func BenchmarkWaitAlerts(b *testing.B) {
 				rb.exec(b, `UPDATE queues SET wait_alert_seconds = 3600 WHERE id = $1`, rb.q.ID)
 				rb.exec(b, `UPDATE conversations SET queued_at = now() WHERE queue_id = $1`, rb.q.ID)
 			}
-			rb.exec(b, `VACUUM ANALYZE conversations`)
 			ctx := context.Background()
+			// The package's benchmarks share a database: the chats the
+			// others left waiting are past their thresholds, and the first
+			// pass would alert them all (seconds), which is not the pass
+			// measured here. Alerted once, before the timing, they are not
+			// due any more.
+			if err := rb.svc.alertWaiting(ctx); err != nil {
+				b.Fatal(err)
+			}
+			rb.exec(b, `VACUUM ANALYZE conversations`)
 			for b.Loop() {
 				if err := rb.svc.alertWaiting(ctx); err != nil {
 					b.Fatal(err)
