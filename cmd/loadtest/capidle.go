@@ -49,11 +49,7 @@ func init() {
 }
 
 func runCapIdle(ctx context.Context, tf *targetFlags, cfg capIdleConfig, log io.Writer) (*result, error) {
-	if n, err := raiseFileLimit(); err == nil {
-		if need := 2*uint64(cfg.customers+cfg.signedIn) + 512; n < need {
-			fmt.Fprintf(log, "warning: open-file limit %d is below the ~%d this run needs\n", n, need)
-		}
-	}
+	ensureFileLimit(log, 2*uint64(cfg.customers+cfg.signedIn)+512)
 	t, err := tf.open(ctx, log)
 	if err != nil {
 		return nil, err

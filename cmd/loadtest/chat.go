@@ -102,15 +102,11 @@ const agentPassword = "loadtest-agent-pw"
 // let messages flow for the steady window (killing the server once for
 // C2), drain, and report.
 func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer) (res *result, err error) {
-	if n, err := raiseFileLimit(); err == nil {
-		need := uint64(cfg.customers+cfg.agents) + 256
-		if tf.url == "" {
-			need += uint64(cfg.customers+cfg.agents) + 256 // the server is our child: it shares the limit
-		}
-		if n < need {
-			fmt.Fprintf(log, "warning: open-file limit %d is below the ~%d this run needs\n", n, need)
-		}
+	need := uint64(cfg.customers+cfg.agents) + 256
+	if tf.url == "" {
+		need += uint64(cfg.customers+cfg.agents) + 256 // the server is our child: it shares the limit
 	}
+	ensureFileLimit(log, need)
 	t, err := tf.open(ctx, log)
 	if err != nil {
 		return nil, err

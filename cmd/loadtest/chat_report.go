@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"syscall"
@@ -176,6 +177,15 @@ func perMessage(cpu time.Duration, n int) float64 {
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ensureFileLimit raises the open-file limit and warns when it is still
+// below the need of a run (files: its sockets, and the server's when it
+// is our child).
+func ensureFileLimit(log io.Writer, need uint64) {
+	if n, err := raiseFileLimit(); err == nil && n < need {
+		fmt.Fprintf(log, "warning: open-file limit %d is below the ~%d this run needs\n", n, need)
+	}
+}
 
 // raiseFileLimit lifts the soft open-file limit to the hard one (children,
 // the server among them, inherit it) and returns the limit now in force.

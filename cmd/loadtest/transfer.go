@@ -93,12 +93,7 @@ func transferWorkload() workload {
 // agents and the customers, then transfer while the customers send, drain,
 // read every transcript and report.
 func runTransfer(ctx context.Context, tf *targetFlags, cfg transferConfig, log io.Writer) (res *result, err error) {
-	if n, err := raiseFileLimit(); err == nil {
-		need := 2*uint64(cfg.customers+cfg.agents) + 512
-		if n < need {
-			fmt.Fprintf(log, "warning: open-file limit %d is below the ~%d this run needs\n", n, need)
-		}
-	}
+	ensureFileLimit(log, 2*uint64(cfg.customers+cfg.agents)+512)
 	t, err := tf.open(ctx, log)
 	if err != nil {
 		return nil, err
