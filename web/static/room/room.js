@@ -215,7 +215,8 @@ export class RoomSession {
 
   /**
    * Joins the room: room.join, then the two connections, then (when asked)
-   * the camera and microphone. Rejects with the server's ProtocolError
+   * the camera and microphone, once the down offer that came with the join
+   * (if any) is answered. Rejects with the server's ProtocolError
    * (forbidden, not_found, conflict "This room has ended"…); a camera that
    * cannot be had does not fail the join, it is told as an 'error' event.
    * @param {string} roomId
@@ -729,6 +730,10 @@ export class RoomSession {
    * @param {boolean} microphone
    */
   async acquire(camera, microphone) {
+    // Receiving comes first: the down offer that came with the join is
+    // answered before the camera starts, which would otherwise hold up
+    // the browser's answer (and so the first picture of the others).
+    await this.downChain;
     if (!this.canPublish()) return;
     camera = camera && !this.published.has('camera');
     microphone = microphone && !this.published.has('microphone');
