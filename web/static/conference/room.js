@@ -85,8 +85,9 @@ export class ConferenceRoom {
   }
 
   /**
-   * Joins, then turns the camera and microphone on. Rejects with the server's error
-   * (a ProtocolError: "This room has ended", forbidden…), the page left as
+   * Joins, then turns the camera and microphone on (resolving once
+   * joined, before they answer). Rejects with the server's error (a
+   * ProtocolError: "This room has ended", forbidden…), the page left as
    * it was.
    * @returns {Promise<JoinAnswer>}
    */

@@ -12,6 +12,7 @@
 //   room.on('ended', ({ reason }) => teardown());      // over: left, ended, empty, disconnected, moved…
 //   room.on('error', ({ message }) => tell(message));  // a device or a request failed; the room goes on
 //   await room.join(roomId, { camera: true, microphone: true }); // rejects with a ProtocolError
+//   // or: await room.join(roomId); void room.acquire(true, true);  // joined first, devices after
 //   await room.setCamera(false); await room.setMicrophone(true);
 //   await room.startScreen(); await room.stopScreen();
 //   await room.leave();
