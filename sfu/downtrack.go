@@ -63,7 +63,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.mu.Unlock()
 			if d.sub.downReady.Load() {
 				d.start()
-			} // else startForwarding does, once the connection is up
+			} else {
+				d.prime() // and startForwarding starts it, once the connection is up
+			}
 			return c, nil
 		}
 	}

@@ -22,11 +22,14 @@ import (
 const fastStartPackets = 96
 
 // fastStartAge is how long after a keyframe the layer's packets are kept,
-// in nanoseconds: the encoders' least time between two keyframes. Tests
-// on a slow machine set it longer.
+// in nanoseconds. At least the encoders' least time between two
+// keyframes; and a subscriber's keyframe is asked for when its track
+// binds (prime), so it must also outlast the subscriber's ICE and DTLS:
+// 100–500 ms for a browser on a busy machine. The size limit keeps a fast
+// layer's cache shorter. Tests on a slow machine set it longer.
 var fastStartAge atomic.Int64
 
-func init() { fastStartAge.Store(int64(300 * time.Millisecond)) }
+func init() { fastStartAge.Store(int64(time.Second)) }
 
 // startCache is one video layer's packets since its last keyframe. The
 // layer's read loop adds to it and replays it (downTrack.write runs
@@ -123,4 +126,24 @@ func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 		out.emit(&h, p.payload)
 	}
 	return true
+}
+
+// prime asks for a keyframe of the layer a subscriber will start on when
+// its track binds, before its connection is up, unless the layer's start
+// cache holds a fresh one. The keyframe then comes while the subscriber's
+// ICE and DTLS are being done and waits in the start cache, where start
+// finds it once the connection is up: the first picture does not wait
+// for a round trip to the publisher and its encoder after DTLS.
+func (d *downTrack) prime() {
+	if !d.track.fastStart {
+		return
+	}
+	want := d.track.bestLayer(d.maxLayerNow())
+	if want < 0 {
+		return
+	}
+	if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
+		return
+	}
+	d.track.requestKeyframe(want)
 }
