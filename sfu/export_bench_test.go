@@ -8,6 +8,12 @@ import (
 // Hooks for the forwarding benchmarks (forward_bench_test.go), which live
 // in package sfu_test with the real peers.
 
+// BatchesSent counts the sendmmsg calls of s's media socket and the
+// packets they carried (batchconn.go).
+func BatchesSent(s *SFU) (calls, packets uint64) {
+	return s.out.batches.Load(), s.out.batched.Load()
+}
+
 // BenchForwarder returns what t's read loop does with a packet of layer 0
 // once it has read and parsed it (n bytes): Track.forward.
 func BenchForwarder(t *Track) func(n int, pkt *rtp.Packet) {

@@ -48,6 +48,7 @@ import (
 const (
 	benchWindow  = 32   // packets in, in flight
 	benchPayload = 1200 // bytes of VP8 payload: a full video packet
+	audioPayload = 100  // bytes of Opus payload: 20 ms at ~40 kbit/s
 	phaseWarm    = 0    // third payload byte of the warm-up's keyframes
 	phaseBench   = 1    // and of the packets measured
 	clientsEnv   = "PARLEY_FORWARD_BENCH_CLIENTS"
@@ -70,16 +71,21 @@ func BenchmarkForwardBarePion(b *testing.B) { benchEndToEnd(b, newBareServer) }
 // ~210 packets/s, 10 subscribers, 2,100 packets/s out. Each also reports
 // idle-µs/s and idle-switches/s: the server's CPU and its threads'
 // context switches per second over two seconds with every connection up
-// and no media.
+// and no media. Audio100 is the issue's 100-track audio shape (the load
+// tester's W3): 10 Opus publishers at 50 packets/s each, 10 subscribers
+// of all of them, 100 tracks down and 5,000 packets/s out.
 var pacedCases = []struct {
-	name string
-	n    int // subscribers
-	rate int // packets/s in
+	name  string
+	n     int // subscribers
+	rate  int // packets/s in, all publishers together
+	pubs  int // publishers, each of one track
+	audio bool
 }{
-	{"W1", 10, 210},
-	{"N=10,rate=50", 10, 50},
-	{"N=10,rate=1000", 10, 1000},
-	{"N=1,rate=50", 1, 50},
+	{"W1", 10, 210, 1, false},
+	{"Audio100", 10, 500, 10, true},
+	{"N=10,rate=50", 10, 50, 1, false},
+	{"N=10,rate=1000", 10, 1000, 1, false},
+	{"N=1,rate=50", 1, 50, 1, false},
 }
 
 func benchEndToEnd(b *testing.B, newServer func(testing.TB) benchServer) {
@@ -87,7 +93,7 @@ func benchEndToEnd(b *testing.B, newServer func(testing.TB) benchServer) {
 		var r *rig
 		b.Run(c.name, func(b *testing.B) {
 			if r == nil {
-				r = startPacedRig(b, newServer, c.n, c.rate)
+				r = startPacedRig(b, newServer, shape{n: c.n, pace: c.rate, pubs: c.pubs, audio: c.audio})
 				// Idle: a second for the setup's aftermath (the last
 				// handshakes, its garbage), then two of nothing. The
 				// sleeps are spans of time to measure, not waits for
@@ -255,12 +261,14 @@ func fillVP8(p []byte, key bool, phase byte) {
 // object a line; the clients' progress goes apart, as 8-byte counts.
 type benchMsg struct {
 	Op     string                     `json:"op"`
-	ID     string                     `json:"id,omitempty"` // "pub" or "sub<i>"
+	ID     string                     `json:"id,omitempty"` // pubID(i) or "sub<i>"
 	SDP    *webrtc.SessionDescription `json:"sdp,omitempty"`
 	Cand   *webrtc.ICECandidateInit   `json:"cand,omitempty"`
 	N      int                        `json:"n,omitempty"`
 	Target uint64                     `json:"target,omitempty"` // packets the subscribers are to have received
 	Pace   int                        `json:"pace,omitempty"`   // packets/s to send at; 0: as fast as the window allows
+	Pubs   int                        `json:"pubs,omitempty"`   // publishers ("start"); 0 is 1
+	Audio  bool                       `json:"audio,omitempty"`  // Opus publishers, not VP8 ("start")
 	Err    string                     `json:"err,omitempty"`
 }
 
@@ -392,8 +400,25 @@ type benchServer interface {
 	join(id string, sig sfu.Signal, publisher bool) error
 	publish(id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
 	answer(id string, answer webrtc.SessionDescription) error
-	published() <-chan struct{}
+	// published is closed once tracks tracks are published.
+	published(tracks int) <-chan struct{}
 	close()
+}
+
+// shape is what a rig runs: n subscribers of pubs publishers (VP8, or
+// Opus when audio) sending pace packets a second together, or as fast
+// as the window allows with pace 0.
+type shape struct {
+	n, pace, pubs int
+	audio         bool
+}
+
+// pubID names publisher i; the first is "pub".
+func pubID(i int) string {
+	if i == 0 {
+		return "pub"
+	}
+	return fmt.Sprintf("pub%d", i)
 }
 
 // startRig starts the clients, the server, connects a publisher and n
@@ -401,14 +426,15 @@ type benchServer interface {
 // video. The caller closes the rig.
 func startRig(tb testing.TB, newServer func(testing.TB) benchServer, n int) *rig {
 	tb.Helper()
-	return startPacedRig(tb, newServer, n, 0)
+	return startPacedRig(tb, newServer, shape{n: n, pubs: 1})
 }
 
-// startPacedRig starts a rig whose publisher is to send pace packets a
-// second (0: as fast as the window allows): its subscribers send TWCC
-// feedback every 100 ms then, as Pion and Chrome do at such rates.
-func startPacedRig(tb testing.TB, newServer func(testing.TB) benchServer, n, pace int) *rig {
+// startPacedRig starts a rig of the shape sh. When paced, its
+// subscribers send TWCC feedback every 100 ms, as Pion and Chrome do at
+// such rates.
+func startPacedRig(tb testing.TB, newServer func(testing.TB) benchServer, sh shape) *rig {
 	tb.Helper()
+	n := sh.n
 	r := &rig{n: n, got: newProgress(), warmed: make(chan struct{}), errc: make(chan error, 1),
 		before: runtime.NumGoroutine()}
 	ok := false
@@ -450,15 +476,18 @@ func startPacedRig(tb testing.TB, newServer func(testing.TB) benchServer, n, pac
 	go r.readMessages(pipes[2])
 	go r.readProgress(pipes[4])
 
-	if err := r.srv.join("pub", rigSignal{r, "pub"}, true); err != nil {
-		tb.Fatal(err)
+	for i := range sh.pubs {
+		if err := r.srv.join(pubID(i), rigSignal{r, pubID(i), true}, true); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	r.send(benchMsg{Op: "start", N: n, Pace: pace})
+	published := r.srv.published(sh.pubs)
+	r.send(benchMsg{Op: "start", N: n, Pace: sh.pace, Pubs: sh.pubs, Audio: sh.audio})
 	r.send(benchMsg{Op: "warm"}) // keyframes until every subscriber, yet to join, has media
-	r.waitFor(tb, "the published track", r.srv.published())
+	r.waitFor(tb, "the published tracks", published)
 	for i := range n {
 		id := fmt.Sprintf("sub%d", i)
-		if err := r.srv.join(id, rigSignal{r, id}, false); err != nil {
+		if err := r.srv.join(id, rigSignal{r, id, false}, false); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -633,18 +662,30 @@ func (r *rig) close(tb testing.TB) {
 }
 
 // rigSignal carries a participant's offers and candidates to its client.
+// A publisher's client only publishes: what Parley offers it to receive
+// the other publishers' tracks is left unanswered (its down connection
+// never starts, and its copies of those tracks are never bound, so each
+// costs a forwarded packet a check and no write), keeping the shape's
+// packets out those to the subscribers.
 type rigSignal struct {
-	r  *rig
-	id string
+	r   *rig
+	id  string
+	pub bool
 }
 
 var _ sfu.Signal = rigSignal{}
 
 func (s rigSignal) Offer(sdp webrtc.SessionDescription) {
+	if s.pub {
+		return
+	}
 	s.r.send(benchMsg{Op: "offer", ID: s.id, SDP: &sdp})
 }
 
-func (s rigSignal) Candidate(_ sfu.Target, c webrtc.ICECandidateInit) {
+func (s rigSignal) Candidate(t sfu.Target, c webrtc.ICECandidateInit) {
+	if s.pub && t == sfu.Down {
+		return
+	}
 	s.r.send(benchMsg{Op: "cand", ID: s.id, Cand: &c})
 }
 
@@ -676,8 +717,10 @@ type parleyServer struct {
 	room  *sfu.Room
 	mu    sync.Mutex
 	parts map[string]*joining
-	track *sfu.Track // set before ready is closed
+	track *sfu.Track // the first published, set before ready is closed
 	ready chan struct{}
+	count int // tracks published
+	want  int // tracks to publish before ready is closed
 }
 
 // joining is a participant once Join has returned: its client may answer
@@ -695,13 +738,17 @@ func newParleyServer(tb testing.TB) benchServer {
 		tb.Fatal(err)
 	}
 	p := &parleyServer{sfu: s, room: s.Room("bench"), parts: map[string]*joining{}, ready: make(chan struct{})}
-	var once sync.Once
 	p.room.OnEvent(func(e sfu.Event) {
-		if e.Kind == sfu.TrackPublished {
-			once.Do(func() {
-				p.track = e.Track
-				close(p.ready)
-			})
+		if e.Kind != sfu.TrackPublished {
+			return
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.count++; p.count == 1 {
+			p.track = e.Track
+		}
+		if p.count == p.want {
+			close(p.ready)
 		}
 	})
 	return p
@@ -744,7 +791,15 @@ func (p *parleyServer) answer(id string, answer webrtc.SessionDescription) error
 	return part.Answer(answer)
 }
 
-func (p *parleyServer) published() <-chan struct{} { return p.ready }
+func (p *parleyServer) published(tracks int) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.want = tracks
+	if p.count >= tracks {
+		close(p.ready)
+	}
+	return p.ready
+}
 
 func (p *parleyServer) close() {
 	p.room.Close()
@@ -759,7 +814,8 @@ type bareServer struct {
 	api   *webrtc.API
 	mu    sync.Mutex
 	pcs   map[string]*webrtc.PeerConnection
-	local *webrtc.TrackLocalStaticRTP // set before ready is closed
+	local []*webrtc.TrackLocalStaticRTP // complete when ready is closed
+	want  int
 	ready chan struct{}
 }
 
@@ -787,12 +843,16 @@ func (s *bareServer) join(id string, sig sfu.Signal, publisher bool) error {
 	s.mu.Unlock()
 	if publisher {
 		pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-			local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, "video", "pion")
+			local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, remote.ID(), remote.StreamID())
 			if err != nil {
 				return
 			}
-			s.local = local
-			close(s.ready)
+			s.mu.Lock()
+			s.local = append(s.local, local)
+			if len(s.local) == s.want {
+				close(s.ready)
+			}
+			s.mu.Unlock()
 			buf := make([]byte, 1500)
 			for {
 				n, _, err := remote.Read(buf)
@@ -806,18 +866,23 @@ func (s *bareServer) join(id string, sig sfu.Signal, publisher bool) error {
 		})
 		return nil
 	}
-	sender, err := pc.AddTrack(s.local)
-	if err != nil {
-		return err
-	}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sender.Read(buf); err != nil {
-				return
-			}
+	s.mu.Lock()
+	locals := s.local
+	s.mu.Unlock()
+	for _, local := range locals {
+		sender, err := pc.AddTrack(local)
+		if err != nil {
+			return err
 		}
-	}()
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		return err
@@ -864,7 +929,15 @@ func (s *bareServer) answer(id string, answer webrtc.SessionDescription) error {
 	return s.pc(id).SetRemoteDescription(answer)
 }
 
-func (s *bareServer) published() <-chan struct{} { return s.ready }
+func (s *bareServer) published(tracks int) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.want = tracks
+	if len(s.local) >= tracks {
+		close(s.ready)
+	}
+	return s.ready
+}
 
 func (s *bareServer) close() {
 	s.mu.Lock()
@@ -885,7 +958,6 @@ func TestForwardingBenchmarkClients(t *testing.T) {
 		out: json.NewEncoder(os.NewFile(4, "messages")), prog: os.NewFile(5, "progress"),
 		pcs: map[string]*webrtc.PeerConnection{}, held: map[string][]webrtc.ICECandidateInit{},
 		got: newProgress(), rep: newProgress(), withMedia: newProgress(), done: make(chan struct{})}
-	c.pkt = rtp.Packet{Header: rtp.Header{Version: 2, Marker: true}, Payload: make([]byte, benchPayload)}
 	defer c.close()
 	dec := json.NewDecoder(os.NewFile(3, "commands"))
 	for {
@@ -936,7 +1008,7 @@ func clientAPI(n, pace int) (*webrtc.API, error) {
 		webrtc.WithSettingEngine(loopbackSettings())), nil
 }
 
-// clients are the publisher ("pub") and the subscribers ("sub<i>").
+// clients are the publishers (pubID(i)) and the subscribers ("sub<i>").
 type clients struct {
 	api    *webrtc.API
 	outMu  sync.Mutex
@@ -944,18 +1016,20 @@ type clients struct {
 	prog   *os.File
 	pcs    map[string]*webrtc.PeerConnection
 	held   map[string][]webrtc.ICECandidateInit // until their description is set
-	track  *webrtc.TrackLocalStaticRTP
+	tracks []*webrtc.TrackLocalStaticRTP        // by publisher
 	n      int
+	pubs   int
+	audio  bool
 	step   uint64 // progress is written every step packets, and at the target
 	target atomic.Uint64
 
-	media     sync.Mutex // the publisher's packets; one warm-up or send at a time
-	pkt       rtp.Packet
+	media     sync.Mutex   // the publishers' packets; one warm-up or send at a time
+	pkts      []rtp.Packet // the next of each publisher
 	win       window
 	recv      []atomic.Uint64 // measured packets received, by subscriber
 	got       *progress       // measured packets every subscriber has received
 	rep       *progress       // the same count, for the progress writer
-	withMedia *progress       // subscribers that have received a packet
+	withMedia *progress       // tracks of subscribers that have received a packet
 	closed    atomic.Bool
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -970,7 +1044,7 @@ func (c *clients) send(m benchMsg) {
 func (c *clients) handle(m benchMsg) error {
 	switch m.Op {
 	case "start":
-		return c.start(m.N, m.Pace)
+		return c.start(m)
 	case "answer":
 		return c.setRemote(m.ID, *m.SDP)
 	case "offer":
@@ -1002,35 +1076,49 @@ func (c *clients) handle(m benchMsg) error {
 	return nil
 }
 
-func (c *clients) start(n, pace int) error {
+// start makes the connections of the shape m gives: m.N subscribers of
+// m.Pubs publishers, each of one VP8 or Opus track.
+func (c *clients) start(m benchMsg) error {
+	n, pace := m.N, m.Pace
 	var err error
 	if c.api, err = clientAPI(n, pace); err != nil {
 		return err
 	}
-	c.n, c.step = n, benchWindow/4
+	c.n, c.pubs, c.audio, c.step = n, max(m.Pubs, 1), m.Audio, benchWindow/4
 	c.recv = make([]atomic.Uint64, n)
 	c.win = window{got: c.got, size: benchWindow, stall: 300 * time.Millisecond}
 	go c.report()
-	pub, err := c.api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return err
+	codec, size := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, benchPayload
+	if c.audio {
+		codec, size = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, audioPayload
 	}
-	c.pcs["pub"] = pub
-	if c.track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "cam", "pub"); err != nil {
-		return err
-	}
-	sender, err := pub.AddTrack(c.track)
-	if err != nil {
-		return err
-	}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sender.Read(buf); err != nil {
-				return
-			}
+	pubs := make([]*webrtc.PeerConnection, c.pubs)
+	for i := range c.pubs {
+		pub, err := c.api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			return err
 		}
-	}()
+		pubs[i] = pub
+		c.pcs[pubID(i)] = pub
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, "track", pubID(i))
+		if err != nil {
+			return err
+		}
+		c.tracks = append(c.tracks, track)
+		c.pkts = append(c.pkts, rtp.Packet{Header: rtp.Header{Version: 2, Marker: true}, Payload: make([]byte, size)})
+		sender, err := pub.AddTrack(track)
+		if err != nil {
+			return err
+		}
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	for i := range n {
 		pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
 		if err != nil {
@@ -1039,14 +1127,16 @@ func (c *clients) start(n, pace int) error {
 		pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.receive(i, tr) })
 		c.pcs[fmt.Sprintf("sub%d", i)] = pc
 	}
-	offer, err := pub.CreateOffer(nil)
-	if err != nil {
-		return err
+	for i, pub := range pubs {
+		offer, err := pub.CreateOffer(nil)
+		if err != nil {
+			return err
+		}
+		if err := setLocal(pub, offer); err != nil {
+			return err
+		}
+		c.send(benchMsg{Op: "offer", ID: pubID(i), SDP: pub.LocalDescription()})
 	}
-	if err := setLocal(pub, offer); err != nil {
-		return err
-	}
-	c.send(benchMsg{Op: "offer", ID: "pub", SDP: pub.LocalDescription()})
 	return nil
 }
 
@@ -1139,22 +1229,26 @@ func (c *clients) run(f func()) {
 	}()
 }
 
-// warm sends keyframes every 20 ms until every subscriber has received
-// one, then tells the rig the next sequence number.
+// warm sends keyframes from every publisher every 20 ms until every
+// subscriber has received each track, then tells the rig the first
+// publisher's next sequence number.
 func (c *clients) warm() {
 	deadline := time.Now().Add(20 * time.Second)
-	for c.withMedia.wait(uint64(c.n), 20*time.Millisecond) < uint64(c.n) {
+	want := uint64(c.n * c.pubs)
+	for c.withMedia.wait(want, 20*time.Millisecond) < want {
 		if time.Now().After(deadline) || c.closed.Load() {
-			c.send(benchMsg{Op: "error", Err: fmt.Sprintf("%d of %d subscribers received media", c.withMedia.n.Load(), c.n)})
+			c.send(benchMsg{Op: "error", Err: fmt.Sprintf("%d of %d tracks of subscribers received media", c.withMedia.n.Load(), want)})
 			return
 		}
-		c.write(true, phaseWarm)
+		for i := range c.pubs {
+			c.write(i, true, phaseWarm)
+		}
 	}
-	c.send(benchMsg{Op: "warm", N: int(c.pkt.SequenceNumber)})
+	c.send(benchMsg{Op: "warm", N: int(c.pkts[0].SequenceNumber)})
 }
 
-// publish sends count delta frames, pace a second or, with pace 0, as
-// fast as the window allows.
+// publish sends count delta frames (or audio packets), pace a second or,
+// with pace 0, as fast as the window allows, the publishers in turn.
 func (c *clients) publish(count, pace int) {
 	start := time.Now()
 	for i := range count {
@@ -1167,15 +1261,23 @@ func (c *clients) publish(count, pace int) {
 			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(pace))))
 		}
 		c.win.next()
-		c.write(false, phaseBench)
+		c.write(i%c.pubs, false, phaseBench)
 	}
 }
 
-func (c *clients) write(key bool, phase byte) {
-	fillVP8(c.pkt.Payload, key, phase)
-	c.pkt.Timestamp = uint32(c.pkt.SequenceNumber) * 3000
-	c.track.WriteRTP(&c.pkt) //nolint:errcheck
-	c.pkt.SequenceNumber++
+// write sends publisher i's next packet. An Opus one carries the same
+// marks as a VP8 one (the phase in its third byte), which the SFUs do
+// not read.
+func (c *clients) write(i int, key bool, phase byte) {
+	pkt := &c.pkts[i]
+	fillVP8(pkt.Payload, key, phase)
+	step := uint32(3000) // 90 kHz at 30 frames/s
+	if c.audio {
+		step = 960 // 48 kHz, 20 ms
+	}
+	pkt.Timestamp = uint32(pkt.SequenceNumber) * step
+	c.tracks[i].WriteRTP(pkt) //nolint:errcheck
+	pkt.SequenceNumber++
 }
 
 func (c *clients) close() {

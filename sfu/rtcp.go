@@ -52,10 +52,12 @@ func (d *downTrack) handleRTCP(b []byte, ssrc uint32) {
 				continue
 			}
 			// Entries of 4 bytes: a lost packet id and a bitmask of the
-			// 16 after it.
+			// 16 after it. The packets resent go in one batch.
+			d.track.out.begin()
 			for e := p[12:]; len(e) >= 4; e = e[4:] {
 				d.sub.out.resend(ssrc, binary.BigEndian.Uint16(e), binary.BigEndian.Uint16(e[2:]))
 			}
+			d.track.out.end()
 		}
 	}
 	if keyframe {

@@ -45,6 +45,7 @@ type SFU struct {
 	cfg  Config
 	log  *slog.Logger
 	udp  net.PacketConn
+	out  *batchConn // udp, as Pion's UDP mux writes to it
 	tcp  net.Listener
 	turn *turnServer
 	se   webrtc.SettingEngine
@@ -65,8 +66,11 @@ func New(cfg Config) (*SFU, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: media UDP port %d: %w", cfg.UDPPort, err)
 	}
-	s.udp = udp
-	s.se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, udp))
+	// The mux reads and writes through batchConn, which sends the copies
+	// of a forwarded packet with one system call (batchconn.go).
+	s.out = newBatchConn(udp.(*net.UDPConn))
+	s.udp = s.out
+	s.se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, s.out))
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort >= 0 {
 		tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenIP, fmt.Sprint(cfg.TCPPort)))

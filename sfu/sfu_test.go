@@ -201,6 +201,10 @@ func TestAPublishedTrackReachesEverySubscriberAndLeavingCleansUp(t *testing.T) {
 	if n := pub.received.Load(); n != 0 {
 		t.Errorf("the publisher received %d packets of its own track", n)
 	}
+	// The subscribers' copies went out in batches, a sendmmsg a pass.
+	if calls, sent := sfu.BatchesSent(s); calls == 0 || sent < 100 {
+		t.Errorf("%d packets sent in %d batches; the forwarding passes did not batch", sent, calls)
+	}
 	close(stop)
 	<-sending
 	// The publisher leaves: the track ends for both subscribers.

@@ -38,6 +38,9 @@ type Track struct {
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
 	publisher *Participant
+	// out is the media socket, whose sends a forwarding pass batches
+	// (batchconn.go); nil without one.
+	out *batchConn
 	// keyframe says whether a payload starts a keyframe, chosen once by
 	// codec: the forwarding path must not look at the codec's name.
 	keyframe func(payload []byte) bool
@@ -72,7 +75,8 @@ type layer struct {
 }
 
 func newTrack(p *Participant, remote *webrtc.TrackRemote) *Track {
-	t := &Track{id: remote.ID(), kind: remote.Kind(), codec: remote.Codec().RTPCodecCapability, publisher: p}
+	t := &Track{id: remote.ID(), kind: remote.Kind(), codec: remote.Codec().RTPCodecCapability, publisher: p,
+		out: p.room.sfu.out}
 	t.keyframe, t.fastStart = keyframeTest(t.kind, t.codec.MimeType)
 	t.subs.Store(&[]*downTrack{})
 	return t
@@ -189,7 +193,8 @@ func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 // read forwards one layer until it ends. One buffer and one packet are
 // reused for every packet: nothing is allocated per packet here.
 // forward counts a packet of n bytes read from layer l and writes it to
-// every subscriber, unless the track is muted.
+// every subscriber, unless the track is muted. The copies go out together
+// as the pass ends (batchconn.go).
 func (t *Track) forward(l *layer, n int, pkt *rtp.Packet) {
 	l.bytes.Add(uint64(n))
 	if t.muted.Load() {
@@ -198,9 +203,11 @@ func (t *Track) forward(l *layer, n int, pkt *rtp.Packet) {
 	if t.fastStart {
 		l.start.add(pkt, t.keyframe(pkt.Payload), time.Now().UnixNano())
 	}
+	t.out.begin()
 	for _, d := range *t.subs.Load() {
 		d.write(l, pkt)
 	}
+	t.out.end()
 }
 
 func (t *Track) read(l *layer) {
