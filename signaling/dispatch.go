@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -33,23 +32,27 @@ type job struct {
 	read time.Time // when the reader took it: its deadline runs from here
 }
 
-// lineOf names the line of a request from its data.
+// lineOf names the line of a request from its data, a JSON object that
+// DecodeRequest accepted. The value is taken as written: "conversation_id"
+// 42 and 42.0 are two lines, as they always were.
 func lineOf(data json.RawMessage) string {
-	if len(data) == 0 {
-		return ""
-	}
-	var keys struct {
-		ConversationID json.RawMessage `json:"conversation_id"`
-		RoomID         json.RawMessage `json:"room_id"`
-	}
-	if json.Unmarshal(data, &keys) != nil {
+	var conv, room []byte
+	whole := eachMember(data, func(key, value []byte) {
+		switch {
+		case keyIs(key, "conversation_id"):
+			conv = value
+		case keyIs(key, "room_id"):
+			room = value
+		}
+	})
+	if !whole {
 		return "" // the handler's Bind answers the fault
 	}
-	if k := bytes.TrimSpace(keys.ConversationID); len(k) > 0 && string(k) != "null" {
-		return "conversation " + string(k)
+	if len(conv) > 0 && string(conv) != "null" {
+		return "conversation " + string(conv)
 	}
-	if k := bytes.TrimSpace(keys.RoomID); len(k) > 0 && string(k) != "null" {
-		return "room " + string(k)
+	if len(room) > 0 && string(room) != "null" {
+		return "room " + string(room)
 	}
 	return ""
 }
@@ -77,7 +80,7 @@ func (c *Conn) dispatch(name string, j job) {
 	c.linesMu.Unlock()
 	if !running {
 		c.workers.Add(1)
-		go c.work(name, l)
+		c.hub.workers.run(func() { c.work(name, l) })
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 )
 
@@ -30,8 +29,6 @@ const (
 	maxIDLen   = 64
 )
 
-var typeRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
-
 // DecodeRequest reads a client frame. On failure it returns the envelope as
 // far as it could be read (so the error can carry the request id) and an
 // error with a wire code.
@@ -46,14 +43,31 @@ func DecodeRequest(frame []byte) (Envelope, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return env, errMalformed("a frame must be one JSON object")
 	}
-	if err := json.Unmarshal(trimmed, &raw); err != nil {
-		return env, errMalformed("the frame is not valid JSON: " + jsonProblem(err))
+	if !json.Valid(trimmed) {
+		// encoding/json's error says what and where.
+		if err := json.Unmarshal(trimmed, &raw); err != nil {
+			return env, errMalformed("the frame is not valid JSON: " + jsonProblem(err))
+		}
 	}
+	// What json.Unmarshal would set in raw, without its reflection
+	// (members.go).
+	eachMember(trimmed, func(key, value []byte) {
+		switch {
+		case keyIs(key, "type"):
+			raw.Type = value
+		case keyIs(key, "id"):
+			raw.ID = value
+		case keyIs(key, "data"):
+			raw.Data = value
+		}
+	})
 	// Read the id first so that every later error can answer it.
 	if len(raw.ID) > 0 && string(raw.ID) != "null" {
-		if err := json.Unmarshal(raw.ID, &env.ID); err != nil {
+		id, err := stringOf(raw.ID)
+		if err != nil {
 			return env, errMalformed(`"id" must be a string`)
 		}
+		env.ID = id
 		if len(env.ID) > maxIDLen {
 			id := env.ID
 			env.ID = ""
@@ -63,10 +77,12 @@ func DecodeRequest(frame []byte) (Envelope, error) {
 	if len(raw.Type) == 0 || string(raw.Type) == "null" {
 		return env, errBadRequest(`"type" is required`)
 	}
-	if err := json.Unmarshal(raw.Type, &env.Type); err != nil {
+	typ, err := stringOf(raw.Type)
+	if err != nil {
 		return env, errMalformed(`"type" must be a string`)
 	}
-	if len(env.Type) > maxTypeLen || !typeRE.MatchString(env.Type) {
+	env.Type = typ
+	if len(env.Type) > maxTypeLen || !isRequestType(env.Type) {
 		t := env.Type
 		env.Type = ""
 		if len(t) > maxTypeLen {
@@ -84,7 +100,7 @@ func DecodeRequest(frame []byte) (Envelope, error) {
 		if err := checkText(raw.Data); err != nil {
 			return env, err
 		}
-		env.Data = raw.Data
+		env.Data = bytes.Clone(raw.Data) // the caller may reuse frame
 	}
 	return env, nil
 }

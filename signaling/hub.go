@@ -80,6 +80,8 @@ type Hub struct {
 	nextSlot uint32         // the ping slot of the next connection
 	wg       sync.WaitGroup // one per live connection
 	watchers []Observer
+
+	workers workerPool // runs the connections' lines (dispatch.go)
 }
 
 // Observer hears of every connection that opens and ends on this node
@@ -370,12 +372,14 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		h.workers.stop()
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns {
 			c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
 		}
 		<-done
+		h.workers.stop()
 		return ctx.Err()
 	}
 }

@@ -46,7 +46,7 @@ func NewRouter() *Router { return &Router{routes: make(map[string]route)} }
 // them may send typ; the others get forbidden. Registering a type twice is
 // a wiring bug and panics.
 func (r *Router) Handle(typ string, h Handler, roles ...auth.Role) {
-	if !typeRE.MatchString(typ) {
+	if !isRequestType(typ) {
 		panic(fmt.Sprintf("signaling: bad request type %q", typ))
 	}
 	r.mu.Lock()
