@@ -34,18 +34,23 @@ func (s *Router) routeLoop(ctx context.Context) {
 	for {
 		start := time.Now()
 		s.step(ctx, "route", s.routeAll)
+		took := time.Since(start)
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
 		case <-t.C:
 		}
-		// Passes start at most one a passGap: a pass reads its members'
-		// load over every open chat, so back-to-back passes of a chat or
-		// two each (a pass finishes in a few ms when the machine is idle)
-		// cost more than they save; the chats that arrive within the gap
-		// go in one pass.
-		if wait := passGap - time.Since(start); wait > 0 {
+		// The next pass starts passGap after this one started at the
+		// soonest, and no sooner than this one took again: a pass reads
+		// its members' load over every open chat and holds the stripes of
+		// the chats it offers, so back-to-back passes of a chat or two
+		// each cost more than they save, and on a loaded database they
+		// starve the accepts waiting for those stripes. The router routes
+		// at most half the time; the chats that arrive meanwhile go in
+		// one pass.
+		since := time.Since(start)
+		if wait := max(passGap-since, 2*took-since); wait > 0 {
 			gap.Reset(wait)
 			select {
 			case <-ctx.Done():
@@ -57,7 +62,8 @@ func (s *Router) routeLoop(ctx context.Context) {
 }
 
 // passGap is the least time from the start of one pass to the start of
-// the next: a chat waits up to this much more for its offer.
+// the next: a chat waits up to this much more for its offer when passes
+// are quick.
 const passGap = 10 * time.Millisecond
 
 // timerLoop runs the router's timed steps: every tick it expires the
