@@ -15,14 +15,16 @@ import (
 // appendPrivateSQL numbers and stores a batch of private events: each
 // conversation's last_seq moves by its events' count in one UPDATE, and
 // its events take the seqs in between, in the order given. Private
-// events take no public seq.
+// events take no public seq. When $6 is not null, the same UPDATE sets
+// the conversations' state to it (the router's offers: one statement
+// fewer a chunk).
 const appendPrivateSQL = `WITH e AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
 			WITH ORDINALITY AS e(conv, kind, akind, akey, aname, ord)
 	), n AS (
 		SELECT conv, count(*)::int AS k FROM e GROUP BY conv
 	), up AS (
-		UPDATE conversations c SET last_seq = c.last_seq + n.k FROM n WHERE c.id = n.conv
+		UPDATE conversations c SET last_seq = c.last_seq + n.k, state = coalesce($6::text, c.state) FROM n WHERE c.id = n.conv
 		RETURNING c.id, c.last_seq - n.k AS base
 	)
 	INSERT INTO conversation_events (conversation_id, seq, kind, author_kind, author_key, author_name, private)
@@ -35,6 +37,16 @@ const appendPrivateSQL = `WITH e AS (
 // statements for each: the router's offers of a pass go out as one
 // batch. Each event's Seq and Time are set as Append sets them.
 func AppendPrivate(ctx context.Context, tx pgx.Tx, evs []*Event) error {
+	return appendPrivate(ctx, tx, evs, nil)
+}
+
+// AppendPrivateSetting is AppendPrivate that also sets the state of the
+// events' conversations to state, in the same statement.
+func AppendPrivateSetting(ctx context.Context, tx pgx.Tx, evs []*Event, state string) error {
+	return appendPrivate(ctx, tx, evs, &state)
+}
+
+func appendPrivate(ctx context.Context, tx pgx.Tx, evs []*Event, state *string) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -51,7 +63,7 @@ func AppendPrivate(ctx context.Context, tx pgx.Tx, evs []*Event) error {
 		}
 		convs[i], kinds[i], akinds[i], akeys[i], anames[i] = ev.ConversationID, ev.Kind, ev.Author.Kind, ev.Author.key, ev.Author.Name
 	}
-	rows, err := tx.Query(ctx, appendPrivateSQL, convs, kinds, akinds, akeys, anames)
+	rows, err := tx.Query(ctx, appendPrivateSQL, convs, kinds, akinds, akeys, anames, state)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,15 @@ func Append(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	return insertEvent(ctx, tx, ev)
 }
 
+// AppendTaken stores ev with the seq and public seq (0: a private event)
+// the caller took in its own UPDATE of the conversation's row, where
+// Append would take them in one more: the router's accept moves the
+// chat's state and its seqs in one statement.
+func AppendTaken(ctx context.Context, tx pgx.Tx, ev *Event, seq, publicSeq int) error {
+	ev.Seq, ev.publicSeq = seq, publicSeq
+	return insertEvent(ctx, tx, ev)
+}
+
 // insertEvent stores an event whose seq is already taken.
 func insertEvent(ctx context.Context, tx pgx.Tx, ev *Event) error {
 	var clientID, targetKind, targetName *string

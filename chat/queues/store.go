@@ -53,6 +53,11 @@ func (s *Store) Get(ctx context.Context, id QueueID) (Queue, error) {
 	return q, nil
 }
 
+// Cached returns queue id's settings if the cache has them, reading
+// nothing: for a caller inside a transaction, which must not wait for a
+// second connection of the pool while it holds one.
+func (s *Store) Cached(id QueueID) (Queue, bool) { return s.cache.Get(id) }
+
 // Forget drops queue id from the cache after it changed.
 func (s *Store) Forget(id QueueID) { s.cache.Forget(id) }
 

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley/auth"
+	"parley/chat/chattest"
 	"parley/chat/conversation"
 	"parley/chat/queues"
 )
@@ -98,5 +102,37 @@ func TestAnOfferAndAnAcceptCommitTheseRowsAndEvents(t *testing.T) {
 		" | 3 offered Bob private=true | 4 accepted Alice private=false", f.alice.UserID)
 	if got := state(); got != want {
 		t.Fatalf("accepted:\n got %s\nwant %s", got, want)
+	}
+}
+
+// An accept reads its queue's settings from the cache inside its
+// transaction; on a miss it reads them with no connection held and runs
+// again. Read inside the transaction, a miss waits for a second
+// connection of the pool while holding one: with a pool of one
+// connection, the accept would never end.
+func TestAnAcceptWithTheQueueNotCachedNeedsOneConnection(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, a := f.customer(t, "Vera")
+	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID}}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.svc.pool.Config()
+	cfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	qs := queues.New(one, queues.NewLocalCache()) // empty: the accept misses
+	conv := conversation.New(one, f.bus, chattest.Quiet, qs, conversation.Options{Presence: f.svc.presence})
+	r := New(one, chattest.Quiet, qs, conv, Options{Presence: f.svc.presence})
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.Take(tctx, f.alice, a); err != nil {
+		t.Fatalf("accept on a pool of one connection, the queue not cached: %v", err)
+	}
+	if st, _ := f.state(t, a); st != conversation.StateActive {
+		t.Fatalf("chat %d is %s after the accept, want active", a, st)
 	}
 }

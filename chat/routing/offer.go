@@ -19,7 +19,7 @@ type plannedOffer struct {
 }
 
 // offerChunk is the most chats offered in one transaction. A chunk
-// costs the same five statements however many chats it holds
+// costs the same three statements however many chats it holds
 // (offerChunkTx), so it is large; it is bounded so that a pass over a
 // long queue commits, and tells, its first offers early.
 const offerChunk = 128
@@ -79,9 +79,10 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 
 // offerChunkTx offers the chats of plan inside tx, leaving out those no
 // longer queued (someone else moved them), in a fixed number of
-// statements: lock and read the chats, insert the offers, read the
-// agents' names, append the offered events (conversation.AppendPrivate),
-// mark the chats offered. It returns the offers made, in plan's order.
+// statements: lock and read the chats, insert the offers (reading the
+// agents' names), append the offered events and mark the chats offered
+// (conversation.AppendPrivateSetting). It returns the offers made, in
+// plan's order.
 func offerChunkTx(ctx context.Context, tx pgx.Tx, plan []plannedOffer, deadline time.Time) ([]madeOffer, error) {
 	ids := make([]conversation.ID, len(plan))
 	for i, p := range plan {
@@ -121,14 +122,23 @@ func offerChunkTx(ctx context.Context, tx pgx.Tx, plan []plannedOffer, deadline 
 	if len(made) == 0 {
 		return nil, nil
 	}
+	// The offers, and the names of their agents for the offered events,
+	// in one statement.
 	var offeredAt time.Time // now(): the same for every row of the transaction
-	if err := tx.QueryRow(ctx, `WITH o AS (INSERT INTO offers (conversation_id, user_id, state, deadline)
-			SELECT c, u, 'pending', $3 FROM unnest($1::bigint[], $2::bigint[]) AS p(c, u) RETURNING offered_at)
-		SELECT min(offered_at) FROM o`, offerConvs, offerUsers, deadline).Scan(&offeredAt); err != nil {
+	names := make(map[auth.UserID]string)
+	rows, err = tx.Query(ctx, `WITH o AS (INSERT INTO offers (conversation_id, user_id, state, deadline)
+			SELECT c, u, 'pending', $3 FROM unnest($1::bigint[], $2::bigint[]) AS p(c, u) RETURNING user_id, offered_at)
+		SELECT DISTINCT o.user_id, u.display_name, o.offered_at FROM o JOIN users u ON u.id = o.user_id`, offerConvs, offerUsers, deadline)
+	if err != nil {
 		return nil, err
 	}
-	names, err := userNames(ctx, tx, offerUsers)
-	if err != nil {
+	var id auth.UserID
+	var name string
+	var at time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name, &at}, func() error {
+		names[id], offeredAt = name, at
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	var evs []*conversation.Event
@@ -142,31 +152,8 @@ func offerChunkTx(ctx context.Context, tx pgx.Tx, plan []plannedOffer, deadline 
 			evs = append(evs, &o.evs[j])
 		}
 	}
-	if err := conversation.AppendPrivate(ctx, tx, evs); err != nil {
-		return nil, err
-	}
-	offered := make([]conversation.ID, len(made))
-	for i, o := range made {
-		offered[i] = o.c.ID
-	}
-	_, err = tx.Exec(ctx, `UPDATE conversations SET state = 'offered' WHERE id = ANY($1)`, offered)
-	return made, err
-}
-
-// userNames reads the display names of users ids.
-func userNames(ctx context.Context, tx pgx.Tx, ids []auth.UserID) (map[auth.UserID]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id, display_name FROM users WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[auth.UserID]string)
-	var id auth.UserID
-	var name string
-	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
-		names[id] = name
-		return nil
-	})
-	return names, err
+	// The offered events, and the chats marked offered, in one statement.
+	return made, conversation.AppendPrivateSetting(ctx, tx, evs, conversation.StateOffered)
 }
 
 var errStale = errors.New("chat: conversation moved on")

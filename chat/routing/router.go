@@ -8,6 +8,7 @@ package routing
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -93,12 +94,15 @@ func New(pool *pgxpool.Pool, log *slog.Logger, qs *queues.Store, conv *conversat
 	return &Router{pool: pool, log: log, opt: opt, kick: make(chan struct{}, 1), pos: newPositions(), presence: opt.Presence, queues: qs, conv: conv}
 }
 
-// Run routes, and tells waiting customers their place, until ctx ends.
+// Run routes, keeps the timed rules (timerLoop) and tells waiting
+// customers their place, until ctx ends.
 func (s *Router) Run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { defer close(done); s.positionLoop(ctx) }()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.positionLoop(ctx) }()
+	go func() { defer wg.Done(); s.timerLoop(ctx) }()
 	s.routeLoop(ctx)
-	<-done
+	wg.Wait()
 }
 
 // Poke asks the router to look again soon, here and (Options.Spread) on

@@ -108,16 +108,10 @@ func BenchmarkRouteReads(b *testing.B) {
 				if _, err := rb.svc.routable(ctx, rb.q.ID); err != nil {
 					b.Fatal(err)
 				}
-				_, held, err := rb.svc.cooling(ctx, rb.q.ID)
-				if err != nil || held != 0 {
-					b.Fatalf("cooling: %d chats, %v", held, err)
+				ids, cooling, err := rb.svc.waiting(ctx, rb.q.ID, 60)
+				if err != nil || len(cooling) != 0 || len(ids) != 60 {
+					b.Fatalf("waiting: %d chats, %d cooling, %v", len(ids), len(cooling), err)
 				}
-				rows, err := rb.svc.pool.Query(ctx, `SELECT id FROM conversations WHERE queue_id = $1 AND state = 'queued'
-					ORDER BY queued_at, id LIMIT $2`, rb.q.ID, 60)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows.Close()
 			}
 		})
 	}
