@@ -105,3 +105,36 @@ func TestFramesFedAByteAtATimeArriveWhole(t *testing.T) {
 		t.Fatalf("between frames the reader still holds %+v", c.fr)
 	}
 }
+
+// A socket the poller cannot watch (here a pipe; in production TLS served
+// by Parley itself) is read by a goroutine of its own, with the same
+// frame reader, and its end runs ended as the poller's path does.
+func TestASocketWithoutPollerIsReadOnAGoroutine(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
+	c := newConn(server, "c", auth.Principal{}, h)
+	if c.rc != nil {
+		t.Fatal("a pipe has no descriptor to watch")
+	}
+	if !h.add(c) {
+		t.Fatal("hub refused the connection")
+	}
+	ended := make(chan struct{})
+	c.startReading(func() { close(ended) })
+
+	go client.Write(maskedFrame(true, websocket.TextMessage, []byte(`{"type":"session.ping","id":"p"}`))) //nolint:errcheck
+	if op, p := readServerFrame(t, client); op != websocket.TextMessage || !strings.Contains(string(p), `"re":"p"`) {
+		t.Fatalf("answer %d %s", op, p)
+	}
+	client.Close()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end after its peer closed")
+	}
+	if h.Count() != 0 {
+		t.Fatalf("%d connections left in the hub", h.Count())
+	}
+}
