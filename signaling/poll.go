@@ -316,7 +316,9 @@ func (c *Conn) header(b []byte) ([]byte, bool) {
 		}
 		fr.msgOp = op
 		if fin && !fr.draining && size <= uint64(c.cfg.MaxFrameBytes) {
-			fr.msg = make([]byte, 0, size) // whole: made once, at its size
+			// Made once at its size when small; a large one grows as
+			// its bytes come, so a header alone pins no memory.
+			fr.msg = make([]byte, 0, min(size, readChunk))
 		}
 	default:
 		return b, c.protocolError("unknown opcode " + itoa(int(op)))
