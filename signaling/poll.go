@@ -18,8 +18,10 @@ import (
 // started that reads everything the socket holds, answers it, and ends
 // when the socket has nothing more, handing the socket back to the
 // poller. What a frame split across reads has given so far waits in the
-// connection's frameReader, so nothing is buffered anywhere else and
-// "nothing more to read" is exact: the socket said EAGAIN.
+// connection's frameReader, so nothing is buffered anywhere else: the
+// bytes not yet read are all in the socket, and the poller reports them
+// (the set is level-triggered), so a reader may rearm after EAGAIN or
+// after any read shorter than its buffer.
 //
 // The read side is owned by at most one goroutine at a time, by rstate:
 // the poller's wake-up, and the closing of the socket (closeSocket), take
@@ -124,6 +126,12 @@ func (c *Conn) readReady() {
 			c.touch()
 			if !c.consumeRecovered((*bp)[:n]) {
 				break
+			}
+			if n < len(*bp) {
+				// The socket is most likely empty: rearm without the
+				// read that would say so. The set is level-triggered,
+				// so bytes still there wake a reader at once.
+				err = errWouldBlock
 			}
 		}
 		if errors.Is(err, errWouldBlock) {

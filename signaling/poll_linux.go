@@ -14,7 +14,11 @@ import (
 )
 
 // The poller: one epoll set and one goroutine for every connection of the
-// process, as the runtime's own network poller is one per process. Each
+// process, as the runtime's own network poller is one per process. The
+// goroutine does not block in epoll_wait: the set's descriptor is itself
+// watched by the runtime's poller (an epoll set is readable while it
+// holds events), so it waits parked, and epoll_wait is only called not
+// to wait. Each
 // socket is in the set with EPOLLONESHOT, so one readiness wakes one
 // reader, and the socket is out of the set until that reader rearms it
 // (EPOLL_CTL_MOD, which reports bytes that came meanwhile: the set is
@@ -25,6 +29,7 @@ import (
 // writes; a socket may be in any number of epoll sets, and each is told.
 type poller struct {
 	epfd int
+	file *os.File // epfd, for the runtime's poller; kept so it is never closed
 
 	mu    sync.Mutex
 	conns map[uint64]*Conn
@@ -45,25 +50,44 @@ const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 func thePoller() (*poller, error) {
 	pollOnce.Do(func() {
 		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err == nil {
+			err = unix.SetNonblock(fd, true)
+		}
 		if err != nil {
-			pollErr = fmt.Errorf("%w: epoll_create1: %w", errNoPoller, err)
+			pollErr = fmt.Errorf("%w: epoll: %w", errNoPoller, err)
 			return
 		}
-		thePoll = &poller{epfd: fd, conns: make(map[uint64]*Conn)}
-		go thePoll.loop()
+		// The set's own descriptor is readable when it holds events: the
+		// runtime's poller watches it, so the poller's goroutine waits
+		// parked, like any network read, not in a blocking system call
+		// that would hold a thread and hand its P over at each wake-up.
+		f := os.NewFile(uintptr(fd), "epoll")
+		rc, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			pollErr = fmt.Errorf("%w: %w", errNoPoller, err)
+			return
+		}
+		thePoll = &poller{epfd: fd, file: f, conns: make(map[uint64]*Conn)}
+		go thePoll.loop(rc)
 	})
 	return thePoll, pollErr
 }
 
-func (p *poller) loop() {
+func (p *poller) loop(rc syscall.RawConn) {
 	events := make([]unix.EpollEvent, 256)
 	var ready []*Conn
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		var n int
+		var werr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			return n > 0 || (werr != nil && werr != unix.EINTR)
+		})
+		if err == nil {
+			err = werr
+		}
 		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
 			// Not expected with a valid set and buffer; nothing can be
 			// read without it, so say so loudly.
 			panic(os.NewSyscallError("epoll_wait", err))
