@@ -61,7 +61,7 @@ func benchServer(b *testing.B) (url, token string) {
 	hub := signaling.NewHub(cfg, bus.NewMemory(), signaling.NewRouter(), quiet, nil)
 	srv := httptest.NewServer(signaling.NewEndpoint(hub, a, nil, nil))
 	b.Cleanup(srv.Close)
-	if _, err := a.CreateUser(ctx, auth.NewUser{Username: "bench-rt", Name: "bench", Role: auth.RoleAgent, Password: "secret"}); err != nil && !strings.Contains(err.Error(), "already") {
+	if _, err := a.CreateUser(ctx, auth.NewUser{Username: "bench-rt", Name: "bench", Role: auth.RoleAgent, Password: "secret"}); err != nil && !strings.Contains(err.Error(), "taken") {
 		b.Fatal(err)
 	}
 	sess, err := a.Login(ctx, "bench-rt", "secret")
