@@ -3,10 +3,11 @@ package signaling
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,20 +16,20 @@ import (
 	"parley/auth"
 )
 
-// Conn is one websocket connection: an actor with one reader (a goroutine
-// of its own, started once the upgrade is done) and one writer. The reader answers what needs no
-// I/O itself and hands the rest to the connection's lines (dispatch.go),
-// a bounded number at a time. Everyone else only enqueues frames with
+// Conn is one websocket connection: an actor with one reader and one
+// writer. The reader runs only while the client's bytes wait (poll.go):
+// it answers what needs no I/O itself and hands the rest to the
+// connection's lines (dispatch.go), a bounded number at a time. Everyone else only enqueues frames with
 // Send; the queue is bounded by frames and by bytes, and a connection
 // that cannot keep up is closed, never waited on.
 //
 // The writer runs only while there is something to write (write.go): an
-// idle connection holds one goroutine, its reader, and no queue.
+// idle connection holds no goroutine and no queue.
 type Conn struct {
 	id        string
 	principal auth.Principal
-	ws        *websocket.Conn
-	nc        net.Conn // the socket under ws, written by write.go alone
+	nc        net.Conn        // the socket, written by write.go alone
+	rc        syscall.RawConn // nc's descriptor, for the poller; nil: read on a goroutine
 	hub       *Hub
 	cfg       Config
 	log       *slog.Logger
@@ -51,7 +52,15 @@ type Conn struct {
 	endOnce  sync.Once
 	closedAs closeFrame
 
-	// Reader-goroutine state, touched by nothing else.
+	// The read side (poll.go).
+	rstate   atomic.Int32 // readParked, readRunning…: who may read
+	lastRead atomic.Int64 // when the client was last heard from, in Unix nanoseconds
+	pollID   uint64       // the socket's number in the poller
+	ended    func()       // ServeWebsocket's caller's, run once the connection has ended
+
+	// The reader's state, touched by whichever goroutine owns the read
+	// side (rstate) and by nothing else.
+	fr      frameReader
 	helloed bool
 	limit   *rate.Limiter // requests answered
 	flood   *rate.Limiter // requests refused before the client is cut off
@@ -71,15 +80,16 @@ type closeFrame struct {
 	reason string
 }
 
-func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
+// newConn takes the socket of an upgraded websocket; gorilla's Conn is
+// not kept, as the server frames and reads itself (write.go, poll.go).
+func newConn(nc net.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := hub.cfg
-	setSocketBuffer(ws.NetConn(), cfg.SocketBuffer)
+	setSocketBuffer(nc, cfg.SocketBuffer)
 	c := &Conn{
 		id:        id,
 		principal: p,
-		ws:        ws,
-		nc:        ws.NetConn(),
+		nc:        nc,
 		hub:       hub,
 		cfg:       cfg,
 		log:       hub.log.With("conn", id, "principal", p.Key()),
@@ -93,16 +103,10 @@ func newConn(ws *websocket.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		lines:     make(map[string]*line),
 		subs:      make(map[string]struct{}),
 	}
-	// gorilla answers pings and close frames by writing from the reader;
-	// here every frame goes through write.go, so they are queued instead.
-	ws.SetPingHandler(func(data string) error {
-		c.enqueueControl(websocket.PongMessage, []byte(data))
-		return nil
-	})
-	ws.SetCloseHandler(func(code int, _ string) error {
-		c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), abortCloseTimeout)
-		return nil
-	})
+	if sc, ok := nc.(syscall.Conn); ok { // *net.TCPConn; not *tls.Conn
+		c.rc, _ = sc.SyscallConn()
+	}
+	c.touch() // the ping schedule (ping.go) counts its pong timeout from here
 	return c
 }
 
@@ -208,107 +212,14 @@ func (c *Conn) writeFailed(err error, reason string) {
 	} else {
 		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
 	}
-	c.ws.Close()
+	c.closeSocket()
 }
 
-// serve runs the connection on a goroutine of its own, started after the
-// upgrade (server.go), until it ends; then ended, if not nil. Nothing deep
-// runs here before the read loop, so its stack stays small while idle.
-func (c *Conn) serve(ended func()) {
-	c.readLoopRecovered()
-	close(c.readDone)
-	if c.end(closeFrame{websocket.CloseNormalClosure, ""}) {
-		c.ws.Close()
-	}
-	c.workers.Wait() // requests still running end with the connection's context
-	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
-	c.hub.remove(c)
-	if ended != nil {
-		ended()
-	}
-}
-
-// readLoopRecovered is readLoop with a panic in a request the reader
-// answers itself ending only this connection, as net/http's and web's
-// recovery did while the reader ran on the handler's goroutine.
-func (c *Conn) readLoopRecovered() {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("panic in the reader", "panic", r)
-			c.end(closeFrame{websocket.CloseInternalServerErr, "internal error"})
-			c.ws.Close()
-		}
-	}()
-	c.readLoop()
-}
-
-// readLoop reads and answers requests until the connection ends.
-func (c *Conn) readLoop() {
-	c.ws.SetReadLimit(int64(c.cfg.MaxFrameBytes) * 4)       // backstop; the real check is below
-	c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout)) //nolint:errcheck
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout))
-	})
-	for {
-		kind, r, err := c.ws.NextReader()
-		if err != nil {
-			c.readEnded(err)
-			return
-		}
-		c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongTimeout)) //nolint:errcheck
-		frame, err := io.ReadAll(io.LimitReader(r, int64(c.cfg.MaxFrameBytes)+1))
-		if err != nil {
-			c.readEnded(err)
-			return
-		}
-		if len(frame) > c.cfg.MaxFrameBytes {
-			c.hub.metrics.errors.WithLabelValues(CodeTooLarge).Inc()
-			c.Send(encodeError("", WireError{CodeTooLarge, "the frame is larger than the limit of " + itoa(c.cfg.MaxFrameBytes) + " bytes"}))
-			c.Close(websocket.CloseMessageTooBig, "frame too large")
-			c.drain()
-			return
-		}
-		if kind != websocket.TextMessage {
-			c.reply("", nil, errMalformed("binary frames are not accepted; send JSON text"))
-			continue
-		}
-		if !c.limit.Allow() {
-			if !c.flood.Allow() {
-				c.log.Warn("flooding, disconnecting")
-				c.hub.metrics.errors.WithLabelValues(CodeRateLimited).Inc()
-				c.Close(websocket.ClosePolicyViolation, "flooding")
-				c.drain()
-				return
-			}
-			env, _ := DecodeRequest(frame)
-			c.reply(env.ID, nil, &Error{CodeRateLimited, "too many requests; this one was dropped, send it again later"})
-			continue
-		}
-		c.handle(frame)
-	}
-}
-
-// drain reads until the socket closes, so that the close handshake can
-// complete, without handling anything more.
-func (c *Conn) drain() {
-	for {
-		if _, _, err := c.ws.NextReader(); err != nil {
-			return
-		}
-	}
-}
-
-func (c *Conn) readEnded(err error) {
-	var ce *websocket.CloseError
-	cf := closeFrame{websocket.CloseAbnormalClosure, "read failed"}
-	switch {
-	case errors.As(err, &ce):
-		cf = closeFrame{ce.Code, ce.Text}
-	case errors.Is(err, websocket.ErrReadLimit):
-		cf = closeFrame{websocket.CloseMessageTooBig, "frame too large"}
-	}
-	if c.end(cf) {
-		c.ws.Close()
+// readEnded ends the connection after a failed read (the peer went
+// away, or the socket was closed here).
+func (c *Conn) readEnded(error) {
+	if c.end(closeFrame{websocket.CloseAbnormalClosure, "read failed"}) {
+		c.closeSocket()
 	}
 }
 

@@ -3,6 +3,7 @@ package signaling
 import (
 	"bytes"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -116,6 +117,9 @@ func joined(t *testing.T, h *Hub, name string) *Conn {
 	c := &Conn{id: name, principal: auth.Principal{Kind: auth.KindVisitor, Subject: name}, hub: h, cfg: h.cfg,
 		log: h.log, done: make(chan struct{}), subs: make(map[string]struct{}),
 		writing: true} // no writer starts: frames stay queued
+	// No socket and no client: never found silent by the ping schedule's
+	// pong timeout, however long the package's tests run.
+	c.lastRead.Store(math.MaxInt64)
 
 	if !h.add(c) {
 		t.Fatal("the hub refused a connection")

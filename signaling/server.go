@@ -101,13 +101,13 @@ func (h *Endpoint) ServeWebsocket(w http.ResponseWriter, r *http.Request, ended 
 	if err != nil {
 		return false // the upgrader has answered
 	}
-	c := newConn(ws, newConnID(), p, h.hub)
+	c := newConn(ws.NetConn(), newConnID(), p, h.hub)
 	if !h.hub.add(c) {
 		c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
 		return false
 	}
 	c.log.Info("connected", "remote", r.RemoteAddr)
-	go c.serve(ended)
+	c.startReading(ended)
 	return true
 }
 

@@ -184,7 +184,7 @@ func (c *Conn) writeControl(op int, data []byte, timeout time.Duration) {
 func (c *Conn) writeClose(cf closeFrame, timeout time.Duration) {
 	c.nc.SetWriteDeadline(time.Now().Add(timeout)) //nolint:errcheck // best effort
 	c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(cf.code, cf.reason), timeout)
-	c.ws.Close()
+	c.closeSocket()
 }
 
 // closeHandshake writes the close frame, then waits, at most WriteTimeout,
@@ -200,7 +200,7 @@ func (c *Conn) closeHandshake(cf closeFrame) {
 	case <-c.readDone:
 	case <-linger.C:
 	}
-	c.ws.Close()
+	c.closeSocket()
 }
 
 // appendFrame appends one unmasked, final frame of kind op (a gorilla
