@@ -71,6 +71,13 @@ type Peer struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup // answers, candidates, RTCP readers
 
+	// goMu orders starting a goroutine on wg against Close's Wait: a
+	// server's signal may arrive as the peer closes (a subscriber's
+	// renegotiation when a publisher leaves), and WaitGroup.Add racing
+	// Wait is a data race.
+	goMu   sync.Mutex
+	closed bool
+
 	sigMu sync.Mutex
 	hold  map[sfu.Target]bool
 	local map[sfu.Target][]webrtc.ICECandidateInit // held until the server has the description
@@ -181,15 +188,25 @@ func (p *Peer) release(target sfu.Target) {
 // Offer answers the server's down offer on a goroutine of its own (an
 // sfu.Signal must not block).
 func (p *Peer) Offer(sdp webrtc.SessionDescription) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.spawn(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Timeout)
 		defer cancel()
 		if err := p.AnswerOffer(ctx, sdp); err != nil && !p.closing.Load() && p.opt.OnError != nil {
 			p.opt.OnError(err)
 		}
-	}()
+	})
+}
+
+// spawn runs f on a goroutine Close waits for, unless the peer is closed
+// (then what f would answer or read no longer matters).
+func (p *Peer) spawn(f func()) {
+	p.goMu.Lock()
+	defer p.goMu.Unlock()
+	if p.closed {
+		return
+	}
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); f() }()
 }
 
 // AnswerOffer answers the server's down offer and sends the answer.
@@ -219,8 +236,7 @@ func (p *Peer) Candidate(target sfu.Target, c webrtc.ICECandidateInit) {
 	p.sigMu.Lock()
 	p.early[target] = append(p.early[target], c)
 	p.sigMu.Unlock()
-	p.wg.Add(1)
-	go func() { defer p.wg.Done(); p.addEarly(target) }()
+	p.spawn(func() { p.addEarly(target) })
 }
 
 // AddCandidate adds a server candidate now if the description it belongs
@@ -274,8 +290,7 @@ func (p *Peer) AddTrack(track webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.wg.Add(1)
-	go func() { defer p.wg.Done(); DrainRTCP(sender) }()
+	p.spawn(func() { DrainRTCP(sender) })
 	return sender, nil
 }
 
@@ -341,6 +356,9 @@ func (p *Peer) Closing() { p.closing.Store(true) }
 // OnTrack's readers: they end as their connection closes).
 func (p *Peer) Close() {
 	p.closing.Store(true)
+	p.goMu.Lock()
+	p.closed = true
+	p.goMu.Unlock()
 	p.up.Close()   //nolint:errcheck
 	p.down.Close() //nolint:errcheck
 	p.wg.Wait()
