@@ -874,14 +874,7 @@ func (s *bareServer) join(id string, sig sfu.Signal, publisher bool) error {
 		if err != nil {
 			return err
 		}
-		go func() {
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := sender.Read(buf); err != nil {
-					return
-				}
-			}
-		}()
+		go drainRTCPRaw(sender)
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -1110,14 +1103,7 @@ func (c *clients) start(m benchMsg) error {
 		if err != nil {
 			return err
 		}
-		go func() {
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := sender.Read(buf); err != nil {
-					return
-				}
-			}
-		}()
+		go drainRTCPRaw(sender)
 	}
 	for i := range n {
 		pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
@@ -1287,4 +1273,15 @@ func (c *clients) close() {
 	}
 	close(c.done)
 	c.wg.Wait()
+}
+
+// drainRTCPRaw reads sender's RTCP as bytes until the sender stops, as
+// Pion's broadcast example does (rtcpeer.DrainRTCP parses each packet).
+func drainRTCPRaw(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := sender.Read(buf); err != nil {
+			return
+		}
+	}
 }
