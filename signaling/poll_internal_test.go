@@ -15,6 +15,9 @@ import (
 	"parley/bus"
 )
 
+// ClientFrame is maskedFrame, for the package's outside tests.
+var ClientFrame = maskedFrame
+
 // maskedFrame is one frame as a client sends it.
 func maskedFrame(fin bool, op byte, payload []byte) []byte {
 	b := []byte{op, 0x80}
@@ -24,9 +27,12 @@ func maskedFrame(fin bool, op byte, payload []byte) []byte {
 	switch n := len(payload); {
 	case n < 126:
 		b[1] |= byte(n)
-	default:
+	case n <= 0xffff:
 		b[1] |= 126
 		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b[1] |= 127
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
 	mask := [4]byte{0x91, 0x0c, 0x5e, 0xa7}
 	b = append(b, mask[:]...)

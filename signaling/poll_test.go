@@ -1,7 +1,6 @@
 package signaling_test
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -25,30 +24,6 @@ func (e *env) dialRaw(t *testing.T, s auth.Session) *websocket.Conn {
 	}
 	t.Cleanup(func() { ws.Close() })
 	return ws
-}
-
-// clientFrame is one frame as a client sends it, masked.
-func clientFrame(fin bool, op byte, payload []byte) []byte {
-	b := []byte{op, 0x80}
-	if fin {
-		b[0] |= 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		b[1] |= byte(n)
-	case n <= 0xffff:
-		b[1] |= 126
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b[1] |= 127
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	mask := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	b = append(b, mask[:]...)
-	for i, c := range payload {
-		b = append(b, c^mask[i&3])
-	}
-	return b
 }
 
 // answerTo reads until the answer to request id comes, within a deadline.
@@ -126,7 +101,7 @@ func TestFramesSplitAcrossReadsArriveWhole(t *testing.T) {
 	ws.SetPongHandler(func(data string) error { pongs <- data; return nil })
 	nc := ws.NetConn()
 
-	for _, b := range clientFrame(true, websocket.TextMessage, hello("bytes")) {
+	for _, b := range signaling.ClientFrame(true, websocket.TextMessage, hello("bytes")) {
 		if _, err := nc.Write([]byte{b}); err != nil {
 			t.Fatal(err)
 		}
@@ -139,10 +114,10 @@ func TestFramesSplitAcrossReadsArriveWhole(t *testing.T) {
 	// fragments, a ping between the first two, each written byte by byte.
 	req := []byte(`{"type":"session.ping","id":"frag","data":{"pad":"` + string(make200('x')) + `"}}`)
 	var stream []byte
-	stream = append(stream, clientFrame(false, websocket.TextMessage, req[:10])...)
-	stream = append(stream, clientFrame(true, websocket.PingMessage, []byte("are you there"))...)
-	stream = append(stream, clientFrame(false, 0, req[10:150])...)
-	stream = append(stream, clientFrame(true, 0, req[150:])...)
+	stream = append(stream, signaling.ClientFrame(false, websocket.TextMessage, req[:10])...)
+	stream = append(stream, signaling.ClientFrame(true, websocket.PingMessage, []byte("are you there"))...)
+	stream = append(stream, signaling.ClientFrame(false, 0, req[10:150])...)
+	stream = append(stream, signaling.ClientFrame(true, 0, req[150:])...)
 	for _, b := range stream {
 		if _, err := nc.Write([]byte{b}); err != nil {
 			t.Fatal(err)
@@ -194,7 +169,7 @@ func TestClientCloseIsAnsweredAndEndsTheConnection(t *testing.T) {
 func TestUnmaskedFrameClosesWith1002(t *testing.T) {
 	e := newEnv(t, signaling.DefaultConfig())
 	ws := e.dialRaw(t, e.agent)
-	f := clientFrame(true, websocket.TextMessage, hello("h"))
+	f := signaling.ClientFrame(true, websocket.TextMessage, hello("h"))
 	f[1] &^= 0x80 // not masked: the key stays in the payload, harmless
 	if _, err := ws.NetConn().Write(f); err != nil {
 		t.Fatal(err)
