@@ -85,9 +85,8 @@ export class ConferenceRoom {
   }
 
   /**
-   * Joins, then turns the camera and microphone on (resolving once
-   * joined, before they answer). Rejects with the server's error (a
-   * ProtocolError: "This room has ended", forbidden…), the page left as
+   * Joins with camera and microphone on. Rejects with the server's error
+   * (a ProtocolError: "This room has ended", forbidden…), the page left as
    * it was.
    * @returns {Promise<JoinAnswer>}
    */
@@ -109,10 +108,7 @@ export class ConferenceRoom {
     this.view = view;
     this.slot.replaceChildren(view.element);
     try {
-      const answer = await session.join(this.roomId);
-      // The room shows as soon as it is joined; the camera and microphone
-      // follow (a refused device is told by the view, not a failed join).
-      void session.acquire(true, true);
+      const answer = await session.join(this.roomId, { camera: true, microphone: true });
       if (answer.room) this.showRoom(answer.room);
       this.rejoinTries = 0;
       return answer;

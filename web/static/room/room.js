@@ -12,7 +12,6 @@
 //   room.on('ended', ({ reason }) => teardown());      // over: left, ended, empty, disconnected, moved…
 //   room.on('error', ({ message }) => tell(message));  // a device or a request failed; the room goes on
 //   await room.join(roomId, { camera: true, microphone: true }); // rejects with a ProtocolError
-//   // or: await room.join(roomId); void room.acquire(true, true);  // joined first, devices after
 //   await room.setCamera(false); await room.setMicrophone(true);
 //   await room.startScreen(); await room.stopScreen();
 //   await room.leave();
@@ -216,8 +215,7 @@ export class RoomSession {
 
   /**
    * Joins the room: room.join, then the two connections, then (when asked)
-   * the camera and microphone, once the down offer that came with the join
-   * (if any) is answered. Rejects with the server's ProtocolError
+   * the camera and microphone. Rejects with the server's ProtocolError
    * (forbidden, not_found, conflict "This room has ended"…); a camera that
    * cannot be had does not fail the join, it is told as an 'error' event.
    * @param {string} roomId
@@ -731,10 +729,6 @@ export class RoomSession {
    * @param {boolean} microphone
    */
   async acquire(camera, microphone) {
-    // Receiving comes first: the down offer that came with the join is
-    // answered before the camera starts, which would otherwise hold up
-    // the browser's answer (and so the first picture of the others).
-    await this.downChain;
     if (!this.canPublish()) return;
     camera = camera && !this.published.has('camera');
     microphone = microphone && !this.published.has('microphone');
