@@ -4,13 +4,14 @@
 // a customer who closed the tab and comes back (an unread badge, their
 // details remembered for the next chat); and the desk's small things
 // ("Load older messages" only with history, a notice that leaves the
-// button it names uncovered, an invitation's whole room number, the chat
-// header's buttons beside the video room).
+// button it names uncovered, End for everyone clicked before the join's
+// answer, an invitation's whole room number, the chat header's buttons
+// beside the video room).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, startServerAndBrowser, waitForText, waitUntil } from './harness.mjs';
-import { accept, done, newPerson, openDesk, startDemoChat, wrapUp } from './people.mjs';
+import { accept, done, holdAnswer, newPerson, openDesk, startDemoChat, wrapUp } from './people.mjs';
 
 const TIMEOUT = 15_000;
 const LIMIT = 4000;
@@ -276,6 +277,31 @@ describe('pages', () => {
         await desk.locator('#room-dock .room').waitFor();
         await desk.locator('#room-dock').getByRole('button', { name: 'End for everyone' }).click();
         await desk.locator('#room-dock').waitFor({ state: 'hidden' });
+      } finally {
+        await done(alice, cleo);
+      }
+    }));
+
+  test('End for everyone, clicked while the join is still on its way, ends the room on both sides', () =>
+    explain(server, async () => {
+      const alice = await newPerson(browser, server, { timeout: TIMEOUT, permissions: ['camera', 'microphone'] });
+      // A slow network: the answer to the desk's room.join comes late.
+      const join = await holdAnswer(alice.page, 'room.join');
+      await openDesk(alice, 'alice');
+      const cleo = await customerChat('Cleo Caller');
+      const desk = alice.page;
+      try {
+        await accept(desk, 'Cleo Caller');
+        await cleo.widget.getByRole('button', { name: 'Video call' }).click();
+        await desk.getByRole('button', { name: 'Join video room' }).click();
+        await join.asked;
+        await desk.locator('#room-dock .room').waitFor();
+        await desk.locator('#room-dock').getByRole('button', { name: 'End for everyone' }).click();
+        join.release();
+        await desk.locator('#room-dock').waitFor({ state: 'hidden' });
+        await desk.locator('#transcript .system', { hasText: 'The video room ended' }).waitFor();
+        await cleo.widget.getByText('The video room ended.').waitFor();
+        assert.equal(await desk.getByRole('button', { name: 'Join video room' }).isVisible(), false, 'no room left to join');
       } finally {
         await done(alice, cleo);
       }

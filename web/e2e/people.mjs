@@ -255,6 +255,63 @@ export async function pause(p) {
 }
 
 /**
+ * A websocket frame as JSON, or null when it is not a JSON text.
+ * @param {string | Buffer} m
+ * @returns {any}
+ */
+function parseFrame(m) {
+  try {
+    return typeof m === 'string' ? JSON.parse(m) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stands between the page and the server's websocket and holds back the
+ * answer to the page's first request of one type until release(): the
+ * page waits on it as it would on a slow network. `asked` resolves once
+ * the request went out. Call before the page opens its websocket.
+ * @param {import('playwright-core').Page} page
+ * @param {string} type the request's type, say "room.join"
+ */
+export async function holdAnswer(page, type) {
+  /** @type {string | null} */
+  let id = null;
+  /** @type {(() => void) | null} */
+  let held = null;
+  let released = false;
+  /** @type {() => void} */
+  let sent = () => {};
+  /** @type {Promise<void>} */
+  const asked = new Promise((resolve) => {
+    sent = resolve;
+  });
+  await page.routeWebSocket(/\/ws(\?.*)?$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const env = parseFrame(m);
+      if (id === null && env?.type === type && env.id) {
+        id = env.id;
+        sent();
+      }
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      if (!released && id !== null && parseFrame(m)?.re === id) held = () => ws.send(m);
+      else ws.send(m);
+    });
+  });
+  return {
+    asked,
+    release() {
+      released = true;
+      held?.();
+    },
+  };
+}
+
+/**
  * Stands between the page and the server's websocket so that a test can
  * hold back, for a while, what would refresh the desk's transfer picker
  * (chat.transfer_targets answers and staff.presence events): the list it
@@ -268,23 +325,15 @@ export async function holdTargets(page) {
   const asked = new Set();
   /** @type {(() => void)[]} */
   const held = [];
-  /** @param {string | Buffer} m @returns {any} */
-  const parse = (m) => {
-    try {
-      return typeof m === 'string' ? JSON.parse(m) : null;
-    } catch {
-      return null;
-    }
-  };
   await page.routeWebSocket(/\/ws(\?.*)?$/, (ws) => {
     const server = ws.connectToServer();
     ws.onMessage((m) => {
-      const env = parse(m);
+      const env = parseFrame(m);
       if (env?.type === 'chat.transfer_targets' && env.id) asked.add(env.id);
       server.send(m);
     });
     server.onMessage((m) => {
-      const env = parse(m);
+      const env = parseFrame(m);
       if (holding && (env?.type === 'staff.presence' || (env?.re && asked.has(env.re)))) held.push(() => ws.send(m));
       else ws.send(m);
     });

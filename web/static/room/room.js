@@ -131,6 +131,8 @@ export class RoomSession {
     /** @type {string} this browser's participant id, from the join answer */
     this.participantId = '';
     this.receiveOnly = false;
+    /** @type {Promise<void>} settles once join()'s room.join is answered and handled (or failed) */
+    this.joinHandled = Promise.resolve();
     /** @type {RTCPeerConnection | null} publishes (null when receive-only); for diagnostics */
     this.up = null;
     /** @type {RTCPeerConnection | null} receives; for diagnostics */
@@ -228,6 +230,11 @@ export class RoomSession {
     this.roomId = roomId;
     this.early = [];
     this.hook();
+    /** @type {() => void} */
+    let handled = () => {};
+    this.joinHandled = new Promise((resolve) => {
+      handled = resolve;
+    });
     /** @type {JoinAnswer} */
     let answer;
     try {
@@ -236,9 +243,13 @@ export class RoomSession {
       this.early = null;
       this.unhookAll();
       this.state = 'idle';
+      handled();
       throw err;
     }
-    if (this.state !== 'joining') return answer; // left meanwhile
+    if (this.state !== 'joining') {
+      handled();
+      return answer; // left meanwhile
+    }
     try {
       this.room = answer.room;
       this.participantId = answer.participant_id;
@@ -259,6 +270,8 @@ export class RoomSession {
     } catch (err) {
       this.finish('failed', true);
       throw err;
+    } finally {
+      handled();
     }
     this.emit('change', undefined);
     if (!this.receiveOnly && (options.camera || options.microphone)) {
@@ -365,8 +378,14 @@ export class RoomSession {
     await this.conn.request('room.leave', { room_id: roomId }).catch(() => {});
   }
 
-  /** Ends the room for everyone (the conversation's agent, the conference's creator). */
+  /**
+   * Ends the room for everyone (the conversation's agent, the conference's
+   * creator). Called while the join is on its way (a click on End as soon
+   * as the room shows), it waits for the join's answer first: the room the
+   * person sees is the one that ends.
+   */
   async end() {
+    if (this.state === 'joining') await this.joinHandled;
     if (this.state !== 'joined') return;
     await this.conn.request('room.end', { room_id: this.roomId });
   }
