@@ -78,6 +78,13 @@ type Peer struct {
 	goMu   sync.Mutex
 	closed bool
 
+	// descMu keeps a server candidate from being added while a remote
+	// description is being set: Pion makes the new description visible
+	// before an ICE restart clears the agent's remote candidates, so a
+	// candidate of the new description added in between is lost, and the
+	// restarted connection has nothing to check.
+	descMu sync.Mutex
+
 	sigMu sync.Mutex
 	hold  map[sfu.Target]bool
 	local map[sfu.Target][]webrtc.ICECandidateInit // held until the server has the description
@@ -216,10 +223,9 @@ func (p *Peer) AnswerOffer(ctx context.Context, sdp webrtc.SessionDescription) e
 	}
 	p.holdLocal(sfu.Down)
 	defer p.release(sfu.Down)
-	if err := p.down.SetRemoteDescription(sdp); err != nil {
+	if err := p.setRemote(sfu.Down, sdp); err != nil {
 		return err
 	}
-	p.addEarly(sfu.Down)
 	answer, err := p.down.CreateAnswer(nil)
 	if err != nil {
 		return err
@@ -254,6 +260,13 @@ func (p *Peer) AddCandidate(target sfu.Target, c webrtc.ICECandidateInit) {
 // addEarly adds the held server candidates of target whose description
 // is set: those of its ICE username fragment, or naming none.
 func (p *Peer) addEarly(target sfu.Target) {
+	p.descMu.Lock()
+	defer p.descMu.Unlock()
+	p.addEarlyLocked(target)
+}
+
+// addEarlyLocked is addEarly with p.descMu held.
+func (p *Peer) addEarlyLocked(target sfu.Target) {
 	pc := p.Conn(target)
 	p.sigMu.Lock()
 	defer p.sigMu.Unlock()
@@ -320,10 +333,18 @@ func (p *Peer) OfferUp(ctx context.Context, opts *webrtc.OfferOptions, tracks ..
 	if err != nil {
 		return err
 	}
-	if err := p.up.SetRemoteDescription(answer); err != nil {
+	return p.setRemote(sfu.Up, answer)
+}
+
+// setRemote sets the target connection's remote description, then adds
+// the server candidates that came for it before it.
+func (p *Peer) setRemote(target sfu.Target, desc webrtc.SessionDescription) error {
+	p.descMu.Lock()
+	defer p.descMu.Unlock()
+	if err := p.Conn(target).SetRemoteDescription(desc); err != nil {
 		return err
 	}
-	p.addEarly(sfu.Up)
+	p.addEarlyLocked(target)
 	return nil
 }
 

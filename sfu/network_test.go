@@ -649,11 +649,15 @@ func TestAClientWhoseNetworkDropsOutComesBackByICERestarts(t *testing.T) {
 			rtcpeer.ICEUfrag(mover.up.LocalDescription().SDP) != oldUp
 	})
 	got, sent := mover.count("stay-cam"), stay.count("mover-cam")
-	eventually(t, "media flows both ways on connected connections", func() bool {
-		return mover.count("stay-cam") > got+50 && stay.count("mover-cam") > sent+50 &&
-			mover.down.ConnectionState() == webrtc.PeerConnectionStateConnected &&
-			mover.up.ConnectionState() == webrtc.PeerConnectionStateConnected
+	// One condition at a time, so that a failure says which part is missing.
+	eventually(t, "mover's down connection connected again", func() bool {
+		return mover.down.ConnectionState() == webrtc.PeerConnectionStateConnected
 	})
+	eventually(t, "mover's up connection connected again", func() bool {
+		return mover.up.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	eventually(t, "mover receives stay again", func() bool { return mover.count("stay-cam") > got+50 })
+	eventually(t, "stay receives mover again", func() bool { return stay.count("mover-cam") > sent+50 })
 	for _, m := range media {
 		m.halt()
 	}
