@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -393,19 +394,23 @@ func TestAChatQueuedOnAnotherNodeWakesTheRoutingNodeAtOnce(t *testing.T) {
 			other = i
 		}
 	}
-	const chats = 20
-	var total time.Duration
+	const chats = 21
+	waits := make([]time.Duration, 0, chats)
 	for i := range chats {
 		cust := d.on(other).customer(t, d.on(other).visitorToken(t, ""))
 		began := time.Now()
 		c := startChat(t, cust, fmt.Sprint("Customer", i))
 		waitEvent(t, alice, "chat.offer", offerOf(c.ID))
-		total += time.Since(began)
+		waits = append(waits, time.Since(began))
 		cust.Close()
 	}
-	mean := total / chats
-	t.Logf("queued on %s, routed on %s: chat.start → chat.offer %v on average", d.nodes[other].id, routing.id, mean)
-	if mean >= 80*time.Millisecond {
-		t.Errorf("a chat queued on another node waited %v on average for its offer: the routing node was not woken", mean)
+	// The median, not the mean: a busy machine stalls a few chats for a
+	// long time, but only a node that is not woken makes most of them wait
+	// for its next look (every 250 ms; unwoken, the median was 245 ms).
+	slices.Sort(waits)
+	median := waits[chats/2]
+	t.Logf("queued on %s, routed on %s: chat.start → chat.offer median %v (from %v to %v)", d.nodes[other].id, routing.id, median, waits[0], waits[chats-1])
+	if median >= 100*time.Millisecond {
+		t.Errorf("a chat queued on another node waited %v (median) for its offer: the routing node was not woken", median)
 	}
 }
