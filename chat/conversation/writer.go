@@ -73,13 +73,12 @@ func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendRes
 	}
 	wr := s.writers[uint64(in.ConversationID)%uint64(len(s.writers))]
 	if wr.mu.TryLock() {
-		// No batch is being committed: this sender commits its own,
-		// with whatever waits, instead of waking the writer and being
-		// woken by it.
+		// No batch is being committed: this sender commits its message
+		// itself instead of waking the writer and being woken by it.
 		if wctx := wr.ctx; wctx != nil && wctx.Err() == nil {
-			s.commitFrom(wctx, wr, r)
+			err := s.commitOwn(ctx, wctx, wr, r)
 			wr.mu.Unlock()
-			return r.res, r.err
+			return r.res, err
 		}
 		wr.mu.Unlock()
 	}
@@ -134,10 +133,10 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 // writer commits one share of the conversations' messages (by id). Its
 // role, mu, is held while a batch is committed: by its goroutine
 // (writeLoop), woken by a message queued on in, or by a sender that
-// found no batch being committed (Send), which commits its message
-// itself, with whatever else waits: at a few messages a second per
-// writer, most batches are one message, and handing it to the writer's
-// goroutine and being answered by it were two wake-ups for nothing.
+// found no batch being committed (Send), which commits its own message
+// itself: at a few messages a second per writer, most batches are one
+// message, and handing it to the writer's goroutine and being answered
+// by it were two wake-ups for nothing.
 type writer struct {
 	in chan *sendReq
 
@@ -173,6 +172,25 @@ func (s *Log) writeLoop(ctx context.Context, wr *writer) {
 			wr.mu.Unlock()
 		}
 	}
+}
+
+// commitOwn commits r alone, on its sender's goroutine, within the
+// writer's DBTimeout and the sender's own context: the sender gives up at
+// its deadline, as it would waiting on the writer, and its message alone
+// may then be committed or not (a resend finds it). The caller holds
+// wr.mu.
+func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error {
+	cctx, cancel := context.WithCancel(wctx)
+	stop := context.AfterFunc(ctx, cancel)
+	batch := append(wr.batch[:0], r)
+	s.commit(cctx, wr.bw, batch)
+	clear(batch)
+	stop()
+	cancel()
+	if r.err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return r.err
 }
 
 // commitFrom commits r and what else has arrived, up to BatchMax, with
