@@ -42,7 +42,6 @@ type Conn struct {
 	closeReq *closeFrame
 
 	wmu       sync.Mutex // held while a frame or batch is written to nc
-	unwritten []byte     // the end of a frame a Send's own write left, for the writer
 	closeSent bool       // under wmu: a close frame went out; nothing follows it
 
 	done     chan struct{} // closed when the connection ends

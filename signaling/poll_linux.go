@@ -188,29 +188,3 @@ func pollRead(rc syscall.RawConn, buf []byte) (int, error) {
 	}
 	return n, nil
 }
-
-// pollWrite writes buf to the socket once, without waiting: it returns
-// how much of it the socket took, 0 when its buffer is full. tried is
-// false when no write was made: the socket is closed, or the write
-// deadline of an earlier, waiting write has passed.
-func pollWrite(rc syscall.RawConn, buf []byte) (n int, tried bool, err error) {
-	var werr error
-	err = rc.Write(func(fd uintptr) bool {
-		tried = true
-		for {
-			n, werr = unix.Write(int(fd), buf)
-			if werr != unix.EINTR {
-				return true
-			}
-		}
-	})
-	switch {
-	case err != nil:
-		return 0, tried, err
-	case werr == unix.EAGAIN:
-		return 0, true, nil
-	case werr != nil:
-		return 0, true, os.NewSyscallError("write", werr)
-	}
-	return n, true, nil
-}

@@ -12,8 +12,7 @@ import (
 
 var errNoPoller = errors.New("no poller")
 
-func pollWatch(*Conn) error                                { return errNoPoller }
-func pollRearm(*Conn) error                                { return errNoPoller }
-func pollForget(*Conn)                                     {}
-func pollRead(syscall.RawConn, []byte) (int, error)        { return 0, errNoPoller }
-func pollWrite(syscall.RawConn, []byte) (int, bool, error) { return 0, false, errNoPoller }
+func pollWatch(*Conn) error                         { return errNoPoller }
+func pollRearm(*Conn) error                         { return errNoPoller }
+func pollForget(*Conn)                              {}
+func pollRead(syscall.RawConn, []byte) (int, error) { return 0, errNoPoller }

@@ -3,7 +3,6 @@ package signaling
 import (
 	"encoding/binary"
 	"errors"
-	"os"
 	"sync"
 	"time"
 
@@ -12,19 +11,15 @@ import (
 
 // The write path. Frames wait in the connection's queue, a slice made
 // when the first frame comes and dropped when the writer has taken the
-// last: an idle connection holds none. A frame that finds no writer
-// running is written by its sender at once, with one write that does not
-// wait (writeNow); what the socket does not take then, and what comes
-// while a write is under way, waits for a writer goroutine, started by
-// the frame that finds none running; it ends when the queue is empty, so
-// an idle connection holds no writer either.
+// last: an idle connection holds none. A writer goroutine is started by
+// the frame that finds none running, and it ends when the queue is empty,
+// so an idle connection holds no writer either.
 //
 // The writer frames everything waiting at that moment itself (RFC 6455
 // §5.2: a server's frames are unmasked, and compression is never
 // negotiated) into one buffer and writes it with one call: one system
-// call for a burst of events instead of gorilla's one per message. It, or
-// the sender writing at once in its place, is the only writer of the
-// socket's data frames. Control frames go through
+// call for a burst of events instead of gorilla's one per message. It is
+// the only writer of the socket's data frames. Control frames go through
 // the same queue (pings, pongs) or, for the close frame, through
 // writeControl, under the same mutex. gorilla itself still writes a
 // close frame from the reader when the peer breaks the protocol; it does
@@ -63,74 +58,11 @@ func (c *Conn) Send(frame []byte) bool {
 		c.slow("send queue full", "frames", len(c.queue))
 		return false
 	}
-	if !c.writing && c.rc != nil {
-		c.writing = true // the queue is empty: this caller is the writer
-		c.qmu.Unlock()
-		c.writeNow(websocket.TextMessage, frame)
-		return true
-	}
 	c.queue = append(c.queue, outFrame{websocket.TextMessage, frame})
 	c.qbytes += n
 	c.startWriterLocked()
 	c.qmu.Unlock()
 	return true
-}
-
-// writeNow is a Send that found no writer running and the queue empty:
-// the caller writes the frame itself, with one write that does not wait.
-// That is the common case at a message or two a second per connection,
-// and it spares a goroutine's start and its wake-up per frame. What the
-// socket does not take at once (its buffer is full), and whatever was
-// queued meanwhile, is left to a writer goroutine, which waits within
-// WriteTimeout as always; so the caller is never held up by the client.
-// The caller holds the writer's role (writing) until it hands it on.
-func (c *Conn) writeNow(op int, data []byte) {
-	bp := batchBuffers.Get().(*[]byte)
-	buf := appendFrame((*bp)[:0], op, data)
-	*bp = buf
-	n, err := c.tryWrite(buf)
-	switch {
-	case errors.Is(err, errEnded):
-		// writing stays true: the connection has ended
-	case err != nil:
-		c.writeFailed(err, "write failed")
-	default:
-		if n < len(buf) {
-			c.unwritten = append([]byte(nil), buf[n:]...) // the writer's first bytes
-		}
-		c.qmu.Lock()
-		if c.unwritten != nil || len(c.queue) > 0 || c.closeReq != nil {
-			go c.writeQueued() // writing stays true: it is the writer now
-		} else {
-			c.writing = false
-		}
-		c.qmu.Unlock()
-	}
-	if cap(*bp) <= maxPooledBatch {
-		batchBuffers.Put(bp)
-	}
-}
-
-// tryWrite writes buf once without waiting, unless the connection has
-// ended: it returns how much the socket took. A write deadline left by
-// an earlier write that had to wait, and since passed, is cleared first.
-func (c *Conn) tryWrite(buf []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	select {
-	case <-c.done:
-		return 0, errEnded
-	default:
-	}
-	n, tried, err := pollWrite(c.rc, buf)
-	if !tried && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.nc.SetWriteDeadline(time.Time{}) //nolint:errcheck // the error surfaces on write
-		n, tried, err = pollWrite(c.rc, buf)
-	}
-	if !tried && errors.Is(err, errNoPoller) {
-		return 0, nil // no write without waiting here: the writer does it
-	}
-	return n, err
 }
 
 // enqueueControl queues a ping or a pong. They are not counted against
@@ -143,12 +75,6 @@ func (c *Conn) enqueueControl(op int, data []byte) {
 	default:
 	}
 	c.qmu.Lock()
-	if !c.writing && c.rc != nil {
-		c.writing = true
-		c.qmu.Unlock()
-		c.writeNow(op, data)
-		return
-	}
 	c.queue = append(c.queue, outFrame{op, data})
 	c.startWriterLocked()
 	c.qmu.Unlock()
@@ -187,16 +113,6 @@ func (c *Conn) writeQueued() {
 			batchBuffers.Put(bp)
 		}
 	}()
-	if rest := c.unwritten; rest != nil {
-		// What a caller's own write (writeNow) left goes first.
-		c.unwritten = nil
-		if err := c.writeData(rest); err != nil {
-			if !errors.Is(err, errEnded) {
-				c.writeFailed(err, "write failed")
-			}
-			return
-		}
-	}
 	for {
 		c.qmu.Lock()
 		batch, cf := c.queue, c.closeReq

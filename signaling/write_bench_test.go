@@ -94,7 +94,7 @@ func gorillaSender(ws *websocket.Conn) func([]byte) {
 }
 
 // wsPair is a websocket over loopback TCP: the server's end and the client's.
-func wsPair(b testing.TB) (server, client *websocket.Conn) {
+func wsPair(b *testing.B) (server, client *websocket.Conn) {
 	ends := make(chan *websocket.Conn, 1)
 	up := websocket.Upgrader{WriteBufferPool: &writeBuffers}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
