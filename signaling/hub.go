@@ -81,7 +81,7 @@ type Hub struct {
 	wg       sync.WaitGroup // one per live connection
 	watchers []Observer
 
-	workers workerPool // runs the connections' lines (dispatch.go)
+	workers workerPool // runs the connections' lines (dispatch.go) and their readers (poll.go)
 }
 
 // Observer hears of every connection that opens and ends on this node

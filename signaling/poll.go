@@ -14,11 +14,11 @@ import (
 // does the handshake; after it the server reads the client's frames
 // itself (RFC 6455 §5), as write.go writes them. A connection's socket is
 // watched by the node's poller (poll_linux.go: one epoll set, one
-// goroutine, for every connection); when bytes come, a goroutine is
-// started that reads everything the socket holds, answers it, and ends
-// when the socket has nothing more, handing the socket back to the
-// poller. What a frame split across reads has given so far waits in the
-// connection's frameReader, so nothing is buffered anywhere else: the
+// goroutine, for every connection); when bytes come, a parked worker of
+// the hub's pool (workers.go) reads everything the socket holds, answers
+// it, and parks again when the socket has nothing more, handing the
+// socket back to the poller. What a frame split across reads has given
+// so far waits in the connection's frameReader, so nothing is buffered anywhere else: the
 // bytes not yet read are all in the socket, and the poller reports them
 // (the set is level-triggered), so a reader may rearm after EAGAIN or
 // after any read shorter than its buffer.
@@ -96,10 +96,13 @@ func (c *Conn) startReading(ended func()) {
 	}
 }
 
-// wake is the poller's: the socket has bytes (or closed).
+// wake is the poller's: the socket has bytes (or closed). The reader
+// runs on one of the hub's parked workers (workers.go), whose stack has
+// grown already: a goroutine started here grew its small stack, copying
+// it, in every read that answered a request.
 func (c *Conn) wake() {
 	if c.rstate.CompareAndSwap(readParked, readRunning) {
-		go c.readReady()
+		c.hub.workers.run(c.readReady)
 	}
 }
 

@@ -144,3 +144,55 @@ func TestASocketWithoutPollerIsReadOnAGoroutine(t *testing.T) {
 		t.Fatalf("%d connections left in the hub", h.Count())
 	}
 }
+
+// When a watched socket has bytes, its reader runs on a parked worker of
+// the hub's pool, not on a goroutine started for it: here the one parked
+// worker is the test's own, which is handed the read and runs it.
+func TestAWatchedSocketIsReadByAParkedWorker(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
+	c := newConn(server, "c", auth.Principal{}, h)
+	if !h.add(c) {
+		t.Fatal("hub refused the connection")
+	}
+	worker := make(chan func(), 1)
+	h.workers.idle = append(h.workers.idle, worker) // parked, as a worker that finished its work
+	ended := make(chan struct{})
+	c.startReading(func() { close(ended) })
+	if c.rstate.Load() != readParked {
+		t.Skip("no poller here: the socket is read by a goroutine of its own")
+	}
+
+	if _, err := client.Write(maskedFrame(true, websocket.TextMessage, []byte(`{"type":"session.ping","id":"p"}`))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case read := <-worker:
+		read()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the parked worker was not handed the read")
+	}
+	if op, p := readServerFrame(t, client); op != websocket.TextMessage || !strings.Contains(string(p), `"re":"p"`) {
+		t.Fatalf("answer %d %s", op, p)
+	}
+	client.Close()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end after its peer closed")
+	}
+}

@@ -398,7 +398,10 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// Every goroutine a connection starts ends with it.
+// Every goroutine a connection starts ends with it. The hub's parked
+// workers (workers.go), which read and run the connections' requests,
+// are the hub's: bounded, and ended by Shutdown, which the test checks
+// too.
 func TestConnectionsLeaveNoGoroutinesBehind(t *testing.T) {
 	e := newEnv(t, signaling.DefaultConfig())
 	// Warm up pools and the HTTP server's own goroutines.
@@ -413,5 +416,13 @@ func TestConnectionsLeaveNoGoroutinesBehind(t *testing.T) {
 	for _, c := range cs {
 		c.Close()
 	}
-	waitFor(t, func() bool { return e.hub.Count() == 0 && runtime.NumGoroutine() <= before })
+	waitFor(t, func() bool {
+		return e.hub.Count() == 0 && runtime.NumGoroutine() <= before+e.hub.ParkedWorkers()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.hub.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
 }

@@ -131,3 +131,11 @@ func BenchmarkLineWork(b *testing.B) {
 		}
 	})
 }
+
+// ParkedWorkers is how many of the hub's workers are parked, for the
+// package's outside tests.
+func (h *Hub) ParkedWorkers() int {
+	h.workers.mu.Lock()
+	defer h.workers.mu.Unlock()
+	return len(h.workers.idle)
+}

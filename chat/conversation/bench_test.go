@@ -85,9 +85,11 @@ func (sb *sendBench) send(b *testing.B, i int) {
 func BenchmarkSend(b *testing.B) {
 	sb := newSendBench(b, 1)
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		sb.send(b, 0)
 	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 	if got := sb.delivered.Load(); got != 2*int64(b.N) {
 		b.Fatalf("%d frames delivered for %d messages, want 2 each", got, b.N)
 	}

@@ -145,8 +145,12 @@ func (s *Log) Publish(q queues.Queue, evs ...Event) {
 }
 
 // eventFrame is bus.Frame("chat.event", ev), encoded once instead of
-// twice: the send path makes one or two per message.
+// twice: the send path makes one or two per message. A plain event (a
+// message's) is written without reflection (event_json.go).
 func eventFrame(ev Event) ([]byte, error) {
+	if frame, ok := appendPlainEvent(make([]byte, 0, 192+len(ev.Text)), ev); ok {
+		return frame, nil
+	}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("chat: encode event: %w", err)

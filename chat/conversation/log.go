@@ -55,7 +55,7 @@ type Log struct {
 	log  *slog.Logger
 	opt  Options
 
-	sends []chan *sendReq // one per writer; a conversation's go to sends[id % len(sends)]
+	writers []*writer // a conversation's messages go to writers[id % len(writers)]
 
 	// positions takes chat.position checks to the one loop that reads
 	// them in batches (position.go), while positionsRunning says it runs.
@@ -92,12 +92,13 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, qs *queues.Store, opt 
 	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
 		opt.Writers--
 	}
-	sends := make([]chan *sendReq, opt.Writers)
-	for i := range sends {
-		sends[i] = make(chan *sendReq, 4096)
-	}
-	return &Log{pool: pool, bus: b, log: log, opt: opt, sends: sends, presence: opt.Presence, queues: qs, hooks: noHooks{},
+	s := &Log{pool: pool, bus: b, log: log, opt: opt, presence: opt.Presence, queues: qs, hooks: noHooks{},
 		positions: make(chan *posReq, 1024)}
+	s.writers = make([]*writer, opt.Writers)
+	for i := range s.writers {
+		s.writers[i] = newWriter(s)
+	}
+	return s
 }
 
 // SetHooks sets who is told what the router counts; call it before the
@@ -112,9 +113,9 @@ func (s *Log) OnClose(f func(ID)) { s.closed = f }
 // positions made while it does not run are read one by one.
 func (s *Log) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(len(s.sends) + 1)
-	for _, in := range s.sends {
-		go func() { defer wg.Done(); s.writeLoop(ctx, in) }()
+	wg.Add(len(s.writers) + 1)
+	for _, wr := range s.writers {
+		go func() { defer wg.Done(); s.writeLoop(ctx, wr) }()
 	}
 	s.positionsRunning.Store(true)
 	go func() {

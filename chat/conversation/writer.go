@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -70,8 +71,19 @@ func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendRes
 			return SendResult{}, err
 		}
 	}
+	wr := s.writers[uint64(in.ConversationID)%uint64(len(s.writers))]
+	if wr.mu.TryLock() {
+		// No batch is being committed: this sender commits its message
+		// itself instead of waking the writer and being woken by it.
+		if wctx := wr.ctx; wctx != nil && wctx.Err() == nil {
+			err := s.commitOwn(ctx, wctx, wr, r)
+			wr.mu.Unlock()
+			return r.res, err
+		}
+		wr.mu.Unlock()
+	}
 	select {
-	case s.sends[uint64(in.ConversationID)%uint64(len(s.sends))] <- r:
+	case wr.in <- r:
 	case <-ctx.Done():
 		return SendResult{}, ctx.Err()
 	}
@@ -118,32 +130,85 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 	return r, nil
 }
 
-// writeLoop takes what has arrived, up to BatchMax, and commits it with
-// one statement, its own transaction; then everyone in the batch is
-// answered.
-func (s *Log) writeLoop(ctx context.Context, in <-chan *sendReq) {
-	w := newBatchWriter(s.pool, s.opt.BatchMax)
-	defer w.release()
-	batch := make([]*sendReq, 0, s.opt.BatchMax)
+// writer commits one share of the conversations' messages (by id). Its
+// role, mu, is held while a batch is committed: by its goroutine
+// (writeLoop), woken by a message queued on in, or by a sender that
+// found no batch being committed (Send), which commits its own message
+// itself: at a few messages a second per writer, most batches are one
+// message, and handing it to the writer's goroutine and being answered
+// by it were two wake-ups for nothing.
+type writer struct {
+	in chan *sendReq
+
+	mu    sync.Mutex
+	ctx   context.Context // under mu: Run's while the writer runs, else nil
+	bw    *batchWriter    // under mu
+	batch []*sendReq      // under mu
+}
+
+func newWriter(s *Log) *writer {
+	return &writer{in: make(chan *sendReq, 4096), bw: newBatchWriter(s.pool, s.opt.BatchMax),
+		batch: make([]*sendReq, 0, s.opt.BatchMax)}
+}
+
+// writeLoop commits what arrives on the writer's queue until ctx ends.
+func (s *Log) writeLoop(ctx context.Context, wr *writer) {
+	wr.mu.Lock()
+	wr.ctx = ctx
+	wr.mu.Unlock()
+	defer func() {
+		wr.mu.Lock()
+		wr.ctx = nil
+		wr.bw.release()
+		wr.mu.Unlock()
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case r := <-in:
-			batch = append(batch[:0], r)
+		case r := <-wr.in:
+			wr.mu.Lock()
+			s.commitFrom(ctx, wr, r)
+			wr.mu.Unlock()
 		}
-	fill:
-		for len(batch) < s.opt.BatchMax {
-			select {
-			case r := <-in:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commit(ctx, w, batch)
-		clear(batch) // let the answered requests go
 	}
+}
+
+// commitOwn commits r alone, on its sender's goroutine, within the
+// writer's DBTimeout and the sender's own context: the sender gives up at
+// its deadline, as it would waiting on the writer, and its message alone
+// may then be committed or not (a resend finds it). The caller holds
+// wr.mu.
+func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error {
+	cctx, cancel := context.WithCancel(wctx)
+	stop := context.AfterFunc(ctx, cancel)
+	batch := append(wr.batch[:0], r)
+	s.commit(cctx, wr.bw, batch)
+	clear(batch)
+	stop()
+	cancel()
+	if r.err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return r.err
+}
+
+// commitFrom commits r and what else has arrived, up to BatchMax, with
+// one statement, its own transaction; then everyone in the batch is
+// answered. The caller holds wr.mu.
+func (s *Log) commitFrom(ctx context.Context, wr *writer, r *sendReq) {
+	batch := append(wr.batch[:0], r)
+fill:
+	for len(batch) < s.opt.BatchMax {
+		select {
+		case r := <-wr.in:
+			batch = append(batch, r)
+		default:
+			break fill
+		}
+	}
+	s.commit(ctx, wr.bw, batch)
+	clear(batch) // let the answered requests go
 }
 
 // commit stores a batch within DBTimeout: on a database that hangs, its

@@ -365,3 +365,36 @@ func lengths(texts []string) []int {
 	}
 	return n
 }
+
+// A sender that finds its writer idle commits its message itself: here
+// no writer goroutine runs at all (the writer's role is set up as Run's
+// would be, and its goroutine left out), and the send is still stored,
+// answered and published.
+func TestASendToAnIdleWriterIsCommittedByTheSender(t *testing.T) {
+	f := newWriterFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, wr := range f.svc.writers {
+		wr.mu.Lock()
+		wr.ctx = ctx
+		wr.mu.Unlock()
+	}
+	t.Cleanup(func() {
+		for _, wr := range f.svc.writers {
+			wr.mu.Lock()
+			wr.ctx = nil
+			wr.bw.release()
+			wr.mu.Unlock()
+		}
+	})
+	vera, conv := f.customer(t, "Vera")
+	for n := range 3 {
+		res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: fmt.Sprint("v", n), Text: "hello"})
+		if err != nil || res.Seq != n+2 { // 1 is the chat's queued event
+			t.Fatalf("message %d: %+v %v, want seq %d committed by its sender", n, res, err, n+2)
+		}
+	}
+	if got := f.published.Load(); got != 3 {
+		t.Fatalf("%d events published, want 3", got)
+	}
+}

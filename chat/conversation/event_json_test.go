@@ -1,0 +1,80 @@
+package conversation
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"parley/bus"
+)
+
+// The frame of a plain event written without reflection is byte for byte
+// bus.Frame's (encoding/json): every string escaped as it escapes them,
+// the omitted fields omitted, the time as its MarshalJSON writes it.
+func FuzzPlainEventMatchesEncodingJSON(f *testing.F) {
+	f.Add(int64(7), 3, "message", "customer", "Vera <v@x>", "a & b < c \u2028 \"quoted\" é\n\t\\", "c1", "", "", false, int64(1767322445000000006), 0)
+	f.Add(int64(1), 1, "queued", "system", "", "", "", "", "", true, int64(0), 3600)
+	f.Add(int64(-5), -1, "closed", "agent", "Ann\x00\x1f\x7f", "\xff\xfe bad \u2029 \b\f\r", "", "resolved", "r-1", false, int64(-9223372036854775808), -19800)
+	f.Fuzz(func(t *testing.T, conv int64, seq int, kind, authorKind, name, text, clientID, status, roomID string,
+		private bool, nanos int64, offset int) {
+		ev := Event{ConversationID: ID(conv), Seq: seq, Kind: kind, Author: Author{Kind: authorKind, Name: name},
+			Text: text, Private: private, ClientID: clientID, Status: status, RoomID: roomID,
+			Time: time.Unix(0, nanos).In(time.FixedZone("z", offset%(30*3600)))}
+		want, werr := bus.Frame("chat.event", ev)
+		got, ok := appendPlainEvent(nil, ev)
+		switch {
+		case !ok && werr == nil && plainTime(ev.Time):
+			t.Fatalf("a plain event was left to encoding/json")
+		case ok && werr != nil:
+			t.Fatalf("written %s; encoding/json refuses it: %v", got, werr)
+		case ok && !bytes.Equal(got, want):
+			t.Fatalf("written:\n%s\nencoding/json:\n%s", got, want)
+		}
+	})
+}
+
+// An event with any field a message never has is left to encoding/json.
+func TestAnEventThatIsNotPlainIsLeftToEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	for name, ev := range map[string]Event{
+		"target":   {Target: &Target{Kind: "agent", Name: "Bob"}},
+		"mentions": {Mentions: []Mention{{}}},
+		"rating":   {Rating: 4},
+		"reason":   {Reason: "idle"},
+		"limit":    {LimitSeconds: 60},
+		"files":    {Files: []FileRef{{}}},
+		"ticket":   {Ticket: &EventTicket{}},
+		"options":  {Options: []Option{{}}},
+		"answered": {Answered: &Answered{}},
+		"choice":   {Choice: &Choice{}},
+		"contact":  {Contact: &ContactName{}},
+		"year":     {Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		if ev.Time.IsZero() {
+			ev.Time = at
+		}
+		ev.ConversationID, ev.Seq, ev.Kind = 7, 3, "message"
+		if _, ok := appendPlainEvent(nil, ev); ok {
+			t.Errorf("%s: written as a plain event", name)
+		}
+		want, werr := bus.Frame("chat.event", ev)
+		got, err := eventFrame(ev)
+		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Errorf("%s: eventFrame %s (%v), bus.Frame %s (%v)", name, got, err, want, werr)
+		}
+	}
+}
+
+// BenchmarkEventFrame is the frame of one chat message's event, as
+// Publish makes it once or twice per message.
+func BenchmarkEventFrame(b *testing.B) {
+	ev := Event{ConversationID: 4211, Seq: 17, Kind: KindMessage, Author: Author{Kind: "customer", Name: "Vera Lindqvist"},
+		Text: "Hello, I would like to know where my order 7731 is; it was due yesterday.", ClientID: "c-9f2e41",
+		Time: time.Date(2026, 12, 3, 10, 0, 0, 123456789, time.UTC)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eventFrame(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
