@@ -214,8 +214,10 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 			p.startBWE(w.bwe)
 		}})
 	}
+	se := s.se
+	se.SetICEBindingRequestHandler((&firstCheck{}).take)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(s.se)), nil
+		webrtc.WithSettingEngine(se)), nil
 }
 
 // registerTWCC offers transport-wide sequence numbers and congestion
