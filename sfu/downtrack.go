@@ -33,8 +33,13 @@ type downTrack struct {
 	lastSeq  uint16
 	lastTS   uint32
 	sent     bool
-	hdr      rtp.Header // reused for every packet written
-	ext      []rtp.Extension
+	// replayed is set once start has replayed the start cache up to
+	// replayedTo, until a later packet of the layer comes: the read loop
+	// may have been forwarding that last packet meanwhile.
+	replayed   bool
+	replayedTo uint16
+	hdr        rtp.Header // reused for every packet written
+	ext        []rtp.Extension
 
 	// Owned by the subscriber's allocator goroutine (bwe.go).
 	rates   [maxLayers]int // bits/s of each layer, 0 if absent or silent
@@ -62,7 +67,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.bound, d.ssrc, d.pt, d.out = true, ctx.SSRC(), c.PayloadType, ctx.WriteStream()
 			d.mu.Unlock()
 			if d.sub.downReady.Load() {
-				d.start()
+				d.start(false) // the sender cannot write until Bind has returned
 			} else {
 				d.prime() // and startForwarding starts it, once the connection is up
 			}
@@ -80,20 +85,32 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// start asks for a keyframe of the layer d wants, unless d is already
-// forwarding: the first picture of a subscription.
-func (d *downTrack) start() {
+// start begins a subscription that has not started: from the start cache
+// of the layer d wants, at once when replay is set (the down connection
+// has just come up) or at the layer's next packet, else at a keyframe it
+// asks for.
+func (d *downTrack) start(replay bool) {
 	d.mu.Lock()
 	want, cur, sent := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current, d.sent
-	d.mu.Unlock()
 	if cur >= 0 || want < 0 {
+		d.mu.Unlock()
 		return
 	}
+	now := time.Now().UnixNano()
 	if !sent && d.track.fastStart {
-		if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
-			return // the next packet starts it from the layer's start cache
+		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
+			if replay && d.bound {
+				d.track.out.begin() // the burst goes out in one pass (batchconn.go)
+				defer d.track.out.end()
+				if last, ok := l.start.replayKept(now, d); ok {
+					d.current, d.replayed, d.replayedTo = want, true, last
+				}
+			}
+			d.mu.Unlock()
+			return // replayed, or the next packet starts it from the cache
 		}
 	}
+	d.mu.Unlock()
 	d.track.requestKeyframe(want)
 }
 
@@ -140,6 +157,12 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 	defer d.mu.Unlock()
 	if !d.bound || !d.sub.downReady.Load() {
 		return // Pion would drop it: SRTP is not keyed yet
+	}
+	if d.replayed && l.index == d.current {
+		if int16(pkt.SequenceNumber-d.replayedTo) <= 0 {
+			return // start sent it from the cache
+		}
+		d.replayed = false
 	}
 	if l.index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.

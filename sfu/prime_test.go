@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
 
 	"parley/sfu"
 )
@@ -88,4 +89,83 @@ func TestASubscribersKeyframeIsAskedForBeforeItsConnectionIsUp(t *testing.T) {
 		p.closing.Store(true)
 		p.participant().Leave()
 	}
+}
+
+// A subscriber whose keyframe came while its connection was coming up
+// gets it from the start cache as the connection comes up, not at the
+// layer's next packet: here the publisher sends nothing more after the
+// keyframe until the subscriber has it.
+func TestASubscriberGetsTheKeptKeyframeAsItsConnectionComesUp(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
+	s := newSFU(t)
+	room := s.Room("replay")
+	pub := newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	track := vp8Track(t, "cam")
+	sender, err := pub.up.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked atomic.Bool
+	go watchPictureLoss(sender, &asked)
+	pub.offerUp(t)
+
+	// Delta frames every 10 ms; once the subscriber is there, a keyframe
+	// on its request and then silence until resume.
+	stop, resume := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	var subscribed, keySent atomic.Bool
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		seq := uint16(0)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if keySent.Load() {
+				select {
+				case <-resume:
+				default:
+					continue
+				}
+			}
+			key := subscribed.Load() && asked.Swap(false)
+			track.WriteRTP(vp8(seq, uint32(i*900), key)) //nolint:errcheck
+			seq++
+			if key {
+				keySent.Store(true)
+			}
+		}
+	}()
+	eventually(t, "the track is published", func() bool { return len(pub.participant().Tracks()) == 1 })
+
+	// The subscriber's connection is held back (its DTLS waits for its
+	// nomination) until the keyframe has been sent and kept.
+	var held heldNominations
+	sub := newNetPeer(t, webrtc.Configuration{}, held.settings(t))
+	asked.Store(false)
+	subscribed.Store(true)
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the publisher sends the keyframe asked for", keySent.Load)
+	if sub.count("cam") != 0 {
+		t.Fatal("the subscriber received video before its connection was up")
+	}
+	held.let.Store(true)
+	eventually(t, "the subscriber receives the keyframe with the publisher silent", func() bool { return sub.count("cam") > 0 })
+	close(resume)
+	eventually(t, "the subscriber receives what follows", func() bool { return sub.count("cam") > 20 })
+	got := sub.got("cam")
+	if !got[0].key {
+		t.Errorf("the first packet received was not the keyframe's")
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].seq != got[i-1].seq+1 {
+			t.Fatalf("packet %d: sequence %d after %d, want one more", i, got[i].seq, got[i-1].seq)
+		}
+	}
+	sub.closing.Store(true)
+	pub.closing.Store(true)
 }
