@@ -38,8 +38,13 @@ type downTrack struct {
 	// may have been forwarding that last packet meanwhile.
 	replayed   bool
 	replayedTo uint16
-	hdr        rtp.Header // reused for every packet written
-	ext        []rtp.Extension
+	// asked and askedAt are the layer whose keyframe was last asked for
+	// to start d, and when (unix nanos): a subscriber that has not
+	// started asks once (askStartLocked).
+	asked   int
+	askedAt int64
+	hdr     rtp.Header // reused for every packet written
+	ext     []rtp.Extension
 
 	// Owned by the subscriber's allocator goroutine (bwe.go).
 	rates   [maxLayers]int // bits/s of each layer, 0 if absent or silent
@@ -50,7 +55,7 @@ type downTrack struct {
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(t *Track, sub *Participant) *downTrack {
-	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, allowed: maxLayers - 1, current: -1}
+	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, allowed: maxLayers - 1, current: -1, asked: -1}
 }
 
 func (d *downTrack) ID() string                       { return d.track.id }
@@ -110,8 +115,44 @@ func (d *downTrack) start(replay bool) {
 			return // replayed, or the next packet starts it from the cache
 		}
 	}
+	ask := d.askStartLocked(want, now)
 	d.mu.Unlock()
-	d.track.requestKeyframe(want)
+	if ask {
+		d.track.requestKeyframe(want)
+	}
+}
+
+// startKeyWait is how long a subscriber that has not started waits for
+// the keyframe it asked for before asking again: libwebrtc's encoders
+// drop a request that comes within 300 ms of their last keyframe (whose
+// packets the start cache then holds), and one asked for normally comes
+// in well under it.
+const startKeyWait = 300 * time.Millisecond
+
+// needStartKeyLocked reports whether d, which has not started, should ask
+// for a keyframe of layer want now to start: not when it can start from
+// the layer's start cache, else as askStartLocked says. d.mu is held.
+func (d *downTrack) needStartKeyLocked(want int, now int64) bool {
+	if !d.sent && d.track.fastStart {
+		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
+			return false
+		}
+	}
+	return d.askStartLocked(want, now)
+}
+
+// askStartLocked reports whether d, which has not started, should ask for
+// a keyframe of layer want now, and notes that it does: once per layer,
+// again only when the keyframe has not come within startKeyWait. The
+// bind (prime), the connection coming up (start), the allocator's first
+// rounds (setAllowed) and the layer's packets (write) each asked before,
+// two or three keyframes per join. d.mu is held.
+func (d *downTrack) askStartLocked(want int, now int64) bool {
+	if want == d.asked && now-d.askedAt < int64(startKeyWait) {
+		return false
+	}
+	d.asked, d.askedAt = want, now
+	return true
 }
 
 // maxLayerNow is the highest layer d may receive now: the client's
@@ -137,8 +178,9 @@ func (d *downTrack) setAllowed(l int) {
 	d.mu.Lock()
 	d.allowed = l
 	want, cur := d.track.bestLayer(min(d.maxLayer, l)), d.current
+	ask := want != cur && (cur >= 0 || d.needStartKeyLocked(want, time.Now().UnixNano()))
 	d.mu.Unlock()
-	if want != cur {
+	if ask {
 		d.track.requestKeyframe(want)
 	}
 }
@@ -176,6 +218,9 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 			if !d.sent && d.track.fastStart && l.start.replay(pkt, time.Now().UnixNano(), d) {
 				d.current = l.index
 				return
+			}
+			if d.current < 0 && !d.askStartLocked(l.index, time.Now().UnixNano()) {
+				return // asked for already; it is on its way
 			}
 			d.track.requestKeyframe(l.index) // rate-limited per layer
 			return

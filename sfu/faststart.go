@@ -159,12 +159,11 @@ func (d *downTrack) prime() {
 	if !d.track.fastStart {
 		return
 	}
-	want := d.track.bestLayer(d.maxLayerNow())
-	if want < 0 {
-		return
+	d.mu.Lock()
+	want, now := d.track.bestLayer(min(d.maxLayer, d.allowed)), time.Now().UnixNano()
+	ask := want >= 0 && d.current < 0 && d.needStartKeyLocked(want, now)
+	d.mu.Unlock()
+	if ask {
+		d.track.requestKeyframe(want)
 	}
-	if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
-		return
-	}
-	d.track.requestKeyframe(want)
 }

@@ -169,3 +169,77 @@ func TestASubscriberGetsTheKeptKeyframeAsItsConnectionComesUp(t *testing.T) {
 	sub.closing.Store(true)
 	pub.closing.Store(true)
 }
+
+// A joining subscriber asks the publisher for one keyframe: at bind,
+// while its connection comes up. The bandwidth allocation's first round,
+// which caps the subscriber at the layer the publisher sends, and the
+// connection coming up do not ask again while that keyframe is on its
+// way or waiting in the start cache.
+func TestAJoiningSubscriberAsksForOneKeyframe(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
+	s := newSFU(t)
+	room := s.Room("once")
+	pub := newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	track := vp8Track(t, "cam")
+	sender, err := pub.up.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int64
+	var asked atomic.Bool
+	var sent atomic.Int64
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					requests.Add(1)
+					asked.Store(true)
+				}
+			}
+		}
+	}()
+	pub.offerUp(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	// A packet every 30 ms: the start cache (96 packets) keeps the
+	// keyframe for about 3 s, past the allocation's first round.
+	go func() {
+		tick := time.NewTicker(30 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			track.WriteRTP(vp8(uint16(i), uint32(i*900), asked.Swap(false))) //nolint:errcheck
+			sent.Add(1)
+		}
+	}()
+	eventually(t, "the track is published", func() bool { return len(pub.participant().Tracks()) == 1 })
+
+	var held heldNominations
+	sub := newNetPeer(t, webrtc.Configuration{}, held.settings(t))
+	requests.Store(0)
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	// The allocation caps the subscriber at layer 0, the only one, while
+	// its connection is held back.
+	eventually(t, "the allocation caps the subscriber", func() bool { return sfu.Allowed(sub.participant(), "cam") == 0 })
+	held.let.Store(true)
+	eventually(t, "the subscriber receives video", func() bool { return sub.count("cam") > 0 })
+	// A request refused as too soon goes out when its 100 ms are up: wait
+	// 10 more packets (300 ms) before counting.
+	n := sent.Load()
+	eventually(t, "the publisher sends 10 more packets", func() bool { return sent.Load() > n+10 })
+	if got := requests.Load(); got != 1 {
+		t.Errorf("the publisher was asked for %d keyframes for one join, want 1", got)
+	}
+	sub.closing.Store(true)
+	pub.closing.Store(true)
+}
