@@ -104,7 +104,7 @@ func (d *downTrack) start(replay bool) {
 	now := time.Now().UnixNano()
 	if !sent && d.track.fastStart {
 		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
-			if replay && d.bound {
+			if replay && d.bound && !d.track.muted.Load() { // a muted track forwards nothing
 				d.track.out.begin() // the burst goes out in one pass (batchconn.go)
 				defer d.track.out.end()
 				if last, ok := l.start.replayKept(now, d); ok {
