@@ -243,3 +243,34 @@ func TestAJoiningSubscriberAsksForOneKeyframe(t *testing.T) {
 	sub.closing.Store(true)
 	pub.closing.Store(true)
 }
+
+// A subscriber whose connection comes up while the track is muted gets
+// nothing from the start cache: a muted track forwards nothing, and the
+// subscriber starts at a keyframe once it is unmuted.
+func TestASubscriberJoiningAMutedTrackGetsNothingUntilItIsUnmuted(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute) // the keyframe kept before muting stays fresh
+	s := newSFU(t)
+	room := s.Room("muted")
+	pub := newNetPeer(t, webrtc.Configuration{}, nil)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	src := pub.publishMedia(t, vp8Track(t, "cam")).src[0]
+	eventually(t, "the track is published", func() bool { return len(pub.participant().Tracks()) == 1 })
+	src.pli.Store(true) // a keyframe the server reads and keeps, then muted
+	waitSent(t, src, src.sent.Load()+10)
+	pub.participant().SetTrackInfo("cam", sfu.TrackInfo{Muted: true})
+
+	sub := newNetPeer(t, webrtc.Configuration{}, nil)
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the subscriber's connection is up", func() bool { return sfu.DownReady(sub.participant()) })
+	waitSent(t, src, src.sent.Load()+30)
+	if n := sub.count("cam"); n != 0 {
+		t.Fatalf("%d packets arrived while muted", n)
+	}
+	pub.participant().SetTrackInfo("cam", sfu.TrackInfo{})
+	eventually(t, "video comes once unmuted", func() bool { return sub.count("cam") > 10 })
+	if !sub.got("cam")[0].key {
+		t.Errorf("video started with a delta frame")
+	}
+	pub.closing.Store(true)
+	sub.closing.Store(true)
+}
