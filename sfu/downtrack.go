@@ -163,12 +163,19 @@ func (d *downTrack) maxLayerNow() int {
 	return min(d.maxLayer, d.allowed)
 }
 
-// setMaxLayer sets the client's request.
+// setMaxLayer sets the client's request. A keyframe of the layer now
+// wanted is asked for if d must switch to it (or start on it, once:
+// askStartLocked); a page asks for its tiles' layers as they are laid
+// out, mostly the one it gets already.
 func (d *downTrack) setMaxLayer(l int) {
 	d.mu.Lock()
 	d.maxLayer = l
+	want, cur := d.track.bestLayer(min(l, d.allowed)), d.current
+	ask := want != cur && (cur >= 0 || d.needStartKeyLocked(want, time.Now().UnixNano()))
 	d.mu.Unlock()
-	d.track.requestKeyframe(d.track.bestLayer(d.maxLayerNow()))
+	if ask {
+		d.track.requestKeyframe(want)
+	}
 }
 
 // setAllowed sets the bandwidth's cap. A keyframe of the layer now wanted

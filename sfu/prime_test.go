@@ -172,9 +172,10 @@ func TestASubscriberGetsTheKeptKeyframeAsItsConnectionComesUp(t *testing.T) {
 
 // A joining subscriber asks the publisher for one keyframe: at bind,
 // while its connection comes up. The bandwidth allocation's first round,
-// which caps the subscriber at the layer the publisher sends, and the
-// connection coming up do not ask again while that keyframe is on its
-// way or waiting in the start cache.
+// which caps the subscriber at the layer the publisher sends, the
+// client's requests of a layer that change nothing and the connection
+// coming up do not ask again while that keyframe is on its way or
+// waiting in the start cache.
 func TestAJoiningSubscriberAsksForOneKeyframe(t *testing.T) {
 	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
 	s := newSFU(t)
@@ -231,8 +232,12 @@ func TestAJoiningSubscriberAsksForOneKeyframe(t *testing.T) {
 	// The allocation caps the subscriber at layer 0, the only one, while
 	// its connection is held back.
 	eventually(t, "the allocation caps the subscriber", func() bool { return sfu.Allowed(sub.participant(), "cam") == 0 })
+	// The page asks for its tile's layer as it is laid out, before and
+	// after the picture starts: the layer wanted stays the same.
+	sub.participant().SetMaxLayer("cam", 1)
 	held.let.Store(true)
 	eventually(t, "the subscriber receives video", func() bool { return sub.count("cam") > 0 })
+	sub.participant().SetMaxLayer("cam", 2)
 	// A request refused as too soon goes out when its 100 ms are up: wait
 	// 10 more packets (300 ms) before counting.
 	n := sent.Load()
