@@ -214,10 +214,8 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 			p.startBWE(w.bwe)
 		}})
 	}
-	se := s.se
-	se.SetICEBindingRequestHandler((&firstCheck{}).take)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se)), nil
+		webrtc.WithSettingEngine(s.se)), nil
 }
 
 // registerTWCC offers transport-wide sequence numbers and congestion
