@@ -3,6 +3,7 @@ package sfu
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -123,11 +124,13 @@ func (d *downTrack) start(replay bool) {
 }
 
 // startKeyWait is how long a subscriber that has not started waits for
-// the keyframe it asked for before asking again: libwebrtc's encoders
-// drop a request that comes within 300 ms of their last keyframe (whose
-// packets the start cache then holds), and one asked for normally comes
-// in well under it.
-const startKeyWait = 300 * time.Millisecond
+// the keyframe it asked for before asking again, in nanoseconds:
+// libwebrtc's encoders drop a request that comes within 300 ms of their
+// last keyframe (whose packets the start cache then holds), and one asked
+// for normally comes in well under it. Tests set it longer.
+var startKeyWait atomic.Int64
+
+func init() { startKeyWait.Store(int64(300 * time.Millisecond)) }
 
 // needStartKeyLocked reports whether d, which has not started, should ask
 // for a keyframe of layer want now to start: not when it can start from
@@ -142,14 +145,20 @@ func (d *downTrack) needStartKeyLocked(want int, now int64) bool {
 }
 
 // askStartLocked reports whether d, which has not started, should ask for
-// a keyframe of layer want now, and notes that it does: once per layer,
-// again only when the keyframe has not come within startKeyWait. The
-// bind (prime), the connection coming up (start), the allocator's first
-// rounds (setAllowed) and the layer's packets (write) each asked before,
-// two or three keyframes per join. d.mu is held.
+// a keyframe of layer want now, and notes that it does: once per layer
+// while the keyframe is on its way; again when it has not come within
+// startKeyWait, or has come and gone (the start cache keeps a fast
+// layer's keyframe about 300 ms, less than a browser's ICE and DTLS on a
+// busy machine). The bind (prime), the connection coming up (start), the
+// allocator's first rounds (setAllowed), the client's layer requests and
+// the layer's packets (write) each asked before, two to four keyframes
+// per join. d.mu is held.
 func (d *downTrack) askStartLocked(want int, now int64) bool {
-	if want == d.asked && now-d.askedAt < int64(startKeyWait) {
-		return false
+	if want == d.asked && now-d.askedAt < startKeyWait.Load() {
+		l := d.track.layer(want)
+		if l == nil || !d.track.fastStart || l.start.lastKey.Load() < d.askedAt {
+			return false // on its way
+		}
 	}
 	d.asked, d.askedAt = want, now
 	return true

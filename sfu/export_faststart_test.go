@@ -30,3 +30,10 @@ func Allowed(p *Participant, trackID string) int {
 	}
 	return -1
 }
+
+// SetStartKeyWait makes a subscriber that has not started wait d for the
+// keyframe it asked for before asking again, until the test ends.
+func SetStartKeyWait(tb testing.TB, d time.Duration) {
+	old := startKeyWait.Swap(int64(d))
+	tb.Cleanup(func() { startKeyWait.Store(old) })
+}

@@ -40,10 +40,14 @@ func init() { fastStartAge.Store(int64(time.Second)) }
 type startCache struct {
 	mu    sync.Mutex
 	keyAt atomic.Int64 // unix nanos of the keyframe kept, 0 when nothing usable is kept
-	keyTS uint32       // its RTP timestamp: the packets of one frame share it
-	next  uint16       // the sequence number the next packet must have
-	pkts  []cachedPacket
-	n     int // pkts[:n] are in use; the rest keep their buffers for reuse
+	// lastKey is when the layer's last keyframe came (unix nanos), kept
+	// or not: a subscriber that asked for one before then and has not
+	// started on it must ask again (askStartLocked).
+	lastKey atomic.Int64
+	keyTS   uint32 // its RTP timestamp: the packets of one frame share it
+	next    uint16 // the sequence number the next packet must have
+	pkts    []cachedPacket
+	n       int // pkts[:n] are in use; the rest keep their buffers for reuse
 }
 
 // emitter writes one packet to a subscriber (downTrack does); an
@@ -69,6 +73,7 @@ func (c *startCache) add(pkt *rtp.Packet, key bool, now int64) {
 		c.n = 0
 		keyAt, c.keyTS = now, pkt.Timestamp
 		c.keyAt.Store(now)
+		c.lastKey.Store(now)
 	case keyAt == 0:
 		return
 	case pkt.SequenceNumber != c.next || now-keyAt > fastStartAge.Load() || c.n == fastStartPackets:

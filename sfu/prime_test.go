@@ -279,3 +279,83 @@ func TestASubscriberJoiningAMutedTrackGetsNothingUntilItIsUnmuted(t *testing.T) 
 	pub.closing.Store(true)
 	sub.closing.Store(true)
 }
+
+// A subscriber whose keyframe came while its connection was coming up
+// but was not kept until it was up (here a gap in the sequence numbers
+// drops it from the start cache) asks again as its connection comes up:
+// it does not wait out the time it gives a keyframe to come.
+func TestASubscriberAsksAgainWhenItsKeyframeCameAndWent(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute)
+	sfu.SetStartKeyWait(t, time.Minute) // it would wait that long to ask again
+	s := newSFU(t)
+	room := s.Room("again")
+	pub := newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	track := vp8Track(t, "cam")
+	sender, err := pub.up.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int64
+	var asked atomic.Bool
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					requests.Add(1)
+					asked.Store(true)
+				}
+			}
+		}
+	}()
+	pub.offerUp(t)
+	// A packet every 10 ms, a keyframe when asked; after the first
+	// keyframe, one sequence number is skipped.
+	stop := make(chan struct{})
+	defer close(stop)
+	var keys atomic.Int64
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		seq, gap := uint16(0), false
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			key := asked.Swap(false)
+			if keys.Load() == 1 && !gap {
+				seq, gap = seq+1, true
+			}
+			track.WriteRTP(vp8(seq, uint32(i*900), key)) //nolint:errcheck
+			seq++
+			if key {
+				keys.Add(1)
+			}
+		}
+	}()
+	eventually(t, "the track is published", func() bool { return len(pub.participant().Tracks()) == 1 })
+
+	var held heldNominations
+	sub := newNetPeer(t, webrtc.Configuration{}, held.settings(t))
+	requests.Store(0)
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the keyframe asked for at bind comes", func() bool { return keys.Load() >= 1 && requests.Load() == 1 })
+	n := keys.Load()
+	held.let.Store(true)
+	eventually(t, "the subscriber receives video", func() bool { return sub.count("cam") > 0 })
+	if !sub.got("cam")[0].key {
+		t.Errorf("the first packet received was not a keyframe's")
+	}
+	if keys.Load() <= n {
+		t.Errorf("the subscriber started without a new keyframe")
+	}
+	sub.closing.Store(true)
+	pub.closing.Store(true)
+}
