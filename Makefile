@@ -28,23 +28,13 @@ run: postgres build
 build:
 	$(GO) build -o $(BIN) ./cmd/parley
 
-# Lint, then both suites at the same time; each runs even when one before
-# it failed, and any failing fails the target. Both suites mostly wait (on
-# servers, browsers, timers), so side by side they take little longer than
-# the browser tests alone. The Go tests' output is kept in a file and shown
-# once they end, so it does not cut into the browser tests' lines; lint
-# has run go vet, so go test does not vet again.
-GO_TEST_LOG := bin/go-test.log
+# Lint, then both suites; each runs even when one before it failed, and
+# any failing fails the target.
 test: deps postgres
 	@status=0; \
 	$(MAKE) --no-print-directory lint || status=1; \
-	mkdir -p bin; \
-	{ $(GO) test -race -count=1 -vet=off ./... > $(GO_TEST_LOG) 2>&1; echo $$? > $(GO_TEST_LOG).status; } & \
-	gotest=$$!; \
+	$(GO) test -race -count=1 ./... || status=1; \
 	$(MAKE) --no-print-directory e2e || status=1; \
-	wait $$gotest; \
-	echo "--- go test -race ./... ---"; cat $(GO_TEST_LOG); \
-	[ "$$(cat $(GO_TEST_LOG).status)" = 0 ] || { echo "FAIL: go test"; status=1; }; \
 	exit $$status
 
 go-test: postgres
