@@ -42,10 +42,22 @@ go-test: postgres
 
 # --test-timeout: a test that hangs (a promise that never settles) fails the
 # run instead of stalling it; with Node 20 it bounds each test file.
-# --test-concurrency=1: one file at a time; the video tests run several
-# Chromium pages each, and two cores do not carry two such files at once.
+# The files with video (several Chromium pages sending and decoding media
+# each) run one at a time: two cores do not carry two of them at once.
+# The others mostly wait (on the server, the pages, the queues' timers),
+# and run two at a time, each with its own server, database and browser.
+# Both sets run even when the first fails.
+E2E_MEDIA := cobrowse conference-stage conference monitor nodes pages spy
+E2E_MEDIA_FILES := $(E2E_MEDIA:%=%.test.mjs)
+E2E_OTHER_FILES := $(filter-out $(E2E_MEDIA_FILES),$(sort $(notdir $(wildcard $(E2E)/*.test.mjs))))
+E2E_RUN = cd $(E2E) && PARLEY_BIN="$(CURDIR)/$(BIN)" $(NODE) --test --test-timeout=300000
 e2e: build $(NODE_STAMP)
-	cd $(E2E) && PARLEY_BIN="$(CURDIR)/$(BIN)" $(NODE) --test --test-concurrency=1 --test-timeout=300000 *.test.mjs
+	@status=0; \
+	echo "browser tests with video, one file at a time"; \
+	( $(E2E_RUN) --test-concurrency=1 $(E2E_MEDIA_FILES) ) || status=1; \
+	echo "the other browser tests, two files at a time"; \
+	( $(E2E_RUN) --test-concurrency=2 $(E2E_OTHER_FILES) ) || status=1; \
+	exit $$status
 
 deps: chromium node-deps
 

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"parley/chat"
 	"parley/mail"
 	"parley/web"
 )
@@ -42,6 +43,10 @@ type Config struct {
 	TURNPort     int
 	PublicIP     string
 	RoomGrace    time.Duration
+
+	// RejectCooldown is how long a chat an agent rejected or missed is
+	// not offered to that agent again (chat.Options.RejectCooldown).
+	RejectCooldown time.Duration
 
 	// DebugAddr serves Go's profiler (net/http/pprof) on a listener of
 	// its own; empty, the default, serves none.
@@ -105,6 +110,7 @@ func defaults() Config {
 		MediaTCPPort:    7881,
 		TURNPort:        3478,
 		RoomGrace:       60 * time.Second,
+		RejectCooldown:  chat.DefaultRejectCooldown,
 		Media:           true,
 
 		HTTPMaxBody:           int(web.DefaultLimits().MaxBody),
@@ -150,6 +156,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"media-tcp-port", "TCP `port` of ICE over TCP, the fallback (0 picks a free one, -1 turns it off)", &intValue{&c.MediaTCPPort, -1, 65535}},
 		{"turn-port", "UDP `port` of the embedded TURN server (0 picks a free one, -1 turns it off)", &intValue{&c.TURNPort, -1, 65535}},
 		{"room-grace", "how long (`duration`) an empty video room stays open before it ends", &durationValue{&c.RoomGrace}},
+		{"reject-cooldown", "how long (`duration`) a chat an agent rejected or let run out is not offered to that agent again", &durationValue{&c.RejectCooldown}},
 		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
 		{"debug-addr", "`host:port` to serve Go's profiler on (/debug/pprof/), apart from the public port; keep it on loopback (empty: off)", (*debugAddr)(&c.DebugAddr)},
 		{"metrics-addr", "`host:port` to serve Prometheus metrics on (/metrics), apart from the public port (empty: off)", (*debugAddr)(&c.MetricsAddr)},

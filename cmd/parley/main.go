@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer shared.stop()
-	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout,
+	chatSvc := chat.New(pool, b, log.With("component", "chat"), chat.Options{DBTimeout: cfg.DBTimeout, RejectCooldown: cfg.RejectCooldown,
 		Presence: shared.presence, Turn: shared.turn, Nodes: shared.nodes, EndSessions: authSvc.EndSessions})
 	if cfg.Demo {
 		err := store.Exclusive(startCtx, pool, store.SeedLock, func() error {

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/bus"
+	"parley/chat"
 	"parley/signaling/client"
 	"parley/store/storetest"
 )
@@ -262,6 +263,25 @@ func TestEnvironmentSetsAndFlagsWin(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:7777" || c.LogLevel != "debug" {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// The reject cool-down is the router's own by default; the tests of the
+// pages set it shorter through its variable (web/e2e/routing.test.mjs).
+func TestRejectCooldownDefaultsToTheRoutersAndIsSet(t *testing.T) {
+	c, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RejectCooldown != chat.DefaultRejectCooldown {
+		t.Fatalf("default RejectCooldown = %v, want %v", c.RejectCooldown, chat.DefaultRejectCooldown)
+	}
+	env := map[string]string{"PARLEY_REJECT_COOLDOWN": "6s"}
+	if c, err = parseConfig(nil, func(k string) string { return env[k] }, io.Discard); err != nil || c.RejectCooldown != 6*time.Second {
+		t.Fatalf("PARLEY_REJECT_COOLDOWN=6s: %v, %v", c.RejectCooldown, err)
+	}
+	if _, err := parseConfig([]string{"--reject-cooldown", "0s"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("--reject-cooldown 0s accepted, want an error")
 	}
 }
 

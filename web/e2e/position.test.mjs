@@ -85,10 +85,13 @@ class LossyBus {
  * @param {'customer' | 'alice'} lossy
  * @param {LossyBus} bus
  */
-async function chatWithLoss(name, lossy, bus) {
+async function chatWithLoss(name, lossy, bus, { clock = false } = {}) {
   const alice = await newPerson(browser, server, { timeout: 25_000 });
   const cust = await newPerson(browser, server, { timeout: 25_000 });
   await bus.install(lossy === 'alice' ? alice.context : cust.context);
+  // The customer's pages on Playwright's clock: it runs on as time does,
+  // and the test can move it on to the next position check.
+  if (clock) await cust.context.clock.install();
   await openDesk(alice, 'alice');
   const customer = await startDemoChat(cust, name);
   await offerCard(alice.page, name).waitFor();
@@ -240,12 +243,19 @@ describe('position check', () => {
   test('without session.resync, the check every 15 seconds finds it', () =>
     explain(server, async () => {
       const bus = new LossyBus();
-      const { alice, customer } = await chatWithLoss('Tim Timer', 'customer', bus);
+      const { alice, customer } = await chatWithLoss('Tim Timer', 'customer', bus, { clock: true });
       try {
         bus.lose.add('Nobody noticed');
         await say(alice.page, 'Nobody noticed');
         await waitUntil(() => bus.lost.length === 1, 'the bus to lose the message');
-        await customer.widget.locator('#parley-transcript .msg-agent .bubble', { hasText: 'Nobody noticed' }).waitFor({ timeout: 25_000 });
+        const missing = customer.widget.locator('#parley-transcript .msg-agent .bubble', { hasText: 'Nobody noticed' });
+        assert.equal(await missing.count(), 0, 'not shown before the check finds it');
+        const asked = bus.positions;
+        // Fifteen seconds on in the widget (POSITION_CHECK_MS): its check
+        // is due, and nothing else tells it of the loss.
+        await customer.page.clock.fastForward(15_000);
+        await missing.waitFor({ timeout: RESYNC_MS });
+        assert.ok(bus.positions > asked, 'found by chat.position');
         await endChat(alice, customer, 'Tim Timer');
       } finally {
         await done(alice, customer);
