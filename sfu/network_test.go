@@ -166,6 +166,12 @@ func (m *sending) halt() {
 // watchPictureLoss reads a publisher's RTCP, as a browser must, and sets
 // asked on every PLI or FIR, until the sender stops.
 func watchPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool) {
+	countPictureLoss(sender, asked, nil)
+}
+
+// countPictureLoss is watchPictureLoss that also counts the requests
+// (when requests is not nil).
+func countPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool, requests *atomic.Int64) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -174,6 +180,9 @@ func watchPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				if requests != nil {
+					requests.Add(1)
+				}
 				asked.Store(true)
 			}
 		}
@@ -414,26 +423,24 @@ func TestAnICERestartKeepsMediaFlowing(t *testing.T) {
 	}
 }
 
-// cutNet is a client's network that can vanish: once cut, nothing its
-// sockets send leaves and nothing arrives, and no one is told.
-type cutNet struct {
-	cut   atomic.Bool
+// ownSockets gives each connection of a test client a UDP socket of its
+// own (two connections on one socket to one server could not be told
+// apart), wrapped by the test's filter, and closes them all.
+type ownSockets struct {
 	mu    sync.Mutex
 	muxes []ice.UDPMux
 }
 
-// settings gives a connection a socket of its own on the network (two
-// connections on one socket to one server could not be told apart).
-func (n *cutNet) settings(t *testing.T) func() webrtc.SettingEngine {
+func (o *ownSockets) settings(t *testing.T, wrap func(net.PacketConn) net.PacketConn) func() webrtc.SettingEngine {
 	return func() webrtc.SettingEngine {
 		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		mux := webrtc.NewICEUDPMux(nil, &cutConn{PacketConn: udp, net: n})
-		n.mu.Lock()
-		n.muxes = append(n.muxes, mux)
-		n.mu.Unlock()
+		mux := webrtc.NewICEUDPMux(nil, wrap(udp))
+		o.mu.Lock()
+		o.muxes = append(o.muxes, mux)
+		o.mu.Unlock()
 		se := rtcpeer.Settings()
 		se.SetICEUDPMux(mux)
 		se.SetIncludeLoopbackCandidate(true)
@@ -442,12 +449,23 @@ func (n *cutNet) settings(t *testing.T) func() webrtc.SettingEngine {
 	}
 }
 
-func (n *cutNet) close() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, m := range n.muxes {
+func (o *ownSockets) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, m := range o.muxes {
 		m.Close()
 	}
+}
+
+// cutNet is a client's network that can vanish: once cut, nothing its
+// sockets send leaves and nothing arrives, and no one is told.
+type cutNet struct {
+	ownSockets
+	cut atomic.Bool
+}
+
+func (n *cutNet) settings(t *testing.T) func() webrtc.SettingEngine {
+	return n.ownSockets.settings(t, func(c net.PacketConn) net.PacketConn { return &cutConn{PacketConn: c, net: n} })
 }
 
 type cutConn struct {

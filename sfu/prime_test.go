@@ -99,16 +99,7 @@ func TestASubscriberGetsTheKeptKeyframeAsItsConnectionComesUp(t *testing.T) {
 	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
 	s := newSFU(t)
 	room := s.Room("replay")
-	pub := newPeer(t)
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	track := vp8Track(t, "cam")
-	sender, err := pub.up.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asked atomic.Bool
-	go watchPictureLoss(sender, &asked)
-	pub.offerUp(t)
+	pub, track, asked, _ := keyframePublisher(t, room)
 
 	// Delta frames every 10 ms; once the subscriber is there, a keyframe
 	// on its request and then silence until resume.
@@ -180,32 +171,8 @@ func TestAJoiningSubscriberAsksForOneKeyframe(t *testing.T) {
 	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
 	s := newSFU(t)
 	room := s.Room("once")
-	pub := newPeer(t)
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	track := vp8Track(t, "cam")
-	sender, err := pub.up.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var requests atomic.Int64
-	var asked atomic.Bool
+	pub, track, asked, requests := keyframePublisher(t, room)
 	var sent atomic.Int64
-	go func() {
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				switch p.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					requests.Add(1)
-					asked.Store(true)
-				}
-			}
-		}
-	}()
-	pub.offerUp(t)
 	stop := make(chan struct{})
 	defer close(stop)
 	// A packet every 30 ms: the start cache (96 packets) keeps the
@@ -289,31 +256,7 @@ func TestASubscriberAsksAgainWhenItsKeyframeCameAndWent(t *testing.T) {
 	sfu.SetStartKeyWait(t, time.Minute) // it would wait that long to ask again
 	s := newSFU(t)
 	room := s.Room("again")
-	pub := newPeer(t)
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	track := vp8Track(t, "cam")
-	sender, err := pub.up.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var requests atomic.Int64
-	var asked atomic.Bool
-	go func() {
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				switch p.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					requests.Add(1)
-					asked.Store(true)
-				}
-			}
-		}
-	}()
-	pub.offerUp(t)
+	pub, track, asked, requests := keyframePublisher(t, room)
 	// A packet every 10 ms, a keyframe when asked; after the first
 	// keyframe, one sequence number is skipped.
 	stop := make(chan struct{})
@@ -358,4 +301,22 @@ func TestASubscriberAsksAgainWhenItsKeyframeCameAndWent(t *testing.T) {
 	}
 	sub.closing.Store(true)
 	pub.closing.Store(true)
+}
+
+// keyframePublisher joins a publisher "pub" to room with a camera track
+// the test writes itself, and follows the keyframe requests that reach
+// it: asked is set by each, requests counts them.
+func keyframePublisher(t *testing.T, room *sfu.Room) (pub *peer, track *webrtc.TrackLocalStaticRTP, asked *atomic.Bool, requests *atomic.Int64) {
+	t.Helper()
+	pub = newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	track = vp8Track(t, "cam")
+	sender, err := pub.up.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, requests = new(atomic.Bool), new(atomic.Int64)
+	go countPictureLoss(sender, asked, requests)
+	pub.offerUp(t)
+	return pub, track, asked, requests
 }
