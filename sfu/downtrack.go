@@ -3,7 +3,6 @@ package sfu
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -34,18 +33,8 @@ type downTrack struct {
 	lastSeq  uint16
 	lastTS   uint32
 	sent     bool
-	// replayed is set once start has replayed the start cache up to
-	// replayedTo, until a later packet of the layer comes: the read loop
-	// may have been forwarding that last packet meanwhile.
-	replayed   bool
-	replayedTo uint16
-	// asked and askedAt are the layer whose keyframe was last asked for
-	// to start d, and when (unix nanos): a subscriber that has not
-	// started asks once (askStartLocked).
-	asked   int
-	askedAt int64
-	hdr     rtp.Header // reused for every packet written
-	ext     []rtp.Extension
+	hdr      rtp.Header // reused for every packet written
+	ext      []rtp.Extension
 
 	// Owned by the subscriber's allocator goroutine (bwe.go).
 	rates   [maxLayers]int // bits/s of each layer, 0 if absent or silent
@@ -56,7 +45,7 @@ type downTrack struct {
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(t *Track, sub *Participant) *downTrack {
-	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, allowed: maxLayers - 1, current: -1, asked: -1}
+	return &downTrack{track: t, sub: sub, maxLayer: maxLayers - 1, allowed: maxLayers - 1, current: -1}
 }
 
 func (d *downTrack) ID() string                       { return d.track.id }
@@ -73,7 +62,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.bound, d.ssrc, d.pt, d.out = true, ctx.SSRC(), c.PayloadType, ctx.WriteStream()
 			d.mu.Unlock()
 			if d.sub.downReady.Load() {
-				d.start(false) // the sender cannot write until Bind has returned
+				d.start()
 			} else {
 				d.prime() // and startForwarding starts it, once the connection is up
 			}
@@ -91,77 +80,21 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// start begins a subscription that has not started: from the start cache
-// of the layer d wants, at once when replay is set (the down connection
-// has just come up) or at the layer's next packet, else at a keyframe it
-// asks for.
-func (d *downTrack) start(replay bool) {
+// start asks for a keyframe of the layer d wants, unless d is already
+// forwarding: the first picture of a subscription.
+func (d *downTrack) start() {
 	d.mu.Lock()
 	want, cur, sent := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current, d.sent
+	d.mu.Unlock()
 	if cur >= 0 || want < 0 {
-		d.mu.Unlock()
 		return
 	}
-	now := time.Now().UnixNano()
 	if !sent && d.track.fastStart {
-		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
-			if replay && d.bound && !d.track.muted.Load() { // a muted track forwards nothing
-				d.track.out.begin() // the burst goes out in one pass (batchconn.go)
-				defer d.track.out.end()
-				if last, ok := l.start.replayKept(now, d); ok {
-					d.current, d.replayed, d.replayedTo = want, true, last
-				}
-			}
-			d.mu.Unlock()
-			return // replayed, or the next packet starts it from the cache
+		if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
+			return // the next packet starts it from the layer's start cache
 		}
 	}
-	ask := d.askStartLocked(want, now)
-	d.mu.Unlock()
-	if ask {
-		d.track.requestKeyframe(want)
-	}
-}
-
-// startKeyWait is how long a subscriber that has not started waits for
-// the keyframe it asked for before asking again, in nanoseconds:
-// libwebrtc's encoders drop a request that comes within 300 ms of their
-// last keyframe (whose packets the start cache then holds), and one asked
-// for normally comes in well under it. Tests set it longer.
-var startKeyWait atomic.Int64
-
-func init() { startKeyWait.Store(int64(300 * time.Millisecond)) }
-
-// needStartKeyLocked reports whether d, which has not started, should ask
-// for a keyframe of layer want now to start: not when it can start from
-// the layer's start cache, else as askStartLocked says. d.mu is held.
-func (d *downTrack) needStartKeyLocked(want int, now int64) bool {
-	if !d.sent && d.track.fastStart {
-		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
-			return false
-		}
-	}
-	return d.askStartLocked(want, now)
-}
-
-// askStartLocked reports whether d, which has not started, should ask for
-// a keyframe of layer want now, and notes that it does: once per layer
-// while the keyframe is on its way; again when it has not come within
-// startKeyWait, or has come and gone (the start cache keeps a fast
-// layer's keyframe about 300 ms, less than a browser's ICE and DTLS on a
-// busy machine). The bind (prime), the connection coming up (start), the
-// allocator's first rounds (setAllowed), the client's layer requests and
-// the layer's packets (write) each asked before, two to four keyframes
-// per join. d.mu is held.
-func (d *downTrack) askStartLocked(want int, now int64) bool {
-	if want == d.asked && now-d.askedAt < startKeyWait.Load() {
-		l := d.track.layer(want)
-		if l == nil || !d.track.fastStart || l.start.lastKey.Load() < d.askedAt {
-			return false // on its way
-		}
-	}
-	d.asked, d.askedAt = want, now
-	return true
+	d.track.requestKeyframe(want)
 }
 
 // maxLayerNow is the highest layer d may receive now: the client's
@@ -172,19 +105,12 @@ func (d *downTrack) maxLayerNow() int {
 	return min(d.maxLayer, d.allowed)
 }
 
-// setMaxLayer sets the client's request. A keyframe of the layer now
-// wanted is asked for if d must switch to it (or start on it, once:
-// askStartLocked); a page asks for its tiles' layers as they are laid
-// out, mostly the one it gets already.
+// setMaxLayer sets the client's request.
 func (d *downTrack) setMaxLayer(l int) {
 	d.mu.Lock()
 	d.maxLayer = l
-	want, cur := d.track.bestLayer(min(l, d.allowed)), d.current
-	ask := want != cur && (cur >= 0 || d.needStartKeyLocked(want, time.Now().UnixNano()))
 	d.mu.Unlock()
-	if ask {
-		d.track.requestKeyframe(want)
-	}
+	d.track.requestKeyframe(d.track.bestLayer(d.maxLayerNow()))
 }
 
 // setAllowed sets the bandwidth's cap. A keyframe of the layer now wanted
@@ -194,9 +120,8 @@ func (d *downTrack) setAllowed(l int) {
 	d.mu.Lock()
 	d.allowed = l
 	want, cur := d.track.bestLayer(min(d.maxLayer, l)), d.current
-	ask := want != cur && (cur >= 0 || d.needStartKeyLocked(want, time.Now().UnixNano()))
 	d.mu.Unlock()
-	if ask {
+	if want != cur {
 		d.track.requestKeyframe(want)
 	}
 }
@@ -216,12 +141,6 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 	if !d.bound || !d.sub.downReady.Load() {
 		return // Pion would drop it: SRTP is not keyed yet
 	}
-	if d.replayed && l.index == d.current {
-		if int16(pkt.SequenceNumber-d.replayedTo) <= 0 {
-			return // start sent it from the cache
-		}
-		d.replayed = false
-	}
 	if l.index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.
 		want := d.track.bestLayer(min(d.maxLayer, d.allowed))
@@ -234,9 +153,6 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 			if !d.sent && d.track.fastStart && l.start.replay(pkt, time.Now().UnixNano(), d) {
 				d.current = l.index
 				return
-			}
-			if d.current < 0 && !d.askStartLocked(l.index, time.Now().UnixNano()) {
-				return // asked for already; it is on its way
 			}
 			d.track.requestKeyframe(l.index) // rate-limited per layer
 			return

@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"testing"
-	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -40,41 +39,6 @@ func TestALatePacketDoesNotRenumberTheNextLayer(t *testing.T) {
 	d.write(high, pkt(5000, 'k'))
 	d.write(high, pkt(5001, 'd'))
 	want := []uint16{100, 101, 103, 102, 104, 105}
-	if len(out) != len(want) {
-		t.Fatalf("sent %v, want %v", out, want)
-	}
-	for i := range want {
-		if out[i] != want[i] {
-			t.Fatalf("sent %v, want %v", out, want)
-		}
-	}
-}
-
-// A subscriber started from the start cache as its connection comes up
-// may have been started while the read loop was forwarding the cache's
-// last packet: that packet is not sent a second time, and what follows
-// is sent as it comes.
-func TestAStartAtConnectionSendsTheCachesLastPacketOnce(t *testing.T) {
-	tr := &Track{kind: webrtc.RTPCodecTypeVideo, publisher: &Participant{}, fastStart: true,
-		keyframe: func(p []byte) bool { return p[0] == 'k' }}
-	l := &layer{index: 0}
-	tr.layers[0] = l
-	tr.present.Store(0b1)
-	var out sentLog
-	d := newDownTrack(tr, &Participant{})
-	d.bound, d.out = true, &out
-	d.sub.downReady.Store(true)
-	now := time.Now().UnixNano()
-	pkt := func(seq uint16, kind byte) *rtp.Packet {
-		return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: uint32(seq) * 90}, Payload: []byte{kind}}
-	}
-	l.start.add(pkt(10, 'k'), true, now)
-	l.start.add(pkt(11, 'd'), false, now)
-	l.start.add(pkt(12, 'd'), false, now) // the read loop has kept it, and is about to forward it
-	d.start(true)
-	d.write(l, pkt(12, 'd'))
-	d.write(l, pkt(13, 'd'))
-	want := []uint16{10, 11, 12, 13}
 	if len(out) != len(want) {
 		t.Fatalf("sent %v, want %v", out, want)
 	}

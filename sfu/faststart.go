@@ -13,8 +13,7 @@ import (
 // too often (libwebrtc at most one every 300 ms): when several people join
 // at once, all but the first would wait. So each video layer keeps the
 // packets since its last keyframe for a short while, and a subscriber that
-// starts on the layer then gets them at once (as its connection comes up,
-// or at the layer's next packet), the earlier frames stamped
+// starts on the layer then gets them at once, the earlier frames stamped
 // one clock tick apart so the decoder shows them straight away and the
 // live frames that follow play on time, not 300 ms late.
 
@@ -40,14 +39,10 @@ func init() { fastStartAge.Store(int64(time.Second)) }
 type startCache struct {
 	mu    sync.Mutex
 	keyAt atomic.Int64 // unix nanos of the keyframe kept, 0 when nothing usable is kept
-	// lastKey is when the layer's last keyframe came (unix nanos), kept
-	// or not: a subscriber that asked for one before then and has not
-	// started on it must ask again (askStartLocked).
-	lastKey atomic.Int64
-	keyTS   uint32 // its RTP timestamp: the packets of one frame share it
-	next    uint16 // the sequence number the next packet must have
-	pkts    []cachedPacket
-	n       int // pkts[:n] are in use; the rest keep their buffers for reuse
+	keyTS uint32       // its RTP timestamp: the packets of one frame share it
+	next  uint16       // the sequence number the next packet must have
+	pkts  []cachedPacket
+	n     int // pkts[:n] are in use; the rest keep their buffers for reuse
 }
 
 // emitter writes one packet to a subscriber (downTrack does); an
@@ -73,7 +68,6 @@ func (c *startCache) add(pkt *rtp.Packet, key bool, now int64) {
 		c.n = 0
 		keyAt, c.keyTS = now, pkt.Timestamp
 		c.keyAt.Store(now)
-		c.lastKey.Store(now)
 	case keyAt == 0:
 		return
 	case pkt.SequenceNumber != c.next || now-keyAt > fastStartAge.Load() || c.n == fastStartPackets:
@@ -104,37 +98,16 @@ func (c *startCache) fresh(now int64) bool {
 }
 
 // replay hands emit the packets kept, which must end with pkt (the packet
-// being forwarded), and reports whether it did.
+// being forwarded), and reports whether it did. Every frame but the last
+// gets a timestamp one tick after the one before, ending one tick before
+// the last frame's, which keeps its own: the live packets that follow
+// need no new offset.
 func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.fresh(now) || c.n == 0 || c.pkts[c.n-1].hdr.SequenceNumber != pkt.SequenceNumber {
 		return false
 	}
-	c.emitLocked(out)
-	return true
-}
-
-// replayKept hands emit the packets kept, whatever the last one, and
-// returns the last one's sequence number: a subscriber whose connection
-// has just come up starts at once, not at the layer's next packet. The
-// layer's read loop may be forwarding that last packet meanwhile; the
-// subscriber drops it (downTrack.write).
-func (c *startCache) replayKept(now int64, out emitter) (last uint16, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.fresh(now) || c.n == 0 {
-		return 0, false
-	}
-	c.emitLocked(out)
-	return c.pkts[c.n-1].hdr.SequenceNumber, true
-}
-
-// emitLocked hands emit the packets kept. Every frame but the last gets a
-// timestamp one tick after the one before, ending one tick before the
-// last frame's, which keeps its own: the live packets that follow need no
-// new offset. c.mu is held.
-func (c *startCache) emitLocked(out emitter) {
 	frames := 1
 	for i := 1; i < c.n; i++ {
 		if c.pkts[i].hdr.Timestamp != c.pkts[i-1].hdr.Timestamp {
@@ -152,6 +125,7 @@ func (c *startCache) emitLocked(out emitter) {
 		h.Timestamp = last - uint32(frames-1-frame)
 		out.emit(&h, p.payload)
 	}
+	return true
 }
 
 // prime asks for a keyframe of the layer a subscriber will start on when
@@ -164,11 +138,12 @@ func (d *downTrack) prime() {
 	if !d.track.fastStart {
 		return
 	}
-	d.mu.Lock()
-	want, now := d.track.bestLayer(min(d.maxLayer, d.allowed)), time.Now().UnixNano()
-	ask := want >= 0 && d.current < 0 && d.needStartKeyLocked(want, now)
-	d.mu.Unlock()
-	if ask {
-		d.track.requestKeyframe(want)
+	want := d.track.bestLayer(d.maxLayerNow())
+	if want < 0 {
+		return
 	}
+	if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
+		return
+	}
+	d.track.requestKeyframe(want)
 }

@@ -166,12 +166,6 @@ func (m *sending) halt() {
 // watchPictureLoss reads a publisher's RTCP, as a browser must, and sets
 // asked on every PLI or FIR, until the sender stops.
 func watchPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool) {
-	countPictureLoss(sender, asked, nil)
-}
-
-// countPictureLoss is watchPictureLoss that also counts the requests
-// (when requests is not nil).
-func countPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool, requests *atomic.Int64) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -180,9 +174,6 @@ func countPictureLoss(sender *webrtc.RTPSender, asked *atomic.Bool, requests *at
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				if requests != nil {
-					requests.Add(1)
-				}
 				asked.Store(true)
 			}
 		}

@@ -109,10 +109,6 @@ func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "target", t, "state", s.String())
 		if t == Down && s == webrtc.PeerConnectionStateConnected && !p.downReady.Swap(true) {
-			// Pion reports DTLS done just before it keys SRTP, holding the
-			// DTLS transport's lock until it has: what startForwarding
-			// writes would be dropped before. State waits for the lock.
-			p.down.SCTP().Transport().State()
 			p.startForwarding()
 		}
 		p.watch(t, s)
@@ -385,11 +381,9 @@ func (p *Participant) unsubscribe(t *Track) bool {
 	return true
 }
 
-// startForwarding starts, once the down connection is up, every track
-// that has not started: from the layer's start cache when it holds a
-// keyframe (asked for when the track bound, prime), else at a keyframe
-// asked for now, so the first picture waits one round trip to the
-// publisher, not for its next periodic keyframe.
+// startForwarding asks, once the down connection is up, for a keyframe of
+// every track that has not started: a subscriber's first picture waits one
+// round trip to the publisher, not for its next periodic keyframe.
 func (p *Participant) startForwarding() {
 	p.mu.Lock()
 	downs := make([]*downTrack, 0, len(p.subs))
@@ -398,7 +392,7 @@ func (p *Participant) startForwarding() {
 	}
 	p.mu.Unlock()
 	for _, d := range downs {
-		d.start(true)
+		d.start()
 	}
 }
 
