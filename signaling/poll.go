@@ -18,10 +18,10 @@ import (
 // the hub's pool (workers.go) reads everything the socket holds, answers
 // it, and parks again when the socket has nothing more, handing the
 // socket back to the poller. What a frame split across reads has given
-// so far waits in the connection's frameReader, so nothing is buffered anywhere else: the
-// bytes not yet read are all in the socket, and the poller reports them
-// (the set is level-triggered), so a reader may rearm after EAGAIN or
-// after any read shorter than its buffer.
+// so far waits in the connection's frameReader, so nothing is buffered
+// anywhere else: the bytes not yet read are all in the socket, and the
+// poller reports them (the set is level-triggered), so a reader may rearm
+// after EAGAIN or after any read shorter than its buffer.
 //
 // The read side is owned by at most one goroutine at a time, by rstate:
 // the poller's wake-up, and the closing of the socket (closeSocket), take

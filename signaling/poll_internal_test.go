@@ -65,6 +65,24 @@ func readServerFrame(t *testing.T, r net.Conn) (op byte, payload []byte) {
 	return head[0] & 0x0f, payload
 }
 
+// quietHub is a hub with the default config, an in-memory bus and no
+// log.
+func quietHub() *Hub {
+	return NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+}
+
+// hangUp closes the client's end and waits for the connection's reader to
+// run its end (ended closed).
+func hangUp(t *testing.T, client net.Conn, ended <-chan struct{}) {
+	t.Helper()
+	client.Close()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end after its peer closed")
+	}
+}
+
 // The reader's frame assembly, fed one byte per read: a request split
 // that way, and one in three fragments with a ping between them, arrive
 // whole; the ping is answered before the request.
@@ -72,8 +90,7 @@ func TestFramesFedAByteAtATimeArriveWhole(t *testing.T) {
 	server, client := net.Pipe()
 	defer server.Close()
 	defer client.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
+	h := quietHub()
 	c := newConn(server, "c", auth.Principal{}, h)
 
 	// Before session.hello every request is answered hello_required,
@@ -118,8 +135,7 @@ func TestFramesFedAByteAtATimeArriveWhole(t *testing.T) {
 func TestASocketWithoutPollerIsReadOnAGoroutine(t *testing.T) {
 	server, client := net.Pipe()
 	defer client.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
+	h := quietHub()
 	c := newConn(server, "c", auth.Principal{}, h)
 	if c.rc != nil {
 		t.Fatal("a pipe has no descriptor to watch")
@@ -134,12 +150,7 @@ func TestASocketWithoutPollerIsReadOnAGoroutine(t *testing.T) {
 	if op, p := readServerFrame(t, client); op != websocket.TextMessage || !strings.Contains(string(p), `"re":"p"`) {
 		t.Fatalf("answer %d %s", op, p)
 	}
-	client.Close()
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the connection did not end after its peer closed")
-	}
+	hangUp(t, client, ended)
 	if h.Count() != 0 {
 		t.Fatalf("%d connections left in the hub", h.Count())
 	}
@@ -163,8 +174,7 @@ func TestAWatchedSocketIsReadByAParkedWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
+	h := quietHub()
 	c := newConn(server, "c", auth.Principal{}, h)
 	if !h.add(c) {
 		t.Fatal("hub refused the connection")
@@ -189,10 +199,5 @@ func TestAWatchedSocketIsReadByAParkedWorker(t *testing.T) {
 	if op, p := readServerFrame(t, client); op != websocket.TextMessage || !strings.Contains(string(p), `"re":"p"`) {
 		t.Fatalf("answer %d %s", op, p)
 	}
-	client.Close()
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the connection did not end after its peer closed")
-	}
+	hangUp(t, client, ended)
 }

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 	"time"
 
@@ -61,6 +62,32 @@ func TestAnEventThatIsNotPlainIsLeftToEncodingJSON(t *testing.T) {
 		got, err := eventFrame(ev)
 		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
 			t.Errorf("%s: eventFrame %s (%v), bus.Frame %s (%v)", name, got, err, want, werr)
+		}
+	}
+}
+
+// Every field of Event and Author is either written by appendPlainEvent
+// or makes an event not plain: a field added to either without deciding
+// which would be dropped from the frame without a word.
+func TestEveryEventFieldIsWrittenOrLeftToEncodingJSON(t *testing.T) {
+	decided := map[reflect.Type][]string{
+		reflect.TypeFor[Event](): {
+			// written
+			"ConversationID", "Seq", "Kind", "Author", "Text", "Private", "ClientID", "Status", "RoomID", "Time",
+			// not plain (TestAnEventThatIsNotPlainIsLeftToEncodingJSON)
+			"Target", "Mentions", "Rating", "Reason", "LimitSeconds", "Files", "Ticket", "Options", "Answered", "Choice", "Contact",
+		},
+		reflect.TypeFor[Author](): {"Kind", "Name"},
+	}
+	for typ, names := range decided {
+		known := map[string]bool{}
+		for _, n := range names {
+			known[n] = true
+		}
+		for f := range typ.Fields() {
+			if f.IsExported() && f.Tag.Get("json") != "-" && !known[f.Name] {
+				t.Errorf("%s.%s: neither written by appendPlainEvent nor a reason to leave the event to encoding/json", typ.Name(), f.Name)
+			}
 		}
 	}
 }

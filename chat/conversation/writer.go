@@ -151,17 +151,25 @@ func newWriter(s *Log) *writer {
 		batch: make([]*sendReq, 0, s.opt.BatchMax)}
 }
 
-// writeLoop commits what arrives on the writer's queue until ctx ends.
-func (s *Log) writeLoop(ctx context.Context, wr *writer) {
+// open lets senders commit in the writer's place, within ctx (Run's).
+func (wr *writer) open(ctx context.Context) {
 	wr.mu.Lock()
 	wr.ctx = ctx
 	wr.mu.Unlock()
-	defer func() {
-		wr.mu.Lock()
-		wr.ctx = nil
-		wr.bw.release()
-		wr.mu.Unlock()
-	}()
+}
+
+// close ends what open allowed and releases the writer's statement.
+func (wr *writer) close() {
+	wr.mu.Lock()
+	wr.ctx = nil
+	wr.bw.release()
+	wr.mu.Unlock()
+}
+
+// writeLoop commits what arrives on the writer's queue until ctx ends.
+func (s *Log) writeLoop(ctx context.Context, wr *writer) {
+	wr.open(ctx)
+	defer wr.close()
 	for {
 		select {
 		case <-ctx.Done():

@@ -375,18 +375,9 @@ func TestASendToAnIdleWriterIsCommittedByTheSender(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, wr := range f.svc.writers {
-		wr.mu.Lock()
-		wr.ctx = ctx
-		wr.mu.Unlock()
+		wr.open(ctx)
+		t.Cleanup(wr.close)
 	}
-	t.Cleanup(func() {
-		for _, wr := range f.svc.writers {
-			wr.mu.Lock()
-			wr.ctx = nil
-			wr.bw.release()
-			wr.mu.Unlock()
-		}
-	})
 	vera, conv := f.customer(t, "Vera")
 	for n := range 3 {
 		res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: fmt.Sprint("v", n), Text: "hello"})

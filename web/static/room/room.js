@@ -227,29 +227,41 @@ export class RoomSession {
   async join(roomId, options = {}) {
     if (this.state !== 'idle') throw new ProtocolError('conflict', 'This room session was used already; make a new one.');
     this.state = 'joining';
+    const entering = this.requestJoin(roomId, options.receiveOnly === true);
+    this.joinHandled = entering.then(
+      () => {},
+      () => {},
+    );
+    const answer = await entering;
+    if (!this.receiveOnly && (options.camera || options.microphone)) {
+      await this.acquire(options.camera === true, options.microphone === true);
+    }
+    return answer;
+  }
+
+  /**
+   * join's room.join and what its answer sets up (the participants, the
+   * two connections, the events that came before it); 'joined' once it
+   * resolves, unless the session was left meanwhile.
+   * @param {string} roomId
+   * @param {boolean} receiveOnly
+   * @returns {Promise<JoinAnswer>}
+   */
+  async requestJoin(roomId, receiveOnly) {
     this.roomId = roomId;
     this.early = [];
     this.hook();
-    /** @type {() => void} */
-    let handled = () => {};
-    this.joinHandled = new Promise((resolve) => {
-      handled = resolve;
-    });
     /** @type {JoinAnswer} */
     let answer;
     try {
-      answer = await this.conn.request('room.join', { room_id: roomId, receive_only: options.receiveOnly === true });
+      answer = await this.conn.request('room.join', { room_id: roomId, receive_only: receiveOnly });
     } catch (err) {
       this.early = null;
       this.unhookAll();
       this.state = 'idle';
-      handled();
       throw err;
     }
-    if (this.state !== 'joining') {
-      handled();
-      return answer; // left meanwhile
-    }
+    if (this.state !== 'joining') return answer; // left meanwhile
     try {
       this.room = answer.room;
       this.participantId = answer.participant_id;
@@ -270,13 +282,8 @@ export class RoomSession {
     } catch (err) {
       this.finish('failed', true);
       throw err;
-    } finally {
-      handled();
     }
     this.emit('change', undefined);
-    if (!this.receiveOnly && (options.camera || options.microphone)) {
-      await this.acquire(options.camera === true, options.microphone === true);
-    }
     return answer;
   }
 
