@@ -418,6 +418,7 @@ func (p *Presence) tell() {
 		return
 	}
 	for _, ch := range changes {
+		p.log.Debug("presence: told", "key", ch.key, "online", ch.online)
 		f(ch.key, ch.online)
 	}
 }

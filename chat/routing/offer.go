@@ -65,6 +65,7 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 	}
 	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
 	for _, o := range made {
+		s.log.Debug("routing: offered", "conversation", o.c.ID, "queue", q.ID, "agents", o.agents, "deadline", deadline)
 		s.conv.Publish(q, o.evs...)
 		view, _ := s.conv.View(staff, q, o.c, nil)
 		for _, a := range o.agents {
@@ -290,6 +291,7 @@ func (s *Router) endOffer(ctx context.Context, id conversation.ID, user auth.Use
 	if err != nil {
 		return err
 	}
+	s.log.Debug("routing: offer ended", "conversation", id, "agent", user, "how", how)
 	s.conv.Publish(q, ev)
 	key := auth.Principal{Kind: auth.KindUser, UserID: user}.Key()
 	reason := map[string]string{"rejected": "rejected", "expired": "timeout", "cancelled": "cancelled"}[how]

@@ -141,6 +141,7 @@ func (s *Router) routeAll(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			s.log.Debug("routing: another node routes the queue", "queue", qid)
 			continue
 		}
 		if err := s.routeQueue(ctx, qid); err != nil {
@@ -194,6 +195,7 @@ func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 		room += max(0, q.Capacity-m.Load)
 	}
 	if room == 0 {
+		s.log.Debug("routing: no member connected and available has room", "queue", qid, "members", len(members))
 		return nil
 	}
 	waiting, cooling, err := s.waiting(ctx, qid, room)

@@ -36,9 +36,14 @@ before(async () => {
   // Nodes A and B run no SFU: a room can only live on C or D (C first:
   // with as many rooms each, the lower id).
   const media = [cMedia, dMedia];
-  const settings = (/** @type {number} */ i) => (i < 2
-    ? { PARLEY_MEDIA: 'false' }
-    : { PARLEY_MEDIA_UDP_PORT: String(media[i - 2].udp), PARLEY_MEDIA_TCP_PORT: String(media[i - 2].tcp) });
+  // At the debug level the logs a failure prints tell where each chat
+  // was offered and who the router saw connected.
+  const settings = (/** @type {number} */ i) => ({
+    PARLEY_LOG_LEVEL: 'debug',
+    ...(i < 2
+      ? { PARLEY_MEDIA: 'false' }
+      : { PARLEY_MEDIA_UDP_PORT: String(media[i - 2].udp), PARLEY_MEDIA_TCP_PORT: String(media[i - 2].tcp) }),
+  });
   // Both settle before a failure is reported, so that after() stops
   // whichever started.
   const [n, br] = await Promise.allSettled([startNodes(4, settings), launchBrowser()]);
