@@ -3,6 +3,7 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createServer as createHTTPServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -29,6 +30,8 @@ const LOG_LIMIT = 2000; // lines of server output kept for a failure report
  * @property {() => Promise<void>} terminate SIGTERM, wait for exit (a node's
  *   graceful drain); stop() afterwards still drops what it owns
  * @property {() => Promise<void>} kill SIGKILL, wait for exit (a crash)
+ * @property {Readonly<Record<string, string>>} env the PARLEY_* settings it
+ *   runs with (the ports a retry chose included)
  *
  * @typedef {object} ServerOptions
  * @property {string} [database] run on this database, which the caller
@@ -147,6 +150,15 @@ export async function startServer(opts = {}) {
       break;
     } catch (err) {
       if (attempt < 3 && /address already in use/.test(String(err))) {
+        // A media port the caller chose may be the one taken: it gets
+        // another too, and the caller reads it back from env.
+        const taken = /media (UDP|TCP) port (\d+)/.exec(String(err));
+        if (taken && env[`PARLEY_MEDIA_${taken[1]}_PORT`] === taken[2]) {
+          const again = await freePort(taken[1] === 'UDP' ? 'udp' : 'tcp');
+          env[`PARLEY_MEDIA_${taken[1]}_PORT`] = String(again);
+          keep(`--- harness: media ${taken[1]} port ${taken[2]} was taken; again on ${again} ---`);
+          continue;
+        }
         port = await freePort();
         url = `http://127.0.0.1:${port}`;
         env.PARLEY_LISTEN = `127.0.0.1:${port}`;
@@ -158,7 +170,7 @@ export async function startServer(opts = {}) {
       throw err;
     }
   }
-  return { url, database, logs, restart, stop, terminate, kill };
+  return { url, database, logs, restart, stop, terminate, kill, env };
 }
 
 /** @returns {string} $PARLEY_BIN, checked */
@@ -363,8 +375,23 @@ export async function waitForText(locator, text, timeout = 10_000) {
 }
 
 /** @returns {Promise<number>} a TCP port free on 127.0.0.1 right now */
-function freePort() {
+/**
+ * A port free now on 127.0.0.1 (TCP unless proto is 'udp'); another
+ * process may take it before it is used.
+ * @param {'tcp' | 'udp'} [proto]
+ * @returns {Promise<number>}
+ */
+export function freePort(proto = 'tcp') {
   return new Promise((resolve, reject) => {
+    if (proto === 'udp') {
+      const sock = createSocket('udp4');
+      sock.on('error', reject);
+      sock.bind(0, '127.0.0.1', () => {
+        const { port } = sock.address();
+        sock.close(() => resolve(port));
+      });
+      return;
+    }
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);

@@ -8,11 +8,9 @@
 // (SIGTERM): the desk lands on another node and nothing is lost.
 
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startBalancer } from './balancer.mjs';
-import { explain, launchBrowser, startNodes, waitForText, waitUntil } from './harness.mjs';
+import { explain, freePort, launchBrowser, startNodes, waitForText, waitUntil } from './harness.mjs';
 import { accept, done, newPerson, openDesk, startDemoChat } from './people.mjs';
 
 const TIMEOUT = 15_000;
@@ -51,6 +49,11 @@ before(async () => {
   if (br.status === 'fulfilled') browser = br.value;
   if (n.status === 'rejected') throw n.reason;
   if (br.status === 'rejected') throw br.reason;
+  // A port taken meanwhile by another process was chosen again at start.
+  for (const [i, m] of /** @type {const} */ ([[2, cMedia], [3, dMedia]])) {
+    m.udp = Number(nodes.nodes[i].env.PARLEY_MEDIA_UDP_PORT);
+    m.tcp = Number(nodes.nodes[i].env.PARLEY_MEDIA_TCP_PORT);
+  }
 });
 
 after(async () => {
@@ -273,31 +276,6 @@ describe('three nodes', () => {
     }));
 });
 
-/**
- * A port free on 127.0.0.1 right now.
- * @param {'udp' | 'tcp'} proto
- * @returns {Promise<number>}
- */
-function freePort(proto) {
-  return new Promise((resolve, reject) => {
-    if (proto === 'udp') {
-      const sock = createSocket('udp4');
-      sock.on('error', reject);
-      sock.bind(0, '127.0.0.1', () => {
-        const { port } = sock.address();
-        sock.close(() => resolve(port));
-      });
-      return;
-    }
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The remote ports of the selected ICE candidate pairs of the page's
