@@ -3,6 +3,7 @@ package signaling
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -101,6 +102,37 @@ func FuzzEncodeAckMatchesEncodingJSON(f *testing.F) {
 			if err == nil && !bytes.Equal(got, want) {
 				t.Fatalf("encodeAck(%q, %#v):\n%s\nencoding/json:\n%s", re, data, got, want)
 			}
+		}
+	})
+}
+
+// A chat.send's data read by bindSend gives what Bind gives: the same
+// input, or the same error.
+func FuzzBindSendMatchesBind(f *testing.F) {
+	for _, s := range []string{
+		`{"conversation_id":4211,"client_id":"m-2f1c9a","text":"Hello, where is my order?"}`,
+		`{"conversation_id":-0,"client_id":"a","text":"b","private":true,"Text":"c","PRIVATE":false}`,
+		`{"conversation_id":1.5,"text":"x"}`, `{"conversation_id":1e3}`, `{"conversation_id":"7"}`,
+		`{"conversation_id":99999999999999999999,"text":"x"}`, `{"conversation_id":123456789012345678}`,
+		`{"conversation_id":3,"text":"line\nbreak \"q\" \u00e9"}`, `{"text":"line\nbreak","client_id":null}`, `{"text":"\xff"}`, `{"private":1}`,
+		`{"conversation_id":3,"options":["a","b"]}`, `{"conversation_id":3,"files":[1,2]}`,
+		`{"conversation_id":3,"choice":{"message_seq":2,"option_id":1}}`, `{"extra":1,"text":"t"}`,
+		`{"conversation_\u0069d":5,"text":"t"}`, `{"ſtext":"x","teXt":"y"}`, `{}`, ``, `[]`, `"text"`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 0 && !json.Valid(data) {
+			return // DecodeRequest takes only valid JSON
+		}
+		var want, got chat.SendInput
+		werr := Bind(data, &want)
+		err := bindSend(data, &got)
+		if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+			t.Fatalf("bindSend(%s): error %v, Bind's %v", data, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("bindSend(%s):\n%+v\nBind:\n%+v", data, got, want)
 		}
 	})
 }
