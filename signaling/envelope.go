@@ -122,27 +122,42 @@ func jsonProblem(err error) string {
 // answer of most requests, writes its own JSON (chat.SendResult's
 // AppendJSON).
 func encodeAck(re string, data any) ([]byte, error) {
-	b := make([]byte, 0, 96)
+	if r, is := data.(chat.SendResult); is {
+		b, ok := r.AppendJSON(ackHead(make([]byte, 0, 96+len(re)), re))
+		if ok {
+			return append(b, '}'), nil
+		}
+	}
+	var raw []byte
+	if data != nil {
+		var err error
+		if raw, err = json.Marshal(data); err != nil {
+			return nil, err
+		}
+	}
+	// Sized for the frame, as json.Marshal's copy was: a frame may wait
+	// in a slow connection's queue.
+	b := make([]byte, 0, len(`{"type":"ack","re":"","data":}`)+len(re)+len(raw))
+	if data == nil {
+		b = append(b, `{"type":"ack"`...)
+		if re != "" {
+			b = append(b, `,"re":`...)
+			b = appendJSONString(b, re)
+		}
+		return append(b, '}'), nil
+	}
+	b = append(ackHead(b, re), raw...)
+	return append(b, '}'), nil
+}
+
+// ackHead appends an ack's frame up to its data: `{"type":"ack","re":…,"data":`.
+func ackHead(b []byte, re string) []byte {
 	b = append(b, `{"type":"ack"`...)
 	if re != "" {
 		b = append(b, `,"re":`...)
 		b = appendJSONString(b, re)
 	}
-	if data != nil {
-		b = append(b, `,"data":`...)
-		ok := false
-		if r, is := data.(chat.SendResult); is {
-			b, ok = r.AppendJSON(b)
-		}
-		if !ok {
-			raw, err := json.Marshal(data)
-			if err != nil {
-				return nil, err
-			}
-			b = append(b, raw...)
-		}
-	}
-	return append(b, '}'), nil
+	return append(b, `,"data":`...)
 }
 
 // appendJSONString appends s as json.Marshal writes it: as it is when
