@@ -25,7 +25,7 @@ func BenchmarkDecodeRequest(b *testing.B) {
 }
 
 // BenchmarkDecodeSend is the whole inbound decode of a chat.send: the
-// envelope, then its data into the domain's input (Bind).
+// envelope, then its data into the domain's input (bindSend).
 func BenchmarkDecodeSend(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(sendFrame)))
@@ -35,7 +35,7 @@ func BenchmarkDecodeSend(b *testing.B) {
 			b.Fatal(err)
 		}
 		var in chat.SendInput
-		if err := Bind(env.Data, &in); err != nil || in.ConversationID != 4211 {
+		if err := bindSend(env.Data, &in); err != nil || in.ConversationID != 4211 {
 			b.Fatal(in, err)
 		}
 	}

@@ -142,7 +142,7 @@ func (c chatHandlers) resume(ctx context.Context, req *Request) (any, error) {
 
 func (c chatHandlers) send(ctx context.Context, req *Request) (any, error) {
 	var in chat.SendInput
-	if err := Bind(req.Data, &in); err != nil {
+	if err := bindSend(req.Data, &in); err != nil {
 		return nil, err
 	}
 	if in.ConversationID <= 0 {

@@ -32,7 +32,6 @@ type Conn struct {
 	rc        syscall.RawConn // nc's descriptor, for the poller; nil: read on a goroutine
 	hub       *Hub
 	cfg       Config
-	log       *slog.Logger
 	pingSlot  uint32 // which tick of the hub's ping schedule pings it
 
 	qmu      sync.Mutex
@@ -92,7 +91,6 @@ func newConn(nc net.Conn, id string, p auth.Principal, hub *Hub) *Conn {
 		nc:        nc,
 		hub:       hub,
 		cfg:       cfg,
-		log:       hub.log.With("conn", id, "principal", p.Key()),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		ctx:       ctx,
@@ -129,6 +127,13 @@ func setSocketBuffer(nc net.Conn, n int) {
 	}
 }
 
+// logger is the hub's logger with the connection's ids. It is made when
+// something is logged (a connect, a disconnect, an error), not kept: an
+// idle connection does not hold one (about 0.5 KiB).
+func (c *Conn) logger() *slog.Logger {
+	return c.hub.log.With("conn", c.id, "principal", c.principal.Key())
+}
+
 // ID is the connection's id, unique on this server.
 func (c *Conn) ID() string { return c.id }
 
@@ -142,7 +147,7 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 func (c *Conn) slow(msg string, args ...any) {
 	if c.end(slowConsumer) {
 		c.hub.metrics.slow.Inc()
-		c.log.Warn(msg+", disconnecting", args...)
+		c.logger().Warn(msg+", disconnecting", args...)
 		go c.writeClose(slowConsumer, abortCloseTimeout)
 	}
 }
@@ -207,7 +212,7 @@ func (c *Conn) writeFailed(err error, reason string) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		if c.end(slowConsumer) {
 			c.hub.metrics.slow.Inc()
-			c.log.Warn("write timed out, disconnecting", "timeout", c.cfg.WriteTimeout)
+			c.logger().Warn("write timed out, disconnecting", "timeout", c.cfg.WriteTimeout)
 		}
 	} else {
 		c.end(closeFrame{websocket.CloseAbnormalClosure, reason})
@@ -287,7 +292,7 @@ func (c *Conn) reply(id string, data any, err error) {
 		}
 		err = encErr
 	}
-	we := toWire(err, c.log.With("request", id))
+	we := toWire(err, c.logger().With("request", id))
 	c.hub.metrics.errors.WithLabelValues(we.Code).Inc()
 	c.Send(encodeError(id, we))
 }

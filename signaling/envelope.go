@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"parley/chat"
 )
 
 // Envelope is the one shape of every frame (docs/protocol.md).
@@ -113,16 +115,64 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
+// encodeAck writes what json.Marshal writes of Envelope{Type: "ack", Re:
+// re, Data: data's JSON}, without marshalling twice: data's own JSON
+// (json.Marshal's, or its AppendJSON) is already compact and escaped as
+// the envelope's RawMessage would make it. A chat.send's result, the
+// answer of most requests, writes its own JSON (chat.SendResult's
+// AppendJSON).
 func encodeAck(re string, data any) ([]byte, error) {
-	var raw json.RawMessage
+	if r, is := data.(chat.SendResult); is {
+		b, ok := r.AppendJSON(ackHead(make([]byte, 0, 96+len(re)), re))
+		if ok {
+			return append(b, '}'), nil
+		}
+	}
+	var raw []byte
 	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
+		var err error
+		if raw, err = json.Marshal(data); err != nil {
 			return nil, err
 		}
-		raw = b
 	}
-	return json.Marshal(Envelope{Type: "ack", Re: re, Data: raw})
+	// Sized for the frame, as json.Marshal's copy was: a frame may wait
+	// in a slow connection's queue.
+	b := make([]byte, 0, len(`{"type":"ack","re":"","data":}`)+len(re)+len(raw))
+	if data == nil {
+		b = append(b, `{"type":"ack"`...)
+		if re != "" {
+			b = append(b, `,"re":`...)
+			b = appendJSONString(b, re)
+		}
+		return append(b, '}'), nil
+	}
+	b = append(ackHead(b, re), raw...)
+	return append(b, '}'), nil
+}
+
+// ackHead appends an ack's frame up to its data: `{"type":"ack","re":…,"data":`.
+func ackHead(b []byte, re string) []byte {
+	b = append(b, `{"type":"ack"`...)
+	if re != "" {
+		b = append(b, `,"re":`...)
+		b = appendJSONString(b, re)
+	}
+	return append(b, `,"data":`...)
+}
+
+// appendJSONString appends s as json.Marshal writes it: as it is when
+// nothing in it needs escaping (a request id mostly), else
+// json.Marshal's.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func encodeError(re string, we WireError) []byte {

@@ -168,10 +168,10 @@ func (h *Hub) add(c *Conn) bool {
 	h.mu.Unlock()
 	h.metrics.conns.Inc()
 	if err := c.Subscribe(bus.PrincipalSubject(c.principal.Key())); err != nil {
-		c.log.Error("subscribe principal", "err", err)
+		c.logger().Error("subscribe principal", "err", err)
 	}
 	if err := c.Subscribe(bus.BroadcastSubject); err != nil {
-		c.log.Error("subscribe broadcast", "err", err)
+		c.logger().Error("subscribe broadcast", "err", err)
 	}
 	for _, o := range h.observers() {
 		o.Connected(c.principal)

@@ -115,7 +115,7 @@ func heldHub(t *testing.T) (*Hub, *heldBus) {
 func joined(t *testing.T, h *Hub, name string) *Conn {
 	t.Helper()
 	c := &Conn{id: name, principal: auth.Principal{Kind: auth.KindVisitor, Subject: name}, hub: h, cfg: h.cfg,
-		log: h.log, done: make(chan struct{}), subs: make(map[string]struct{}),
+		done: make(chan struct{}), subs: make(map[string]struct{}),
 		writing: true} // no writer starts: frames stay queued
 	// No socket and no client: never found silent by the ping schedule's
 	// pong timeout, however long the package's tests run.

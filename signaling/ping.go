@@ -67,7 +67,7 @@ func (h *Hub) pingLoop() {
 // PongTimeout. Its buffers may be full, so no close frame is tried.
 func (c *Conn) silent() {
 	if c.end(closeFrame{websocket.CloseAbnormalClosure, "no frame or pong within the pong timeout"}) {
-		c.log.Info("pong timeout, disconnecting", "timeout", c.cfg.PongTimeout)
+		c.logger().Info("pong timeout, disconnecting", "timeout", c.cfg.PongTimeout)
 		c.closeSocket()
 	}
 }

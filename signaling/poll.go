@@ -188,7 +188,7 @@ func (c *Conn) readOver() {
 		c.closeSocket()
 	}
 	c.workers.Wait() // requests still running end with the connection's context
-	c.log.Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
+	c.logger().Info("disconnected", "code", c.closedAs.code, "reason", c.closedAs.reason)
 	c.hub.remove(c)
 	if c.ended != nil {
 		c.ended()
@@ -200,7 +200,7 @@ func (c *Conn) readOver() {
 func (c *Conn) consumeRecovered(b []byte) (more bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("panic in the reader", "panic", r)
+			c.logger().Error("panic in the reader", "panic", r)
 			c.end(closeFrame{websocket.CloseInternalServerErr, "internal error"})
 			c.closeSocket()
 			more = false
@@ -405,7 +405,7 @@ func (c *Conn) message(op byte, data []byte) {
 	}
 	if !c.limit.Allow() {
 		if !c.flood.Allow() {
-			c.log.Warn("flooding, disconnecting")
+			c.logger().Warn("flooding, disconnecting")
 			c.hub.metrics.errors.WithLabelValues(CodeRateLimited).Inc()
 			c.Close(websocket.ClosePolicyViolation, "flooding")
 			c.fr.draining = true

@@ -106,7 +106,7 @@ func (h *Endpoint) ServeWebsocket(w http.ResponseWriter, r *http.Request, ended 
 		c.abort(closeFrame{websocket.CloseGoingAway, "server shutting down"})
 		return false
 	}
-	c.log.Info("connected", "remote", r.RemoteAddr)
+	c.logger().Info("connected", "remote", r.RemoteAddr)
 	c.startReading(ended)
 	return true
 }

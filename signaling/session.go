@@ -45,7 +45,7 @@ func (h *Hub) hello(_ context.Context, req *Request) (any, error) {
 	if len(in.Client) > 100 {
 		in.Client = in.Client[:100]
 	}
-	req.Conn.log.Info("hello", "client", in.Client)
+	req.Conn.logger().Info("hello", "client", in.Client)
 	p := req.Principal()
 	return map[string]any{
 		"version":    ProtocolVersion,

@@ -72,7 +72,7 @@ func BenchmarkDeliver(b *testing.B) {
 
 func batchedSender(b *testing.B, ws *websocket.Conn) func([]byte) {
 	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	c := &Conn{id: "bench", nc: ws.NetConn(), hub: h, cfg: h.cfg, log: h.log, done: make(chan struct{})}
+	c := &Conn{id: "bench", nc: ws.NetConn(), hub: h, cfg: h.cfg, done: make(chan struct{})}
 	return func(f []byte) {
 		if !c.Send(f) {
 			b.Fatal("the frame was refused")

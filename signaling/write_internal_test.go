@@ -35,7 +35,7 @@ func TestQueuedFramesGoOutInOneWrite(t *testing.T) {
 	nc := &countingConn{Conn: server}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := NewHub(DefaultConfig(), bus.NewMemory(), NewRouter(), quiet, nil)
-	c := &Conn{id: "c", hub: h, cfg: h.cfg, log: quiet, nc: nc, done: make(chan struct{}),
+	c := &Conn{id: "c", hub: h, cfg: h.cfg, nc: nc, done: make(chan struct{}),
 		writing: true} // as if a writer were busy: what is sent waits
 	const n = 50
 	for i := range n {

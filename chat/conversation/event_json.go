@@ -116,3 +116,20 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendJSON appends r as encoding/json writes it, without reflection,
+// and reports true; for a time encoding/json would refuse it appends
+// nothing and reports false. The websocket's ack of every chat.send
+// writes it (signaling's encodeAck).
+func (r SendResult) AppendJSON(b []byte) ([]byte, bool) {
+	if !plainTime(r.Time) {
+		return b, false
+	}
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, int64(r.Seq), 10)
+	b = append(b, `,"time":"`...)
+	b = r.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","duplicate":`...)
+	b = strconv.AppendBool(b, r.Duplicate)
+	return append(b, '}'), true
+}

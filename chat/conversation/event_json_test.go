@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -104,4 +105,31 @@ func BenchmarkEventFrame(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A send's result written without reflection is byte for byte
+// encoding/json's, and a time it refuses is left to it.
+func FuzzSendResultMatchesEncodingJSON(f *testing.F) {
+	f.Add(17, int64(1767322445000000006), 0, false)
+	f.Add(-1, int64(0), 3600, true)
+	f.Add(0, int64(-9223372036854775808), -19800, false)
+	f.Add(1<<40, int64(253402300800000000), 0, true) // year 10000
+	f.Fuzz(func(t *testing.T, seq int, nanos int64, offset int, dup bool) {
+		r := SendResult{Seq: seq, Time: time.Unix(0, nanos).In(time.FixedZone("z", offset%(30*3600))), Duplicate: dup}
+		if nanos == 253402300800000000 {
+			r.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		want, werr := json.Marshal(r)
+		got, ok := r.AppendJSON([]byte("x"))
+		switch {
+		case !ok && werr == nil && plainTime(r.Time):
+			t.Fatalf("a plain result was left to encoding/json")
+		case !ok && string(got) != "x":
+			t.Fatalf("appended %q and reported false", got)
+		case ok && werr != nil:
+			t.Fatalf("written %s; encoding/json refuses it: %v", got, werr)
+		case ok && string(got) != "x"+string(want):
+			t.Fatalf("written:\n%s\nencoding/json:\n%s", got[1:], want)
+		}
+	})
 }

@@ -188,7 +188,13 @@ func (s *Log) writeLoop(ctx context.Context, wr *writer) {
 // may then be committed or not (a resend finds it). The caller holds
 // wr.mu.
 func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error {
-	cctx, cancel := context.WithCancel(wctx)
+	// One context for both bounds (commit then adds no timeout of its
+	// own): the earlier deadline, the writer's end, the sender's end.
+	deadline := time.Now().Add(s.opt.DBTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	cctx, cancel := context.WithDeadline(wctx, deadline)
 	stop := context.AfterFunc(ctx, cancel)
 	batch := append(wr.batch[:0], r)
 	s.commit(cctx, wr.bw, batch)
@@ -219,11 +225,15 @@ fill:
 	clear(batch) // let the answered requests go
 }
 
-// commit stores a batch within DBTimeout: on a database that hangs, its
-// senders are answered unavailable and the writer takes the next batch.
+// commit stores a batch within DBTimeout (or ctx's earlier deadline): on
+// a database that hangs, its senders are answered unavailable and the
+// writer takes the next batch.
 func (s *Log) commit(ctx context.Context, w *batchWriter, batch []*sendReq) {
-	ctx, cancel := context.WithTimeout(ctx, s.opt.DBTimeout)
-	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > s.opt.DBTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opt.DBTimeout)
+		defer cancel()
+	}
 	ids := w.ids[:0]
 	for _, r := range batch {
 		ids = append(ids, r.ev.ConversationID)

@@ -4,15 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"parley/chat/queues"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/chat/queues"
 )
 
 // storeSQL writes a batch of messages in one statement, set-based: the
-// batch arrives as arrays (one element per message, in arrival order) and
-// the statement, for each message,
+// batch arrives as one JSON array (an object per message, in arrival
+// order: batchWriter.arrays) and the statement, for each message,
 //
 //   - checks that its sender may read the conversation, by readSQL,
 //     the access rule's SQL ("allowed"), and that it is open: Decide's
@@ -37,8 +39,8 @@ import (
 // one boolean column so that the planner expects half the batch, not one
 // row, and hash-joins the CTEs instead of looping over them.
 const storeSQL = `WITH i AS (
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-			$7::text[], $8::text[], $9::boolean[], $10::text[], $11::jsonb[])
+		SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (conv bigint, sender text, subject text, scope text,
+			user_id bigint, author_key text, client_id text, author_name text, private boolean, text text, files jsonb))
 			WITH ORDINALITY AS t(conv, sender, subject, scope, user_id, author_key, client_id, author_name, private, text, files, ord)
 	), checked AS (
 		SELECT i.ord, i.conv, i.author_key, i.client_id, i.private, i.text, i.files, c.state, c.queue_id,
@@ -97,11 +99,7 @@ type batchWriter struct {
 	ids   []ID
 	sent  []*sendReq // the batch less its in-batch resends, in order
 	first map[messageKey]*sendReq
-
-	conv, user                                               []int64
-	sender, subject, scope, authorKey, clientID, name, texts []string
-	private                                                  []bool
-	files                                                    [][]byte // JSON of each message's files, nil for none
+	doc   []byte // the statement's argument: sent as a JSON array
 }
 
 // messageKey is what makes a message unique (the index
@@ -162,8 +160,7 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 	if err != nil {
 		return err
 	}
-	rows, err := db.Query(ctx, storeSQL, w.conv, w.sender, w.subject, w.scope, w.user, w.authorKey, w.clientID,
-		w.name, w.private, w.texts, w.files)
+	rows, err := db.Query(ctx, storeSQL, w.doc)
 	if err != nil {
 		return err
 	}
@@ -203,15 +200,15 @@ func (w *batchWriter) store(ctx context.Context, batch []*sendReq) error {
 	return nil
 }
 
-// arrays fills the statement's arguments from batch, leaving out resends
-// of a message earlier in it.
+// arrays writes the statement's argument from batch, leaving out resends
+// of a message earlier in it: a JSON array of one object per message,
+// which the statement reads with jsonb_to_recordset. One document
+// encodes for a fraction of what eleven arrays did (pgx encodes each
+// array element by element); a batch is mostly one message.
 func (w *batchWriter) arrays(batch []*sendReq) {
 	clear(w.first)
 	w.sent = w.sent[:0]
-	w.conv, w.user, w.private = w.conv[:0], w.user[:0], w.private[:0]
-	w.sender, w.subject, w.scope, w.authorKey = w.sender[:0], w.subject[:0], w.scope[:0], w.authorKey[:0]
-	w.clientID, w.name, w.texts = w.clientID[:0], w.name[:0], w.texts[:0]
-	w.files = w.files[:0]
+	b := append(w.doc[:0], '[')
 	for _, r := range batch {
 		r.res, r.err, r.first = SendResult{}, nil, nil
 		k := messageKey{r.ev.ConversationID, r.ev.Author.key, r.ev.ClientID}
@@ -220,19 +217,61 @@ func (w *batchWriter) arrays(batch []*sendReq) {
 			continue
 		}
 		w.first[k] = r
+		if len(w.sent) > 0 {
+			b = append(b, ',')
+		}
 		w.sent = append(w.sent, r)
-		w.conv = append(w.conv, int64(r.ev.ConversationID))
-		w.sender = append(w.sender, r.as)
-		w.subject = append(w.subject, r.p.Subject)
-		w.scope = append(w.scope, r.p.Scope)
-		w.user = append(w.user, int64(r.p.UserID))
-		w.authorKey = append(w.authorKey, r.ev.Author.key)
-		w.clientID = append(w.clientID, r.ev.ClientID)
-		w.name = append(w.name, r.ev.Author.Name)
-		w.private = append(w.private, r.ev.Private)
-		w.texts = append(w.texts, r.ev.Text)
-		w.files = append(w.files, filesJSON(r.ev.Files))
+		b = append(b, `{"conv":`...)
+		b = strconv.AppendInt(b, int64(r.ev.ConversationID), 10)
+		b = append(b, `,"sender":`...)
+		b = appendDocString(b, r.as)
+		b = append(b, `,"subject":`...)
+		b = appendDocString(b, r.p.Subject)
+		b = append(b, `,"scope":`...)
+		b = appendDocString(b, r.p.Scope)
+		b = append(b, `,"user_id":`...)
+		b = strconv.AppendInt(b, int64(r.p.UserID), 10)
+		b = append(b, `,"author_key":`...)
+		b = appendDocString(b, r.ev.Author.key)
+		b = append(b, `,"client_id":`...)
+		b = appendDocString(b, r.ev.ClientID)
+		b = append(b, `,"author_name":`...)
+		b = appendDocString(b, r.ev.Author.Name)
+		b = append(b, `,"private":`...)
+		b = strconv.AppendBool(b, r.ev.Private)
+		b = append(b, `,"text":`...)
+		b = appendDocString(b, r.ev.Text)
+		if files := filesJSON(r.ev.Files); files != nil { // no key: files is NULL
+			b = append(b, `,"files":`...)
+			b = append(b, files...)
+		}
+		b = append(b, '}')
 	}
+	w.doc = append(b, ']')
+}
+
+// appendDocString appends s as a JSON string for PostgreSQL: the quote,
+// the backslash and control characters escaped, every other byte as it
+// is. So text PostgreSQL refuses (not UTF-8; a NUL, as \u0000) is refused
+// in the document as it was in a text array, never changed on the way.
+func appendDocString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // stored records what the statement did with r. A customer is answered

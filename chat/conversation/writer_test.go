@@ -223,6 +223,52 @@ func TestOneBadMessageDoesNotFailTheOthersOfItsBatch(t *testing.T) {
 	}
 }
 
+// Texts, client ids and names reach the statement inside one JSON
+// document: every character JSON escapes, and what it does not, is
+// stored as it was sent; text PostgreSQL refuses (not UTF-8) is refused,
+// not changed on the way.
+func TestMessagesAreStoredExactlyAsSent(t *testing.T) {
+	f := newWriterFixture(t)
+	vera, a := f.customer(t, "Vera \"V\" \\ <Visitor>")
+	texts := []string{
+		"quotes \" and backslashes \\ \\\" \\u0041",
+		"controls \t\n\r\b\f\x01\x1f and DEL \x7f",
+		"<b>&amp;</b> \u2028\u2029 é ☃ 𝄞",
+		`{"text":"not a field"},{"conv":1}`,
+	}
+	var cases []sendCase
+	for i, text := range texts {
+		cases = append(cases, sendCase{p: vera, conv: a, clientID: fmt.Sprintf("c\"%d\\\tx", i), text: text})
+	}
+	cases = append(cases, sendCase{p: vera, conv: a, clientID: "bad", refused: "not UTF-8: \xff\xfe"})
+	reqs := f.batch(t, cases...)
+	for i, r := range reqs[:len(texts)] {
+		if r.err != nil {
+			t.Fatalf("message %d: %v", i, r.err)
+		}
+	}
+	if reqs[len(texts)].err == nil {
+		t.Fatal("text that is not UTF-8 was accepted")
+	}
+	_, evs, err := f.svc.Resume(context.Background(), vera, a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		if ev.Kind == KindMessage {
+			got = append(got, ev.ClientID+" "+ev.Author.Name+" "+ev.Text)
+		}
+	}
+	var want []string
+	for i, text := range texts {
+		want = append(want, fmt.Sprintf("c\"%d\\\tx", i)+" Vera \"V\" \\ <Visitor> "+text)
+	}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("stored:\n%q\nsent:\n%q", got, want)
+	}
+}
+
 // run runs the service, so Send works.
 func (f *writerFixture) run(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
