@@ -114,7 +114,7 @@ func allocateLayers(subs []*downTrack, budget int, now time.Time) {
 		if d.track.muted.Load() {
 			continue
 		}
-		d.track.bitrates(now, &d.rates)
+		d.track.bitrates(now, &d.rates, &d.silent)
 		if d.track.kind != webrtc.RTPCodecTypeVideo {
 			budget -= d.rates[0]
 			continue
@@ -143,8 +143,10 @@ func allocateLayers(subs []*downTrack, budget int, now time.Time) {
 				// started a moment ago) keeps the cap it has: moving a
 				// subscriber down for want of a sample would have it
 				// climb back slowly, and a delay blip meanwhile would
-				// hold it low.
-				if level <= allowed && d.track.present.Load()&(1<<level) != 0 {
+				// hold it low. A layer that went silent does not: its
+				// subscribers would wait on it with a frozen picture
+				// until the publisher sends it again.
+				if level <= allowed && d.track.present.Load()&(1<<level) != 0 && !d.silent[level] {
 					d.target = level
 				}
 				continue
@@ -186,15 +188,19 @@ func (d *downTrack) settle(now time.Time) {
 	}
 }
 
-// bitrates fills r with the bitrate of each of t's layers.
-func (t *Track) bitrates(now time.Time, r *[maxLayers]int) {
+// bitrates fills r with the bitrate of each of t's layers, and silent
+// with the layers that run but sent nothing in their last sample: a
+// publisher stops sending a layer it has no bandwidth or CPU for
+// (Chromium drops its higher layers when its encoder falls behind), and
+// the layer's track stays.
+func (t *Track) bitrates(now time.Time, r *[maxLayers]int, silent *[maxLayers]bool) {
 	t.mu.Lock()
 	layers := t.layers
 	t.mu.Unlock()
 	for i, l := range layers {
-		r[i] = 0
+		r[i], silent[i] = 0, false
 		if l != nil {
-			r[i] = l.rate.bitrate(now, l.bytes.Load())
+			r[i], silent[i] = l.rate.bitrate(now, l.bytes.Load())
 		}
 	}
 }
@@ -203,22 +209,24 @@ func (t *Track) bitrates(now time.Time, r *[maxLayers]int) {
 // loop only counts bytes; whichever allocator comes first after
 // rateInterval takes the next sample.
 type layerRate struct {
-	mu     sync.Mutex
-	at     time.Time // of the last sample
-	bytes  uint64    // the count then
-	last   float64   // the last sample, bits/s
-	smooth float64
+	mu      sync.Mutex
+	at      time.Time // of the last sample
+	bytes   uint64    // the count then
+	last    float64   // the last sample, bits/s
+	smooth  float64
+	sampled bool // a sample was taken
 }
 
 // bitrate is the smoothed bitrate in bits/s given the byte count now; 0
 // until the first sample, and while the layer is silent (a publisher
-// stops sending a layer it has no bandwidth for).
-func (r *layerRate) bitrate(now time.Time, bytes uint64) int {
+// stops sending a layer it has no bandwidth for). silent says the last
+// sample, not the lack of one, gave 0.
+func (r *layerRate) bitrate(now time.Time, bytes uint64) (rate int, silent bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.at.IsZero() {
 		r.at, r.bytes = now, bytes
-		return 0
+		return 0, false
 	}
 	if dt := now.Sub(r.at); dt >= rateInterval {
 		sample := float64(bytes-r.bytes) * 8 / dt.Seconds()
@@ -227,10 +235,10 @@ func (r *layerRate) bitrate(now time.Time, bytes uint64) int {
 		} else {
 			r.smooth += rateSmoothing * (sample - r.smooth)
 		}
-		r.at, r.bytes, r.last = now, bytes, sample
+		r.at, r.bytes, r.last, r.sampled = now, bytes, sample, true
 	}
 	if r.last == 0 {
-		return 0
+		return 0, r.sampled
 	}
-	return int(r.smooth)
+	return int(r.smooth), false
 }

@@ -34,8 +34,8 @@ func TestSimulcastSubscriberBehindASlowLinkMovesDownAndKeepsDecoding(t *testing.
 	lo.join(t, room, "lo", sfu.JoinOptions{ReceiveOnly: true})
 	// Rates of a 540p camera: lower than 720p's, for fewer packets, as
 	// the test shares the machine and a starved process looks congested.
-	stop := sendSimulcast(t, pub, [3]int{100_000, 300_000, 900_000})
-	defer stop()
+	sim := sendSimulcast(t, pub, [3]int{100_000, 300_000, 900_000})
+	defer sim.stop()
 
 	eventually(t, "the unlimited subscriber receives the high layer", func() bool {
 		return hi.layer.Load() == 2 && hi.layerKeys[2].Load() > 0
@@ -104,13 +104,63 @@ func slowAPI(t *testing.T, link *bottleneck) *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg))
 }
 
+// A publisher stops sending its high layer while a subscriber receives
+// it, as Chromium does when its encoder falls behind: the subscriber
+// moves to a layer that still runs and keeps decoding, rather than wait
+// with a frozen picture for a layer that may not come back (the
+// conference page's frozen cameras on a loaded machine). When the layer
+// comes back, so does the subscriber.
+func TestASubscriberOfALayerThatFallsSilentMovesToOneThatRuns(t *testing.T) {
+	s := newSFU(t)
+	room := s.Room("silent")
+	pub, sub := newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	sim := sendSimulcast(t, pub, [3]int{100_000, 300_000, 900_000})
+	defer sim.stop()
+
+	eventually(t, "the subscriber receives the high layer", func() bool {
+		return sub.layer.Load() == 2 && sub.layerKeys[2].Load() > 0
+	})
+	sim.rates[2].Store(0)
+	eventually(t, "the subscriber moves to a layer that runs", func() bool {
+		l := sub.layer.Load()
+		return l < 2 && sub.layerKeys[l].Load() > 0
+	})
+	lowKeys := func() int64 { return sub.layerKeys[0].Load() + sub.layerKeys[1].Load() }
+	keys, received := lowKeys(), sub.received.Load()
+	eventually(t, "the subscriber keeps receiving that layer", func() bool {
+		return lowKeys() >= keys+2 && sub.received.Load() > received+60
+	})
+	highKeys := sub.layerKeys[2].Load()
+	sim.rates[2].Store(900_000)
+	eventually(t, "the subscriber goes back to the high layer once it runs again", func() bool {
+		return sub.layer.Load() == 2 && sub.layerKeys[2].Load() > highKeys
+	})
+	for _, c := range []*peer{pub, sub} {
+		c.closing.Store(true)
+	}
+}
+
+// simulcastSender is what sendSimulcast returns: rates are the layers'
+// bitrates, which may change while it sends (0: the layer is not sent,
+// as a browser stops a layer it has no bandwidth or CPU for), and stop
+// ends the sending.
+type simulcastSender struct {
+	rates [3]atomic.Int64
+	stop  func()
+}
+
 // sendSimulcast publishes one VP8 track in three simulcast layers at
 // about the given bitrates: 30 frames/s, each frame's payload split into
 // packets of at most 1100 bytes, a keyframe every second. It tags packets
-// with mid and rid, and answers picture loss, as a browser does. It
-// returns stop.
-func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
+// with mid and rid, and answers picture loss, as a browser does.
+func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) *simulcastSender {
 	t.Helper()
+	out := &simulcastSender{}
+	for li, r := range bitrates {
+		out.rates[li].Store(int64(r))
+	}
 	sim := publishSimulcast(t, pub)
 	// A browser answers picture loss with a keyframe of that layer.
 	var pli [3]atomic.Bool
@@ -145,7 +195,10 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 			case <-tick.C:
 			}
 			for li := range sim.layers {
-				size := bitrates[li] / 8 / fps
+				size := int(out.rates[li].Load()) / 8 / fps
+				if size == 0 {
+					continue
+				}
 				n := (size + 1099) / 1100
 				key := false
 				for i := range n {
@@ -166,7 +219,8 @@ func sendSimulcast(t *testing.T, pub *peer, bitrates [3]int) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); <-sending }
+	out.stop = func() { close(done); <-sending }
+	return out
 }
 
 // bottleneck is a client's network behind a slow link: what arrives on

@@ -37,9 +37,10 @@ type downTrack struct {
 	ext      []rtp.Extension
 
 	// Owned by the subscriber's allocator goroutine (bwe.go).
-	rates   [maxLayers]int // bits/s of each layer, 0 if absent or silent
-	target  int            // the layer this round's allocation gives
-	upSince time.Time      // since when target has been above allowed
+	rates   [maxLayers]int  // bits/s of each layer, 0 if absent or silent
+	silent  [maxLayers]bool // the layers that run and sent nothing of late
+	target  int             // the layer this round's allocation gives
+	upSince time.Time       // since when target has been above allowed
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
