@@ -17,6 +17,7 @@ import (
 	"parley/bus"
 	"parley/chat/conversation"
 	"parley/chat/crm"
+	"parley/chat/floor/changes"
 	"parley/chat/queues"
 	"parley/chat/routing"
 	"parley/chat/schema"
@@ -83,6 +84,8 @@ type Service struct {
 	pool       *pgxpool.Pool
 	tickets    *crm.Tickets
 	contacts   *crm.Contacts
+	// floorChanges tells every node's floor of this node's commits.
+	floorChanges *changes.Notifier
 }
 
 // New makes the service. Call Run to route and write.
@@ -107,15 +110,23 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		spread = n.poke
 	}
 	qs := queues.New(pool, opt.QueueCache)
+	// The floor hears of the chats' changes from what this node commits,
+	// on the bus (every node's floor), not from triggers (migration 0027).
+	floorChanges := changes.New(b, log, 0)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
-		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
+		Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
+	onStatus := func(u auth.UserID) {
+		dir.changed(u)
+		floorChanges.All() // the agent's row, in each of its queues
+	}
 	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
-		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread,
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: onStatus, Spread: spread,
 		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
 	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router,
-		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log), contacts: crm.NewContacts(pool)}
+		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log), contacts: crm.NewContacts(pool),
+		floorChanges: floorChanges}
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s
