@@ -132,6 +132,12 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	return s
 }
 
+// FloorChanges is how many changes this node marked for the floor and
+// how many messages it published for them on floor.changes.
+func (s *Service) FloorChanges() (marks, sent int64) {
+	return s.floorChanges.Marks(), s.floorChanges.Sent()
+}
+
 // OnClose sets the function told of each closed conversation; call it
 // before the service is used.
 func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }

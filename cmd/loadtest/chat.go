@@ -218,6 +218,7 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 	chatJoinFigures(res, r, cfg, joinWin, selfJoin1.cpu-selfJoin0.cpu)
 	if watcher != nil {
 		res.add("supervisor.floor pushes", "%d", watcher.pushes.Load())
+		floorBus(res, t)
 	}
 	if tf.url != "" {
 		closeChats(ctx, agents) // after the report: these closings are not news

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,4 +44,16 @@ func watchFloor(ctx, runCtx context.Context, t *target, peers *sync.WaitGroup) (
 		return nil, err
 	}
 	return w, nil
+}
+
+// floorBus reports the floor's changes the server marked and the messages
+// it published for them on the bus (servers that count them: since
+// migration 0027).
+func floorBus(res *result, t *target) {
+	const marked, published = "parley_floor_changes_marked_total", "parley_floor_changes_published_total"
+	m, err := t.scrapeNodes(&http.Client{Timeout: 5 * time.Second}, marked, published)
+	if _, ok := m[marked]; err != nil || !ok {
+		return
+	}
+	res.add("floor changes", "%.0f marked, %.0f bus messages", m[marked], m[published])
 }

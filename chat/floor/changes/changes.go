@@ -51,7 +51,8 @@ type Notifier struct {
 	queues  map[queues.QueueID]struct{}
 	last    time.Time   // when the last change was published
 	pending *time.Timer // set while a publish is due at the window's end
-	sent    int64       // publishes, for tests and the benchmarks' count
+	marks   int64       // marks, for the metrics
+	sent    int64       // publishes, for tests and the metrics
 }
 
 // New makes a notifier publishing on b at most once per window (zero:
@@ -92,8 +93,17 @@ func (n *Notifier) Sent() int64 {
 	return n.sent
 }
 
+// Marks is how many marks this notifier was given (each a queue or
+// everything): what one publish per mark would have sent.
+func (n *Notifier) Marks() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.marks
+}
+
 func (n *Notifier) mark(how func()) {
 	n.mu.Lock()
+	n.marks++
 	how()
 	if n.pending != nil {
 		n.mu.Unlock()
