@@ -3,8 +3,6 @@ package chat
 import (
 	"context"
 	"testing"
-
-	"parley/chat/floor/changes"
 )
 
 // An agent's status shows on the floor in every queue the agent is in:
@@ -13,9 +11,9 @@ import (
 func TestTheFloorHearsOfAnAgentsStatus(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	told := make(chan changes.Change, 64)
-	unsub, err := f.bus.Subscribe(changes.Subject, func(frame []byte) {
-		if c, err := changes.Decode(frame); err == nil {
+	told := make(chan FloorChange, 64)
+	unsub, err := f.bus.Subscribe(FloorSubject, func(frame []byte) {
+		if c, err := DecodeFloorChange(frame); err == nil {
 			told <- c
 		}
 	})

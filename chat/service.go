@@ -17,7 +17,6 @@ import (
 	"parley/bus"
 	"parley/chat/conversation"
 	"parley/chat/crm"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 	"parley/chat/routing"
 	"parley/chat/schema"
@@ -85,7 +84,7 @@ type Service struct {
 	tickets    *crm.Tickets
 	contacts   *crm.Contacts
 	// floorChanges tells every node's floor of this node's commits.
-	floorChanges *changes.Notifier
+	floorChanges *conversation.FloorNotifier
 }
 
 // New makes the service. Call Run to route and write.
@@ -112,7 +111,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	qs := queues.New(pool, opt.QueueCache)
 	// The floor hears of the chats' changes from what this node commits,
 	// on the bus (every node's floor), not from triggers (migration 0027).
-	floorChanges := changes.New(b, log, 0)
+	floorChanges := conversation.NewFloorNotifier(b, log, 0)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
 		Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
@@ -130,6 +129,27 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s
+}
+
+// FloorSubject carries the floor's changes, whichever node made them
+// (chat/floor follows it): a FloorChange published by the node's
+// FloorNotifier after its commits.
+const FloorSubject = conversation.FloorSubject
+
+type (
+	FloorChange   = conversation.FloorChange
+	FloorNotifier = conversation.FloorNotifier
+)
+
+// DecodeFloorChange reads a change published on FloorSubject.
+func DecodeFloorChange(frame []byte) (FloorChange, error) {
+	return conversation.DecodeFloorChange(frame)
+}
+
+// NewFloorNotifier makes a notifier publishing on b at most once per
+// window (zero: 50 ms), as each node's service has.
+func NewFloorNotifier(b bus.Bus, log *slog.Logger, window time.Duration) *FloorNotifier {
+	return conversation.NewFloorNotifier(b, log, window)
 }
 
 // FloorChanges is how many changes this node marked for the floor and

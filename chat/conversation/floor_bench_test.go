@@ -11,7 +11,6 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat/chattest"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 	"parley/store"
 )
@@ -44,13 +43,13 @@ func benchStarts(b *testing.B, notify bool) {
 	u := chattest.User(b, a, "Bench Agent", auth.RoleAgent)
 	mb := bus.NewMemory()
 	qs := queues.New(pool, queues.NewLocalCache())
-	s := New(pool, mb, chattest.Quiet, qs, Options{Floor: changes.New(mb, chattest.Quiet, 0)})
+	s := New(pool, mb, chattest.Quiet, qs, Options{Floor: NewFloorNotifier(mb, chattest.Quiet, 0)})
 	q, err := qs.Create(ctx, queues.Queue{Key: chattest.Unique("floorbench"), Name: "Bench"}, u.UserID)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var told atomic.Int64
-	unsub, err := mb.Subscribe(changes.Subject, func([]byte) { told.Add(1) })
+	unsub, err := mb.Subscribe(FloorSubject, func([]byte) { told.Add(1) })
 	if err != nil {
 		b.Fatal(err)
 	}

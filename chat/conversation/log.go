@@ -11,7 +11,6 @@ import (
 
 	"parley/auth"
 	"parley/bus"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 )
 
@@ -30,7 +29,7 @@ type Options struct {
 	DBTimeout time.Duration
 	// Floor is told of the events that change what the supervisors'
 	// floor shows (floor.go); nil tells nobody.
-	Floor *changes.Notifier
+	Floor *FloorNotifier
 }
 
 // Hooks are told what the log did that the router counts: a chat that

@@ -10,8 +10,8 @@
 // Interval (a second), pushing it to the group's watchers only when it
 // differs from the one pushed before: nothing is computed or pushed while
 // nothing changes, and a group nobody watches is dropped. What changed is
-// told by the bus, whichever node made it: floor.changes (package
-// changes: the chat service marks, after each commit, the queue of a chat
+// told by the bus, whichever node made it: floor.changes (chat.FloorSubject:
+// the chat service marks, after each commit, the queue of a chat
 // whose state, agent, queue or times changed, or everything when an
 // agent's status, team or open chats did) and staff.presence (a user's
 // connections; read again an interval later, as this node's view of
@@ -36,7 +36,6 @@ import (
 	"parley/auth"
 	"parley/bus"
 	"parley/chat"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 	"parley/store"
 )
@@ -243,7 +242,7 @@ func (f *Floor) Run(ctx context.Context) {
 		// missed while the connection was lost.
 		store.Listen(ctx, f.pool, Channel, f.log, func() { f.changed(0, true) }, f.notified)
 	}()
-	if unsub, err := f.bus.Subscribe(changes.Subject, f.told); err != nil {
+	if unsub, err := f.bus.Subscribe(chat.FloorSubject, f.told); err != nil {
 		f.log.Error("floor: following floor.changes: chats show at the next other change", "err", err)
 	} else {
 		defer unsub()
@@ -371,7 +370,7 @@ func (f *Floor) notified(payload string) {
 
 // told takes a change published on floor.changes.
 func (f *Floor) told(frame []byte) {
-	c, err := changes.Decode(frame)
+	c, err := chat.DecodeFloorChange(frame)
 	if err != nil || c.All {
 		f.changed(0, true)
 		return

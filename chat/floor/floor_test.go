@@ -16,7 +16,6 @@ import (
 	"parley/chat"
 	"parley/chat/chattest"
 	"parley/chat/floor"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 )
 
@@ -34,7 +33,7 @@ type day struct {
 	floor    *floor.Floor
 	// tell tells the floors on bus of the changes the fixture writes, as
 	// the chat service does after its commits.
-	tell *changes.Notifier
+	tell *chat.FloorNotifier
 }
 
 func newDay(t *testing.T) *day {
@@ -56,7 +55,7 @@ func newDay(t *testing.T) *day {
 	y, m, dd := time.Now().UTC().Date()
 	d.start = time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 	d.bus = bus.NewMemory()
-	d.tell = changes.New(d.bus, chattest.Quiet, 0)
+	d.tell = chat.NewFloorNotifier(d.bus, chattest.Quiet, 0)
 	d.floor = floor.New(pool, d.bus, d.presence, chattest.Quiet, floor.Options{})
 	// The database is the package's: Sue oversees this day's queues
 	// alone, so other tests' chats are not on her floor.

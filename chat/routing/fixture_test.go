@@ -8,7 +8,6 @@ import (
 	"parley/bus"
 	"parley/chat/chattest"
 	"parley/chat/conversation"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 	"parley/store/storetest"
 )
@@ -24,7 +23,7 @@ type fixture struct {
 	conv            *conversation.Log
 	qs              *queues.Store
 	bus             *bus.MemoryBus
-	floor           *changes.Notifier // tells the floor on bus, as the chat service's does
+	floor           *conversation.FloorNotifier // tells the floor on bus, as the chat service's does
 	q               queues.Queue
 	alice, bob, sup auth.Principal
 }
@@ -39,7 +38,7 @@ func newFixture(t *testing.T, opt ...Options) *fixture {
 	if o.Presence == nil {
 		o.Presence = conversation.NewLocalPresence()
 	}
-	floor := changes.New(mb, chattest.Quiet, 0)
+	floor := conversation.NewFloorNotifier(mb, chattest.Quiet, 0)
 	conv := conversation.New(pool, mb, chattest.Quiet, qs, conversation.Options{Presence: o.Presence, Floor: floor})
 	f := &fixture{svc: New(pool, chattest.Quiet, qs, conv, o), conv: conv, qs: qs, bus: mb, floor: floor,
 		alice: staff.Alice, bob: staff.Bob, sup: staff.Sue}

@@ -7,12 +7,11 @@ import (
 
 	"parley/auth"
 	"parley/chat/conversation"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 )
 
 // The supervisors' floor hears of every change it shows from the chat
-// service, on the bus, after the commit (chat/floor/changes): no trigger
+// service, on the bus, after the commit (chat/conversation/floor_changes.go): no trigger
 // tells it any more (migration 0027). Each test drives one class of paths
 // and checks what each step told the floor.
 
@@ -20,15 +19,15 @@ import (
 // delivers a publish before Publish returns, so after a Flush every change
 // marked so far is in ch.
 type heard struct {
-	n  *changes.Notifier
-	ch chan changes.Change
+	n  *conversation.FloorNotifier
+	ch chan conversation.FloorChange
 }
 
 func (f *fixture) hear(t *testing.T) *heard {
 	t.Helper()
-	h := &heard{n: f.floor, ch: make(chan changes.Change, 256)}
-	unsub, err := f.bus.Subscribe(changes.Subject, func(frame []byte) {
-		if c, err := changes.Decode(frame); err == nil {
+	h := &heard{n: f.floor, ch: make(chan conversation.FloorChange, 256)}
+	unsub, err := f.bus.Subscribe(conversation.FloorSubject, func(frame []byte) {
+		if c, err := conversation.DecodeFloorChange(frame); err == nil {
 			h.ch <- c
 		}
 	})
@@ -52,7 +51,7 @@ func (h *heard) quiet() {
 func (h *heard) told(t *testing.T, what string, q queues.QueueID, all bool) {
 	t.Helper()
 	h.n.Flush()
-	var got []changes.Change
+	var got []conversation.FloorChange
 	ok := false
 	for len(h.ch) > 0 {
 		c := <-h.ch

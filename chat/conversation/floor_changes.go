@@ -1,14 +1,16 @@
-// Package changes tells every node's floor (chat/floor) which queues'
-// chats changed, on the bus, after the change is committed: the chat
-// service marks a queue (or everything) and a Notifier publishes what was
-// marked, at most once per window, on Subject. The floor recomputes a
-// watched scope's snapshot when one of its queues was marked.
+package conversation
+
+// The floor's changes on the bus: after each commit the conversation
+// log marks the queue of a chat whose state, agent, queue or times
+// changed (floor.go), or everything, and a FloorNotifier publishes what
+// was marked, at most once per window, on FloorSubject. Every node's
+// floor (chat/floor) recomputes a watched scope's snapshot when one of its
+// queues was marked.
 //
 // It replaces the NOTIFY triggers of chat's tables (migration 0027):
 // PostgreSQL holds a global lock from a notifying transaction's commit
 // until it is flushed, so every chat's start, offer, accept and close
 // committed one at a time.
-package changes
 
 import (
 	"encoding/json"
@@ -21,27 +23,27 @@ import (
 	"parley/chat/queues"
 )
 
-// Subject is the bus subject of the floor's changes, on every node.
-const Subject = "floor.changes"
+// FloorSubject is the bus subject of the floor's changes, on every node.
+const FloorSubject = "floor.changes"
 
-// frameType is the envelope type of a change on Subject.
-const frameType = "floor.changes"
+// floorFrameType is the envelope type of a change on FloorSubject.
+const floorFrameType = "floor.changes"
 
-// DefaultWindow is the least time between two publishes of one node.
-const DefaultWindow = 50 * time.Millisecond
+// FloorWindow is the least time between two publishes of one node.
+const FloorWindow = 50 * time.Millisecond
 
-// Change is what changed: the chats of Queues, or (All) anything the floor
+// FloorChange is what changed: the chats of Queues, or (All) anything the floor
 // shows, in any queue.
-type Change struct {
+type FloorChange struct {
 	All    bool             `json:"all,omitempty"`
 	Queues []queues.QueueID `json:"queues,omitempty"`
 }
 
-// Notifier gathers the changes of one node and publishes them. The first
+// FloorNotifier gathers the changes of one node and publishes them. The first
 // mark after a quiet window is published at once; marks within the window
 // after a publish are gathered and published together when it ends. A nil
-// Notifier marks nothing.
-type Notifier struct {
+// FloorNotifier marks nothing.
+type FloorNotifier struct {
 	bus    bus.Bus
 	log    *slog.Logger
 	window time.Duration
@@ -56,16 +58,16 @@ type Notifier struct {
 }
 
 // New makes a notifier publishing on b at most once per window (zero:
-// DefaultWindow).
-func New(b bus.Bus, log *slog.Logger, window time.Duration) *Notifier {
+// FloorWindow).
+func NewFloorNotifier(b bus.Bus, log *slog.Logger, window time.Duration) *FloorNotifier {
 	if window <= 0 {
-		window = DefaultWindow
+		window = FloorWindow
 	}
-	return &Notifier{bus: b, log: log, window: window, queues: map[queues.QueueID]struct{}{}}
+	return &FloorNotifier{bus: b, log: log, window: window, queues: map[queues.QueueID]struct{}{}}
 }
 
 // Queue marks the chats of the queues ids as changed.
-func (n *Notifier) Queue(ids ...queues.QueueID) {
+func (n *FloorNotifier) Queue(ids ...queues.QueueID) {
 	if n == nil {
 		return
 	}
@@ -79,7 +81,7 @@ func (n *Notifier) Queue(ids ...queues.QueueID) {
 // All marks everything the floor shows as changed: an agent's status,
 // open chats or last activity, which count in every queue the agent is a
 // member of.
-func (n *Notifier) All() {
+func (n *FloorNotifier) All() {
 	if n == nil {
 		return
 	}
@@ -87,7 +89,7 @@ func (n *Notifier) All() {
 }
 
 // Sent is how many changes this notifier published.
-func (n *Notifier) Sent() int64 {
+func (n *FloorNotifier) Sent() int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.sent
@@ -95,13 +97,13 @@ func (n *Notifier) Sent() int64 {
 
 // Marks is how many marks this notifier was given (each a queue or
 // everything): what one publish per mark would have sent.
-func (n *Notifier) Marks() int64 {
+func (n *FloorNotifier) Marks() int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.marks
 }
 
-func (n *Notifier) mark(how func()) {
+func (n *FloorNotifier) mark(how func()) {
 	n.mu.Lock()
 	n.marks++
 	how()
@@ -121,7 +123,7 @@ func (n *Notifier) mark(how func()) {
 
 // Flush publishes what is marked now, without waiting for the window to
 // end.
-func (n *Notifier) Flush() {
+func (n *FloorNotifier) Flush() {
 	if n == nil {
 		return
 	}
@@ -134,7 +136,7 @@ func (n *Notifier) Flush() {
 }
 
 // flush publishes what was marked during the window, if anything was.
-func (n *Notifier) flush() {
+func (n *FloorNotifier) flush() {
 	n.mu.Lock()
 	n.pending = nil
 	if !n.all && len(n.queues) == 0 {
@@ -146,10 +148,10 @@ func (n *Notifier) flush() {
 	n.publish(c)
 }
 
-// takeLocked takes the marks as a Change and notes the publish; n.mu is
+// takeLocked takes the marks as a FloorChange and notes the publish; n.mu is
 // held.
-func (n *Notifier) takeLocked() Change {
-	c := Change{All: n.all}
+func (n *FloorNotifier) takeLocked() FloorChange {
+	c := FloorChange{All: n.all}
 	if !n.all {
 		c.Queues = make([]queues.QueueID, 0, len(n.queues))
 		for id := range n.queues {
@@ -164,21 +166,21 @@ func (n *Notifier) takeLocked() Change {
 	return c
 }
 
-func (n *Notifier) publish(c Change) {
-	frame, err := bus.Frame(frameType, c)
+func (n *FloorNotifier) publish(c FloorChange) {
+	frame, err := bus.Frame(floorFrameType, c)
 	if err != nil {
 		n.log.Error("floor changes: encode", "err", err)
 		return
 	}
-	if err := n.bus.Publish(Subject, frame); err != nil {
+	if err := n.bus.Publish(FloorSubject, frame); err != nil {
 		n.log.Warn("floor changes: publish: the floor shows them at its next change", "err", err)
 	}
 }
 
-// Decode reads a change published on Subject.
-func Decode(frame []byte) (Change, error) {
+// Decode reads a change published on FloorSubject.
+func DecodeFloorChange(frame []byte) (FloorChange, error) {
 	var env struct {
-		Data Change `json:"data"`
+		Data FloorChange `json:"data"`
 	}
 	err := json.Unmarshal(frame, &env)
 	return env.Data, err

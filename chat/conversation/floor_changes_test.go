@@ -1,4 +1,4 @@
-package changes_test
+package conversation
 
 import (
 	"log/slog"
@@ -7,15 +7,14 @@ import (
 	"time"
 
 	"parley/bus"
-	"parley/chat/floor/changes"
 	"parley/chat/queues"
 )
 
-func follow(t *testing.T, b bus.Bus) chan changes.Change {
+func followFloor(t *testing.T, b bus.Bus) chan FloorChange {
 	t.Helper()
-	ch := make(chan changes.Change, 100)
-	unsub, err := b.Subscribe(changes.Subject, func(frame []byte) {
-		c, err := changes.Decode(frame)
+	ch := make(chan FloorChange, 100)
+	unsub, err := b.Subscribe(FloorSubject, func(frame []byte) {
+		c, err := DecodeFloorChange(frame)
 		if err != nil {
 			t.Error(err)
 		}
@@ -31,14 +30,14 @@ func follow(t *testing.T, b bus.Bus) chan changes.Change {
 	return ch
 }
 
-func next(t *testing.T, ch chan changes.Change) changes.Change {
+func nextFloor(t *testing.T, ch chan FloorChange) FloorChange {
 	t.Helper()
 	select {
 	case c := <-ch:
 		return c
 	case <-time.After(2 * time.Second):
 		t.Fatal("nothing published within 2 s")
-		return changes.Change{}
+		return FloorChange{}
 	}
 }
 
@@ -47,9 +46,9 @@ func next(t *testing.T, ch chan changes.Change) changes.Change {
 // its end, whatever their number.
 func TestChangesWithinAWindowArePublishedTogether(t *testing.T) {
 	b := bus.NewMemory()
-	ch := follow(t, b)
+	ch := followFloor(t, b)
 	const window = 100 * time.Millisecond
-	n := changes.New(b, slog.New(slog.DiscardHandler), window)
+	n := NewFloorNotifier(b, slog.New(slog.DiscardHandler), window)
 	start := time.Now()
 	n.Queue(1)
 	select {
@@ -63,7 +62,7 @@ func TestChangesWithinAWindowArePublishedTogether(t *testing.T) {
 	for i := range 1000 {
 		n.Queue(queues.QueueID(2 + i%3))
 	}
-	c := next(t, ch)
+	c := nextFloor(t, ch)
 	if waited := time.Since(start); waited < window-5*time.Millisecond {
 		t.Errorf("the gathered changes were published %v after the first, within the window (%v)", waited, window)
 	}
@@ -77,7 +76,7 @@ func TestChangesWithinAWindowArePublishedTogether(t *testing.T) {
 	// Everything takes the queues marked with it in.
 	n.Queue(7)
 	n.All()
-	if c := next(t, ch); !c.All || len(c.Queues) != 0 {
+	if c := nextFloor(t, ch); !c.All || len(c.Queues) != 0 {
 		t.Fatalf("change %+v, want everything", c)
 	}
 	// Flush publishes at once, and nothing when nothing is marked.
