@@ -1,5 +1,5 @@
 -- The floor (chat/floor) hears of the chats' changes from the chat
--- service on the bus (chat/floor/changes) after each commit, whichever
+-- service on the bus (chat/conversation/floor_changes.go) after each commit, whichever
 -- node made it. The triggers of 0007 on the per-chat tables go: a
 -- transaction that NOTIFYs holds PostgreSQL's global notify lock from its
 -- commit until the commit is flushed, so every chat's start, offer,
