@@ -83,6 +83,8 @@ type Service struct {
 	pool       *pgxpool.Pool
 	tickets    *crm.Tickets
 	contacts   *crm.Contacts
+	// floorChanges tells every node's floor of this node's commits.
+	floorChanges *conversation.FloorNotifier
 }
 
 // New makes the service. Call Run to route and write.
@@ -107,18 +109,53 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 		spread = n.poke
 	}
 	qs := queues.New(pool, opt.QueueCache)
+	// The floor hears of the chats' changes from what this node commits,
+	// on the bus (every node's floor), not from triggers (migration 0027).
+	floorChanges := conversation.NewFloorNotifier(b, log, 0)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
-		Presence: opt.Presence, DBTimeout: opt.DBTimeout})
+		Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
+	onStatus := func(u auth.UserID) {
+		dir.changed(u)
+		floorChanges.All() // the agent's row, in each of its queues
+	}
 	router := routing.New(pool, log, qs, conv, routing.Options{RejectCooldown: opt.RejectCooldown, Tick: opt.Tick,
-		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: dir.changed, Spread: spread,
+		DBTimeout: opt.DBTimeout, Presence: opt.Presence, Turn: opt.Turn, OnStatus: onStatus, Spread: spread,
 		EndSessions: opt.EndSessions})
 	conv.SetHooks(router)
 	s := &Service{presence: opt.Presence, nodes: n, forgetHere: forgetHere, dir: dir, queues: qs, conv: conv, router: router,
-		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log), contacts: crm.NewContacts(pool)}
+		search: search.New(pool), pool: pool, tickets: crm.NewTickets(pool, b, log), contacts: crm.NewContacts(pool),
+		floorChanges: floorChanges}
 	s.queues.OnChange(s.queueChanged)
 	s.presence.Watch(s.presenceChanged)
 	return s
+}
+
+// FloorSubject carries the floor's changes, whichever node made them
+// (chat/floor follows it): a FloorChange published by the node's
+// FloorNotifier after its commits.
+const FloorSubject = conversation.FloorSubject
+
+type (
+	FloorChange   = conversation.FloorChange
+	FloorNotifier = conversation.FloorNotifier
+)
+
+// DecodeFloorChange reads a change published on FloorSubject.
+func DecodeFloorChange(frame []byte) (FloorChange, error) {
+	return conversation.DecodeFloorChange(frame)
+}
+
+// NewFloorNotifier makes a notifier publishing on b at most once per
+// window (zero: 50 ms), as each node's service has.
+func NewFloorNotifier(b bus.Bus, log *slog.Logger, window time.Duration) *FloorNotifier {
+	return conversation.NewFloorNotifier(b, log, window)
+}
+
+// FloorChanges is how many changes this node marked for the floor and
+// how many messages it published for them on floor.changes.
+func (s *Service) FloorChanges() (marks, sent int64) {
+	return s.floorChanges.Marks(), s.floorChanges.Sent()
 }
 
 // OnClose sets the function told of each closed conversation; call it

@@ -123,6 +123,7 @@ func (s *Log) events(ctx context.Context, id ID, after int, staff bool) ([]Event
 // to the customer. Callers hold the conversation's stripe.
 func (s *Log) Publish(q queues.Queue, evs ...Event) {
 	for _, ev := range evs {
+		s.tellFloor(q.ID, ev.Kind)
 		staff, err := eventFrame(ev)
 		if err != nil {
 			s.log.Error("encode event", "conversation", ev.ConversationID, "err", err)

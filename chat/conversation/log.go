@@ -27,6 +27,9 @@ type Options struct {
 	Presence Presence
 	// DBTimeout bounds each batch of messages committed. Default 5s.
 	DBTimeout time.Duration
+	// Floor is told of the events that change what the supervisors'
+	// floor shows (floor.go); nil tells nobody.
+	Floor *FloorNotifier
 }
 
 // Hooks are told what the log did that the router counts: a chat that

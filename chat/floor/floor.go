@@ -10,12 +10,14 @@
 // Interval (a second), pushing it to the group's watchers only when it
 // differs from the one pushed before: nothing is computed or pushed while
 // nothing changes, and a group nobody watches is dropped. What changed is
-// told by PostgreSQL (the triggers of chat's migration 0007 NOTIFY
-// parley_floor on every change of a chat's state, agent, queue or times,
-// of an agent's status, of a team, a queue or its members, whichever node
-// made it) and by the bus's staff.presence (a user's connections, on any
-// node; read again an interval later, as this node's view of presence
-// may learn of it a moment after the event).
+// told by the bus, whichever node made it: floor.changes (chat.FloorSubject:
+// the chat service marks, after each commit, the queue of a chat
+// whose state, agent, queue or times changed, or everything when an
+// agent's status, team or open chats did) and staff.presence (a user's
+// connections; read again an interval later, as this node's view of
+// presence may learn of it a moment after the event). PostgreSQL tells
+// the rest, rare admin changes (the triggers of chat's migration 0007
+// left by 0027 NOTIFY parley_floor when a queue or its members change).
 package floor
 
 import (
@@ -38,7 +40,8 @@ import (
 	"parley/store"
 )
 
-// Channel is the PostgreSQL channel the chat tables' triggers notify.
+// Channel is the PostgreSQL channel the queues' and queue members'
+// triggers notify.
 const Channel = "parley_floor"
 
 // Options tune the floor. Zero values take the defaults.
@@ -239,6 +242,11 @@ func (f *Floor) Run(ctx context.Context) {
 		// missed while the connection was lost.
 		store.Listen(ctx, f.pool, Channel, f.log, func() { f.changed(0, true) }, f.notified)
 	}()
+	if unsub, err := f.bus.Subscribe(chat.FloorSubject, f.told); err != nil {
+		f.log.Error("floor: following floor.changes: chats show at the next other change", "err", err)
+	} else {
+		defer unsub()
+	}
 	if unsub, err := f.bus.Subscribe(chat.DirectorySubject, func([]byte) { f.connected() }); err != nil {
 		f.log.Error("floor: following staff.presence: connections show at the next other change", "err", err)
 	} else {
@@ -358,4 +366,21 @@ func (f *Floor) notified(payload string) {
 	} else {
 		f.changed(0, true)
 	}
+}
+
+// told takes a change published on floor.changes.
+func (f *Floor) told(frame []byte) {
+	c, err := chat.DecodeFloorChange(frame)
+	if err != nil || c.All {
+		f.changed(0, true)
+		return
+	}
+	f.mark(func(g *group) {
+		for _, id := range c.Queues {
+			if g.scope.Has(id) {
+				g.dirty = true
+				return
+			}
+		}
+	})
 }

@@ -29,7 +29,11 @@ type day struct {
 	a, b     queues.Queue
 	start    time.Time // today's midnight, UTC
 	presence *chat.LocalPresence
+	bus      *bus.MemoryBus
 	floor    *floor.Floor
+	// tell tells the floors on bus of the changes the fixture writes, as
+	// the chat service does after its commits.
+	tell *chat.FloorNotifier
 }
 
 func newDay(t *testing.T) *day {
@@ -50,7 +54,9 @@ func newDay(t *testing.T) *day {
 	}
 	y, m, dd := time.Now().UTC().Date()
 	d.start = time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
-	d.floor = floor.New(pool, bus.NewMemory(), d.presence, chattest.Quiet, floor.Options{})
+	d.bus = bus.NewMemory()
+	d.tell = chat.NewFloorNotifier(d.bus, chattest.Quiet, 0)
+	d.floor = floor.New(pool, d.bus, d.presence, chattest.Quiet, floor.Options{})
 	// The database is the package's: Sue oversees this day's queues
 	// alone, so other tests' chats are not on her floor.
 	d.give(t, d.staff.Sue, d.a, d.b)
@@ -122,6 +128,7 @@ func (d *day) chat(t *testing.T, s script) chat.ConversationID {
 			t.Fatal(err)
 		}
 	}
+	d.tell.Queue(s.q.ID)
 	return id
 }
 
@@ -400,12 +407,12 @@ func (w *chanWatcher) await(t *testing.T, what string, ok func(floor.Snapshot) b
 }
 
 // A change on the floor reaches a watcher within a second, on this node
-// and on another (a second Floor over the same database, as a second
-// node has): the database tells every node's floor.
+// and on another (a second Floor over the same database and bus, as a
+// second node has): the bus tells every node's floor.
 func TestPush(t *testing.T) {
 	d := newDay(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	other := floor.New(d.pool, bus.NewMemory(), d.presence, chattest.Quiet, floor.Options{})
+	other := floor.New(d.pool, d.bus, d.presence, chattest.Quiet, floor.Options{})
 	done := make(chan struct{}, 2)
 	go func() { d.floor.Run(ctx); done <- struct{}{} }()
 	go func() { other.Run(ctx); done <- struct{}{} }()
@@ -431,6 +438,7 @@ func TestPush(t *testing.T) {
 		WHERE id = $1`, id, d.staff.Alice.UserID); err != nil {
 		t.Fatal(err)
 	}
+	d.tell.All()
 	answered := func(s floor.Snapshot) bool { return s.Total.Waiting == 0 && s.Total.Answered == 1 }
 	here.await(t, "the chat answered, here", answered)
 	there.await(t, "the chat answered, on the other node", answered)
@@ -453,7 +461,7 @@ func TestPush(t *testing.T) {
 func TestPushesAreRateLimited(t *testing.T) {
 	d := newDay(t)
 	const interval = 200 * time.Millisecond
-	f := floor.New(d.pool, bus.NewMemory(), d.presence, chattest.Quiet, floor.Options{Interval: interval})
+	f := floor.New(d.pool, d.bus, d.presence, chattest.Quiet, floor.Options{Interval: interval})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()

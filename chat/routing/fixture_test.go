@@ -23,6 +23,7 @@ type fixture struct {
 	conv            *conversation.Log
 	qs              *queues.Store
 	bus             *bus.MemoryBus
+	floor           *conversation.FloorNotifier // tells the floor on bus, as the chat service's does
 	q               queues.Queue
 	alice, bob, sup auth.Principal
 }
@@ -37,8 +38,9 @@ func newFixture(t *testing.T, opt ...Options) *fixture {
 	if o.Presence == nil {
 		o.Presence = conversation.NewLocalPresence()
 	}
-	conv := conversation.New(pool, mb, chattest.Quiet, qs, conversation.Options{Presence: o.Presence})
-	f := &fixture{svc: New(pool, chattest.Quiet, qs, conv, o), conv: conv, qs: qs, bus: mb,
+	floor := conversation.NewFloorNotifier(mb, chattest.Quiet, 0)
+	conv := conversation.New(pool, mb, chattest.Quiet, qs, conversation.Options{Presence: o.Presence, Floor: floor})
+	f := &fixture{svc: New(pool, chattest.Quiet, qs, conv, o), conv: conv, qs: qs, bus: mb, floor: floor,
 		alice: staff.Alice, bob: staff.Bob, sup: staff.Sue}
 	var err error
 	f.q, err = f.qs.Create(context.Background(), queues.Queue{Key: chattest.Unique("routing"), Name: "Routing"},

@@ -37,6 +37,7 @@ type capJoinsConfig struct {
 	agents   int           // with room for every chat of a step
 	capacity int           // chats per agent
 	limit    time.Duration // queued → offer p99 a rate must stay under
+	watch    bool          // a supervisor watches the floor in each step
 	rateList []float64
 }
 
@@ -46,6 +47,7 @@ func (c *capJoinsConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.agents, "agents", 200, "agents, available from the start")
 	fs.IntVar(&c.capacity, "capacity", 25, "chats per agent: agents × capacity must hold every chat of the fastest step")
 	fs.DurationVar(&c.limit, "limit", 100*time.Millisecond, "queued → offer p99 a rate must stay under")
+	fs.BoolVar(&c.watch, "supervisor", false, "a supervisor (the admin) watches the floor in each step")
 }
 
 func (c *capJoinsConfig) check() error {
@@ -143,6 +145,7 @@ func capJoinStep(ctx context.Context, tf *targetFlags, cfg capJoinsConfig, rate 
 		customers: cfg.customers(rate), agents: cfg.agents, capacity: cfg.capacity,
 		interval: 10 * time.Second, duration: 2 * time.Second, joinRate: rate,
 		joinTimeout: 30 * time.Second, drain: 10 * time.Second, textSize: 80, queue: "loadtest",
+		supervisor: cfg.watch,
 	}
 	s := joinStep{rate: rate, customers: cc.customers}
 	res, err := runChat(ctx, tf, cc, io.Discard)

@@ -25,6 +25,7 @@ type chatConfig struct {
 	drain       time.Duration
 	textSize    int
 	queue       string
+	supervisor  bool // a supervisor watches the floor through the run
 
 	restart   bool          // C2: kill the server and start it again mid-run
 	killAfter time.Duration // into the steady window
@@ -43,6 +44,7 @@ func (c *chatConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "after the window, how long acked messages may take to arrive")
 	fs.IntVar(&c.textSize, "text-size", 80, "bytes of each message's text")
 	fs.StringVar(&c.queue, "queue", "loadtest", "`key` of the queue the run creates or replaces")
+	fs.BoolVar(&c.supervisor, "supervisor", false, "a supervisor (the admin) watches the floor through the run, on the first agent's node")
 	if c.restart {
 		fs.DurationVar(&c.killAfter, "kill-after", 0, "kill the server this long into the steady window (default: half of --duration)")
 		fs.DurationVar(&c.down, "down", time.Second, "how long the server stays dead before it is started again (one node)")
@@ -137,6 +139,12 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		stopPeers()
 		peers.Wait()
 	}()
+	var watcher *floorWatcher
+	if cfg.supervisor {
+		if watcher, err = watchFloor(ctx, runCtx, t, &peers); err != nil {
+			return nil, fmt.Errorf("supervisor: %w", err)
+		}
+	}
 	// Agents sign in, connect and go available; customers start chats.
 	selfJoin0, _ := selfSampler()
 	joinWin := mon.begin()
@@ -208,6 +216,10 @@ func runChat(ctx context.Context, tf *targetFlags, cfg chatConfig, log io.Writer
 		fromProc: t.proc != nil, goroutines: gostats["go_goroutines"], heapInuse: gostats["go_memstats_heap_inuse_bytes"],
 	})
 	chatJoinFigures(res, r, cfg, joinWin, selfJoin1.cpu-selfJoin0.cpu)
+	if watcher != nil {
+		res.add("supervisor.floor pushes", "%d", watcher.pushes.Load())
+		floorBus(res, t)
+	}
 	if tf.url != "" {
 		closeChats(ctx, agents) // after the report: these closings are not news
 	}

@@ -145,8 +145,9 @@ func TestTheFloorsQueueSettingsAreSavedAndChecked(t *testing.T) {
 }
 
 // An agent connecting to one node (told by the bus's staff.presence) and
-// a chat started through it (told by the database) reach a supervisor
-// watching through another node within a second.
+// a chat started and accepted through it (told by that node's chat service
+// on the bus's floor.changes) reach a supervisor watching through another
+// node within the floor's second.
 func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 	d := startChatNodes(t, 2, "")
 	queue := d.on(0).queueID(t)
@@ -178,7 +179,7 @@ func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 	if err := d.db.QueryRow(context.Background(), `SELECT id FROM users WHERE username = 'alice'`).Scan(&alice); err != nil {
 		t.Fatal(err)
 	}
-	d.on(0).agent(t, "alice")
+	aliceC := d.on(0).agent(t, "alice")
 	await("alice connected", func(f floorOf) bool {
 		for _, a := range f.Agents {
 			if a.ID == alice {
@@ -188,7 +189,18 @@ func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
 		return false
 	})
 	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
-	startChat(t, cust, "Vera")
+	c := startChat(t, cust, "Vera")
 	await("the customer waiting", func(f floorOf) bool { return f.waiting(queue) == 1 })
 
+	// No trigger tells the floors of an accept (migration 0027): node 0's
+	// chat service does, on the bus (NATS between these processes).
+	request(t, aliceC, "chat.accept", map[string]any{"conversation_id": c.ID}, nil)
+	await("the chat answered", func(f floorOf) bool {
+		for _, q := range f.Queues {
+			if q.ID == queue {
+				return q.Waiting == 0 && q.Answered == 1
+			}
+		}
+		return false
+	})
 }

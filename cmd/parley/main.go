@@ -145,6 +145,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	floorSvc := floor.New(pool, b, chatSvc, log.With("component", "floor"), floor.Options{Location: cfg.TimeZone,
 		DBTimeout: cfg.DBTimeout})
 	signaling.RegisterFloor(router, floorSvc)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_floor_changes_marked_total",
+		Help: "Changes this node marked for the supervisors' floor (a chat's queue, or everything)."},
+		func() float64 { m, _ := chatSvc.FloorChanges(); return float64(m) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_floor_changes_published_total",
+		Help: "Messages this node published on floor.changes (the marks of up to 50 ms each)."},
+		func() float64 { _, n := chatSvc.FloorChanges(); return float64(n) }))
 
 	var publicIPs []string
 	if cfg.PublicIP != "" {
