@@ -57,8 +57,8 @@ type FloorNotifier struct {
 	sent    int64       // publishes, for tests and the metrics
 }
 
-// New makes a notifier publishing on b at most once per window (zero:
-// FloorWindow).
+// NewFloorNotifier makes a notifier publishing on b at most once per
+// window (zero: FloorWindow).
 func NewFloorNotifier(b bus.Bus, log *slog.Logger, window time.Duration) *FloorNotifier {
 	if window <= 0 {
 		window = FloorWindow
