@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // An agent's status shows on the floor in every queue the agent is in:
@@ -51,4 +52,45 @@ func TestTheFloorHearsOfAnAgentsStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	everything("a supervisor paused an agent")
+}
+
+// A node that stops publishes the floor's changes its window still held:
+// the last commits of a node going away reach the other nodes' floors at
+// once, not at their next change (or never, once the bus is closed).
+func TestAStoppingNodeTellsTheFloorWhatItStillHeld(t *testing.T) {
+	f := newFixture(t, Options{FloorWindow: time.Hour})
+	ctx := context.Background()
+	told := make(chan FloorChange, 64)
+	unsub, err := f.bus.Subscribe(FloorSubject, func(frame []byte) {
+		if c, err := DecodeFloorChange(frame); err == nil {
+			told <- c
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f.svc.Run(runCtx) }()
+	// A change goes out at once and opens the hour's window (the queue's
+	// creation may already have opened it); what follows waits in it.
+	if _, err := f.svc.SetStatus(ctx, f.alice, "paused", "coffee"); err != nil {
+		t.Fatal(err)
+	}
+	for len(told) > 0 {
+		<-told
+	}
+	if _, err := f.svc.SetStatus(ctx, f.alice, "available", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(told); n != 0 {
+		t.Fatalf("the window should hold the change, but %d were published", n)
+	}
+	stop()
+	<-done
+	// The memory bus delivers before Publish returns.
+	if len(told) == 0 || !(<-told).All {
+		t.Fatal("the node stopped without telling the floor the agent is available again")
+	}
 }

@@ -66,6 +66,9 @@ type Options struct {
 	// EndSessions ends every session of a user a supervisor signs out
 	// (agent.logout): auth's EndSessions. Nil ends none.
 	EndSessions func(context.Context, auth.UserID) error
+	// FloorWindow is the least time between two of this node's
+	// publishes of the floor's changes. Default conversation.FloorWindow.
+	FloorWindow time.Duration
 }
 
 // Service is the chat domain: the queues, the conversation log and the
@@ -111,7 +114,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	qs := queues.New(pool, opt.QueueCache)
 	// The floor hears of the chats' changes from what this node commits,
 	// on the bus (every node's floor), not from triggers (migration 0027).
-	floorChanges := conversation.NewFloorNotifier(b, log, 0)
+	floorChanges := conversation.NewFloorNotifier(b, log, opt.FloorWindow)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
 		Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
@@ -163,7 +166,9 @@ func (s *Service) FloorChanges() (marks, sent int64) {
 func (s *Service) OnClose(f func(ConversationID)) { s.conv.OnClose(f) }
 
 // Run routes, writes and tells the staff directory's changes until ctx
-// ends.
+// ends. Before it returns it publishes the floor's changes still held by
+// the window, so that the other nodes' floors see this node's last
+// commits (the bus closes after it).
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.nodes != nil {
@@ -175,4 +180,5 @@ func (s *Service) Run(ctx context.Context) {
 	go func() { defer wg.Done(); s.router.Run(ctx) }()
 	go func() { defer wg.Done(); s.dir.run(ctx) }()
 	wg.Wait()
+	s.floorChanges.Flush()
 }
