@@ -183,22 +183,30 @@ func (s *Log) start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 			return err
 		}
 		// The chat is born with its first event's seq taken (queued, seq 1
-		// and public seq 1: nothing else is appended before it), so the
-		// event is inserted without Append's UPDATE of the new row.
-		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state,
-				last_seq, last_public_seq)
-			VALUES ($1, $2, $3, $4, $5, 'queued', 1, 1) RETURNING id, queued_at`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id, &at); err != nil {
+		// and public seq 1: nothing else is appended before it), and the
+		// event is inserted with it, in one statement, without Append's
+		// UPDATE of the new row.
+		ev = Event{Seq: 1, publicSeq: 1, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
+		if err := tx.QueryRow(ctx, `WITH c AS (
+				INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state,
+					last_seq, last_public_seq)
+				VALUES ($1, $2, $3, $4, $5, 'queued', 1, 1) RETURNING id, queued_at
+			), e AS (
+				INSERT INTO conversation_events (conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
+					status, public_seq)
+				SELECT c.id, 1, $6, $7, $8, $3, false, '', '', 1 FROM c RETURNING created_at
+			)
+			SELECT c.id, c.queued_at, e.created_at FROM c, e`, q.ID, p.Subject, in.Name, in.Email, in.Extra,
+			ev.Kind, ev.Author.Kind, ev.Author.key).Scan(&id, &at, &ev.Time); err != nil {
 			return err
 		}
+		ev.ConversationID = id
 		if err := v.save(ctx, tx, id); err != nil {
 			return err
 		}
 		var err error
-		if paired, err = pairAtStart(ctx, tx, p, id, v, in); err != nil { // pairing.go
-			return err
-		}
-		ev = Event{ConversationID: id, Seq: 1, publicSeq: 1, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
-		return insertEvent(ctx, tx, &ev)
+		paired, err = pairAtStart(ctx, tx, p, id, v, in) // pairing.go
+		return err
 	})
 	if err != nil {
 		return Conversation{}, queues.Queue{}, nil, err

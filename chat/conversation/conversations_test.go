@@ -10,9 +10,10 @@ import (
 
 // Start does not read back the chat it inserted (unless chat/crm paired
 // it with a contact): what it returns, tells the waiting list and gives
-// the customer's view is made of what it wrote. It must be the chat as
-// Get reads it.
-func TestAStartedChatIsWhatGetReadsOfIt(t *testing.T) {
+// the customer's view is made of what it wrote, and its queued event is
+// inserted with the chat in one statement. Both must be what is stored:
+// the chat as Get reads it, the event as the events are read.
+func TestAStartedChatAndItsQueuedEventAreWhatIsStored(t *testing.T) {
 	f, _, secret := identityFixture(t)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -36,8 +37,12 @@ func TestAStartedChatIsWhatGetReadsOfIt(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("start made\n%+v\nGet reads\n%+v", got, want)
 			}
-			if len(evs) != 1 || evs[0].Kind != KindQueued || evs[0].Seq != 1 {
-				t.Fatalf("start's events: %+v", evs)
+			stored, err := f.svc.events(ctx, got.ID, 0, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 || evs[0].Kind != KindQueued || !reflect.DeepEqual(evs, stored) {
+				t.Fatalf("start's events:\n%+v\nstored:\n%+v", evs, stored)
 			}
 		})
 	}
