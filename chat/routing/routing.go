@@ -65,27 +65,30 @@ func (s *Router) routeLoop(ctx context.Context) {
 const passGap = 10 * time.Millisecond
 
 // nextPass is the least time from the start of a pass that took took and
-// offered offered chats to the start of the next. It is passGap, so that
-// the chats that arrive together share a pass, unless the pass found a
-// backlog (a whole chunk of chats or more to offer): then the router is
-// behind the joins, and it rests as long as the pass took before the
-// next. A pass holds the conversation stripes of the chats it offers
-// through its transaction, and back to back on a loaded database such
-// passes starve the accepts waiting for those stripes.
+// offered offered chats to the start of the next: passGap, so that the
+// chats that arrive together share a pass, and after a pass that took
+// longer, a rest after it in proportion to the chats it offered, up to
+// as long as it took for restFull chats or more.
 //
-// A slow pass that found no backlog is not followed by a rest: its time
-// was the database's (a commit or a statement slowed by the machine's
-// load), and resting would make every chat that arrived meanwhile wait
-// twice as long for nothing. Resting after every pass as long as it took
-// made most of the tail of queued → offer at 100 joins a second on a
-// loaded machine (a pass of 214 ms, 4 chats, then 214 ms of rest while 48
+// A pass holds the conversation stripes of the chats it offers through
+// its transaction; on a loaded database, passes of many chats back to
+// back starve the accepts waiting for those stripes (session 12's runs
+// at 200 joins a second), and the rest lets them through. A pass of a
+// few chats holds few stripes, and a rest as long as it took (its time
+// was mostly the database's: a commit or a statement slowed by the
+// machine's load) made every chat that queued meanwhile wait twice as
+// long for nothing: most of the tail of queued → offer at 100 joins a
+// second (a pass of 214 ms for 4 chats, then 214 ms of rest while 48
 // chats queued, offered 560 ms after they queued).
 func nextPass(took time.Duration, offered int) time.Duration {
-	if offered >= offerChunk {
-		return max(passGap, 2*took)
-	}
-	return passGap
+	rest := took * time.Duration(min(offered, restFull)) / restFull
+	return max(passGap, took+rest)
 }
+
+// restFull is how many chats a pass offers for the router to rest as
+// long as the pass took: half the conversation stripes (64), most of
+// which a pass of that many chats holds.
+const restFull = 32
 
 // timerLoop runs the router's timed steps: every tick it expires the
 // offers past their deadline (an expired offer pokes the route loop),

@@ -93,21 +93,25 @@ func until(t *testing.T, d time.Duration, cond func() bool) bool {
 	return true
 }
 
-// The router rests between passes as long as a pass took only when the
-// pass found a backlog; a slow pass of a few chats (the database's time,
-// not the router's work) is followed by the next one passGap after it
-// started, so the chats that queued meanwhile do not wait twice.
-func TestTheRouterRestsAfterAPassOnlyWhenItFoundABacklog(t *testing.T) {
+// The router rests between passes in proportion to the chats a pass
+// offered: as long as the pass took after a pass of restFull chats or
+// more, hardly at all after a slow pass of a few chats (the database's
+// time, not the router's work), so that the chats that queued meanwhile
+// do not wait twice as long.
+func TestTheRouterRestsAfterAPassInProportionToWhatItOffered(t *testing.T) {
+	ms := time.Millisecond
 	for _, c := range []struct {
 		took    time.Duration
 		offered int
 		want    time.Duration
 	}{
-		{time.Millisecond, 1, passGap},
-		{200 * time.Millisecond, 4, passGap},
-		{200 * time.Millisecond, offerChunk - 1, passGap},
-		{200 * time.Millisecond, offerChunk, 400 * time.Millisecond},
-		{2 * time.Millisecond, 3 * offerChunk, passGap},
+		{1 * ms, 1, passGap},
+		{1 * ms, 1000, passGap},
+		{200 * ms, 0, 200 * ms},
+		{200 * ms, 4, 225 * ms},
+		{200 * ms, restFull / 2, 300 * ms},
+		{200 * ms, restFull, 400 * ms},
+		{200 * ms, 3 * offerChunk, 400 * ms},
 	} {
 		if got := nextPass(c.took, c.offered); got != c.want {
 			t.Errorf("after a pass of %s that offered %d chats the next starts %s after it, not %s", c.took, c.offered, got, c.want)
