@@ -68,27 +68,23 @@ const passGap = 10 * time.Millisecond
 // offered offered chats to the start of the next: passGap, so that the
 // chats that arrive together share a pass, and after a pass that took
 // longer, a rest after it in proportion to the chats it offered, up to
-// as long as it took for restFull chats or more.
+// as long as it took for a whole chunk (offerChunk) or more: a backlog.
 //
-// A pass holds the conversation stripes of the chats it offers through
-// its transaction; on a loaded database, passes of many chats back to
-// back starve the accepts waiting for those stripes (session 12's runs
-// at 200 joins a second), and the rest lets them through. A pass of a
-// few chats holds few stripes, and a rest as long as it took (its time
-// was mostly the database's: a commit or a statement slowed by the
-// machine's load) made every chat that queued meanwhile wait twice as
-// long for nothing: most of the tail of queued → offer at 100 joins a
-// second (a pass of 214 ms for 4 chats, then 214 ms of rest while 48
-// chats queued, offered 560 ms after they queued).
+// When the router is behind (session 12's runs at 200 joins a second on
+// a loaded machine), passes back to back starved the accepts: each pass
+// reads every member's load over the open chats and holds the
+// conversation stripes of the chats it offers through its transaction,
+// and the rest lets the accepts through. A slow pass of a few chats is
+// not that: its time was mostly the database's (a commit or a statement
+// slowed by the machine's load), and a rest as long as it took made
+// every chat that queued meanwhile wait twice as long for nothing. That
+// was most of the tail of queued → offer at 100 joins a second (a pass of
+// 214 ms for 4 chats, then 214 ms of rest while 48 chats queued, offered
+// 560 ms after they queued).
 func nextPass(took time.Duration, offered int) time.Duration {
-	rest := took * time.Duration(min(offered, restFull)) / restFull
+	rest := took * time.Duration(min(offered, offerChunk)) / offerChunk
 	return max(passGap, took+rest)
 }
-
-// restFull is how many chats a pass offers for the router to rest as
-// long as the pass took: half the conversation stripes (64), most of
-// which a pass of that many chats holds.
-const restFull = 32
 
 // timerLoop runs the router's timed steps: every tick it expires the
 // offers past their deadline (an expired offer pokes the route loop),

@@ -94,7 +94,7 @@ func until(t *testing.T, d time.Duration, cond func() bool) bool {
 }
 
 // The router rests between passes in proportion to the chats a pass
-// offered: as long as the pass took after a pass of restFull chats or
+// offered: as long as the pass took after a pass of a whole chunk or
 // more, hardly at all after a slow pass of a few chats (the database's
 // time, not the router's work), so that the chats that queued meanwhile
 // do not wait twice as long.
@@ -108,9 +108,9 @@ func TestTheRouterRestsAfterAPassInProportionToWhatItOffered(t *testing.T) {
 		{1 * ms, 1, passGap},
 		{1 * ms, 1000, passGap},
 		{200 * ms, 0, 200 * ms},
-		{200 * ms, 4, 225 * ms},
-		{200 * ms, restFull / 2, 300 * ms},
-		{200 * ms, restFull, 400 * ms},
+		{256 * ms, 4, 264 * ms},
+		{200 * ms, offerChunk / 2, 300 * ms},
+		{200 * ms, offerChunk, 400 * ms},
 		{200 * ms, 3 * offerChunk, 400 * ms},
 	} {
 		if got := nextPass(c.took, c.offered); got != c.want {
