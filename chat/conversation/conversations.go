@@ -228,11 +228,13 @@ func (s *Log) start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	return c, q, []Event{ev}, nil
 }
 
-// started is chat id as Get reads it right after Start's transaction
-// inserted it at at in queue q for visitor p with the form in and the
-// identity v, paired with no contact: nothing else has written it yet
-// (the router offers it only after hooks.Queued). It saves reading back
-// the row just written before the router is told of it.
+// started is chat id as Start's transaction left it, inserted at at in
+// queue q for visitor p with the form in and the identity v, paired
+// with no contact: what Get reads of it then, with the queue's name from
+// the cache. It saves reading back the row just written before the
+// router is told of it. (A pass started by another chat's poke may
+// offer it between the commit and the waiting list's entry, as it could
+// between the read back and the entry before.)
 func started(id ID, q queues.Queue, p auth.Principal, in StartInput, v verified, at time.Time) Conversation {
 	c := Conversation{ID: id, Queue: QueueRef{ID: q.ID, Name: q.Name}, State: StateQueued,
 		Customer: Customer{Name: in.Name, Email: in.Email, Extra: in.Extra}, Agents: []AgentRef{},
