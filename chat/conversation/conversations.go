@@ -135,65 +135,114 @@ func validEmail(s string) bool {
 // Start opens the visitor's conversation in its queue, or returns the one
 // it already has open.
 func (s *Log) Start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, []Event, error) {
+	c, q, evs, err := s.start(ctx, p, in)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	c, evs = s.View(p, q, c, evs)
+	return c, evs, nil
+}
+
+// start is Start before the view: the chat as staff see it. A new chat
+// is told to the router as soon as its queued event is out, and is not
+// read back: it is made of what its transaction wrote (started).
+func (s *Log) start(ctx context.Context, p auth.Principal, in StartInput) (Conversation, queues.Queue, []Event, error) {
 	if p.Kind != auth.KindVisitor {
-		return Conversation{}, nil, queues.Detail(queues.ErrForbidden, "only customers start chats")
+		return Conversation{}, queues.Queue{}, nil, queues.Detail(queues.ErrForbidden, "only customers start chats")
 	}
 	q, err := s.queues.ByKey(ctx, p.Scope)
 	if err != nil {
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	}
 	if open, err := s.openOf(ctx, p); err != nil {
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	} else if len(open) > 0 {
-		return s.Resume(ctx, p, open[0].ID, 0)
+		c, q, _, err := s.readable(ctx, p, open[0].ID)
+		if err != nil {
+			return Conversation{}, queues.Queue{}, nil, err
+		}
+		evs, err := s.events(ctx, c.ID, 0, p.IsStaff())
+		return c, q, evs, err
 	}
 	if err := admit(q, time.Now()); err != nil { // the queue's rules (admit.go)
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	}
 	v, err := s.identify(ctx, q, &in)
 	if err != nil {
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	}
 	if err := in.validate(q); err != nil {
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	}
 	var id ID
+	var at time.Time
+	var paired bool
 	var ev Event
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := admitWaitingTx(ctx, tx, q); err != nil {
 			return err
 		}
 		// The chat is born with its first event's seq taken (queued, seq 1
-		// and public seq 1: nothing else is appended before it), so the
-		// event is inserted without Append's UPDATE of the new row.
-		if err := tx.QueryRow(ctx, `INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state,
-				last_seq, last_public_seq)
-			VALUES ($1, $2, $3, $4, $5, 'queued', 1, 1) RETURNING id`, q.ID, p.Subject, in.Name, in.Email, in.Extra).Scan(&id); err != nil {
+		// and public seq 1: nothing else is appended before it), and the
+		// event is inserted with it, in one statement, without Append's
+		// UPDATE of the new row.
+		ev = Event{Seq: 1, publicSeq: 1, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
+		if err := tx.QueryRow(ctx, `WITH c AS (
+				INSERT INTO conversations (queue_id, visitor, customer_name, customer_email, customer_extra, state,
+					last_seq, last_public_seq)
+				VALUES ($1, $2, $3, $4, $5, 'queued', 1, 1) RETURNING id, queued_at
+			), e AS (
+				INSERT INTO conversation_events (conversation_id, seq, kind, author_kind, author_key, author_name, private, text,
+					status, public_seq)
+				SELECT c.id, 1, $6, $7, $8, $3, false, '', '', 1 FROM c RETURNING created_at
+			)
+			SELECT c.id, c.queued_at, e.created_at FROM c, e`, q.ID, p.Subject, in.Name, in.Email, in.Extra,
+			ev.Kind, ev.Author.Kind, ev.Author.key).Scan(&id, &at, &ev.Time); err != nil {
 			return err
 		}
+		ev.ConversationID = id
 		if err := v.save(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := pairAtStart(ctx, tx, p, id, v, in); err != nil { // pairing.go
-			return err
-		}
-		ev = Event{ConversationID: id, Seq: 1, publicSeq: 1, Kind: KindQueued, Author: Author{Kind: "customer", Name: in.Name, key: p.Key()}}
-		return insertEvent(ctx, tx, &ev)
+		var err error
+		paired, err = pairAtStart(ctx, tx, p, id, v, in) // pairing.go
+		return err
 	})
 	if err != nil {
-		return Conversation{}, nil, err
+		return Conversation{}, queues.Queue{}, nil, err
 	}
-	c, err := Get(ctx, s.pool, id, false)
-	if err != nil {
-		return Conversation{}, nil, err
+	var c Conversation
+	if paired {
+		// Its contact (id and name) is chat/crm's: read the chat back.
+		if c, err = Get(ctx, s.pool, id, false); err != nil {
+			return Conversation{}, queues.Queue{}, nil, err
+		}
+	} else {
+		c = started(id, q, p, in, v, at)
 	}
 	unlock := s.Lock(id)
 	s.Publish(q, ev)
 	unlock()
 	s.PublishWaiting(q, c)
 	s.hooks.Queued(id)
-	c, evs := s.View(p, q, c, []Event{ev})
-	return c, evs, nil
+	return c, q, []Event{ev}, nil
+}
+
+// started is chat id as Start's transaction left it, inserted at at in
+// queue q for visitor p with the form in and the identity v, paired
+// with no contact: what Get reads of it then, with the queue's name from
+// the cache. It saves reading back the row just written before the
+// router is told of it. (A pass started by another chat's poke may
+// offer it between the commit and the waiting list's entry, as it could
+// between the read back and the entry before.)
+func started(id ID, q queues.Queue, p auth.Principal, in StartInput, v verified, at time.Time) Conversation {
+	c := Conversation{ID: id, Queue: QueueRef{ID: q.ID, Name: q.Name}, State: StateQueued,
+		Customer: Customer{Name: in.Name, Email: in.Email, Extra: in.Extra}, Agents: []AgentRef{},
+		QueuedAt: at, LastSeq: 1, visitor: p.Subject, originQueue: q.ID, lastPublicSeq: 1}
+	if v.ID != "" {
+		c.scanVerified(&v.ID, v.Name, v.Email)
+	}
+	return c
 }
 
 // openOf lists p's open conversations: a customer's own (those started

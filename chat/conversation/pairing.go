@@ -34,10 +34,11 @@ func (v verified) crmIdentity(in StartInput) crm.Identity {
 	return crm.Identity{ExternalID: v.ID, Name: in.Name, Email: in.Email, NameVerified: v.Name, EmailVerified: v.Email}
 }
 
-// pairAtStart pairs chat id, which p is starting in tx, by chat/crm's rule.
-func pairAtStart(ctx context.Context, tx pgx.Tx, p auth.Principal, id ID, v verified, in StartInput) error {
-	_, err := crm.PairAtStart(ctx, tx, int64(id), p.Subject, v.crmIdentity(in))
-	return err
+// pairAtStart pairs chat id, which p is starting in tx, by chat/crm's
+// rule, and says whether it paired it with a contact.
+func pairAtStart(ctx context.Context, tx pgx.Tx, p auth.Principal, id ID, v verified, in StartInput) (bool, error) {
+	by, err := crm.PairAtStart(ctx, tx, int64(id), p.Subject, v.crmIdentity(in))
+	return by != "", err
 }
 
 // Paired is the answer to chat.pair and chat.unpair: the chat's contact

@@ -28,7 +28,7 @@ func TestAnAgentWhoseOfferWasTakenCannotSend(t *testing.T) {
 	f.runLog(t)
 	ctx := context.Background()
 	_, a := f.customer(t, "Vera")
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
+	if _, err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.conv.Send(ctx, f.bob, conversation.SendInput{ConversationID: a, ClientID: "b1", Text: "I have it"}); err != nil {
@@ -88,7 +88,7 @@ func TestAnOfferAndAnAcceptCommitTheseRowsAndEvents(t *testing.T) {
 		return out
 	}
 
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
+	if _, err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID, f.bob.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	want := "offered Alice:pending Bob:pending | 1 queued Vera private=false | 2 offered Alice private=true | 3 offered Bob private=true"
@@ -114,7 +114,7 @@ func TestAnAcceptWithTheQueueNotCachedNeedsOneConnection(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	_, a := f.customer(t, "Vera")
-	if err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID}}}); err != nil {
+	if _, err := f.svc.offerAll(ctx, f.q, []plannedOffer{{a, []auth.UserID{f.alice.UserID}}}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := f.svc.pool.Config()

@@ -32,9 +32,9 @@ type madeOffer struct {
 	offeredAt time.Time
 }
 
-// offerAll sends chats to agents with a deadline, in one transaction.
-// Chats no longer queued are left out.
-func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOffer) error {
+// offerAll sends chats to agents with a deadline, in one transaction,
+// and says how many it offered. Chats no longer queued are left out.
+func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOffer) (int, error) {
 	ids := make([]conversation.ID, len(plan))
 	for i, p := range plan {
 		ids[i] = p.id
@@ -61,7 +61,7 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 		s.forgetQueue(q.ID)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	staff := auth.Principal{Kind: auth.KindUser, Role: auth.RoleAgent}
 	for _, o := range made {
@@ -75,7 +75,7 @@ func (s *Router) offerAll(ctx context.Context, q queues.Queue, plan []plannedOff
 		}
 		s.conv.PublishSubject(conversation.WaitingSubject(q.ID), "queue.entry", map[string]any{"conversation": view})
 	}
-	return nil
+	return len(made), nil
 }
 
 // offerChunkTx offers the chats of plan inside tx, leaving out those no

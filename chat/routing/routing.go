@@ -33,24 +33,22 @@ func (s *Router) routeLoop(ctx context.Context) {
 	defer gap.Stop()
 	for {
 		start := time.Now()
-		s.step(ctx, "route", s.routeAll)
+		var offered int
+		s.step(ctx, "route", func(ctx context.Context) (err error) {
+			offered, err = s.route(ctx)
+			return err
+		})
 		took := time.Since(start)
+		if offered > 0 {
+			s.log.Debug("routing: pass", "offered", offered, "took", took)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
 		case <-t.C:
 		}
-		// The next pass starts passGap after this one started at the
-		// soonest, and no sooner than this one took again: a pass reads
-		// its members' load over every open chat and holds the stripes of
-		// the chats it offers, so back-to-back passes of a chat or two
-		// each cost more than they save, and on a loaded database they
-		// starve the accepts waiting for those stripes. The router routes
-		// at most half the time; the chats that arrive meanwhile go in
-		// one pass.
-		since := time.Since(start)
-		if wait := max(passGap-since, 2*took-since); wait > 0 {
+		if wait := nextPass(took, offered) - time.Since(start); wait > 0 {
 			gap.Reset(wait)
 			select {
 			case <-ctx.Done():
@@ -65,6 +63,28 @@ func (s *Router) routeLoop(ctx context.Context) {
 // the next: a chat waits up to this much more for its offer when passes
 // are quick.
 const passGap = 10 * time.Millisecond
+
+// nextPass is the least time from the start of a pass that took took and
+// offered offered chats to the start of the next: passGap, so that the
+// chats that arrive together share a pass, and after a pass that took
+// longer, a rest after it in proportion to the chats it offered, up to
+// as long as it took for a whole chunk (offerChunk) or more: a backlog.
+//
+// When the router is behind (session 12's runs at 200 joins a second on
+// a loaded machine), passes back to back starved the accepts: each pass
+// reads every member's load over the open chats and holds the
+// conversation stripes of the chats it offers through its transaction,
+// and the rest lets the accepts through. A slow pass of a few chats is
+// not that: its time was mostly the database's (a commit or a statement
+// slowed by the machine's load), and a rest as long as it took made
+// every chat that queued meanwhile wait twice as long for nothing. That
+// was most of the tail of queued → offer at 100 joins a second (a pass of
+// 214 ms for 4 chats, then 214 ms of rest while 48 chats queued, offered
+// 560 ms after they queued).
+func nextPass(took time.Duration, offered int) time.Duration {
+	rest := took * time.Duration(min(offered, offerChunk)) / offerChunk
+	return max(passGap, took+rest)
+}
 
 // timerLoop runs the router's timed steps: every tick it expires the
 // offers past their deadline (an expired offer pokes the route loop),
@@ -122,33 +142,43 @@ func (s *Router) step(ctx context.Context, what string, f func(context.Context) 
 }
 
 // routeAll routes every queue with queued chats that this node routes
-// now (Options.Turn). Each queue costs a few
-// queries a pass, however many chats wait: its members' load is read once
-// and kept up to date in memory as offers go out, and no more waiting
-// chats are read than its members have room for.
+// now (route).
 func (s *Router) routeAll(ctx context.Context) error {
+	_, err := s.route(ctx)
+	return err
+}
+
+// route routes every queue with queued chats that this node routes now
+// (Options.Turn), and says how many chats it offered. Each queue costs a
+// few queries a pass, however many chats wait: its members' load is read
+// once and kept up to date in memory as offers go out, and no more
+// waiting chats are read than its members have room for.
+func (s *Router) route(ctx context.Context) (int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT queue_id FROM conversations WHERE state = 'queued'
 		GROUP BY queue_id ORDER BY min(queued_at)`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	queues, err := pgx.CollectRows(rows, pgx.RowTo[queues.QueueID])
 	if err != nil {
-		return err
+		return 0, err
 	}
+	offered := 0
 	for _, qid := range queues {
 		if mine, err := s.opt.Turn.Routes(ctx, qid); err != nil || !mine {
 			if err != nil {
-				return err
+				return offered, err
 			}
 			s.log.Debug("routing: another node routes the queue", "queue", qid)
 			continue
 		}
-		if err := s.routeQueue(ctx, qid); err != nil {
-			return err
+		n, err := s.routeQueue(ctx, qid)
+		offered += n
+		if err != nil {
+			return offered, err
 		}
 	}
-	return nil
+	return offered, nil
 }
 
 // DefaultRejectCooldown is how long, unless Options.RejectCooldown says
@@ -178,17 +208,17 @@ type candidate struct {
 // strategy. When no agent has room for a chat, the later ones wait too,
 // so order is kept. A chat that every agent with room turned down within
 // the cool-down waits it out, and the chats behind it go on.
-func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
+func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) (int, error) {
 	q, err := s.queue(ctx, qid)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if q.Disabled {
-		return nil // out of service: nothing is routed (rules.go ends its waiting chats)
+		return 0, nil // out of service: nothing is routed (rules.go ends its waiting chats)
 	}
 	members, err := s.routable(ctx, qid)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	room := 0 // every offer takes at least one member's place
 	for _, m := range members {
@@ -196,11 +226,11 @@ func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 	}
 	if room == 0 {
 		s.log.Debug("routing: no member connected and available has room", "queue", qid, "members", len(members))
-		return nil
+		return 0, nil
 	}
 	waiting, cooling, err := s.waiting(ctx, qid, room)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var plan []plannedOffer
 	for _, id := range waiting {
@@ -234,14 +264,17 @@ func (s *Router) routeQueue(ctx context.Context, qid queues.QueueID) error {
 	}
 	// A chat someone else moved meanwhile is skipped; the places it took
 	// in the plan are free again at the next pass.
+	offered := 0
 	for len(plan) > 0 {
 		n := min(len(plan), offerChunk)
-		if err := s.offerAll(ctx, q, plan[:n]); err != nil {
-			return err
+		made, err := s.offerAll(ctx, q, plan[:n])
+		offered += made
+		if err != nil {
+			return offered, err
 		}
 		plan = plan[n:]
 	}
-	return nil
+	return offered, nil
 }
 
 // routable lists the members of queue qid who take chats now: enabled,

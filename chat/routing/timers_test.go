@@ -92,3 +92,29 @@ func until(t *testing.T, d time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+// The router rests between passes in proportion to the chats a pass
+// offered: as long as the pass took after a pass of a whole chunk or
+// more, hardly at all after a slow pass of a few chats (the database's
+// time, not the router's work), so that the chats that queued meanwhile
+// do not wait twice as long.
+func TestTheRouterRestsAfterAPassInProportionToWhatItOffered(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		took    time.Duration
+		offered int
+		want    time.Duration
+	}{
+		{1 * ms, 1, passGap},
+		{1 * ms, 1000, passGap},
+		{200 * ms, 0, 200 * ms},
+		{256 * ms, 4, 264 * ms},
+		{200 * ms, offerChunk / 2, 300 * ms},
+		{200 * ms, offerChunk, 400 * ms},
+		{200 * ms, 3 * offerChunk, 400 * ms},
+	} {
+		if got := nextPass(c.took, c.offered); got != c.want {
+			t.Errorf("after a pass of %s that offered %d chats the next starts %s after it, not %s", c.took, c.offered, got, c.want)
+		}
+	}
+}
