@@ -33,8 +33,12 @@ type downTrack struct {
 	lastSeq  uint16
 	lastTS   uint32
 	sent     bool
-	hdr      rtp.Header // reused for every packet written
-	ext      []rtp.Extension
+	// replayed: the start cache was sent up to replayedTo when the
+	// connection came up; the read loop's packets up to it are dropped.
+	replayed   bool
+	replayedTo uint16
+	hdr        rtp.Header // reused for every packet written
+	ext        []rtp.Extension
 
 	// Owned by the subscriber's allocator goroutine (bwe.go).
 	rates   [maxLayers]int  // bits/s of each layer, 0 if absent or silent
@@ -63,7 +67,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.bound, d.ssrc, d.pt, d.out = true, ctx.SSRC(), c.PayloadType, ctx.WriteStream()
 			d.mu.Unlock()
 			if d.sub.downReady.Load() {
-				d.start()
+				d.start(false) // Pion cannot write inside Bind: the next packet replays
 			} else {
 				d.prime() // and startForwarding starts it, once the connection is up
 			}
@@ -81,19 +85,32 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// start asks for a keyframe of the layer d wants, unless d is already
-// forwarding: the first picture of a subscription.
-func (d *downTrack) start() {
+// start begins a subscription's first picture once its connection is up:
+// with the layer's start cache at once when it holds a fresh keyframe
+// (replay; else the layer's next packet replays it), or by asking for a
+// keyframe. Nothing is done when d is already forwarding.
+func (d *downTrack) start(replay bool) {
+	now := time.Now().UnixNano()
+	d.track.out.begin()
 	d.mu.Lock()
 	want, cur, sent := d.track.bestLayer(min(d.maxLayer, d.allowed)), d.current, d.sent
-	d.mu.Unlock()
-	if cur >= 0 || want < 0 {
-		return
-	}
-	if !sent && d.track.fastStart {
-		if l := d.track.layer(want); l != nil && l.start.fresh(time.Now().UnixNano()) {
-			return // the next packet starts it from the layer's start cache
+	cached := false
+	if cur < 0 && want >= 0 && !sent && d.track.fastStart {
+		if l := d.track.layer(want); l != nil && l.start.fresh(now) {
+			cached = true
+			// A muted track's packets are not forwarded: its subscribers
+			// start when it runs again, at its next keyframe.
+			if replay && d.bound && !d.track.muted.Load() {
+				if last, ok := l.start.replayAll(now, d); ok {
+					d.current, d.replayed, d.replayedTo = want, true, last
+				}
+			}
 		}
+	}
+	d.mu.Unlock()
+	d.track.out.end()
+	if cur >= 0 || want < 0 || cached {
+		return
 	}
 	d.track.requestKeyframe(want)
 }
@@ -142,8 +159,15 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 	if !d.bound || !d.sub.downReady.Load() {
 		return // Pion would drop it: SRTP is not keyed yet
 	}
+	if l.index == d.current && d.replayed {
+		if int16(pkt.SequenceNumber-d.replayedTo) <= 0 {
+			return // sent with the start cache
+		}
+		d.replayed = false
+	}
 	if l.index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.
+		d.replayed = false
 		want := d.track.bestLayer(min(d.maxLayer, d.allowed))
 		if l.index != want {
 			return

@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -46,5 +48,39 @@ func TestALatePacketDoesNotRenumberTheNextLayer(t *testing.T) {
 		if out[i] != want[i] {
 			t.Fatalf("sent %v, want %v", out, want)
 		}
+	}
+}
+
+// A subscriber whose keyframe waits in its layer's start cache gets the
+// cache as its connection comes up, not at the layer's next packet; the
+// read loop's packet in flight, which the cache already held, is not sent
+// again, and the live packets follow.
+func TestTheStartCacheGoesOutAsTheConnectionComesUpAndOnce(t *testing.T) {
+	tr := &Track{kind: webrtc.RTPCodecTypeVideo, publisher: &Participant{}, fastStart: true,
+		keyframe: func(p []byte) bool { return p[0] == 'k' }}
+	l := &layer{index: 0}
+	tr.layers[0] = l
+	tr.present.Store(0b1)
+	var out sentLog
+	d := newDownTrack(tr, &Participant{})
+	d.bound, d.out = true, &out
+	pkt := func(seq uint16, kind byte) *rtp.Packet {
+		return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: uint32(seq) * 90}, Payload: []byte{kind}}
+	}
+	now := time.Now().UnixNano()
+	// The read loop has kept 10 and 11, and is about to write 11, when
+	// the connection comes up.
+	l.start.add(pkt(10, 'k'), true, now)
+	l.start.add(pkt(11, 'd'), false, now)
+	d.sub.downReady.Store(true)
+	d.start(true)
+	if want := []uint16{10, 11}; !slices.Equal(out, want) {
+		t.Fatalf("sent %v as the connection came up, want %v", out, want)
+	}
+	d.write(l, pkt(11, 'd'))
+	l.start.add(pkt(12, 'd'), false, now)
+	d.write(l, pkt(12, 'd'))
+	if want := []uint16{10, 11, 12}; !slices.Equal(out, want) {
+		t.Fatalf("sent %v, want %v", out, want)
 	}
 }

@@ -98,15 +98,33 @@ func (c *startCache) fresh(now int64) bool {
 }
 
 // replay hands emit the packets kept, which must end with pkt (the packet
-// being forwarded), and reports whether it did. Every frame but the last
-// gets a timestamp one tick after the one before, ending one tick before
-// the last frame's, which keeps its own: the live packets that follow
-// need no new offset.
+// being forwarded), and reports whether it did.
 func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.fresh(now) || c.n == 0 || c.pkts[c.n-1].hdr.SequenceNumber != pkt.SequenceNumber {
+	if c.n == 0 || c.pkts[c.n-1].hdr.SequenceNumber != pkt.SequenceNumber {
 		return false
+	}
+	_, ok := c.replayLocked(now, out)
+	return ok
+}
+
+// replayAll hands emit the packets kept, whatever the layer's read loop
+// is forwarding, and reports the last one's sequence number: packets up
+// to it are the subscriber's already.
+func (c *startCache) replayAll(now int64, out emitter) (last uint16, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.replayLocked(now, out)
+}
+
+// replayLocked emits what is kept if it is fresh. Every frame but the
+// last gets a timestamp one tick after the one before, ending one tick
+// before the last frame's, which keeps its own: the live packets that
+// follow need no new offset. c.mu is held.
+func (c *startCache) replayLocked(now int64, out emitter) (last uint16, ok bool) {
+	if !c.fresh(now) || c.n == 0 {
+		return 0, false
 	}
 	frames := 1
 	for i := 1; i < c.n; i++ {
@@ -114,7 +132,7 @@ func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 			frames++
 		}
 	}
-	last := c.pkts[c.n-1].hdr.Timestamp
+	lastTS := c.pkts[c.n-1].hdr.Timestamp
 	frame := 0
 	for i := range c.n {
 		p := &c.pkts[i]
@@ -122,10 +140,10 @@ func (c *startCache) replay(pkt *rtp.Packet, now int64, out emitter) bool {
 			frame++
 		}
 		h := p.hdr
-		h.Timestamp = last - uint32(frames-1-frame)
+		h.Timestamp = lastTS - uint32(frames-1-frame)
 		out.emit(&h, p.payload)
 	}
-	return true
+	return c.pkts[c.n-1].hdr.SequenceNumber, true
 }
 
 // prime asks for a keyframe of the layer a subscriber will start on when

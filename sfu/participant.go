@@ -108,8 +108,15 @@ func (p *Participant) newPC(t Target) (*webrtc.PeerConnection, error) {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "target", t, "state", s.String())
-		if t == Down && s == webrtc.PeerConnectionStateConnected && !p.downReady.Swap(true) {
-			p.startForwarding()
+		if t == Down && s == webrtc.PeerConnectionStateConnected && !p.downReady.Load() {
+			// Pion says "connected" as DTLS ends, a moment before it keys
+			// SRTP, and drops what is written before that. The DTLS
+			// transport holds its lock until SRTP is keyed: State waits
+			// for it, so the start caches replayed next are not lost.
+			pc.SCTP().Transport().State()
+			if !p.downReady.Swap(true) {
+				p.startForwarding()
+			}
 		}
 		p.watch(t, s)
 	})
@@ -381,9 +388,10 @@ func (p *Participant) unsubscribe(t *Track) bool {
 	return true
 }
 
-// startForwarding asks, once the down connection is up, for a keyframe of
-// every track that has not started: a subscriber's first picture waits one
-// round trip to the publisher, not for its next periodic keyframe.
+// startForwarding starts, once the down connection is up, every track that
+// has not started: from its layer's start cache when that holds a fresh
+// keyframe (asked for at bind, prime), else by asking for one, so the
+// first picture does not wait for the publisher's next periodic keyframe.
 func (p *Participant) startForwarding() {
 	p.mu.Lock()
 	downs := make([]*downTrack, 0, len(p.subs))
@@ -392,7 +400,7 @@ func (p *Participant) startForwarding() {
 	}
 	p.mu.Unlock()
 	for _, d := range downs {
-		d.start()
+		d.start(true)
 	}
 }
 

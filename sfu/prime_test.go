@@ -89,3 +89,83 @@ func TestASubscribersKeyframeIsAskedForBeforeItsConnectionIsUp(t *testing.T) {
 		p.participant().Leave()
 	}
 }
+
+// A publisher that sends the keyframe asked for at the subscriber's bind
+// and then nothing more: the subscriber gets it, and what followed it,
+// from the start cache as its connection comes up, not at the layer's
+// next packet (which here never comes).
+func TestTheKeptKeyframeReachesASubscriberAsItsConnectionComesUp(t *testing.T) {
+	sfu.SetFastStartAge(t, time.Minute) // a loaded machine's slow DTLS
+	s := newSFU(t)
+	room := s.Room("replay")
+	pub := newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	track := vp8Track(t, "cam")
+	sender, err := pub.up.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subscribing atomic.Bool
+	asked := make(chan struct{}, 1)
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					if subscribing.Load() {
+						select {
+						case asked <- struct{}{}:
+						default:
+						}
+					}
+				}
+			}
+		}
+	}()
+	pub.offerUp(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	const after = 3 // delta packets sent after the keyframe, before silence
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		seq := uint16(0)
+		ts := func() uint32 { return uint32(seq) * 900 }
+		// Delta frames until the subscriber's keyframe is asked for.
+		for {
+			select {
+			case <-stop:
+				return
+			case <-asked:
+				track.WriteRTP(vp8(seq, ts(), true)) //nolint:errcheck
+				seq++
+				for range after {
+					<-tick.C
+					track.WriteRTP(vp8(seq, ts(), false)) //nolint:errcheck
+					seq++
+				}
+				return
+			case <-tick.C:
+				track.WriteRTP(vp8(seq, ts(), false)) //nolint:errcheck
+				seq++
+			}
+		}
+	}()
+	eventually(t, "the track is published", func() bool { return len(pub.participant().Tracks()) == 1 })
+
+	c := newPeer(t)
+	subscribing.Store(true)
+	c.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	eventually(t, "the subscriber receives the keyframe and what followed it", func() bool { return c.received.Load() == 1+after })
+	if got := c.firstKey.Load(); got != 1 {
+		t.Errorf("the subscriber's first packet was not the keyframe's")
+	}
+	for _, p := range []*peer{c, pub} {
+		p.closing.Store(true)
+		p.participant().Leave()
+	}
+}

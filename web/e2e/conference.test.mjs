@@ -394,6 +394,66 @@ describe('conference', () => {
       await done(sam, ada);
     }));
 
+  test("a guest's token and socket are made while the name is typed, so Join only joins; the room shows before the guest's camera is published", () =>
+    explain(server, async () => {
+      const alice = await colleague('alice', 'Alice Agent');
+      await alice.page.goto('/external/conference');
+      await alice.page.getByLabel('Room name').fill('Early');
+      await alice.page.getByRole('button', { name: 'Create room' }).click();
+      const number = await roomNumber(alice);
+
+      const gita = await person('Gita Early');
+      // The guest's camera answers only when the test says so.
+      await gita.page.addInitScript(() => {
+        const w = /** @type {any} */ (globalThis);
+        const md = navigator.mediaDevices;
+        const gum = md.getUserMedia.bind(md);
+        /** @type {Promise<void>} */
+        const held = new Promise((resolve) => (w.__releaseCamera = resolve));
+        w.__cameraAsked = false;
+        md.getUserMedia = async (/** @type {MediaStreamConstraints} */ c) => {
+          w.__cameraAsked = true;
+          await held;
+          return gum(c);
+        };
+      });
+      /** @type {string[]} what the page asked for: guest tokens and sockets, in order */
+      const asked = [];
+      /** @type {import('playwright-core').WebSocket[]} */
+      const sockets = [];
+      gita.page.on('request', (r) => {
+        if (r.url().endsWith('/api/conference/guest')) asked.push('token');
+      });
+      gita.page.on('websocket', (ws) => {
+        asked.push('socket');
+        sockets.push(ws);
+        ws.on('framereceived', (f) => {
+          if (String(f.payload).includes('"principal"')) asked.push('hello');
+        });
+      });
+      await gita.page.goto(`/external/conference/#${number}`);
+      await waitForText(gita.page.locator('#guest-room-name'), 'Early');
+      await gita.page.locator('#guest').getByLabel('Your name').fill('Gita Early');
+      await waitUntil(async () => asked.includes('hello'), 'the guest socket made before the click to say hello', TIMEOUT);
+      assert.deepEqual(asked, ['token', 'socket', 'hello'], 'one token and one socket, made ahead');
+      // Nothing of the room yet: Alice sees nobody join.
+      assert.equal(await alice.page.locator('#room-slot .room-tile-camera').count(), 1, 'Alice alone before the click');
+
+      await gita.page.locator('#guest').getByRole('button', { name: 'Join', exact: true }).click();
+      await seesTiles(gita, ['Alice Agent']);
+      await gita.page.locator('#room').and(gita.page.locator(':visible')).waitFor();
+      // Alice's camera is decoded while the guest's own camera is held back.
+      await poll(async () => ((await received(gita))['Alice Agent']?.camera?.frames ?? 0) > 0, 'Gita to decode Alice\'s camera');
+      assert.equal(await gita.page.evaluate(() => /** @type {any} */ (globalThis).__cameraAsked), true, 'the camera was asked for');
+      assert.deepEqual(asked, ['token', 'socket', 'hello'], 'the click made no token and no socket');
+      assert.equal(sockets.filter((ws) => !ws.isClosed()).length, 1, 'the socket made ahead is the one in use');
+
+      await gita.page.evaluate(() => /** @type {any} */ (globalThis).__releaseCamera());
+      await seesTiles(alice, ['Gita Early']);
+      await allSeeAndHear([alice, gita]);
+      await done(alice, gita);
+    }));
+
   test(`${CROWD || 'eight'} participants with camera and microphone on in one room all see and hear each other`, { skip: CROWD < 2 && 'set PARLEY_E2E_CROWD=8 to run it' }, () =>
     explain(server, async () => {
       const host = await colleague('alice', 'Alice Agent');

@@ -6,7 +6,9 @@
 // click to the first frame its <video> of Alice's camera presents
 // (requestVideoFrameCallback), and prints where the time went: each step
 // below in ms after the click, then the p50 and p95 of each over the
-// guests.
+// guests. Each guest waits PAUSE_MS (default 1000) between typing its
+// name and clicking, as a person would; a page that gets its token and
+// socket meanwhile has no pass, ws or hello after the click.
 //
 //   pass      the guest token (POST /api/conference/guest) answered
 //   ws        the websocket open; hello its session.hello answered
@@ -30,6 +32,7 @@
 import { startServerAndBrowser, waitForText } from './harness.mjs';
 
 const N = Number(process.env.N ?? 10);
+const PAUSE_MS = Number(process.env.PAUSE_MS ?? 1000);
 const STEPS = ['pass', 'ws', 'hello', 'join', 'joined', 'gum', 'gumDone', 'offerDown', 'remote', 'made', 'local', 'answer', 'offerUp', 'upAck', 'checking', 'iceUp', 'dtls', 'track', 'rtp', 'decoded', 'shown', 'frame'];
 const [server, browser] = await startServerAndBrowser();
 /** @type {Record<string, number>[]} */
@@ -191,6 +194,9 @@ try {
     await p.goto(`/external/conference/#${number}`);
     await waitForText(p.locator('#guest-room-name'), 'Probe');
     await p.locator('#guest').getByLabel('Your name').fill(`Guest ${i}`);
+    // A person takes a moment between typing their name and clicking Join;
+    // the same for every build measured, so a page may use it (or not).
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     await p.locator('#guest').getByRole('button', { name: 'Join', exact: true }).click();
     await p.waitForFunction(() => /** @type {any} */ (globalThis).__marks.frame !== undefined, null, { timeout: 30000 });
     const marks = await p.evaluate(() => /** @type {any} */ (globalThis).__marks);

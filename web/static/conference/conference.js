@@ -18,7 +18,17 @@ import { numberInAddress, setAddress } from './address.js';
  * @typedef {import('./api.js').Me} Me
  * @typedef {import('../lib/types.js').Room} Room
  * @typedef {{roomId: string, number: string, conn: Connection}} Last the last room this page was in
+ * @typedef {import('./api.js').GuestPass} GuestPass
+ * @typedef {{pass: GuestPass, conn: Connection}} Ready a guest's token and its socket, its hello answered
+ * @typedef {{number: string, name: string, taken: boolean, ready: Promise<Ready | null>}} Early
+ *   what a guest will join with, made before the click on Join: null when it failed
  */
+
+/**
+ * How long after the last keystroke in the guest's name the token and the
+ * socket are made for it (each name typed makes a token: not one a key).
+ */
+const EARLY_AFTER_MS = 250;
 
 const NAME_KEY = 'parley.conference.name';
 const TITLE = document.title;
@@ -54,6 +64,12 @@ const created = new Set();
 let working = false;
 /** the number the guest form is for */
 let guestNumber = '';
+/** @type {Early | null} a guest's token and socket, made while the guest form is open */
+let early = null;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let earlyTimer = null;
+/** sockets made ahead whose state the topbar does not show (the guest has not joined) */
+const unshown = new WeakSet();
 
 const lobby = new Lobby({
   create: ({ name, invite }) =>
@@ -88,6 +104,13 @@ guestForm.addEventListener('submit', async (ev) => {
   }
 });
 guestForm.addEventListener('input', () => (guestError.hidden = true));
+guestName.addEventListener('input', () => {
+  if (earlyTimer !== null) clearTimeout(earlyTimer);
+  earlyTimer = setTimeout(() => {
+    earlyTimer = null;
+    if (!guestSection.hidden) prepareGuest(guestNumber, guestName.value.trim());
+  }, EARLY_AFTER_MS);
+});
 
 overRejoin.addEventListener('click', async () => {
   if (!last) return;
@@ -145,6 +168,7 @@ function route() {
   const number = numberInAddress();
   updateSignInLink();
   hideAll();
+  dropEarly();
   if (!number) {
     document.title = TITLE;
     lobby.open({ signedIn: user !== null, selfId: user?.id, guestName: names.get(NAME_KEY) ?? '' });
@@ -181,6 +205,77 @@ async function showGuest(number) {
   if (!guestName.value) guestName.value = names.get(NAME_KEY) ?? '';
   guestSection.hidden = false;
   guestName.focus();
+  prepareGuest(number, guestName.value.trim());
+}
+
+/**
+ * Gets a guest's token and opens its socket while the guest reads the
+ * room's page and types their name, so that the click on Join only has
+ * the room to join. Nothing of the room is touched: the server sees a
+ * socket that said hello. A name changed since makes them again (the
+ * token carries the name), and the earlier socket is closed.
+ * @param {string} number
+ * @param {string} name
+ */
+function prepareGuest(number, name) {
+  if (early && early.number === number && early.name === name) return;
+  dropEarly();
+  if (!number || !name) return;
+  /** @type {Early} */
+  const e = { number, name, taken: false, ready: Promise.resolve(null) };
+  e.ready = (async () => {
+    const pass = await guestPass(number, name).catch(() => null);
+    if (!pass || (early !== e && !e.taken)) return null;
+    const c = connect(pass.token);
+    unshown.add(c);
+    try {
+      await c.connect();
+    } catch {
+      c.close();
+      return null;
+    }
+    if (early !== e && !e.taken) {
+      c.close();
+      return null;
+    }
+    return { pass, conn: c };
+  })();
+  early = e;
+}
+
+/** Closes what prepareGuest made, if nobody took it. */
+function dropEarly() {
+  const e = early;
+  early = null;
+  if (e && !e.taken) void e.ready.then((r) => r?.conn.close());
+}
+
+/**
+ * What prepareGuest made for this number and name, once ready; null when
+ * nothing was made for them, or it failed (the join then does it all, and
+ * says what went wrong).
+ * @param {string} number
+ * @param {string} name
+ * @returns {Promise<Ready | null>}
+ */
+async function takeEarly(number, name) {
+  const e = early;
+  if (!e || e.number !== number || e.name !== name) {
+    dropEarly();
+    return null;
+  }
+  early = null;
+  e.taken = true;
+  const got = await e.ready;
+  if (got && !got.conn.ready) {
+    got.conn.close();
+    return null;
+  }
+  if (got) {
+    unshown.delete(got.conn);
+    got.conn.onstate?.(got.conn.state);
+  }
+  return got;
 }
 
 /**
@@ -194,19 +289,23 @@ async function joinSignedIn(number) {
 }
 
 /**
- * A guest joins by number: a token for that room, a socket with it, in.
+ * A guest joins by number: a token for that room, a socket with it (both
+ * made already when prepareGuest could), in.
  * @param {string} number
  * @param {string} name
  */
 async function joinAsGuest(number, name) {
-  const pass = await guestPass(number, name);
+  const got = await takeEarly(number, name);
+  const pass = got?.pass ?? (await guestPass(number, name));
   names.set(NAME_KEY, name);
-  const c = connect(pass.token);
-  try {
-    await c.connect();
-  } catch (err) {
-    c.close();
-    throw new Error(`Could not connect to Parley: ${messageOf(err)}`);
+  const c = got?.conn ?? connect(pass.token);
+  if (!got) {
+    try {
+      await c.connect();
+    } catch (err) {
+      c.close();
+      throw new Error(`Could not connect to Parley: ${messageOf(err)}`);
+    }
   }
   try {
     await enter(c, pass.room.id, pass.room.number ?? number);
@@ -318,7 +417,7 @@ async function signedInConn() {
 function connect(token) {
   const c = new Connection({ token, client: 'conference/1' });
   c.onstate = (state) => {
-    if (c !== conn && conn !== null) return;
+    if ((c !== conn && conn !== null) || unshown.has(c)) return;
     setText(connState, STATE_TEXT[state]);
     connState.dataset.state = state;
     connState.hidden = false;

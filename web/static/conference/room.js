@@ -85,7 +85,7 @@ export class ConferenceRoom {
   }
 
   /**
-   * Joins with camera and microphone on. Rejects with the server's error
+   * Joins, then turns the camera and microphone on. Rejects with the server's error
    * (a ProtocolError: "This room has ended", forbidden…), the page left as
    * it was.
    * @returns {Promise<JoinAnswer>}
@@ -108,8 +108,13 @@ export class ConferenceRoom {
     this.view = view;
     this.slot.replaceChildren(view.element);
     try {
-      const answer = await session.join(this.roomId, { camera: true, microphone: true });
+      // The room shows as soon as the join is answered, with the others'
+      // video on its way; the camera and microphone follow (getting them
+      // and publishing them takes a few hundred ms on a busy machine, and
+      // a failure is the session's 'error', not the join's).
+      const answer = await session.join(this.roomId);
       if (answer.room) this.showRoom(answer.room);
+      void session.acquire(true, true);
       this.rejoinTries = 0;
       return answer;
     } catch (err) {
