@@ -12,16 +12,7 @@ import (
 func TestTheFloorHearsOfAnAgentsStatus(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	told := make(chan FloorChange, 64)
-	unsub, err := f.bus.Subscribe(FloorSubject, func(frame []byte) {
-		if c, err := DecodeFloorChange(frame); err == nil {
-			told <- c
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsub()
+	told := f.floorTold(t)
 	// everything checks that what the service marked since the last call
 	// (published at once by Flush: the memory bus delivers before Publish
 	// returns) tells the floor everything changed.
@@ -60,16 +51,7 @@ func TestTheFloorHearsOfAnAgentsStatus(t *testing.T) {
 func TestAStoppingNodeTellsTheFloorWhatItStillHeld(t *testing.T) {
 	f := newFixture(t, Options{FloorWindow: time.Hour})
 	ctx := context.Background()
-	told := make(chan FloorChange, 64)
-	unsub, err := f.bus.Subscribe(FloorSubject, func(frame []byte) {
-		if c, err := DecodeFloorChange(frame); err == nil {
-			told <- c
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsub()
+	told := f.floorTold(t)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); f.svc.Run(runCtx) }()
@@ -93,4 +75,21 @@ func TestAStoppingNodeTellsTheFloorWhatItStillHeld(t *testing.T) {
 	if len(told) == 0 || !(<-told).All {
 		t.Fatal("the node stopped without telling the floor the agent is available again")
 	}
+}
+
+// floorTold follows the floor's changes on the fixture's bus until the
+// test ends.
+func (f *fixture) floorTold(t *testing.T) chan FloorChange {
+	t.Helper()
+	told := make(chan FloorChange, 64)
+	unsub, err := f.bus.Subscribe(FloorSubject, func(frame []byte) {
+		if c, err := DecodeFloorChange(frame); err == nil {
+			told <- c
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsub)
+	return told
 }
