@@ -157,12 +157,7 @@ func (s *Log) start(ctx context.Context, p auth.Principal, in StartInput) (Conve
 	if open, err := s.openOf(ctx, p); err != nil {
 		return Conversation{}, queues.Queue{}, nil, err
 	} else if len(open) > 0 {
-		c, q, _, err := s.readable(ctx, p, open[0].ID)
-		if err != nil {
-			return Conversation{}, queues.Queue{}, nil, err
-		}
-		evs, err := s.events(ctx, c.ID, 0, p.IsStaff())
-		return c, q, evs, err
+		return s.resume(ctx, p, open[0].ID, 0)
 	}
 	if err := admit(q, time.Now()); err != nil { // the queue's rules (admit.go)
 		return Conversation{}, queues.Queue{}, nil, err
@@ -289,16 +284,26 @@ func (s *Log) Mine(ctx context.Context, p auth.Principal) ([]Conversation, error
 
 // Resume returns a conversation p may read and its events after seq.
 func (s *Log) Resume(ctx context.Context, p auth.Principal, id ID, after int) (Conversation, []Event, error) {
-	c, q, _, err := s.readable(ctx, p, id)
-	if err != nil {
-		return Conversation{}, nil, err
-	}
-	evs, err := s.events(ctx, id, after, p.IsStaff())
+	c, q, evs, err := s.resume(ctx, p, id, after)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
 	c, evs = s.View(p, q, c, evs)
 	return c, evs, nil
+}
+
+// resume is Resume before the view: the chat as staff see it, its queue,
+// and the events after after that p may read.
+func (s *Log) resume(ctx context.Context, p auth.Principal, id ID, after int) (Conversation, queues.Queue, []Event, error) {
+	c, q, _, err := s.readable(ctx, p, id)
+	if err != nil {
+		return Conversation{}, queues.Queue{}, nil, err
+	}
+	evs, err := s.events(ctx, id, after, p.IsStaff())
+	if err != nil {
+		return Conversation{}, queues.Queue{}, nil, err
+	}
+	return c, q, evs, nil
 }
 
 // Subject is the bus subject through which p follows conversation id:
