@@ -167,7 +167,6 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 	}
 	if l.index != d.current {
 		// Switch (or start) only at a keyframe of the wanted layer.
-		d.replayed = false
 		want := d.track.bestLayer(min(d.maxLayer, d.allowed))
 		if l.index != want {
 			return
@@ -186,7 +185,8 @@ func (d *downTrack) write(l *layer, pkt *rtp.Packet) {
 			d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
 			d.tsOff = d.lastTS + 1 - pkt.Timestamp
 		}
-		d.current = l.index
+		// The replay's sequence numbers were the old layer's.
+		d.current, d.replayed = l.index, false
 	}
 	d.emit(&pkt.Header, pkt.Payload)
 }
