@@ -35,7 +35,7 @@ func (s *Router) routeLoop(ctx context.Context) {
 		start := time.Now()
 		var offered int
 		s.step(ctx, "route", func(ctx context.Context) (err error) {
-			offered, err = s.route(ctx)
+			offered, err = s.routeAll(ctx)
 			return err
 		})
 		took := time.Since(start)
@@ -141,19 +141,12 @@ func (s *Router) step(ctx context.Context, what string, f func(context.Context) 
 	}
 }
 
-// routeAll routes every queue with queued chats that this node routes
-// now (route).
-func (s *Router) routeAll(ctx context.Context) error {
-	_, err := s.route(ctx)
-	return err
-}
-
-// route routes every queue with queued chats that this node routes now
+// routeAll routes every queue with queued chats that this node routes now
 // (Options.Turn), and says how many chats it offered. Each queue costs a
 // few queries a pass, however many chats wait: its members' load is read
 // once and kept up to date in memory as offers go out, and no more
 // waiting chats are read than its members have room for.
-func (s *Router) route(ctx context.Context) (int, error) {
+func (s *Router) routeAll(ctx context.Context) (int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT queue_id FROM conversations WHERE state = 'queued'
 		GROUP BY queue_id ORDER BY min(queued_at)`)
 	if err != nil {

@@ -79,7 +79,7 @@ func BenchmarkRoutePass(b *testing.B) {
 		rb.exec(b, `UPDATE conversations SET state = 'queued' WHERE queue_id = $1 AND state = 'offered'`, rb.q.ID)
 		rb.exec(b, `UPDATE offers SET ended_at = now() WHERE state = 'rejected'`)
 		b.StartTimer()
-		if err := rb.svc.routeAll(ctx); err != nil {
+		if _, err := rb.svc.routeAll(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,7 +70,7 @@ func TestOnePassOffersChatsInOrderWithinEachAgentsCapacity(t *testing.T) {
 		_, id := f.customer(t, name)
 		chats = append(chats, id)
 	}
-	if err := f.svc.routeAll(ctx); err != nil {
+	if _, err := f.svc.routeAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := f.svc.pool.Query(ctx, `SELECT c.id, coalesce(o.user_id, 0) FROM conversations c
@@ -152,7 +152,7 @@ func TestAPassCountsEachAgentsOpenChatsAgainstTheCapacity(t *testing.T) {
 		_, id := f.customer(t, name)
 		chats = append(chats, id)
 	}
-	if err := f.svc.routeAll(ctx); err != nil {
+	if _, err := f.svc.routeAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var offered []conversation.ID

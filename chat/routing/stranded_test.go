@@ -32,7 +32,7 @@ func (f *fixture) pending(t *testing.T, id conversation.ID) []auth.UserID {
 
 func (f *fixture) route(t *testing.T) {
 	t.Helper()
-	if err := f.svc.routeAll(context.Background()); err != nil {
+	if _, err := f.svc.routeAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
