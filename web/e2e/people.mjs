@@ -111,6 +111,22 @@ export async function startDemoChat(p, name, email) {
 }
 
 /**
+ * The person opens queue key's chat page and starts a chat; it waits.
+ * @param {Person} p
+ * @param {string} key
+ * @param {string} name
+ */
+export async function startQueueChat(p, key, name) {
+  await p.page.goto(`/widget/${key}`);
+  await p.page.getByRole('button', { name: 'Open chat' }).click();
+  await p.page.locator('form#parley-prechat').waitFor();
+  await p.page.getByLabel('Name').fill(name);
+  await p.page.getByRole('button', { name: 'Start chat' }).click();
+  await p.page.locator('#parley-waiting').waitFor();
+  return p;
+}
+
+/**
  * The offer card of the customer's chat in an agent's desk.
  * @param {import('playwright-core').Page} desk
  * @param {string} name

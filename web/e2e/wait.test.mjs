@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, startServerAndBrowser, waitForText } from './harness.mjs';
-import { accept, done, newPerson, offerCard, openDesk, saveQueue } from './people.mjs';
+import { accept, done, newPerson, offerCard, openDesk, saveQueue, startQueueChat } from './people.mjs';
 
 const TIMEOUT = 10_000;
 
@@ -28,22 +28,6 @@ after(async () => {
 
 const person = () => newPerson(browser, server, { timeout: TIMEOUT });
 
-/**
- * The person opens queue key's chat page and starts a chat.
- * @param {import('./people.mjs').Person} p
- * @param {string} key
- * @param {string} name
- */
-async function startChatIn(p, key, name) {
-  await p.page.goto(`/widget/${key}`);
-  await p.page.getByRole('button', { name: 'Open chat' }).click();
-  await p.page.locator('form#parley-prechat').waitFor();
-  await p.page.getByLabel('Name').fill(name);
-  await p.page.getByRole('button', { name: 'Start chat' }).click();
-  await p.page.locator('#parley-waiting').waitFor();
-  return p;
-}
-
 /** @param {import('./people.mjs').Person} p */
 const placeLine = (p) => p.page.locator('#parley-waiting .waiting-place');
 
@@ -51,9 +35,9 @@ describe('the place in line', () => {
   test('three customers wait; the third is 3rd in line; the first is taken and the others move up live', () =>
     explain(server, async () => {
       await saveQueue(server, 'line', { name: 'Line', members: ['alice'] });
-      const ann = await startChatIn(await person(), 'line', 'Ann Early');
-      const ben = await startChatIn(await person(), 'line', 'Ben Middle');
-      const cat = await startChatIn(await person(), 'line', 'Cat Late');
+      const ann = await startQueueChat(await person(), 'line', 'Ann Early');
+      const ben = await startQueueChat(await person(), 'line', 'Ben Middle');
+      const cat = await startQueueChat(await person(), 'line', 'Cat Late');
 
       // Nobody on duty, no chat answered yet: no figure, "shortly".
       await waitForText(placeLine(cat), 'You are 3rd in line · we will be with you shortly');
@@ -112,7 +96,7 @@ describe('queue settings, saved while people work', () => {
 
       const alice = await person();
       await openDesk(alice, 'alice');
-      const dot = await startChatIn(await person(), 'set', 'Dot Customer');
+      const dot = await startQueueChat(await person(), 'set', 'Dot Customer');
       assert.equal(await answerSeconds(alice.page, 'Dot Customer'), 90, 'the offer counts down from answer_seconds');
       assert.match(await offerCard(alice.page, 'Dot Customer').locator('.offer-left').innerText(), /^(9\d|8\d) s left$/);
       await accept(alice.page, 'Dot Customer');
@@ -132,7 +116,7 @@ describe('queue settings, saved while people work', () => {
 
       // A shorter time to answer: the next offer counts down from it.
       await saveQueue(server, 'set', { answer_seconds: 20 });
-      const eve = await startChatIn(await person(), 'set', 'Eve Customer');
+      const eve = await startQueueChat(await person(), 'set', 'Eve Customer');
       assert.equal(await answerSeconds(alice.page, 'Eve Customer'), 20, 'the next offer counts down from the new answer_seconds');
       await done(sam, alice, dot, eve);
     }));
@@ -140,8 +124,8 @@ describe('queue settings, saved while people work', () => {
   test('missed offers leave the agent available when the queue ignores them, and pause them when it says so', () =>
     explain(server, async () => {
       await saveQueue(server, 'solo', { name: 'Solo', members: ['bob'], capacity: 3, answer_seconds: 4, missed_offers: 'ignore' });
-      const fay = await startChatIn(await person(), 'solo', 'Fay Customer');
-      const gus = await startChatIn(await person(), 'solo', 'Gus Customer');
+      const fay = await startQueueChat(await person(), 'solo', 'Fay Customer');
+      const gus = await startQueueChat(await person(), 'solo', 'Gus Customer');
       // Bob comes on duty: both chats are offered to him at once, and
       // both offers run out.
       const bob = await person();
@@ -151,7 +135,7 @@ describe('queue settings, saved while people work', () => {
       // Bob is still available: the next chat is offered to him (with
       // time enough to change the queue before it runs out).
       await saveQueue(server, 'solo', { answer_seconds: 10 });
-      const hal = await startChatIn(await person(), 'solo', 'Hal Customer');
+      const hal = await startQueueChat(await person(), 'solo', 'Hal Customer');
       await offerCard(bob.page, 'Hal Customer').waitFor();
       assert.equal(await bob.page.locator('#agent-status').inputValue(), 'available', 'missed offers ignored: Bob stays available');
       assert.equal(await bob.page.locator('#status-reason').isVisible(), false, 'no reason to show');

@@ -189,15 +189,16 @@ async function start() {
  */
 function sync(gen, attempt) {
   void clock.measure(conn).then(() => offers.tick());
+  const asked = offers.mark(); // what the answers below were read too early to know, they leave alone
   const work = [
     status.load().then((state) => {
       supervised.status(state);
       // Pending offers: a card for each one whose chat.offer never came
       // (the bus lost it) or came before a reload.
-      for (const o of state.offers ?? []) offers.add(o);
+      for (const o of state.offers ?? []) offers.add(o, asked);
       return waiting.refresh();
     }),
-    waiting.load().then((entries) => offers.reconcile(entries)),
+    waiting.load().then((entries) => offers.reconcile(entries, asked)),
     chats.sync(),
   ];
   Promise.allSettled(work).then((results) => {

@@ -6,10 +6,17 @@
 // card of the same kind saying who asks, with the chat so far one click
 // away (chat.resume, which an offered agent may read) and Accept / Decline.
 //
-// The protocol has no way to ask for the offers pending to an agent, so a
-// reload would lose them: the cards are kept in sessionStorage and, after
-// each hello, only those whose chat the waiting list still shows as offered
-// (and whose deadline has not passed) come back.
+// After each hello the desk reads the agent's pending offers (with its
+// status) and the waiting list, and a reload keeps the cards in
+// sessionStorage meanwhile: only those whose chat the waiting list still
+// shows as offered (and whose deadline has not passed) stay.
+//
+// Those reads race the live events: the router may offer the agent a
+// chat (it looks again as soon as the agent connects) after the waiting
+// list was read and before its answer came, and an offer may end after
+// the pending offers were read. So each card remembers when it last
+// changed, counted by mark(), and an answer asked for at an earlier count
+// does not undo what an event told since.
 
 import { el, setText } from '../lib/dom.js';
 import { duration, errorText, isDisconnected, storageOf } from '../lib/util.js';
@@ -61,14 +68,50 @@ export class Offers {
     this.store = storageOf('sessionStorage');
     /** @type {Map<number, Card>} */
     this.cards = new Map();
+    /** A count of the changes to the cards (mark). */
+    this.changes = 0;
+    /** @type {Map<number, number>} conversation → the count when its card was last shown or ended */
+    this.changed = new Map();
     for (const offer of this.load()) this.show(offer, false);
   }
 
   /**
-   * A chat.offer event.
-   * @param {Offer} offer
+   * The count of changes now, to give add and reconcile with what was
+   * read from a request sent after it.
    */
-  add(offer) {
+  mark() {
+    return this.changes;
+  }
+
+  /**
+   * Whether chat id's card was shown or ended after count since.
+   * @param {number} id
+   * @param {number} since
+   */
+  changedSince(id, since) {
+    return (this.changed.get(id) ?? 0) > since;
+  }
+
+  /**
+   * Notes that chat id's card changed. The notes of the oldest changes go
+   * once there are many: no answer is outstanding for that long.
+   * @param {number} id
+   */
+  touch(id) {
+    this.changed.delete(id); // to the end of the order
+    this.changed.set(id, ++this.changes);
+    if (this.changed.size > 200) this.changed.delete(this.changed.keys().next().value ?? id);
+  }
+
+  /**
+   * A chat.offer event, or (with since) a pending offer read by a request
+   * sent at count since: that one is left alone when an event showed or
+   * ended its card meanwhile.
+   * @param {Offer} offer
+   * @param {number} [since]
+   */
+  add(offer, since) {
+    if (since !== undefined && this.changedSince(offer.conversation.id, since)) return;
     const isNew = !this.cards.has(offer.conversation.id);
     this.show(offer, isNew);
     this.save();
@@ -86,6 +129,7 @@ export class Offers {
    * @param {number} id conversation
    */
   end(id) {
+    this.touch(id);
     const card = this.cards.get(id);
     if (!card) return;
     const hadFocus = card.node.contains(document.activeElement);
@@ -100,13 +144,16 @@ export class Offers {
   }
 
   /**
-   * After a hello, with the waiting list: keeps the cards whose chat still
-   * waits as offered.
+   * After a hello, with the waiting list read by a request sent at count
+   * since: keeps the cards whose chat still waits as offered, and those
+   * shown after since (an offer the list was read too early to show).
    * @param {Conversation[]} waiting
+   * @param {number} since
    */
-  reconcile(waiting) {
+  reconcile(waiting, since) {
     const offered = new Set(waiting.filter((c) => c.state === 'offered').map((c) => c.id));
     for (const [id, card] of [...this.cards]) {
+      if (this.changedSince(id, since)) continue;
       // An invitation or transfer is of a chat that is not waiting: it lasts until its deadline.
       if ((!isTeam(card.offer) && !offered.has(id)) || this.clock.until(card.offer.deadline) <= 0) this.end(id);
     }
@@ -175,6 +222,7 @@ export class Offers {
     if (old) old.node.replaceWith(node);
     else this.root.append(node);
     this.cards.set(c.id, card);
+    this.touch(c.id);
     this.renderTimes(card);
     this.renderEmpty();
   }
