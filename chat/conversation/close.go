@@ -74,7 +74,7 @@ func (s *Log) Close(ctx context.Context, p auth.Principal, id ID, status string)
 			return err
 		}
 		if c.agentID != nil && !due {
-			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+			if err := TouchAgents(ctx, tx, *c.agentID); err != nil {
 				return err
 			}
 		}
@@ -107,7 +107,7 @@ func wrapUpTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, 
 		WHERE id = $1`, c.ID, status); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *c.agentID); err != nil {
+	if err := TouchAgents(ctx, tx, *c.agentID); err != nil {
 		return err
 	}
 	*ev = Event{ConversationID: c.ID, Kind: KindWrappedUp, Private: true, Author: AuthorOf(p, c), Status: status}

@@ -42,6 +42,23 @@ func TeamCheck(p auth.Principal, c Conversation, what string) error {
 // the order they joined.
 func AgentsOf(c Conversation) []auth.UserID { return agentsOf(c) }
 
+// TouchAgents notes, inside tx, that agents ids took, left or handed on
+// a chat now: their last_activity_at, by which the router picks the agent
+// idle longest. It is one statement that locks their rows in the order
+// of their ids, and a transaction calls it once: two transactions that
+// touched two agents each in their own order (a transfer from Alice to
+// Bob accepted while one from Bob to Alice is) deadlocked, and
+// PostgreSQL failed one of them.
+func TouchAgents(ctx context.Context, tx pgx.Tx, ids ...auth.UserID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at)
+		SELECT DISTINCT u, now() FROM unnest($1::bigint[]) AS u ORDER BY u
+		ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, ids)
+	return err
+}
+
 // Leave takes p out of chat id, leaving it to its other agents. The
 // longest present of them becomes the lead if p was. The last agent
 // cannot leave: it closes the chat instead.
@@ -86,7 +103,7 @@ func leaveTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c Conversation, e
 			return err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, p.UserID); err != nil {
+	if err := TouchAgents(ctx, tx, p.UserID); err != nil {
 		return err
 	}
 	*ev = Event{ConversationID: c.ID, Kind: KindLeft, Author: AuthorOf(p, c)}

@@ -46,10 +46,7 @@ func (s *Router) joinTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c conv
 		ON CONFLICT DO NOTHING`, c.ID, p.UserID); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
-		ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, p.UserID); err != nil {
-		return err
-	}
+	touched := []auth.UserID{p.UserID}
 	ev := conversation.Event{ConversationID: c.ID, Kind: conversation.KindJoined, Author: conversation.AuthorOf(p, c)}
 	if j.kind == KindTransfer {
 		ev.Kind = conversation.KindTransferred
@@ -61,10 +58,11 @@ func (s *Router) joinTx(ctx context.Context, tx pgx.Tx, p auth.Principal, c conv
 				c.ID, *j.by); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = $1`, *j.by); err != nil {
-				return err
-			}
+			touched = append(touched, *j.by)
 		}
+	}
+	if err := conversation.TouchAgents(ctx, tx, touched...); err != nil {
+		return err
 	}
 	if err := conversation.Append(ctx, tx, &ev); err != nil {
 		return err
@@ -139,7 +137,7 @@ func (s *Router) moveToQueue(ctx context.Context, p auth.Principal, c conversati
 		if _, err := tx.Exec(ctx, `DELETE FROM conversation_agents WHERE conversation_id = $1`, id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = ANY ($1)`, left); err != nil {
+		if err := conversation.TouchAgents(ctx, tx, left...); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE conversations SET state = 'queued', agent_id = NULL,

@@ -140,11 +140,7 @@ func (s *Router) assignAgent(ctx context.Context, p auth.Principal, c conversati
 		if _, err := tx.Exec(ctx, `UPDATE conversations SET agent_id = $2 WHERE id = $1`, id, k.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO agent_status (user_id, last_activity_at) VALUES ($1, now())
-			ON CONFLICT (user_id) DO UPDATE SET last_activity_at = now()`, k.ID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE agent_status SET last_activity_at = now() WHERE user_id = ANY ($1)`, left); err != nil {
+		if err := conversation.TouchAgents(ctx, tx, append([]auth.UserID{k.ID}, left...)...); err != nil {
 			return err
 		}
 		ev := conversation.Event{ConversationID: id, Kind: conversation.KindTransferred,

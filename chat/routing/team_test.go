@@ -168,3 +168,53 @@ func TestTwoInvitationsAtOnceMakeOne(t *testing.T) {
 		t.Fatalf("%d pending offers (%v)", pending, err)
 	}
 }
+
+// Two transfers crossing, Alice's chat to Bob and Bob's to Alice, both
+// accepted at once: each accept touches both agents' rows (the one who
+// takes the chat, the one who hands it on), and both go through. Each
+// took them in its own order and PostgreSQL failed one with "deadlock
+// detected" (the T1 load test met it under load).
+func TestTransfersCrossingBetweenTwoAgentsBothGoThrough(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, p := range []auth.Principal{f.alice, f.bob} {
+		f.connect(p)
+	}
+	for round := range 20 {
+		_, fromAlice := f.customer(t, "Ada")
+		_, fromBob := f.customer(t, "Ben")
+		for _, take := range []struct {
+			p  auth.Principal
+			id conversation.ID
+		}{{f.alice, fromAlice}, {f.bob, fromBob}} {
+			if _, _, err := f.svc.Accept(ctx, take.p, take.id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.Transfer(ctx, f.alice, fromAlice, Target{UserID: f.bob.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Transfer(ctx, f.bob, fromBob, Target{UserID: f.alice.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		go func() { defer wg.Done(); _, _, errs[0] = f.svc.Accept(ctx, f.bob, fromAlice) }()
+		go func() { defer wg.Done(); _, _, errs[1] = f.svc.Accept(ctx, f.alice, fromBob) }()
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: accept %d of the crossing transfers: %v", round, i, err)
+			}
+		}
+		for _, done := range []struct {
+			p  auth.Principal
+			id conversation.ID
+		}{{f.bob, fromAlice}, {f.alice, fromBob}} {
+			if err := f.conv.Close(ctx, done.p, done.id, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
