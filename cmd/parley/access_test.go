@@ -13,6 +13,7 @@ import (
 // Point 4: an agent who rejects an offer it had opened stops receiving the
 // conversation's events at once.
 func TestARejectedOfferEndsTheAgentsSubscription(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "strategy = 'ring_all'")
 	alice := s.agent(t, "alice")
 	bob := s.agent(t, "bob")
@@ -37,6 +38,7 @@ func TestARejectedOfferEndsTheAgentsSubscription(t *testing.T) {
 
 // Point 4: an agent removed from a queue stops receiving its waiting list.
 func TestRemovalFromAQueueEndsItsWaitingList(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	request(t, alice, "queue.waiting", nil, nil)
@@ -58,6 +60,7 @@ func TestRemovalFromAQueueEndsItsWaitingList(t *testing.T) {
 
 // Point 4: signing out closes the user's websockets with 4001.
 func TestSigningOutClosesTheUsersWebsockets(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	token := s.login(t, "alice")
 	c, _, err := client.Connect(ctxFor(t), s.ws(), client.Options{Token: token})
@@ -81,6 +84,7 @@ func TestSigningOutClosesTheUsersWebsockets(t *testing.T) {
 // Point 4, every way an offer ends: the agent who lost it is told, stops
 // receiving the conversation's events and may no longer resume it.
 func TestEveryWayAnOfferEndsEndsTheAgentsSubscription(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason   string
 		settings string

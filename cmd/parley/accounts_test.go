@@ -37,6 +37,7 @@ func newAccount(t *testing.T, s *chatServer, admin, role, name string) (int64, s
 // refused (403), someone signed out is not known (401), and an admin
 // naming an id that does not exist, or is no number, is told not_found.
 func TestOnlyAdminsKeepAccountsAndForgedIDsAreNotFound(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	target, _ := newAccount(t, s, admin, "agent", "Role Target")
@@ -89,6 +90,7 @@ func TestOnlyAdminsKeepAccountsAndForgedIDsAreNotFound(t *testing.T) {
 // Bad input is refused naming the field; an admin cannot deactivate
 // itself.
 func TestAccountChangesAreCheckedFieldByField(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	id, username := newAccount(t, s, admin, "agent", "Field Agent")
@@ -125,6 +127,7 @@ func TestAccountChangesAreCheckedFieldByField(t *testing.T) {
 // in (told as a wrong password), it is offline, its chat goes back to its
 // queue, and the chat still carries its name. Reactivated, it signs in.
 func TestADeactivatedAgentIsSignedOutEverywhereAndItsChatGoesBack(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	ctx := ctxFor(t)
 	admin := s.login(t, "ada")
@@ -240,6 +243,7 @@ func TestADeactivatedAgentIsSignedOutEverywhereAndItsChatGoesBack(t *testing.T) 
 // A role change closes the user's websockets with 4002, so that it
 // reconnects with the new role: its session goes on.
 func TestARoleChangeReconnectsTheUsersTabsWithTheNewRole(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	id, username := newAccount(t, s, admin, "supervisor", "Role Changer")

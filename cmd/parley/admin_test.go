@@ -29,6 +29,7 @@ func call(t *testing.T, method, url, token, body string) (int, string) {
 
 // An admin creates an agent and a queue for it; the queue routes to them.
 func TestAnAdminConfiguresAQueueThatRoutesToItsMembers(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	if code, body := call(t, "POST", s.base+"/api/admin/users", admin,
@@ -70,6 +71,7 @@ func TestAnAdminConfiguresAQueueThatRoutesToItsMembers(t *testing.T) {
 }
 
 func TestQueueSettingsAreCheckedFieldByField(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	for field, body := range map[string]string{
@@ -91,6 +93,7 @@ func TestQueueSettingsAreCheckedFieldByField(t *testing.T) {
 }
 
 func TestOnlyAdminsUseTheAdminAPI(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	agent := s.login(t, "alice")
 	for _, c := range []struct{ method, path, body string }{

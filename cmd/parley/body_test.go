@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"parley/store/storetest"
 )
 
 // childEnv, set, makes the test binary serve as the server with the
@@ -129,8 +127,9 @@ func (b *bigBody) Read(p []byte) (int, error) {
 // route, signed out, and the server's RSS stays under 100 MB. Half of
 // them declare their length, half are sent chunked.
 func TestEightHugeBodiesAtOnceLeaveTheServersMemoryAlone(t *testing.T) {
+	t.Parallel()
 	const limit = 100 << 20
-	base, pid := startProcess(t, storetest.URL())
+	base, pid := startProcess(t, testDB(t))
 	before, err := rss(pid)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // The chat tests drive the real server through the public protocol, as the
@@ -68,9 +67,9 @@ var queueSeq struct {
 // the server's arguments.
 func newChatServer(t *testing.T, settings string, extra ...string) *chatServer {
 	t.Helper()
-	s := start(t, storetest.URL(), extra...)
+	s := start(t, testDB(t), extra...)
 	ctx := context.Background()
-	db, err := pgx.Connect(ctx, storetest.URL())
+	db, err := pgx.Connect(ctx, s.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,16 +79,6 @@ func newChatServer(t *testing.T, settings string, extra ...string) *chatServer {
 	key := fmt.Sprintf("test-%d-%d", time.Now().UnixNano()%1e6, queueSeq.n)
 	queueSeq.Unlock()
 	addQueue(t, db, key, "Hello from the test queue", settings)
-	// Each test starts with everyone available and no chats left open by others.
-	if _, err := db.Exec(ctx, `UPDATE agent_status SET status = 'available', reason = ''`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(ctx, `UPDATE conversations SET state = 'closed', wrap_up_due = false WHERE state <> 'closed' OR wrap_up_due`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(ctx, `UPDATE offers SET state = 'withdrawn' WHERE state = 'pending'`); err != nil {
-		t.Fatal(err)
-	}
 	return &chatServer{server: s, db: db, queue: key}
 }
 
@@ -222,6 +211,7 @@ func startChat(t *testing.T, c *client.Client, name string) conv {
 // The heart of it: offer, accept, messages both ways in order, private
 // messages never reach the customer, the customer closes and both see it.
 func TestChatIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -308,6 +298,7 @@ func TestChatIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
 }
 
 func TestAResentMessageIsStoredOnce(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	cust := s.customer(t, s.visitorToken(t, ""))
 	c := startChat(t, cust, "Dora")
@@ -329,6 +320,7 @@ func TestAResentMessageIsStoredOnce(t *testing.T) {
 }
 
 func TestRejectOffersTheChatToTheNextAgent(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice, bob := s.agent(t, "alice"), s.agent(t, "bob")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -349,6 +341,7 @@ func TestRejectOffersTheChatToTheNextAgent(t *testing.T) {
 }
 
 func TestAnUnansweredOfferMovesOnAndLeavesTheAgentAvailable(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "answer_seconds = 1")
 	alice, bob := s.agent(t, "alice"), s.agent(t, "bob")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -372,6 +365,7 @@ func TestAnUnansweredOfferMovesOnAndLeavesTheAgentAvailable(t *testing.T) {
 }
 
 func TestCapacityTwoMakesTheThirdChatWait(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "capacity = 2")
 	alice := s.agent(t, "alice") // bob is not connected: only alice takes chats
 	var convs []conv
@@ -396,6 +390,7 @@ func TestCapacityTwoMakesTheThirdChatWait(t *testing.T) {
 }
 
 func TestClosingNeedsAStatusFromTheQueuesList(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -421,6 +416,7 @@ func TestClosingNeedsAStatusFromTheQueuesList(t *testing.T) {
 // A customer cannot read or write another's conversation, by forged id or
 // with another visitor's token; a wrong queue's token does not help either.
 func TestACustomerSeesOnlyItsOwnConversation(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	victimTok := s.visitorToken(t, "")
 	victim := s.customer(t, victimTok)
@@ -466,6 +462,7 @@ func TestACustomerSeesOnlyItsOwnConversation(t *testing.T) {
 // nothing that was acknowledged and duplicates nothing: the sender resends
 // what it had not seen acknowledged (same client ids), the receiver resumes.
 func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
+	t.Parallel()
 	noLossAcross(t, func(s *chatServer, cust *client.Client) *chatServer {
 		cust.Close()
 		return s
@@ -473,11 +470,12 @@ func TestADroppedConnectionLosesAndDuplicatesNothing(t *testing.T) {
 }
 
 func TestAServerRestartMidConversationLosesAndDuplicatesNothing(t *testing.T) {
+	t.Parallel()
 	noLossAcross(t, func(s *chatServer, _ *client.Client) *chatServer {
 		s.stop()
 		<-s.done
 		s.done <- nil
-		return &chatServer{server: start(t, storetest.URL()), db: s.db, queue: s.queue}
+		return &chatServer{server: start(t, s.server.db), db: s.db, queue: s.queue}
 	})
 }
 
@@ -551,6 +549,7 @@ func noLossAcross(t *testing.T, disrupt func(*chatServer, *client.Client) *chatS
 // A queued chat survives a restart of the server and is offered when the
 // server is back.
 func TestAQueuedChatSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	tok := s.visitorToken(t, "")
 	cust := s.customer(t, tok)
@@ -560,7 +559,7 @@ func TestAQueuedChatSurvivesARestart(t *testing.T) {
 	<-s.done
 	s.done <- nil
 
-	s2 := &chatServer{server: start(t, storetest.URL()), db: s.db, queue: s.queue}
+	s2 := &chatServer{server: start(t, s.server.db), db: s.db, queue: s.queue}
 	alice := s2.agent(t, "alice")
 	waitEvent(t, alice, "chat.offer", offerOf(c.ID))
 	var acc withEvents
@@ -592,6 +591,7 @@ func waitEither(t *testing.T, a, b *client.Client, typ string, match func(json.R
 }
 
 func TestRingAllOffersEveryoneAndTheFirstAcceptWins(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "strategy = 'ring_all'")
 	alice, bob := s.agent(t, "alice"), s.agent(t, "bob")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -609,6 +609,7 @@ func TestRingAllOffersEveryoneAndTheFirstAcceptWins(t *testing.T) {
 }
 
 func TestNewVisitorsAreRateLimitedButRenewalsAreNot(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	var kept string
 	for i := 0; i < 60; i++ {
@@ -632,6 +633,7 @@ func TestNewVisitorsAreRateLimitedButRenewalsAreNot(t *testing.T) {
 
 // A desk that reloads finds the offers waiting for its answer in agent.state.
 func TestAgentStateListsPendingOffers(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -658,6 +660,7 @@ func TestAgentStateListsPendingOffers(t *testing.T) {
 // With "show agent name" off the customer sees the queue's alias, live and
 // on resume, and never the agent's id; agents still see the name.
 func TestACustomerSeesTheAgentOnlyAsTheQueueAllows(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "show_agent_name = false, agent_alias = 'Acme Support'")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))

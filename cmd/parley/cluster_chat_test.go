@@ -135,6 +135,7 @@ func userOnline(user int64, online bool) func(json.RawMessage) bool {
 }
 
 func TestAChatAcrossNodesIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "")
 	// The chat waits for an agent; a node takes the queue's turn. The
 	// agent connects to another node, so the offer needs presence and a
@@ -167,6 +168,7 @@ func TestAChatAcrossNodesIsOfferedAcceptedAndTalkedThrough(t *testing.T) {
 }
 
 func TestATransferAcrossNodesReachesTheColleagueAndTheCustomer(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "")
 	alice := d.on(1).agent(t, "alice")
 	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
@@ -212,6 +214,7 @@ func TestATransferAcrossNodesReachesTheColleagueAndTheCustomer(t *testing.T) {
 // TTL, and an offer made to it meanwhile waits for its deadline, which
 // the next test tries.)
 func TestKillingTheRoutingNodeHandsRoutingToAnother(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "")
 	first := startChat(t, d.on(0).customer(t, d.on(0).visitorToken(t, "")), "First")
 	routing := d.waitRouter(t)
@@ -241,6 +244,7 @@ func TestKillingTheRoutingNodeHandsRoutingToAnother(t *testing.T) {
 // deadline and goes to an agent on a live node, and the dead node's
 // agent shows offline to colleagues within seconds.
 func TestKillingAnAgentsNodeMovesThePendingOfferOnAtItsDeadline(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "answer_seconds = 3")
 	alice := d.on(1).agent(t, "alice")
 	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
@@ -276,6 +280,7 @@ func TestKillingAnAgentsNodeMovesThePendingOfferOnAtItsDeadline(t *testing.T) {
 // The limits against guessing count every node's attempts: spread over
 // three nodes, they run out exactly where one node's would.
 func TestLimitsHoldAcrossNodes(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "")
 	// One sign-in, the first of the address's 10: the token serves on
 	// every node.
@@ -349,6 +354,7 @@ func typingBy(id int64, name string) func(json.RawMessage) bool {
 // their caches' few seconds: the agent's node, which has the settings
 // cached, masks the agent's name as soon as the save is answered.
 func TestAQueueSavedOnOneNodeTakesEffectOnTheOthersAtOnce(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 2, "show_agent_name = true")
 	alice := d.on(1).agent(t, "alice")
 	cust := d.on(0).customer(t, d.on(0).visitorToken(t, ""))
@@ -378,7 +384,8 @@ func TestAQueueSavedOnOneNodeTakesEffectOnTheOthersAtOnce(t *testing.T) {
 
 // A chat queued through a node that does not route its queue wakes the
 // node that does (routing.poke), rather than waiting for its tick (250
-// ms, which would make the mean wait about 125 ms).
+// ms, which would make the mean wait about 125 ms). It measures a
+// latency, so it runs alone, not in parallel with the package's others.
 func TestAChatQueuedOnAnotherNodeWakesTheRoutingNodeAtOnce(t *testing.T) {
 	d := startChatNodes(t, 3, "capacity = 100")
 	alice := d.on(0).agent(t, "alice")

@@ -75,6 +75,7 @@ func seeEachOther(t *testing.T, peers []*rtcPeer, ids []string) {
 // hosts the room), one guest's on n2, another's on n3. Each receives the
 // other two's video, the relayed members' signalling and media included.
 func TestARoomJoinedFromThreeNodes(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 3)
 	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
 	alice := agentOn(t, n1, "alice")
@@ -143,6 +144,7 @@ func hostOf(t *testing.T, d *deployment, id string) string {
 // told within 10 s (room.moved, host_lost), join again, and their media
 // flows again through the room's new host.
 func TestARoomMovesWhenItsNodeIsKilled(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 3)
 	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
 	alice := agentOn(t, n1, "alice")
@@ -197,6 +199,7 @@ func TestARoomMovesWhenItsNodeIsKilled(t *testing.T) {
 // room id is not found as on one node, and only a join the rule allows
 // goes to the host, which does not answer: unavailable.
 func TestRelayedRoomRequestsAreDecidedOnTheConnectionsNode(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 2)
 	n1, n2 := d.nodes[0], d.nodes[1]
 	alice := agentOn(t, n1, "alice")
@@ -255,6 +258,7 @@ func TestRelayedRoomRequestsAreDecidedOnTheConnectionsNode(t *testing.T) {
 // the room and tells every participant to move (host_stopping); they join
 // again on a live node and see each other.
 func TestARoomMovesOffADrainingNode(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 3)
 	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
 	alice := agentOn(t, n1, "alice")
@@ -298,6 +302,7 @@ func TestARoomMovesOffADrainingNode(t *testing.T) {
 // hosted by the node that runs one, as the three-node browser test wants
 // (the widget on n1, the desk on n2, the room on n3's SFU).
 func TestRoomsGoToTheNodeThatRunsMedia(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 0)
 	n1 := d.add(t, "n1", "--media=false")
 	n2 := d.add(t, "n2", "--media=false")
@@ -315,6 +320,7 @@ func TestRoomsGoToTheNodeThatRunsMedia(t *testing.T) {
 
 // --media=false needs other nodes to host the rooms.
 func TestNoMediaNeedsNATS(t *testing.T) {
+	t.Parallel()
 	if _, err := parseConfig([]string{"--media=false"}, func(string) string { return "" }, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "--nats-url") {
 		t.Fatalf("--media=false alone: %v, want an error naming --nats-url", err)
@@ -330,6 +336,7 @@ func TestNoMediaNeedsNATS(t *testing.T) {
 // another node is closed on its host too, so the members it held for
 // other nodes are gone.
 func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 3)
 	n1, n2, n3 := d.nodes[0], d.nodes[1], d.nodes[2]
 	alice := agentOn(t, n1, "alice")
@@ -384,6 +391,7 @@ func TestRoomsAreCleanedUpAcrossNodes(t *testing.T) {
 // A room its draining host let go of still ends when nobody comes back:
 // another node arms its empty-room timer.
 func TestARoomLeftByADrainedNodeEndsWhenNobodyComesBack(t *testing.T) {
+	t.Parallel()
 	d := startNodes(t, 2, "--room-grace", "2s")
 	n1, n2 := d.nodes[0], d.nodes[1]
 	alice := agentOn(t, n1, "alice")

@@ -9,6 +9,7 @@ import (
 // to those who may see it on another, over the bus (each user's
 // principal subject), and the supervisor on a third sees it too.
 func TestATicketChangeIsToldOnEveryNode(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 3, "")
 	alice := d.on(0).agent(t, "alice")
 	bob := d.on(1).agent(t, "bob")

@@ -55,6 +55,7 @@ func commentChat(t *testing.T) (s *chatServer, alice, cust *client.Client, id in
 }
 
 func TestWhoMayCommentAndReadMentions(t *testing.T) {
+	t.Parallel()
 	s, alice, cust, id := commentChat(t)
 	bob, sam, ada := s.agent(t, "bob"), s.agent(t, "sam"), s.agent(t, "ada")
 	var conf struct{ Room roomInfo }
@@ -118,6 +119,7 @@ func TestWhoMayCommentAndReadMentions(t *testing.T) {
 }
 
 func TestACommentMentionsStaffWhoAreToldOnceAndKeepItUnread(t *testing.T) {
+	t.Parallel()
 	s, alice, cust, id := commentChat(t)
 	bob, sam := s.agent(t, "bob"), s.agent(t, "sam")
 	request(t, sam, "chat.resume", map[string]any{"conversation_id": id, "after_seq": 0}, nil)

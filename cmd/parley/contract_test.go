@@ -14,7 +14,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // The contract tests hold the server to what docs/protocol.md and the
@@ -41,6 +40,7 @@ func docSays(t *testing.T, doc, re string) string {
 
 // Every answer that issues a token says when it ends in the same field.
 func TestEveryTokenAnswerSaysExpiresAt(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	var created struct {
@@ -69,6 +69,7 @@ func TestEveryTokenAnswerSaysExpiresAt(t *testing.T) {
 // ?token= is answered with a message that says to use the header, as the
 // document says.
 func TestTheTranscriptTakesTheVisitorTokenAsABearerNotInTheURL(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	token := s.visitorToken(t, "")
 	cust := s.customer(t, token)
@@ -88,6 +89,7 @@ func TestTheTranscriptTakesTheVisitorTokenAsABearerNotInTheURL(t *testing.T) {
 // The demo queue's key, as the README and the document give it, serves the
 // widget on a fresh server.
 func TestTheDocumentedDemoQueueKeyServesTheWidget(t *testing.T) {
+	t.Parallel()
 	readme := docSays(t, readDoc(t, "../../README.md"), "demo queue \"Sales\", whose key is `(\\w+)`")
 	proto := docSays(t, readDoc(t, "../../docs/protocol.md"), "\\*\\*demo queue\\*\\* with the key\\s+`(\\w+)`")
 	if readme != proto {
@@ -105,6 +107,7 @@ func TestTheDocumentedDemoQueueKeyServesTheWidget(t *testing.T) {
 // A request without id, and a customer's private message, get the codes
 // the document gives.
 func TestMissingIDAndACustomersPrivateMessageGetTheDocumentedCodes(t *testing.T) {
+	t.Parallel()
 	doc := readDoc(t, "../../docs/protocol.md")
 	s := newChatServer(t, "")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -145,6 +148,7 @@ func TestMissingIDAndACustomersPrivateMessageGetTheDocumentedCodes(t *testing.T)
 // Wrong room numbers are limited as the document's Limits table says, on
 // HTTP (with Retry-After) and on the websocket.
 func TestWrongRoomNumbersAreLimitedAsDocumented(t *testing.T) {
+	t.Parallel()
 	doc := readDoc(t, "../../docs/protocol.md")
 	row := docSays(t, doc, "\\| wrong room numbers, HTTP [^|]*\\|([^|]*)\\|")
 	m := regexp.MustCompile(`(\d+) per client address, then one more every (\d+) s`).FindStringSubmatch(row)
@@ -186,6 +190,7 @@ func TestWrongRoomNumbersAreLimitedAsDocumented(t *testing.T) {
 // rate_limited, then cut off with 1008 "flooding", at the documented
 // numbers.
 func TestFloodingIsCutOffAtTheDocumentedThreshold(t *testing.T) {
+	t.Parallel()
 	doc := readDoc(t, "../../docs/protocol.md")
 	row := docSays(t, doc, "\\| requests on one websocket \\|([^|]*)\\|")
 	m := regexp.MustCompile(`(\d+) a second, with bursts of up to (\d+)`).FindStringSubmatch(row)
@@ -196,7 +201,7 @@ func TestFloodingIsCutOffAtTheDocumentedThreshold(t *testing.T) {
 	burst, _ := strconv.Atoi(m[2])
 	flood := docSays(t, doc, "\\| flooding \\|[^|]*bursts of (\\d+) \\|")
 	floodBurst, _ := strconv.Atoi(flood)
-	s := start(t, storetest.URL())
+	s := start(t, testDB(t))
 	c, _, err := client.Connect(ctxFor(t), s.ws(), client.Options{Token: s.login(t, "alice")})
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +256,7 @@ func keysOf(prefix string, v map[string]any, into map[string]bool) {
 // The server's rtc.candidate events have exactly the shape the document's
 // example event shows.
 func TestTheServersCandidateEventHasTheDocumentedShape(t *testing.T) {
+	t.Parallel()
 	var documented map[string]any
 	for _, m := range regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(readDoc(t, "../../docs/protocol.md"), -1) {
 		var env struct {

@@ -4,13 +4,12 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
-
-	"parley/store/storetest"
 )
 
 // The profiler answers on --debug-addr only: never on the public port.
 func TestTheProfilerIsServedOnItsOwnAddressOnly(t *testing.T) {
-	s := start(t, storetest.URL(), "--debug-addr", "127.0.0.1:0")
+	t.Parallel()
+	s := start(t, testDB(t), "--debug-addr", "127.0.0.1:0")
 	m := regexp.MustCompile(`"profiler is serving" addr=(\S+)`).FindStringSubmatch(s.log.String())
 	if m == nil {
 		t.Fatalf("no profiler address in the log:\n%s", s.log)

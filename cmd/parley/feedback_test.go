@@ -29,6 +29,7 @@ func feedbackChat(t *testing.T) (s *chatServer, alice, sam, cust *client.Client,
 }
 
 func TestWhoMayGiveFeedbackAndWhen(t *testing.T) {
+	t.Parallel()
 	s, alice, sam, cust, _, id := feedbackChat(t)
 	ada := s.agent(t, "ada")
 	var conf struct{ Room roomInfo }
@@ -98,6 +99,7 @@ func TestWhoMayGiveFeedbackAndWhen(t *testing.T) {
 }
 
 func TestAQueueThatDoesNotAskTakesNoFeedback(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "") // feedback is off by default
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -124,6 +126,7 @@ func TestAQueueThatDoesNotAskTakesNoFeedback(t *testing.T) {
 }
 
 func TestFeedbackReachesStaffAndTheTranscriptButNotTheCustomersNumbering(t *testing.T) {
+	t.Parallel()
 	s, alice, sam, cust, token, id := feedbackChat(t)
 	if _, body := get(t, s.base+"/api/widget/"+s.queue); !strings.Contains(body, `"feedback":true`) {
 		t.Errorf("the widget's settings of a queue that asks: %s", body)
@@ -206,6 +209,7 @@ func TestFeedbackReachesStaffAndTheTranscriptButNotTheCustomersNumbering(t *test
 
 // A chat without feedback shows null in its transcript.
 func TestATranscriptWithoutFeedbackShowsNull(t *testing.T) {
+	t.Parallel()
 	_, alice, sam, _, _, id := feedbackChat(t)
 	request(t, alice, "chat.close", map[string]any{"conversation_id": id, "status": "Resolved"}, nil)
 	raw, err := sam.Request(ctxFor(t), "history.get", map[string]any{"conversation_id": id})

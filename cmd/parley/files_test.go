@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // pdfBody is a PDF-looking body n bytes long, made as it is read: the
@@ -53,10 +52,11 @@ func TestA100MiBUploadLeavesTheServersMemoryAlone(t *testing.T) {
 	// machine.
 	const limit = 32 << 20
 	t.Setenv("GOMEMLIMIT", "32MiB")
-	base, pid := startProcess(t, storetest.URL())
+	dbURL := testDB(t)
+	base, pid := startProcess(t, dbURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	db, err := pgx.Connect(ctx, storetest.URL())
+	db, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

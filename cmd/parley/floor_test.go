@@ -53,6 +53,7 @@ func (s *chatServer) queueID(t *testing.T) int64 {
 // agents are refused; supervisors and admins are answered. A user off the
 // floor is not found; a day that is not a date is a bad request.
 func TestTheFloorIsForSupervisorsAndAdmins(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	cust := s.customer(t, s.visitorToken(t, ""))
 	var alice struct{ ID int64 }
@@ -113,6 +114,7 @@ func TestTheFloorIsForSupervisorsAndAdmins(t *testing.T) {
 // admin API; bad ones are refused naming the field; omitted, they take
 // their defaults.
 func TestTheFloorsQueueSettingsAreSavedAndChecked(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	code, body := call(t, "PUT", s.base+"/api/admin/queues/floor-settings", admin,
@@ -149,6 +151,7 @@ func TestTheFloorsQueueSettingsAreSavedAndChecked(t *testing.T) {
 // on the bus's floor.changes) reach a supervisor watching through another
 // node within the floor's second.
 func TestAFloorChangeOnOneNodeReachesAWatcherOnAnother(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 2, "")
 	queue := d.on(0).queueID(t)
 	sam := d.on(1).agent(t, "sam")

@@ -120,7 +120,7 @@ func newGapNodes(t *testing.T) *gapNodes {
 	ns := startNATS(t)
 	proxy := storetest.NewProxyTo(t, ns.Addr().String())
 	a := newChatServer(t, "", "--nats-url", ns.ClientURL())
-	b := &chatServer{server: start(t, storetest.URL(), "--nats-url", "nats://"+proxy.Addr()), db: a.db, queue: a.queue}
+	b := &chatServer{server: start(t, a.server.db, "--nats-url", "nats://"+proxy.Addr()), db: a.db, queue: a.queue}
 
 	alice := a.agent(t, "alice")
 	cust := a.customer(t, a.visitorToken(t, ""))
@@ -175,6 +175,7 @@ func sameTexts(t *testing.T, got, want []string) {
 // Messages lost while node B was cut off, then more after it is back: the
 // agent on B shows every one once, in order.
 func TestEventsTheBusLostReachTheAgentOnceAndInOrder(t *testing.T) {
+	t.Parallel()
 	g := newGapNodes(t)
 	before, lost, after := texts("before-", 3), texts("lost-", 10), texts("after-", 3)
 	g.send(t, before...)
@@ -193,6 +194,7 @@ func TestEventsTheBusLostReachTheAgentOnceAndInOrder(t *testing.T) {
 // only the position check (on session.resync, or the client's timer)
 // finds them.
 func TestTheLastEventsTheBusLostAreFoundByThePositionCheck(t *testing.T) {
+	t.Parallel()
 	g := newGapNodes(t)
 	lost := texts("last-", 3)
 	g.send(t, "first")

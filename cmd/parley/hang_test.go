@@ -17,8 +17,9 @@ import (
 // With the database hung, every route answers within a few seconds, and
 // every route that needs the database answers 503 unavailable.
 func TestAHungDatabaseAnswersUnavailableOnEveryRouteWithinSeconds(t *testing.T) {
+	t.Parallel()
 	proxy := storetest.NewProxy(t)
-	s := start(t, proxy.URL(), "--db-timeout", "1s")
+	s := start(t, proxy.URLOf(testDB(t)), "--db-timeout", "1s")
 	token := s.login(t, "ada")
 	proxy.Hang()
 	defer proxy.Restore()

@@ -40,6 +40,7 @@ func (h historyPage) ids() []int64 {
 // supervisor finds and marks it; given another queue only, the same
 // supervisor finds it no more.
 func TestHistoryOverTheWebsocketByRole(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	word := fmt.Sprintf("quokka%d", time.Now().UnixNano())
 	send := func(text string, private bool) {

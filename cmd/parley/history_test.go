@@ -10,6 +10,7 @@ import (
 // are joined within the agent's queues, their private rows only for whom
 // may read them.
 func TestHistoryJoinsOnlyTheSameVisitorWithinTheReadersQueues(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	other := s.addQueue(t, "", "bob")
 	bob := s.agent(t, "bob")

@@ -19,7 +19,6 @@ import (
 
 	"parley/conference"
 	"parley/signaling/client"
-	"parley/store/storetest"
 	"parley/web"
 )
 
@@ -53,7 +52,8 @@ func concrete(p, key string) string {
 // every route, before the handler runs; one sent without a length is cut
 // while it is read.
 func TestEveryRouteRefusesABodyOverTheLimit(t *testing.T) {
-	s := start(t, storetest.URL(), "--http-max-body", "2048")
+	t.Parallel()
+	s := start(t, testDB(t), "--http-max-body", "2048")
 	token := s.login(t, "ada")
 	for _, r := range routes(t) {
 		if r.Path == "/api/conversations/:id/files" {
@@ -109,7 +109,8 @@ func TestEveryRouteRefusesABodyOverTheLimit(t *testing.T) {
 // Every HTML answer carries a CSP with frame-ancestors, the static copies
 // of the pages and error pages included; /static/ lists no directory.
 func TestEveryPageHasACSPAndNoDirectoryIsListed(t *testing.T) {
-	s := start(t, storetest.URL())
+	t.Parallel()
+	s := start(t, testDB(t))
 	var urls []string
 	for _, r := range routes(t) {
 		if r.Method == http.MethodGet && r.Path != "/ws" {
@@ -169,7 +170,8 @@ func waitClosed(t *testing.T, c net.Conn, d time.Duration, what string) {
 // The server's timeouts cut a body trickled byte by byte and an idle
 // keep-alive connection; a websocket idle past them stays open.
 func TestTimeoutsCutTrickledBodiesAndIdleConnectionsButNotWebsockets(t *testing.T) {
-	s := start(t, storetest.URL(), "--http-read-header-timeout", "1s", "--http-read-timeout", "2s",
+	t.Parallel()
+	s := start(t, testDB(t), "--http-read-header-timeout", "1s", "--http-read-timeout", "2s",
 		"--http-write-timeout", "2s", "--http-idle-timeout", "1s")
 	addr := strings.TrimPrefix(s.base, "http://")
 
@@ -236,7 +238,8 @@ func TestTimeoutsCutTrickledBodiesAndIdleConnectionsButNotWebsockets(t *testing.
 // The Origin of a state-changing request or a websocket must match
 // Parley's scheme as well as its host and port.
 func TestAnOriginWithAnotherSchemeIsRefused(t *testing.T) {
-	s := start(t, storetest.URL())
+	t.Parallel()
+	s := start(t, testDB(t))
 	other := "https://" + strings.TrimPrefix(s.base, "http://")
 	req, _ := http.NewRequest("POST", s.base+"/api/login", strings.NewReader(`{"username":"alice","password":"demo"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -268,6 +271,7 @@ func TestAnOriginWithAnotherSchemeIsRefused(t *testing.T) {
 // A wildcard in allowed_origins is refused when saved, and ignored in the
 // frame's CSP when it is in the database already.
 func TestWildcardOriginsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, `allowed_origins = '{https://*,https://shop.example.com}'`)
 	admin := s.login(t, "ada")
 	code, body := call(t, "PUT", s.base+"/api/admin/queues/wild", admin, `{"name":"Q","allowed_origins":["https://*"]}`)
@@ -288,7 +292,8 @@ func TestWildcardOriginsAreRefused(t *testing.T) {
 // One address may hold only so many websockets and requests in progress;
 // more are refused with 429 too_many_connections.
 func TestConnectionsPerAddressAreLimited(t *testing.T) {
-	s := start(t, storetest.URL(), "--max-ws-per-address", "2", "--max-requests-per-address", "2")
+	t.Parallel()
+	s := start(t, testDB(t), "--max-ws-per-address", "2", "--max-requests-per-address", "2")
 	token := s.login(t, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -361,7 +366,8 @@ func TestConnectionsPerAddressAreLimited(t *testing.T) {
 // Unknown widget keys are limited per address on every widget route, as
 // wrong room numbers are.
 func TestWidgetKeysCannotBeGuessed(t *testing.T) {
-	s := start(t, storetest.URL())
+	t.Parallel()
+	s := start(t, testDB(t))
 	limited := 0
 	for i := 0; i < 300 && limited == 0; i++ {
 		key := "guess-" + strings.Repeat("x", i%7) + string(rune('a'+i%26))
@@ -393,14 +399,15 @@ func TestWidgetKeysCannotBeGuessed(t *testing.T) {
 
 // /metrics is served on --metrics-addr only, never on the public port.
 func TestMetricsAreServedOnTheirOwnAddressOnly(t *testing.T) {
-	s := start(t, storetest.URL(), "--metrics-addr", "127.0.0.1:0")
+	t.Parallel()
+	s := start(t, testDB(t), "--metrics-addr", "127.0.0.1:0")
 	if code, body := get(t, s.metrics(t)+"/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics listener: %d", code)
 	}
 	if code, _ := get(t, s.base+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("public /metrics: %d, want 404", code)
 	}
-	plain := start(t, storetest.URL())
+	plain := start(t, testDB(t))
 	if code, _ := get(t, plain.base+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("public /metrics without --metrics-addr: %d, want 404", code)
 	}

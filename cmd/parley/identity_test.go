@@ -13,6 +13,7 @@ import (
 // Who may read and rotate a queue's identity secret over REST: admins
 // only, every other role refused, signed out 401.
 func TestOnlyAdminsReadAndRotateAQueueSecretOverREST(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	bob := s.agent(t, "bob")
 	var conf struct{ Room roomInfo }
@@ -76,6 +77,7 @@ func TestOnlyAdminsReadAndRotateAQueueSecretOverREST(t *testing.T) {
 // Over the websocket: a signed identity starts a chat its agent sees as
 // verified; a bad one is refused with its message.
 func TestChatStartCarriesASignedIdentityToTheAgent(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	var secret chat.QueueSecret
@@ -121,6 +123,7 @@ func TestChatStartCarriesASignedIdentityToTheAgent(t *testing.T) {
 }
 
 func TestAVerifiedOnlyQueueRefusesAnAnonymousCustomerOverTheWebsocket(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "verified_only = true")
 	cust := s.customer(t, s.visitorToken(t, ""))
 	code, msg := requestErrMessage(t, cust, "chat.start", map[string]any{"name": "Anon"})

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // The input sweeps: every request the protocol document shows, and every
@@ -251,7 +250,8 @@ var customerTypes = map[string]bool{"chat.start": true, "chat.feedback": true, "
 	"chat.transcript_email": true}
 
 func TestEveryRequestFieldRefusesBadTextAndWrongTypesWithTheDocumentedCode(t *testing.T) {
-	s := start(t, storetest.URL(), "--ws-rate", "100000", "--ws-burst", "100000")
+	t.Parallel()
+	s := start(t, testDB(t), "--ws-rate", "100000", "--ws-burst", "100000")
 	admin := s.login(t, "ada")
 	key := fmt.Sprintf("sweep-%d", time.Now().UnixNano()%1e9)
 	if code, body := call(t, "PUT", s.base+"/api/admin/queues/"+key, admin, `{"name":"Sweep","members":["alice"]}`); code != http.StatusOK {
@@ -337,7 +337,8 @@ func freshAddressClient() *http.Client {
 }
 
 func TestEveryHTTPRouteRefusesBadTextAndWrongTypesWith400(t *testing.T) {
-	s := start(t, storetest.URL())
+	t.Parallel()
+	s := start(t, testDB(t))
 	admin := s.login(t, "ada")
 	hc := freshAddressClient()
 	do := func(method, path, token, body string) (int, string) {

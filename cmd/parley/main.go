@@ -51,6 +51,11 @@ func main() {
 	}
 }
 
+// migrations are the schema of every component, in the order they are
+// applied.
+var migrations = []store.Migrations{cluster.Migrations, auth.Migrations, conference.Migrations,
+	chat.Migrations, staff.Migrations, mail.Migrations}
+
 // run starts the server and serves until ctx ends. ready, when not nil,
 // receives the listening address once the server accepts connections.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
@@ -82,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(startCtx, pool, cluster.Migrations, auth.Migrations, conference.Migrations, chat.Migrations, staff.Migrations, mail.Migrations); err != nil {
+	if err := store.Migrate(startCtx, pool, migrations...); err != nil {
 		return err
 	}
 	// This node's row among the deployment's nodes, renewed every second;

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 
 type server struct {
 	base string // http://127.0.0.1:port
+	db   string // the database's URL
 	stop context.CancelFunc
 	done chan error
 	log  *syncBuffer
@@ -44,7 +45,7 @@ func start(t *testing.T, dbURL string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	s := &server{stop: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	s := &server{db: dbURL, stop: cancel, done: make(chan error, 1), log: &syncBuffer{}}
 	args := append([]string{"--listen", "127.0.0.1:0", "--database-url", dbURL, "--bcrypt-cost", "4",
 		"--public-url", "http://127.0.0.1:1", "--media-udp-port", "0", "--media-tcp-port", "0", "--turn-port", "0"}, extra...)
 	go func() { s.done <- run(ctx, args, func(string) string { return "" }, s.log, s.log, ready) }()
@@ -64,6 +65,14 @@ func start(t *testing.T, dbURL string, extra ...string) *server {
 		}
 	})
 	return s
+}
+
+// testDB gives the test a database of its own with the server's schema
+// (storetest.Fresh): its servers see no other test's queues, chats or
+// agents' statuses, so the tests run in parallel.
+func testDB(t *testing.T) string {
+	t.Helper()
+	return storetest.Fresh(t, migrations...)
 }
 
 // freshDatabase names a database that does not exist yet on the test
@@ -128,6 +137,7 @@ func get(t *testing.T, url string) (int, string) {
 // /ws, and session.hello answers with its name and role; metrics count it;
 // SIGTERM-style shutdown says session.closing and closes with 1001.
 func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
+	t.Parallel()
 	s := start(t, freshDatabase(t), "--metrics-addr", "127.0.0.1:0") // as on a new machine: the server makes the database and the accounts
 	if code, body := get(t, s.base+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz %d %s", code, body)
@@ -180,6 +190,7 @@ func TestDemoAgentSignsInOpensTheWebsocketAndShutdownIsGraceful(t *testing.T) {
 }
 
 func TestASecondStartMakesNoNewDemoAccounts(t *testing.T) {
+	t.Parallel()
 	db := freshDatabase(t)
 	first := start(t, db)
 	first.stop()
@@ -196,8 +207,9 @@ func TestASecondStartMakesNoNewDemoAccounts(t *testing.T) {
 }
 
 func TestDatabaseGoneMakesHealthzFailAndRecoversWithoutRestart(t *testing.T) {
+	t.Parallel()
 	proxy := storetest.NewProxy(t)
-	s := start(t, proxy.URL())
+	s := start(t, proxy.URLOf(testDB(t)))
 	proxy.Cut()
 	if code, body := get(t, s.base+"/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "unavailable") {
 		t.Fatalf("healthz with the database cut: %d %s", code, body)
@@ -221,6 +233,7 @@ func TestDatabaseGoneMakesHealthzFailAndRecoversWithoutRestart(t *testing.T) {
 }
 
 func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		env  map[string]string
@@ -256,6 +269,7 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 }
 
 func TestEnvironmentSetsAndFlagsWin(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"PARLEY_LISTEN": "127.0.0.1:9999", "PARLEY_LOG_LEVEL": "debug"}
 	c, err := parseConfig([]string{"--listen", "127.0.0.1:7777"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -269,6 +283,7 @@ func TestEnvironmentSetsAndFlagsWin(t *testing.T) {
 // The reject cool-down is the router's own by default; the tests of the
 // pages set it shorter through its variable (web/e2e/routing.test.mjs).
 func TestRejectCooldownDefaultsToTheRoutersAndIsSet(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +303,7 @@ func TestRejectCooldownDefaultsToTheRoutersAndIsSet(t *testing.T) {
 // --help prints the usage once: the header, then every flag with its
 // environment variable.
 func TestHelpPrintsTheUsageOnce(t *testing.T) {
+	t.Parallel()
 	for _, arg := range []string{"-h", "--help"} {
 		var out bytes.Buffer
 		if _, err := parseConfig([]string{arg}, func(string) string { return "" }, &out); !errors.Is(err, errHelp) {
@@ -331,8 +347,9 @@ func (s *server) metrics(t *testing.T) string {
 // With --nats-url the server's bus is NATS: a frame another node publishes
 // on the broadcast subject reaches a websocket of this one.
 func TestWithNATSURLEventsFromAnotherNodeReachAWebsocket(t *testing.T) {
+	t.Parallel()
 	ns := startNATS(t)
-	s := start(t, storetest.URL(), "--nats-url", ns.ClientURL())
+	s := start(t, testDB(t), "--nats-url", ns.ClientURL())
 	if !strings.Contains(s.log.String(), "bus over NATS") {
 		t.Fatalf("the server did not say its bus is NATS:\n%s", s.log)
 	}

@@ -61,6 +61,7 @@ func userID(t *testing.T, s *chatServer, username string) int64 {
 // queues who is connected, one request at a time; only the agent asked
 // answers; only the two stop it.
 func TestScreenMonitoringRolesAndScope(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	monitorReset(t, s)
 	ctx := context.Background()
@@ -178,6 +179,7 @@ func TestScreenMonitoringRolesAndScope(t *testing.T) {
 // SFU, receive-only, in a room nobody else may enter; either stops it, and
 // it stops when the agent's sharing tab goes.
 func TestScreenMonitoringShowsTheAgentsScreenToTheSupervisor(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	monitorReset(t, s)
 	alice1, alice2, sam, bob := s.agent(t, "alice"), s.agent(t, "alice"), s.agent(t, "sam"), s.agent(t, "bob")
@@ -282,6 +284,7 @@ func (p *rtcPeer) waitAll(t *testing.T, types ...string) map[string]json.RawMess
 // A supervisor finds a chat's open room by its conversation (to watch it,
 // receive-only and unseen by the customer); a stranger does not.
 func TestASupervisorFindsAChatsRoomByItsConversation(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice, cust, c := activeChat(t, s)
 	sam := s.agent(t, "sam")

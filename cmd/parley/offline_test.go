@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/jackc/pgx/v5"
 
 	"parley/mail"
 	"parley/mail/mailtest"
-	"parley/store/storetest"
 )
 
 // permanentRefusal is an SMTP server's "never": the sender gives up at once.
@@ -46,20 +44,6 @@ func (s *chatServer) waitOutbox(t *testing.T, admin, query string, ok func(outbo
 // form's message is stored and mailed to the queue's address over SMTP
 // (a real SMTP server in the test), and the admin console's REST shows
 // the outbox.
-
-// emptyOutbox deletes what other tests left in the outbox (before the
-// server starts, so that its sender does not send it to this test's SMTP
-// server). Before the first server made the table there is none.
-func emptyOutbox(t *testing.T) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := pgx.Connect(ctx, storetest.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
-	db.Exec(ctx, `DELETE FROM mail_outbox`) //nolint:errcheck // no table yet: nothing to delete
-}
 
 // smtpArgs are the server's flags for the test's SMTP server.
 func smtpArgs(m *mailtest.Server) []string {
@@ -107,7 +91,7 @@ func (s *chatServer) sendOffline(t *testing.T, token, body string) (int, string)
 }
 
 func TestTheOfflineFormIsStoredMailedAndFoundInTheHistory(t *testing.T) {
-	emptyOutbox(t)
+	t.Parallel()
 	mta := mailtest.Start(t)
 	s := newChatServer(t, offlineQueue, smtpArgs(mta)...)
 	token := s.visitorToken(t, "")
@@ -178,7 +162,7 @@ func TestTheOfflineFormIsStoredMailedAndFoundInTheHistory(t *testing.T) {
 }
 
 func TestWithoutSMTPTheMailWaitsInTheOutbox(t *testing.T) {
-	emptyOutbox(t)
+	t.Parallel()
 	s := newChatServer(t, offlineQueue)
 	code, body := s.sendOffline(t, s.visitorToken(t, ""), `{"email":"bo@example.org","message":"Call me"}`)
 	if code != http.StatusCreated {
@@ -209,6 +193,7 @@ func TestWithoutSMTPTheMailWaitsInTheOutbox(t *testing.T) {
 }
 
 func TestWhoMaySendTheOfflineForm(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, offlineQueue)
 	other := newQueueOn(t, s, "offline_form = true")
 	guest := guestToken(t, s)
@@ -271,6 +256,7 @@ func newQueueOn(t *testing.T, s *chatServer, settings string) string {
 }
 
 func TestTheOfflineFormChecksItsFieldsAndLimitsEachVisitor(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, offlineQueue)
 	token := s.visitorToken(t, "")
 	long := strings.Repeat("x", 4001)
@@ -317,7 +303,7 @@ func TestTheOfflineFormChecksItsFieldsAndLimitsEachVisitor(t *testing.T) {
 }
 
 func TestWhoMayReadTheOutboxAndSendAgain(t *testing.T) {
-	emptyOutbox(t)
+	t.Parallel()
 	mta := mailtest.Start(t)
 	s := newChatServer(t, offlineQueue, smtpArgs(mta)...)
 	// The server refuses for good: the message fails at once.
@@ -379,6 +365,7 @@ func TestWhoMayReadTheOutboxAndSendAgain(t *testing.T) {
 }
 
 func TestSMTPSettingsHaveDefaultsAndComeFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,7 @@ func messageEvent(id int64, clientID string) func(json.RawMessage) bool {
 }
 
 func TestAQuestionIsCheckedAndNamed(t *testing.T) {
+	t.Parallel()
 	_, alice, _, cust, id := optionsChat(t)
 	long := strings.Repeat("é", 101)
 	for _, bad := range []struct {
@@ -114,6 +115,7 @@ func TestAQuestionIsCheckedAndNamed(t *testing.T) {
 }
 
 func TestAQuestionIsAnsweredOnceAndEverySideSeesIt(t *testing.T) {
+	t.Parallel()
 	s, alice, sam, cust, id := optionsChat(t)
 	settle(t, cust)
 	var q struct{ Seq int }
@@ -235,6 +237,7 @@ func TestAQuestionIsAnsweredOnceAndEverySideSeesIt(t *testing.T) {
 }
 
 func TestWhoMayAskAndAnswer(t *testing.T) {
+	t.Parallel()
 	s, alice, sam, cust, id := optionsChat(t)
 	ada, bob := s.agent(t, "ada"), s.agent(t, "bob")
 	var conf struct{ Room roomInfo }

@@ -61,6 +61,7 @@ func answer(t *testing.T, c *client.Client, typ string, data any) string {
 }
 
 func TestEveryRoleAndRelationSeesOnlyWhatItMayAndNothingAfterAccessEnds(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "strategy = 'ring_all'")
 	ada := s.login(t, "ada")
 	for _, u := range []string{"carol", "dave", "erin"} {

@@ -104,6 +104,7 @@ func oneToN(n int) []int {
 // Point 5: the customer's numbering counts only what it may see, so a gap
 // never tells it that staff wrote privately; staff keep theirs.
 func TestTheCustomerSeesAGapFreeSequenceOfItsOwn(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	token := s.visitorToken(t, "")
@@ -150,6 +151,7 @@ func TestTheCustomerSeesAGapFreeSequenceOfItsOwn(t *testing.T) {
 
 // Point 5: an agent typing a private note is shown to staff only.
 func TestPrivateTypingNeverReachesTheCustomer(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))

@@ -185,6 +185,7 @@ func gapless(t *testing.T, path string, evs []event, n int) {
 }
 
 func TestPrivateNotesReachNoCustomerByAnyPath(t *testing.T) {
+	t.Parallel()
 	for _, row := range []struct {
 		path string
 		run  func(t *testing.T, pc *privateChat)

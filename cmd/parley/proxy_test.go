@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"parley/store/storetest"
 )
 
 // wrongLogin signs in with a wrong password, the request carrying xff
@@ -46,7 +44,8 @@ func exhaust(t *testing.T, s *server, xff string) {
 // client's address comes from X-Forwarded-For, read from the right, so a
 // client naming another address in the header it sends gains nothing.
 func TestBehindATrustedProxyEachClientAddressHasItsOwnLimit(t *testing.T) {
-	s := start(t, storetest.URL(), "--trusted-proxies", "127.0.0.0/8")
+	t.Parallel()
+	s := start(t, testDB(t), "--trusted-proxies", "127.0.0.0/8")
 	exhaust(t, s, "203.0.113.1")
 	if code := wrongLogin(t, s, "203.0.113.2"); code != http.StatusUnauthorized {
 		t.Fatalf("another client behind the balancer was refused: %d, want 401", code)
@@ -60,7 +59,8 @@ func TestBehindATrustedProxyEachClientAddressHasItsOwnLimit(t *testing.T) {
 // Without --trusted-proxies the header is never read: changing it does
 // not dodge a limit.
 func TestWithoutTrustedProxiesXForwardedForIsIgnored(t *testing.T) {
-	s := start(t, storetest.URL())
+	t.Parallel()
+	s := start(t, testDB(t))
 	exhaust(t, s, "203.0.113.1")
 	if code := wrongLogin(t, s, "203.0.113.2"); code != http.StatusTooManyRequests {
 		t.Fatalf("a new X-Forwarded-For dodged the limit: %d, want 429", code)
@@ -68,6 +68,7 @@ func TestWithoutTrustedProxiesXForwardedForIsIgnored(t *testing.T) {
 }
 
 func TestTrustedProxiesMustBeNetworks(t *testing.T) {
+	t.Parallel()
 	_, err := parseConfig([]string{"--trusted-proxies", "10.0.0.0/8,nonsense"}, func(string) string { return "" }, nil)
 	if err == nil || !strings.Contains(err.Error(), `"nonsense"`) {
 		t.Fatalf("a bad network was taken: %v", err)

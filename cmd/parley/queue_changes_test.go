@@ -10,6 +10,7 @@ import (
 // Who may read a queue's change log (GET /api/admin/queues/{key}/changes):
 // admins only; and what an admin's save through the API records there.
 func TestOnlyAdminsReadAQueuesChangeLog(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	if code, body := call(t, "PUT", s.base+"/api/admin/queues/logged", admin,
@@ -71,6 +72,7 @@ func TestOnlyAdminsReadAQueuesChangeLog(t *testing.T) {
 // The widget page in preview mode, which the Queues tab frames, is for
 // admins only, and only Parley's own pages may frame it.
 func TestTheWidgetPreviewIsForAdminsFramedByParleyOnly(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, c := range []struct {

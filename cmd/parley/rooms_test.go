@@ -15,7 +15,6 @@ import (
 
 	"parley/rtcpeer"
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // The room tests drive video rooms through the public protocol with real
@@ -166,6 +165,7 @@ func activeChat(t *testing.T, s *chatServer) (alice, cust *client.Client, c conv
 // customer; strangers are refused; the room's story is in the transcript;
 // closing the chat ends the room.
 func TestAChatEscalatesToAVideoRoom(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "customer_calls = false")
 	alice, cust, c := activeChat(t, s)
 
@@ -266,6 +266,7 @@ func TestAChatEscalatesToAVideoRoom(t *testing.T) {
 
 // A queue that allows calls lets the customer start one.
 func TestACustomerStartsACall(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "customer_calls = true")
 	alice, cust, c := activeChat(t, s)
 	var created struct{ Room roomInfo }
@@ -300,6 +301,7 @@ func TestACustomerStartsACall(t *testing.T) {
 
 // Conference rooms: numbers, guests, the wrong-number limit, ending.
 func TestConferenceRoomsByNumber(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	bob := s.agent(t, "bob")
@@ -382,6 +384,7 @@ func TestConferenceRoomsByNumber(t *testing.T) {
 // Eight people with cameras on in one conference room: each receives the
 // other seven.
 func TestEightParticipantsSeeEachOther(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	alice := s.agent(t, "alice")
 	var created struct{ Room roomInfo }
@@ -416,7 +419,8 @@ func TestEightParticipantsSeeEachOther(t *testing.T) {
 // An empty room ends by itself after the grace period; its number then
 // admits nobody.
 func TestAnEmptyRoomEndsAfterTheGracePeriod(t *testing.T) {
-	s := &chatServer{server: start(t, storetest.URL(), "--room-grace", "1s")}
+	t.Parallel()
+	s := &chatServer{server: start(t, testDB(t), "--room-grace", "1s")}
 	alice, _, err := client.Connect(ctxFor(t), s.ws(), client.Options{Token: s.login(t, "alice")})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"parley/signaling/client"
-	"parley/store/storetest"
 )
 
 // The rules a queue enforces, over the websocket: chat.start refused when
@@ -69,6 +68,7 @@ func (s *chatServer) guestClient(t *testing.T, alice *client.Client) *client.Cli
 }
 
 func TestChatStartIsRefusedWhileTheQueueIsClosedOrFull(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	alice, sam, ada := s.agent(t, "alice"), s.agent(t, "sam"), s.agent(t, "ada")
@@ -127,6 +127,7 @@ func TestChatStartIsRefusedWhileTheQueueIsClosedOrFull(t *testing.T) {
 }
 
 func TestACustomerWithAnOpenChatGetsItBackWhenTheQueueIsClosed(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	tok := s.visitorToken(t, "")
@@ -141,6 +142,7 @@ func TestACustomerWithAnOpenChatGetsItBackWhenTheQueueIsClosed(t *testing.T) {
 }
 
 func TestWaitingChatsEndWhenTheQueueCloses(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -160,6 +162,7 @@ func TestWaitingChatsEndWhenTheQueueCloses(t *testing.T) {
 // The timers are rows: a chat whose max wait passes while the server is
 // down ends when it is back.
 func TestAChatThatWaitedPastItsMaxWaitEndsAfterARestart(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	s.saveRules(t, admin, `,"max_wait_seconds":10`)
@@ -173,7 +176,7 @@ func TestAChatThatWaitedPastItsMaxWaitEndsAfterARestart(t *testing.T) {
 	if _, err := s.db.Exec(context.Background(), `UPDATE conversations SET queued_at = now() - interval '11 seconds' WHERE id = $1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	s2 := &chatServer{server: start(t, storetest.URL()), db: s.db, queue: s.queue}
+	s2 := &chatServer{server: start(t, s.server.db), db: s.db, queue: s.queue}
 	cust2 := s2.customer(t, s2.visitorToken(t, tok))
 	var all struct {
 		Conversation conv        `json:"conversation"`
@@ -192,6 +195,7 @@ func TestAChatThatWaitedPastItsMaxWaitEndsAfterARestart(t *testing.T) {
 }
 
 func TestAChatWhoseCustomerLeftIsClosedByTheSystemAndWrappedUp(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	s.saveRules(t, admin, `,"auto_finish_seconds":10`)

@@ -189,6 +189,7 @@ func normalise(t *testing.T, raw string, conv int64, ids map[string]string) stri
 }
 
 func TestASpyingSupervisorChangesNothingTheCustomerReceives(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	request(t, s.agent(t, "bob"), "agent.status", map[string]any{"status": "paused", "reason": "test"}, nil)
 	alice, sam := s.agent(t, "alice"), s.agent(t, "sam")

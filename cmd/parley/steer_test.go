@@ -64,6 +64,7 @@ func setScope(t *testing.T, tm *team, ada string, ids ...int64) {
 // bad_request, unknown ids not_found. And the admin API that gives a
 // supervisor its queues is for admins.
 func TestSupervisorActionsAreRefusedByRoleAndScope(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	other := tm.addQueue(t, "Elsewhere")
 	ada := tm.login(t, "ada")
@@ -136,6 +137,7 @@ func TestSupervisorActionsAreRefusedByRoleAndScope(t *testing.T) {
 // A supervisor of one queue follows that queue's waiting list only, wait
 // alerts included.
 func TestASupervisorFollowsTheWaitingListOfItsQueuesOnly(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "wait_alert_seconds = 1")
 	other := tm.addQueue(t, "Elsewhere")
 	ada := tm.login(t, "ada")
@@ -174,6 +176,7 @@ func TestASupervisorFollowsTheWaitingListOfItsQueuesOnly(t *testing.T) {
 // Sam assigns alice's chat to bob at once: bob's tabs are told and he
 // chats, alice loses it, the customer reads that bob took over.
 func TestASupervisorAssignsAChatToAnAgentAtOnce(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "show_agent_name = true")
 	sam := tm.agent(t, "sam")
 	var targets struct {
@@ -211,6 +214,7 @@ func TestASupervisorAssignsAChatToAnAgentAtOnce(t *testing.T) {
 
 // Sam pauses bob: every tab of bob hears who and why.
 func TestASupervisorPausesAnAgentWhoSeesWhoAndWhy(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	sam := tm.agent(t, "sam")
 	bob2 := tm.agent(t, "bob")
@@ -235,6 +239,7 @@ func TestASupervisorPausesAnAgentWhoSeesWhoAndWhy(t *testing.T) {
 // is over, she is offline, and her chat goes back to its queue at the
 // head, before a chat that has waited less.
 func TestASupervisorSignsAnAgentOutAndHerChatsGoBackAtTheHead(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	ctx := context.Background()
 	token := tm.login(t, "alice")

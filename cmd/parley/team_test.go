@@ -127,6 +127,7 @@ func checkRefusals(t *testing.T, cases []refusalCase) {
 // Every refusal of the team's requests, by who asks and in what state the
 // chat is, each with its code and a message a person understands.
 func TestTeamRequestsAreRefusedByRoleAndState(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	sam := tm.agent(t, "sam")
 	var conf struct{ Room roomInfo }
@@ -256,6 +257,7 @@ type staffConv struct {
 // both agents chat with the customer, who cannot tell them apart when the
 // queue hides agents' names.
 func TestAnInvitedColleagueJoinsAndBothChatWithTheCustomer(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "show_agent_name = false, agent_alias = 'Acme Support'")
 	request(t, tm.alice, "chat.send", tm.data("client_id", "n1", "text", "VIP, be nice", "private", true), nil)
 	var inv struct {
@@ -339,6 +341,7 @@ func TestAnInvitedColleagueJoinsAndBothChatWithTheCustomer(t *testing.T) {
 // A declined and a timed-out invitation tell the inviter, change nothing
 // in the chat, and a timed-out one does not pause the colleague.
 func TestADeclinedOrUnansweredInvitationChangesNothing(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "answer_seconds = 1")
 	bob := tm.users["bob"]
 	request(t, tm.alice, "chat.invite", tm.data("user_id", bob), nil)
@@ -402,6 +405,7 @@ func (tm *team) invited(t *testing.T) {
 // The lead who leaves hands the chat to the other agent; the customer
 // keeps chatting; the last agent cannot leave but closes.
 func TestLeavingHandsTheChatToTheOtherAgent(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	tm.invited(t)
 	request(t, tm.alice, "chat.leave", tm.data(), nil)
@@ -431,6 +435,7 @@ func TestLeavingHandsTheChatToTheOtherAgent(t *testing.T) {
 
 // chat.close by one of two agents is a leave: the chat stays open.
 func TestClosingByOneOfTwoAgentsLeavesTheChatToTheOther(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	tm.invited(t)
 	request(t, tm.bob, "chat.close", tm.data("status", "Resolved"), nil)
@@ -455,6 +460,7 @@ func TestClosingByOneOfTwoAgentsLeavesTheChatToTheOther(t *testing.T) {
 // and tell the transferring agent; an accepted one makes the colleague
 // the lead and ends the transferring agent's access.
 func TestATransferToAColleague(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	bob := tm.users["bob"]
 	var ans struct {
@@ -510,6 +516,7 @@ func TestATransferToAColleague(t *testing.T) {
 // A transfer to a queue puts the chat back to waiting there, at the head
 // (it keeps its queued_at), and the router offers it to that queue's agent.
 func TestATransferToAQueueRoutesItThere(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	other := tm.addQueue(t, "Billing", "bob")
 	var queuedAt, after time.Time
@@ -557,6 +564,7 @@ func TestATransferToAQueueRoutesItThere(t *testing.T) {
 // every message the customer sent is stored once, and the customer's
 // stream has each once, in order.
 func TestNothingTheCustomerSendsDuringATransferIsLostOrDoubled(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	const total = 40
 	var mu sync.Mutex
@@ -632,6 +640,7 @@ type targets struct {
 // The picker lists only the colleagues who can take the chat now, and
 // the queues with one of them.
 func TestTransferTargetsAreThoseWhoCanTakeTheChatNow(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "capacity = 2")
 	qid := tm.queueID(t)
 	var got targets

@@ -27,6 +27,7 @@ func resumed(t *testing.T, c *client.Client, id int64) timersConv {
 }
 
 func TestTheConversationTellsStaffWhenTheAgentFirstAnsweredAndWhatAwaitsAReply(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "greeting = 'Hello from the queue'")
 	c := resumed(t, tm.alice, tm.id)
 	if c.AcceptedAt == nil || c.FirstResponseAt != nil || c.AwaitingReplySince != nil {
@@ -61,6 +62,7 @@ func TestTheConversationTellsStaffWhenTheAgentFirstAnsweredAndWhatAwaitsAReply(t
 }
 
 func TestTheChatsAgentsSupervisorsAndAdminsMarkItImportant(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, "")
 	sam, ada := tm.agent(t, "sam"), tm.agent(t, "ada")
 	for _, r := range []struct {

@@ -13,6 +13,7 @@ import (
 // the race detector on a busy machine, a node sometimes ran past its 30 s
 // to start.)
 func TestNodesStartingTogetherOnANewDatabaseAllStart(t *testing.T) {
+	t.Parallel()
 	db := freshDatabase(t)
 	nats := startNATS(t)
 	const nodes = 3

@@ -21,7 +21,6 @@ import (
 // connected.
 func transcriptChat(t *testing.T, mode string) (s *chatServer, mta *mailtest.Server, alice, cust *client.Client, id int64) {
 	t.Helper()
-	emptyOutbox(t)
 	mta = mailtest.Start(t)
 	s = newChatServer(t, "transcript_email = '"+mode+"', show_agent_name = false, agent_alias = 'Acme Support', name = 'Sales'",
 		smtpArgs(mta)...)
@@ -72,6 +71,7 @@ func transcriptMails(t *testing.T, s *chatServer, id int64) int {
 }
 
 func TestTheCustomerAsksForTheTranscriptOnceAndItHasNoPrivateMessage(t *testing.T) {
+	t.Parallel()
 	s, mta, alice, cust, id := transcriptChat(t, "ask")
 	sam, ada := s.agent(t, "sam"), s.agent(t, "ada")
 	var conf struct{ Room roomInfo }
@@ -125,7 +125,7 @@ func TestTheCustomerAsksForTheTranscriptOnceAndItHasNoPrivateMessage(t *testing.
 }
 
 func TestTheTranscriptIsAskedForOnlyOnceTheChatHasEnded(t *testing.T) {
-	emptyOutbox(t)
+	t.Parallel()
 	s := newChatServer(t, "transcript_email = 'ask'")
 	alice := s.agent(t, "alice")
 	cust := s.customer(t, s.visitorToken(t, ""))
@@ -141,6 +141,7 @@ func TestTheTranscriptIsAskedForOnlyOnceTheChatHasEnded(t *testing.T) {
 }
 
 func TestAQueueThatSendsTheTranscriptAlwaysMailsItWhenTheChatEnds(t *testing.T) {
+	t.Parallel()
 	s, mta, _, cust, id := transcriptChat(t, "always")
 	checkTranscript(t, mta.Wait(t, 1)[0], "vera@example.com")
 	code, msg := requestErrMessage(t, cust, "chat.transcript_email", map[string]any{"conversation_id": id, "email": "v@example.org"})
@@ -153,6 +154,7 @@ func TestAQueueThatSendsTheTranscriptAlwaysMailsItWhenTheChatEnds(t *testing.T) 
 }
 
 func TestAQueueThatDoesNotSendTranscriptsMailsNone(t *testing.T) {
+	t.Parallel()
 	s, _, _, cust, id := transcriptChat(t, "off")
 	code, msg := requestErrMessage(t, cust, "chat.transcript_email", map[string]any{"conversation_id": id, "email": "v@example.org"})
 	if code != "conflict" || msg != "this queue does not offer the transcript by e-mail" {

@@ -38,6 +38,7 @@ func askPlace(t *testing.T, c *client.Client, id int64) queuePlace {
 }
 
 func TestWaitingCustomersAreToldTheirPlaceInOrderAndMoveUpLive(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	var custs []*client.Client
 	var ids []int64
@@ -86,6 +87,7 @@ func TestWaitingCustomersAreToldTheirPlaceInOrderAndMoveUpLive(t *testing.T) {
 // A chat taken through one node moves up the customers connected to
 // every node: the node where it was taken tells them over the bus.
 func TestCustomersOnEveryNodeMoveUpWhenAChatIsTakenOnAnother(t *testing.T) {
+	t.Parallel()
 	d := startChatNodes(t, 2, "")
 	var custs []*client.Client
 	var ids []int64
@@ -118,6 +120,7 @@ func (s *chatServer) saveQueue(t *testing.T, admin, settings string) {
 // desk counts down; chat_time_limits reach the members' desks at once
 // (queue.settings); service_level_seconds the supervisors' floor.
 func TestSavedQueueSettingsChangeWhatTheDeskAndTheConsoleShowAtOnce(t *testing.T) {
+	t.Parallel()
 	s := newChatServer(t, "")
 	admin := s.login(t, "ada")
 	alice := s.agent(t, "alice")

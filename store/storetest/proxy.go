@@ -59,8 +59,11 @@ func NewProxyTo(t testing.TB, target string) *Proxy {
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // URL is the package database's URL through the proxy.
-func (p *Proxy) URL() string {
-	u, _ := url.Parse(URL())
+func (p *Proxy) URL() string { return p.URLOf(URL()) }
+
+// URLOf is database URL db reached through the proxy (a Fresh one, say).
+func (p *Proxy) URLOf(db string) string {
+	u, _ := url.Parse(db)
 	u.Host = p.ln.Addr().String()
 	return u.String()
 }

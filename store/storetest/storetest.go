@@ -6,7 +6,8 @@
 //
 //	func TestMain(m *testing.M) { storetest.Main(m) }
 //
-// and Pool(t, migrations...) in each test that needs the database.
+// and Pool(t, migrations...) in each test that needs the database, or
+// Fresh(t, migrations...) for a database of the test's own.
 package storetest
 
 import (
@@ -18,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,7 +39,10 @@ func BaseURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-var dbURL string
+var (
+	dbURL  string
+	dbName string
+)
 
 // URL is the test package's own database, valid after Main has begun.
 func URL() string {
@@ -60,14 +66,79 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "storetest: cannot create test database on %s: %v\n", store.Redact(BaseURL()), err)
 		os.Exit(2)
 	}
-	dbURL = u
+	dbURL, dbName = u, name
 	code := m.Run()
-	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	if template.name != "" {
+		drop(template.name)
+	}
+	drop(name)
+	os.Exit(code)
+}
+
+// drop drops database name, whoever is still connected to it.
+func drop(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	if err := exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 		fmt.Fprintf(os.Stderr, "storetest: drop %s: %v\n", name, err)
 	}
-	cancel()
-	os.Exit(code)
+}
+
+// template is the package's database that Fresh copies, made at its
+// first call.
+var template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+var freshSeq atomic.Int64
+
+// Fresh gives test t a database of its own, dropped when t ends, and
+// returns its URL: a copy of the package's template, which has sets'
+// migrations (applied at the first call, so every call of a package
+// passes the same sets). Copying is quicker than migrating, and tests
+// that each have their own database may run in parallel.
+func Fresh(t testing.TB, sets ...store.Migrations) string {
+	t.Helper()
+	URL() // Main must have begun
+	template.once.Do(func() { template.name, template.err = makeTemplate(dbName+"_tmpl", sets) })
+	if template.err != nil {
+		t.Fatalf("storetest: template database: %v", template.err)
+	}
+	name := fmt.Sprintf("%s_%d", dbName, freshSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template.name}.Sanitize()); err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	t.Cleanup(func() { drop(name) })
+	u, err := withDatabase(BaseURL(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// makeTemplate creates database name with sets' migrations, and closes
+// every connection to it: a database is copied only while nobody is
+// connected to it.
+func makeTemplate(name string, sets []store.Migrations) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", err
+	}
+	u, err := withDatabase(BaseURL(), name)
+	if err != nil {
+		return name, err
+	}
+	pool, err := store.Open(ctx, u, store.Options{ConnectTimeout: time.Second})
+	if err != nil {
+		return name, err
+	}
+	defer pool.Close()
+	return name, store.Migrate(ctx, pool, sets...)
 }
 
 // Pool opens a pool on the package's database, applies sets, and closes the
