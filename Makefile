@@ -40,8 +40,8 @@ test: deps postgres
 go-test: postgres
 	$(GO) test $(GO_TEST_FLAGS) ./...
 
-# cmd/parley's tests each have a database of their own and mostly wait
-# (on servers, timers, the network): four at a time, not two (-parallel
+# cmd/parley's tests each have a database of their own and, alone, mostly
+# wait (on servers, timers, the network): four at a time, not two (-parallel
 # defaults to the cores), took that package from 231 s to 137 s alone.
 # Eight at a time was little quicker (125 s), and beside the other
 # packages' tests it took more than PostgreSQL's 100 connections.
@@ -51,10 +51,10 @@ GO_TEST_FLAGS := -race -count=1 -parallel 4
 # run instead of stalling it; with Node 20 it bounds each test file.
 # The files with video (several Chromium pages sending and decoding media
 # each) run one at a time: two cores do not carry two of them at once.
-# The others mostly wait (on the server, the pages, the queues' timers),
-# and run three at a time, each with its own server, database and browser
-# (all of them, three at a time, took 388 s of CPU in an 11 min run: under
-# a third of the two cores).
+# The others run three at a time, each with its own server, database and
+# browser. They keep both cores busy (Chromium's pages and contexts, about
+# three quarters of it): four at a time kept the machine 98 % busy and
+# took 466 s against 488 s, so more at once gains little.
 # Both sets run even when the first fails.
 E2E_MEDIA := cobrowse conference-stage conference monitor nodes pages spy
 E2E_MEDIA_FILES := $(E2E_MEDIA:%=%.test.mjs)

@@ -48,7 +48,8 @@ func AgentsOf(c Conversation) []auth.UserID { return agentsOf(c) }
 // of their ids, and a transaction calls it once: two transactions that
 // touched two agents each in their own order (a transfer from Alice to
 // Bob accepted while one from Bob to Alice is) deadlocked, and
-// PostgreSQL failed one of them.
+// PostgreSQL failed one of them. (Accept's statement, routing's
+// accept.go, does the same for its one agent inside its CTE.)
 func TouchAgents(ctx context.Context, tx pgx.Tx, ids ...auth.UserID) error {
 	if len(ids) == 0 {
 		return nil
