@@ -47,6 +47,10 @@ type Options struct {
 	// which costs more than it gains when PostgreSQL shares the server's
 	// cores (the C1 runs in docs/benchmarks.md).
 	Writers int
+	// Linger is how long a busy writer waits for more messages to commit
+	// with one that came (conversation.Options.Linger). Default 5ms;
+	// negative: never wait.
+	Linger time.Duration
 	// Presence, QueueCache and Turn hold what is per node; nil takes the
 	// in-process implementation (NewLocalPresence, queues.NewLocalCache,
 	// LocalTurn), which is all of it on one node.
@@ -116,7 +120,7 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, opt Options) *Service 
 	// on the bus (every node's floor), not from triggers (migration 0027).
 	floorChanges := conversation.NewFloorNotifier(b, log, opt.FloorWindow)
 	conv := conversation.New(pool, b, log, qs, conversation.Options{BatchMax: opt.BatchMax, Writers: opt.Writers,
-		Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
+		Linger: opt.Linger, Presence: opt.Presence, DBTimeout: opt.DBTimeout, Floor: floorChanges})
 	dir := newDirectory(pool, b, log, opt.Presence, opt.DBTimeout)
 	onStatus := func(u auth.UserID) {
 		dir.changed(u)

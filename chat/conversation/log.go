@@ -23,6 +23,13 @@ type Options struct {
 	// so a conversation's messages are still committed one batch after
 	// the other. A divisor of 64; default 1.
 	Writers int
+	// Linger is how long a busy writer waits, from a message's arrival,
+	// for more messages to commit in the same transaction: PostgreSQL's
+	// cost is mostly per transaction, not per message in it
+	// (docs/benchmarks.md, "CPU per chat message"). A writer that
+	// committed no batch within the last quietLingers lingers commits a
+	// message at once. Default 5ms; negative: never wait.
+	Linger time.Duration
 	// Presence holds who is connected; nil takes NewLocalPresence.
 	Presence Presence
 	// DBTimeout bounds each batch of messages committed. Default 5s.
@@ -91,6 +98,9 @@ func New(pool *pgxpool.Pool, b bus.Bus, log *slog.Logger, qs *queues.Store, opt 
 	}
 	if opt.Writers <= 0 {
 		opt.Writers = 1
+	}
+	if opt.Linger == 0 {
+		opt.Linger = 5 * time.Millisecond
 	}
 	for stripeCount%opt.Writers != 0 { // each writer's conversations then take their own stripes
 		opt.Writers--

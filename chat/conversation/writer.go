@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -47,7 +48,8 @@ type sendReq struct {
 	err   error
 	done  chan struct{}
 
-	first *sendReq // an earlier message of the batch with the same key: this one is its resend
+	first *sendReq  // an earlier message of the batch with the same key: this one is its resend
+	at    time.Time // when Send took it: a writer lingers from here
 }
 
 // Send stores a message and returns once it is committed. Messages that
@@ -72,9 +74,11 @@ func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendRes
 		}
 	}
 	wr := s.writers[uint64(in.ConversationID)%uint64(len(s.writers))]
-	if wr.mu.TryLock() {
-		// No batch is being committed: this sender commits its message
-		// itself instead of waking the writer and being woken by it.
+	r.at = time.Now()
+	if wr.quiet(r.at, s.opt.Linger) && wr.mu.TryLock() {
+		// No batch is being committed, nor was one lately: this sender
+		// commits its message itself, at once, instead of waking the
+		// writer and being woken by it.
 		if wctx := wr.ctx; wctx != nil && wctx.Err() == nil {
 			err := s.commitOwn(ctx, wctx, wr, r)
 			wr.mu.Unlock()
@@ -133,12 +137,17 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 // writer commits one share of the conversations' messages (by id). Its
 // role, mu, is held while a batch is committed: by its goroutine
 // (writeLoop), woken by a message queued on in, or by a sender that
-// found no batch being committed (Send), which commits its own message
-// itself: at a few messages a second per writer, most batches are one
-// message, and handing it to the writer's goroutine and being answered
-// by it were two wake-ups for nothing.
+// found the writer quiet (Send), which commits its own message itself:
+// at a few messages a second per writer, batches are one message, and
+// handing it to the writer's goroutine and being answered by it were two
+// wake-ups for nothing. A writer kept busy lingers instead (Options.Linger):
+// at 1,000 messages a second, committing each as it came made PostgreSQL
+// the busiest process of the node, for transactions of one or two
+// messages.
 type writer struct {
 	in chan *sendReq
+
+	last atomic.Int64 // when the last batch was committed, in Unix nanoseconds
 
 	mu    sync.Mutex
 	ctx   context.Context // under mu: Run's while the writer runs, else nil
@@ -149,6 +158,16 @@ type writer struct {
 func newWriter(s *Log) *writer {
 	return &writer{in: make(chan *sendReq, 4096), bw: newBatchWriter(s.pool, s.opt.BatchMax),
 		batch: make([]*sendReq, 0, s.opt.BatchMax)}
+}
+
+// quietLingers is how many lingers without a batch make a writer quiet.
+const quietLingers = 4
+
+// quiet says whether the writer committed no batch within the last
+// quietLingers lingers before now: its messages come too seldom to wait
+// for one another.
+func (wr *writer) quiet(now time.Time, linger time.Duration) bool {
+	return linger <= 0 || now.UnixNano()-wr.last.Load() > int64(quietLingers*linger)
 }
 
 // open lets senders commit in the writer's place, within ctx (Run's).
@@ -198,6 +217,7 @@ func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error
 	stop := context.AfterFunc(ctx, cancel)
 	batch := append(wr.batch[:0], r)
 	s.commit(cctx, wr.bw, batch)
+	wr.last.Store(time.Now().UnixNano())
 	clear(batch)
 	stop()
 	cancel()
@@ -207,9 +227,9 @@ func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error
 	return r.err
 }
 
-// commitFrom commits r and what else has arrived, up to BatchMax, with
-// one statement, its own transaction; then everyone in the batch is
-// answered. The caller holds wr.mu.
+// commitFrom commits r and what else arrives until Linger after r did,
+// up to BatchMax, with one statement, its own transaction; then everyone
+// in the batch is answered. The caller holds wr.mu.
 func (s *Log) commitFrom(ctx context.Context, wr *writer, r *sendReq) {
 	batch := append(wr.batch[:0], r)
 fill:
@@ -221,7 +241,23 @@ fill:
 			break fill
 		}
 	}
+	if wait := time.Until(r.at.Add(s.opt.Linger)); wait > 0 && len(batch) < s.opt.BatchMax {
+		t := time.NewTimer(wait)
+	linger:
+		for len(batch) < s.opt.BatchMax {
+			select {
+			case r := <-wr.in:
+				batch = append(batch, r)
+			case <-t.C:
+				break linger
+			case <-ctx.Done():
+				break linger // the commit fails, and its senders are told
+			}
+		}
+		t.Stop()
+	}
 	s.commit(ctx, wr.bw, batch)
+	wr.last.Store(time.Now().UnixNano())
 	clear(batch) // let the answered requests go
 }
 

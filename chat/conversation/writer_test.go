@@ -412,12 +412,14 @@ func lengths(texts []string) []int {
 	return n
 }
 
-// A sender that finds its writer idle commits its message itself: here
+// A sender that finds its writer quiet commits its message itself: here
 // no writer goroutine runs at all (the writer's role is set up as Run's
 // would be, and its goroutine left out), and the send is still stored,
-// answered and published.
-func TestASendToAnIdleWriterIsCommittedByTheSender(t *testing.T) {
-	f := newWriterFixture(t)
+// answered and published. The writer is busy from then on, for
+// quietLingers lingers: a message right after waits for its goroutine,
+// to be committed with those that come meanwhile.
+func TestASendToAQuietWriterIsCommittedByTheSender(t *testing.T) {
+	f := newWriterFixture(t, Options{Linger: time.Second}) // busy for 4 s after a commit, however slow the machine
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, wr := range f.svc.writers {
@@ -425,13 +427,55 @@ func TestASendToAnIdleWriterIsCommittedByTheSender(t *testing.T) {
 		t.Cleanup(wr.close)
 	}
 	vera, conv := f.customer(t, "Vera")
-	for n := range 3 {
-		res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: fmt.Sprint("v", n), Text: "hello"})
-		if err != nil || res.Seq != n+2 { // 1 is the chat's queued event
-			t.Fatalf("message %d: %+v %v, want seq %d committed by its sender", n, res, err, n+2)
-		}
+	res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: "v0", Text: "hello"})
+	if err != nil || res.Seq != 2 { // 1 is the chat's queued event
+		t.Fatalf("first message: %+v %v, want seq 2 committed by its sender", res, err)
 	}
-	if got := f.published.Load(); got != 3 {
-		t.Fatalf("%d events published, want 3", got)
+	if got := f.published.Load(); got != 1 {
+		t.Fatalf("%d events published, want 1", got)
+	}
+	short, stop := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer stop()
+	if res, err := f.svc.Send(short, vera, SendInput{ConversationID: conv, ClientID: "v1", Text: "again"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a message right after: %+v %v, want it to wait for the writer", res, err)
+	}
+}
+
+// Messages that come while the writer is busy wait, a linger at most, to
+// be committed together: one transaction, so one now() for both.
+func TestMessagesThatComeTogetherAreCommittedTogether(t *testing.T) {
+	f := newWriterFixture(t, Options{Linger: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, wr := range f.svc.writers {
+		go f.svc.writeLoop(ctx, wr)
+	}
+	vera, c1 := f.customer(t, "Vera")
+	ivo, c2 := f.customer(t, "Ivo")
+	first, err := f.svc.Send(ctx, vera, SendInput{ConversationID: c1, ClientID: "v0", Text: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	res := make([]SendResult, 2)
+	errs := make([]error, 2)
+	for i, m := range []struct {
+		p    auth.Principal
+		conv ID
+	}{{vera, c1}, {ivo, c2}} {
+		wg.Go(func() {
+			res[i], errs[i] = f.svc.Send(ctx, m.p, SendInput{ConversationID: m.conv, ClientID: "next", Text: "next"})
+		})
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if !res[0].Time.Equal(res[1].Time) || res[0].Time.Equal(first.Time) {
+		t.Fatalf("stored at %v and %v, after the first at %v: want the two in one transaction, apart from the first",
+			res[0].Time, res[1].Time, first.Time)
+	}
+	if res[0].Seq != 3 || res[1].Seq != 2 {
+		t.Fatalf("seqs %d and %d, want 3 and 2", res[0].Seq, res[1].Seq)
 	}
 }
