@@ -11,10 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -214,8 +217,26 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 			p.startBWE(w.bwe)
 		}})
 	}
+	se := s.se // this connection's copy: its own binding handler below
+	se.SetICEBindingRequestHandler(firstCheckSelects())
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(s.se)), nil
+		webrtc.WithSettingEngine(se)), nil
+}
+
+// firstCheckSelects makes a connection's first connectivity check select
+// its pair, before the client nominates one. A lite agent otherwise
+// waits for the client's USE-CANDIDATE, and browsers, which nominate a
+// lite peer's pair only once it is both selected and writable, send it
+// with a later check: about 100 ms after the pair worked for them, with
+// their DTLS hello waiting in the server's buffer meanwhile (Chromium's
+// click → first frame, docs/benchmarks.md). The first check is answered
+// on the pair it came by, as every check is; the pair the client then
+// nominates still replaces it (a lite agent takes every nomination).
+func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool {
+	var picked atomic.Bool
+	return func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool {
+		return picked.CompareAndSwap(false, true)
+	}
 }
 
 // registerTWCC offers transport-wide sequence numbers and congestion
