@@ -293,7 +293,11 @@ func (a *agent) event(ctx context.Context, cl *client.Client, env client.Envelop
 			return
 		}
 		a.run.offers.Add(1)
-		a.run.offerLat.add(time.Since(o.Conversation.QueuedAt))
+		if lat := time.Since(o.Conversation.QueuedAt); o.Conversation.QueuedAt.UnixNano() < a.run.measureFrom.Load() {
+			a.run.offerLatFirst.add(lat)
+		} else {
+			a.run.offerLat.add(lat)
+		}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		a.accept(rctx, cl, o.Conversation)
 		cancel()

@@ -48,7 +48,12 @@ func report(res *result, r *chatRun, cfg chatConfig, in reportInput) {
 		in.joined.Round(time.Millisecond), cfg.joinRate)
 	res.add("offers", "%d received, %d accept errors, %d missed, %d agents paused", r.offers.Load(),
 		r.acceptErrors.Load(), r.missedOffers.Load(), r.paused.Load())
-	res.add("queued → offer", "%s", r.offerLat.summary())
+	if cfg.warmup > 0 {
+		res.add("queued → offer", "%s  (queued after the first %s of the customers' joins)", r.offerLat.summary(), cfg.warmup)
+		res.add("… the first", "%s  (queued within %s of the first join: the server's start)", r.offerLatFirst.summary(), cfg.warmup)
+	} else {
+		res.add("queued → offer", "%s", r.offerLat.summary())
+	}
 	res.add("accept round trip", "%s", r.acceptLat.summary())
 	res.add("customer wait", "%s  (chat.start → accepted)", r.waitLat.summary())
 	res.add("messages", "%d sent, %d acked, %d received", sent, acked, received)

@@ -32,9 +32,13 @@ type chatRun struct {
 	refetched    atomic.Int64 // events fetched again after the bus lost them (gaps, position checks)
 	up           atomic.Int64 // connections ready now
 
-	offerLat  latencies // queued → offer received by the agent
-	acceptLat latencies // chat.accept round trip
-	waitLat   latencies // customer: chat.start sent → accepted event
+	offerLat latencies // queued → offer received by the agent
+	// offerLatFirst is queued → offer of the chats queued before
+	// measureFrom (Unix nanoseconds): the warm-up's (chatConfig.warmup).
+	offerLatFirst latencies
+	measureFrom   atomic.Int64
+	acceptLat     latencies // chat.accept round trip
+	waitLat       latencies // customer: chat.start sent → accepted event
 
 	sends sync.WaitGroup // messages not yet acked or failed
 }

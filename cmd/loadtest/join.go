@@ -75,6 +75,7 @@ func (j joinPhase) join(ctx, runCtx context.Context, peers *sync.WaitGroup) (joi
 	custSrc := sources{second: second, perAddr: 50}
 	out.customers = make([]*customer, j.customers)
 	start = time.Now()
+	j.run.measureFrom.Store(start.Add(j.run.cfg.warmup).UnixNano())
 	var tokenMu sync.Mutex
 	for i := range out.customers {
 		select {
