@@ -231,11 +231,16 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 // their DTLS hello waiting in the server's buffer meanwhile (Chromium's
 // click → first frame, docs/benchmarks.md). The first check is answered
 // on the pair it came by, as every check is; the pair the client then
-// nominates still replaces it (a lite agent takes every nomination).
+// nominates still replaces it (a lite agent takes every nomination). Once
+// per connection: after an ICE restart the client's nomination selects,
+// as it always did.
 func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool {
 	var picked atomic.Bool
-	return func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool {
-		return picked.CompareAndSwap(false, true)
+	return func(m *stun.Message, _, _ ice.Candidate, _ *ice.CandidatePair) bool {
+		if !picked.CompareAndSwap(false, true) {
+			return false
+		}
+		return !m.Contains(stun.AttrUseCandidate) // a nomination has selected it already
 	}
 }
 
