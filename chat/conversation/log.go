@@ -26,9 +26,9 @@ type Options struct {
 	// Linger is how long a busy writer waits, from a message's arrival,
 	// for more messages to commit in the same transaction: PostgreSQL's
 	// cost is mostly per transaction, not per message in it
-	// (docs/benchmarks.md, "CPU per chat message"). A writer that
-	// committed no batch within the last quietLingers lingers commits a
-	// message at once. Default 5ms; negative: never wait.
+	// (docs/benchmarks.md, "CPU per chat message"). A writer is busy for
+	// quietLingers lingers after a batch of several messages; otherwise
+	// it commits a message at once. Default 5ms; negative: never wait.
 	Linger time.Duration
 	// Presence holds who is connected; nil takes NewLocalPresence.
 	Presence Presence

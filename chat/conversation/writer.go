@@ -76,9 +76,9 @@ func (s *Log) Send(ctx context.Context, p auth.Principal, in SendInput) (SendRes
 	wr := s.writers[uint64(in.ConversationID)%uint64(len(s.writers))]
 	r.at = time.Now()
 	if wr.quiet(r.at, s.opt.Linger) && wr.mu.TryLock() {
-		// No batch is being committed, nor was one lately: this sender
-		// commits its message itself, at once, instead of waking the
-		// writer and being woken by it.
+		// No batch is being committed, and none lately held more than one
+		// message: this sender commits its message itself, at once,
+		// instead of waking the writer and being woken by it.
 		if wctx := wr.ctx; wctx != nil && wctx.Err() == nil {
 			err := s.commitOwn(ctx, wctx, wr, r)
 			wr.mu.Unlock()
@@ -138,16 +138,16 @@ func newSendReq(p auth.Principal, in SendInput) (*sendReq, error) {
 // role, mu, is held while a batch is committed: by its goroutine
 // (writeLoop), woken by a message queued on in, or by a sender that
 // found the writer quiet (Send), which commits its own message itself:
-// at a few messages a second per writer, batches are one message, and
-// handing it to the writer's goroutine and being answered by it were two
-// wake-ups for nothing. A writer kept busy lingers instead (Options.Linger):
-// at 1,000 messages a second, committing each as it came made PostgreSQL
-// the busiest process of the node, for transactions of one or two
-// messages.
+// at a few messages a second per writer, or from one sender at a time,
+// batches are one message, and handing it to the writer's goroutine and
+// being answered by it were two wake-ups for nothing. Once messages come
+// together, the writer lingers instead (Options.Linger): at 1,000
+// messages a second, committing each as it came made PostgreSQL the
+// busiest process of the node, for transactions of one or two messages.
 type writer struct {
 	in chan *sendReq
 
-	last atomic.Int64 // when the last batch was committed, in Unix nanoseconds
+	last atomic.Int64 // when a batch of several messages was last committed, in Unix nanoseconds
 
 	mu    sync.Mutex
 	ctx   context.Context // under mu: Run's while the writer runs, else nil
@@ -160,12 +160,13 @@ func newWriter(s *Log) *writer {
 		batch: make([]*sendReq, 0, s.opt.BatchMax)}
 }
 
-// quietLingers is how many lingers without a batch make a writer quiet.
+// quietLingers is how many lingers without a batch of several messages
+// make a writer quiet.
 const quietLingers = 4
 
-// quiet says whether the writer committed no batch within the last
-// quietLingers lingers before now: its messages come too seldom to wait
-// for one another.
+// quiet says whether the writer committed no batch of several messages
+// within the last quietLingers lingers before now: its messages come one
+// at a time, and waiting for another would only delay each.
 func (wr *writer) quiet(now time.Time, linger time.Duration) bool {
 	return linger <= 0 || now.UnixNano()-wr.last.Load() > int64(quietLingers*linger)
 }
@@ -217,7 +218,6 @@ func (s *Log) commitOwn(ctx, wctx context.Context, wr *writer, r *sendReq) error
 	stop := context.AfterFunc(ctx, cancel)
 	batch := append(wr.batch[:0], r)
 	s.commit(cctx, wr.bw, batch)
-	wr.last.Store(time.Now().UnixNano())
 	clear(batch)
 	stop()
 	cancel()
@@ -257,7 +257,9 @@ fill:
 		t.Stop()
 	}
 	s.commit(ctx, wr.bw, batch)
-	wr.last.Store(time.Now().UnixNano())
+	if len(batch) > 1 {
+		wr.last.Store(time.Now().UnixNano())
+	}
 	clear(batch) // let the answered requests go
 }
 

@@ -414,12 +414,12 @@ func lengths(texts []string) []int {
 
 // A sender that finds its writer quiet commits its message itself: here
 // no writer goroutine runs at all (the writer's role is set up as Run's
-// would be, and its goroutine left out), and the send is still stored,
-// answered and published. The writer is busy from then on, for
-// quietLingers lingers: a message right after waits for its goroutine,
-// to be committed with those that come meanwhile.
-func TestASendToAQuietWriterIsCommittedByTheSender(t *testing.T) {
-	f := newWriterFixture(t, Options{Linger: time.Second}) // busy for 4 s after a commit, however slow the machine
+// would be, and its goroutine left out), and the sends are still stored,
+// answered and published. One sender's messages one after the other
+// never make the writer busy: each is committed at once, never lingered
+// on (with nobody else sending, no other message would join it).
+func TestALoneSendersMessagesAreCommittedByTheSenderAtOnce(t *testing.T) {
+	f := newWriterFixture(t, Options{Linger: time.Minute}) // a linger would outlast the test
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, wr := range f.svc.writers {
@@ -427,34 +427,49 @@ func TestASendToAQuietWriterIsCommittedByTheSender(t *testing.T) {
 		t.Cleanup(wr.close)
 	}
 	vera, conv := f.customer(t, "Vera")
-	res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: "v0", Text: "hello"})
-	if err != nil || res.Seq != 2 { // 1 is the chat's queued event
-		t.Fatalf("first message: %+v %v, want seq 2 committed by its sender", res, err)
+	for n := range 3 {
+		res, err := f.svc.Send(ctx, vera, SendInput{ConversationID: conv, ClientID: fmt.Sprint("v", n), Text: "hello"})
+		if err != nil || res.Seq != n+2 { // 1 is the chat's queued event
+			t.Fatalf("message %d: %+v %v, want seq %d committed by its sender", n, res, err, n+2)
+		}
 	}
-	if got := f.published.Load(); got != 1 {
-		t.Fatalf("%d events published, want 1", got)
-	}
-	short, stop := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer stop()
-	if res, err := f.svc.Send(short, vera, SendInput{ConversationID: conv, ClientID: "v1", Text: "again"}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a message right after: %+v %v, want it to wait for the writer", res, err)
+	if got := f.published.Load(); got != 3 {
+		t.Fatalf("%d events published, want 3", got)
 	}
 }
 
-// Messages that come while the writer is busy wait, a linger at most, to
-// be committed together: one transaction, so one now() for both.
+// Once a batch held several messages, the writer is busy: messages that
+// come then wait, a linger at most, to be committed together (one
+// transaction, so one now() for both).
 func TestMessagesThatComeTogetherAreCommittedTogether(t *testing.T) {
 	f := newWriterFixture(t, Options{Linger: 300 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, wr := range f.svc.writers {
-		go f.svc.writeLoop(ctx, wr)
-	}
 	vera, c1 := f.customer(t, "Vera")
 	ivo, c2 := f.customer(t, "Ivo")
-	first, err := f.svc.Send(ctx, vera, SendInput{ConversationID: c1, ClientID: "v0", Text: "first"})
-	if err != nil {
-		t.Fatal(err)
+	// A batch of two, as the writer takes one when a second message
+	// waits behind the first.
+	wr := f.svc.writers[0]
+	first := make([]*sendReq, 2)
+	for i, m := range []struct {
+		p    auth.Principal
+		conv ID
+	}{{vera, c1}, {ivo, c2}} {
+		r, err := newSendReq(m.p, SendInput{ConversationID: m.conv, ClientID: "first", Text: "first"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[i] = r
+	}
+	wr.in <- first[1]
+	wr.mu.Lock()
+	f.svc.commitFrom(ctx, wr, first[0])
+	wr.mu.Unlock()
+	if first[0].err != nil || first[1].err != nil || !first[0].res.Time.Equal(first[1].res.Time) {
+		t.Fatalf("the first batch: %v %v, at %v and %v", first[0].err, first[1].err, first[0].res.Time, first[1].res.Time)
+	}
+	for _, wr := range f.svc.writers {
+		go f.svc.writeLoop(ctx, wr)
 	}
 	var wg sync.WaitGroup
 	res := make([]SendResult, 2)
@@ -471,11 +486,11 @@ func TestMessagesThatComeTogetherAreCommittedTogether(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatal(errs)
 	}
-	if !res[0].Time.Equal(res[1].Time) || res[0].Time.Equal(first.Time) {
-		t.Fatalf("stored at %v and %v, after the first at %v: want the two in one transaction, apart from the first",
-			res[0].Time, res[1].Time, first.Time)
+	if !res[0].Time.Equal(res[1].Time) || res[0].Time.Equal(first[0].res.Time) {
+		t.Fatalf("stored at %v and %v, after the first batch at %v: want the two in one transaction, apart from the first",
+			res[0].Time, res[1].Time, first[0].res.Time)
 	}
-	if res[0].Seq != 3 || res[1].Seq != 2 {
-		t.Fatalf("seqs %d and %d, want 3 and 2", res[0].Seq, res[1].Seq)
+	if res[0].Seq != 3 || res[1].Seq != 3 {
+		t.Fatalf("seqs %d and %d, want 3 and 3", res[0].Seq, res[1].Seq)
 	}
 }
