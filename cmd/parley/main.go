@@ -40,6 +40,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	if err := keepSysmonAwake(); err != nil {
+		fmt.Fprintln(os.Stderr, "parley: running with the runtime's default monitor:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {

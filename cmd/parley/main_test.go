@@ -26,6 +26,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(sysmonChildEnv) != "" {
+		os.Exit(sysmonChild())
+	}
 	if args := os.Getenv(childEnv); args != "" {
 		os.Exit(serveAsChild(strings.Split(args, "\n")))
 	}
