@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -44,4 +45,33 @@ func TestTheFirstCheckSelectsItsPairBeforeTheClientNominates(t *testing.T) {
 		t.Fatalf("the client is %s already: it nominated, and the test shows nothing", s)
 	}
 	t.Logf("server's side connected %v after the join, the client's %s", time.Since(start).Round(time.Millisecond), c.down.ICEConnectionState())
+}
+
+// The server's answer on the up connection and its offer on the down one
+// carry every candidate it has, not only the trickle after them: the
+// first check selects its pair, and the server's DTLS may come from any
+// of its addresses before a trickled candidate names it; a client drops
+// a packet from an address it has not heard of.
+func TestTheServersDescriptionsCarryItsCandidates(t *testing.T) {
+	room := newSFU(t).Room("candidates")
+	pub, sub := newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	track := vp8Track(t, "cam")
+	pub.publish(t, track)
+	stop, sending := make(chan struct{}), make(chan struct{})
+	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
+	defer func() { close(stop); <-sending }()
+	eventually(t, "the subscriber has the server's offer", func() bool { return sub.down.RemoteDescription() != nil })
+	for _, c := range []struct {
+		what string
+		sdp  string
+	}{
+		{"the up answer", pub.up.RemoteDescription().SDP},
+		{"the down offer", sub.down.RemoteDescription().SDP},
+	} {
+		if n := strings.Count(c.sdp, "a=candidate:"); n == 0 || !strings.Contains(c.sdp, "a=end-of-candidates") {
+			t.Errorf("%s has %d candidates, end-of-candidates %v:\n%s", c.what, n, strings.Contains(c.sdp, "a=end-of-candidates"), c.sdp)
+		}
+	}
 }

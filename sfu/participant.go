@@ -213,11 +213,31 @@ func (p *Participant) Publish(offer webrtc.SessionDescription) (webrtc.SessionDe
 	if err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up answer: %w", err)
 	}
+	gathered := webrtc.GatheringCompletePromise(p.up)
 	if err := p.up.SetLocalDescription(answer); err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up answer: %w", err)
 	}
+	awaitCandidates(gathered)
 	return *p.up.LocalDescription(), nil
 }
+
+// awaitCandidates waits until the server's candidates are gathered, so
+// that the description sent carries all of them: the first connectivity
+// check selects its pair (firstCheckSelects), and the server's DTLS may
+// then come from any of its addresses (the media socket is bound to
+// all of them, and the kernel picks the source), before the client has
+// heard of that address by trickle: the client drops it and waits a
+// second for the retransmission. Gathering is the UDP and TCP muxes'
+// host addresses, at once; the bound is for a gatherer that hangs.
+func awaitCandidates(gathered <-chan struct{}) {
+	select {
+	case <-gathered:
+	case <-time.After(gatherWait):
+	}
+}
+
+// gatherWait bounds awaitCandidates.
+const gatherWait = 2 * time.Second
 
 // Answer takes the client's answer to the last down offer.
 func (p *Participant) Answer(answer webrtc.SessionDescription) error {
@@ -304,8 +324,12 @@ func (p *Participant) negotiate() {
 	}
 	p.mu.Unlock()
 	offer, err := p.down.CreateOffer(opts)
+	gathered := webrtc.GatheringCompletePromise(p.down)
 	if err == nil {
 		err = p.down.SetLocalDescription(offer)
+	}
+	if err == nil {
+		awaitCandidates(gathered)
 	}
 	if err != nil {
 		p.log.Warn("down offer", "err", err)
