@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,14 +235,26 @@ func (s *SFU) newAPI(t Target, p *Participant) (*webrtc.API, error) {
 // nominates still replaces it (a lite agent takes every nomination). Once
 // per connection: after an ICE restart the client's nomination selects,
 // as it always did.
+//
+// Not a check from a link-local address: the media socket is bound to
+// every address and the kernel answers a link-local one from the
+// server's own link-local address, which the server does not announce.
+// The client drops what comes from there, DTLS included, and its hello
+// or the server's would wait a second for the retransmission.
 func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool {
 	var picked atomic.Bool
-	return func(m *stun.Message, _, _ ice.Candidate, _ *ice.CandidatePair) bool {
-		if !picked.CompareAndSwap(false, true) {
+	return func(m *stun.Message, _, remote ice.Candidate, _ *ice.CandidatePair) bool {
+		if linkLocal(remote.Address()) || !picked.CompareAndSwap(false, true) {
 			return false
 		}
 		return !m.Contains(stun.AttrUseCandidate) // a nomination has selected it already
 	}
+}
+
+// linkLocal says whether a candidate's address is a link-local IP.
+func linkLocal(address string) bool {
+	ip, err := netip.ParseAddr(address)
+	return err == nil && ip.IsLinkLocalUnicast()
 }
 
 // registerTWCC offers transport-wide sequence numbers and congestion
