@@ -213,30 +213,34 @@ func (p *Participant) Publish(offer webrtc.SessionDescription) (webrtc.SessionDe
 	if err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up answer: %w", err)
 	}
-	gathered := webrtc.GatheringCompletePromise(p.up)
-	if err := p.up.SetLocalDescription(answer); err != nil {
+	if err := setLocal(p.up, answer); err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: up answer: %w", err)
 	}
-	awaitCandidates(gathered)
 	return *p.up.LocalDescription(), nil
 }
 
-// awaitCandidates waits until the server's candidates are gathered, so
-// that the description sent carries all of them: the first connectivity
+// setLocal sets pc's local description and waits until the server's
+// candidates are gathered, so that the description sent carries all of
+// them: the first connectivity
 // check selects its pair (firstCheckSelects), and the server's DTLS may
 // then come from any of its addresses (the media socket is bound to
 // all of them, and the kernel picks the source), before the client has
 // heard of that address by trickle: the client drops it and waits a
 // second for the retransmission. Gathering is the UDP and TCP muxes'
 // host addresses, at once; the bound is for a gatherer that hangs.
-func awaitCandidates(gathered <-chan struct{}) {
+func setLocal(pc *webrtc.PeerConnection, d webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc) // before: it may end at once
+	if err := pc.SetLocalDescription(d); err != nil {
+		return err
+	}
 	select {
 	case <-gathered:
 	case <-time.After(gatherWait):
 	}
+	return nil
 }
 
-// gatherWait bounds awaitCandidates.
+// gatherWait bounds setLocal's wait.
 const gatherWait = 2 * time.Second
 
 // Answer takes the client's answer to the last down offer.
@@ -324,12 +328,8 @@ func (p *Participant) negotiate() {
 	}
 	p.mu.Unlock()
 	offer, err := p.down.CreateOffer(opts)
-	gathered := webrtc.GatheringCompletePromise(p.down)
 	if err == nil {
-		err = p.down.SetLocalDescription(offer)
-	}
-	if err == nil {
-		awaitCandidates(gathered)
+		err = setLocal(p.down, offer)
 	}
 	if err != nil {
 		p.log.Warn("down offer", "err", err)
