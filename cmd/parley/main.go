@@ -45,6 +45,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The process's Ps are the process's: in-process tests run the
+	// server without this. /metrics shows the number as
+	// go_sched_gomaxprocs_threads.
+	if governsProcs(os.Getenv) {
+		go governProcs(ctx, defaultProcsRule, nil)
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
 		if errors.Is(err, errHelp) {
 			return

@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(sysmonChildEnv) != "" {
 		os.Exit(sysmonChild())
 	}
+	if os.Getenv(procsChildEnv) != "" {
+		os.Exit(procsChild())
+	}
 	if args := os.Getenv(childEnv); args != "" {
 		os.Exit(serveAsChild(strings.Split(args, "\n")))
 	}
