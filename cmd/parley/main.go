@@ -346,10 +346,10 @@ func newMedia(cfg Config, publicIPs []string, log *slog.Logger) (*sfu.SFU, error
 	if !cfg.Media {
 		return nil, nil
 	}
-	media, err := sfu.New(sfu.Config{UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort, TURNPort: cfg.TURNPort,
-		PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
+	media, err := sfu.New(sfu.Config{ListenIP: cfg.MediaIP, UDPPort: cfg.MediaUDPPort, TCPPort: cfg.MediaTCPPort,
+		TURNPort: cfg.TURNPort, PublicIPs: publicIPs, Logger: log.With("component", "sfu")})
 	if err != nil {
-		return nil, fmt.Errorf("%v (set --media-udp-port, --media-tcp-port, --turn-port)", err)
+		return nil, fmt.Errorf("%v (set --media-ip, --media-udp-port, --media-tcp-port, --turn-port)", err)
 	}
 	return media, nil
 }

@@ -260,6 +260,8 @@ func TestBadSettingsStopStartUpWithOneLineNamingTheSetting(t *testing.T) {
 		{[]string{"--nats-url", "http://127.0.0.1:1"}, nil, "-nats-url: want nats://"},
 		{nil, map[string]string{"PARLEY_NATS_URL": "nats://127.0.0.1:1,nope"}, "PARLEY_NATS_URL=\"nats://127.0.0.1:1,nope\": want nats://"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1"}, nil, "(set --nats-url or PARLEY_NATS_URL)"}, // nothing listens there
+		{[]string{"--media-ip", "::1"}, nil, "-media-ip"},                                          // TURN relays over IPv4
+		{nil, map[string]string{"PARLEY_MEDIA_IP": "media.example.com"}, "PARLEY_MEDIA_IP"},
 		{[]string{"--smtp-tls", "ssl"}, nil, "-smtp-tls"},
 		{[]string{"--smtp-port", "0"}, nil, "-smtp-port"},
 		{nil, map[string]string{"PARLEY_MAIL_FROM": "Parley <parley@example.com>"}, "PARLEY_MAIL_FROM"},
@@ -348,6 +350,31 @@ func (s *server) metrics(t *testing.T) string {
 		t.Fatalf("no metrics address in the log:\n%s", s.log)
 	}
 	return "http://" + m[1]
+}
+
+// --media-ip binds every media port to that address, and one the host
+// does not have stops the start with a line that names the setting.
+func TestMediaListensOnTheMediaIPOnly(t *testing.T) {
+	t.Parallel()
+	s := start(t, testDB(t), "--media-ip", "127.0.0.1")
+	m := regexp.MustCompile(`media="udp (\S+), tcp (\S+), turn (\S+)"`).FindStringSubmatch(s.log.String())
+	if m == nil {
+		t.Fatalf("no media addresses in the log:\n%s", s.log)
+	}
+	for _, addr := range m[1:] {
+		if !strings.HasPrefix(addr, "127.0.0.1:") {
+			t.Errorf("a media port listens on %s, want 127.0.0.1 only", addr)
+		}
+	}
+
+	// TEST-NET-3: no host of ours has it.
+	var out syncBuffer
+	args := []string{"--listen", "127.0.0.1:0", "--database-url", testDB(t), "--media-ip", "203.0.113.77",
+		"--media-udp-port", "0", "--media-tcp-port", "0", "--turn-port", "0"}
+	err := run(ctxFor(t), args, func(string) string { return "" }, &out, &out, nil)
+	if err == nil || !strings.Contains(err.Error(), "--media-ip") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a media IP not on this host: %v, want one line naming --media-ip", err)
+	}
 }
 
 // With --nats-url the server's bus is NATS: a frame another node publishes
