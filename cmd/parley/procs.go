@@ -78,8 +78,8 @@ func cpuTime() time.Duration {
 }
 
 // governProcs applies r until ctx ends, calling changed, when not nil,
-// after each change with the new number of Ps. It leaves the process on the runtime's
-// default when it returns.
+// after each change with the new number of Ps. It leaves the process on
+// the runtime's default when it returns.
 func governProcs(ctx context.Context, r procsRule, changed func(procs int)) {
 	t := time.NewTicker(r.window)
 	defer t.Stop()
