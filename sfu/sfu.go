@@ -46,15 +46,19 @@ type Config struct {
 
 // SFU is the media server of one node.
 type SFU struct {
-	cfg  Config
-	log  *slog.Logger
-	udp  net.PacketConn
-	out  *batchConn // udp, as Pion's UDP mux writes to it
-	tcp  net.Listener
-	turn *turnServer
-	se   webrtc.SettingEngine
-	mu   sync.Mutex
-	room map[string]*Room
+	cfg Config
+	log *slog.Logger
+	udp net.PacketConn
+	out *batchConn // udp, as Pion's UDP mux writes to it
+	tcp net.Listener
+	// udpMux and tcpMux are Pion's over udp and tcp (tcpMux nil when
+	// ICE over TCP is off).
+	udpMux ice.UDPMux
+	tcpMux ice.TCPMux
+	turn   *turnServer
+	se     webrtc.SettingEngine
+	mu     sync.Mutex
+	room   map[string]*Room
 }
 
 // New opens the media ports.
@@ -74,16 +78,20 @@ func New(cfg Config) (*SFU, error) {
 	// of a forwarded packet with one system call (batchconn.go).
 	s.out = newBatchConn(udp.(*net.UDPConn))
 	s.udp = s.out
-	s.se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, s.out))
+	pion := pionLog{cfg.Logger}
+	s.se.LoggerFactory = pion
+	s.udpMux = webrtc.NewICEUDPMux(pion.NewLogger("ice"), s.out)
+	s.se.SetICEUDPMux(s.udpMux)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort >= 0 {
 		tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenIP, fmt.Sprint(cfg.TCPPort)))
 		if err != nil {
-			udp.Close()
+			s.udpMux.Close()
 			return nil, fmt.Errorf("sfu: media TCP port %d: %w", cfg.TCPPort, err)
 		}
 		s.tcp = tcp
-		s.se.SetICETCPMux(webrtc.NewICETCPMux(nil, tcp, 32))
+		s.tcpMux = webrtc.NewICETCPMux(pion.NewLogger("ice"), tcp, 32)
+		s.se.SetICETCPMux(s.tcpMux)
 		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.se.SetNetworkTypes(types)
@@ -147,13 +155,15 @@ func (s *SFU) Close() error {
 	for _, r := range rooms {
 		r.Close()
 	}
-	if s.tcp != nil {
-		s.tcp.Close()
+	// The muxes close their sockets, after marking themselves closed:
+	// their read loops then end without an error in the log.
+	if s.tcpMux != nil {
+		s.tcpMux.Close()
 	}
 	if s.turn != nil {
 		s.turn.close()
 	}
-	return s.udp.Close()
+	return s.udpMux.Close()
 }
 
 // Room returns the room called id, making it if needed.
