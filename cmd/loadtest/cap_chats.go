@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,16 +18,17 @@ import (
 // latency p99 under --max-p99 and nothing lost, duplicated or failed.
 //
 // The search is coarse and says so. It runs C1 at each size of --steps in
-// turn (a fresh server each time), and stops at the first step that fails
-// a check. Through the server CPU per second of the passing steps it fits
-// a line, CPU = floor + per-chat × chats (the floor is what the process
-// spends with no chats: timers, the metrics, GC of an idle heap), and
-// reads off how many chats fill --cpu-share of every core of the machine.
-// The figure is that extrapolation unless a step failed: then it is the last step that passed, measured. Running the
-// extrapolated size itself is not possible from one load tester on this
-// machine (two sockets per chat against an open-file limit shared with the
-// server it starts), and would not fit three minutes of joins at 200 a
-// second either.
+// turn (a fresh server each time, on every P: withEveryP), and stops at
+// the first step that fails a check. Through the server CPU per second of
+// the passing steps it fits a line, CPU = floor + per-chat × chats (the
+// floor is what the process spends with no chats: timers, the metrics,
+// GC of an idle heap), and reads off how many chats fill --cpu-share of
+// every core of the machine. The figure is that extrapolation unless a
+// step failed: then it is the last step that passed, measured. Running
+// the extrapolated size itself is not possible from one load tester on
+// this machine (two sockets per chat against an open-file limit shared
+// with the server it starts), and would not fit three minutes of joins
+// at 200 a second either.
 type capChatsConfig struct {
 	steps    string
 	interval time.Duration
@@ -92,6 +94,17 @@ func init() {
 	}
 }
 
+// withEveryP is tf with the started servers on every P: the server runs
+// on one P while it uses under a third of a core (cmd/parley/procs.go),
+// which costs less per chat, and the steps are that small; the line
+// through them is read off at most of every core, where the server has
+// its Ps back. GOMAXPROCS set turns the server's choice off.
+func withEveryP(tf *targetFlags) *targetFlags {
+	c := *tf
+	c.serverEnv = append(slices.Clip(tf.serverEnv), "GOMAXPROCS="+strconv.Itoa(runtime.NumCPU()))
+	return &c
+}
+
 func runCapChats(ctx context.Context, tf *targetFlags, cfg capChatsConfig, sizes []int, log io.Writer) (*result, error) {
 	res := newResult("cap-chats", fmt.Sprintf("cap-chats: chats per node, a message every %s each way, p99 < %s, nothing lost",
 		cfg.interval, cfg.maxP99))
@@ -99,7 +112,7 @@ func runCapChats(ctx context.Context, tf *targetFlags, cfg capChatsConfig, sizes
 	for _, n := range sizes {
 		agents := (n + cfg.perAgent - 1) / cfg.perAgent
 		fmt.Fprintf(log, "cap-chats: step of %d chats (%d agents × %d)\n", n, agents, cfg.perAgent)
-		r, err := runChat(ctx, tf, chatConfig{
+		r, err := runChat(ctx, withEveryP(tf), chatConfig{
 			customers: n, agents: agents, capacity: cfg.perAgent,
 			interval: cfg.interval, duration: cfg.duration, joinRate: cfg.joinRate,
 			joinTimeout: 2 * time.Minute, drain: 30 * time.Second, textSize: 80, queue: "loadtest",

@@ -1,7 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +39,31 @@ func TestCapChatsStepsMustGrow(t *testing.T) {
 		if _, err := c.sizes(); err == nil {
 			t.Errorf("--steps %q accepted", bad)
 		}
+	}
+}
+
+func TestCapChatsStartsItsServersOnEveryP(t *testing.T) {
+	tf := &targetFlags{serverEnv: []string{"A=1"}}
+	got := withEveryP(tf).serverEnv
+	want := []string{"A=1", fmt.Sprintf("GOMAXPROCS=%d", runtime.NumCPU())}
+	if !slices.Equal(got, want) || len(tf.serverEnv) != 1 {
+		t.Errorf("withEveryP: %q (the flags' own now %q), want %q", got, tf.serverEnv, want)
+	}
+
+	// The environment reaches the server the load tester starts.
+	dir, bin, db := serverForTest(t)
+	tf = &targetFlags{parley: bin, databaseURL: db, nodes: 1, adminUser: "ada", adminPassword: "demo",
+		serverLog: filepath.Join(dir, "server.log"), serverEnv: []string{"GOMAXPROCS=1"}}
+	tg, err := tf.open(t.Context(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.close(false)
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", tg.proc.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(environ), "\x00"), "GOMAXPROCS=1") {
+		t.Errorf("the started server's environment has no GOMAXPROCS=1: %q", environ)
 	}
 }

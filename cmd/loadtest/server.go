@@ -18,6 +18,7 @@ import (
 type serverProc struct {
 	bin     string
 	args    []string
+	env     []string // added to the load tester's own environment
 	logPath string
 	tempLog bool // made by the load tester: removed after a run that passed
 	health  string
@@ -35,6 +36,9 @@ func (s *serverProc) start(ctx context.Context) error {
 		return err
 	}
 	cmd := exec.Command(s.bin, s.args...)
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group, so a ^C to the load tester does not reach it
 	// before the load tester has stopped it in order.

@@ -34,6 +34,9 @@ type targetFlags struct {
 	nodes         int
 	natsURL       string
 	timeout       time.Duration
+	// serverEnv is added to the started servers' environment: set by a
+	// workload, not a flag.
+	serverEnv []string
 }
 
 func (tf *targetFlags) register(fs *flag.FlagSet) {
@@ -207,7 +210,7 @@ func (t *target) startNode(ctx context.Context, tf *targetFlags, bin, dbURL stri
 	if err != nil {
 		return nil, err
 	}
-	n.proc = &serverProc{bin: bin, args: args, logPath: logPath, tempLog: tempLog, health: n.base + "/healthz"}
+	n.proc = &serverProc{bin: bin, args: args, env: tf.serverEnv, logPath: logPath, tempLog: tempLog, health: n.base + "/healthz"}
 	fmt.Fprintf(t.log, "starting %s on %s (database %s, log %s)\n", filepath.Base(bin), addr, redact(dbURL), logPath)
 	return n, n.proc.start(ctx)
 }
