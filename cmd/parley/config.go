@@ -158,8 +158,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		{"turn-port", "UDP `port` of the embedded TURN server (0 picks a free one, -1 turns it off)", &intValue{&c.TURNPort, -1, 65535}},
 		{"room-grace", "how long (`duration`) an empty video room stays open before it ends", &durationValue{&c.RoomGrace}},
 		{"reject-cooldown", "how long (`duration`) a chat an agent rejected or let run out is not offered to that agent again", &durationValue{&c.RejectCooldown}},
-		{"media-ip", "IPv4 `address` of this host the media ports (UDP, TCP, TURN) listen on (empty: all of its addresses); on a host with several, so that media leaves from the address clients know", (*ipv4Value)(&c.MediaIP)},
-		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", (*ipValue)(&c.PublicIP)},
+		{"media-ip", "IPv4 `address` of this host the media ports (UDP, TCP, TURN) listen on (empty: all of its addresses); on a host with several, so that media leaves from the address clients know", ipValue{&c.MediaIP, true}},
+		{"public-ip", "public `IP` announced for media behind NAT 1:1 (empty: the host's addresses)", ipValue{&c.PublicIP, false}},
 		{"debug-addr", "`host:port` to serve Go's profiler on (/debug/pprof/), apart from the public port; keep it on loopback (empty: off)", (*debugAddr)(&c.DebugAddr)},
 		{"metrics-addr", "`host:port` to serve Prometheus metrics on (/metrics), apart from the public port (empty: off)", (*debugAddr)(&c.MetricsAddr)},
 		{"http-max-body", "largest HTTP request body accepted, in `bytes` (larger: 413)", &intValue{&c.HTTPMaxBody, 1024, 64 << 20}},
@@ -366,27 +366,29 @@ func (v *durationValue) Set(s string) error {
 	return nil
 }
 
-type ipValue string
-
-func (v *ipValue) String() string { return string(*v) }
-func (v *ipValue) Set(s string) error {
-	if s != "" && net.ParseIP(s) == nil {
-		return fmt.Errorf("want an IP address")
-	}
-	*v = ipValue(s)
-	return nil
+// ipValue is an IP address, or empty; with v4 an IPv4 one (the media
+// address: the TURN server on it relays over IPv4).
+type ipValue struct {
+	p  *string
+	v4 bool
 }
 
-// ipv4Value is an IPv4 address: the TURN server, on the media address
-// too, relays over IPv4.
-type ipv4Value string
+func (v ipValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
 
-func (v *ipv4Value) String() string { return string(*v) }
-func (v *ipv4Value) Set(s string) error {
-	if ip := net.ParseIP(s); s != "" && (ip == nil || ip.To4() == nil) {
+func (v ipValue) Set(s string) error {
+	ip := net.ParseIP(s)
+	switch {
+	case s != "" && ip == nil:
+		return fmt.Errorf("want an IP address")
+	case s != "" && v.v4 && ip.To4() == nil:
 		return fmt.Errorf("want an IPv4 address")
 	}
-	*v = ipv4Value(s)
+	*v.p = s
 	return nil
 }
 
