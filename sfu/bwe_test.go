@@ -11,8 +11,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
-	"github.com/pion/transport/v4"
-	"github.com/pion/transport/v4/stdnet"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"parley/rtcpeer"
@@ -28,7 +28,7 @@ func TestSimulcastSubscriberBehindASlowLinkMovesDownAndKeepsDecoding(t *testing.
 	s := newSFU(t)
 	room := s.Room("bwe")
 	link := newBottleneck(t, 500_000, 150*time.Millisecond)
-	pub, hi, lo := newPeer(t), newPeer(t), newPeerWith(t, slowAPI(t, link))
+	pub, hi, lo := newPeer(t), newPeer(t), newPeerWith(t, slowAPI(t, link), webrtc.Configuration{})
 	pub.join(t, room, "pub", sfu.JoinOptions{})
 	hi.join(t, room, "hi", sfu.JoinOptions{ReceiveOnly: true})
 	lo.join(t, room, "lo", sfu.JoinOptions{ReceiveOnly: true})

@@ -12,8 +12,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
-	"github.com/pion/transport/v4"
-	"github.com/pion/transport/v4/stdnet"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"parley/rtcpeer"
@@ -31,7 +31,7 @@ func TestAPublishersLostPacketsAreAskedForAndReachTheSubscriber(t *testing.T) {
 	s := newSFU(t)
 	room := s.Room("uplink-nack")
 	link := newLossyUplink(t, 20)
-	pub, sub := newPeerWith(t, publisherAPI(t, link)), newNetPeer(t, webrtc.Configuration{}, nil)
+	pub, sub := newPeerWith(t, publisherAPI(t, link), clearHeaders), newNetPeer(t, webrtc.Configuration{}, nil)
 	got := recordPublisherSeqs(sub)
 	pub.join(t, room, "pub", sfu.JoinOptions{})
 	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
@@ -166,7 +166,7 @@ func TestEveryPublisherHearsFeedbackAndReportsAtTheirRatesOnTheSharedClock(t *te
 	var ups []*upstream
 	for _, room := range []string{"rates-a", "rates-b"} {
 		link := newLossyUplink(t, 1000)
-		pub := newPeerWith(t, publisherAPI(t, link))
+		pub := newPeerWith(t, publisherAPI(t, link), clearHeaders)
 		pub.join(t, s.Room(room), "pub", sfu.JoinOptions{})
 		up := startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
 		ups = append(ups, up)
@@ -203,7 +203,7 @@ func TestEveryPublisherHearsFeedbackAndReportsAtTheirRatesOnTheSharedClock(t *te
 func publishCameraAndMic(t *testing.T, room string, every int) (*lossyUplink, *peer, *upstream) {
 	t.Helper()
 	link := newLossyUplink(t, every)
-	pub := newPeerWith(t, publisherAPI(t, link))
+	pub := newPeerWith(t, publisherAPI(t, link), clearHeaders)
 	pub.join(t, newSFU(t).Room(room), "pub", sfu.JoinOptions{})
 	return link, pub, startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
 }
@@ -456,6 +456,11 @@ func (l *lossyUplink) ListenUDP(network string, addr *net.UDPAddr) (transport.UD
 	}
 	return &uplinkConn{UDPConn: c, link: l}, nil
 }
+
+// clearHeaders configures a publisher behind a lossyUplink: the link reads
+// the transport-wide sequence number in each RTP header, which Pion would
+// otherwise encrypt (RFC 9335, cryptex) where the SFU offers it.
+var clearHeaders = webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable}
 
 // publisherAPI makes the connections of a client behind link that, like
 // a browser and unlike Pion's default, numbers what it sends with

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/transport/v4"
-	"github.com/pion/transport/v4/stdnet"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"parley/rtcpeer"
@@ -25,7 +25,7 @@ func TestALostPacketIsSentAgainWhenTheSubscriberNacksIt(t *testing.T) {
 	loss := newOneLoss(t, 20)
 	se := rtcpeer.Settings()
 	se.SetNet(loss)
-	pub, sub := newPeer(t), newPeerWith(t, webrtc.NewAPI(webrtc.WithSettingEngine(se)))
+	pub, sub := newPeer(t), newPeerWith(t, webrtc.NewAPI(webrtc.WithSettingEngine(se)), webrtc.Configuration{})
 
 	var mu sync.Mutex
 	seen := map[uint16]int{}

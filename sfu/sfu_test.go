@@ -96,15 +96,16 @@ const headHeaders = 64
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
-	return newPeerWith(t, rtcpeer.DefaultAPI())
+	return newPeerWith(t, rtcpeer.DefaultAPI(), webrtc.Configuration{})
 }
 
 // newPeerWith makes a peer whose connections come from api (one on a slow
-// network, say).
-func newPeerWith(t *testing.T, api *webrtc.API) *peer {
+// network, say) with configuration cfg.
+func newPeerWith(t *testing.T, api *webrtc.API, cfg webrtc.Configuration) *peer {
 	t.Helper()
 	c := &peer{tracks: make(chan *webrtc.TrackRemote, 16)}
 	c.client = newClient(t, rtcpeer.Options{
+		Config:  cfg,
 		API:     func() *webrtc.API { return api },
 		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.record(tr) },
 	})
