@@ -34,14 +34,17 @@ test: deps postgres
 	@status=0; \
 	$(MAKE) --no-print-directory lint || status=1; \
 	$(GO) test $(GO_TEST_FLAGS) ./... || status=1; \
+	$(GO) test $(GO_ALLOC_TEST) || status=1; \
 	$(MAKE) --no-print-directory e2e || status=1; \
 	exit $$status
 
-# Allocation counts hold only without the race detector (it empties
-# sync.Pools at random), so sfu's allocation tests run once more without it.
 go-test: postgres
 	$(GO) test $(GO_TEST_FLAGS) ./...
-	$(GO) test -count=1 -run 'Allocates(Nothing|LessThan)' ./sfu
+	$(GO) test $(GO_ALLOC_TEST)
+
+# Allocation counts hold only without the race detector (it empties
+# sync.Pools at random), so sfu's allocation tests run once more without it.
+GO_ALLOC_TEST := -count=1 -run 'Allocates(Nothing|LessThan)' ./sfu
 
 # cmd/parley's tests each have a database of their own and, alone, mostly
 # wait (on servers, timers, the network): four at a time, not two (-parallel
