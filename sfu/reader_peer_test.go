@@ -31,7 +31,7 @@ func TestAPublishersLostPacketsAreAskedForAndReachTheSubscriber(t *testing.T) {
 	s := newSFU(t)
 	room := s.Room("uplink-nack")
 	link := newLossyUplink(t, 20)
-	pub, sub := newPeerWith(t, publisherAPI(t, link), clearHeaders), newNetPeer(t, webrtc.Configuration{}, nil)
+	pub, sub := newPublisherBehind(t, link), newNetPeer(t, webrtc.Configuration{}, nil)
 	got := recordPublisherSeqs(sub)
 	pub.join(t, room, "pub", sfu.JoinOptions{})
 	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
@@ -166,7 +166,7 @@ func TestEveryPublisherHearsFeedbackAndReportsAtTheirRatesOnTheSharedClock(t *te
 	var ups []*upstream
 	for _, room := range []string{"rates-a", "rates-b"} {
 		link := newLossyUplink(t, 1000)
-		pub := newPeerWith(t, publisherAPI(t, link), clearHeaders)
+		pub := newPublisherBehind(t, link)
 		pub.join(t, s.Room(room), "pub", sfu.JoinOptions{})
 		up := startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
 		ups = append(ups, up)
@@ -203,7 +203,7 @@ func TestEveryPublisherHearsFeedbackAndReportsAtTheirRatesOnTheSharedClock(t *te
 func publishCameraAndMic(t *testing.T, room string, every int) (*lossyUplink, *peer, *upstream) {
 	t.Helper()
 	link := newLossyUplink(t, every)
-	pub := newPeerWith(t, publisherAPI(t, link), clearHeaders)
+	pub := newPublisherBehind(t, link)
 	pub.join(t, newSFU(t).Room(room), "pub", sfu.JoinOptions{})
 	return link, pub, startUpstream(t, pub, link, vp8Track(t, "cam"), opusTrack(t, "mic"))
 }
@@ -457,14 +457,18 @@ func (l *lossyUplink) ListenUDP(network string, addr *net.UDPAddr) (transport.UD
 	return &uplinkConn{UDPConn: c, link: l}, nil
 }
 
-// clearHeaders configures a publisher behind a lossyUplink: the link reads
-// the transport-wide sequence number in each RTP header, which Pion would
-// otherwise encrypt (RFC 9335, cryptex) where the SFU offers it.
-var clearHeaders = webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable}
+// newPublisherBehind makes a client behind link that, like a browser and
+// unlike Pion's default, numbers what it sends with transport-wide
+// sequence numbers. The link reads that number in each RTP header, so
+// the client leaves the headers clear: Pion would otherwise encrypt them
+// (RFC 9335, cryptex), as the SFU offers.
+func newPublisherBehind(t *testing.T, link *lossyUplink) *peer {
+	t.Helper()
+	cfg := webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable}
+	return newPeerWith(t, publisherAPI(t, link), cfg)
+}
 
-// publisherAPI makes the connections of a client behind link that, like
-// a browser and unlike Pion's default, numbers what it sends with
-// transport-wide sequence numbers.
+// publisherAPI makes newPublisherBehind's connections.
 func publisherAPI(t *testing.T, link *lossyUplink) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
