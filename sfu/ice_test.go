@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,64 @@ func TestTheServersDescriptionsCarryItsCandidates(t *testing.T) {
 	} {
 		if n := strings.Count(c.sdp, "a=candidate:"); n == 0 || !strings.Contains(c.sdp, "a=end-of-candidates") {
 			t.Errorf("%s has %d candidates, end-of-candidates %v:\n%s", c.what, n, strings.Contains(c.sdp, "a=end-of-candidates"), c.sdp)
+		}
+	}
+}
+
+// A server on every address offers no loopback candidate where the host
+// has another: from its one socket on every address a check to 127.0.0.1
+// from a LAN address is answered from the LAN address and never matches,
+// a dead pair Chromium may spend its first check on. The client still
+// connects, on the other addresses, and gets the media.
+func TestAServerOnEveryAddressOffersNoLoopbackCandidate(t *testing.T) {
+	lan := false
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			lan = true
+		}
+	}
+	if !lan {
+		t.Skip("this host has no address but loopback (and link-local): loopback is all the server can offer")
+	}
+	s, err := sfu.New(sfu.Config{TCPPort: 0, TURNPort: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	room := s.Room("every-address")
+	pub, sub := newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	track := vp8Track(t, "cam")
+	pub.publish(t, track)
+	stop, sending := make(chan struct{}), make(chan struct{})
+	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
+	defer func() { close(stop); <-sending }()
+	eventually(t, "the subscriber receives the camera", func() bool { return sub.received.Load() > 0 })
+	for _, c := range []struct {
+		what string
+		sdp  string
+	}{
+		{"the up answer", pub.up.RemoteDescription().SDP},
+		{"the down offer", sub.down.RemoteDescription().SDP},
+	} {
+		n := 0
+		for _, line := range strings.Split(c.sdp, "\r\n") {
+			f := strings.Fields(strings.TrimPrefix(line, "a=candidate:"))
+			if !strings.HasPrefix(line, "a=candidate:") || len(f) < 5 {
+				continue
+			}
+			n++
+			if ip := net.ParseIP(f[4]); ip != nil && ip.IsLoopback() {
+				t.Errorf("%s offers a loopback candidate: %s", c.what, line)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s has no candidates:\n%s", c.what, c.sdp)
 		}
 	}
 }

@@ -95,7 +95,7 @@ func New(cfg Config) (*SFU, error) {
 		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.se.SetNetworkTypes(types)
-	s.se.SetIncludeLoopbackCandidate(true)
+	s.se.SetIncludeLoopbackCandidate(loopbackOnly(cfg.ListenIP, interfaceIPs()))
 	// ICE-lite: the server only answers checks and takes the pair the
 	// client nominates, whichever side offered. A full Pion agent
 	// nominates a down connection (the server's offer) on its own 200 ms
@@ -259,6 +259,44 @@ func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.
 		}
 		return !m.Contains(stun.AttrUseCandidate) // a nomination has selected it already
 	}
+}
+
+// loopbackOnly says whether the server's host candidates are to include
+// its loopback addresses: only when they are all it has, because it
+// listens on a loopback address or the host has no other. Listening on
+// every address, a reply leaves from the address the kernel's route
+// picks, so a client's check from 192.0.2.2 to our 127.0.0.1 is answered
+// from 192.0.2.2 and never matches: a pair no client off loopback can
+// use, and Chromium, which checks one pair at a time about every 50 ms
+// until one works, spent the first check of some joins on it (50-80 ms
+// more to the first picture, docs/benchmarks.md "Session 21"). A client
+// on this host reaches the other addresses as well.
+func loopbackOnly(listenIP string, host []net.IP) bool {
+	if ip := net.ParseIP(listenIP); ip != nil && !ip.IsUnspecified() {
+		return ip.IsLoopback()
+	}
+	for _, ip := range host {
+		if !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !ip.IsUnspecified() {
+			return false
+		}
+	}
+	return true
+}
+
+// interfaceIPs is every address of the host's interfaces (none when they
+// cannot be read: loopback candidates then stay, as a fallback).
+func interfaceIPs() []net.IP {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	ips := make([]net.IP, 0, len(addrs))
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ips = append(ips, n.IP)
+		}
+	}
+	return ips
 }
 
 // linkLocal says whether a candidate's address is a link-local IP.
