@@ -118,19 +118,54 @@ func TestAServerOnEveryAddressOffersNoLoopbackCandidate(t *testing.T) {
 		{"the up answer", pub.up.RemoteDescription().SDP},
 		{"the down offer", sub.down.RemoteDescription().SDP},
 	} {
-		n := 0
-		for _, line := range strings.Split(c.sdp, "\r\n") {
-			f := strings.Fields(strings.TrimPrefix(line, "a=candidate:"))
-			if !strings.HasPrefix(line, "a=candidate:") || len(f) < 5 {
-				continue
-			}
-			n++
-			if ip := net.ParseIP(f[4]); ip != nil && ip.IsLoopback() {
-				t.Errorf("%s offers a loopback candidate: %s", c.what, line)
-			}
-		}
-		if n == 0 {
+		ips := candidateIPs(c.sdp)
+		if len(ips) == 0 {
 			t.Errorf("%s has no candidates:\n%s", c.what, c.sdp)
 		}
+		for _, ip := range ips {
+			if ip.IsLoopback() {
+				t.Errorf("%s offers a loopback candidate, %s:\n%s", c.what, ip, c.sdp)
+			}
+		}
 	}
+}
+
+// A server bound to loopback by a name offers loopback, all it has: the
+// rule reads the address its socket is bound to, not the name it was
+// given (which would have left it with no candidate at all).
+func TestAServerBoundToLoopbackByNameOffersLoopback(t *testing.T) {
+	s, err := sfu.New(sfu.Config{ListenIP: "localhost", TCPPort: -1, TURNPort: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	pub := newPeer(t)
+	pub.join(t, s.Room("by-name"), "pub", sfu.JoinOptions{})
+	pub.publish(t, vp8Track(t, "cam"))
+	ips := candidateIPs(pub.up.RemoteDescription().SDP)
+	if len(ips) == 0 {
+		t.Fatalf("the up answer has no candidates:\n%s", pub.up.RemoteDescription().SDP)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			t.Errorf("a server on localhost offers %s", ip)
+		}
+	}
+}
+
+// candidateIPs is the address of every a=candidate line of sdp.
+func candidateIPs(sdp string) []net.IP {
+	var ips []net.IP
+	for _, line := range strings.Split(sdp, "\r\n") {
+		if !strings.HasPrefix(line, "a=candidate:") {
+			continue
+		}
+		// foundation component transport priority address port typ ...
+		if f := strings.Fields(strings.TrimPrefix(line, "a=candidate:")); len(f) >= 5 {
+			if ip := net.ParseIP(f[4]); ip != nil {
+				ips = append(ips, ip)
+			}
+		}
+	}
+	return ips
 }

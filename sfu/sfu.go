@@ -95,7 +95,7 @@ func New(cfg Config) (*SFU, error) {
 		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.se.SetNetworkTypes(types)
-	s.se.SetIncludeLoopbackCandidate(loopbackOnly(cfg.ListenIP, interfaceIPs()))
+	s.se.SetIncludeLoopbackCandidate(loopbackOnly(udp.LocalAddr().(*net.UDPAddr).IP, interfaceIPs()))
 	// ICE-lite: the server only answers checks and takes the pair the
 	// client nominates, whichever side offered. A full Pion agent
 	// nominates a down connection (the server's offer) on its own 200 ms
@@ -262,8 +262,8 @@ func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.
 }
 
 // loopbackOnly says whether the server's host candidates are to include
-// its loopback addresses: only when they are all it has, because it
-// listens on a loopback address or the host has no other. Listening on
+// its loopback addresses: only when they are all it has, because its
+// socket is bound to a loopback address (bound) or the host has no other. Listening on
 // every address, a reply leaves from the address the kernel's route
 // picks, so a client's check from 192.0.2.2 to our 127.0.0.1 is answered
 // from 192.0.2.2 and never matches: a pair no client off loopback can
@@ -271,9 +271,9 @@ func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.
 // until one works, spent the first check of some joins on it (50-80 ms
 // more to the first picture, docs/benchmarks.md "Session 21"). A client
 // on this host reaches the other addresses as well.
-func loopbackOnly(listenIP string, host []net.IP) bool {
-	if ip := net.ParseIP(listenIP); ip != nil && !ip.IsUnspecified() {
-		return ip.IsLoopback()
+func loopbackOnly(bound net.IP, host []net.IP) bool {
+	if bound != nil && !bound.IsUnspecified() {
+		return bound.IsLoopback()
 	}
 	for _, ip := range host {
 		if !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !ip.IsUnspecified() {
