@@ -54,15 +54,7 @@ func TestTheFirstCheckSelectsItsPairBeforeTheClientNominates(t *testing.T) {
 // of its addresses before a trickled candidate names it; a client drops
 // a packet from an address it has not heard of.
 func TestTheServersDescriptionsCarryItsCandidates(t *testing.T) {
-	room := newSFU(t).Room("candidates")
-	pub, sub := newPeer(t), newPeer(t)
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
-	track := vp8Track(t, "cam")
-	pub.publish(t, track)
-	stop, sending := make(chan struct{}), make(chan struct{})
-	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
-	defer func() { close(stop); <-sending }()
+	pub, sub := publishing(t, newSFU(t).Room("candidates"))
 	eventually(t, "the subscriber has the server's offer", func() bool { return sub.down.RemoteDescription() != nil })
 	for _, c := range []struct {
 		what string
@@ -101,15 +93,7 @@ func TestAServerOnEveryAddressOffersNoLoopbackCandidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	room := s.Room("every-address")
-	pub, sub := newPeer(t), newPeer(t)
-	pub.join(t, room, "pub", sfu.JoinOptions{})
-	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
-	track := vp8Track(t, "cam")
-	pub.publish(t, track)
-	stop, sending := make(chan struct{}), make(chan struct{})
-	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
-	defer func() { close(stop); <-sending }()
+	pub, sub := publishing(t, s.Room("every-address"))
 	eventually(t, "the subscriber receives the camera", func() bool { return sub.received.Load() > 0 })
 	for _, c := range []struct {
 		what string
@@ -151,6 +135,21 @@ func TestAServerBoundToLoopbackByNameOffersLoopback(t *testing.T) {
 			t.Errorf("a server on localhost offers %s", ip)
 		}
 	}
+}
+
+// publishing joins a publisher and a receive-only subscriber to room; the
+// publisher sends a VP8 camera until the test ends.
+func publishing(t *testing.T, room *sfu.Room) (pub, sub *peer) {
+	t.Helper()
+	pub, sub = newPeer(t), newPeer(t)
+	pub.join(t, room, "pub", sfu.JoinOptions{})
+	sub.join(t, room, "sub", sfu.JoinOptions{ReceiveOnly: true})
+	track := vp8Track(t, "cam")
+	pub.publish(t, track)
+	stop, sending := make(chan struct{}), make(chan struct{})
+	go func() { rtcpeer.SendVP8(stop, 50, track); close(sending) }()
+	t.Cleanup(func() { close(stop); <-sending })
+	return pub, sub
 }
 
 // candidateIPs is the address of every a=candidate line of sdp.
