@@ -263,14 +263,15 @@ func firstCheckSelects() func(*stun.Message, ice.Candidate, ice.Candidate, *ice.
 
 // loopbackOnly says whether the server's host candidates are to include
 // its loopback addresses: only when they are all it has, because its
-// socket is bound to a loopback address (bound) or the host has no other. Listening on
-// every address, a reply leaves from the address the kernel's route
-// picks, so a client's check from 192.0.2.2 to our 127.0.0.1 is answered
-// from 192.0.2.2 and never matches: a pair no client off loopback can
-// use, and Chromium, which checks one pair at a time about every 50 ms
-// until one works, spent the first check of some joins on it (50-80 ms
-// more to the first picture, docs/benchmarks.md "Session 21"). A client
-// on this host reaches the other addresses as well.
+// socket is bound to a loopback address (bound) or the host has no other
+// (host: the addresses of its interfaces that are up). Bound to every
+// address, a reply leaves from the address the kernel's route picks, so
+// a client's check from 192.0.2.2 to our 127.0.0.1 is answered from
+// 192.0.2.2 and never matches: a pair no client off loopback can use,
+// and Chromium, which checks one pair at a time about every 50 ms until
+// one works, spent the first check of some joins on it (50-80 ms more to
+// the first picture, docs/benchmarks.md "Session 21"). A client on this
+// host reaches the other addresses as well.
 func loopbackOnly(bound net.IP, host []net.IP) bool {
 	if bound != nil && !bound.IsUnspecified() {
 		return bound.IsLoopback()
@@ -283,17 +284,27 @@ func loopbackOnly(bound net.IP, host []net.IP) bool {
 	return true
 }
 
-// interfaceIPs is every address of the host's interfaces (none when they
-// cannot be read: loopback candidates then stay, as a fallback).
+// interfaceIPs is every address of the host's interfaces that are up, the
+// ones Pion gathers from (none when they cannot be read: loopback
+// candidates then stay, as a fallback).
 func interfaceIPs() []net.IP {
-	addrs, err := net.InterfaceAddrs()
+	ifaces, err := net.Interfaces()
 	if err != nil {
 		return nil
 	}
-	ips := make([]net.IP, 0, len(addrs))
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			ips = append(ips, n.IP)
+	var ips []net.IP
+	for _, iface := range ifaces {
+		if iface.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ips = append(ips, n.IP)
+			}
 		}
 	}
 	return ips
