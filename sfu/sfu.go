@@ -95,7 +95,7 @@ func New(cfg Config) (*SFU, error) {
 		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.se.SetNetworkTypes(types)
-	s.se.SetIncludeLoopbackCandidate(loopbackOnly(udp.LocalAddr().(*net.UDPAddr).IP, interfaceIPs()))
+	s.se.SetIncludeLoopbackCandidate(loopbackOnly(udp.LocalAddr().(*net.UDPAddr).IP, hostIPs()))
 	// ICE-lite: the server only answers checks and takes the pair the
 	// client nominates, whichever side offered. A full Pion agent
 	// nominates a down connection (the server's offer) on its own 200 ms
@@ -277,17 +277,17 @@ func loopbackOnly(bound net.IP, host []net.IP) bool {
 		return bound.IsLoopback()
 	}
 	for _, ip := range host {
-		if !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !ip.IsUnspecified() {
+		if !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
 			return false
 		}
 	}
 	return true
 }
 
-// interfaceIPs is every address of the host's interfaces that are up, the
-// ones Pion gathers from (none when they cannot be read: loopback
-// candidates then stay, as a fallback).
-func interfaceIPs() []net.IP {
+// hostIPs is every address of the host's interfaces that are up, the
+// ones Pion gathers from; none when they cannot be read (loopback
+// candidates then stay, as a fallback, and TURN announces loopback).
+func hostIPs() []net.IP {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return nil

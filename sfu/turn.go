@@ -281,7 +281,7 @@ var quietTURNLog = func() logging.LoggerFactory {
 
 // announcedIP is the address the relay and the TURN URL carry: the
 // public IP when configured, else the listening IP, else this host's first
-// non-loopback IPv4 address, else loopback.
+// non-loopback IPv4 address (of an interface that is up), else loopback.
 func announcedIP(cfg Config) net.IP {
 	for _, s := range cfg.PublicIPs {
 		if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
@@ -291,10 +291,9 @@ func announcedIP(cfg Config) net.IP {
 	if ip := net.ParseIP(cfg.ListenIP); ip != nil && !ip.IsUnspecified() {
 		return ip
 	}
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
-			return n.IP
+	for _, ip := range hostIPs() {
+		if !ip.IsLoopback() && ip.To4() != nil {
+			return ip
 		}
 	}
 	return net.IPv4(127, 0, 0, 1)
@@ -302,19 +301,14 @@ func announcedIP(cfg Config) net.IP {
 
 // mediaIPs are the IPv4 addresses a relay may send to (at the media
 // port): the listening IP when one is set, else every address of this
-// host's interfaces; and the public IPs, which reach the media port
+// host's interfaces that are up; and the public IPs, which reach the media port
 // through the NAT. Never an unspecified, multicast or broadcast address.
 func mediaIPs(cfg Config) []net.IP {
 	var ips []net.IP
 	if ip := net.ParseIP(cfg.ListenIP); ip != nil && !ip.IsUnspecified() {
 		ips = append(ips, ip)
 	} else {
-		addrs, _ := net.InterfaceAddrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok {
-				ips = append(ips, n.IP)
-			}
-		}
+		ips = append(ips, hostIPs()...)
 	}
 	for _, s := range cfg.PublicIPs {
 		if ip := net.ParseIP(s); ip != nil {
